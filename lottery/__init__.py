@@ -1,0 +1,1 @@
+"""Lottery tickets: masks, pruning, re-initialisation, training."""

@@ -1,0 +1,1 @@
+"""Tropical geometry of ReLU networks."""
