@@ -1,0 +1,378 @@
+"""Convex and upper hulls on top of ``scipy.spatial`` (Qhull), with the degenerate cases handled.
+
+Qhull needs full-dimensional input with at least ``d + 1`` affinely independent points. Everything here
+first finds the affine hull of the points (by an SVD), works in coordinates of that affine subspace, and
+treats dimensions 0 and 1 without Qhull. Coordinates are rescaled before Qhull so that badly scaled
+inputs (exponents of order 1, coefficients of order 10^4) do not lose precision.
+
+The tolerance convention is written once, here: two points (or a point and a hyperplane) are considered
+to coincide when their distance is below ``RELATIVE_TOLERANCE`` times the diameter of the point set (after
+the per-coordinate rescaling). With float64 inputs computed by a few hundred additions this keeps exact
+combinatorics for every input whose features are not closer than about 1e-9 of its size.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import ConvexHull
+
+__all__ = [
+    "RELATIVE_TOLERANCE",
+    "AffineFrame",
+    "UpperFace",
+    "affine_frame",
+    "convex_hull_vertices",
+    "unique_rows",
+    "upper_faces",
+    "upper_hull_vertices",
+]
+
+RELATIVE_TOLERANCE = 1e-9
+#: Beyond this dimension Qhull's output grows too fast; redundancy is decided by linear programs.
+MAX_QHULL_DIMENSION = 7
+#: A facet is upper when the last component of its unit normal (in rescaled coordinates) exceeds this.
+UPPER_NORMAL_THRESHOLD = 1e-12
+
+
+@dataclass(frozen=True)
+class AffineFrame:
+    """Orthonormal frame of the affine hull of a point set: ``x = origin + coordinates @ basis``.
+
+    Attributes
+    ----------
+    origin : ndarray, shape (d,)
+    basis : ndarray, shape (k, d)
+        Orthonormal rows spanning the directions of the affine hull; ``k`` is its dimension.
+    """
+
+    origin: np.ndarray
+    basis: np.ndarray
+
+    @property
+    def dimension(self) -> int:
+        return self.basis.shape[0]
+
+    def coordinates(self, points: np.ndarray) -> np.ndarray:
+        """Coordinates ``(n, k)`` of points (assumed in the affine hull) in this frame."""
+        return (np.asarray(points, dtype=float) - self.origin) @ self.basis.T
+
+    def embed(self, coordinates: np.ndarray) -> np.ndarray:
+        """Points ``(n, d)`` with the given frame coordinates ``(n, k)``."""
+        return self.origin + np.asarray(coordinates, dtype=float) @ self.basis
+
+
+def _scale(points: np.ndarray) -> float:
+    extent = np.ptp(points, axis=0).max(initial=0.0) if len(points) else 0.0
+    return max(float(extent), float(np.abs(points).max(initial=0.0)) * 1e-3, 1e-300)
+
+
+def affine_frame(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> AffineFrame:
+    """Affine hull of a point set.
+
+    Parameters
+    ----------
+    points : array_like, shape (n, d)
+    tolerance : float
+        Singular values below ``tolerance * diameter`` are treated as zero.
+
+    Returns
+    -------
+    AffineFrame
+        ``origin`` is the mean of the points; ``basis`` has one row per non-degenerate direction.
+    """
+    points = np.asarray(points, dtype=float)
+    origin = points.mean(axis=0)
+    centred = points - origin
+    if len(points) < 2 or not np.any(centred):
+        return AffineFrame(origin, np.zeros((0, points.shape[1])))
+    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+    rank = int(np.count_nonzero(singular > tolerance * _scale(points) * np.sqrt(len(points))))
+    return AffineFrame(origin, vt[:rank])
+
+
+def unique_rows(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows that coincide up to ``tolerance`` times the extent of the set.
+
+    Returns
+    -------
+    representatives : ndarray of int, shape (u,)
+        Index of the first row of each group.
+    inverse : ndarray of int, shape (n,)
+        Group of every row.
+    """
+    points = np.asarray(points, dtype=float)
+    if len(points) == 0:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    step = tolerance * _scale(points)
+    keys = np.round(points / step)
+    _, representatives, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return representatives, inverse.reshape(-1)
+
+
+def _qhull(coordinates: np.ndarray) -> ConvexHull:
+    """Qhull on rescaled coordinates; equations are returned in the rescaled coordinates."""
+    return ConvexHull(coordinates, qhull_options="Qt Q12" if coordinates.shape[1] > 4 else "Qt")
+
+
+def _normalise(coordinates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and rescale every coordinate to unit range; returns the scaled points and the ranges."""
+    spread = np.ptp(coordinates, axis=0)
+    spread[spread == 0] = 1.0
+    return (coordinates - coordinates.mean(axis=0)) / spread, spread
+
+
+def _vertices_by_linear_programs(points: np.ndarray) -> np.ndarray:
+    """Indices of points that are not convex combinations of the others (one LP per point)."""
+    n = len(points)
+    keep = np.ones(n, dtype=bool)
+    for i in range(n):
+        others = np.flatnonzero(keep & (np.arange(n) != i))
+        if len(others) == 0:
+            continue
+        a_eq = np.vstack([points[others].T, np.ones(len(others))])
+        b_eq = np.append(points[i], 1.0)
+        result = linprog(np.zeros(len(others)), A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        if result.status == 0:
+            keep[i] = False
+    return np.flatnonzero(keep)
+
+
+def convex_hull_vertices(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> np.ndarray:
+    """Indices of the vertices of ``conv(points)``, in any dimension and for degenerate sets.
+
+    Coinciding points are merged (the first index is reported). In 2-D the vertices are returned in
+    counter-clockwise order (in the frame of the affine hull when the set is flat).
+
+    Parameters
+    ----------
+    points : array_like, shape (n, d)
+
+    Returns
+    -------
+    ndarray of int, shape (v,)
+    """
+    points = np.asarray(points, dtype=float)
+    representatives, _ = unique_rows(points, tolerance)
+    frame = affine_frame(points[representatives], tolerance)
+    k = frame.dimension
+    if k == 0:
+        return representatives[:1]
+    coordinates = frame.coordinates(points[representatives])
+    if k == 1:
+        line = coordinates[:, 0]
+        return representatives[[int(np.argmin(line)), int(np.argmax(line))]]
+    if k > MAX_QHULL_DIMENSION:
+        return representatives[_vertices_by_linear_programs(coordinates)]
+    scaled, _ = _normalise(coordinates)
+    hull = _qhull(scaled)
+    vertices = hull.vertices  # counter-clockwise in 2-D
+    if k == 2 and points.shape[1] == 2 and np.linalg.det(frame.basis) < 0:
+        vertices = vertices[::-1]
+    return representatives[vertices]
+
+
+@dataclass(frozen=True)
+class UpperFace:
+    """A maximal upper face (a cell of the dual subdivision) of a lifted point set.
+
+    Attributes
+    ----------
+    vertices : ndarray of int
+        Indices of the lifted points that are vertices of the face (counter-clockwise in 2-D).
+    normal : ndarray, shape (d,)
+        The point ``x`` at which all monomials of the face tie: for every lifted point
+        ``(a, c)``, ``c + <a, x> <= value`` with equality exactly on the face.
+    value : float
+        The common value at ``normal``.
+    """
+
+    vertices: np.ndarray
+    normal: np.ndarray
+    value: float
+
+
+def _lifted_frame(lifted: np.ndarray, tolerance: float):
+    """Representatives (best coefficient per exponent), exponent frame and frame coordinates."""
+    exponents, coefficients = lifted[:, :-1], lifted[:, -1]
+    _, groups = unique_rows(exponents, tolerance)
+    order = np.lexsort((-coefficients, groups))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = groups[order][1:] != groups[order][:-1]
+    representatives = order[first]
+    frame = affine_frame(exponents[representatives], tolerance)
+    return representatives, frame
+
+
+def _upper_by_linear_programs(lifted: np.ndarray, tolerance: float) -> np.ndarray:
+    """Monomials that are the unique maximum somewhere: maximise the margin t by which monomial i wins.
+
+    For each i: maximise t subject to c_j - c_i + <a_j - a_i, x> + t <= 0 for all j != i and t <= 1.
+    """
+    exponents, coefficients = lifted[:, :-1], lifted[:, -1]
+    n, d = exponents.shape
+    scale = max(_scale(exponents), 1.0)
+    keep = np.zeros(n, dtype=bool)
+    objective = np.zeros(d + 1)
+    objective[-1] = -1.0
+    for i in range(n):
+        others = np.arange(n) != i
+        a_ub = np.hstack([exponents[others] - exponents[i], np.ones((n - 1, 1))])
+        b_ub = coefficients[i] - coefficients[others]
+        result = linprog(
+            objective, A_ub=a_ub, b_ub=b_ub, bounds=[(None, None)] * d + [(None, 1.0)], method="highs"
+        )
+        keep[i] = result.status == 0 and -result.fun > tolerance * scale
+    return np.flatnonzero(keep)
+
+
+def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> np.ndarray:
+    """Indices of the vertices of the upper hull of lifted points ``(a_i, c_i)``.
+
+    These are exactly the monomials ``c_i + <a_i, x>`` of a max-plus polynomial that are the unique
+    maximum for some ``x`` (MATH.md §1). Degenerate inputs are exact: duplicate exponents keep the largest
+    coefficient, flat exponent sets are handled in their affine hull, coplanar lifted points reduce to
+    the vertices of the Newton polytope, and ``d = 1`` or fewer than ``d + 2`` points need no Qhull. Above
+    ``MAX_QHULL_DIMENSION`` an LP decides redundancy point by point.
+
+    Parameters
+    ----------
+    lifted : array_like, shape (m, d + 1)
+        Exponents in the first ``d`` columns, coefficients in the last.
+
+    Returns
+    -------
+    ndarray of int, shape (v,), sorted
+    """
+    lifted = np.asarray(lifted, dtype=float)
+    representatives, frame = _lifted_frame(lifted, tolerance)
+    if frame.dimension == 0:
+        return representatives[:1]
+    projected = np.column_stack(
+        [frame.coordinates(lifted[representatives, :-1]), lifted[representatives, -1]]
+    )
+    if frame.dimension + 1 > MAX_QHULL_DIMENSION:
+        return np.sort(representatives[_upper_by_linear_programs(projected, tolerance)])
+    k = frame.dimension
+    if affine_frame(projected, tolerance).dimension == k:  # lifted points on one hyperplane
+        local = convex_hull_vertices(projected[:, :-1], tolerance)
+    elif k == 1:
+        local = np.concatenate(
+            [face.vertices for face in _faces_1d(projected, np.arange(len(projected)), frame)]
+        )
+    else:
+        scaled, _ = _normalise(projected)
+        hull = _qhull(scaled)
+        local = hull.simplices[hull.equations[:, -2] > UPPER_NORMAL_THRESHOLD].ravel()
+    return np.sort(representatives[np.unique(local)])
+
+
+def upper_faces(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> list[UpperFace]:
+    """Maximal upper faces of the lifted point set: the cells of the dual subdivision.
+
+    Qhull's triangles are merged into true cells: adjacent facets with the same supporting hyperplane
+    form one face.
+
+    Parameters
+    ----------
+    lifted : array_like, shape (m, d + 1)
+
+    Returns
+    -------
+    list of UpperFace
+    """
+    lifted = np.asarray(lifted, dtype=float)
+    representatives, frame = _lifted_frame(lifted, tolerance)
+    if frame.dimension == 0:
+        normal = np.zeros(lifted.shape[1] - 1)
+        return [UpperFace(representatives[:1], normal, float(lifted[representatives[0], -1]))]
+    projected = np.column_stack(
+        [frame.coordinates(lifted[representatives, :-1]), lifted[representatives, -1]]
+    )
+    return _faces(projected, representatives, frame, tolerance)
+
+
+def _faces(projected: np.ndarray, representatives: np.ndarray, frame: AffineFrame, tolerance: float):
+    """Upper faces of projected lifted points ``(y, c)`` with ``y`` full-dimensional in R^k.
+
+    A face is returned with the point ``x`` (in the original exponent space) where its monomials tie:
+    if the face lies on the hyperplane ``c = <w, y> + b`` then ``c + <a, x>`` is constant on it for
+    ``x = -basis.T @ w``, and the face is upper exactly when every other lifted point lies below.
+    """
+    k = frame.dimension
+    if affine_frame(projected, tolerance).dimension == k:
+        # every lifted point lies on one hyperplane c = <w, y> + b: one face, the Newton polytope
+        y, c = projected[:, :-1], projected[:, -1]
+        w = np.linalg.lstsq(np.column_stack([y, np.ones(len(y))]), c, rcond=None)[0][:-1]
+        vertices = convex_hull_vertices(y, tolerance)
+        if frame.basis.shape == (2, 2) and np.linalg.det(frame.basis) < 0:
+            vertices = vertices[::-1]
+        return [_face(projected, representatives[vertices], vertices, frame, -frame.basis.T @ w)]
+    if k == 1:
+        return _faces_1d(projected, representatives, frame)
+    scaled, spread = _normalise(projected)
+    hull = _qhull(scaled)
+    upper = np.flatnonzero(hull.equations[:, -2] > UPPER_NORMAL_THRESHOLD)
+    equations = hull.equations[upper]
+    simplices = hull.simplices[upper]
+    # merge adjacent coplanar facets (Qhull triangulates) into true cells
+    position = -np.ones(len(hull.equations), dtype=int)
+    position[upper] = np.arange(len(upper))
+    neighbours = position[hull.neighbors[upper]]
+    rows, cols = np.nonzero(neighbours >= 0)
+    other = neighbours[rows, cols]
+    same = np.abs(equations[rows] - equations[other]).max(axis=1) < 10 * tolerance
+    graph = coo_matrix((np.ones(int(same.sum())), (rows[same], other[same])), shape=(len(upper),) * 2)
+    _, labels = connected_components(graph, directed=False)
+    faces = []
+    order = np.argsort(labels, kind="stable")
+    boundaries = np.flatnonzero(np.diff(labels[order])) + 1
+    for group in np.split(order, boundaries):
+        members = np.unique(simplices[group])
+        normal = equations[group[0], :-1] / spread  # hyperplane normal in unscaled (y, c) coordinates
+        x = frame.basis.T @ (normal[:-1] / normal[-1])
+        if k == 2:
+            members = _counter_clockwise(projected[members, :-1], members, frame)
+        faces.append(_face(projected, representatives[members], members, frame, x))
+    return faces
+
+
+def _face(projected, vertices, local, frame: AffineFrame, x: np.ndarray) -> UpperFace:
+    a0 = frame.embed(projected[local[:1], :-1])[0]
+    return UpperFace(vertices, x, float(projected[local[0], -1] + a0 @ x))
+
+
+def _counter_clockwise(y: np.ndarray, members: np.ndarray, frame: AffineFrame) -> np.ndarray:
+    centred = y - y.mean(axis=0)
+    order = np.argsort(np.arctan2(centred[:, 1], centred[:, 0]))
+    if frame.basis.shape == (2, 2) and np.linalg.det(frame.basis) < 0:
+        order = order[::-1]
+    return members[order]
+
+
+def _faces_1d(projected: np.ndarray, representatives: np.ndarray, frame: AffineFrame):
+    """Upper chain of points ``(y, c)`` in the plane; its edges are the faces.
+
+    The tie of consecutive monomials ``j, k`` is the hyperplane ``<direction, x> = -slope``; the face
+    carries its point closest to the origin.
+    """
+    y, c = projected[:, 0], projected[:, 1]
+    chain: list[int] = []
+    for i in np.argsort(y):  # monotone chain (exponents are distinct here)
+        while len(chain) >= 2:
+            j, k = chain[-2], chain[-1]
+            if (y[k] - y[j]) * (c[i] - c[j]) - (c[k] - c[j]) * (y[i] - y[j]) >= 0:
+                chain.pop()
+            else:
+                break
+        chain.append(int(i))
+    faces = []
+    for j, k in itertools.pairwise(chain):
+        x = -(c[k] - c[j]) / (y[k] - y[j]) * frame.basis[0]
+        faces.append(_face(projected, representatives[[j, k]], np.array([j, k]), frame, x))
+    return faces
