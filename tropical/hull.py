@@ -348,8 +348,14 @@ def _face(projected, vertices, local, frame: AffineFrame, x: np.ndarray) -> Uppe
 
 
 def _counter_clockwise(y: np.ndarray, members: np.ndarray, frame: AffineFrame) -> np.ndarray:
+    """Order a convex cell's points counter-clockwise and drop points in the middle of an edge."""
     centred = y - y.mean(axis=0)
     order = np.argsort(np.arctan2(centred[:, 1], centred[:, 0]))
+    ring = centred[order]
+    before, after = ring - np.roll(ring, 1, axis=0), np.roll(ring, -1, axis=0) - ring
+    cross = before[:, 0] * after[:, 1] - before[:, 1] * after[:, 0]
+    size = np.abs(centred).max() ** 2
+    order = order[np.abs(cross) > RELATIVE_TOLERANCE * size]
     if frame.basis.shape == (2, 2) and np.linalg.det(frame.basis) < 0:
         order = order[::-1]
     return members[order]
