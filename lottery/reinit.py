@@ -1,0 +1,227 @@
+"""Re-initialisation strategies for the kept weights of a ticket, and values for the pruned ones.
+
+Every strategy maps (mask, θ0, θk, θ_final) to the state dict a pruned network starts training from.
+
+Strategies (``REINITS``)
+------------------------
+rewind
+    θ0 at the kept positions (the lottery ticket, Frankle & Carbin 2019), or θk when a rewind state is given
+    (rewinding, Frankle et al. 2020).
+random_reinit
+    A fresh draw from the model's initial distribution (``init_fn(seed)``, else a zero-mean normal with the
+    layer's initial standard deviation).
+reshuffle
+    A random permutation of the kept initial values among the kept positions (Zhou et al. 2019).
+permute_layer
+    A random permutation of all the layer's initial values, read at the kept positions (Zhou et al. 2019
+    call this "random reinit").
+signed_reinit, signed_reshuffle
+    ``permute_layer`` / ``reshuffle`` magnitudes with the sign of θ0 (Zhou et al. 2019).
+signed_constant
+    ``sign(θ0) · std(θ0 of the layer)`` with the population standard deviation (Zhou et al. 2019).
+flip_sign
+    ``-θ0`` (or ``-θk``): a control with every sign wrong.
+
+Pruned values (``pruned=``)
+---------------------------
+zero (default), frozen (θ0, held during training), zero_where_shrunk (0 where |θ_final| < |θ0|, θ0
+elsewhere; Zhou et al. 2019). Non-prunable parameters (biases) come from θk if given, else θ0, except for
+``random_reinit`` with an ``init_fn``, which draws them fresh too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import torch
+
+from lottery.masks import Mask
+from lottery.registry import Registry
+
+__all__ = ["PRUNED_VALUES", "REINITS", "pruned_values", "reinit"]
+
+State = dict[str, torch.Tensor]
+REINITS: Registry[Callable] = Registry("re-initialisation", "strategy")
+PRUNED_VALUES = ("zero", "frozen", "zero_where_shrunk")
+
+
+def _float(t: torch.Tensor) -> torch.Tensor:
+    return t.detach().to("cpu").clone()
+
+
+def _sign(t: torch.Tensor) -> torch.Tensor:
+    """``sign`` with sign(0) = +1, so that every value keeps a well-defined sign."""
+    return torch.where(t < 0, -1.0, 1.0).to(t.dtype)
+
+
+def _kept_permuted(values: torch.Tensor, keep: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Permute ``values[keep]`` among the kept positions; the rest is left as is."""
+    out = values.clone()
+    kept = values[keep]
+    out[keep] = kept[torch.randperm(kept.numel(), generator=generator)]
+    return out
+
+
+@REINITS.register("rewind")
+def _rewind(name, keep, *, init, rewind, **_):
+    return _float((rewind if rewind is not None else init)[name])
+
+
+@REINITS.register("random_reinit")
+def _random_reinit(name, keep, *, init, fresh, generator, **_):
+    if fresh is not None:
+        return _float(fresh[name]).to(init[name].dtype)
+    w0 = init[name]
+    std = float(w0.double().std(correction=0))
+    return (torch.randn(w0.shape, generator=generator, dtype=torch.float64) * std).to(w0.dtype)
+
+
+@REINITS.register("reshuffle")
+def _reshuffle(name, keep, *, init, generator, **_):
+    return _kept_permuted(_float(init[name]), keep, generator)
+
+
+@REINITS.register("permute_layer")
+def _permute_layer(name, keep, *, init, generator, **_):
+    w0 = _float(init[name]).reshape(-1)
+    return w0[torch.randperm(w0.numel(), generator=generator)].reshape(init[name].shape)
+
+
+@REINITS.register("signed_reinit")
+def _signed_reinit(name, keep, *, init, generator, **_):
+    w0 = _float(init[name])
+    return _permute_layer(name, keep, init=init, generator=generator).abs() * _sign(w0)
+
+
+@REINITS.register("signed_reshuffle")
+def _signed_reshuffle(name, keep, *, init, generator, **_):
+    w0 = _float(init[name])
+    return _kept_permuted(w0.abs(), keep, generator) * _sign(w0)
+
+
+@REINITS.register("signed_constant")
+def _signed_constant(name, keep, *, init, **_):
+    w0 = _float(init[name])
+    return _sign(w0) * float(w0.double().std(correction=0))
+
+
+@REINITS.register("flip_sign")
+def _flip_sign(name, keep, *, init, rewind, **_):
+    return -_float((rewind if rewind is not None else init)[name])
+
+
+def pruned_values(
+    mask: Mask,
+    init_state: Mapping[str, torch.Tensor],
+    *,
+    pruned: str = "zero",
+    final_state: Mapping[str, torch.Tensor] | None = None,
+) -> State:
+    """Values the pruned entries take (and keep during training), as full-shape tensors per masked name.
+
+    Parameters
+    ----------
+    mask : Mask
+    init_state : mapping
+        θ0.
+    pruned : {"zero", "frozen", "zero_where_shrunk"}
+        Zhou et al. (2019): zero; frozen at θ0; zero where ``|θ_final| < |θ0|`` and θ0 elsewhere.
+    final_state : mapping, optional
+        Needed by ``zero_where_shrunk``.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Only the pruned positions are meaningful (kept positions hold zeros).
+    """
+    if pruned not in PRUNED_VALUES:
+        raise ValueError(f"pruned={pruned!r} is not one of {', '.join(PRUNED_VALUES)}")
+    if pruned == "zero_where_shrunk" and final_state is None:
+        raise ValueError("pruned='zero_where_shrunk' needs final_state=")
+    out = {}
+    for n, keep in mask.items():
+        w0 = _float(init_state[n])
+        if pruned == "zero":
+            values = torch.zeros_like(w0)
+        elif pruned == "frozen":
+            values = w0
+        else:
+            wf = _float(final_state[n])
+            values = torch.where(wf.abs() < w0.abs(), torch.zeros_like(w0), w0)
+        out[n] = torch.where(keep, torch.zeros_like(values), values)
+    return out
+
+
+def reinit(
+    strategy: str,
+    mask: Mask,
+    init_state: Mapping[str, torch.Tensor],
+    *,
+    rewind_state: Mapping[str, torch.Tensor] | None = None,
+    final_state: Mapping[str, torch.Tensor] | None = None,
+    pruned: str = "zero",
+    seed: int = 0,
+    init_fn: Callable[[int], Mapping[str, torch.Tensor]] | None = None,
+) -> State:
+    """The state dict a pruned network starts training from.
+
+    Parameters
+    ----------
+    strategy : str
+        A name in ``REINITS`` (see the module docstring for the papers behind each).
+    mask : Mask
+    init_state : mapping of str to torch.Tensor
+        θ0, the full state dict at initialisation.
+    rewind_state : mapping, optional
+        θk, the state after k training steps (Frankle et al. 2020); used by ``rewind`` and ``flip_sign``
+        and for the non-prunable parameters.
+    final_state : mapping, optional
+        Trained weights, needed by ``pruned="zero_where_shrunk"``.
+    pruned : {"zero", "frozen", "zero_where_shrunk"}
+        Values of the pruned entries, see :func:`pruned_values`.
+    seed : int
+        Seeds a private ``torch.Generator`` (permutations, normal draws) and ``init_fn``.
+    init_fn : callable, optional
+        ``init_fn(seed) -> state dict`` giving a fresh initialisation of the same architecture, used by
+        ``random_reinit``.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        A plain state dict with the keys of ``init_state`` (CPU tensors).
+
+    Examples
+    --------
+    >>> import torch
+    >>> w0 = {"w": torch.tensor([[0.5, -2.0], [1.0, -0.1]])}
+    >>> m = Mask({"w": torch.tensor([[True, True], [False, True]])})
+    >>> reinit("signed_constant", m, w0)["w"].abs().unique().numel()  # one magnitude and the pruned zero
+    2
+    """
+    function = REINITS[strategy]
+    if not isinstance(mask, Mask):
+        raise TypeError(f"mask must be a lottery.Mask, got {type(mask).__name__}")
+    if not isinstance(init_state, Mapping):
+        raise TypeError(f"init_state must be a state dict, got {type(init_state).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    mask.check(init_state)
+    for argument, state in (("rewind_state", rewind_state), ("final_state", final_state)):
+        if state is not None:
+            if set(state) != set(init_state):
+                raise ValueError(f"{argument} has keys {sorted(state)}, init_state {sorted(init_state)}")
+            mask.check(state)
+    generator = torch.Generator().manual_seed(int(seed))
+    fresh = None
+    if strategy == "random_reinit" and init_fn is not None:
+        fresh = dict(init_fn(int(seed)))
+        if set(fresh) != set(init_state):
+            raise ValueError(f"init_fn returned keys {sorted(fresh)}, expected {sorted(init_state)}")
+    base = fresh if fresh is not None else (rewind_state if rewind_state is not None else init_state)
+    out = {n: _float(t) for n, t in base.items()}
+    values = pruned_values(mask, init_state, pruned=pruned, final_state=final_state)
+    for n, keep in mask.items():
+        kept = function(n, keep, init=init_state, rewind=rewind_state, fresh=fresh, generator=generator)
+        out[n] = torch.where(keep, kept.to(init_state[n].dtype), values[n])
+    return out

@@ -1,0 +1,424 @@
+"""Seeded, deterministic training that keeps pruned weights exactly at their pruned values.
+
+After every optimizer step the pruned entries are exactly ``0.0`` (or their frozen values), whatever the
+momentum and weight decay: the gradients are masked before the step, the optimizer's per-parameter buffers
+(momentum, Adam moments) are zeroed at pruned positions, and the mask is re-applied to the weights after
+the step. The mask is a stored :class:`~lottery.masks.Mask`; no forward hook or re-parametrisation is
+involved, so state-dict keys stay those of the plain model.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from lottery.masks import Mask
+
+__all__ = ["History", "TrainConfig", "TrainResult", "evaluate", "train"]
+
+State = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of :func:`train` (a frozen, JSON-serialisable record).
+
+    Attributes
+    ----------
+    optimizer : {"sgd", "adam", "adamw"}
+    lr : float
+    momentum : float
+        SGD momentum.
+    weight_decay : float
+        L2 penalty (``adamw``: decoupled decay).
+    nesterov : bool
+    schedule : {"constant", "step", "cosine"}
+        ``step``: multiply by ``gamma`` every ``step_size`` steps; ``cosine``: ``lr/2 (1 + cos(pi t/T))``.
+    step_size : int, optional
+        Steps between decays of the step schedule (default: a third of the run).
+    gamma : float
+    epochs, iterations : int, optional
+        Length of training; give at most one (default 10 epochs). An epoch is ``ceil(n_train /
+        batch_size)`` steps.
+    batch_size : int
+    eval_every : int, optional
+        Steps between validation evaluations (default once per epoch; also at the last step).
+    patience : int, optional
+        Stop after this many evaluations without a better validation accuracy (early stopping).
+    restore_best : bool
+        Return the weights of the best validation evaluation instead of the last ones.
+    seed : int
+        Seeds the order of the mini-batches (a permutation per epoch from ``numpy.random.SeedSequence``).
+    """
+
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    nesterov: bool = False
+    schedule: str = "constant"
+    step_size: int | None = None
+    gamma: float = 0.1
+    epochs: int | None = None
+    iterations: int | None = None
+    batch_size: int = 64
+    eval_every: int | None = None
+    patience: int | None = None
+    restore_best: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("sgd", "adam", "adamw"):
+            raise ValueError(f"optimizer must be 'sgd', 'adam' or 'adamw', got {self.optimizer!r}")
+        if self.schedule not in ("constant", "step", "cosine"):
+            raise ValueError(f"schedule must be 'constant', 'step' or 'cosine', got {self.schedule!r}")
+        for name in ("lr", "momentum", "weight_decay", "gamma"):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or value < 0
+                or not math.isfinite(value)
+            ):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if self.epochs is not None and self.iterations is not None:
+            raise ValueError("give at most one of epochs= and iterations=")
+        for name in ("epochs", "iterations", "batch_size", "eval_every", "patience", "step_size"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise TypeError(f"seed must be an int, got {type(self.seed).__name__}")
+
+    def steps_per_epoch(self, n_train: int) -> int:
+        return math.ceil(n_train / self.batch_size)
+
+    def total_steps(self, n_train: int) -> int:
+        """Number of optimizer steps of the whole run."""
+        if self.iterations is not None:
+            return self.iterations
+        return (self.epochs if self.epochs is not None else 10) * self.steps_per_epoch(n_train)
+
+    def learning_rate(self, step: int, total: int) -> float:
+        """Learning rate used for the update at 0-based ``step`` of a ``total``-step run."""
+        if self.schedule == "constant":
+            return self.lr
+        if self.schedule == "step":
+            size = self.step_size or max(1, total // 3)
+            return self.lr * self.gamma ** (step // size)
+        return 0.5 * self.lr * (1.0 + math.cos(math.pi * step / max(total, 1)))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise TypeError(f"unknown training options {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+
+@dataclass
+class History:
+    """Training curves: one entry per optimizer step, and one per validation evaluation.
+
+    Attributes
+    ----------
+    step, loss, accuracy, lr : list
+        Step index (1-based count of updates done), mini-batch loss and accuracy, learning rate used.
+    eval_step, val_loss, val_accuracy : list
+        Validation after ``eval_step`` updates.
+    test_loss, test_accuracy : float or None
+        Of the returned weights, at the end.
+    best_step : int or None
+        ``eval_step`` of the best validation accuracy (the early-stopping iteration).
+    stopped_step : int
+        Number of updates done when training ended.
+    """
+
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    eval_step: list[int] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    best_step: int | None = None
+    stopped_step: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping) -> History:
+        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+        The trained model (the same object that was passed in).
+    history : History
+    checkpoints : dict of int to state dict
+        Copies of the state after ``k`` updates for every requested ``k`` (for rewinding).
+    final_state : state dict
+        Copy of the returned weights.
+    """
+
+    model: nn.Module
+    history: History
+    checkpoints: dict[int, State]
+    final_state: State
+
+
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on ``x`` (n, d) with labels ``y`` (n,), in eval mode."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+        loss = float(nn.functional.cross_entropy(out, y))
+        accuracy = float((out.argmax(dim=1) == y).double().mean())
+    model.train(was_training)
+    return loss, accuracy
+
+
+def _epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
+    state = np.random.SeedSequence([seed, epoch]).generate_state(2, dtype=np.uint32)
+    generator = torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+    return torch.randperm(n, generator=generator)
+
+
+def _snapshot(model: nn.Module) -> State:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _optimizer(config: TrainConfig, parameters) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
+            nesterov=config.nesterov and config.momentum > 0,
+        )  # fmt: skip
+    if config.optimizer == "adam":
+        return torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+
+
+class _MaskEnforcer:
+    """Masks gradients, optimizer buffers and weights of the masked parameters with batched ops."""
+
+    def __init__(self, model: nn.Module, mask: Mask, frozen: Mapping[str, torch.Tensor] | None) -> None:
+        mask.check(model)
+        parameters = dict(model.named_parameters())
+        self.params = [parameters[n] for n in mask]
+        self.keep = [
+            mask[n].to(device=p.device, dtype=p.dtype) for n, p in zip(mask, self.params, strict=True)
+        ]
+        self.values = None
+        if frozen is not None:
+            missing = [n for n in mask if n not in frozen]
+            if missing:
+                raise ValueError(f"frozen: no values for masked parameters {missing}")
+            self.values = [
+                torch.where(mask[n], 0.0, frozen[n].detach().to("cpu", torch.float64)).to(p.device, p.dtype)
+                for n, p in zip(mask, self.params, strict=True)
+            ]
+        self.buffers: list[torch.Tensor] = []
+        self.buffer_keep: list[torch.Tensor] = []
+
+    def weights(self) -> None:
+        with torch.no_grad():
+            torch._foreach_mul_(self.params, self.keep)
+            if self.values is not None:
+                torch._foreach_add_(self.params, self.values)
+
+    def gradients(self) -> None:
+        pairs = [(p.grad, k) for p, k in zip(self.params, self.keep, strict=True) if p.grad is not None]
+        if pairs:
+            torch._foreach_mul_([g for g, _ in pairs], [k for _, k in pairs])
+
+    def collect_buffers(self, optimizer: torch.optim.Optimizer) -> None:
+        self.buffers, self.buffer_keep = [], []
+        for p, k in zip(self.params, self.keep, strict=True):
+            for value in optimizer.state.get(p, {}).values():
+                if isinstance(value, torch.Tensor) and value.shape == p.shape:
+                    self.buffers.append(value)
+                    self.buffer_keep.append(k)
+
+    def optimizer_buffers(self) -> None:
+        if self.buffers:
+            torch._foreach_mul_(self.buffers, self.buffer_keep)
+
+
+def _is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def train(
+    model: nn.Module,
+    data,
+    *,
+    mask: Mask | None = None,
+    frozen: Mapping[str, torch.Tensor] | None = None,
+    config: TrainConfig | Mapping | None = None,
+    start_step: int = 0,
+    checkpoint_steps: Iterable[int] = (),
+    progress: bool | None = None,
+    **options,
+) -> TrainResult:
+    """Train a classifier with mini-batch SGD or Adam, keeping the pruned weights fixed.
+
+    Implements the training loop of the lottery-ticket experiments (Frankle & Carbin 2019) including
+    resuming a rewound network from step k (Frankle et al. 2020): with ``start_step=k`` the mini-batch
+    order and learning-rate schedule continue exactly where the original run was at step k.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Trained in place. Maps (n, d) float32 inputs to (n, classes) logits.
+    data : lottery.data.Dataset
+        Anything with ``x_train, y_train, x_val, y_val, x_test, y_test`` tensors.
+    mask : Mask, optional
+        Pruned entries (``False``) are set to their pruned values before training and after every step.
+    frozen : mapping of str to torch.Tensor, optional
+        Values of the pruned entries (full-shape tensors; only pruned positions are read); default 0.
+    config : TrainConfig or mapping, optional
+        Hyper-parameters; ``**options`` override single fields (``train(net, data, epochs=5, lr=0.05)``).
+    start_step : int
+        Number of updates already done (for resuming from a rewind checkpoint).
+    checkpoint_steps : iterable of int
+        Save a copy of the state after this many updates (``0`` = the starting weights if
+        ``start_step == 0``).
+    progress : bool, optional
+        Show a tqdm bar; default only when stderr is a terminal.
+
+    Returns
+    -------
+    TrainResult
+
+    Notes
+    -----
+    Deterministic on CPU for a given ``config.seed``: the global RNGs are not used (models with dropout
+    would use them; the MLPs of :mod:`lottery.models` have none).
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    for attribute in ("x_train", "y_train", "x_val", "y_val"):
+        if not hasattr(data, attribute):
+            raise TypeError(
+                f"data must provide x_train, y_train, x_val, y_val (a lottery.data.Dataset); no {attribute}"
+            )
+    if config is None:
+        config = TrainConfig()
+    elif isinstance(config, Mapping):
+        config = TrainConfig.from_dict(config)
+    elif not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig or a dict, got {type(config).__name__}")
+    if options:
+        known = {f.name for f in fields(TrainConfig)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(f"unknown training options {unknown}; known: {sorted(known)}")
+        config = replace(config, **options)
+    if mask is not None and not isinstance(mask, Mask):
+        raise TypeError(f"mask must be a lottery.Mask, got {type(mask).__name__}")
+    if frozen is not None and mask is None:
+        raise ValueError("frozen= needs mask=")
+
+    x_train, y_train = data.x_train, data.y_train
+    n = len(y_train)
+    total = config.total_steps(n)
+    per_epoch = config.steps_per_epoch(n)
+    eval_every = config.eval_every or per_epoch
+    if isinstance(start_step, bool) or not isinstance(start_step, int) or not 0 <= start_step <= total:
+        raise ValueError(f"start_step must be an int in [0, {total}], got {start_step!r}")
+    wanted = set()
+    for k in checkpoint_steps:
+        if isinstance(k, bool) or not isinstance(k, int) or not start_step <= k <= total:
+            raise ValueError(f"checkpoint_steps: {k!r} is not an int in [{start_step}, {total}]")
+        wanted.add(k)
+
+    enforcer = _MaskEnforcer(model, mask, frozen) if mask is not None else None
+    if enforcer is not None:
+        enforcer.weights()
+    optimizer = _optimizer(config, model.parameters())
+    history = History()
+    checkpoints: dict[int, State] = {}
+    if start_step in wanted:
+        checkpoints[start_step] = _snapshot(model)
+    best_accuracy, best_state, stale = -math.inf, None, 0
+
+    from tqdm.auto import tqdm
+
+    show = _is_tty() if progress is None else bool(progress)
+    bar = tqdm(total=total - start_step, disable=not show, leave=False, desc="train")
+    model.train()
+    order, order_epoch = None, -1
+    step = start_step
+    try:
+        while step < total:
+            epoch, position = divmod(step, per_epoch)
+            if epoch != order_epoch:
+                order, order_epoch = _epoch_order(config.seed, epoch, n), epoch
+            index = order[position * config.batch_size : (position + 1) * config.batch_size]
+            lr = config.learning_rate(step, total)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            optimizer.zero_grad(set_to_none=True)
+            out = model(x_train[index])
+            loss = nn.functional.cross_entropy(out, y_train[index])
+            loss.backward()
+            if enforcer is not None:
+                enforcer.gradients()
+            optimizer.step()
+            if enforcer is not None:
+                if step == start_step:
+                    enforcer.collect_buffers(optimizer)
+                enforcer.optimizer_buffers()
+                enforcer.weights()
+            step += 1
+            history.step.append(step)
+            history.loss.append(float(loss.detach()))
+            history.accuracy.append(float((out.detach().argmax(dim=1) == y_train[index]).double().mean()))
+            history.lr.append(lr)
+            bar.update(1)
+            if step in wanted:
+                checkpoints[step] = _snapshot(model)
+            if step % eval_every == 0 or step == total:
+                val_loss, val_accuracy = evaluate(model, data.x_val, data.y_val)
+                history.eval_step.append(step)
+                history.val_loss.append(val_loss)
+                history.val_accuracy.append(val_accuracy)
+                if val_accuracy > best_accuracy:
+                    best_accuracy, stale, history.best_step = val_accuracy, 0, step
+                    if config.restore_best:
+                        best_state = _snapshot(model)
+                else:
+                    stale += 1
+                    if config.patience is not None and stale >= config.patience:
+                        break
+    finally:
+        bar.close()
+    history.stopped_step = step
+    if config.restore_best and best_state is not None:
+        model.load_state_dict(best_state)
+    if hasattr(data, "x_test") and hasattr(data, "y_test"):
+        history.test_loss, history.test_accuracy = evaluate(model, data.x_test, data.y_test)
+    return TrainResult(model, history, checkpoints, _snapshot(model))
