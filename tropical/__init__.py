@@ -5,11 +5,20 @@ Public names (see README): :class:`TropicalPolynomial`, :class:`TropicalRational
 """
 
 from tropical.errors import ComputationTooLargeError, DegenerateGeometryError, UnsupportedLayerError
+from tropical.network import TropicalMap, from_torch, region_count_bound
+from tropical.polynomial import TropicalPolynomial, TropicalRational
 from tropical.polytope import Polytope
+from tropical.subdivision import TropicalCurve
 
 __all__ = [
     "ComputationTooLargeError",
     "DegenerateGeometryError",
     "Polytope",
+    "TropicalCurve",
+    "TropicalMap",
+    "TropicalPolynomial",
+    "TropicalRational",
     "UnsupportedLayerError",
+    "from_torch",
+    "region_count_bound",
 ]

@@ -368,11 +368,12 @@ def _faces_1d(projected: np.ndarray, representatives: np.ndarray, frame: AffineF
     carries its point closest to the origin.
     """
     y, c = projected[:, 0], projected[:, 1]
+    flat = RELATIVE_TOLERANCE * np.ptp(y) * max(np.ptp(c), RELATIVE_TOLERANCE * np.ptp(y))
     chain: list[int] = []
-    for i in np.argsort(y):  # monotone chain (exponents are distinct here)
+    for i in np.argsort(y):  # monotone chain (exponents are distinct here); collinear points dropped
         while len(chain) >= 2:
             j, k = chain[-2], chain[-1]
-            if (y[k] - y[j]) * (c[i] - c[j]) - (c[k] - c[j]) * (y[i] - y[j]) >= 0:
+            if (y[k] - y[j]) * (c[i] - c[j]) - (c[k] - c[j]) * (y[i] - y[j]) >= -flat:
                 chain.pop()
             else:
                 break
