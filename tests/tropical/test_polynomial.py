@@ -1,0 +1,171 @@
+"""TropicalPolynomial: evaluation, arithmetic, reduction and Newton polytopes against independent oracles."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial import ConvexHull
+
+from tropical import ComputationTooLargeError, TropicalPolynomial, TropicalRational
+
+
+def hull_vertex_set(points):
+    """Vertices of conv(points) with scipy directly (full-dimensional inputs only), as a set of tuples."""
+    hull = ConvexHull(points)
+    return {tuple(np.round(points[v], 9)) for v in hull.vertices}
+
+
+polynomials = st.integers(1, 3).flatmap(
+    lambda d: st.integers(1, 25).flatmap(
+        lambda m: st.tuples(
+            st.lists(st.lists(st.integers(-3, 3), min_size=d, max_size=d), min_size=m, max_size=m),
+            st.lists(st.floats(-5, 5, allow_nan=False), min_size=m, max_size=m),
+        )
+    )
+)
+
+
+def test_evaluation_is_max_plus():
+    p = TropicalPolynomial([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]], [1.0, 0.0, -1.0])
+    X = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]])
+    np.testing.assert_allclose(p(X), [1.0, 3.0, 5.0])
+    assert p(np.array([3.0, 0.0])) == 3.0
+
+
+def test_evaluation_accepts_torch_tensors():
+    torch = pytest.importorskip("torch")
+    p = TropicalPolynomial(torch.tensor([[1.0], [2.0]]), torch.tensor([0.0, -1.0]))
+    np.testing.assert_allclose(p(torch.tensor([[0.0], [2.0]])), [0.0, 3.0])
+
+
+def test_constructors():
+    d = 3
+    X = np.random.default_rng(0).normal(size=(10, d))
+    np.testing.assert_allclose(TropicalPolynomial.constant(2.5, d)(X), 2.5)
+    np.testing.assert_allclose(TropicalPolynomial.variable(1, d)(X), X[:, 1])
+    np.testing.assert_allclose(TropicalPolynomial.monomial([1, 2, 0], 0.5)(X), 0.5 + X[:, 0] + 2 * X[:, 1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(polynomials, polynomials)
+def test_arithmetic_matches_pointwise_max_and_sum(first, second):
+    p = TropicalPolynomial(*first)
+    if p.dimension != len(second[0][0]):
+        return
+    q = TropicalPolynomial(*second)
+    X = np.random.default_rng(1).normal(size=(50, p.dimension)) * 4
+    np.testing.assert_allclose((p + q)(X), np.maximum(p(X), q(X)))
+    np.testing.assert_allclose((p * q)(X), p(X) + q(X))
+    np.testing.assert_allclose((p**2.5)(X), 2.5 * p(X))
+    np.testing.assert_allclose((p * 3.0)(X), p(X) + 3.0)
+    np.testing.assert_allclose((p + 3.0)(X), np.maximum(p(X), 3.0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(polynomials)
+def test_reduced_keeps_exactly_the_monomials_that_are_unique_max_somewhere(data):
+    from conftest import unique_max_somewhere
+
+    p = TropicalPolynomial(*data)
+    r = p.reduced()
+    X = np.random.default_rng(2).normal(size=(200, p.dimension)) * 10
+    np.testing.assert_allclose(r(X), p(X), atol=1e-9)
+    # brute force on the de-duplicated monomials (duplicates keep the largest coefficient)
+    exponents, inverse = np.unique(p.exponents, axis=0, return_inverse=True)
+    best = np.full(len(exponents), -np.inf)
+    np.maximum.at(best, inverse.reshape(-1), p.coefficients)
+    expected = {(*tuple(exponents[i]), best[i]) for i in unique_max_somewhere(exponents, best)}
+    assert {tuple(row) for row in r.lifted} == expected
+
+
+@pytest.mark.parametrize(
+    ("exponents", "coefficients", "kept"),
+    [
+        (
+            [[1.0, 1.0], [1.0, 1.0], [0.0, 0.0]],
+            [0.0, 2.0, 0.0],
+            {(1.0, 1.0, 2.0), (0.0, 0.0, 0.0)},
+        ),  # duplicates
+        ([[0.0, 0.0], [1.0, 0.0]], [0.0, 0.0], {(0.0, 0.0, 0.0), (1.0, 0.0, 0.0)}),  # fewer than d + 2 points
+        ([[0.0], [1.0], [2.0]], [0.0, 0.0, 0.0], {(0.0, 0.0), (2.0, 0.0)}),  # d = 1, collinear lifted points
+        ([[0.0], [1.0], [2.0]], [0.0, 1.0, 0.0], {(0.0, 0.0), (1.0, 1.0), (2.0, 0.0)}),  # d = 1, a kink
+        # exponents on a line in the plane (flat Newton polytope): Qhull would fail without projection
+        (
+            [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0]],
+            [0.0, 1.0, 1.0, 0.0],
+            {(0.0, 0.0, 0.0), (1.0, 1.0, 1.0), (2.0, 2.0, 1.0), (3.0, 3.0, 0.0)},
+        ),
+        # lifted points on one plane c = <(1, 2), a> + 3: only the corners of the square matter
+        (
+            [[0, 0], [1, 0], [0, 1], [1, 1], [0.5, 0.5]],
+            [3, 4, 5, 6, 4.5],
+            {(0, 0, 3), (1, 0, 4), (0, 1, 5), (1, 1, 6)},
+        ),
+        ([[2.0, 1.0]], [7.0], {(2.0, 1.0, 7.0)}),  # a single monomial
+    ],
+)
+def test_reduced_degenerate_cases(exponents, coefficients, kept):
+    p = TropicalPolynomial(exponents, coefficients)
+    assert {tuple(float(v) for v in row) for row in p.reduced().lifted} == {
+        tuple(map(float, k)) for k in kept
+    }
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000))
+def test_newton_polytope_of_product_is_minkowski_sum_and_of_sum_is_hull_of_union(seed):
+    rng = np.random.default_rng(seed)
+    d = int(rng.integers(2, 4))
+    p = TropicalPolynomial(rng.normal(size=(8, d)), rng.normal(size=8))
+    q = TropicalPolynomial(rng.normal(size=(6, d)), rng.normal(size=6))
+    sums = (p.exponents[:, None, :] + q.exponents[None, :, :]).reshape(-1, d)
+    assert {tuple(np.round(v, 9)) for v in (p * q).newton_polytope().vertices} == hull_vertex_set(sums)
+    union = np.vstack([p.exponents, q.exponents])
+    assert {tuple(np.round(v, 9)) for v in (p + q).newton_polytope().vertices} == hull_vertex_set(union)
+
+
+def test_newton_polytope_can_be_flat():
+    p = TropicalPolynomial([[0.0, 0.0, 0.0], [1.0, 1.0, 0.0], [2.0, 0.0, 0.0]], [0.0, 0.0, 0.0])
+    polytope = p.newton_polytope()
+    assert polytope.dimension == 2
+    assert polytope.volume == 0.0
+    assert polytope.relative_volume == pytest.approx(1.0)
+
+
+def test_rational_is_difference():
+    F = TropicalPolynomial([[1.0], [0.0]], [0.0, 1.0])
+    G = TropicalPolynomial([[2.0]], [0.0])
+    X = np.linspace(-3, 3, 11)[:, None]
+    np.testing.assert_allclose(TropicalRational(F, G)(X), F(X) - G(X))
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: TropicalPolynomial([[0.0, np.nan]], [0.0]), "exponents contains NaN"),
+        (lambda: TropicalPolynomial([[0.0, 1.0]], [np.nan]), "coefficients contains NaN"),
+        (lambda: TropicalPolynomial([0.0, 1.0], [0.0, 1.0]), "shape \\(m, d\\)"),
+        (lambda: TropicalPolynomial([[0.0], [1.0]], [0.0]), "coefficients must have shape \\(2,\\)"),
+        (lambda: TropicalPolynomial([[0.0]], [-np.inf]), "at least one monomial"),
+        (lambda: TropicalPolynomial([[0.0]], [0.0]) ** -1, "power must be a finite real number >= 0"),
+        (lambda: TropicalPolynomial.variable(3, 2), "k=3"),
+        (
+            lambda: TropicalPolynomial([[0.0]], [0.0]) + TropicalPolynomial([[0.0, 1.0]], [0.0]),
+            "1 and 2 variables",
+        ),
+        (lambda: TropicalPolynomial([[0.0]], [0.0])(np.zeros((3, 2))), "1 columns"),
+    ],
+)
+def test_bad_input_is_named(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_too_large_product_raises_with_estimate(monkeypatch):
+    import tropical.polynomial as module
+
+    monkeypatch.setattr(module, "MAX_PRODUCT_MONOMIALS", 100)
+    p = TropicalPolynomial(np.zeros((20, 1)) + np.arange(20)[:, None], np.zeros(20))
+    with pytest.raises(ComputationTooLargeError, match="400 candidate monomials") as info:
+        p * p
+    assert info.value.estimate == 400
