@@ -177,12 +177,15 @@ class TrainResult:
         Copies of the state after ``k`` updates for every requested ``k`` (for rewinding).
     final_state : state dict
         Copy of the returned weights.
+    optimizer : torch.optim.Optimizer
+        The optimizer at the end (its buffers are zero at pruned positions).
     """
 
     model: nn.Module
     history: History
     checkpoints: dict[int, State]
     final_state: State
+    optimizer: torch.optim.Optimizer | None = None
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
@@ -421,4 +424,4 @@ def train(
         model.load_state_dict(best_state)
     if hasattr(data, "x_test") and hasattr(data, "y_test"):
         history.test_loss, history.test_accuracy = evaluate(model, data.x_test, data.y_test)
-    return TrainResult(model, history, checkpoints, _snapshot(model))
+    return TrainResult(model, history, checkpoints, _snapshot(model), optimizer)
