@@ -1,0 +1,11 @@
+"""Figures (matplotlib, imported lazily): Newton polygons, dual subdivisions, tropical curves, regions.
+
+Every function takes ``ax=None`` and returns the artists it drew; none calls ``plt.show()``.
+"""
+
+from tropical.plot.polynomial import newton_polygon, tropical_curve
+
+__all__ = [
+    "newton_polygon",
+    "tropical_curve",
+]
