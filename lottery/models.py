@@ -98,7 +98,7 @@ def mlp(
     generator = torch.Generator().manual_seed(0 if seed is None else seed)
     modules: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(itertools.pairwise(widths)):
-        linear = nn.Linear(n_in, n_out, bias=bias)
+        linear = torch.nn.utils.skip_init(nn.Linear, n_in, n_out, bias=bias)  # no global-RNG init
         std = init_std(n_in, n_out, init=init, activation=activation)
         with torch.no_grad():
             linear.weight.copy_(torch.randn(n_out, n_in, generator=generator) * std)
