@@ -1,0 +1,297 @@
+"""The engine behind :mod:`tropical.regions`: a convex partition of a 2-D domain, refined line by line.
+
+All regions live in flat arrays, so that one vectorised pass decides which regions a new line crosses:
+
+- vertices: coordinates ``x``, ``y`` (internal, normalised coordinates) and ``home``, the index of an affine
+  map valid at the vertex (any region containing the vertex: the maps agree there because the network is
+  continuous). Vertex 0 is a sentinel that always has sign 0. Vertices are never deleted.
+- regions ("slots"): a pool of corner vertex ids; region ``r`` is ``pool[start[r] : start[r] + length[r]]``
+  in counter-clockwise order. A split region is marked dead and its corners are overwritten by the
+  sentinel; its two children are appended at the end of the pool. Slot starts therefore increase with the
+  slot index, and ``np.maximum.reduceat`` over the pool gives per-slot extrema in one call (dead slots and
+  garbage read as 0, which can neither make a region crossed nor positive). The pool is compacted when
+  more than half of it is garbage.
+
+Sign decisions are made once per vertex, so two regions sharing an edge always agree on it: a crossing point
+is created once per crossed edge (keyed by its two end vertices) and shared by both regions, and the
+partition stays an exact cell complex (every interior edge is an edge of exactly two regions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SENTINEL = 0
+
+
+def _grown(array: np.ndarray, needed: int) -> np.ndarray:
+    """``array`` with room for ``needed`` rows (capacity doubles, contents kept)."""
+    if needed <= array.shape[0]:
+        return array
+    capacity = max(needed, 2 * array.shape[0], 16)
+    grown = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
+    grown[: array.shape[0]] = array
+    return grown
+
+
+def _segment_ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat pool positions of several segments, the segment of each position, and the offsets."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    total = int(offsets[-1])
+    owner = np.repeat(np.arange(len(lengths)), lengths)
+    positions = np.arange(total, dtype=np.int64) - np.repeat(offsets[:-1] - starts, lengths)
+    return positions, owner, offsets
+
+
+class Partition:
+    """A partition of a convex polygon into convex polygons (see the module docstring).
+
+    Parameters
+    ----------
+    polygon : ndarray, shape (k, 2)
+        Counter-clockwise convex polygon in internal coordinates.
+    tolerance : float
+        Vertices whose normalised value (signed distance to the line, internal units) is at most this in
+        absolute value count as lying on the line.
+    """
+
+    def __init__(self, polygon: np.ndarray, tolerance: float):
+        k = len(polygon)
+        self.tolerance = float(tolerance)
+        self.nv = k + 1
+        self.x = np.zeros(max(64, 4 * k))
+        self.y = np.zeros(max(64, 4 * k))
+        self.x[1 : k + 1] = polygon[:, 0]
+        self.y[1 : k + 1] = polygon[:, 1]
+        self.home = np.zeros(max(64, 4 * k), dtype=np.int64)
+        self.pool = np.zeros(max(64, 4 * k), dtype=np.int32)
+        self.pool[:k] = np.arange(1, k + 1)
+        self.npool = k
+        self.live_corners = k
+        self.start = np.zeros(16, dtype=np.int64)
+        self.length = np.zeros(16, dtype=np.int64)
+        self.length[0] = k
+        self.alive = np.zeros(16, dtype=bool)
+        self.alive[0] = True
+        self.map_id = np.zeros(16, dtype=np.int64)
+        self.bits = np.zeros((16, 1), dtype=np.uint8)
+        self.nslots = 1
+        self.nregions = 1
+
+    # ------------------------------------------------------------------ bookkeeping
+    def copy(self) -> Partition:
+        other = Partition.__new__(Partition)
+        for name, value in self.__dict__.items():
+            setattr(other, name, value.copy() if isinstance(value, np.ndarray) else value)
+        return other
+
+    def reset_bits(self, n_bits: int) -> None:
+        """Start a new layer: one zeroed bit per neuron and slot."""
+        self.bits = np.zeros((self.start.shape[0], max(1, (n_bits + 7) // 8)), dtype=np.uint8)
+
+    def compact(self) -> None:
+        """Drop dead slots and garbage corners; live regions become slots ``0 .. nregions - 1``."""
+        live = np.flatnonzero(self.alive[: self.nslots])
+        positions, _, offsets = _segment_ranges(self.start[live], self.length[live])
+        pool = self.pool[positions]
+        self.pool = np.zeros(max(64, 2 * len(pool)), dtype=np.int32)
+        self.pool[: len(pool)] = pool
+        self.npool = self.live_corners = len(pool)
+        n = len(live)
+        capacity = max(16, 2 * n)
+
+        def take(array):
+            out = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
+            out[:n] = array[live]
+            return out
+
+        self.length = take(self.length)
+        self.map_id = take(self.map_id)
+        self.bits = take(self.bits)
+        self.start = np.zeros(capacity, dtype=np.int64)
+        self.start[:n] = offsets[:-1]
+        self.alive = np.zeros(capacity, dtype=bool)
+        self.alive[:n] = True
+        self.nslots = self.nregions = n
+
+    # ------------------------------------------------------------------ the vectorised split
+    def vertex_values(self, coefficients: np.ndarray) -> np.ndarray:
+        """Normalised values of one line per map at every vertex.
+
+        Parameters
+        ----------
+        coefficients : ndarray, shape (n_maps, 3)
+            Per map ``(a, b, c)`` of ``a x + b y + c``. Each row is divided by ``hypot(a, b)`` so that the
+            value is a signed distance; rows with a gradient below ``1e-12`` times the largest row norm
+            count as constant (their zero set is not a line).
+        """
+        a, b, c = coefficients[:, 0], coefficients[:, 1], coefficients[:, 2]
+        gradient = np.hypot(a, b)
+        reference = float(np.max(np.abs(coefficients))) if coefficients.size else 0.0
+        flat = gradient <= 1e-12 * reference
+        gradient = np.where(flat, 1.0, gradient)
+        self.gradient = gradient
+        scale = 1.0 / gradient
+        a = np.where(flat, 0.0, a * scale)
+        b = np.where(flat, 0.0, b * scale)
+        c = np.clip(c * scale, -1e6, 1e6)
+        nv = self.nv
+        if len(a) == 1:
+            return a[0] * self.x[:nv] + b[0] * self.y[:nv] + c[0]
+        home = self.home[:nv]
+        return a[home] * self.x[:nv] + b[home] * self.y[:nv] + c[home]
+
+    def split(self, values: np.ndarray, *, bit: int | None = None, eligible: np.ndarray | None = None):
+        """Split every region that the zero set of ``values`` crosses.
+
+        Parameters
+        ----------
+        values : ndarray, shape (nv,)
+            Normalised values at the vertices, from the last call of :meth:`vertex_values` (whose
+            per-map gradient norms give back the raw values for interpolation).
+        bit : int, optional
+            Set this bit of ``bits`` in the regions on the positive side (and in the positive children).
+        eligible : ndarray of bool, shape (n_maps,), optional
+            Only regions whose map is eligible are split; crossed regions that are not eligible get the
+            crossing points inserted on their edges (so that the partition stays a cell complex) but stay
+            whole.
+
+        Returns
+        -------
+        int
+            Number of regions split.
+        """
+        tol = self.tolerance
+        above = values > tol
+        below = values < -tol
+        # per vertex: 2 above the line, 1 below, 0 on it; a region is crossed when the bitwise OR over
+        # its corners is 3 (one reduceat over the whole pool)
+        code = above.view(np.uint8) << np.uint8(1)
+        code |= below.view(np.uint8)
+        code[SENTINEL] = 0
+        nslots, npool = self.nslots, self.npool
+        corner_code = code[self.pool[:npool]]
+        side = np.bitwise_or.reduceat(corner_code, self.start[:nslots])
+        positive = side >= 2
+        crossed_mask = side == 3
+        if bit is not None:
+            byte, mask = divmod(bit, 8)
+            self.bits[:nslots, byte] |= positive.view(np.uint8) << np.uint8(mask)
+        crossed = np.flatnonzero(crossed_mask)
+        if len(crossed) == 0:
+            return 0
+        if eligible is not None:
+            to_split = eligible[self.map_id[crossed]]
+        else:
+            to_split = np.ones(len(crossed), dtype=bool)
+
+        positions, owner, offsets = _segment_ranges(self.start[crossed], self.length[crossed])
+        corners = self.pool[positions].astype(np.int64)
+        following = positions + 1
+        last = offsets[1:] - 1
+        following[last] = positions[offsets[:-1]]
+        successors = self.pool[following].astype(np.int64)
+        c_here = corner_code[positions]
+        c_next = corner_code[following]
+        crossing = (c_here | c_next) == 3
+        s_here = (c_here >> np.uint8(1)).view(np.int8) - (c_here & np.uint8(1)).view(np.int8)
+
+        # one new vertex per crossed edge, shared by the regions on both sides of it
+        low = np.minimum(corners[crossing], successors[crossing])
+        high = np.maximum(corners[crossing], successors[crossing])
+        keys, inverse = np.unique(low * self.nv + high, return_inverse=True)
+        u_low, u_high = keys // self.nv, keys % self.nv
+        # interpolate the raw values (the normalisation differs between the maps of the two end vertices)
+        if len(self.gradient) == 1:
+            v_low, v_high = values[u_low], values[u_high]
+        else:
+            v_low = values[u_low] * self.gradient[self.home[u_low]]
+            v_high = values[u_high] * self.gradient[self.home[u_high]]
+        t = v_low / (v_low - v_high)
+        n_new = len(keys)
+        new_ids = np.arange(self.nv, self.nv + n_new)
+        needed = self.nv + n_new
+        self.x = _grown(self.x, needed)
+        self.y = _grown(self.y, needed)
+        self.home = _grown(self.home, needed)
+        self.x[self.nv : needed] = self.x[u_low] + t * (self.x[u_high] - self.x[u_low])
+        self.y[self.nv : needed] = self.y[u_low] + t * (self.y[u_high] - self.y[u_low])
+        home = np.empty(n_new, dtype=np.int64)
+        home[inverse] = self.map_id[crossed[owner[crossing]]]
+        self.home[self.nv : needed] = home
+        self.nv = needed
+        inserted = np.zeros(len(corners), dtype=np.int64)
+        inserted[crossing] = new_ids[inverse]
+
+        # children: walk the corners, emitting a corner on its side and a crossing point after it
+        pairs = np.stack([corners, inserted], axis=1)
+        whole = to_split[owner]
+        keep_pos = np.stack([(s_here >= 0) | ~whole, crossing], axis=1)
+        keep_neg = np.stack([s_here <= 0, crossing], axis=1)
+        keep_neg[~whole] = False
+        pos_corners = pairs[keep_pos]
+        neg_corners = pairs[keep_neg]
+        pos_len = np.add.reduceat(keep_pos.sum(axis=1), offsets[:-1])
+        neg_len = np.add.reduceat(keep_neg.sum(axis=1), offsets[:-1])
+        split_ids = np.flatnonzero(to_split)
+        neg_len = neg_len[split_ids]
+        parents = np.concatenate([crossed, crossed[split_ids]])
+        lengths = np.concatenate([pos_len, neg_len])
+        new_corners = np.concatenate([pos_corners, neg_corners])
+
+        n_children = len(parents)
+        first = nslots
+        end = nslots + n_children
+        for name in ("start", "length", "alive", "map_id", "bits"):
+            setattr(self, name, _grown(getattr(self, name), end))
+        self.pool = _grown(self.pool, npool + len(new_corners))
+        self.pool[npool : npool + len(new_corners)] = new_corners
+        self.start[first:end] = npool + np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        self.length[first:end] = lengths
+        self.alive[first:end] = True
+        self.alive[crossed] = False
+        self.map_id[first:end] = self.map_id[parents]
+        self.bits[first:end] = self.bits[parents]
+        if bit is not None:
+            # the positive children (the first len(crossed)) keep the bit set by the test above; the
+            # negative children must clear it (it was copied from the positive parent)
+            self.bits[first + len(crossed) : end, byte] &= np.uint8(~(1 << mask) & 0xFF)
+            # eligible-but-whole regions do not occur with bit set (bits are only used for neurons)
+        self.pool[positions] = SENTINEL
+        self.nslots = end
+        self.npool = npool + len(new_corners)
+        self.live_corners += len(new_corners) - len(positions)
+        self.nregions += len(split_ids)
+        if self.npool > 2 * self.live_corners + 1024:
+            self.compact()
+        return len(split_ids)
+
+    # ------------------------------------------------------------------ read-out (after compact())
+    def corner_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Corner vertex ids (flat) and offsets (n_regions + 1) of the compacted partition."""
+        if self.nslots != self.nregions or self.npool != self.live_corners:
+            self.compact()
+        offsets = np.zeros(self.nregions + 1, dtype=np.int64)
+        np.cumsum(self.length[: self.nregions], out=offsets[1:])
+        return self.pool[: self.npool].astype(np.int64), offsets
+
+    def half_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every directed boundary edge: (tail vertex, head vertex, region)."""
+        corners, offsets = self.corner_arrays()
+        lengths = np.diff(offsets)
+        region = np.repeat(np.arange(len(lengths)), lengths)
+        following = np.arange(1, len(corners) + 1)
+        following[offsets[1:] - 1] = offsets[:-1]
+        return corners, corners[following], region
+
+    def shared_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Interior edges: end vertices (a, b) and the two regions on either side."""
+        tail, head, region = self.half_edges()
+        low, high = np.minimum(tail, head), np.maximum(tail, head)
+        key = low * self.nv + high
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        twin = np.flatnonzero(key[1:] == key[:-1])
+        first, second = order[twin], order[twin + 1]
+        return low[first], high[first], region[first], region[second]

@@ -1,0 +1,695 @@
+"""Exact linear regions and decision boundaries of ReLU networks on a 2-D domain.
+
+A ReLU (or LeakyReLU) network is affine on each cell of a polyhedral partition of its input space. On a
+2-D domain -- a box or convex polygon of a 2-D input space, or a polygon in a plane through three points of a
+higher-dimensional input space -- the cells are convex polygons and can be listed exactly:
+
+1. start with the domain as one region, with the first layer's (global) affine pre-activations;
+2. for each neuron of the layer, its pre-activation is affine on each current region, so its zero set
+   there is a line; one vectorised sign test over all vertices finds the regions that it crosses, and
+   only those are split in two (children inherit their parent's affine maps);
+3. after the last neuron of a layer each region has one activation pattern ``D``; the next layer's
+   pre-activation maps are ``W (D * P) + b`` per region (one matrix product per chunk of regions);
+4. the output layer gives one affine map per region. Decision boundaries come from one more split per
+   pair of classes (where the outputs tie) within each region.
+
+The number of regions of a layer-wise refinement is bounded by Serra, Tjandraatmadja & Ramalingam,
+"Bounding and counting linear regions of deep neural networks" (ICML 2018); the 1-hidden-layer count in
+general position over a large enough box is ``1 + p + C(p, 2)`` (a line arrangement). The same layer-wise
+splitting is the algorithm of regioncam (Twan van Laarhoven, https://github.com/twanvl/regioncam), which
+the tests and ``benchmarks/bench_regions.py`` use as an independent reference; the implementation here is
+our own (numpy, float64, regions as one flat vertex array).
+
+Coordinates
+-----------
+All 2-D results (polygons, affine maps, segments) are in *domain coordinates* ``(u, v)``:
+
+- ``bounds=`` or ``polygon=`` on a 2-D input: the input coordinates themselves;
+- ``plane=(x0, x1, x2)``: the orthonormal frame ``x = x0 + u e1 + v e2`` with ``e1 = (x1 - x0) / |x1 - x0|``
+  and ``e2`` the unit component of ``x2 - x0`` orthogonal to ``e1`` (Gram-Schmidt). Lengths and areas on
+  the plane are those of the input space; ``x0`` is at ``(0, 0)`` and ``x1`` at ``(|x1 - x0|, 0)``. Use
+  :meth:`Regions.to_input` to map ``(u, v)`` back to the input space.
+
+Tolerance
+---------
+Every line is evaluated once per vertex, as a signed distance in units of the domain's half-width (the
+domain is translated to its centre and scaled to half-width 1 internally). A vertex within ``tolerance``
+(default ``1e-9``) of a line counts as lying on it: the line then passes through that vertex instead of
+cutting off a sliver, so no region thinner than about ``tolerance`` times the half-width is ever created
+(rounding noise of float64 is ~1e-16 of the half-width for a well-scaled network, far below). Because the
+decision is made per vertex, the two regions on either side of an edge always agree, and every interior
+edge belongs to exactly two regions. The sign of a neuron on a region lying entirely within the tolerance
+of its line is taken as inactive (the network's value there differs by at most the tolerance times the
+neuron's slope). A neuron whose gradient on a region is below ``1e-12`` of its largest coefficient is
+treated as constant there (dead or saturated neurons, zero rows of pruned networks).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from tropical._region_split import Partition
+from tropical.errors import ComputationTooLargeError
+from tropical.layers import AffineLayer, affine_layers
+
+__all__ = ["Regions", "decision_boundary", "decision_regions", "linear_regions"]
+
+_CHUNK_BYTES = 48_000_000
+
+
+# ---------------------------------------------------------------------------------------------- domains
+def _convex_polygon(polygon, name: str) -> np.ndarray:
+    """Validate a convex polygon; return it counter-clockwise without repeated vertices."""
+    try:
+        points = np.asarray(polygon, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be a (k, 2) array of vertices") from error
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) < 3:
+        raise ValueError(f"{name} must be a (k, 2) array of k >= 3 vertices, got shape {points.shape}")
+    if not np.all(np.isfinite(points)):
+        raise ValueError(f"{name} has NaN or infinite coordinates")
+    keep = np.any(points != np.roll(points, 1, axis=0), axis=1)
+    points = points[keep]
+    if len(points) < 3:
+        raise ValueError(f"{name} has fewer than 3 distinct vertices")
+    x, y = points[:, 0], points[:, 1]
+    area2 = np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)
+    extent = np.ptp(points, axis=0).max()
+    if abs(area2) <= 1e-12 * extent**2:
+        raise ValueError(f"{name} has zero area")
+    if area2 < 0:
+        points = points[::-1].copy()
+    edges = np.roll(points, -1, axis=0) - points
+    turns = edges[:, 0] * np.roll(edges[:, 1], -1) - edges[:, 1] * np.roll(edges[:, 0], -1)
+    if np.any(turns < -1e-12 * extent**2):
+        raise ValueError(f"{name} must be convex (its vertices in order around the boundary)")
+    return points
+
+
+def _box(bounds, name: str = "bounds") -> np.ndarray:
+    try:
+        values = np.asarray(bounds, dtype=np.float64).ravel()
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be (xmin, xmax, ymin, ymax)") from error
+    if values.shape != (4,) or not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} must be four finite numbers (xmin, xmax, ymin, ymax), got {bounds!r}")
+    xmin, xmax, ymin, ymax = values
+    if not (xmin < xmax and ymin < ymax):
+        raise ValueError(f"{name} needs xmin < xmax and ymin < ymax, got {tuple(values)}")
+    return np.array([[xmin, ymin], [xmax, ymin], [xmax, ymax], [xmin, ymax]])
+
+
+def _plane_frame(plane, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Origin (d,), orthonormal frame (2, d) and the plane coordinates (3, 2) of the three points."""
+    try:
+        points = np.asarray(plane, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError("plane must be three points (x0, x1, x2) of the input space") from error
+    if points.ndim == 2 and points.shape[0] == 3 and points.shape[1] != n_in:
+        raise ValueError(f"plane points have {points.shape[1]} coordinates but the model takes {n_in} inputs")
+    if points.shape != (3, n_in):
+        raise ValueError(f"plane must be three points of dimension {n_in}, got shape {points.shape}")
+    if not np.all(np.isfinite(points)):
+        raise ValueError("plane has NaN or infinite coordinates")
+    origin = points[0]
+    d1, d2 = points[1] - origin, points[2] - origin
+    n1 = np.linalg.norm(d1)
+    e1 = d1 / n1 if n1 > 0 else d1
+    d2_perp = d2 - (d2 @ e1) * e1
+    n2 = np.linalg.norm(d2_perp)
+    if n1 == 0 or n2 <= 1e-12 * max(n1, np.linalg.norm(d2)):
+        raise ValueError("plane points are collinear; they span no plane")
+    frame = np.stack([e1, d2_perp / n2])
+    return origin, frame, (points - origin) @ frame.T
+
+
+def _domain(n_in: int, bounds, plane, polygon):
+    """Domain polygon (CCW, domain coordinates), plane origin (d,) and frame (2, d)."""
+    if bounds is not None and polygon is not None:
+        raise ValueError("give either bounds= or polygon=, not both")
+    if plane is None:
+        if n_in != 2:
+            raise ValueError(
+                f"the model takes {n_in} inputs; pass plane=(x0, x1, x2) to study a 2-D slice of its "
+                "input space"
+            )
+        if bounds is None and polygon is None:
+            raise ValueError("give the domain: bounds=(xmin, xmax, ymin, ymax), polygon= or plane=")
+        origin, frame = np.zeros(2), np.eye(2)
+    else:
+        origin, frame, projected = _plane_frame(plane, n_in)
+        if bounds is None and polygon is None:
+            low, high = projected.min(axis=0), projected.max(axis=0)
+            pad = 0.5 * np.max(high - low)
+            bounds = (low[0] - pad, high[0] + pad, low[1] - pad, high[1] + pad)
+    domain = _box(bounds) if bounds is not None else _convex_polygon(polygon, "polygon")
+    return domain, origin, frame
+
+
+# ---------------------------------------------------------------------------------------------- the sweep
+def _activation_factors(bits: np.ndarray, n: int, slope: float) -> np.ndarray:
+    """(c, n) float multipliers of the activation: 1 on the active side, ``slope`` on the other."""
+    active = np.unpackbits(bits, axis=1, count=n, bitorder="little").astype(np.float64)
+    if slope:
+        active *= 1.0 - slope
+        active += slope
+    return active
+
+
+def _direct_maps(maps, map_id, bits, slope, weight, bias) -> np.ndarray:
+    """Per region ``weight @ (D * maps[map_id]) + bias`` as (R, n_next, 3), chunked matrix products.
+
+    ``weight=None`` returns the activations ``D * maps[map_id]`` themselves.
+    """
+    n = maps.shape[1]
+    n_regions = len(map_id)
+    n_next = n if weight is None else weight.shape[0]
+    out = np.empty((n_regions, n_next, 3))
+    chunk = max(64, _CHUNK_BYTES // (24 * max(n, n_next)))
+    for lo in range(0, n_regions, chunk):
+        factors = _activation_factors(bits[lo : lo + chunk], n, slope)
+        hidden = maps[map_id[lo : lo + chunk]] * factors[:, :, None]  # (c, n, 3)
+        if weight is None:
+            out[lo : lo + chunk] = hidden
+        else:
+            product = hidden.transpose(0, 2, 1).reshape(-1, n) @ weight.T  # (c * 3, n_next)
+            out[lo : lo + chunk] = product.reshape(-1, 3, n_next).transpose(0, 2, 1)
+            out[lo : lo + chunk, :, 2] += bias
+    return out
+
+
+def _tree_depths(predecessor: np.ndarray, root: int) -> np.ndarray:
+    """Depth of every node of a tree given by predecessors (the root is its own predecessor)."""
+    pointer = predecessor.copy()
+    pointer[root] = root
+    depth = np.ones(len(pointer), dtype=np.int64)
+    depth[root] = 0
+    while True:  # pointer jumping: O(log depth) passes
+        done = pointer == root
+        if done.all():
+            return depth
+        depth = depth + np.where(done, 0, depth[pointer])
+        pointer = np.where(done, pointer, pointer[pointer])
+
+
+def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
+    """The next layer's pre-activation map on every region, as (R, n_next, 3).
+
+    Two neighbouring regions of the same previous-layer region differ in the activation of the neurons
+    whose line separates them (usually one), so their next-layer maps differ by ``(1 - slope)`` times
+    ``weight[:, j] (x) maps[j]`` for each such neuron ``j``. The maps are computed in full on one root
+    region per previous-layer region and propagated along a breadth-first spanning tree of the adjacency
+    graph: O(R n_next) work instead of the O(R n n_next) of a matrix product per region.
+    """
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import breadth_first_order, connected_components
+
+    n = maps.shape[1]
+    n_regions = len(map_id)
+    n_next = n if weight is None else weight.shape[0]
+    estimate = 3 * 24.0 * n_next * n_regions
+    if estimate > max_memory:
+        raise ComputationTooLargeError(
+            f"the per-region affine maps of {n_regions} regions x {n_next} units need about "
+            f"{estimate / 1e9:.1f} GB (limit max_memory={max_memory:.3g} bytes)",
+            estimate=estimate,
+            limit=max_memory,
+        )
+    if weight is None or n_regions < 64:
+        return _direct_maps(maps, map_id, bits, slope, weight, bias)
+    _, _, left, right = partition.shared_edges()
+    same = map_id[left] == map_id[right]
+    left, right = left[same], right[same]
+    graph = coo_array((np.ones(len(left)), (left, right)), shape=(n_regions, n_regions)).tocsr()
+    _, labels = connected_components(graph, directed=False)
+    _, roots = np.unique(labels, return_index=True)
+    virtual = n_regions
+    rows = np.concatenate([left, np.full(len(roots), virtual)])
+    cols = np.concatenate([right, roots])
+    graph = coo_array((np.ones(len(rows)), (rows, cols)), shape=(n_regions + 1, n_regions + 1)).tocsr()
+    _, predecessor = breadth_first_order(graph, virtual, directed=False, return_predecessors=True)
+    predecessor[virtual] = virtual
+    depth = _tree_depths(predecessor, virtual)[:n_regions]
+
+    result = np.empty((n_regions, n_next * 3))
+    result[roots] = _direct_maps(maps, map_id[roots], bits[roots], slope, weight, bias).reshape(
+        len(roots), -1
+    )
+    # the neurons whose activation differs between each region and its tree parent
+    child = np.flatnonzero(depth >= 2)
+    parent = predecessor[child]
+    flipped = bits[child] ^ bits[parent]
+    which, byte = np.nonzero(flipped)
+    unpacked = np.unpackbits(flipped[which, byte][:, None], axis=1, bitorder="little")
+    entry, bit = np.nonzero(unpacked)
+    region = child[which[entry]]
+    neuron = byte[entry] * 8 + bit
+    now_active = (bits[region, neuron // 8] >> (neuron % 8).astype(np.uint8)) & 1
+    gain = np.where(now_active == 1, 1.0 - slope, slope - 1.0)
+    entry_depth = depth[region]
+    order = np.argsort(entry_depth, kind="stable")
+    region, neuron, gain, entry_depth = region[order], neuron[order], gain[order], entry_depth[order]
+    entry_bounds = np.searchsorted(entry_depth, np.arange(depth.max() + 2))
+    by_depth = np.argsort(depth, kind="stable")
+    node_bounds = np.searchsorted(depth[by_depth], np.arange(depth.max() + 2))
+    for level in range(2, int(depth.max()) + 1):
+        nodes = by_depth[node_bounds[level] : node_bounds[level + 1]]
+        result[nodes] = result[predecessor[nodes]]
+        lo, hi = entry_bounds[level], entry_bounds[level + 1]
+        if hi > lo:
+            r, j = region[lo:hi], neuron[lo:hi]
+            delta = (gain[lo:hi, None] * weight[:, j].T)[:, :, None] * maps[map_id[r], j, None, :]
+            np.add.at(result, r, delta.reshape(hi - lo, -1))
+    return result.reshape(n_regions, n_next, 3)
+
+
+def _sweep(layers: list[AffineLayer], domain, origin, frame, tolerance, max_regions, max_memory):
+    low, high = domain.min(axis=0), domain.max(axis=0)
+    center = 0.5 * (low + high)
+    scale = 0.5 * float(np.max(high - low))
+    partition = Partition((domain - center) / scale, tolerance)
+    first = layers[0]
+    linear = first.weight @ frame.T * scale
+    offset = first.bias + first.weight @ (origin + frame.T @ center)
+    maps = np.concatenate([linear, offset[:, None]], axis=1)[None]  # (n_maps=1, n, 3)
+    patterns: list[tuple[np.ndarray, np.ndarray, int]] = []
+    for index, layer in enumerate(layers):
+        if layer.slope is None:
+            break
+        n = layer.n_out
+        partition.reset_bits(n)
+        for neuron in range(n):
+            partition.split(partition.vertex_values(maps[:, neuron]), bit=neuron)
+            if partition.nregions > max_regions:
+                remaining = sum(lay.n_out for lay in layers[index:] if lay.slope is not None) - neuron - 1
+                raise ComputationTooLargeError(
+                    f"more than max_regions={max_regions} linear regions after {neuron + 1} neurons of the "
+                    f"layer at position {layer.source} ({remaining} neurons left)",
+                    estimate=float(partition.nregions),
+                    limit=float(max_regions),
+                )
+        partition.compact()
+        n_regions = partition.nregions
+        bits = partition.bits[:n_regions].copy()
+        map_id = partition.map_id[:n_regions].copy()
+        patterns.append((bits, map_id, n))
+        nxt = layers[index + 1] if index + 1 < len(layers) else None
+        weight = None if nxt is None else nxt.weight
+        bias = None if nxt is None else nxt.bias
+        maps = _next_maps(partition, maps, map_id, bits, layer.slope, weight, bias, max_memory)
+        partition.map_id[:n_regions] = np.arange(n_regions)
+        corners, offsets = partition.corner_arrays()
+        partition.home[corners] = np.repeat(np.arange(n_regions), np.diff(offsets))
+    partition.compact()
+    if len(maps) != partition.nregions:  # no hidden layer: one map for the whole domain
+        maps = np.repeat(maps, partition.nregions, axis=0)
+    return partition, maps, patterns, center, scale
+
+
+# ---------------------------------------------------------------------------------------------- results
+class Regions:
+    """The linear regions of a network on a 2-D domain, with the exact affine map on each.
+
+    Built by :func:`linear_regions`; all coordinates are domain coordinates (see the module docstring).
+
+    Attributes
+    ----------
+    domain : ndarray, shape (k, 2)
+        The domain polygon, counter-clockwise.
+    origin : ndarray, shape (d,)
+        Input-space point of domain coordinate ``(0, 0)``.
+    frame : ndarray, shape (2, d)
+        Orthonormal directions of the ``u`` and ``v`` axes in the input space (identity for 2-D inputs).
+    vertices : ndarray, shape (n_vertices, 2)
+        Every vertex of the partition once (row 0 is an unused sentinel).
+    region_vertices : ndarray of int, shape (n_corners,)
+        Vertex indices of all regions concatenated, each region counter-clockwise.
+    offsets : ndarray of int, shape (n_regions + 1,)
+        Region ``r`` is ``vertices[region_vertices[offsets[r]:offsets[r + 1]]]``.
+    n_outputs : int
+        Number of network outputs.
+    tolerance : float
+        The tolerance the regions were computed with (see the module docstring).
+    """
+
+    def __init__(self, partition: Partition, maps, patterns, center, scale, domain, origin, frame, n_outputs):
+        self._partition = partition
+        self._maps = maps  # (R, n_out, 3), internal coordinates
+        self._patterns = patterns
+        self._center = center
+        self._scale = scale
+        self.domain = domain
+        self.origin = origin
+        self.frame = frame
+        self.n_outputs = n_outputs
+        self.tolerance = partition.tolerance
+        corners, offsets = partition.corner_arrays()
+        self.region_vertices = corners
+        self.offsets = offsets
+        nv = partition.nv
+        self.vertices = np.stack([partition.x[:nv], partition.y[:nv]], axis=1) * scale + center
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __repr__(self) -> str:
+        return f"Regions({len(self)} regions, {self.n_outputs} outputs)"
+
+    # ----------------------------------------------------------------- geometry
+    @cached_property
+    def polygons(self) -> list[np.ndarray]:
+        """list of ndarray, each (k, 2): the vertices of each region, counter-clockwise."""
+        return np.split(self.vertices[self.region_vertices], self.offsets[1:-1])
+
+    @cached_property
+    def areas(self) -> np.ndarray:
+        """ndarray, shape (n_regions,): the area of each region (shoelace formula, domain units squared)."""
+        partition = self._partition
+        tail, head, _ = partition.half_edges()
+        cross = partition.x[tail] * partition.y[head] - partition.x[head] * partition.y[tail]
+        return 0.5 * np.add.reduceat(cross, self.offsets[:-1]) * self._scale**2
+
+    @cached_property
+    def centroids(self) -> np.ndarray:
+        """ndarray, shape (n_regions, 2): the centroid (centre of mass) of each region."""
+        partition = self._partition
+        tail, head, _ = partition.half_edges()
+        xt, yt, xh, yh = partition.x[tail], partition.y[tail], partition.x[head], partition.y[head]
+        cross = xt * yh - xh * yt
+        area6 = 3.0 * np.add.reduceat(cross, self.offsets[:-1])
+        cx = np.add.reduceat((xt + xh) * cross, self.offsets[:-1]) / area6
+        cy = np.add.reduceat((yt + yh) * cross, self.offsets[:-1]) / area6
+        return np.stack([cx, cy], axis=1) * self._scale + self._center
+
+    @cached_property
+    def interior_points(self) -> np.ndarray:
+        """ndarray, shape (n_regions, 2): the mean of each region's vertices (inside the region)."""
+        counts = np.diff(self.offsets)
+        summed = np.add.reduceat(self.vertices[self.region_vertices], self.offsets[:-1], axis=0)
+        return summed / counts[:, None]
+
+    @cached_property
+    def adjacency(self) -> np.ndarray:
+        """ndarray of int, shape (n_pairs, 2): pairs ``i < j`` of regions sharing an edge, sorted."""
+        _, _, left, right = self._partition.shared_edges()
+        pairs = np.stack([np.minimum(left, right), np.maximum(left, right)], axis=1)
+        return np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
+
+    def edges(self) -> np.ndarray:
+        """Every edge of the partition once, as segments of shape (n_edges, 2, 2)."""
+        tail, head, _ = self._partition.half_edges()
+        low, high = np.minimum(tail, head), np.maximum(tail, head)
+        key = np.unique(low * self._partition.nv + high)
+        return np.stack(
+            [self.vertices[key // self._partition.nv], self.vertices[key % self._partition.nv]], 1
+        )
+
+    # ----------------------------------------------------------------- network read-out
+    @cached_property
+    def affine_maps(self) -> tuple[np.ndarray, np.ndarray]:
+        """The exact output on each region: ``output = J[r] @ p + b[r]`` for ``p`` in region ``r``.
+
+        Returns
+        -------
+        J : ndarray, shape (n_regions, n_outputs, 2)
+            Jacobian with respect to the domain coordinates ``(u, v)``.
+        b : ndarray, shape (n_regions, n_outputs)
+            Offset (the output the region's map gives at ``(u, v) = (0, 0)``).
+        """
+        jacobian = self._maps[:, :, :2] / self._scale
+        offset = self._maps[:, :, 2] - jacobian @ self._center
+        return jacobian, offset
+
+    @cached_property
+    def activation_patterns(self) -> np.ndarray:
+        """ndarray of bool, shape (n_regions, n_hidden): which hidden units are active on each region.
+
+        Units are ordered layer by layer as in the network; ``True`` means a positive pre-activation (the
+        identity branch of ReLU / LeakyReLU). Networks without hidden layers give shape (n_regions, 0).
+        """
+        index = np.arange(len(self))
+        blocks = []
+        for bits, map_id, n in reversed(self._patterns):
+            blocks.append(np.unpackbits(bits[index], axis=1, count=n, bitorder="little").astype(bool))
+            index = map_id[index]
+        if not blocks:
+            return np.zeros((len(self), 0), dtype=bool)
+        return np.concatenate(blocks[::-1], axis=1)
+
+    def outputs(self, points, regions=None) -> np.ndarray:
+        """The network output at ``points`` (n, 2) in domain coordinates, from the maps: (n, n_outputs)."""
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        regions = self.at(points) if regions is None else np.asarray(regions)
+        jacobian, offset = self.affine_maps
+        return np.einsum("nij,nj->ni", jacobian[regions], points) + offset[regions]
+
+    def to_input(self, points) -> np.ndarray:
+        """Map domain coordinates ``(n, 2)`` to input-space points ``(n, d)``."""
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        return self.origin + points @ self.frame
+
+    @cached_property
+    def _tree(self):
+        import shapely
+
+        return shapely.STRtree(shapely.polygons(self.polygons))
+
+    def at(self, points) -> np.ndarray:
+        """The region containing each point.
+
+        Parameters
+        ----------
+        points : array_like, shape (n, 2)
+            Points in domain coordinates.
+
+        Returns
+        -------
+        ndarray of int, shape (n,)
+            Region index per point; ``-1`` outside the domain. A point on an edge gets the lowest index
+            of the regions it touches.
+        """
+        import shapely
+
+        points = np.asarray(points, dtype=np.float64)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise ValueError(f"points must have shape (n, 2), got {points.shape}")
+        result = np.full(len(points), -1, dtype=np.int64)
+        if len(points) == 0:
+            return result
+        hits = self._tree.query(shapely.points(points), predicate="intersects")
+        order = np.lexsort((hits[1], hits[0]))
+        point_idx, region_idx = hits[0][order], hits[1][order]
+        first = np.ones(len(point_idx), dtype=bool)
+        first[1:] = point_idx[1:] != point_idx[:-1]
+        result[point_idx[first]] = region_idx[first]
+        return result
+
+    # ----------------------------------------------------------------- decisions
+    @cached_property
+    def _decision(self):
+        return _decision_pieces(self)
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes: ``n_outputs`` (argmax), or 2 for a 1-output network (sign)."""
+        return 2 if self.n_outputs == 1 else self.n_outputs
+
+    def decision_boundary(self) -> np.ndarray:
+        """Exact decision-boundary segments, shape (n_segments, 2, 2); see :func:`decision_boundary`."""
+        partition, classes = self._decision
+        a, b, left, right = partition.shared_edges()
+        differ = classes[left] != classes[right]
+        vertices = np.stack([partition.x[: partition.nv], partition.y[: partition.nv]], 1)
+        vertices = vertices * self._scale + self._center
+        return np.stack([vertices[a[differ]], vertices[b[differ]]], axis=1)
+
+    def decision_regions(self) -> list:
+        """One shapely (Multi)Polygon per class; see :func:`decision_regions`."""
+        import shapely
+
+        partition, classes = self._decision
+        corners, offsets = partition.corner_arrays()
+        vertices = np.stack([partition.x[: partition.nv], partition.y[: partition.nv]], 1)
+        vertices = vertices * self._scale + self._center
+        polygons = np.array(shapely.polygons(np.split(vertices[corners], offsets[1:-1])), dtype=object)
+        result = []
+        for label in range(self.n_classes):
+            pieces = polygons[classes == label]
+            if len(pieces) == 0:
+                result.append(shapely.Polygon())
+                continue
+            try:
+                merged = shapely.coverage_union_all(pieces)
+            except shapely.errors.GEOSException:
+                merged = shapely.union_all(pieces)
+            result.append(merged)
+        return result
+
+
+def _decision_pieces(regions: Regions) -> tuple[Partition, np.ndarray]:
+    """Refine the linear regions so that the predicted class is constant on each piece."""
+    partition = regions._partition.copy()
+    n_regions = len(regions)
+    partition.map_id[:n_regions] = np.arange(n_regions)
+    corners, offsets = partition.corner_arrays()
+    partition.home[corners] = np.repeat(np.arange(n_regions), np.diff(offsets))
+    maps = regions._maps  # (R, n_out, 3)
+    k = maps.shape[1]
+    if k == 1:
+        partition.split(partition.vertex_values(maps[:, 0]))
+    elif k == 2:
+        partition.split(partition.vertex_values(maps[:, 0] - maps[:, 1]))
+    else:
+        # a class is a candidate on a region unless another class beats it at every vertex
+        xy1 = np.stack(
+            [partition.x[corners], partition.y[corners], np.ones(len(corners))], axis=1
+        )  # (corners, 3)
+        owner = np.repeat(np.arange(n_regions), np.diff(offsets))
+        outputs = np.einsum("nkj,nj->nk", maps[owner], xy1)
+        scale = np.abs(outputs).max() if outputs.size else 1.0
+        candidate = np.ones((n_regions, k), dtype=bool)
+        for c in range(k):
+            best = np.maximum.reduceat(outputs[:, c : c + 1] - outputs, offsets[:-1], axis=0)
+            candidate[:, c] = np.all(best >= -1e-9 * scale, axis=1)
+        for c in range(k):
+            for j in range(c + 1, k):
+                eligible = candidate[:, c] & candidate[:, j]
+                if eligible.any():
+                    values = partition.vertex_values(maps[:, c] - maps[:, j])
+                    partition.split(values, eligible=eligible)
+    corners, offsets = partition.corner_arrays()
+    counts = np.diff(offsets)
+    inside = np.stack(
+        [
+            np.add.reduceat(partition.x[corners], offsets[:-1]) / counts,
+            np.add.reduceat(partition.y[corners], offsets[:-1]) / counts,
+            np.ones(len(counts)),
+        ],
+        axis=1,
+    )
+    piece_maps = maps[partition.map_id[: partition.nregions]]
+    outputs = np.einsum("nkj,nj->nk", piece_maps, inside)
+    classes = (outputs[:, 0] > 0).astype(np.int64) if k == 1 else np.argmax(outputs, axis=1)
+    return partition, classes
+
+
+# ---------------------------------------------------------------------------------------------- public API
+def linear_regions(
+    model,
+    *,
+    bounds=None,
+    plane=None,
+    polygon=None,
+    tolerance: float = 1e-9,
+    max_regions: int = 20_000_000,
+    max_memory: float = 4e9,
+) -> Regions:
+    """The exact linear regions of a ReLU network on a 2-D domain.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A feed-forward network of Linear, ReLU, LeakyReLU, Identity, Flatten, Dropout and (eval-mode)
+        BatchNorm1d layers, read by :func:`tropical.layers.affine_layers` (pruned weights are honoured).
+    bounds : (xmin, xmax, ymin, ymax), optional
+        A box domain (in plane coordinates when ``plane`` is given).
+    plane : (x0, x1, x2), optional
+        Three points of the input space (each of the model's input dimension); the domain lies in the plane
+        through them, in the orthonormal coordinates of the module docstring. Without ``bounds`` or
+        ``polygon`` the domain is the bounding box of the three points padded by half its largest side.
+    polygon : array_like, shape (k, 2), optional
+        A convex polygon domain (vertices in order, either orientation).
+    tolerance : float
+        Distance, relative to the domain's half-width, under which a vertex counts as lying on a neuron's
+        line (see the module docstring). Must be in (0, 1e-3].
+    max_regions : int
+        Raise :class:`~tropical.errors.ComputationTooLargeError` once the count exceeds this.
+    max_memory : float
+        Bytes allowed for the per-region affine maps of one layer (24 bytes per region and unit).
+
+    Returns
+    -------
+    Regions
+        ``len(regions)``, ``polygons``, ``areas``, ``activation_patterns``, ``affine_maps``,
+        ``adjacency``, ``at(points)``, ``decision_boundary()``, ``decision_regions()``.
+
+    Raises
+    ------
+    UnsupportedLayerError
+        For a layer without an exact piecewise-linear form (named with its position).
+    ValueError
+        For a bad domain (the message names the argument) or an input size that needs ``plane``.
+    ComputationTooLargeError
+        When the regions or their affine maps exceed ``max_regions`` or ``max_memory``.
+
+    References
+    ----------
+    Serra, Tjandraatmadja & Ramalingam, "Bounding and counting linear regions of deep neural networks",
+    ICML 2018. T. van Laarhoven, regioncam, https://github.com/twanvl/regioncam (the reference in tests).
+
+    Examples
+    --------
+    >>> import torch
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    >>> regions = linear_regions(net, bounds=(-100, 100, -100, 100))
+    >>> len(regions)  # 3 lines in general position: 1 + 3 + 3
+    7
+    >>> float(regions.areas.sum())
+    40000.0
+    """
+    tolerance = float(tolerance)
+    if not 0.0 < tolerance <= 1e-3:
+        raise ValueError(f"tolerance must be in (0, 1e-3], got {tolerance}")
+    if int(max_regions) < 1:
+        raise ValueError(f"max_regions must be positive, got {max_regions}")
+    layers = affine_layers(model)
+    domain, origin, frame = _domain(layers[0].n_in, bounds, plane, polygon)
+    partition, maps, patterns, center, scale = _sweep(
+        layers, domain, origin, frame, tolerance, int(max_regions), float(max_memory)
+    )
+    return Regions(partition, maps, patterns, center, scale, domain, origin, frame, layers[-1].n_out)
+
+
+def decision_boundary(model, *, bounds=None, plane=None, polygon=None, tolerance: float = 1e-9) -> np.ndarray:
+    """The exact decision boundary of a classifier on a 2-D domain.
+
+    The predicted class is the argmax of the outputs (a 1-output network: ``output > 0``); the boundary
+    is where it changes. On every linear region the outputs are affine, so the boundary is a union of
+    straight segments: it is found by splitting the regions along the lines where two outputs tie.
+
+    Parameters
+    ----------
+    model, bounds, plane, polygon, tolerance
+        As for :func:`linear_regions`.
+
+    Returns
+    -------
+    ndarray, shape (n_segments, 2, 2)
+        Segments ``[[u0, v0], [u1, v1]]`` in domain coordinates; a straight stretch of boundary is split
+        at the edges of the linear regions it crosses. Empty (shape (0, 2, 2)) if the class is constant.
+    """
+    regions = linear_regions(model, bounds=bounds, plane=plane, polygon=polygon, tolerance=tolerance)
+    return regions.decision_boundary()
+
+
+def decision_regions(model, *, bounds=None, plane=None, polygon=None, tolerance: float = 1e-9) -> list:
+    """The exact region of each predicted class on a 2-D domain.
+
+    Parameters
+    ----------
+    model, bounds, plane, polygon, tolerance
+        As for :func:`linear_regions`.
+
+    Returns
+    -------
+    list of shapely.Polygon or shapely.MultiPolygon
+        One geometry per class, in domain coordinates (empty polygon for a class never predicted). For a
+        1-output network: ``[output <= 0, output > 0]``; otherwise class ``c`` is where output ``c`` is the
+        largest (ties go to the lowest index).
+    """
+    regions = linear_regions(model, bounds=bounds, plane=plane, polygon=polygon, tolerance=tolerance)
+    return regions.decision_regions()
