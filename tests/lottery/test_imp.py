@@ -136,3 +136,29 @@ def test_errors(data):
     with pytest.raises(TypeError, match="train must be"):
         iterative_magnitude_pruning(model_fn, data, 1, train=3)
     assert isinstance(Mask.ones(model_fn()), Mask)
+
+
+@pytest.mark.slow
+def test_digits_reproduction_script_end_to_end(tmp_path):
+    """The benchmark script runs (tiny settings) and writes its plot, table and numbers."""
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    outputs = {"--figure": tmp_path / "f.png", "--table": tmp_path / "t.md", "--json": tmp_path / "r.json"}
+    script = root / "benchmarks" / "reproduce_imp_digits.py"
+    command = [sys.executable, str(script), "--seeds", "2", "--epochs", "1", "--rounds", "3"]
+    for flag, path in outputs.items():
+        command += [flag, str(path)]
+    subprocess.run(
+        command, check=True, capture_output=True, env={**os.environ, "MPLBACKEND": "Agg"}, timeout=120
+    )
+    records = json.loads(outputs["--json"].read_text())["records"]
+    assert {r["variant"] for r in records} == {"dense", "ticket", "random_reinit", "signed_constant"}
+    assert {r["seed"] for r in records} == {0, 1}
+    assert (
+        outputs["--figure"].stat().st_size > 10_000
+        and "| weights remaining |" in outputs["--table"].read_text()
+    )
