@@ -309,6 +309,19 @@ def _sweep(layers: list[AffineLayer], domain, origin, frame, tolerance, max_regi
 
 
 # ---------------------------------------------------------------------------------------------- results
+def _shapely_polygons(corners: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Shapely polygons from flat (n_corners, 2) vertices and region offsets, as an object array."""
+    import shapely
+
+    lengths = np.diff(offsets)
+    owner = np.repeat(np.arange(len(lengths)), lengths)
+    # close every ring explicitly: append each region's first vertex after its last
+    closed = np.insert(corners, offsets[1:], corners[offsets[:-1]], axis=0)
+    closed_owner = np.insert(owner, offsets[1:], np.arange(len(lengths)))
+    rings = shapely.linearrings(closed, indices=closed_owner)
+    return shapely.polygons(rings)
+
+
 class Regions:
     """The linear regions of a network on a 2-D domain, with the exact affine map on each.
 
@@ -454,7 +467,7 @@ class Regions:
     def _tree(self):
         import shapely
 
-        return shapely.STRtree(shapely.polygons(self.polygons))
+        return shapely.STRtree(_shapely_polygons(self.vertices[self.region_vertices], self.offsets))
 
     def at(self, points) -> np.ndarray:
         """The region containing each point.
@@ -513,7 +526,7 @@ class Regions:
         corners, offsets = partition.corner_arrays()
         vertices = np.stack([partition.x[: partition.nv], partition.y[: partition.nv]], 1)
         vertices = vertices * self._scale + self._center
-        polygons = np.array(shapely.polygons(np.split(vertices[corners], offsets[1:-1])), dtype=object)
+        polygons = _shapely_polygons(vertices[corners], offsets)
         result = []
         for label in range(self.n_classes):
             pieces = polygons[classes == label]
