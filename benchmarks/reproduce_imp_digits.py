@@ -28,6 +28,7 @@ import os
 import time
 
 import numpy as np
+import torch
 
 import lottery as lt
 
@@ -59,8 +60,10 @@ def main() -> None:
     parser.add_argument("--figure", default="figures/imp_digits.png")
     parser.add_argument("--table", default="benchmarks/imp_digits.md")
     parser.add_argument("--json", default="benchmarks/imp_digits.json")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (small MLPs: 1)")
     parser.add_argument("--from-json", default=None, help="only redraw the table and plot from saved numbers")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
 
     data = lt.load_dataset("digits", seed=0)
     widths = [64, 300, 100, 10]
