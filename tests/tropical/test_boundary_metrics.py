@@ -1,0 +1,141 @@
+"""Boundary and region metrics against analytic values and brute-force sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from tropical.metrics import (
+    RegionStatistics,
+    boundary_hausdorff,
+    class_iou,
+    region_agreement,
+    region_statistics,
+)
+from tropical.regions import decision_boundary, linear_regions
+
+
+def linear_classifier(weight, bias):
+    """A network without hidden layer: ``weight @ x + bias`` (2 outputs)."""
+    model = nn.Sequential(nn.Linear(2, len(weight))).double()
+    with torch.no_grad():
+        model[0].weight.copy_(torch.as_tensor(np.asarray(weight, dtype=np.float64)))
+        model[0].bias.copy_(torch.as_tensor(np.asarray(bias, dtype=np.float64)))
+    return model
+
+
+def sampled_hausdorff(a, b, spacing):
+    """Hausdorff distance of densely sampled segments (a lower bound within ``spacing`` of the truth)."""
+
+    def sample(segments):
+        points = []
+        for p, q in segments:
+            n = max(2, int(np.ceil(np.linalg.norm(q - p) / spacing)) + 1)
+            points.append(p + np.linspace(0, 1, n)[:, None] * (q - p))
+        return np.concatenate(points)
+
+    from scipy.spatial import cKDTree
+
+    pa, pb = sample(a), sample(b)
+    return max(cKDTree(pb).query(pa)[0].max(), cKDTree(pa).query(pb)[0].max())
+
+
+def test_hausdorff_analytic_cases():
+    assert boundary_hausdorff([[[0, 0], [1, 0]]], [[[0, 1], [3, 1]]]) == pytest.approx(np.sqrt(5))
+    # the farthest point is the middle of a gap, not an end point
+    gap = [[[0, 0], [1, 0]], [[3, 0], [4, 0]]]
+    assert boundary_hausdorff([[[0, 0], [4, 0]]], gap) == pytest.approx(1.0)
+    # parallel segments of equal length
+    assert boundary_hausdorff([[[0, 0], [2, 0]]], [[[0, 0.5], [2, 0.5]]]) == pytest.approx(0.5)
+    # the farthest point of a is equidistant from an end point and a line of b (parabola bisector):
+    # a is the x-axis from 0 to 2, b is {(0, 1)} and the vertical segment x = 2, y in [1, 3]
+    b = [[[0, 1], [0, 1]], [[2, 1], [2, 3]]]
+    # d((x,0), (0,1)) = sqrt(x^2 + 1), d((x,0), b2) = sqrt((2-x)^2 + 1): equal at x = 1 -> sqrt(2);
+    # and b's far end (2, 3) is 3 away from a
+    assert boundary_hausdorff([[[0, 0], [2, 0]]], b) == pytest.approx(3.0)
+    assert boundary_hausdorff(np.zeros((0, 2, 2)), np.zeros((0, 2, 2))) == 0.0
+    assert boundary_hausdorff(np.zeros((0, 2, 2)), [[[0, 0], [1, 0]]]) == np.inf
+    with pytest.raises(ValueError, match="a must be segments"):
+        boundary_hausdorff(np.zeros((3, 2)), [[[0, 0], [1, 0]]])
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 100_000), n=st.integers(1, 6), m=st.integers(1, 6))
+def test_hausdorff_equals_dense_sampling(seed, n, m):
+    rng = np.random.default_rng(seed)
+    a, b = rng.uniform(-1, 1, size=(n, 2, 2)), rng.uniform(-1, 1, size=(m, 2, 2))
+    exact = boundary_hausdorff(a, b)
+    spacing = 5e-4
+    sampled = sampled_hausdorff(a, b, spacing)
+    # sampling both sets can only move the answer by the sampling spacing
+    assert sampled - spacing <= exact <= sampled + spacing
+    assert boundary_hausdorff(b, a) == pytest.approx(exact)
+
+
+def test_hausdorff_of_network_boundaries():
+    torch.manual_seed(2)  # a seed whose boundary crosses the box
+    model = nn.Sequential(nn.Linear(2, 12), nn.ReLU(), nn.Linear(12, 12), nn.ReLU(), nn.Linear(12, 2))
+    segments = decision_boundary(model, bounds=(-3, 3, -3, 3))
+    assert len(segments) > 5
+    assert boundary_hausdorff(segments, segments) < 1e-12
+    shifted = segments + np.array([0.01, 0.0])
+    assert 0.0 < boundary_hausdorff(segments, shifted) <= 0.01 + 1e-12
+
+
+def test_agreement_and_iou_of_linear_classifiers():
+    # class 1 where x > 0, against class 1 where x > 0.5 and where y > 0, on [-1, 1]^2
+    a = linear_classifier([[-1, 0], [1, 0]], [0, 0])
+    b = linear_classifier([[-1, 0], [1, 0]], [0.5, -0.5])  # output1 - output0 = 2x - 1
+    c = linear_classifier([[0, -1], [0, 1]], [0, 0])
+    box = (-1, 1, -1, 1)
+    assert region_agreement(a, a, bounds=box) == pytest.approx(1.0)
+    assert region_agreement(a, b, bounds=box) == pytest.approx(0.75)
+    assert region_agreement(a, c, bounds=box) == pytest.approx(0.5)
+    np.testing.assert_allclose(class_iou(a, b, bounds=box), [2 / 3, 1 / 2])
+    np.testing.assert_allclose(class_iou(a, c, bounds=box), [1 / 3, 1 / 3])
+
+
+def test_agreement_equals_sampled_agreement_of_random_nets():
+    torch.manual_seed(1)
+    a = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    b = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    box = (-2, 2, -2, 2)
+    exact = region_agreement(linear_regions(a, bounds=box), linear_regions(b, bounds=box))
+    grid = np.stack(np.meshgrid(np.linspace(-2, 2, 801), np.linspace(-2, 2, 801)), axis=-1).reshape(-1, 2)
+    with torch.no_grad():
+        x = torch.as_tensor(grid)
+        sampled = (a.double()(x).argmax(1) == b.double()(x).argmax(1)).double().mean().item()
+    assert exact == pytest.approx(sampled, abs=5e-3)
+
+
+def test_metrics_refuse_mismatched_inputs():
+    a = linear_classifier([[-1, 0], [1, 0]], [0, 0])
+    three = nn.Sequential(nn.Linear(2, 3))
+    with pytest.raises(ValueError, match="classes"):
+        region_agreement(a, three, bounds=(-1, 1, -1, 1))
+    with pytest.raises(ValueError, match="different domains"):
+        region_agreement(linear_regions(a, bounds=(-1, 1, -1, 1)), linear_regions(a, bounds=(-2, 2, -1, 1)))
+    with pytest.raises(ValueError, match="Regions object already"):
+        region_statistics(linear_regions(a, bounds=(-1, 1, -1, 1)), bounds=(-1, 1, -1, 1))
+
+
+def test_region_statistics_of_a_line_arrangement():
+    # x = 0 and y = 0 cut [-1, 3] x [-1, 1] into areas 2, 2, 6, 6 (hidden lines of a 2-2-1 net)
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1)).double()
+    with torch.no_grad():
+        model[0].weight.copy_(torch.eye(2, dtype=torch.float64))
+        model[0].bias.zero_()
+    stats = region_statistics(model, bounds=(-1, 3, -1, 1))
+    assert isinstance(stats, RegionStatistics)
+    assert stats.count == 4
+    assert stats.domain_area == pytest.approx(8.0)
+    assert stats.density == pytest.approx(0.5)
+    assert (stats.min_area, stats.max_area, stats.mean_area) == pytest.approx((1.0, 3.0, 2.0))
+    assert stats.median_area == pytest.approx(2.0)
+    fractions = np.array([1, 1, 3, 3]) / 8
+    assert stats.area_entropy == pytest.approx(-(fractions * np.log(fractions)).sum())
+    assert stats.mean_vertices == pytest.approx(4.0)
