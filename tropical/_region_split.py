@@ -181,26 +181,27 @@ class Partition:
         crossed = np.flatnonzero(crossed_mask)
         if len(crossed) == 0:
             return 0
-        if eligible is not None:
-            to_split = eligible[self.map_id[crossed]]
-        else:
-            to_split = np.ones(len(crossed), dtype=bool)
+        n_crossed = len(crossed)
 
         positions, owner, offsets = _segment_ranges(self.start[crossed], self.length[crossed])
-        corners = self.pool[positions].astype(np.int64)
+        corners = self.pool[positions]
         following = positions + 1
-        last = offsets[1:] - 1
-        following[last] = positions[offsets[:-1]]
-        successors = self.pool[following].astype(np.int64)
+        following[offsets[1:] - 1] = positions[offsets[:-1]]
+        successors = self.pool[following]
         c_here = corner_code[positions]
-        c_next = corner_code[following]
-        crossing = (c_here | c_next) == 3
-        s_here = (c_here >> np.uint8(1)).view(np.int8) - (c_here & np.uint8(1)).view(np.int8)
+        crossing = (c_here | corner_code[following]) == 3
 
         # one new vertex per crossed edge, shared by the regions on both sides of it
-        low = np.minimum(corners[crossing], successors[crossing])
-        high = np.maximum(corners[crossing], successors[crossing])
-        keys, inverse = np.unique(low * self.nv + high, return_inverse=True)
+        a, b = corners[crossing].astype(np.int64), successors[crossing].astype(np.int64)
+        keys = np.minimum(a, b) * self.nv + np.maximum(a, b)
+        order = np.argsort(keys)
+        keys = keys[order]
+        fresh = np.empty(len(keys), dtype=bool)
+        fresh[:1] = True
+        np.not_equal(keys[1:], keys[:-1], out=fresh[1:])
+        inverse = np.empty(len(keys), dtype=np.int64)
+        inverse[order] = np.cumsum(fresh) - 1
+        keys = keys[fresh]
         u_low, u_high = keys // self.nv, keys % self.nv
         # interpolate the raw values (the normalisation differs between the maps of the two end vertices)
         if len(self.gradient) == 1:
@@ -210,35 +211,38 @@ class Partition:
             v_high = values[u_high] * self.gradient[self.home[u_high]]
         t = v_low / (v_low - v_high)
         n_new = len(keys)
-        new_ids = np.arange(self.nv, self.nv + n_new)
         needed = self.nv + n_new
-        self.x = _grown(self.x, needed)
-        self.y = _grown(self.y, needed)
-        self.home = _grown(self.home, needed)
-        self.x[self.nv : needed] = self.x[u_low] + t * (self.x[u_high] - self.x[u_low])
-        self.y[self.nv : needed] = self.y[u_low] + t * (self.y[u_high] - self.y[u_low])
-        home = np.empty(n_new, dtype=np.int64)
-        home[inverse] = self.map_id[crossed[owner[crossing]]]
-        self.home[self.nv : needed] = home
+        if needed > len(self.x):
+            self.x = _grown(self.x, needed)
+            self.y = _grown(self.y, needed)
+            self.home = _grown(self.home, needed)
+        x, y = self.x, self.y
+        x[self.nv : needed] = x[u_low] + t * (x[u_high] - x[u_low])
+        y[self.nv : needed] = y[u_low] + t * (y[u_high] - y[u_low])
+        self.home[self.nv + inverse] = self.map_id[crossed[owner[crossing]]]
+        pairs = np.zeros((len(corners), 2), dtype=np.int32)
+        pairs[:, 0] = corners
+        pairs[crossing, 1] = self.nv + inverse
         self.nv = needed
-        inserted = np.zeros(len(corners), dtype=np.int64)
-        inserted[crossing] = new_ids[inverse]
 
         # children: walk the corners, emitting a corner on its side and a crossing point after it
-        pairs = np.stack([corners, inserted], axis=1)
-        whole = to_split[owner]
-        keep_pos = np.stack([(s_here >= 0) | ~whole, crossing], axis=1)
-        keep_neg = np.stack([s_here <= 0, crossing], axis=1)
-        keep_neg[~whole] = False
-        pos_corners = pairs[keep_pos]
-        neg_corners = pairs[keep_neg]
-        pos_len = np.add.reduceat(keep_pos.sum(axis=1), offsets[:-1])
-        neg_len = np.add.reduceat(keep_neg.sum(axis=1), offsets[:-1])
-        split_ids = np.flatnonzero(to_split)
-        neg_len = neg_len[split_ids]
+        keep_pos = np.empty((len(corners), 2), dtype=bool)
+        keep_neg = np.empty((len(corners), 2), dtype=bool)
+        np.not_equal(c_here, 1, out=keep_pos[:, 0])
+        np.not_equal(c_here, 2, out=keep_neg[:, 0])
+        keep_pos[:, 1] = keep_neg[:, 1] = crossing
+        if eligible is not None:
+            whole = ~eligible[self.map_id[crossed]][owner]
+            keep_pos[whole, 0] = True
+            keep_neg[whole] = False
+        counts = np.add.reduceat(np.stack([keep_pos.sum(axis=1), keep_neg.sum(axis=1)], axis=1), offsets[:-1])
+        new_corners = np.concatenate([pairs[keep_pos], pairs[keep_neg]])
+        if eligible is None:
+            split_ids = np.arange(n_crossed)
+        else:
+            split_ids = np.flatnonzero(counts[:, 1] > 0)
         parents = np.concatenate([crossed, crossed[split_ids]])
-        lengths = np.concatenate([pos_len, neg_len])
-        new_corners = np.concatenate([pos_corners, neg_corners])
+        lengths = np.concatenate([counts[:, 0], counts[split_ids, 1]])
 
         n_children = len(parents)
         first = nslots
@@ -256,7 +260,7 @@ class Partition:
         if bit is not None:
             # the positive children (the first len(crossed)) keep the bit set by the test above; the
             # negative children must clear it (it was copied from the positive parent)
-            self.bits[first + len(crossed) : end, byte] &= np.uint8(~(1 << mask) & 0xFF)
+            self.bits[first + n_crossed : end, byte] &= np.uint8(~(1 << mask) & 0xFF)
             # eligible-but-whole regions do not occur with bit set (bits are only used for neurons)
         self.pool[positions] = SENTINEL
         self.nslots = end

@@ -168,6 +168,14 @@ def _direct_maps(maps, map_id, bits, slope, weight, bias) -> np.ndarray:
     n_next = n if weight is None else weight.shape[0]
     out = np.empty((n_regions, n_next, 3))
     chunk = max(64, _CHUNK_BYTES // (24 * max(n, n_next)))
+    if maps.shape[0] == 1 and weight is not None:
+        # one map for all regions (after the first hidden layer): D @ K with K[j] = weight[:, j] (x) maps[j]
+        kernel = (weight.T[:, :, None] * maps[0][:, None, :]).reshape(n, n_next * 3)
+        for lo in range(0, n_regions, chunk):
+            factors = _activation_factors(bits[lo : lo + chunk], n, slope)
+            out[lo : lo + chunk] = (factors @ kernel).reshape(-1, n_next, 3)
+        out[:, :, 2] += bias
+        return out
     for lo in range(0, n_regions, chunk):
         factors = _activation_factors(bits[lo : lo + chunk], n, slope)
         hidden = maps[map_id[lo : lo + chunk]] * factors[:, :, None]  # (c, n, 3)
@@ -217,7 +225,7 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
             estimate=estimate,
             limit=max_memory,
         )
-    if weight is None or n_regions < 64:
+    if weight is None or n_regions * n * n_next <= 4_000_000:  # small: the plain products are faster
         return _direct_maps(maps, map_id, bits, slope, weight, bias)
     _, _, left, right = partition.shared_edges()
     same = map_id[left] == map_id[right]
