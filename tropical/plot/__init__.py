@@ -4,8 +4,11 @@ Every function takes ``ax=None`` and returns the artists it drew; none calls ``p
 """
 
 from tropical.plot.polynomial import newton_polygon, tropical_curve
+from tropical.plot.regions import regions, regions_comparison
 
 __all__ = [
     "newton_polygon",
+    "regions",
+    "regions_comparison",
     "tropical_curve",
 ]
