@@ -116,31 +116,53 @@ class Partition:
         self.nslots = self.nregions = n
 
     # ------------------------------------------------------------------ the vectorised split
-    def vertex_values(self, coefficients: np.ndarray) -> np.ndarray:
-        """Normalised values of one line per map at every vertex.
+    @staticmethod
+    def normalised(maps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Lines of a whole layer as signed-distance coefficients.
 
         Parameters
         ----------
-        coefficients : ndarray, shape (n_maps, 3)
-            Per map ``(a, b, c)`` of ``a x + b y + c``. Each row is divided by ``hypot(a, b)`` so that the
-            value is a signed distance; rows with a gradient below ``1e-12`` times the largest row norm
-            count as constant (their zero set is not a line).
+        maps : ndarray, shape (n_maps, n, 3)
+            Per map and neuron ``(a, b, c)`` of ``a x + b y + c``.
+
+        Returns
+        -------
+        a, b, c, gradient : ndarray, each (n, n_maps), contiguous per neuron
+            The rows divided by ``gradient = hypot(a, b)``, so that values are signed distances. Rows with a
+            gradient below ``1e-12`` times the neuron's largest coefficient count as constant (their zero
+            set is not a line: dead or saturated neurons, zero rows): gradient 1, ``a = b = 0``.
         """
-        a, b, c = coefficients[:, 0], coefficients[:, 1], coefficients[:, 2]
+        a = maps[:, :, 0].T.copy()  # copies: the rows are scaled in place below
+        b = maps[:, :, 1].T.copy()
+        c = maps[:, :, 2].T.copy()
         gradient = np.hypot(a, b)
-        reference = float(np.max(np.abs(coefficients))) if coefficients.size else 0.0
+        reference = np.zeros((len(a), 1))
+        if a.size:
+            for part in (a, b, c):
+                np.maximum(reference[:, 0], np.abs(part).max(axis=1), out=reference[:, 0])
         flat = gradient <= 1e-12 * reference
-        gradient = np.where(flat, 1.0, gradient)
+        gradient[flat] = 1.0
+        a /= gradient
+        b /= gradient
+        c /= gradient
+        a[flat] = 0.0
+        b[flat] = 0.0
+        np.clip(c, -1e6, 1e6, out=c)
+        return a, b, c, gradient
+
+    def line_values(self, a: np.ndarray, b: np.ndarray, c: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+        """Signed distances of every vertex to one neuron's lines (one row of :meth:`normalised`)."""
         self.gradient = gradient
-        scale = 1.0 / gradient
-        a = np.where(flat, 0.0, a * scale)
-        b = np.where(flat, 0.0, b * scale)
-        c = np.clip(c * scale, -1e6, 1e6)
         nv = self.nv
         if len(a) == 1:
             return a[0] * self.x[:nv] + b[0] * self.y[:nv] + c[0]
         home = self.home[:nv]
         return a[home] * self.x[:nv] + b[home] * self.y[:nv] + c[home]
+
+    def vertex_values(self, coefficients: np.ndarray) -> np.ndarray:
+        """Signed distances of every vertex to one line per map, ``coefficients`` of shape (n_maps, 3)."""
+        a, b, c, gradient = self.normalised(coefficients[:, None, :])
+        return self.line_values(a[0], b[0], c[0], gradient[0])
 
     def split(self, values: np.ndarray, *, bit: int | None = None, eligible: np.ndarray | None = None):
         """Split every region that the zero set of ``values`` crosses.

@@ -257,7 +257,7 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
     now_active = (bits[region, neuron // 8] >> (neuron % 8).astype(np.uint8)) & 1
     gain = np.where(now_active == 1, 1.0 - slope, slope - 1.0)
     entry_depth = depth[region]
-    order = np.argsort(entry_depth, kind="stable")
+    order = np.lexsort((region, entry_depth))  # by depth, then region
     region, neuron, gain, entry_depth = region[order], neuron[order], gain[order], entry_depth[order]
     entry_bounds = np.searchsorted(entry_depth, np.arange(depth.max() + 2))
     by_depth = np.argsort(depth, kind="stable")
@@ -269,7 +269,10 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
         if hi > lo:
             r, j = region[lo:hi], neuron[lo:hi]
             delta = (gain[lo:hi, None] * weight[:, j].T)[:, :, None] * maps[map_id[r], j, None, :]
-            np.add.at(result, r, delta.reshape(hi - lo, -1))
+            if len(r) == 1 or np.all(r[1:] > r[:-1]):  # one flipped neuron per region (sorted below)
+                result[r] += delta.reshape(hi - lo, -1)
+            else:
+                np.add.at(result, r, delta.reshape(hi - lo, -1))
     return result.reshape(n_regions, n_next, 3)
 
 
@@ -288,8 +291,9 @@ def _sweep(layers: list[AffineLayer], domain, origin, frame, tolerance, max_regi
             break
         n = layer.n_out
         partition.reset_bits(n)
+        lines = Partition.normalised(maps)
         for neuron in range(n):
-            partition.split(partition.vertex_values(maps[:, neuron]), bit=neuron)
+            partition.split(partition.line_values(*(row[neuron] for row in lines)), bit=neuron)
             if partition.nregions > max_regions:
                 remaining = sum(lay.n_out for lay in layers[index:] if lay.slope is not None) - neuron - 1
                 raise ComputationTooLargeError(

@@ -463,3 +463,11 @@ def test_errors_name_the_argument_or_layer():
 @pytest.mark.slow
 def test_regions_equal_regioncam_on_large_net():
     assert_same_as_regioncam(mlp((2, 64, 64, 64, 2), seed=0), 10.0)
+
+
+def test_regression_single_unit_layer_maps_not_normalised_in_place():
+    # a (1, 1) slice is already contiguous: normalising it once scaled the network's own maps
+    model = mlp((2, 1, 1), seed=0)
+    regions = linear_regions(model, bounds=(-4, 3, -2, 5))
+    points, owner = interior_points(regions, 3, 0)
+    np.testing.assert_allclose(regions.outputs(points, owner), network(model, points), atol=1e-12)
