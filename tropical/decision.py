@@ -1,0 +1,674 @@
+"""Decision-boundary polytopes of one-hidden-layer ReLU classifiers (Alfarra et al., TPAMI 2022).
+
+For ``f(x) = B max(A x + c1, 0) + c2`` with ``A`` of shape ``(p, n)`` and classes ``i, j`` (MATH.md §3;
+Alfarra, Bibi, Hammoud, Gaafar & Ghanem, "On the decision boundaries of neural networks: a tropical
+geometry perspective", TPAMI 2022, arXiv:2002.08838; Zhang, Naitzat & Lim, ICML 2018):
+
+    f_i - f_j = T_1 - T_2,   T_k(x) = <o, x> + c2_k + sum_l w_kl max(A_l x + c1_l, 0),
+    w_1 = relu(B_i) + relu(-B_j),  w_2 = relu(B_j) + relu(-B_i),  o = (|B_i| + |B_j|) A^-,
+
+with ``T_1 = H_i ⊙ Q_j`` and ``T_2 = H_j ⊙ Q_i``. The decision boundary ``{f_i = f_j}`` lies on the tropical
+hypersurface of ``R = T_1 ⊕ T_2`` -- exactly on its *mixed* part, where a monomial of ``T_1`` ties with one of
+``T_2``. ``Newt(T_k) = o + Z(G_k)`` with ``G_k = Diag(w_k) A``: two zonotopes with the SAME base point ``o``,
+so the decision polytope is ``conv(Z(G_1) ∪ Z(G_2))`` up to one common translation. Lifting the biases gives
+the lifted zonotopes with generators ``w_kl (A_l, c1_l)`` based at ``(o, c2_i)`` and ``(o, c2_j)``; the
+projection of the upper faces of the hull of both is the dual subdivision ``δ(R)``.
+
+The 2^p monomials are never expanded. In two input dimensions :func:`decision_subdivision` sweeps the
+arrangement of the ``p`` lines ``{A_l x + c1_l = 0}``: along every line the crossings with the other lines
+are sorted and the positive part of every cell is accumulated with prefix sums (``O(p^2 log p)``), which
+gives every vertex of ``T(R)``: arrangement vertices where one side wins (a parallelogram of ``δ(R)``),
+points where the boundary ``T_1 = T_2`` crosses a line (a trapezoid or triangle mixing both sides) and
+degenerate points (several concurrent lines, or a tie at an arrangement vertex), handled exactly. Monomials
+are identified by an exact 64-bit hash of their activation pattern, not by rounded coordinates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
+from tropical.hull import RELATIVE_TOLERANCE, convex_hull_vertices, unique_rows, upper_faces
+from tropical.layers import affine_layers
+from tropical.polytope import Polytope
+from tropical.zonotope import Zonotope, _merge_2d
+
+__all__ = [
+    "DecisionSubdivision",
+    "decision_hypersurface",
+    "decision_polytope",
+    "decision_subdivision",
+    "decision_zonotopes",
+]
+
+#: Largest number of line pairs the 2-D sweep accepts by default (a 2-2000-2 net has about 2e6).
+DEFAULT_MAX_PAIRS = 5_000_000
+
+
+@dataclass(frozen=True)
+class _Classifier:
+    """The numbers of Alfarra et al.'s construction for one pair of classes (float64)."""
+
+    A: np.ndarray  # (p, n)
+    c1: np.ndarray  # (p,)
+    w1: np.ndarray  # (p,)
+    w2: np.ndarray  # (p,)
+    o: np.ndarray  # (n,)
+    c2: tuple[float, float]
+
+
+def _classifier(model, classes, function: str) -> _Classifier:
+    layers = affine_layers(model)
+    kinds = [
+        "ReLU" if layer.slope == 0.0 else "linear" if layer.slope is None else f"LeakyReLU({layer.slope})"
+        for layer in layers
+    ]
+    if len(layers) != 2 or layers[0].slope != 0.0 or layers[1].slope is not None:
+        described = " -> ".join(
+            f"affine({layer.n_in}->{layer.n_out}), {kind}" for layer, kind in zip(layers, kinds, strict=True)
+        )
+        raise UnsupportedLayerError(
+            f"{function} needs a one-hidden-layer classifier Linear -> ReLU -> Linear (optionally with "
+            f"Flatten/Dropout/Identity); this model reads as: {described}. For deeper or LeakyReLU networks "
+            "use tropical.from_torch(model): output k is F_k - G_k and the decision boundary between classes "
+            "i and j lies on the tropical hypersurface of F_i ⊙ G_j ⊕ F_j ⊙ G_i."
+        )
+    first, second = layers
+    m = second.n_out
+    try:
+        i, j = (int(c) for c in classes)
+    except (TypeError, ValueError):
+        raise ValueError(f"classes must be a pair of class indices, got {classes!r}") from None
+    if m < 2:
+        raise ValueError(f"the model has {m} output; a decision boundary needs at least 2 classes")
+    if not (0 <= i < m and 0 <= j < m) or i == j:
+        raise ValueError(f"classes must be two different indices in [0, {m}), got {classes!r}")
+    A, c1 = first.weight, first.bias
+    Bi, Bj = second.weight[i], second.weight[j]
+    w1 = np.maximum(Bi, 0) + np.maximum(-Bj, 0)
+    w2 = np.maximum(Bj, 0) + np.maximum(-Bi, 0)
+    o = (np.abs(Bi) + np.abs(Bj)) @ np.maximum(-A, 0)
+    return _Classifier(A, c1, w1, w2, o, (float(second.bias[i]), float(second.bias[j])))
+
+
+def decision_zonotopes(model, classes=(0, 1), *, lifted: bool = False) -> tuple[Zonotope, Zonotope]:
+    """Alfarra et al.'s zonotopes ``Z(G_1)``, ``Z(G_2)`` of a one-hidden-layer classifier.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        ``Linear -> ReLU -> Linear`` (``Flatten``, ``Dropout``, ``Identity`` allowed; pruned weights are read
+        as the model computes them), input size ``n``, hidden width ``p``, ``m >= 2`` outputs.
+    classes : (int, int)
+        The two classes ``(i, j)`` whose decision boundary ``f_i = f_j`` is studied.
+    lifted : bool
+        Return the lifted zonotopes in ``R^{n+1}`` (biases as the last coordinate): generators
+        ``w_kl (A_l, c1_l)`` based at ``(o, c2_i)`` and ``(o, c2_j)``.
+
+    Returns
+    -------
+    (Zonotope, Zonotope)
+        ``Z1 = o + Z(Diag(relu(B_i) + relu(-B_j)) A)`` (Newton polytope of ``H_i ⊙ Q_j``) and
+        ``Z2 = o + Z(Diag(relu(B_j) + relu(-B_i)) A)`` (of ``H_j ⊙ Q_i``), both with ``p`` generators
+        (zero rows for pruned or irrelevant neurons) and the shared base ``o = (|B_i| + |B_j|) A^-``.
+
+    Raises
+    ------
+    UnsupportedLayerError
+        For any other architecture, with a pointer to :func:`tropical.from_torch` for deeper nets.
+
+    References
+    ----------
+    Alfarra et al., TPAMI 2022 (arXiv:2002.08838), Theorem 2; MATH.md §3.
+    """
+    net = _classifier(model, classes, "decision_zonotopes")
+    if lifted:
+        L = np.column_stack([net.A, net.c1])
+        return (
+            Zonotope(net.w1[:, None] * L, np.append(net.o, net.c2[0])),
+            Zonotope(net.w2[:, None] * L, np.append(net.o, net.c2[1])),
+        )
+    return Zonotope(net.w1[:, None] * net.A, net.o), Zonotope(net.w2[:, None] * net.A, net.o)
+
+
+def decision_polytope(
+    model, classes=(0, 1), *, lifted: bool = False, max_candidates: int = 2_000_000
+) -> Polytope:
+    """The decision-boundary polytope ``conv(Z1 ∪ Z2)`` of a one-hidden-layer classifier.
+
+    Parameters
+    ----------
+    model, classes
+        As in :func:`decision_zonotopes`.
+    lifted : bool
+        The lifted polytope in ``R^{n+1}`` (biases as the last coordinate): the extended Newton polytope of
+        ``R = H_i ⊙ Q_j ⊕ H_j ⊙ Q_i``; its projected upper faces are :func:`decision_subdivision`.
+    max_candidates : int
+        Passed to :meth:`Zonotope.vertices` (dimension >= 3).
+
+    Returns
+    -------
+    Polytope
+        Equal to the Newton polytope of the expanded ``R`` (MATH.md §3), without expanding it.
+    """
+    Z1, Z2 = decision_zonotopes(model, classes, lifted=lifted)
+    return Polytope(
+        np.vstack([Z1.vertices(max_candidates=max_candidates), Z2.vertices(max_candidates=max_candidates)])
+    )
+
+
+# ------------------------------------------------------------------------------------ subdivision
+@dataclass(frozen=True)
+class DecisionSubdivision:
+    """The dual subdivision ``δ(R)`` of ``R = H_i ⊙ Q_j ⊕ H_j ⊙ Q_i``: projected upper faces of the lifted
+    decision polytope, with the side of every monomial.
+
+    Attributes
+    ----------
+    exponents : ndarray, shape (m, n)
+        The monomials that are vertices of some cell (upper vertices of the lifted polytope).
+    coefficients : ndarray, shape (m,)
+        Their coefficients (last lifted coordinate).
+    sides : ndarray of int, shape (m,)
+        1 for a monomial of ``T_1 = H_i ⊙ Q_j`` (class ``i`` wins where it is maximal), 2 for ``T_2``.
+    cell_vertices : ndarray of int, shape (N,)
+        Vertices of all cells, concatenated (counter-clockwise per cell when ``n = 2``).
+    cell_offsets : ndarray of int, shape (c + 1,)
+        Cell ``k`` is ``cell_vertices[cell_offsets[k]:cell_offsets[k + 1]]``.
+    tie_points : ndarray, shape (c, n)
+        For each cell, the point of the input space where its monomials tie: a vertex of ``T(R)``.
+    mixed : ndarray of bool, shape (c,)
+        Whether the cell has monomials of both sides (its tie point is on the decision boundary).
+    """
+
+    exponents: np.ndarray
+    coefficients: np.ndarray
+    sides: np.ndarray
+    cell_vertices: np.ndarray
+    cell_offsets: np.ndarray
+    tie_points: np.ndarray
+    mixed: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.tie_points)
+
+    def __repr__(self) -> str:
+        return (
+            f"DecisionSubdivision(cells={len(self)}, monomials={len(self.exponents)}, "
+            f"mixed_cells={int(self.mixed.sum())})"
+        )
+
+    @property
+    def lifted(self) -> np.ndarray:
+        """Lifted monomials ``(exponent, coefficient)``, shape (m, n + 1)."""
+        return np.column_stack([self.exponents, self.coefficients])
+
+    @property
+    def cells(self) -> list[np.ndarray]:
+        """Cells as a list of index arrays into :attr:`exponents` (as in ``dual_subdivision``)."""
+        return np.split(self.cell_vertices, self.cell_offsets[1:-1])
+
+    @cached_property
+    def cell_sizes(self) -> np.ndarray:
+        """Number of vertices of every cell, shape (c,)."""
+        return np.diff(self.cell_offsets)
+
+    def _cell_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Directed edges ``(first, second, cell)`` of all cells, each cell counter-clockwise."""
+        owner = np.repeat(np.arange(len(self)), self.cell_sizes)
+        position = np.arange(len(self.cell_vertices)) - self.cell_offsets[owner]
+        following = np.where(
+            position + 1 == self.cell_sizes[owner], self.cell_offsets[owner], np.arange(len(owner)) + 1
+        )
+        return self.cell_vertices, self.cell_vertices[following], owner
+
+    def edges(self) -> np.ndarray:
+        """Distinct edges of the subdivision as pairs of monomial indices, shape (e, 2) (2-D only)."""
+        if self.exponents.shape[1] != 2:
+            raise ValueError("edges() needs a subdivision of a 2-D Newton polygon")
+        first, second, _ = self._cell_edges()
+        return np.unique(np.sort(np.column_stack([first, second]), axis=1), axis=0)
+
+    def polynomial(self):
+        """``R`` restricted to the monomials of the subdivision (the same function), a TropicalPolynomial."""
+        from tropical.polynomial import TropicalPolynomial
+
+        return TropicalPolynomial(self.exponents, self.coefficients)
+
+    def hypersurface(self, bounds):
+        """The mixed part of ``T(R)`` (the decision boundary) clipped to ``bounds``; see
+        :func:`decision_hypersurface`."""
+        return _mixed_curve(self, bounds)
+
+
+def _empty_subdivision(n: int) -> DecisionSubdivision:
+    return DecisionSubdivision(
+        np.zeros((0, n)), np.zeros(0), np.zeros(0, int), np.zeros(0, int), np.zeros(1, int),
+        np.zeros((0, n)), np.zeros(0, bool),
+    )  # fmt: skip
+
+
+def decision_subdivision(
+    model,
+    classes=(0, 1),
+    *,
+    method: str = "auto",
+    max_pairs: int = DEFAULT_MAX_PAIRS,
+    tolerance: float = RELATIVE_TOLERANCE,
+) -> DecisionSubdivision:
+    """The dual subdivision ``δ(R)``: projected upper faces of the lifted decision polytope.
+
+    Parameters
+    ----------
+    model, classes
+        As in :func:`decision_zonotopes`.
+    method : {"auto", "arrangement", "hull"}
+        ``"arrangement"`` (2-D inputs only, the default there): the line-arrangement sweep described in the
+        module docstring, ``O(p^2 log p)``, exact monomial identities. ``"hull"``: Qhull's upper hull of the
+        vertices of both lifted zonotopes (any input size up to ``tropical.hull.MAX_QHULL_DIMENSION - 1``;
+        monomials identified by coordinates).
+    max_pairs : int
+        Limit on the number of line pairs of the sweep (about ``p^2 / 2``).
+    tolerance : float
+        Relative tolerance for ties and coinciding lines (see :mod:`tropical.hull`).
+
+    Returns
+    -------
+    DecisionSubdivision
+
+    Raises
+    ------
+    ComputationTooLargeError
+        When ``p (p - 1) / 2 > max_pairs``.
+    """
+    if method not in ("auto", "arrangement", "hull"):
+        raise ValueError(f"method must be 'auto', 'arrangement' or 'hull', got {method!r}")
+    net = _classifier(model, classes, "decision_subdivision")
+    n = net.A.shape[1]
+    if method == "auto":
+        method = "arrangement" if n == 2 else "hull"
+    if method == "arrangement":
+        if n != 2:
+            raise ValueError(f"method='arrangement' needs a 2-D input, the model has {n} inputs")
+        return _arrangement_subdivision(net, tolerance, max_pairs)
+    return _hull_subdivision(net, tolerance)
+
+
+def _hull_subdivision(net: _Classifier, tolerance: float) -> DecisionSubdivision:
+    L = np.column_stack([net.A, net.c1])
+    Z1 = Zonotope(net.w1[:, None] * L, np.append(net.o, net.c2[0]))
+    Z2 = Zonotope(net.w2[:, None] * L, np.append(net.o, net.c2[1]))
+    V1, V2 = Z1.vertices(), Z2.vertices()
+    lifted = np.vstack([V1, V2])
+    sides = np.concatenate([np.ones(len(V1), int), np.full(len(V2), 2)])
+    faces = [face for face in upper_faces(lifted, tolerance) if len(face.vertices) > lifted.shape[1] - 1]
+    if not faces:
+        return _empty_subdivision(net.A.shape[1])
+    flat = np.concatenate([face.vertices for face in faces])
+    used, local = np.unique(flat, return_inverse=True)
+    offsets = np.concatenate([[0], np.cumsum([len(face.vertices) for face in faces])])
+    mixed = np.array([len(np.unique(sides[face.vertices])) == 2 for face in faces])
+    return DecisionSubdivision(
+        lifted[used, :-1], lifted[used, -1], sides[used], local.reshape(-1), offsets,
+        np.array([face.normal for face in faces]), mixed,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- the 2-D line sweep
+class _Cells:
+    """Accumulates cells: lifted vertices, side, 64-bit activation hash, tie point."""
+
+    def __init__(self):
+        self.lifted, self.sides, self.keys, self.sizes, self.ties = [], [], [], [], []
+
+    def add(self, lifted, sides, keys, tie_points):
+        """Add ``c`` cells of equal size ``s``: lifted (c, s, 3), sides (c, s), keys (c, s), ties (c, 2)."""
+        if len(lifted) == 0:
+            return
+        c, s, _ = lifted.shape
+        self.lifted.append(lifted.reshape(-1, 3))
+        self.sides.append(np.broadcast_to(sides, (c, s)).reshape(-1))
+        self.keys.append(keys.reshape(-1))
+        self.sizes.append(np.full(c, s))
+        self.ties.append(tie_points.reshape(c, 2))
+
+    def build(self) -> DecisionSubdivision:
+        if not self.sizes:
+            return _empty_subdivision(2)
+        lifted = np.vstack(self.lifted)
+        sides = np.concatenate(self.sides).astype(np.int64)
+        keys = np.concatenate(self.keys)
+        sizes = np.concatenate(self.sizes)
+        ties = np.vstack(self.ties)
+        combined = np.column_stack([sides.astype(np.uint64), keys])
+        _, first, inverse = np.unique(combined, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        owner = np.repeat(np.arange(len(sizes)), sizes)
+        side_min = np.minimum.reduceat(sides, offsets[:-1])
+        side_max = np.maximum.reduceat(sides, offsets[:-1])
+        del owner
+        return DecisionSubdivision(
+            lifted[first, :2], lifted[first, 2], sides[first], inverse, offsets, ties, side_min != side_max
+        )
+
+
+def _normalised_lines(net: _Classifier, tolerance: float):
+    """Lines ``(a, c)`` with ``|a| = 1`` (oriented, merged), per-side weights and adjusted lifted bases."""
+    A, c1, w1, w2 = net.A, net.c1, net.w1, net.w2
+    base = np.array([np.append(net.o, net.c2[0]), np.append(net.o, net.c2[1])])  # (2, 3)
+    norms = np.hypot(A[:, 0], A[:, 1])
+    active = (w1 > 0) | (w2 > 0)
+    scale = max(norms[active].max(initial=0.0), 1e-300)
+    flat = active & (norms <= tolerance * scale)
+    # a neuron with a zero input row is the constant relu(c1): it only moves the lifted bases up
+    base[:, 2] += np.array([w1[flat] @ np.maximum(c1[flat], 0), w2[flat] @ np.maximum(c1[flat], 0)])
+    keep = active & ~flat
+    a, c, weights = (
+        A[keep] / norms[keep, None],
+        c1[keep] / norms[keep],
+        np.vstack([w1, w2])[:, keep] * norms[keep],
+    )
+    # orient normals into the half-plane angle in [-tol, pi - tol): [0, g] = g + [0, -g]
+    angle = np.arctan2(a[:, 1], a[:, 0])
+    flip = (angle < -tolerance) | (angle >= np.pi - tolerance)
+    lines = np.column_stack([a, c])
+    base += weights[:, flip] @ lines[flip]  # original generators of the flipped lines
+    lines[flip] *= -1
+    if len(lines) == 0:
+        return lines, weights, base
+    _, groups = unique_rows(lines, tolerance)
+    merged = np.zeros((groups.max() + 1, 3))
+    count = np.bincount(groups)
+    np.add.at(merged, groups, lines)
+    merged /= count[:, None]
+    merged_weights = np.zeros((2, len(merged)))
+    np.add.at(merged_weights.T, groups, weights.T)
+    merged[:, :2] /= np.hypot(merged[:, 0], merged[:, 1])[:, None]
+    return merged, merged_weights, base
+
+
+def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int) -> DecisionSubdivision:
+    lines, weights, base = _normalised_lines(net, tolerance)
+    q = len(lines)
+    pairs_count = q * (q - 1) // 2
+    if pairs_count > max_pairs:
+        raise ComputationTooLargeError(
+            f"{q} distinct hidden-unit lines give {pairs_count:,} line pairs (about as many cells of δ(R)), "
+            f"above max_pairs={max_pairs:,}; pass a larger max_pairs= if memory allows (~200 bytes per pair)",
+            estimate=float(pairs_count),
+            limit=float(max_pairs),
+        )
+    a, c = lines[:, :2], lines[:, 2]
+    G = np.concatenate([weights[0][:, None] * lines, weights[1][:, None] * lines], axis=1)  # (q, 6)
+    rng = np.random.default_rng(20020838)
+    hashes = rng.integers(0, np.iinfo(np.uint64).max, size=q, dtype=np.uint64, endpoint=True)
+    H = np.column_stack([np.where(weights[0] > 0, hashes, 0), np.where(weights[1] > 0, hashes, 0)]).astype(
+        np.uint64
+    )
+    magnitude = np.abs(base).sum() + np.abs(G).sum()
+    cells = _Cells()
+    if q == 0:
+        return cells.build()
+    x0 = -c[:, None] * a  # (q, 2) foot of each line
+    direction = np.column_stack([-a[:, 1], a[:, 0]])
+    det = a[:, None, 0] * a[None, :, 1] - a[:, None, 1] * a[None, :, 0]  # det(a_i, a_j) = <a_j, dir_i>
+    parallel = np.abs(det) <= 1e-12
+    np.fill_diagonal(parallel, False)
+    offset = c[None, :] - c[:, None] * (a @ a.T)  # a_j . x0_i + c_j
+    before = (~parallel & (det < 0)) | (parallel & (offset > tolerance * (1 + np.abs(c).max())))
+    np.fill_diagonal(before, False)
+    init = before.astype(float) @ G  # (q, 6) positive part at t = -inf on every line
+    init_hash = np.column_stack([(before.astype(np.uint64) @ H[:, k]) for k in range(2)])
+
+    i, j = np.triu_indices(q, 1)
+    d_ij = det[i, j]
+    good = np.abs(d_ij) > 1e-12
+    i, j, d_ij = i[good], j[good], d_ij[good]
+    point = np.column_stack(
+        [(-c[i] * a[j, 1] + c[j] * a[i, 1]) / d_ij, (-a[i, 0] * c[j] + a[j, 0] * c[i]) / d_ij]
+    )
+    line = np.concatenate([i, j])
+    other = np.concatenate([j, i])
+    points = np.vstack([point, point])
+    t = np.einsum("ek,ek->e", points, direction[line])
+    sign = np.concatenate([np.sign(d_ij), -np.sign(d_ij)])
+    order = np.lexsort((t, line))
+    line, other, points, t, sign = line[order], other[order], points[order], t[order], sign[order]
+    E = len(line)
+    counts = np.bincount(line, minlength=q)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    position = np.arange(E) - starts[line]
+    width = max(int(counts.max(initial=0)), 1)
+    delta = sign[:, None] * G[other]  # (E, 6): crossing line `other` adds (+) or removes (-) its generator
+    padded = np.zeros((q, width, 6))
+    padded[line, position] = delta
+    inclusive = np.cumsum(padded, axis=1)[line, position]
+    exclusive = inclusive - delta
+    delta_hash = np.where(sign[:, None] > 0, H[other], np.uint64(0) - H[other])
+    padded_hash = np.zeros((q, width, 2), np.uint64)
+    padded_hash[line, position] = delta_hash
+    inclusive_hash = np.cumsum(padded_hash, axis=1)[line, position]
+    exclusive_hash = inclusive_hash - delta_hash
+
+    # runs: crossings at the same point of a line (concurrent lines)
+    new_run = np.ones(E, dtype=bool)
+    new_run[1:] = (line[1:] != line[:-1]) | (np.diff(t) > tolerance * np.maximum(1.0, np.abs(t[1:])))
+    run_start = np.flatnonzero(new_run)
+    run_end = np.append(run_start[1:], E) - 1
+    run_line = line[run_start]
+    run_length = run_end - run_start + 1
+    run_min_other = np.minimum.reduceat(other, run_start) if E else np.zeros(0, int)
+    leaving = np.where(sign[:, None] < 0, G[other], 0.0)
+    leaving_hash = np.where(sign[:, None] < 0, H[other], 0).astype(np.uint64)
+    run_leaving = np.add.reduceat(leaving, run_start, axis=0) if E else np.zeros((0, 6))
+    run_leaving_hash = np.add.reduceat(leaving_hash, run_start, axis=0) if E else np.zeros((0, 2), np.uint64)
+    run_before = init[run_line] + exclusive[run_start]
+    run_before_hash = init_hash[run_line] + exclusive_hash[run_start]
+    run_after = init[run_line] + inclusive[run_end]
+    run_after_hash = init_hash[run_line] + inclusive_hash[run_end]
+
+    # ---- vertices of the arrangement (each once: on its lowest-numbered line)
+    canonical = run_line < run_min_other
+    r = np.flatnonzero(canonical)
+    x = points[run_start[r]]
+    P = base.reshape(1, 6) + run_before[r] - run_leaving[r]  # (v, 6) lifted base points of both sides
+    P_hash = run_before_hash[r] - run_leaving_hash[r]
+    xh = np.column_stack([x, np.ones(len(x))])
+    T1 = np.einsum("vk,vk->v", P[:, :3], xh)
+    T2 = np.einsum("vk,vk->v", P[:, 3:], xh)
+    size = magnitude * np.maximum(1.0, np.abs(x).max(axis=1))
+    D = T1 - T2
+    tie = np.abs(D) <= tolerance * size
+    generic = run_length[r] == 1
+    fast = generic & ~tie
+    li, lj = run_line[r[fast]], other[run_start[r[fast]]]
+    for side in (0, 1):
+        winner = (D[fast] > 0) if side == 0 else (D[fast] < 0)
+        ok = winner & (weights[side, li] > 0) & (weights[side, lj] > 0)
+        cols = slice(3 * side, 3 * side + 3)
+        g1, g2 = G[li[ok], cols], G[lj[ok], cols]
+        B = P[fast][ok][:, cols]
+        h0 = P_hash[fast][ok][:, side]
+        h1, h2 = H[li[ok], side], H[lj[ok], side]
+        ccw = (g1[:, 0] * g2[:, 1] - g1[:, 1] * g2[:, 0]) > 0
+        first = np.where(ccw[:, None], g1, g2)
+        second = np.where(ccw[:, None], g2, g1)
+        hf, hs = np.where(ccw, h1, h2), np.where(ccw, h2, h1)
+        lifted = np.stack([B, B + first, B + first + second, B + second], axis=1)
+        keys = np.stack([h0, h0 + hf, h0 + hf + hs, h0 + hs], axis=1)
+        cells.add(lifted, np.int64(side + 1), keys, x[fast][ok])
+    for k in np.flatnonzero(~fast):  # concurrent lines or a tie at a vertex: few, handled one by one
+        through = np.concatenate([[run_line[r[k]]], other[run_start[r[k]] : run_end[r[k]] + 1]])
+        _degenerate_cell(cells, x[k], P[k], P_hash[k], D[k], bool(tie[k]), through, G, H)
+
+    # ---- points where the boundary T1 = T2 crosses a line (inside an edge of the arrangement)
+    has_runs = counts > 0
+    first_run = np.full(q, -1)
+    first_run[run_line[::-1]] = np.arange(len(run_line))[::-1]
+    next_same = np.append(run_line[1:] == run_line[:-1], False)
+    interval_line = np.concatenate([np.arange(q), run_line])
+    interval_state = np.vstack([init, run_after])
+    interval_hash = np.vstack([init_hash, run_after_hash])
+    t_run = t[run_start]
+    low = np.concatenate([np.full(q, -np.inf), t_run])
+    high = np.concatenate([
+        np.where(has_runs, t_run[np.maximum(first_run, 0)], np.inf),
+        np.where(next_same, np.append(t_run[1:], np.inf), np.inf),
+    ])  # fmt: skip
+    S = base.reshape(1, 6) + interval_state
+    difference = S[:, :3] - S[:, 3:]
+    foot, along = x0[interval_line], direction[interval_line]
+    alpha = np.einsum("ek,ek->e", difference[:, :2], foot) + difference[:, 2]
+    beta = np.einsum("ek,ek->e", difference[:, :2], along)
+    moving = np.abs(beta) > tolerance * magnitude
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_zero = np.where(moving, -alpha / np.where(moving, beta, 1.0), np.nan)
+    margin = tolerance * np.maximum(1.0, np.abs(t_zero))
+    crossing = moving & (t_zero > low + margin) & (t_zero < high - margin)
+    e = np.flatnonzero(crossing)
+    lid = interval_line[e]
+    tie_points = foot[e] + t_zero[e, None] * along[e]
+    B1, B2 = S[e, :3], S[e, 3:]
+    g1, g2 = G[lid, :3], G[lid, 3:]
+    h1, h2 = interval_hash[e, 0], interval_hash[e, 1]
+    k1, k2 = H[lid, 0], H[lid, 1]
+    both = (weights[0, lid] > 0) & (weights[1, lid] > 0)
+    only1 = (weights[0, lid] > 0) & ~both
+    only2 = (weights[1, lid] > 0) & ~both
+    for mask, lifted, sides, keys in (
+        (both, lambda m: [B1[m], B1[m] + g1[m], B2[m] + g2[m], B2[m]], [1, 1, 2, 2],
+         lambda m: [h1[m], h1[m] + k1[m], h2[m] + k2[m], h2[m]]),
+        (only1, lambda m: [B1[m], B1[m] + g1[m], B2[m]], [1, 1, 2], lambda m: [h1[m], h1[m] + k1[m], h2[m]]),
+        (only2, lambda m: [B1[m], B2[m] + g2[m], B2[m]], [1, 2, 2], lambda m: [h1[m], h2[m] + k2[m], h2[m]]),
+    ):  # fmt: skip
+        polygon = np.stack(lifted(mask), axis=1)
+        key = np.stack(keys(mask), axis=1)
+        side = np.broadcast_to(np.array(sides), key.shape)
+        area = _signed_area(polygon[:, :, :2])
+        reverse = area < 0
+        polygon[reverse] = polygon[reverse, ::-1]
+        key[reverse] = key[reverse, ::-1]
+        side = np.where(reverse[:, None], side[:, ::-1], side)
+        cells.add(polygon, side, key, tie_points[mask])
+    return cells.build()
+
+
+def _signed_area(polygons: np.ndarray) -> np.ndarray:
+    """Shoelace areas of ``(c, s, 2)`` polygons."""
+    x, y = polygons[..., 0], polygons[..., 1]
+    return 0.5 * (x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y).sum(axis=1)
+
+
+def _zonotope_cell(B, hash0, generators, hashes, x):
+    """Vertices (ccw), lifted coordinates and activation hashes of the face ``B + Z(generators)``.
+
+    All generators are orthogonal to ``(x, 1)``, so every vertex ties at ``x``. The polygon may be a
+    segment or a point (then it is not a cell by itself, but it joins a tie cell).
+    """
+    from tropical.zonotope import _vertices_2d
+
+    merged, start = _merge_2d(generators[:, :2], B[:2], 1e-12)
+    polygon = _vertices_2d(merged, start)
+    value = B[:2] @ x + B[2]
+    lifted = np.column_stack([polygon, value - polygon @ x])
+    if len(polygon) >= 3:  # a direction inside the normal cone of every vertex
+        edges = np.roll(polygon, -1, axis=0) - polygon
+        normals = np.column_stack([edges[:, 1], -edges[:, 0]])
+        normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+        inside = normals + np.roll(normals, 1, axis=0)
+    else:
+        inside = polygon - polygon.mean(axis=0)
+    include = (inside @ generators[:, :2].T) > 0  # (v, k): generators summed into each vertex
+    keys = np.array([hash0 + hashes[row].sum(dtype=np.uint64) for row in include], dtype=np.uint64)
+    return lifted, keys
+
+
+def _degenerate_cell(cells: _Cells, x, P, P_hash, D, tie, through, G, H):
+    parts = []
+    for side in (0, 1):
+        if not tie and (D > 0) != (side == 0):
+            continue
+        cols = slice(3 * side, 3 * side + 3)
+        lifted, keys = _zonotope_cell(P[cols], P_hash[side], G[through, cols], H[through, side], x)
+        parts.append((lifted, np.full(len(keys), side + 1), keys))
+    lifted = np.vstack([part[0] for part in parts])
+    sides = np.concatenate([part[1] for part in parts])
+    keys = np.concatenate([part[2] for part in parts])
+    if len(parts) > 1:
+        hull = convex_hull_vertices(lifted[:, :2])
+        lifted, sides, keys = lifted[hull], sides[hull], keys[hull]
+    if len(lifted) < 3:
+        return
+    cells.add(lifted[None], sides[None], keys[None], np.asarray(x)[None])
+
+
+# ---------------------------------------------------------------------------- decision hypersurface
+def _mixed_curve(subdivision: DecisionSubdivision, bounds):
+    from tropical.subdivision import TropicalCurve, _check_bounds, clip_to_box
+
+    bounds = _check_bounds(bounds)
+    if subdivision.exponents.shape[1] != 2:
+        raise ValueError("the decision hypersurface as segments needs a 2-D input")
+    first, second, owner = subdivision._cell_edges()
+    sides = subdivision.sides
+    is_mixed = sides[first] != sides[second]
+    first, second, owner = first[is_mixed], second[is_mixed], owner[is_mixed]
+    ties = subdivision.tie_points
+    key = np.sort(np.column_stack([first, second]), axis=1)
+    if len(key) == 0:
+        return TropicalCurve(
+            np.zeros((0, 2, 2)), np.zeros((0, 2), int), np.zeros(0, str), ties[subdivision.mixed], bounds
+        )
+    _, edge, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    edge = edge.reshape(-1)
+    shared = counts[edge] == 2
+    order = np.argsort(edge[shared], kind="stable")
+    pair_owner = owner[shared][order].reshape(-1, 2)
+    seg_pairs = key[shared][order][::2]
+    seg_start = ties[pair_owner[:, 0]]
+    seg_direction = ties[pair_owner[:, 1]] - seg_start
+    lonely = ~shared
+    delta = subdivision.exponents[second[lonely]] - subdivision.exponents[first[lonely]]
+    ray_direction = np.column_stack([delta[:, 1], -delta[:, 0]])
+    ray_start = ties[owner[lonely]]
+    n_seg, n_ray = len(seg_start), len(ray_start)
+    segments, kept = clip_to_box(
+        np.vstack([seg_start, ray_start]),
+        np.vstack([seg_direction, ray_direction]),
+        np.zeros(n_seg + n_ray),
+        np.concatenate([np.ones(n_seg), np.full(n_ray, np.inf)]),
+        bounds,
+    )
+    pairs = np.vstack([seg_pairs, key[lonely]]).astype(int)
+    kinds = np.array(["segment"] * n_seg + ["ray"] * n_ray)
+    return TropicalCurve(segments, pairs[kept], kinds[kept], ties[subdivision.mixed], bounds)
+
+
+def decision_hypersurface(
+    model, bounds, classes=(0, 1), *, method: str = "auto", tolerance: float = RELATIVE_TOLERANCE
+):
+    """The decision boundary of a one-hidden-layer 2-D classifier as the mixed part of ``T(R)``, exactly.
+
+    Only ties between a monomial of ``T_1 = H_i ⊙ Q_j`` and one of ``T_2 = H_j ⊙ Q_i`` are kept (MATH.md §2):
+    ties inside one side are kinks of ``f_i - f_j``'s pieces, not boundary.
+
+    Parameters
+    ----------
+    model, classes
+        As in :func:`decision_zonotopes`; the model must have 2 inputs.
+    bounds : (xmin, xmax, ymin, ymax)
+        Box the pieces are clipped to.
+    method, tolerance
+        As in :func:`decision_subdivision`.
+
+    Returns
+    -------
+    tropical.subdivision.TropicalCurve
+        ``segments`` (s, 2, 2); ``monomials`` (s, 2) index pairs into the subdivision's ``exponents`` (one
+        monomial of each side); ``kinds``; ``vertices`` = tie points of the mixed cells.
+    """
+    return decision_subdivision(model, classes, method=method, tolerance=tolerance).hypersurface(bounds)

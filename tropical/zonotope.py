@@ -1,0 +1,406 @@
+"""Zonotopes: Minkowski sums of segments, with exact vertices that never expand the ``2^p`` subset sums.
+
+A zonotope with base ``b`` (shape ``(d,)``) and generators ``g_1, ..., g_p`` (rows of a ``(p, d)`` array) is
+
+    Z = b + [0, g_1] + ... + [0, g_p] = { b + lambda^T G : lambda in [0, 1]^p }.
+
+Its vertices are the points ``b + sum_{<u, g_j> > 0} g_j`` for the directions ``u`` of the open cells of the
+central hyperplane arrangement ``{u : <u, g_j> = 0}`` (Ziegler, *Lectures on Polytopes*, §7.3); a zonotope in
+``R^d`` with ``p`` generators in general position has ``2 sum_{i<d} C(p-1, i)`` vertices, far fewer than
+``2^p``. How they are found:
+
+- ``d = 1``: the two extreme sums.
+- ``d = 2``: every generator is oriented into the half-plane ``angle in [0, pi)`` (replacing ``[0, g]`` by
+  ``g + [0, -g]`` moves the base), the generators are sorted by angle and the prefix sums are walked:
+  ``O(p log p)`` and at most ``2p`` vertices, counter-clockwise.
+- ``d >= 3``: every facet normal is the normal ``r`` of ``d - 1`` independent generators; the facet it
+  selects is ``b + sum_{<r, g> > 0} g + Z({g : <r, g> = 0})``, a parallelotope in general position and a
+  lower-dimensional zonotope (recursively) otherwise. The ``C(q, d - 1)`` candidate normals (``q`` merged
+  generators) are counted first, and :class:`~tropical.errors.ComputationTooLargeError` is raised above
+  ``max_candidates``.
+
+Zero generators are dropped and parallel generators (same or opposite direction) are merged exactly before
+any of this, so repeated or pruned (zero) generators cost nothing. A zonotope that is not full-dimensional
+is handled in the coordinates of the linear span of its generators.
+
+The Newton polytopes of one-hidden-layer ReLU networks are zonotopes (Zhang, Naitzat & Lim, ICML 2018,
+§5; Alfarra et al., TPAMI 2022, arXiv:2002.08838): see :mod:`tropical.decision`.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from itertools import combinations
+
+import numpy as np
+
+from tropical.errors import ComputationTooLargeError
+from tropical.hull import RELATIVE_TOLERANCE, affine_frame, unique_rows
+from tropical.polytope import Polytope
+
+__all__ = ["Zonotope", "zonotope_vertex_bound"]
+
+#: Default limit on the number of candidate facet normals of the general-dimension vertex enumeration.
+DEFAULT_MAX_CANDIDATES = 2_000_000
+#: Largest number of generator d-subsets summed by the closed volume formula before Qhull is used.
+MAX_VOLUME_SUBSETS = 2_000_000
+_CHUNK_ENTRIES = 4_000_000
+#: A fixed generic direction used to orient generators canonically (no global RNG).
+_REFERENCE = np.array([1.0, 0.5773502691896258, 0.3183098861837907, 0.2718281828459045, 0.1414213562373095])
+
+
+def zonotope_vertex_bound(p: int, d: int) -> int:
+    """Largest number of vertices of a zonotope with ``p`` generators in ``R^d``: ``2 sum_{i<d} C(p-1, i)``.
+
+    Reached exactly when every ``d`` generators are linearly independent.
+    """
+    if p <= 0:
+        return 1
+    return 2 * sum(math.comb(p - 1, i) for i in range(min(d, p)))
+
+
+def _as_array(values, name: str) -> np.ndarray:
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().numpy()
+    array = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite entries")
+    return array
+
+
+def _orient(generators: np.ndarray, norms: np.ndarray) -> np.ndarray:
+    """Signs (+1/-1) that turn every generator into a canonical half-space of its line."""
+    d = generators.shape[1]
+    reference = _REFERENCE[:d] if d <= len(_REFERENCE) else np.linspace(1.0, 0.1, d) ** 1.5
+    key = generators @ reference
+    # generators nearly orthogonal to the reference: decide by the first clearly non-zero coordinate
+    unclear = np.abs(key) <= 1e-6 * norms * np.linalg.norm(reference)
+    if np.any(unclear):
+        rows = generators[unclear]
+        first = np.argmax(np.abs(rows) > 1e-6 * norms[unclear, None], axis=1)
+        key = key.copy()
+        key[unclear] = rows[np.arange(len(rows)), first]
+    return np.where(key < 0, -1.0, 1.0)
+
+
+def _merge_2d(generators: np.ndarray, base: np.ndarray, tolerance: float):
+    """Merged 2-D generators sorted by angle in ``[-tol, pi - tol)`` and the adjusted base."""
+    norms = np.hypot(generators[:, 0], generators[:, 1])
+    keep = norms > tolerance * max(norms.max(initial=0.0), 1e-300)
+    g = generators[keep]
+    angle = np.arctan2(g[:, 1], g[:, 0])  # (-pi, pi]
+    flip = (angle < -tolerance) | (angle >= np.pi - tolerance)
+    base = base + g[flip].sum(axis=0)
+    g = np.where(flip[:, None], -g, g)
+    angle = np.where(flip, angle - np.copysign(np.pi, angle), angle)
+    order = np.argsort(angle, kind="stable")
+    g, angle = g[order], angle[order]
+    if len(g) == 0:
+        return g, base
+    starts = np.flatnonzero(np.concatenate([[True], np.diff(angle) > tolerance]))
+    return np.add.reduceat(g, starts, axis=0), base
+
+
+def _merge_nd(generators: np.ndarray, base: np.ndarray, tolerance: float):
+    """Drop zero generators and merge parallel ones (any dimension); returns (generators, base)."""
+    norms = np.linalg.norm(generators, axis=1)
+    keep = norms > tolerance * max(norms.max(initial=0.0), 1e-300)
+    g, norms = generators[keep], norms[keep]
+    if len(g) == 0:
+        return g, base
+    signs = _orient(g, norms)
+    base = base + g[signs < 0].sum(axis=0)
+    g = g * signs[:, None]
+    _, groups = unique_rows(g / norms[:, None], tolerance * 10)
+    merged = np.zeros((groups.max() + 1, g.shape[1]))
+    np.add.at(merged, groups, g)
+    return merged, base
+
+
+def _vertices_2d(generators: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Counter-clockwise vertices from merged generators sorted by angle in a half-open range of length pi."""
+    q = len(generators)
+    if q == 0:
+        return base[None].copy()
+    prefix = base + np.cumsum(generators, axis=0)
+    if q == 1:
+        return np.vstack([base, prefix])
+    top = prefix[-1]
+    return np.vstack([base, prefix, top - np.cumsum(generators[:-1], axis=0)])
+
+
+def _null_vectors(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit normals of ``(n, k-1, k)`` stacks of rows and the ratio of their smallest singular values."""
+    k = blocks.shape[2]
+    if k == 3:
+        normal = np.cross(blocks[:, 0], blocks[:, 1])
+        size = np.linalg.norm(normal, axis=1)
+        scale = np.linalg.norm(blocks[:, 0], axis=1) * np.linalg.norm(blocks[:, 1], axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return normal / np.where(size > 0, size, 1.0)[:, None], size / scale
+    _, singular, vt = np.linalg.svd(blocks, full_matrices=True)
+    return vt[:, -1, :], singular[:, -1] / singular[:, 0]
+
+
+def _vertices_general(generators: np.ndarray, base: np.ndarray, tolerance: float, max_candidates: int):
+    """Vertices of a full-dimensional zonotope in ``R^k`` (``k >= 3``) from its facet normals."""
+    q, k = generators.shape
+    n_subsets = math.comb(q, k - 1)
+    if n_subsets > max_candidates:
+        raise ComputationTooLargeError(
+            f"the zonotope has {q} distinct generator directions in dimension {k}: {n_subsets:,} candidate "
+            f"facets (up to {zonotope_vertex_bound(q, k):,} vertices), above max_candidates="
+            f"{max_candidates:,}. Pass a larger max_candidates= if the memory and time are acceptable.",
+            estimate=float(n_subsets),
+            limit=float(max_candidates),
+        )
+    if k == 3:
+        subsets = np.column_stack(np.triu_indices(q, 1))
+    else:
+        subsets = np.array(list(combinations(range(q), k - 1)), dtype=np.int64).reshape(-1, k - 1)
+    normals, independence = _null_vectors(generators[subsets])
+    good = independence > 1e-9
+    normals, subsets = normals[good], subsets[good]
+    norms = np.linalg.norm(generators, axis=1)
+    # one normal per facet pair (r, -r): canonical sign, then dedupe hyperplanes
+    normals = normals * _orient(normals, np.ones(len(normals)))[:, None]
+    first, _ = unique_rows(normals, 1e-7)
+    normals, subsets = normals[first], subsets[first]
+    corners = np.array(list(np.ndindex(*(2,) * (k - 1))), dtype=float)  # (2^(k-1), k-1)
+    candidates = []
+    chunk = max(1, _CHUNK_ENTRIES // max(q, 1))
+    for start in range(0, len(normals), chunk):
+        r = normals[start : start + chunk]
+        sub = subsets[start : start + chunk]
+        products = r @ generators.T  # (c, q)
+        zero = np.abs(products) <= tolerance * 100 * norms
+        generic = zero.sum(axis=1) == k - 1
+        for sign in (1.0, -1.0):
+            positive = (sign * products > 0) & ~zero
+            corner_sum = positive @ generators + base  # (c, k)
+            # general position: the facet is a parallelotope on the k-1 generators of the subset
+            face = generators[sub[generic]]  # (g, k-1, k)
+            candidates.append(
+                (corner_sum[generic][:, None, :] + np.einsum("ca,gak->gck", corners, face)).reshape(-1, k)
+            )
+            # degenerate facets: a lower-dimensional zonotope, recursively
+            for row in np.flatnonzero(~generic):
+                members = generators[zero[row]]
+                frame = affine_frame(np.vstack([np.zeros(k), members]), tolerance)
+                local = Zonotope(frame.coordinates(members) - frame.coordinates(np.zeros((1, k)))[0])
+                inner = local.vertices(max_candidates=max_candidates) @ frame.basis
+                candidates.append(corner_sum[row] + inner)
+    points = np.vstack(candidates)
+    representatives, _ = unique_rows(points, tolerance)  # every facet vertex is a vertex of Z
+    return points[np.sort(representatives)]
+
+
+class Zonotope:
+    """A zonotope ``base + [0, g_1] + ... + [0, g_p]`` given by its generators.
+
+    Parameters
+    ----------
+    generators : array_like, shape (p, d)
+        One generator per row; zero and parallel rows are allowed (they are merged exactly). ``p = 0`` is a
+        single point. Torch tensors are accepted.
+    base : array_like, shape (d,), optional
+        The vertex ``lambda = 0``; zeros by default.
+
+    Attributes
+    ----------
+    generators : ndarray, shape (p, d)
+        The generators as given (float64, not merged).
+    base : ndarray, shape (d,)
+    ambient_dimension : int
+        ``d``.
+
+    Notes
+    -----
+    The Newton polytopes of one-hidden-layer ReLU networks are zonotopes (Zhang, Naitzat & Lim, ICML 2018;
+    Alfarra et al., TPAMI 2022, arXiv:2002.08838); see :func:`tropical.decision_zonotopes`. Misiakos et al.
+    (ICLR 2022) bound the Hausdorff distance of two zonotopes by the matched generator distance, see
+    :func:`tropical.metrics.generator_distance`.
+
+    Examples
+    --------
+    >>> square = Zonotope([[1, 0], [0, 1]])
+    >>> square.vertices()
+    array([[0., 0.],
+           [1., 0.],
+           [1., 1.],
+           [0., 1.]])
+    >>> Zonotope([[1, 0], [0, 1], [1, 1]]).volume  # a hexagon: |1| + |1| + |-1|
+    3.0
+    >>> float(Zonotope([[2, 0], [-1, 0]]).support([1.0, 0.0]))  # [0, 2] + [-1, 0] = [-1, 2]
+    2.0
+    """
+
+    def __init__(self, generators, base=None, *, tolerance: float = RELATIVE_TOLERANCE):
+        generators = _as_array(generators, "generators")
+        if generators.ndim == 1 and base is not None:
+            generators = generators.reshape(-1, len(np.atleast_1d(_as_array(base, "base"))))
+        if generators.ndim != 2:
+            raise ValueError(f"generators must be a (p, d) array, got shape {generators.shape}")
+        d = generators.shape[1]
+        if d == 0:
+            raise ValueError("generators must have at least one column (d >= 1)")
+        base = np.zeros(d) if base is None else _as_array(base, "base").reshape(-1)
+        if base.shape != (d,):
+            raise ValueError(f"base must have shape ({d},) to match generators, got {base.shape}")
+        if not tolerance > 0:
+            raise ValueError(f"tolerance must be positive, got {tolerance!r}")
+        self.generators = generators
+        self.base = base
+        self.ambient_dimension = d
+        self.tolerance = tolerance
+
+    def __repr__(self) -> str:
+        return f"Zonotope(generators={len(self.generators)}, ambient_dimension={self.ambient_dimension})"
+
+    def __len__(self) -> int:
+        return len(self.generators)
+
+    # ------------------------------------------------------------------------------------ structure
+    @cached_property
+    def reduced(self) -> Zonotope:
+        """The same zonotope with zero generators dropped and parallel ones merged.
+
+        Generators are oriented canonically (``[0, g] = g + [0, -g]`` moves the base); in 2-D they are
+        sorted by angle.
+        """
+        if self.ambient_dimension == 2:
+            g, base = _merge_2d(self.generators, self.base, self.tolerance)
+        else:
+            g, base = _merge_nd(self.generators, self.base, self.tolerance)
+        return Zonotope(g, base, tolerance=self.tolerance)
+
+    @property
+    def center(self) -> np.ndarray:
+        """Centre of symmetry ``base + sum(g) / 2``, shape (d,); it is also the centroid."""
+        return self.base + self.generators.sum(axis=0) / 2
+
+    @cached_property
+    def dimension(self) -> int:
+        """Dimension of the zonotope (rank of the generator matrix)."""
+        reduced = self.reduced.generators
+        if len(reduced) == 0:
+            return 0
+        return affine_frame(np.vstack([np.zeros(self.ambient_dimension), reduced]), self.tolerance).dimension
+
+    def translated(self, offset) -> Zonotope:
+        """The zonotope moved by ``offset`` (shape (d,))."""
+        return Zonotope(self.generators, self.base + _as_array(offset, "offset"), tolerance=self.tolerance)
+
+    def scaled(self, factor: float, *, about=None) -> Zonotope:
+        """The zonotope scaled by ``factor`` about ``about`` (default: the origin)."""
+        centre = np.zeros(self.ambient_dimension) if about is None else _as_array(about, "about")
+        return Zonotope(
+            factor * self.generators, centre + factor * (self.base - centre), tolerance=self.tolerance
+        )
+
+    # ------------------------------------------------------------------------------------- vertices
+    def vertices(self, *, max_candidates: int = DEFAULT_MAX_CANDIDATES) -> np.ndarray:
+        """The vertices, exactly, without expanding the ``2^p`` subset sums.
+
+        Parameters
+        ----------
+        max_candidates : int
+            Limit on the number of candidate facet normals in dimension >= 3 (``C(q, d - 1)`` for ``q``
+            distinct generator directions in the span of dimension ``d``).
+
+        Returns
+        -------
+        ndarray, shape (v, d)
+            Counter-clockwise in 2-D, starting at the lowest vertex (after orientation); in other
+            dimensions in no particular order.
+
+        Raises
+        ------
+        ComputationTooLargeError
+            When the number of candidate facets exceeds ``max_candidates``.
+        """
+        reduced = self.reduced
+        g, base = reduced.generators, reduced.base
+        d = self.ambient_dimension
+        if d == 2:
+            return _vertices_2d(g, base)
+        if len(g) == 0:
+            return base[None].copy()
+        if d == 1:
+            return np.array([base + g[g < 0].sum(), base + g[g > 0].sum()]).reshape(2, 1)
+        frame = affine_frame(np.vstack([np.zeros(d), g]), self.tolerance)
+        k = frame.dimension
+        if k == d:
+            local, local_base, basis = g, base, None
+        else:  # work in the linear span of the generators
+            basis = frame.basis
+            local, local_base = g @ basis.T, np.zeros(k)
+        if k == 1:
+            values = local[:, 0]
+            points = np.array([[values[values < 0].sum()], [values[values > 0].sum()]])
+        elif k == 2:
+            merged, shifted = _merge_2d(local, local_base, self.tolerance)
+            points = _vertices_2d(merged, shifted)
+        else:
+            points = _vertices_general(local, local_base, self.tolerance, max_candidates)
+        if basis is None:
+            return points
+        return base + points @ basis
+
+    def to_polytope(self, *, max_candidates: int = DEFAULT_MAX_CANDIDATES) -> Polytope:
+        """The zonotope as a :class:`~tropical.polytope.Polytope` (built from :meth:`vertices`)."""
+        return Polytope(self.vertices(max_candidates=max_candidates))
+
+    # ----------------------------------------------------------------------------- closed formulas
+    def support(self, directions) -> np.ndarray:
+        """Support function ``h(u) = <u, base> + sum_j max(0, <u, g_j>)`` for a batch of directions.
+
+        Parameters
+        ----------
+        directions : array_like, shape (m, d) or (d,)
+
+        Returns
+        -------
+        ndarray, shape (m,) (or a float for one direction)
+        """
+        directions = _as_array(directions, "directions")
+        single = directions.ndim == 1
+        u = np.atleast_2d(directions)
+        if u.shape[1] != self.ambient_dimension:
+            raise ValueError(f"directions must have {self.ambient_dimension} columns, got shape {u.shape}")
+        g = self.reduced.generators
+        base = self.reduced.base
+        values = u @ base
+        chunk = max(1, _CHUNK_ENTRIES // max(len(g), 1))
+        for start in range(0, len(u), chunk):
+            values[start : start + chunk] += np.maximum(u[start : start + chunk] @ g.T, 0.0).sum(axis=1)
+        return float(values[0]) if single else values
+
+    @cached_property
+    def volume(self) -> float:
+        """``d``-volume by the closed formula ``sum over d-subsets S of |det G_S|`` (area in 2-D).
+
+        In 2-D the sum over pairs is computed from angle-sorted generators with prefix sums (``O(p log p)``:
+        after orientation every ``det(g_i, g_j)`` with ``i < j`` is non-negative). In higher dimension the
+        ``C(q, d)`` determinants of the ``q`` merged generators are summed when there are at most
+        ``MAX_VOLUME_SUBSETS`` of them, otherwise Qhull's volume of :meth:`vertices` is returned. Zero when
+        the generators do not span ``R^d``. (Shephard 1974; Ziegler, *Lectures on Polytopes*, Ex. 7.19.)
+        """
+        g = self.reduced.generators
+        d = self.ambient_dimension
+        if len(g) < d:
+            return 0.0
+        if d == 1:
+            return float(np.abs(g).sum())
+        if d == 2:
+            before = np.cumsum(g, axis=0) - g  # sum of the generators earlier in angle order
+            return float(np.sum(before[:, 0] * g[:, 1] - before[:, 1] * g[:, 0]))
+        if math.comb(len(g), d) > MAX_VOLUME_SUBSETS:
+            return self.to_polytope().volume
+        subsets = np.array(list(combinations(range(len(g)), d)), dtype=np.int64)
+        total = 0.0
+        chunk = 200_000
+        for start in range(0, len(subsets), chunk):
+            total += float(np.abs(np.linalg.det(g[subsets[start : start + chunk]])).sum())
+        return total
