@@ -1,0 +1,217 @@
+"""Alfarra et al.'s decision zonotopes against brute-force expansion of R, from_torch and the network itself."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import tropical as tr
+from tropical import Polytope, TropicalPolynomial, UnsupportedLayerError
+from tropical.decision import decision_hypersurface
+
+
+def make_net(n_in, width, n_out=2, *, seed=0, zero_bias=False, prune=None):
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), nn.Linear(width, n_out)).double()
+    with torch.no_grad():
+        if zero_bias:
+            model[0].bias.zero_()
+        if prune is not None:
+            generator = torch.Generator().manual_seed(seed + 1)
+            for layer in (model[0], model[2]):
+                keep = torch.rand(layer.weight.shape, generator=generator) >= prune
+                layer.weight.mul_(keep)
+    return model
+
+
+def expanded_R(model, classes=(0, 1)):
+    """R = H_i Q_j ⊕ H_j Q_i expanded over all 2^p choices, literally from MATH.md §3 (labels: side 1 / 2)."""
+    A = model[0].weight.detach().numpy()
+    c1 = model[0].bias.detach().numpy()
+    B = model[2].weight.detach().numpy()
+    c2 = model[2].bias.detach().numpy()
+    Ap, Am = np.maximum(A, 0), np.maximum(-A, 0)
+    Bp, Bm = np.maximum(B, 0), np.maximum(-B, 0)
+    p = A.shape[0]
+    choices = np.array(list(itertools.product([0, 1], repeat=p)), float)  # 1: the (A+_l, c1_l) monomial
+    exponents, coefficients, sides = [], [], []
+    for side, (i, j) in enumerate([classes, classes[::-1]], start=1):
+        # H_i = sum_l B+_il max(A+_l x + c1_l, A-_l x) + B-_i A- x + c2_i ;  Q_j = sum_l B-_jl max(...) + B+_j A- x
+        weight = Bp[i] + Bm[j]
+        linear = Bm[i] @ Am + Bp[j] @ Am
+        exps = linear + (choices * weight) @ Ap + ((1 - choices) * weight) @ Am
+        coefs = c2[i] + (choices * weight) @ c1
+        exponents.append(exps)
+        coefficients.append(coefs)
+        sides.append(np.full(len(exps), side))
+    return np.vstack(exponents), np.concatenate(coefficients), np.concatenate(sides)
+
+
+def cell_set(lifted, cells):
+    return sorted(tuple(sorted(map(tuple, np.round(lifted[c], 7)))) for c in cells)
+
+
+@pytest.mark.parametrize(("n_in", "width", "seed"), [(2, 5, 0), (2, 8, 1), (3, 6, 2), (1, 4, 3)])
+def test_decision_polytope_is_newton_polytope_of_expanded_R(n_in, width, seed):
+    model = make_net(n_in, width, seed=seed)
+    exponents, coefficients, _ = expanded_R(model)
+    X = np.random.default_rng(seed).standard_normal((50, n_in))
+    out = model(torch.tensor(X)).detach().numpy()
+    R1 = TropicalPolynomial(*expanded_R(model)[:2])  # sanity of the brute force itself: T1 - T2 = f0 - f1
+    assert R1(X).shape == (50,)
+    half = len(coefficients) // 2
+    T1 = TropicalPolynomial(exponents[:half], coefficients[:half])(X)
+    T2 = TropicalPolynomial(exponents[half:], coefficients[half:])(X)
+    np.testing.assert_allclose(T1 - T2, out[:, 0] - out[:, 1], atol=1e-9)
+
+    assert tr.decision_polytope(model).same_as(Polytope(exponents))
+    lifted = np.column_stack([exponents, coefficients])
+    assert tr.decision_polytope(model, lifted=True).same_as(Polytope(lifted))
+    Z1, Z2 = tr.decision_zonotopes(model)
+    assert Z1.to_polytope().same_as(Polytope(exponents[:half]))
+    assert Z2.to_polytope().same_as(Polytope(exponents[half:]))
+    np.testing.assert_allclose(Z1.base, Z2.base)  # the shared base point o
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(seed=0),
+        dict(seed=4),
+        dict(seed=5, zero_bias=True),
+        dict(seed=6, prune=0.4),
+        dict(seed=7, prune=0.6),
+    ],
+)
+def test_subdivision_equals_dual_subdivision_of_expanded_R(options):
+    model = make_net(2, 7, **options)
+    exponents, coefficients, sides = expanded_R(model)
+    R = TropicalPolynomial(exponents, coefficients)
+    expected = cell_set(R.lifted, R.dual_subdivision())
+    expected = [cell for cell in expected if len(cell) >= 3]
+    for method in ("arrangement", "hull"):
+        subdivision = tr.decision_subdivision(model, method=method)
+        assert cell_set(subdivision.lifted, subdivision.cells) == expected, method
+
+
+def test_multiclass_pair():
+    model = make_net(2, 6, n_out=4, seed=9)
+    exponents, coefficients, _ = expanded_R(model, classes=(3, 1))
+    assert tr.decision_polytope(model, (3, 1)).same_as(Polytope(exponents))
+    R = TropicalPolynomial(exponents, coefficients)
+    expected = [cell for cell in cell_set(R.lifted, R.dual_subdivision()) if len(cell) >= 3]
+    subdivision = tr.decision_subdivision(model, (3, 1))
+    assert cell_set(subdivision.lifted, subdivision.cells) == expected
+
+
+@pytest.mark.parametrize("options", [dict(seed=10), dict(seed=11, prune=0.5), dict(seed=12, zero_bias=True)])
+def test_arrangement_sweep_matches_hull_on_wider_nets(options):
+    model = make_net(2, 40, **options)
+    a = tr.decision_subdivision(model, method="arrangement")
+    b = tr.decision_subdivision(model, method="hull")
+    assert cell_set(a.lifted, a.cells) == cell_set(b.lifted, b.cells)
+    assert a.mixed.sum() == b.mixed.sum()
+
+
+def test_agrees_with_from_torch():
+    model = make_net(2, 6, seed=13)
+    m = tr.from_torch(model)
+    F1, G1 = m[0].numerator, m[0].denominator
+    F2, G2 = m[1].numerator, m[1].denominator
+    R = ((F1 * G2) + (F2 * G1)).reduced()
+    assert R.newton_polytope().same_as(tr.decision_polytope(model))
+    subdivision = tr.decision_subdivision(model)
+    assert cell_set(R.lifted, [c for c in R.dual_subdivision() if len(c) >= 3]) == cell_set(
+        subdivision.lifted, subdivision.cells
+    )
+
+
+def boundary_points_by_bisection(model, n, seed, box=3.0):
+    """Points with f0 = f1, by bisection on the network between points classified differently."""
+    rng = np.random.default_rng(seed)
+    f = lambda X: (lambda out: out[:, 0] - out[:, 1])(model(torch.tensor(X)).detach().numpy())  # noqa: E731
+    X = rng.uniform(-box, box, (4000, 2))
+    values = f(X)
+    positive, negative = X[values > 0], X[values < 0]
+    count = min(n, len(positive), len(negative))
+    a, b = positive[:count].copy(), negative[:count].copy()
+    for _ in range(60):
+        middle = (a + b) / 2
+        inside = f(middle) > 0
+        a[inside], b[~inside] = middle[inside], middle[~inside]
+    return (a + b) / 2
+
+
+def distance_to_segments(points, segments):
+    start, end = segments[None, :, 0], segments[None, :, 1]
+    along = end - start
+    t = np.clip(((points[:, None] - start) * along).sum(-1) / np.maximum((along**2).sum(-1), 1e-300), 0, 1)
+    return np.linalg.norm(points[:, None] - (start + t[..., None] * along), axis=-1).min(axis=1)
+
+
+@pytest.mark.parametrize(("width", "seed"), [(6, 20), (30, 21), (100, 22)])
+def test_boundary_points_lie_on_mixed_part_of_T_R(width, seed):
+    model = make_net(2, width, seed=seed)
+    bounds = (-4, 4, -4, 4)
+    curve = decision_hypersurface(model, bounds)
+    points = boundary_points_by_bisection(model, 200, seed)
+    assert len(points) > 10
+    assert distance_to_segments(points, curve.segments).max() < 1e-8
+    # and the other way round: the mixed pieces are boundary (f0 = f1 at their midpoints)
+    middles = curve.segments.mean(axis=1)
+    out = model(torch.tensor(middles)).detach().numpy()
+    np.testing.assert_allclose(out[:, 0], out[:, 1], atol=1e-9)
+    # pure ties are not in it: the full T(R) is strictly longer for a net with kinks away from the boundary
+    assert all(np.isin(curve.kinds, ["segment", "ray"]))
+
+
+def test_mixed_curve_equals_filtered_tropical_curve_of_expanded_R():
+    model = make_net(2, 7, seed=32)
+    exponents, coefficients, sides = expanded_R(model)
+    R = TropicalPolynomial(exponents, coefficients)
+    bounds = (-20, 20, -20, 20)
+    full = R.hypersurface(bounds)
+    mixed = full.select(sides[full.monomials[:, 0]] != sides[full.monomials[:, 1]])
+    ours = decision_hypersurface(model, bounds)
+    assert len(ours) > 0
+    assert ours.length == pytest.approx(mixed.length, rel=1e-9)
+    samples = ours.segments[:, 0] + np.linspace(0, 1, 7)[:, None, None] * (
+        ours.segments[:, 1] - ours.segments[:, 0]
+    )
+    assert distance_to_segments(samples.reshape(-1, 2), mixed.segments).max() < 1e-9
+
+
+def test_errors_point_to_from_torch():
+    deep = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
+    with pytest.raises(UnsupportedLayerError, match="from_torch"):
+        tr.decision_zonotopes(deep)
+    leaky = nn.Sequential(nn.Linear(2, 4), nn.LeakyReLU(0.1), nn.Linear(4, 2))
+    with pytest.raises(UnsupportedLayerError, match="from_torch"):
+        tr.decision_polytope(leaky)
+    fine = nn.Sequential(nn.Flatten(), nn.Linear(2, 4), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4, 3))
+    fine.eval()
+    tr.decision_zonotopes(fine, (0, 2))
+    with pytest.raises(ValueError, match="classes"):
+        tr.decision_zonotopes(fine, (0, 3))
+    with pytest.raises(ValueError, match="classes"):
+        tr.decision_zonotopes(fine, (1, 1))
+    with pytest.raises(ValueError, match="method"):
+        tr.decision_subdivision(fine, method="qhull")
+
+
+def test_edge_cases_dead_and_duplicate_neurons():
+    model = make_net(2, 6, seed=40)
+    with torch.no_grad():
+        model[0].weight[1] = 0.0  # constant neuron relu(c1_1)
+        model[0].weight[2] = model[0].weight[3] * 2.0  # the same line twice ...
+        model[0].bias[2] = model[0].bias[3] * 2.0
+        model[0].weight[4] = -model[0].weight[5]  # ... and with opposite orientation
+        model[0].bias[4] = -model[0].bias[5]
+    exponents, coefficients, _ = expanded_R(model)
+    R = TropicalPolynomial(exponents, coefficients)
+    expected = [cell for cell in cell_set(R.lifted, R.dual_subdivision()) if len(cell) >= 3]
+    subdivision = tr.decision_subdivision(model)
+    assert cell_set(subdivision.lifted, subdivision.cells) == expected
+    assert tr.decision_polytope(model).same_as(Polytope(exponents))

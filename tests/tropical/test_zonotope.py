@@ -1,0 +1,155 @@
+"""Zonotope vertices, volume and support against brute force over all 2^p subset sums (Qhull)."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial import ConvexHull
+
+from tropical import ComputationTooLargeError, Zonotope
+from tropical.zonotope import zonotope_vertex_bound
+
+
+def subset_sums(generators, base):
+    generators = np.asarray(generators, float)
+    if len(generators) == 0:
+        return np.asarray(base, float)[None]
+    corners = np.array(list(itertools.product([0.0, 1.0], repeat=len(generators))))
+    return base + corners.reshape(-1, len(generators)) @ generators
+
+
+def qhull_vertices(points):
+    """Vertices of the hull of full-dimensional points, by Qhull directly (independent of tropical.hull)."""
+    return points[ConvexHull(points).vertices]
+
+
+def same_sets(a, b, tolerance=1e-8):
+    if a.shape != b.shape:
+        return False
+    distance = np.abs(a[:, None, :] - b[None, :, :]).max(axis=-1)
+    return bool((distance.min(axis=1) <= tolerance).all() and (distance.min(axis=0) <= tolerance).all())
+
+
+def with_degenerate_generators(rng, p, d):
+    """Random generators plus a parallel copy, an anti-parallel copy and a zero row."""
+    generators = rng.standard_normal((p, d))
+    return np.vstack([generators, 2.5 * generators[:1], -0.75 * generators[1:2], np.zeros((1, d))])
+
+
+@pytest.mark.parametrize("d", [2, 3, 4])
+@pytest.mark.parametrize("p", [4, 6, 9])
+def test_vertices_equal_hull_of_all_subset_sums(d, p):
+    rng = np.random.default_rng(100 * d + p)
+    generators = with_degenerate_generators(rng, p, d)  # p + 3 <= 12 rows
+    base = rng.standard_normal(d)
+    zonotope = Zonotope(generators, base)
+    expected = qhull_vertices(subset_sums(generators, base))
+    assert same_sets(zonotope.vertices(), expected)
+    assert len(expected) == zonotope_vertex_bound(p, d)  # merged copies add no vertex
+
+
+@pytest.mark.parametrize("d", [2, 3, 4])
+def test_volume_equals_qhull(d):
+    rng = np.random.default_rng(d)
+    generators = with_degenerate_generators(rng, 7, d)
+    base = rng.standard_normal(d)
+    assert Zonotope(generators, base).volume == pytest.approx(
+        ConvexHull(subset_sums(generators, base)).volume
+    )
+
+
+def test_integer_generators_with_many_coplanar_triples():
+    """Lattice generators: many facets are not parallelotopes (degenerate facets, handled recursively)."""
+    generators = np.array(
+        [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, -1, 0], [0, 1, 1], [1, 0, 1]], float
+    )
+    zonotope = Zonotope(generators)
+    expected = qhull_vertices(subset_sums(generators, np.zeros(3)))
+    assert same_sets(zonotope.vertices(), expected)
+    assert zonotope.volume == pytest.approx(ConvexHull(subset_sums(generators, np.zeros(3))).volume)
+
+
+def test_twelve_generators_in_3d():
+    rng = np.random.default_rng(12)
+    generators = rng.standard_normal((12, 3))
+    expected = qhull_vertices(subset_sums(generators, np.zeros(3)))
+    assert same_sets(Zonotope(generators).vertices(), expected)
+
+
+def test_two_dimensional_vertices_are_counter_clockwise_and_convex():
+    rng = np.random.default_rng(3)
+    vertices = Zonotope(rng.standard_normal((40, 2)), [1.0, -2.0]).vertices()
+    edges = np.roll(vertices, -1, axis=0) - vertices
+    following = np.roll(edges, -1, axis=0)
+    assert np.all(edges[:, 0] * following[:, 1] - edges[:, 1] * following[:, 0] > 0)
+    assert len(vertices) == 80
+
+
+def test_flat_zonotopes():
+    # generators spanning a plane in R^3 and a line in R^3
+    plane = np.array([[1.0, 0, 0], [0, 1, 0], [1, 1, 0]])
+    vertices = Zonotope(plane, [0, 0, 5]).vertices()
+    assert same_sets(vertices, np.array([[0, 0, 5], [1, 0, 5], [2, 1, 5], [2, 2, 5], [1, 2, 5], [0, 1, 5.0]]))
+    line = np.array([[1.0, 1, 1], [-2, -2, -2]])
+    assert same_sets(Zonotope(line).vertices(), np.array([[-2, -2, -2], [1, 1, 1.0]]))
+    assert Zonotope(plane).volume == 0.0
+    assert same_sets(Zonotope(np.zeros((0, 3)), [1, 2, 3]).vertices(), np.array([[1, 2, 3.0]]))
+    assert same_sets(Zonotope(np.zeros((4, 2))).vertices(), np.zeros((1, 2)))
+    assert same_sets(Zonotope([[3.0], [-1.0]], [1.0]).vertices(), np.array([[0.0], [4.0]]))
+
+
+def test_known_values():
+    square = Zonotope([[2.0, 0], [0, 2]], [-1, -1])
+    assert same_sets(square.vertices(), np.array([[-1, -1], [1, -1], [1, 1], [-1, 1.0]]))
+    assert square.volume == 4.0
+    np.testing.assert_allclose(square.center, [0, 0])
+    cube = Zonotope(np.eye(3))
+    assert cube.volume == pytest.approx(1.0)
+    assert len(cube.vertices()) == 8
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    p=st.integers(0, 8),
+    d=st.integers(2, 3),
+)
+def test_support_is_max_over_subset_sums(seed, p, d):
+    rng = np.random.default_rng(seed)
+    generators = rng.standard_normal((p, d)) * rng.choice([0.0, 1.0], size=(p, 1), p=[0.2, 0.8])
+    base = rng.standard_normal(d)
+    directions = rng.standard_normal((16, d))
+    expected = (directions @ subset_sums(generators, base).T).max(axis=1)
+    np.testing.assert_allclose(Zonotope(generators, base).support(directions), expected, atol=1e-9)
+    np.testing.assert_allclose(
+        Zonotope(generators, base).to_polytope().support(directions), expected, atol=1e-9
+    )
+
+
+def test_size_estimate_raises():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ComputationTooLargeError) as error:
+        Zonotope(rng.standard_normal((60, 4))).vertices(max_candidates=1000)
+    assert error.value.estimate == 34220 and error.value.limit == 1000
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="generators"):
+        Zonotope(np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match="base"):
+        Zonotope(np.zeros((2, 2)), [0, 0, 0])
+    with pytest.raises(ValueError, match="generators"):
+        Zonotope([[np.nan, 0.0]])
+    with pytest.raises(ValueError, match="directions"):
+        Zonotope(np.eye(2)).support(np.ones((3, 3)))
+
+
+def test_scaled_and_translated():
+    rng = np.random.default_rng(5)
+    zonotope = Zonotope(rng.standard_normal((6, 2)), [1.0, 2.0])
+    moved = zonotope.scaled(2.0, about=[1.0, 1.0]).translated([0.5, 0.0])
+    expected = 2.0 * (zonotope.vertices() - 1.0) + 1.0 + [0.5, 0.0]
+    assert same_sets(moved.vertices(), expected)
+    assert moved.volume == pytest.approx(4 * zonotope.volume)
