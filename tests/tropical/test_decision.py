@@ -1,4 +1,4 @@
-"""Alfarra et al.'s decision zonotopes against brute-force expansion of R, from_torch and the network itself."""
+"""Alfarra et al.'s decision zonotopes against brute-force expansion of R, from_torch and the network."""
 
 import itertools
 
@@ -38,7 +38,8 @@ def expanded_R(model, classes=(0, 1)):
     choices = np.array(list(itertools.product([0, 1], repeat=p)), float)  # 1: the (A+_l, c1_l) monomial
     exponents, coefficients, sides = [], [], []
     for side, (i, j) in enumerate([classes, classes[::-1]], start=1):
-        # H_i = sum_l B+_il max(A+_l x + c1_l, A-_l x) + B-_i A- x + c2_i ;  Q_j = sum_l B-_jl max(...) + B+_j A- x
+        # H_i = sum_l B+_il max(A+_l x + c1_l, A-_l x) + B-_i A- x + c2_i
+        # Q_j = sum_l B-_jl max(A+_l x + c1_l, A-_l x) + B+_j A- x
         weight = Bp[i] + Bm[j]
         linear = Bm[i] @ Am + Bp[j] @ Am
         exps = linear + (choices * weight) @ Ap + ((1 - choices) * weight) @ Am
@@ -87,7 +88,7 @@ def test_decision_polytope_is_newton_polytope_of_expanded_R(n_in, width, seed):
 )
 def test_subdivision_equals_dual_subdivision_of_expanded_R(options):
     model = make_net(2, 7, **options)
-    exponents, coefficients, sides = expanded_R(model)
+    exponents, coefficients, _ = expanded_R(model)
     R = TropicalPolynomial(exponents, coefficients)
     expected = cell_set(R.lifted, R.dual_subdivision())
     expected = [cell for cell in expected if len(cell) >= 3]
