@@ -1,0 +1,320 @@
+"""Supermasks: train which weights to keep, never the weights themselves.
+
+Two variants, both with frozen weights (θ0, or ``sign(θ0) · std`` of the layer) and one trainable score
+per prunable weight; the forward pass uses ``W ⊙ m(scores)`` and the backward pass treats the mask as the
+identity of a differentiable surrogate (straight-through estimator):
+
+``bernoulli`` (Zhou, Lan, Liu, Yosinski, "Deconstructing lottery tickets: zeros, signs, and the supermask",
+NeurIPS 2019)
+    ``m ~ Bernoulli(sigmoid(s))`` drawn at every step from a seeded generator; the gradient flows to
+    ``sigmoid(s)`` as if ``m`` were it. SGD, lr 100, momentum 0.9 (MATH.md §5). The sparsity is learned:
+    ``sparsity`` only sets the initial keep probability ``sigmoid(s0) = 1 - sparsity``.
+``top_k`` (Ramanujan, Wortsman, Kembhavi, Farhadi, Rastegari, "What's hidden in a randomly weighted neural
+network?", CVPR 2020, edge-popup)
+    ``m`` keeps exactly the ``k = round((1 - sparsity) · n)`` largest scores of each layer; the gradient of a
+    score is that of its masked weight times the weight. SGD lr 0.1, momentum 0.9, weight decay 5e-4,
+    cosine schedule (the paper's CIFAR settings).
+
+Departures from the papers
+--------------------------
+* The final Bernoulli mask is the most probable one (``sigmoid(s) > 1/2``) rather than a sample, so that a
+  Ticket has one mask; validation and test use that mask too. Zhou et al.'s "dynamic weight rescaling"
+  is not implemented.
+* Biases (and every non-prunable parameter) are frozen at their initial values (zero for ``lottery.mlp``).
+* Scores start at ``logit(1 - sparsity)`` (Bernoulli) or uniform in ``[-sqrt(3) σ, sqrt(3) σ]`` with σ the
+  layer's weight std (top-k; the paper uses Kaiming-uniform scores, the same scale for our Kaiming nets).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torch.func import functional_call
+
+from lottery.masks import Mask
+from lottery.methods._common import (
+    check_data,
+    check_fraction,
+    check_seed,
+    epoch_order,
+    new_model,
+    progress_bar,
+    provenance,
+    resolve_config,
+    snapshot,
+)
+from lottery.reinit import reinit
+from lottery.ticket import Ticket
+from lottery.train import History
+
+__all__ = ["VARIANTS", "WEIGHTS", "SupermaskResult", "supermask", "supermask_training", "top_k_mask"]
+
+VARIANTS = ("bernoulli", "top_k")
+WEIGHTS = ("init", "signed_constant")
+PAPERS = {
+    "bernoulli": "Zhou, Lan, Liu, Yosinski. Deconstructing lottery tickets: zeros, signs, and the supermask. "
+    "NeurIPS 2019",
+    "top_k": "Ramanujan, Wortsman, Kembhavi, Farhadi, Rastegari. What's hidden in a randomly weighted neural "
+    "network? CVPR 2020",
+}
+DEFAULTS = {
+    "bernoulli": dict(optimizer="sgd", lr=100.0, momentum=0.9),
+    "top_k": dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4, schedule="cosine"),
+}
+
+
+class _StraightThrough(torch.autograd.Function):
+    """Forward: the hard mask; backward: the gradient goes unchanged to the soft surrogate."""
+
+    @staticmethod
+    def forward(ctx, hard: torch.Tensor, soft: torch.Tensor) -> torch.Tensor:
+        return hard
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return None, grad
+
+
+def top_k_mask(scores: torch.Tensor, k: int) -> torch.Tensor:
+    """Bool mask of the ``k`` largest entries of ``scores`` (ties by index order), same shape.
+
+    Parameters
+    ----------
+    scores : torch.Tensor
+    k : int
+        ``0 <= k <= scores.numel()``.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= scores.numel():
+        raise ValueError(f"k must be an int in [0, {scores.numel()}], got {k!r}")
+    flat = torch.zeros(scores.numel(), dtype=torch.bool, device=scores.device)
+    flat[torch.topk(scores.detach().reshape(-1), k, sorted=False).indices] = True
+    return flat.reshape(scores.shape)
+
+
+class SupermaskResult:
+    """Scores and masks of a supermask run (what :func:`supermask_training` returns).
+
+    Attributes
+    ----------
+    scores : dict of str to torch.Tensor
+        Final scores, float32, shapes of the weights.
+    mask : Mask
+        The final deterministic mask.
+    weights : dict of str to torch.Tensor
+        The frozen full state dict the mask is applied to.
+    history : History
+    """
+
+    def __init__(self, scores, mask, weights, history) -> None:
+        self.scores, self.mask, self.weights, self.history = scores, mask, weights, history
+
+
+def _final_mask(variant: str, scores: dict, counts: dict) -> Mask:
+    if variant == "bernoulli":
+        return Mask({n: (s.detach() > 0).cpu() for n, s in scores.items()})
+    return Mask({n: top_k_mask(s, counts[n]).cpu() for n, s in scores.items()})
+
+
+def supermask_training(
+    model: nn.Module,
+    data,
+    *,
+    variant: str = "bernoulli",
+    sparsity: float = 0.5,
+    config=None,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> SupermaskResult:
+    """Learn a supermask for the current (frozen) weights of ``model``; ``model`` is not modified.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Its weights are the frozen values; every prunable weight gets a score.
+    data : lottery.data.Dataset
+    variant : {"bernoulli", "top_k"}
+    sparsity : float
+        Target (``top_k``) or initial (``bernoulli``) sparsity, in [0, 1).
+    config : TrainConfig, optional
+        Optimizer of the scores, length of training, batch size, ``restore_best`` (the best validation
+        scores are returned).
+    seed : int
+        Seeds the scores, the Bernoulli samples and the data order.
+    progress : bool, optional
+
+    Returns
+    -------
+    SupermaskResult
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+    check_data(data)
+    seed = check_seed(seed)
+    sparsity = check_fraction(sparsity, "sparsity", open_high=True)
+    config = resolve_config(config, seed, "config", **DEFAULTS[variant])
+    weights = {n: t.detach().clone() for n, t in model.state_dict().items()}
+    names = list(Mask.ones(model))
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + 3)
+    scores: dict[str, torch.Tensor] = {}
+    counts = {}
+    for n in names:
+        w = weights[n]
+        counts[n] = round((1.0 - sparsity) * w.numel())
+        if variant == "bernoulli":
+            density = min(max(1.0 - sparsity, 1e-3), 1.0 - 1e-3)
+            s = torch.full(w.shape, math.log(density / (1.0 - density)))
+        else:
+            bound = math.sqrt(3.0) * float(w.double().std(correction=0)) or 1.0
+            s = (torch.rand(w.shape, generator=generator) * 2.0 - 1.0) * bound
+        scores[n] = s.to(w.dtype).requires_grad_(True)
+    optimizer = torch.optim.SGD(
+        list(scores.values()), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
+        nesterov=config.nesterov and config.momentum > 0,
+    ) if config.optimizer == "sgd" else (
+        torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
+    )(list(scores.values()), lr=config.lr, weight_decay=config.weight_decay)  # fmt: skip
+    was_training = model.training
+    model.eval()  # no dropout/batch-norm updates: the network is frozen
+
+    def forward(x: torch.Tensor, masks: dict[str, torch.Tensor]) -> torch.Tensor:
+        state = dict(weights)
+        for n, m in masks.items():
+            state[n] = weights[n] * m
+        return functional_call(model, state, (x,))
+
+    def deterministic() -> dict[str, torch.Tensor]:
+        mask = _final_mask(variant, scores, counts)
+        return {n: mask[n].to(weights[n].dtype) for n in names}
+
+    def evaluate_split(x, y) -> tuple[float, float]:
+        with torch.no_grad():
+            out = forward(x, deterministic())
+            return float(nn.functional.cross_entropy(out, y)), float((out.argmax(1) == y).double().mean())
+
+    x_train, y_train = data.x_train, data.y_train
+    n_train = len(y_train)
+    total, per_epoch = config.total_steps(n_train), config.steps_per_epoch(n_train)
+    eval_every = config.eval_every or per_epoch
+    history = History()
+    best, best_scores, stale = -math.inf, None, 0
+    bar = progress_bar(total, progress, f"supermask ({variant})")
+    step, order, order_epoch = 0, None, -1
+    try:
+        while step < total:
+            epoch, position = divmod(step, per_epoch)
+            if epoch != order_epoch:
+                order, order_epoch = epoch_order(config.seed, epoch, n_train), epoch
+            index = order[position * config.batch_size : (position + 1) * config.batch_size]
+            lr = config.learning_rate(step, total)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            masks = {}
+            for n in names:
+                if variant == "bernoulli":
+                    probability = torch.sigmoid(scores[n])
+                    hard = torch.bernoulli(probability.detach(), generator=generator)
+                    masks[n] = _StraightThrough.apply(hard, probability)
+                else:
+                    hard = top_k_mask(scores[n], counts[n]).to(scores[n].dtype)
+                    masks[n] = _StraightThrough.apply(hard, scores[n])
+            optimizer.zero_grad(set_to_none=True)
+            out = forward(x_train[index], masks)
+            loss = nn.functional.cross_entropy(out, y_train[index])
+            loss.backward()
+            optimizer.step()
+            step += 1
+            history.step.append(step)
+            history.loss.append(float(loss.detach()))
+            history.accuracy.append(float((out.detach().argmax(1) == y_train[index]).double().mean()))
+            history.lr.append(lr)
+            bar.update(1)
+            if step % eval_every == 0 or step == total:
+                val_loss, val_accuracy = evaluate_split(data.x_val, data.y_val)
+                history.eval_step.append(step)
+                history.val_loss.append(val_loss)
+                history.val_accuracy.append(val_accuracy)
+                if val_accuracy > best:
+                    best, stale, history.best_step = val_accuracy, 0, step
+                    if config.restore_best:
+                        best_scores = {n: s.detach().clone() for n, s in scores.items()}
+                else:
+                    stale += 1
+                    if config.patience is not None and stale >= config.patience:
+                        break
+    finally:
+        bar.close()
+        model.train(was_training)
+    history.stopped_step = step
+    if config.restore_best and best_scores is not None:
+        with torch.no_grad():
+            for n in names:
+                scores[n].copy_(best_scores[n])
+    if hasattr(data, "x_test"):
+        history.test_loss, history.test_accuracy = evaluate_split(data.x_test, data.y_test)
+    final = _final_mask(variant, scores, counts)
+    return SupermaskResult({n: s.detach().clone() for n, s in scores.items()}, final, weights, history)
+
+
+def supermask(
+    model_fn: Callable[..., nn.Module],
+    data,
+    *,
+    sparsity: float = 0.5,
+    variant: str = "bernoulli",
+    weights: str = "init",
+    train=None,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> Ticket:
+    """A supermask ticket: an untrained network and a learned mask (Zhou et al. 2019; Ramanujan et al. 2020).
+
+    Parameters
+    ----------
+    model_fn : callable
+        ``model_fn(seed=...) -> nn.Module``.
+    data : lottery.data.Dataset
+    sparsity : float
+        ``top_k``: exact per-layer sparsity; ``bernoulli``: initial sparsity (the final one is learned).
+    variant : {"bernoulli", "top_k"}
+    weights : {"init", "signed_constant"}
+        Frozen values: θ0, or ``sign(θ0) · std(θ0 of the layer)`` (Zhou et al.'s best supermasks,
+        Ramanujan et al.'s "signed Kaiming constant").
+    train : TrainConfig or dict, optional
+        For the scores; defaults per variant (module docstring).
+    seed : int
+    progress : bool, optional
+
+    Returns
+    -------
+    Ticket
+        ``start_state == trained_state``: the frozen weights with the mask applied (the weights are never
+        trained); ``init_state``: θ0. Provenance: variant, weights, learned sparsity, test accuracy.
+    """
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+    seed = check_seed(seed)
+    model = new_model(model_fn, seed)
+    init_state = snapshot(model)
+    if weights == "signed_constant":
+        model.load_state_dict(reinit("signed_constant", Mask.ones(model), init_state))
+    config = resolve_config(train, seed, **DEFAULTS[variant])
+    result = supermask_training(
+        model, data, variant=variant, sparsity=sparsity, config=config, seed=seed, progress=progress
+    )
+    start = {k: v.clone() for k, v in result.weights.items()}
+    for n, keep in result.mask.items():
+        start[n] = torch.where(keep, start[n], torch.zeros_like(start[n]))
+    return Ticket(
+        mask=result.mask, init_state=init_state, start_state=start, trained_state=start,
+        history=result.history,
+        provenance=provenance(
+            f"supermask_{variant}", paper=PAPERS[variant], mask=result.mask, data=data, seed=seed,
+            config=config, variant=variant, weights=weights, initial_sparsity=sparsity,
+            test_accuracy=result.history.test_accuracy, pruned="zero",
+        ),
+    )  # fmt: skip
