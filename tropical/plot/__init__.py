@@ -4,9 +4,19 @@ Every function takes ``ax=None`` and returns the artists it drew; none calls ``p
 """
 
 from tropical.plot.polynomial import newton_polygon, tropical_curve
+from tropical.plot.polytopes import (
+    classifier_geometry,
+    decision_polygon,
+    decision_polygon_grid,
+    lifted_polytope,
+)
 from tropical.plot.regions import regions, regions_comparison
 
 __all__ = [
+    "classifier_geometry",
+    "decision_polygon",
+    "decision_polygon_grid",
+    "lifted_polytope",
     "newton_polygon",
     "regions",
     "regions_comparison",

@@ -1,0 +1,323 @@
+"""Figures of decision-boundary polytopes of one-hidden-layer classifiers (Alfarra et al., TPAMI 2022).
+
+The Newton polygon of a 2-D classifier is ``conv(Z1 ∪ Z2)`` with Alfarra et al.'s zonotopes (see
+:mod:`tropical.decision`): filled in grey, ``Z1`` (class ``i`` side) and ``Z2`` (class ``j`` side) outlined in
+two colours, the dual subdivision ``δ(R)`` drawn inside, monomials marked. Next to it, the data and the exact
+decision boundary (the mixed part of ``T(R)``). Every figure says whether the polygon is raw or normalised.
+
+matplotlib is imported inside the functions; every function takes ``ax=None`` (or ``axes=None``), returns
+the artists it drew and never calls ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tropical.decision import decision_subdivision, decision_zonotopes
+from tropical.polytope import Polytope
+
+__all__ = ["classifier_geometry", "decision_polygon", "decision_polygon_grid", "lifted_polytope"]
+
+_NORMALIZE_TEXT = {
+    "none": "raw",
+    "centroid_diameter": "normalised: centroid at 0, unit diameter",
+    "centroid_volume": "normalised: centroid at 0, unit area",
+}
+
+
+def _axes(ax, projection=None):
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        figure = plt.figure(figsize=(4.5, 4.5))
+        ax = figure.add_subplot(projection=projection)
+    return ax
+
+
+def _normalising_map(hull: Polytope, normalize: str):
+    """The affine map ``x -> (x - centre) * factor`` that normalises the decision polygon (hull)."""
+    from tropical.metrics.polytope import NORMALIZATIONS, _diameter
+
+    if normalize not in NORMALIZATIONS:
+        raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
+    if normalize == "none":
+        return np.zeros(2), 1.0
+    if normalize == "centroid_diameter":
+        size = _diameter(hull.vertices)
+    else:
+        size = np.sqrt(hull.volume)
+    return hull.centroid, (1.0 / size if size > 0 else 1.0)
+
+
+def decision_polygon(
+    model,
+    ax=None,
+    *,
+    classes=(0, 1),
+    subdivision: bool = True,
+    vertices: bool = True,
+    normalize: str = "none",
+    colors=("tab:orange", "tab:blue"),
+    title: str | None = None,
+    legend: bool = True,
+):
+    """Newton polygon ``conv(Z1 ∪ Z2)`` of a one-hidden-layer classifier with 2 inputs.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        ``Linear(2, p) -> ReLU -> Linear(p, m)``.
+    ax : matplotlib Axes, optional
+    classes : (int, int)
+        The pair of classes (``Z1`` belongs to ``classes[0]``).
+    subdivision : bool
+        Draw the edges of the dual subdivision ``δ(R)`` (grey; edges mixing both sides in black).
+    vertices : bool
+        Mark the monomials (vertices of the cells), coloured by side.
+    normalize : {"none", "centroid_diameter", "centroid_volume"}
+        Translate the whole picture to the centroid of the polygon and scale it to unit diameter / area.
+    colors : (str, str)
+        Colours of ``Z1`` and ``Z2``.
+    title : str, optional
+        Defaults to ``"Newton polygon (raw)"`` or ``"... (normalised: ...)"``.
+
+    Returns
+    -------
+    dict
+        Artists: ``"hull"``, ``"Z1"``, ``"Z2"``; ``"subdivision"``, ``"mixed"``, ``"vertices"`` if drawn.
+    """
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import Polygon as PolygonPatch
+
+    ax = _axes(ax)
+    Z1, Z2 = decision_zonotopes(model, classes)
+    if Z1.ambient_dimension != 2:
+        raise ValueError(f"decision_polygon needs a model with 2 inputs, got {Z1.ambient_dimension}")
+    V1, V2 = Z1.vertices(), Z2.vertices()
+    hull = Polytope(np.vstack([V1, V2]))
+    centre, factor = _normalising_map(hull, normalize)
+    move = lambda points: (np.asarray(points) - centre) * factor  # noqa: E731
+    artists = {}
+    artists["hull"] = ax.add_patch(
+        PolygonPatch(move(hull.vertices), closed=True, facecolor="0.85", edgecolor="0.3", lw=1.0,
+                     label="conv(Z1 ∪ Z2)", zorder=1)
+    )  # fmt: skip
+    for name, V, color, cls in (("Z1", V1, colors[0], classes[0]), ("Z2", V2, colors[1], classes[1])):
+        closed = move(np.vstack([V, V[:1]]))
+        (artists[name],) = ax.plot(closed[:, 0], closed[:, 1], color=color, lw=1.6, zorder=3,
+                                   label=f"{name} (class {cls} side)")  # fmt: skip
+    if subdivision or vertices:
+        sub = decision_subdivision(model, classes)
+        points = move(sub.exponents)
+        if subdivision and len(sub):
+            edges = sub.edges()
+            mixed = sub.sides[edges[:, 0]] != sub.sides[edges[:, 1]]
+            artists["subdivision"] = ax.add_collection(
+                LineCollection(points[edges[~mixed]], colors="0.45", linewidths=0.4, zorder=2,
+                               label="dual subdivision δ(R)")
+            )  # fmt: skip
+            artists["mixed"] = ax.add_collection(
+                LineCollection(points[edges[mixed]], colors="black", linewidths=0.8, zorder=2,
+                               label="mixed edges (dual to the boundary)")
+            )  # fmt: skip
+        if vertices and len(sub.exponents):
+            side_colors = np.where(sub.sides == 1, colors[0], colors[1])
+            artists["vertices"] = ax.scatter(points[:, 0], points[:, 1], s=6, c=side_colors, zorder=4)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.autoscale_view()
+    ax.set_xlabel("exponent of $x_1$")
+    ax.set_ylabel("exponent of $x_2$")
+    ax.set_title(title if title is not None else f"Newton polygon ({_NORMALIZE_TEXT[normalize]})")
+    if legend:
+        ax.legend(loc="best", fontsize="x-small")
+    return artists
+
+
+def _default_bounds(X, model):
+    if X is not None:
+        low, high = X.min(axis=0), X.max(axis=0)
+        pad = 0.1 * (high - low).max()
+        return (low[0] - pad, high[0] + pad, low[1] - pad, high[1] + pad)
+    return (-3.0, 3.0, -3.0, 3.0)
+
+
+def classifier_geometry(
+    model,
+    X=None,
+    y=None,
+    *,
+    classes=(0, 1),
+    bounds=None,
+    normalize: str = "none",
+    axes=None,
+    title: str | None = None,
+):
+    """Two panels: the data with the exact decision boundary, and the Newton polygon of the classifier.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        ``Linear(2, p) -> ReLU -> Linear(p, m)``.
+    X : array_like (n, 2), optional
+        Data to scatter (input space).
+    y : array_like (n,), optional
+        Labels colouring the data.
+    classes : (int, int)
+    bounds : (xmin, xmax, ymin, ymax), optional
+        Input-space box; default: the data's box plus 10 %, or ``[-3, 3]^2``.
+    normalize : str
+        For the Newton polygon panel (see :func:`decision_polygon`).
+    axes : pair of matplotlib Axes, optional
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    dict
+        ``"boundary"`` (LineCollection of the exact boundary), ``"data"`` (scatter or None) and the artists of
+        :func:`decision_polygon` under ``"polygon"``.
+    """
+    from matplotlib.collections import LineCollection
+
+    from tropical.decision import decision_hypersurface
+
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=(9, 4.5))
+    left, right = axes
+    X = None if X is None else np.asarray(X.detach().cpu().numpy() if hasattr(X, "detach") else X, float)
+    bounds = tuple(bounds) if bounds is not None else _default_bounds(X, model)
+    artists = {"data": None}
+    if X is not None:
+        colours = None if y is None else np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y)
+        artists["data"] = left.scatter(X[:, 0], X[:, 1], c=colours, s=6, cmap="coolwarm", alpha=0.6, zorder=1)
+    curve = decision_hypersurface(model, bounds, classes)
+    artists["boundary"] = left.add_collection(
+        LineCollection(curve.segments, colors="black", linewidths=1.5, zorder=2,
+                       label=f"exact decision boundary f{classes[0]} = f{classes[1]}")
+    )  # fmt: skip
+    left.set_xlim(bounds[0], bounds[1])
+    left.set_ylim(bounds[2], bounds[3])
+    left.set_aspect("equal", adjustable="box")
+    left.set_xlabel("$x_1$")
+    left.set_ylabel("$x_2$")
+    left.set_title("data and exact decision boundary")
+    left.legend(loc="upper right", fontsize="x-small")
+    artists["polygon"] = decision_polygon(model, right, classes=classes, normalize=normalize)
+    if title:
+        left.figure.suptitle(title)
+    return artists
+
+
+def decision_polygon_grid(
+    models,
+    *,
+    row_labels=None,
+    column_labels=None,
+    classes=(0, 1),
+    normalize: str = "none",
+    subdivision: bool = True,
+    share_axes: bool = True,
+    axes=None,
+    title: str | None = None,
+):
+    """Newton polygons of several models laid out in a grid (e.g. initialisations x sparsities).
+
+    Parameters
+    ----------
+    models : sequence of sequences of torch.nn.Module (or None for an empty panel)
+        ``models[r][c]`` is drawn in row ``r``, column ``c``; a flat sequence gives one row.
+    row_labels, column_labels : sequence of str, optional
+        Written on the left of each row / above each column (e.g. ``"rewind"``, ``"sparsity 75%"``).
+    classes : (int, int)
+    normalize : str
+        Applied to every panel (see :func:`decision_polygon`); said in the figure title.
+    subdivision : bool
+        Draw the dual subdivisions.
+    share_axes : bool
+        The same axis limits in every panel, so that sizes are comparable (pruning shrinks polygons).
+    axes : 2-D array of matplotlib Axes, optional
+    title : str, optional
+        Defaults to ``"Newton polygons (raw)"`` / ``"(normalised: ...)"``.
+
+    Returns
+    -------
+    (Figure, ndarray of Axes)
+    """
+    import matplotlib.pyplot as plt
+
+    if len(models) and not isinstance(models[0], list | tuple):
+        models = [list(models)]
+    rows, columns = len(models), max(len(row) for row in models)
+    if axes is None:
+        figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.2 * rows), squeeze=False,
+                                    sharex=share_axes, sharey=share_axes)  # fmt: skip
+    else:
+        axes = np.atleast_2d(axes)
+        figure = axes[0, 0].figure
+    for r, row in enumerate(models):
+        for c in range(columns):
+            ax = axes[r, c]
+            model = row[c] if c < len(row) else None
+            if model is None:
+                ax.set_axis_off()
+                continue
+            decision_polygon(model, ax, classes=classes, normalize=normalize, subdivision=subdivision,
+                             vertices=False, legend=False, title="")  # fmt: skip
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+            if r == 0 and column_labels is not None and c < len(column_labels):
+                ax.set_title(str(column_labels[c]), fontsize="small")
+            if c == 0 and row_labels is not None and r < len(row_labels):
+                ax.set_ylabel(str(row_labels[r]), fontsize="small")
+    if share_axes:
+        for ax in axes.ravel():
+            ax.set_aspect("equal", adjustable="datalim")
+    figure.suptitle(title if title is not None else f"Newton polygons ({_NORMALIZE_TEXT[normalize]})")
+    figure.supxlabel("exponent of $x_1$", fontsize="small")
+    figure.supylabel("exponent of $x_2$", fontsize="small")
+    return figure, axes
+
+
+def lifted_polytope(model, ax=None, *, classes=(0, 1), colors=("tab:orange", "tab:blue"), title=None):
+    """3-D view of the lifted decision polytope's upper faces (the cells of ``δ(R)`` at their heights).
+
+    Cells of ``T1 = H_i ⊙ Q_j`` only, of ``T2`` only, and mixed cells (on the decision boundary) get
+    three colours; the lifted monomials are marked.
+
+    Returns
+    -------
+    dict
+        ``"faces"`` (Poly3DCollection) and ``"vertices"`` (scatter).
+    """
+    from matplotlib.patches import Patch
+    from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+
+    ax = _axes(ax, projection="3d")
+    sub = decision_subdivision(model, classes)
+    lifted = sub.lifted
+    cells = sub.cells
+    first_side = sub.sides[sub.cell_vertices[sub.cell_offsets[:-1]]] if len(sub) else np.zeros(0, int)
+    face_colors = np.where(sub.mixed, "0.2", np.where(first_side == 1, colors[0], colors[1]))
+    faces = Poly3DCollection([lifted[cell] for cell in cells], facecolors=face_colors, edgecolors="0.3",
+                             linewidths=0.3, alpha=0.75)  # fmt: skip
+    ax.add_collection3d(faces)
+    side_colors = np.where(sub.sides == 1, colors[0], colors[1])
+    points = ax.scatter(lifted[:, 0], lifted[:, 1], lifted[:, 2], s=5, c=side_colors, depthshade=False)
+    if len(lifted):
+        for axis, values in zip("xyz", lifted.T, strict=True):
+            low, high = values.min(), values.max()
+            pad = 0.05 * (high - low + 1e-12)
+            getattr(ax, f"set_{axis}lim")(low - pad, high + pad)
+    ax.set_xlabel("exponent of $x_1$")
+    ax.set_ylabel("exponent of $x_2$")
+    ax.set_zlabel("coefficient (lifted bias)")
+    ax.set_title(title if title is not None else "upper faces of the lifted decision polytope (raw)")
+    ax.legend(
+        handles=[Patch(color=colors[0], label=f"class {classes[0]} side"),
+                 Patch(color=colors[1], label=f"class {classes[1]} side"),
+                 Patch(color="0.2", label="mixed (boundary vertex)")],
+        loc="upper left", fontsize="x-small",
+    )  # fmt: skip
+    return {"faces": faces, "vertices": points}
