@@ -271,9 +271,8 @@ def decision_polygon_grid(
                 ax.set_title(str(column_labels[c]), fontsize="small")
             if c == 0 and row_labels is not None and r < len(row_labels):
                 ax.set_ylabel(str(row_labels[r]), fontsize="small")
-    if share_axes:
-        for ax in axes.ravel():
-            ax.set_aspect("equal", adjustable="datalim")
+    for ax in axes.ravel():  # shared axes cannot adjust their limits for the aspect ratio
+        ax.set_aspect("equal", adjustable="box" if share_axes else "datalim")
     figure.suptitle(title if title is not None else f"Newton polygons ({_NORMALIZE_TEXT[normalize]})")
     figure.supxlabel("exponent of $x_1$", fontsize="small")
     figure.supylabel("exponent of $x_2$", fontsize="small")
