@@ -180,7 +180,7 @@ def _update(
     k = min(round(fraction * n_active), n_active)
     grown = torch.zeros_like(flat_keep)
     if k == 0 or n_inactive == 0:
-        return keep.clone(), grown
+        return keep.clone(), grown.reshape(keep.shape)
     magnitude = weight.detach().abs().reshape(-1).to("cpu", torch.float64)
     drop_score = torch.where(flat_keep, magnitude, torch.inf)
     dropped = torch.argsort(drop_score, stable=True)[:k]
