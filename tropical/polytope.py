@@ -125,8 +125,11 @@ class Polytope:
     @cached_property
     def diameter(self) -> float:
         """Largest distance between two vertices."""
-        differences = self.vertices[:, None, :] - self.vertices[None, :, :]
-        return float(np.sqrt((differences**2).sum(axis=-1)).max())
+        vertices, largest = self.vertices, 0.0
+        for start in range(0, len(vertices), 1024):  # blocks keep memory at 1024 x v distances
+            block = vertices[start : start + 1024, None, :] - vertices[None, :, :]
+            largest = max(largest, float((block**2).sum(axis=-1).max()))
+        return float(np.sqrt(largest))
 
     def support(self, directions) -> np.ndarray:
         """Support function ``h(u) = max_v <u, v>`` for a batch of directions.
