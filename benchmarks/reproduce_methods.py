@@ -101,7 +101,8 @@ def run(args) -> list[dict]:
                 records.append(
                     {
                         "dataset": dataset, "method": method, "seed": seed,
-                        "test_accuracy": p["test_accuracy"], "sparsity": sparsity, "seconds": time.perf_counter() - started,
+                        "test_accuracy": p["test_accuracy"], "sparsity": sparsity,
+                        "seconds": time.perf_counter() - started,
                         "pruned_test_accuracy": p.get("pruned_test_accuracy"),
                     }
                 )  # fmt: skip
