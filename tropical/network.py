@@ -294,8 +294,11 @@ def _product(factors: list[TropicalPolynomial], d: int) -> TropicalPolynomial:
     return factors[0]
 
 
-def _recursion_layer(F, G, layer: AffineLayer, d: int):
-    """One step of Zhang et al.'s recursion in polynomial arithmetic (MATH.md §2)."""
+def _recursion_layer(F, G, layer: AffineLayer, d: int, product=_product):
+    """One step of Zhang et al.'s recursion in polynomial arithmetic (MATH.md §2).
+
+    ``product(factors, d)`` computes the ⊙ of a list of polynomials (reduced).
+    """
     new_F, new_G = [], []
     for row, bias in zip(layer.weight, layer.bias, strict=True):
         h_factors = [F[j] ** w for j, w in enumerate(row) if w > 0] + [
@@ -304,8 +307,8 @@ def _recursion_layer(F, G, layer: AffineLayer, d: int):
         n_factors = [G[j] ** w for j, w in enumerate(row) if w > 0] + [
             F[j] ** -w for j, w in enumerate(row) if w < 0
         ]
-        H = _product(h_factors, d) * float(bias)
-        N = _product(n_factors, d)
+        H = product(h_factors, d) * float(bias)
+        N = product(n_factors, d)
         if layer.slope is None:
             new_F.append(H)
         elif layer.slope == 0:
