@@ -608,44 +608,22 @@ def _degenerate_cell(cells: _Cells, x, P, P_hash, D, tie, through, G, H):
 
 # ---------------------------------------------------------------------------- decision hypersurface
 def _mixed_curve(subdivision: DecisionSubdivision, bounds):
-    from tropical.subdivision import TropicalCurve, _check_bounds, clip_to_box
+    from tropical.subdivision import curve_from_cell_edges
 
-    bounds = _check_bounds(bounds)
     if subdivision.exponents.shape[1] != 2:
         raise ValueError("the decision hypersurface as segments needs a 2-D input")
     first, second, owner = subdivision._cell_edges()
-    sides = subdivision.sides
-    is_mixed = sides[first] != sides[second]
-    first, second, owner = first[is_mixed], second[is_mixed], owner[is_mixed]
+    mixed = subdivision.sides[first] != subdivision.sides[second]
     ties = subdivision.tie_points
-    key = np.sort(np.column_stack([first, second]), axis=1)
-    if len(key) == 0:
-        return TropicalCurve(
-            np.zeros((0, 2, 2)), np.zeros((0, 2), int), np.zeros(0, str), ties[subdivision.mixed], bounds
-        )
-    _, edge, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    edge = edge.reshape(-1)
-    shared = counts[edge] == 2
-    order = np.argsort(edge[shared], kind="stable")
-    pair_owner = owner[shared][order].reshape(-1, 2)
-    seg_pairs = key[shared][order][::2]
-    seg_start = ties[pair_owner[:, 0]]
-    seg_direction = ties[pair_owner[:, 1]] - seg_start
-    lonely = ~shared
-    delta = subdivision.exponents[second[lonely]] - subdivision.exponents[first[lonely]]
-    ray_direction = np.column_stack([delta[:, 1], -delta[:, 0]])
-    ray_start = ties[owner[lonely]]
-    n_seg, n_ray = len(seg_start), len(ray_start)
-    segments, kept = clip_to_box(
-        np.vstack([seg_start, ray_start]),
-        np.vstack([seg_direction, ray_direction]),
-        np.zeros(n_seg + n_ray),
-        np.concatenate([np.ones(n_seg), np.full(n_ray, np.inf)]),
+    return curve_from_cell_edges(
+        subdivision.exponents,
+        first[mixed],
+        second[mixed],
+        owner[mixed],
+        ties,
         bounds,
+        vertices=ties[subdivision.mixed],
     )
-    pairs = np.vstack([seg_pairs, key[lonely]]).astype(int)
-    kinds = np.array(["segment"] * n_seg + ["ray"] * n_ray)
-    return TropicalCurve(segments, pairs[kept], kinds[kept], ties[subdivision.mixed], bounds)
 
 
 def decision_hypersurface(

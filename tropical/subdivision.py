@@ -18,7 +18,7 @@ import numpy as np
 
 from tropical.hull import RELATIVE_TOLERANCE, affine_frame, unique_rows, upper_faces
 
-__all__ = ["TropicalCurve", "clip_to_box", "tropical_curve"]
+__all__ = ["TropicalCurve", "clip_to_box", "curve_from_cell_edges", "tropical_curve"]
 
 
 @dataclass(frozen=True)
@@ -160,13 +160,33 @@ def tropical_curve(polynomial, bounds, *, tolerance: float = RELATIVE_TOLERANCE)
         return TropicalCurve(segments, pairs[kept], np.full(len(kept), "line"), np.zeros((0, 2)), bounds)
 
     tie_points = np.array([face.normal for face in faces])
-    first, second, owner = [], [], []
-    for index, face in enumerate(faces):  # edges of every cell, counter-clockwise
-        first.append(face.vertices)
-        second.append(np.roll(face.vertices, -1))
-        owner.append(np.full(len(face.vertices), index))
-    first, second, owner = (np.concatenate(parts) for parts in (first, second, owner))
-    key = np.sort(np.column_stack([first, second]), axis=1)
+    first = np.concatenate([face.vertices for face in faces])  # edges of every cell, counter-clockwise
+    second = np.concatenate([np.roll(face.vertices, -1) for face in faces])
+    owner = np.repeat(np.arange(len(faces)), [len(face.vertices) for face in faces])
+    return curve_from_cell_edges(exponents, first, second, owner, tie_points, bounds, vertices=tie_points)
+
+
+def curve_from_cell_edges(exponents, first, second, owner, tie_points, bounds, *, vertices) -> TropicalCurve:
+    """Assemble a tropical curve from the edges of the cells of a dual subdivision in the plane.
+
+    Every edge ``first[k] -> second[k]`` (counter-clockwise around cell ``owner[k]``) that two cells share
+    becomes the segment between their tie points; an edge of a single cell becomes a ray from its tie point
+    along the edge's outward normal. Passing a subset of the edges keeps only their pieces (e.g. the mixed
+    ties of a decision boundary).
+
+    Parameters
+    ----------
+    exponents : ndarray, shape (m, 2)
+    first, second, owner : ndarray of int, shape (e,)
+    tie_points : ndarray, shape (cells, 2)
+    bounds : (xmin, xmax, ymin, ymax)
+    vertices : ndarray, shape (v, 2)
+        Stored as :attr:`TropicalCurve.vertices`.
+    """
+    bounds = _check_bounds(bounds)
+    key = np.sort(np.column_stack([first, second]), axis=1).astype(int)
+    if len(key) == 0:
+        return TropicalCurve(np.zeros((0, 2, 2)), np.zeros((0, 2), int), np.zeros(0, str), vertices, bounds)
     _, edge, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
     edge = edge.reshape(-1)
     shared = counts[edge] == 2
@@ -174,21 +194,21 @@ def tropical_curve(polynomial, bounds, *, tolerance: float = RELATIVE_TOLERANCE)
     # bounded pieces: one per interior edge, between the tie points of its two cells
     order = np.argsort(edge[shared], kind="stable")
     interior_owner = owner[shared][order].reshape(-1, 2)
-    interior_pairs = key[shared][order][::2]
     seg_start = tie_points[interior_owner[:, 0]]
     seg_direction = tie_points[interior_owner[:, 1]] - seg_start
     # rays: one per boundary edge a -> b (counter-clockwise), along the outward normal of the edge
-    boundary = ~shared
-    delta = exponents[second[boundary]] - exponents[first[boundary]]
+    delta = exponents[second[~shared]] - exponents[first[~shared]]
     ray_direction = np.column_stack([delta[:, 1], -delta[:, 0]])
-    ray_start = tie_points[owner[boundary]]
-    ray_pairs = key[boundary]
+    ray_start = tie_points[owner[~shared]]
 
     n_seg, n_ray = len(seg_start), len(ray_start)
-    starts = np.vstack([seg_start, ray_start])
-    directions = np.vstack([seg_direction, ray_direction])
-    t_high = np.concatenate([np.ones(n_seg), np.full(n_ray, np.inf)])
+    segments, kept = clip_to_box(
+        np.vstack([seg_start, ray_start]),
+        np.vstack([seg_direction, ray_direction]),
+        np.zeros(n_seg + n_ray),
+        np.concatenate([np.ones(n_seg), np.full(n_ray, np.inf)]),
+        bounds,
+    )
+    pairs = np.vstack([key[shared][order][::2], key[~shared]])
     kinds = np.array(["segment"] * n_seg + ["ray"] * n_ray)
-    pairs = np.vstack([interior_pairs, ray_pairs]).astype(int)
-    segments, kept = clip_to_box(starts, directions, np.zeros(n_seg + n_ray), t_high, bounds)
-    return TropicalCurve(segments, pairs[kept], kinds[kept], tie_points, bounds)
+    return TropicalCurve(segments, pairs[kept], kinds[kept], vertices, bounds)
