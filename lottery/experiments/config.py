@@ -1,0 +1,213 @@
+"""The configuration of a comparison of initialisations: a frozen, JSON-serialisable record with a hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+
+__all__ = ["INITIALIZATIONS", "ComparisonConfig"]
+
+#: Initialisations of the kept weights a pruned network is retrained from, by name, with what they are.
+#: ``lottery`` is the lottery ticket itself (Frankle & Carbin 2019); the next ones are the controls of
+#: Zhou et al. (2019) from :data:`lottery.REINITS`; ``xavier`` and ``gaussian`` are the fresh random
+#: initialisations of Alfarra et al. (2022).
+INITIALIZATIONS = {
+    "lottery": "θ0 at the kept positions: the lottery ticket (Frankle & Carbin 2019)",
+    "random_reinit": "a fresh draw from the dense net's initial distribution (Kaiming normal)",
+    "reshuffle": "the kept initial values permuted among the kept positions (Zhou et al. 2019)",
+    "signed_constant": "sign(θ0) times the layer's initial standard deviation (Zhou et al. 2019)",
+    "signed_reinit": "a permutation of the layer's initial values with the sign of θ0 (Zhou et al. 2019)",
+    "signed_reshuffle": "reshuffled magnitudes with the sign of θ0 (Zhou et al. 2019)",
+    "permute_layer": "a permutation of all the layer's initial values (Zhou et al. 2019)",
+    "flip_sign": "-θ0: every sign wrong (a control)",
+    "xavier": "a fresh Xavier/Glorot normal draw, std sqrt(2 / (fan_in + fan_out)) (Alfarra et al. 2022)",
+    "gaussian": "a fresh N(0, 0.1^2) draw (Alfarra et al. 2022)",
+}
+
+DEFAULT_INITS = ("lottery", "random_reinit", "signed_constant", "reshuffle", "xavier", "gaussian")
+
+
+def _positive_int(value, argument: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{argument} must be a positive int, got {value!r}")
+    return value
+
+
+def _number(value, argument: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{argument} must be a number, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{argument} must be in [{low}, {high}], got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class ComparisonConfig:
+    """Everything that determines the result of :func:`~lottery.experiments.compare_initializations`.
+
+    Attributes
+    ----------
+    dataset : str
+        A name in :data:`lottery.DATASETS`.
+    hidden : tuple of int
+        Hidden widths: ``(100,)`` is the 2-100-2 net of Alfarra et al. (2022); two or more entries give a
+        deep net (no decision polytope then, but exact boundary comparisons).
+    sparsities : tuple of float
+        Fractions of the prunable weights removed (one-shot, per layer or global, from the trained dense
+        net), each in [0, 1).
+    inits : tuple of str
+        Names in :data:`INITIALIZATIONS`.
+    seeds : tuple of int
+        One dense network (θ0, data order) per seed.
+    criterion, scope
+        Pruning criterion (:data:`lottery.CRITERIA`) and ``"layer"`` or ``"global"``.
+    prune_output : bool
+        Prune the output layer too. Off by default: pruning the output layer of a 2-100-2 net by
+        magnitude, layer by layer, keeps input and output weights of *different* hidden units, so at 90%
+        sparsity no hidden unit stays connected (measured here: 0-2 of 100 over three seeds) and every
+        initialisation gives a constant classifier. With the default, ``sparsity`` is that of the hidden
+        layers' weights (for one hidden layer: the generators' matrix ``A`` of Alfarra et al.).
+    optimizer, lr, epochs, batch_size
+        Training of the dense net and of every ticket (the same data order for every ticket of a seed).
+    n_samples, noise, data_seed
+        The dataset (:func:`lottery.load_dataset`); the data are the same for every seed.
+    classes : (int, int)
+        The pair of classes whose decision polytope is compared.
+    bounds : (xmin, xmax, ymin, ymax), optional
+        Domain of the exact boundary comparisons for 2-D inputs (standardised coordinates); default: the box
+        of all the data padded by 10 % of its largest side. Inputs of higher dimension use the plane through
+        the first three test points.
+    """
+
+    dataset: str = "moons"
+    hidden: tuple[int, ...] = (100,)
+    sparsities: tuple[float, ...] = (0.5, 0.75, 0.9, 0.95)
+    inits: tuple[str, ...] = DEFAULT_INITS
+    seeds: tuple[int, ...] = (0, 1, 2)
+    criterion: str = "magnitude"
+    scope: str = "layer"
+    prune_output: bool = False
+    optimizer: str = "adam"
+    lr: float = 0.01
+    epochs: int = 40
+    batch_size: int = 64
+    n_samples: int | None = None
+    noise: float | None = None
+    data_seed: int = 0
+    classes: tuple[int, int] = (0, 1)
+    bounds: tuple[float, float, float, float] | None = None
+
+    def __post_init__(self) -> None:
+        from lottery.criteria import CRITERIA
+        from lottery.data import DATASETS
+
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
+        DATASETS[self.dataset]
+        CRITERIA[self.criterion]
+        hidden = (
+            (self.hidden,)
+            if isinstance(self.hidden, int) and not isinstance(self.hidden, bool)
+            else self.hidden
+        )
+        if isinstance(hidden, str) or not isinstance(hidden, Sequence) or not hidden:
+            raise ValueError(
+                f"hidden must be a positive int or a non-empty sequence of them, got {self.hidden!r}"
+            )
+        set_("hidden", tuple(_positive_int(w, "hidden") for w in hidden))
+        if (
+            isinstance(self.sparsities, str)
+            or not isinstance(self.sparsities, Sequence)
+            or not self.sparsities
+        ):
+            raise ValueError(f"sparsities must be a non-empty sequence of fractions, got {self.sparsities!r}")
+        sparsities = tuple(_number(s, "sparsities", 0.0, 1.0) for s in self.sparsities)
+        if any(s >= 1.0 for s in sparsities):
+            raise ValueError(f"sparsities must be < 1, got {list(sparsities)}")
+        if len(set(sparsities)) != len(sparsities):
+            raise ValueError(f"sparsities has duplicates: {list(sparsities)}")
+        set_("sparsities", sparsities)
+        inits = (self.inits,) if isinstance(self.inits, str) else self.inits
+        if not isinstance(inits, Sequence) or not inits:
+            raise ValueError(f"inits must be a non-empty sequence of names, got {self.inits!r}")
+        unknown = [name for name in inits if name not in INITIALIZATIONS]
+        if unknown:
+            raise ValueError(
+                f"unknown initialisation(s) {', '.join(map(repr, unknown))} for inits=; "
+                f"known: {', '.join(INITIALIZATIONS)}"
+            )
+        if len(set(inits)) != len(inits):
+            raise ValueError(f"inits has duplicates: {list(inits)}")
+        set_("inits", tuple(inits))
+        seeds = self.seeds
+        if isinstance(seeds, int) and not isinstance(seeds, bool):
+            seeds = tuple(range(_positive_int(seeds, "seeds")))
+        if isinstance(seeds, str) or not isinstance(seeds, Sequence) or not seeds:
+            raise ValueError(
+                f"seeds must be a positive int (a count) or a sequence of ints, got {self.seeds!r}"
+            )
+        for s in seeds:
+            if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+                raise ValueError(f"seeds must be ints >= 0, got {list(seeds)}")
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds has duplicates: {list(seeds)}")
+        set_("seeds", tuple(seeds))
+        if self.scope not in ("layer", "global"):
+            raise ValueError(f"scope must be 'layer' or 'global', got {self.scope!r}")
+        if not isinstance(self.prune_output, bool):
+            raise ValueError(f"prune_output must be True or False, got {self.prune_output!r}")
+        if self.optimizer not in ("sgd", "adam", "adamw"):
+            raise ValueError(f"optimizer must be 'sgd', 'adam' or 'adamw', got {self.optimizer!r}")
+        set_("lr", _number(self.lr, "lr", 0.0, math.inf))
+        _positive_int(self.epochs, "epochs")
+        _positive_int(self.batch_size, "batch_size")
+        if self.n_samples is not None:
+            _positive_int(self.n_samples, "n_samples")
+        if self.noise is not None:
+            set_("noise", _number(self.noise, "noise", 0.0, math.inf))
+        if isinstance(self.data_seed, bool) or not isinstance(self.data_seed, int):
+            raise ValueError(f"data_seed must be an int, got {self.data_seed!r}")
+        classes = tuple(self.classes)
+        if (
+            len(classes) != 2
+            or classes[0] == classes[1]
+            or any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in classes)
+        ):
+            raise ValueError(f"classes must be two different class indices, got {self.classes!r}")
+        set_("classes", classes)
+        if self.bounds is not None:
+            bounds = tuple(_number(b, "bounds", -math.inf, math.inf) for b in self.bounds)
+            if len(bounds) != 4 or bounds[0] >= bounds[1] or bounds[2] >= bounds[3]:
+                raise ValueError(
+                    f"bounds must be (xmin, xmax, ymin, ymax) with min < max, got {self.bounds!r}"
+                )
+            set_("bounds", bounds)
+
+    # ------------------------------------------------------------------------------------------ records
+    def to_dict(self) -> dict:
+        """Plain JSON-compatible values (tuples become lists)."""
+        return json.loads(json.dumps(asdict(self)))
+
+    @classmethod
+    def from_dict(cls, values: Mapping) -> ComparisonConfig:
+        """Build from a mapping (e.g. a parsed TOML or JSON file); unknown keys are an error."""
+        if not isinstance(values, Mapping):
+            raise TypeError(f"values must be a mapping, got {type(values).__name__}")
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+    @property
+    def key(self) -> str:
+        """A short hash of the configuration (16 hex digits)."""
+        return digest(self.to_dict())
+
+
+def digest(values) -> str:
+    """SHA-256 of the canonical JSON of ``values``, first 16 hex digits."""
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,369 @@
+"""The result of a comparison: a tidy table, the tickets and models, summaries and figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from lottery.experiments.config import ComparisonConfig
+from lottery.experiments.runner import COLUMNS, _dataset, domain, model_fn, model_widths
+
+__all__ = ["METRIC_LABELS", "ComparisonResult"]
+
+#: Axis labels of the metrics in figures (raw or normalised is always said).
+METRIC_LABELS = {
+    "test_accuracy": "test accuracy",
+    "polytope_hausdorff": "Hausdorff distance to dense polytope (raw)",
+    "polytope_hausdorff_normalized": "Hausdorff distance to dense polytope\n"
+    "(normalised: centroid, unit diameter)",
+    "polytope_iou": "IoU with dense polytope (raw)",
+    "polytope_iou_normalized": "IoU with dense polytope\n(normalised: centroid, unit diameter)",
+    "polytope_volume_ratio": "area of polytope / dense (raw)",
+    "polytope_vertices": "vertices of decision polytope",
+    "generator_distance": "matched generator distance to dense (raw)",
+    "boundary_agreement": "area where ticket and dense agree (fraction)",
+    "boundary_hausdorff": "Hausdorff distance of decision boundaries",
+    "linear_regions": "linear regions on the domain",
+}
+
+
+def _json_value(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+@dataclass
+class ComparisonResult:
+    """What :func:`~lottery.experiments.compare_initializations` returns.
+
+    Attributes
+    ----------
+    config : ComparisonConfig
+    rows : list of dict
+        One per (init, sparsity, seed), in that nesting order, with the keys of :data:`COLUMNS`.
+    dense : dict of int to lottery.Ticket
+        The trained dense network of every seed (its mask keeps everything).
+    tickets : dict of (str, float, int) to lottery.Ticket
+        The retrained ticket of every (init, sparsity, seed), with mask, start and trained weights.
+    cache_info : dict
+        ``hits`` and ``misses`` of the task cache (a second identical run has no misses) and its directory.
+    """
+
+    config: ComparisonConfig
+    rows: list[dict]
+    dense: dict
+    tickets: dict
+    cache_info: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"ComparisonResult({c.dataset}, widths={self.widths}, inits={list(c.inits)}, "
+            f"sparsities={list(c.sparsities)}, seeds={list(c.seeds)}, rows={len(self.rows)})"
+        )
+
+    # ------------------------------------------------------------------------------------------ data
+    @property
+    def columns(self) -> list[str]:
+        """Column names, in order (:data:`COLUMNS`)."""
+        return list(COLUMNS)
+
+    @cached_property
+    def data(self):
+        """The dataset (regenerated from the configuration)."""
+        return _dataset(self.config)
+
+    @cached_property
+    def widths(self) -> list[int]:
+        """Layer widths of every network."""
+        return model_widths(self.config, self.data)
+
+    @cached_property
+    def domain(self) -> dict:
+        """``{"bounds": ...}`` or ``{"plane": ...}``: where the boundaries were compared."""
+        return domain(self.config, self.data)
+
+    def model(self, init: str, sparsity: float, seed: int | None = None):
+        """The retrained ticket as a model (eval mode); ``seed`` defaults to the first seed."""
+        seed = self.config.seeds[0] if seed is None else seed
+        key = (init, float(sparsity), seed)
+        if key not in self.tickets:
+            raise ValueError(
+                f"no ticket for init={init!r}, sparsity={sparsity!r}, seed={seed!r}; inits "
+                f"{list(self.config.inits)}, sparsities {list(self.config.sparsities)}, "
+                f"seeds {list(self.config.seeds)}"
+            )
+        return self.tickets[key].build(model_fn(self.widths), state="trained").eval()
+
+    def dense_model(self, seed: int | None = None):
+        """The trained dense network of ``seed`` (default: the first seed), eval mode."""
+        seed = self.config.seeds[0] if seed is None else seed
+        if seed not in self.dense:
+            raise ValueError(f"no dense net for seed={seed!r}; seeds {list(self.config.seeds)}")
+        return self.dense[seed].build(model_fn(self.widths), state="trained").eval()
+
+    # ---------------------------------------------------------------------------------------- tables
+    def to_csv(self, path: str | os.PathLike | None = None) -> str:
+        """The table as CSV (header = :data:`COLUMNS`); written to ``path`` if given, and returned."""
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
+        text = buffer.getvalue()
+        if path is not None:
+            with open(path, "w", newline="") as handle:
+                handle.write(text)
+        return text
+
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """``{"config", "columns", "column_descriptions", "rows", "summary"}`` as strict JSON (NaN as null,
+        infinities as the strings ``"inf"``); written to ``path`` if given, and returned."""
+        payload = {
+            "config": self.config.to_dict(),
+            "widths": self.widths,
+            "domain": {k: np.asarray(v, dtype=float).tolist() for k, v in self.domain.items()},
+            "columns": self.columns,
+            "column_descriptions": COLUMNS,
+            "rows": [{k: _json_value(v) for k, v in row.items()} for row in self.rows],
+            "summary": [{k: _json_value(v) for k, v in row.items()} for row in self.summary()],
+        }
+        text = json.dumps(payload, indent=1, allow_nan=False)
+        if path is not None:
+            with open(path, "w") as handle:
+                handle.write(text)
+        return text
+
+    def to_pandas(self):
+        """The table as a ``pandas.DataFrame`` (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as error:  # pragma: no cover - pandas is in the dev extra
+            raise ImportError("to_pandas() needs pandas: pip install pandas") from error
+        return pd.DataFrame(self.rows, columns=self.columns)
+
+    def values(self, metric: str, init: str, sparsity: float) -> np.ndarray:
+        """The values of ``metric`` over the seeds for one (init, sparsity), shape (n_seeds,)."""
+        if metric not in COLUMNS:
+            raise ValueError(f"unknown metric {metric!r}; known: {', '.join(COLUMNS)}")
+        return np.array(
+            [r[metric] for r in self.rows if r["init"] == init and r["sparsity"] == sparsity], dtype=float
+        )
+
+    def summary(self, metrics=None) -> list[dict]:
+        """Mean and standard deviation (over seeds, ``ddof=0``) of every numeric column per (init, sparsity).
+
+        Returns
+        -------
+        list of dict
+            Keys ``init``, ``sparsity``, ``n_seeds`` and ``<metric>_mean``, ``<metric>_std``.
+        """
+        metrics = (
+            [m for m in COLUMNS if m not in ("init", "sparsity", "seed")] if metrics is None else metrics
+        )
+        out = []
+        for init in self.config.inits:
+            for sparsity in self.config.sparsities:
+                entry = {"init": init, "sparsity": sparsity, "n_seeds": len(self.config.seeds)}
+                for metric in metrics:
+                    v = self.values(metric, init, sparsity)
+                    entry[f"{metric}_mean"] = float(v.mean())
+                    entry[f"{metric}_std"] = float(v.std())
+                out.append(entry)
+        return out
+
+    # --------------------------------------------------------------------------------------- figures
+    def plot_metrics(
+        self,
+        metrics=("test_accuracy", "polytope_hausdorff", "polytope_hausdorff_normalized",
+                 "polytope_iou_normalized", "polytope_volume_ratio", "boundary_agreement"),
+        *,
+        axes=None,
+        title: str | None = None,
+    ):  # fmt: skip
+        """Metric vs sparsity, mean ± std over seeds, one curve per initialisation.
+
+        Returns
+        -------
+        (Figure, ndarray of Axes)
+        """
+        import matplotlib.pyplot as plt
+
+        metrics = [m for m in metrics if m in COLUMNS]
+        if axes is None:
+            columns = min(3, len(metrics))
+            rows = -(-len(metrics) // columns)
+            figure, axes = plt.subplots(rows, columns, figsize=(4.3 * columns, 3.4 * rows), squeeze=False,
+                                        constrained_layout=True)  # fmt: skip
+        else:
+            axes = np.atleast_2d(np.asarray(axes, dtype=object))
+            figure = axes.flat[0].figure
+        sparsities = np.array(self.config.sparsities)
+        colours = plt.get_cmap("tab10")
+        for ax, metric in zip(axes.flat, metrics, strict=False):
+            for k, init in enumerate(self.config.inits):
+                values = [self.values(metric, init, s) for s in sparsities]
+                mean = np.array([v.mean() for v in values])
+                std = np.array([v.std() for v in values])
+                ax.errorbar(100 * sparsities, mean, yerr=std, marker="o", ms=3.5, capsize=2.5, lw=1.3,
+                            color=colours(k % 10), label=init)  # fmt: skip
+            if metric == "test_accuracy":
+                dense = np.mean([self.dense[s].provenance["test_accuracy"] for s in self.config.seeds])
+                ax.axhline(dense, color="black", ls="--", lw=1, label="dense")
+            ax.set_xlabel(self._sparsity_label())
+            ax.set_ylabel(METRIC_LABELS.get(metric, metric), fontsize="small")
+            ax.grid(alpha=0.3)
+        for ax in list(axes.flat)[len(metrics) :]:
+            ax.set_axis_off()
+        axes.flat[0].legend(fontsize="x-small", loc="best")
+        n = len(self.config.seeds)
+        figure.suptitle(
+            title
+            or f"{self._network_text()}: retrained tickets vs the dense net (mean ± std over {n} seeds)",
+            fontsize="medium",
+        )
+        return figure, axes
+
+    def _sparsity_label(self) -> str:
+        pruned = "weights" if self.config.prune_output else "hidden-layer weights"
+        return f"sparsity (% of {pruned} pruned)"
+
+    def _network_text(self) -> str:
+        return f"{'-'.join(map(str, self.widths))} net on {self.config.dataset}"
+
+    def _grid(self, seed, inits, sparsities):
+        seed = self.config.seeds[0] if seed is None else seed
+        inits = list(self.config.inits if inits is None else inits)
+        sparsities = list(self.config.sparsities if sparsities is None else sparsities)
+        models = [[self.model(i, s, seed) for s in sparsities] for i in inits]
+        return seed, inits, sparsities, models
+
+    def plot_polygons(self, *, seed=None, inits=None, sparsities=None, normalize: str = "none", title=None):
+        """Newton polygons (decision polytopes) of the dense net and of every ticket, with shared axes.
+
+        Row 0 is the dense net; then one row per initialisation, one column per sparsity (one hidden layer
+        only). Returns ``(Figure, ndarray of Axes)``.
+        """
+        from tropical.plot import decision_polygon_grid
+
+        if len(self.config.hidden) != 1:
+            raise ValueError(
+                "plot_polygons needs one hidden layer (a decision polytope); use plot_boundaries"
+            )
+        seed, inits, sparsities, models = self._grid(seed, inits, sparsities)
+        grid = [[self.dense_model(seed)] + [None] * (len(sparsities) - 1), *models]
+        text = "raw, shared axes" if normalize == "none" else f"normalised ({normalize})"
+        import matplotlib.pyplot as plt
+
+        rows, columns = len(grid), len(sparsities)
+        figure, axes = plt.subplots(rows, columns, figsize=(2.9 * columns, 1.75 * rows + 0.9), squeeze=False,
+                                    sharex=True, sharey=True, constrained_layout=True)  # fmt: skip
+        figure, axes = decision_polygon_grid(
+            grid, axes=axes, row_labels=["dense (trained)", *inits],
+            column_labels=[f"{100 * s:g}% pruned" for s in sparsities], normalize=normalize,
+            title=title or f"Newton polygons conv(Z1 ∪ Z2) of a {self._network_text()}, retrained from each "
+            f"initialisation (seed {seed}; {text})",
+        )  # fmt: skip
+        axes[0, 0].set_title(f"dense: {100 * self.dense[seed].provenance['test_accuracy']:.1f}% test acc.",
+                             fontsize="small")  # fmt: skip
+        return figure, axes
+
+    def plot_boundaries(self, *, seed=None, inits=None, sparsities=None, points: int = 300, title=None):
+        """Data and exact decision boundaries of every ticket, the dense boundary dashed and the area where
+        the ticket disagrees with the dense net shaded (2-D inputs). Returns ``(Figure, ndarray of Axes)``."""
+        import matplotlib.pyplot as plt
+        import shapely
+        from matplotlib.collections import LineCollection
+        from matplotlib.patches import PathPatch
+
+        import tropical as tr
+
+        if "bounds" not in self.domain:
+            raise ValueError("plot_boundaries needs 2-D inputs")
+        bounds = self.domain["bounds"]
+        seed, inits, sparsities, models = self._grid(seed, inits, sparsities)
+        dense_regions = tr.linear_regions(self.dense_model(seed), bounds=bounds)
+        dense_classes = dense_regions.decision_regions()
+        dense_lines = dense_regions.decision_boundary()
+        x, y = self.data.x_test.numpy()[:points], self.data.y_test.numpy()[:points]
+        size = (2.9 * len(sparsities), 2.9 * len(inits))
+        figure, axes = plt.subplots(len(inits), len(sparsities), figsize=size, squeeze=False, sharex=True,
+                                    sharey=True, constrained_layout=True)  # fmt: skip
+        for r, init in enumerate(inits):
+            for c, sparsity in enumerate(sparsities):
+                ax = axes[r, c]
+                regions = tr.linear_regions(models[r][c], bounds=bounds)
+                classes = regions.decision_regions()
+                differ = shapely.union_all(
+                    [a.difference(b) for a, b in zip(classes, dense_classes, strict=True)]
+                )
+                path = _shapely_path(differ)
+                if path is not None:
+                    ax.add_patch(PathPatch(path, facecolor="crimson", alpha=0.35, lw=0, zorder=1))
+                ax.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", s=4, alpha=0.6, zorder=2)
+                ax.add_collection(LineCollection(dense_lines, colors="0.35", linewidths=1.0, linestyles="--",
+                                                 zorder=3))  # fmt: skip
+                ax.add_collection(LineCollection(regions.decision_boundary(), colors="black", linewidths=1.4,
+                                                 zorder=4))  # fmt: skip
+                row = next(
+                    q for q in self.rows if (q["init"], q["sparsity"], q["seed"]) == (init, sparsity, seed)
+                )
+                text = f"agree {100 * row['boundary_agreement']:.1f}%\nacc {100 * row['test_accuracy']:.1f}%"
+                ax.text(0.02, 0.02, text,
+                        transform=ax.transAxes, fontsize="x-small", va="bottom",
+                        bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})  # fmt: skip
+                ax.set_xlim(bounds[0], bounds[1])
+                ax.set_ylim(bounds[2], bounds[3])
+                ax.set_aspect("equal")
+                if r == 0:
+                    ax.set_title(f"{100 * sparsity:g}% pruned", fontsize="small")
+                if c == 0:
+                    ax.set_ylabel(f"{init}\n$x_2$", fontsize="small")
+                if r == len(inits) - 1:
+                    ax.set_xlabel("$x_1$", fontsize="small")
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        figure.legend(
+            handles=[Line2D([], [], color="black", lw=1.4, label="ticket's exact decision boundary"),
+                     Line2D([], [], color="0.35", lw=1.0, ls="--", label="dense net's boundary"),
+                     Patch(color="crimson", alpha=0.35, label="ticket and dense disagree")],
+            loc="outside lower center", ncol=3, fontsize="small",
+        )  # fmt: skip
+        figure.suptitle(
+            title
+            or f"Exact decision boundaries of a {self._network_text()}, tickets retrained from each "
+            f"initialisation (seed {seed}; test data)",
+            fontsize="medium",
+        )
+        return figure, axes
+
+
+def _shapely_path(geometry):
+    """A matplotlib Path of a shapely (Multi)Polygon with its holes, or None when it is empty."""
+    import shapely
+    from matplotlib.path import Path
+
+    if geometry.is_empty:
+        return None
+    vertices, codes = [], []
+    for polygon in shapely.get_parts(geometry):
+        if not isinstance(polygon, shapely.Polygon):
+            continue
+        for ring in [polygon.exterior, *polygon.interiors]:
+            ring_xy = np.asarray(ring.coords)
+            if len(ring_xy) < 3:
+                continue
+            vertices.append(ring_xy)
+            codes.append([Path.MOVETO] + [Path.LINETO] * (len(ring_xy) - 2) + [Path.CLOSEPOLY])
+    if not vertices:
+        return None
+    return Path(np.concatenate(vertices), np.concatenate(codes))

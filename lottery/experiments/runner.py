@@ -1,0 +1,506 @@
+"""Train dense, prune, re-initialise, retrain, compare: the tasks of a sweep, their cache and their executor.
+
+A sweep is two stages of independent, self-seeded tasks: one dense network per seed, then one retrained
+ticket per (initialisation, sparsity, seed). Every task is a pure module-level function of plain values, so
+any :class:`concurrent.futures.Executor` (a process pool, Dask's ``client.get_executor()``, Ray's) can run it
+and the results are bit-for-bit those of the serial run. Each task pins torch to one thread while it runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, as_completed
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lottery.experiments.config import ComparisonConfig, digest
+
+__all__ = [
+    "CACHE_VERSION",
+    "COLUMNS",
+    "compare_initializations",
+    "decision_metrics",
+    "default_cache_dir",
+    "model_widths",
+    "run_comparison",
+]
+
+#: Bump when a task's output changes meaning: old cache entries are then ignored.
+CACHE_VERSION = 1
+
+#: Columns of :attr:`ComparisonResult.rows`, in order, with their meaning.
+COLUMNS = {
+    "init": "initialisation of the kept weights before retraining (lottery.experiments.INITIALIZATIONS)",
+    "sparsity": "target fraction of weights removed from every pruned layer (one-shot, from the trained "
+    "dense net; the output layer only with prune_output=True)",
+    "seed": "seed of θ0 and of the data order (shared by the dense net and its tickets)",
+    "density": "fraction of all prunable weights (output layer included) kept, as realised",
+    "test_accuracy": "accuracy of the retrained ticket on the test split",
+    "dense_test_accuracy": "accuracy of the dense net of the same seed on the test split",
+    "polytope_hausdorff": "Hausdorff distance of the decision polytopes conv(Z1 ∪ Z2), ticket vs dense, raw",
+    "polytope_hausdorff_normalized": "the same after centring each polytope and scaling it to unit diameter",
+    "polytope_iou": "intersection over union of the two decision polytopes, raw",
+    "polytope_iou_normalized": "IoU after centring and scaling each polytope to unit diameter",
+    "polytope_volume_ratio": "area of the ticket's decision polytope / the dense net's (raw)",
+    "polytope_vertices": "vertices of the ticket's decision polytope",
+    "dense_polytope_vertices": "vertices of the dense net's decision polytope",
+    "generator_distance": "max over the two zonotopes of the matched generator distance (Misiakos et al. "
+    "2022), ticket vs dense, raw: an upper bound of polytope_hausdorff",
+    "boundary_agreement": "exact fraction of the domain's area where ticket and dense predict the same class",
+    "boundary_hausdorff": "exact Hausdorff distance between the two decision boundaries (input units)",
+    "linear_regions": "number of linear regions of the ticket on the domain",
+    "dense_linear_regions": "number of linear regions of the dense net on the domain",
+}
+_POLYTOPE_COLUMNS = [c for c in COLUMNS if "polytope" in c or c == "generator_distance"]
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+def default_cache_dir() -> Path:
+    """``$TROPICAL_LOTTERY_CACHE``, else ``~/.cache/tropical-lottery``."""
+    env = os.environ.get("TROPICAL_LOTTERY_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "tropical-lottery"
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """Run torch on one thread (deterministic reductions, no oversubscription in pools), then restore."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _dataset(config: ComparisonConfig):
+    from lottery.data import load_dataset
+
+    return load_dataset(config.dataset, n_samples=config.n_samples, noise=config.noise, seed=config.data_seed)
+
+
+def model_widths(config: ComparisonConfig, data=None) -> list[int]:
+    """Layer widths ``[inputs, *hidden, classes]`` of the networks of a comparison."""
+    data = data if data is not None else _dataset(config)
+    return [data.n_features, *config.hidden, data.n_classes]
+
+
+def model_fn(widths: Sequence[int], init: str = "kaiming") -> Callable[..., torch.nn.Module]:
+    """``model_fn(seed=...)`` building the plain MLP of ``widths`` (for :meth:`lottery.Ticket.build`)."""
+    from lottery.models import mlp
+
+    return partial(mlp, list(widths), init=init)
+
+
+def domain(config: ComparisonConfig, data) -> dict:
+    """The 2-D domain of the boundary comparisons: ``{"bounds": ...}`` or ``{"plane": ...}``."""
+    if data.n_features == 2:
+        if config.bounds is not None:
+            return {"bounds": tuple(config.bounds)}
+        x = torch.cat([data.x_train, data.x_val, data.x_test]).double().numpy()
+        low, high = x.min(axis=0), x.max(axis=0)
+        pad = 0.1 * float((high - low).max())
+        return {
+            "bounds": (float(low[0] - pad), float(high[0] + pad), float(low[1] - pad), float(high[1] + pad))
+        }
+    points = data.x_test[:3].double().numpy()
+    return {"plane": tuple(points)}
+
+
+def _train_config(config: ComparisonConfig, seed: int):
+    from lottery.train import TrainConfig
+
+    return TrainConfig(
+        optimizer=config.optimizer,
+        lr=config.lr,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        seed=seed,
+    )
+
+
+def _dense_key(config: ComparisonConfig, seed: int) -> str:
+    fields = (
+        "dataset",
+        "hidden",
+        "optimizer",
+        "lr",
+        "epochs",
+        "batch_size",
+        "n_samples",
+        "noise",
+        "data_seed",
+    )
+    values = config.to_dict()
+    return digest({"version": CACHE_VERSION, "kind": "dense", "seed": seed, **{k: values[k] for k in fields}})
+
+
+def _ticket_key(config: ComparisonConfig, seed: int, sparsity: float, init: str) -> str:
+    values = config.to_dict()
+    return digest({
+        "version": CACHE_VERSION, "kind": "ticket", "dense": _dense_key(config, seed), "sparsity": sparsity,
+        "init": init, **{k: values[k] for k in ("criterion", "scope", "prune_output", "classes", "bounds")},
+    })  # fmt: skip
+
+
+def _derived_seed(*parts) -> int:
+    """A reproducible 31-bit seed from any JSON-able parts (independent streams per init and sparsity)."""
+    return int(digest(list(parts))[:8], 16) & 0x7FFFFFFF
+
+
+def _finite_or_nan(value) -> float:
+    value = float(value)
+    return value if not math.isnan(value) else float("nan")
+
+
+# ----------------------------------------------------------------------------------------------- metrics
+def decision_metrics(model, dense, *, classes=(0, 1), bounds=None, plane=None) -> dict:
+    """Compare a classifier (e.g. a retrained ticket) with a reference (the dense net), exactly.
+
+    Parameters
+    ----------
+    model, dense : torch.nn.Module
+        Two ReLU classifiers of the same input and output sizes.
+    classes : (int, int)
+        The class pair of the decision polytopes (Alfarra et al. 2022).
+    bounds, plane
+        The 2-D domain of the boundary comparison, as for :func:`tropical.linear_regions`.
+
+    Returns
+    -------
+    dict
+        The geometric columns of :data:`COLUMNS`: polytope metrics (NaN unless both nets have one hidden
+        layer; raw and normalised to the centroid and unit diameter; the generator distance is the larger
+        of the two zonotopes' matched generator distances, which bounds the raw Hausdorff distance since
+        ``H(conv(A ∪ B), conv(A' ∪ B')) <= max(H(A, A'), H(B, B'))``), the exact area agreement of the
+        predicted classes, the Hausdorff distance of the exact decision boundaries and the region counts.
+
+    Examples
+    --------
+    >>> from lottery import mlp
+    >>> a, b = mlp([2, 8, 2], seed=0), mlp([2, 8, 2], seed=1)
+    >>> m = decision_metrics(a, a, bounds=(-2, 2, -2, 2))
+    >>> m["polytope_hausdorff"], m["boundary_agreement"]
+    (0.0, 1.0)
+    """
+    import tropical as tr
+    from tropical.errors import DegenerateGeometryError, UnsupportedLayerError
+
+    row = dict.fromkeys(_POLYTOPE_COLUMNS, float("nan"))
+    try:
+        Z = tr.decision_zonotopes(model, classes)
+        Zd = tr.decision_zonotopes(dense, classes)
+    except UnsupportedLayerError:
+        Z = Zd = None
+    if Z is not None:
+        P = tr.Polytope(np.vstack([Z[0].vertices(), Z[1].vertices()]))
+        Pd = tr.Polytope(np.vstack([Zd[0].vertices(), Zd[1].vertices()]))
+        metrics = tr.metrics
+
+        def guarded(function, *args, **kwargs):
+            try:
+                return float(function(*args, **kwargs))
+            except DegenerateGeometryError:
+                return float("nan")
+
+        row["polytope_hausdorff"] = guarded(metrics.hausdorff, P, Pd)
+        row["polytope_hausdorff_normalized"] = guarded(
+            metrics.hausdorff, P, Pd, normalize="centroid_diameter"
+        )
+        row["polytope_iou"] = guarded(metrics.iou, P, Pd)
+        row["polytope_iou_normalized"] = guarded(metrics.iou, P, Pd, normalize="centroid_diameter")
+        row["polytope_volume_ratio"] = guarded(metrics.volume_ratio, P, Pd)
+        row["polytope_vertices"] = int(metrics.vertex_count(P))
+        row["dense_polytope_vertices"] = int(metrics.vertex_count(Pd))
+        row["generator_distance"] = max(
+            float(metrics.generator_distance(Z[0], Zd[0])), float(metrics.generator_distance(Z[1], Zd[1]))
+        )
+    regions = tr.linear_regions(model, bounds=bounds, plane=plane)
+    dense_regions = tr.linear_regions(dense, bounds=bounds, plane=plane)
+    row["boundary_agreement"] = float(tr.metrics.region_agreement(regions, dense_regions))
+    row["boundary_hausdorff"] = float(
+        tr.metrics.boundary_hausdorff(regions.decision_boundary(), dense_regions.decision_boundary())
+    )
+    row["linear_regions"] = len(regions)
+    row["dense_linear_regions"] = len(dense_regions)
+    return row
+
+
+# ------------------------------------------------------------------------------------------------- tasks
+def train_dense(config: dict, seed: int):
+    """Task: the dense network of one seed, trained; returns a :class:`lottery.Ticket` (mask keeps all)."""
+    from lottery.masks import Mask
+    from lottery.ticket import Ticket
+    from lottery.train import evaluate, train
+
+    config = ComparisonConfig.from_dict(config)
+    with _one_thread():
+        data = _dataset(config)
+        model = model_fn(model_widths(config, data))(seed=seed)
+        init = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        result = train(model, data, config=_train_config(config, seed), progress=False)
+        _, accuracy = evaluate(model, data.x_test, data.y_test)
+    return Ticket(
+        mask=Mask.ones(model), init_state=init, start_state=init, trained_state=result.final_state,
+        history=result.history,
+        provenance={"method": "dense", "seed": seed, "dataset": config.dataset, "test_accuracy": accuracy,
+                    "train": _train_config(config, seed).to_dict()},
+    )  # fmt: skip
+
+
+def _start_state(init: str, mask, dense, widths, seed: int):
+    from lottery.reinit import reinit
+
+    if init == "lottery":
+        return reinit("rewind", mask, dense.init_state)
+    fresh = {"random_reinit": "kaiming", "xavier": "xavier", "gaussian": "normal"}
+    if init in fresh:
+        build = model_fn(widths, init=fresh[init])
+        return reinit("random_reinit", mask, dense.init_state, seed=seed,
+                      init_fn=lambda s: build(seed=s).state_dict())  # fmt: skip
+    return reinit(init, mask, dense.init_state, seed=seed)
+
+
+def train_ticket(config: dict, seed: int, sparsity: float, init: str, dense):
+    """Task: prune the dense net, re-initialise the kept weights, retrain, compare with the dense net.
+
+    Returns
+    -------
+    lottery.Ticket
+        With ``provenance["row"]`` holding the table row (:data:`COLUMNS`).
+    """
+    from lottery.criteria import prune
+    from lottery.masks import Mask
+    from lottery.ticket import Ticket
+    from lottery.train import evaluate, train
+
+    config = ComparisonConfig.from_dict(config)
+    with _one_thread():
+        data = _dataset(config)
+        widths = model_widths(config, data)
+        build = model_fn(widths)
+        dense_model = dense.build(build, state="trained").eval()
+        everything = Mask.ones(dense_model)
+        pruned = dict(everything) if config.prune_output else {n: k for n, k in everything.items()
+                                                                 if n != list(everything)[-1]}  # fmt: skip
+        mask = prune(
+            dense_model, criterion=config.criterion, sparsity=sparsity, scope=config.scope, mask=Mask(pruned),
+            initial_state=dense.init_state, batches=[data.train], seed=_derived_seed("mask", seed, sparsity),
+        )  # fmt: skip
+        mask = Mask({n: mask[n] if n in mask else keep for n, keep in everything.items()})
+        start = _start_state(init, mask, dense, widths, _derived_seed("init", init, seed, sparsity))
+        model = build(seed=0)
+        model.load_state_dict(start)
+        result = train(model, data, mask=mask, config=_train_config(config, seed), progress=False)
+        model.eval()
+        _, accuracy = evaluate(model, data.x_test, data.y_test)
+        row = {
+            "init": init, "sparsity": sparsity, "seed": seed, "density": float(mask.density),
+            "test_accuracy": accuracy, "dense_test_accuracy": float(dense.provenance["test_accuracy"]),
+        }  # fmt: skip
+        row.update(decision_metrics(model, dense_model, classes=config.classes, **domain(config, data)))
+    row = {column: row[column] for column in COLUMNS}
+    return Ticket(
+        mask=mask, init_state=dense.init_state, start_state=start, trained_state=result.final_state,
+        history=result.history,
+        provenance={"method": "compare_initializations", "init": init, "sparsity": sparsity, "seed": seed,
+                    "dataset": config.dataset, "criterion": config.criterion, "test_accuracy": accuracy,
+                    "train": _train_config(config, seed).to_dict(), "row": row},
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------- cache
+class _Cache:
+    """One ticket file per task, named by the hash of everything the task depends on."""
+
+    def __init__(self, directory) -> None:
+        self.directory = None if directory is None else Path(directory)
+        self.hits = 0
+        self.misses = 0
+
+    def path(self, kind: str, key: str) -> Path | None:
+        return None if self.directory is None else self.directory / kind / f"{key}.pt"
+
+    def load(self, kind: str, key: str):
+        from lottery.ticket import Ticket
+
+        path = self.path(kind, key)
+        if path is not None and path.exists():
+            try:
+                ticket = Ticket.load(path)
+            except ValueError:  # unreadable entry: recompute and overwrite it
+                ticket = None
+            if ticket is not None:
+                self.hits += 1
+                return ticket
+        self.misses += 1
+        return None
+
+    def save(self, kind: str, key: str, ticket) -> None:
+        path = self.path(kind, key)
+        if path is not None:
+            ticket.save(path)
+
+
+def _map(executor: Executor | None, function, arguments: list[tuple], *, progress: bool, description: str):
+    """``[function(*a) for a in arguments]``, through ``executor`` if given, in the order of ``arguments``."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(arguments), disable=not progress, desc=description, leave=False)
+    try:
+        if executor is None:
+            results = []
+            for a in arguments:
+                results.append(function(*a))
+                bar.update(1)
+            return results
+        futures = [executor.submit(function, *a) for a in arguments]
+        for _ in as_completed(futures):
+            bar.update(1)
+        return [future.result() for future in futures]
+    finally:
+        bar.close()
+
+
+def _stage(kind, keys, function, arguments, cache: _Cache, executor, progress, description):
+    results = [cache.load(kind, key) for key in keys]
+    missing = [i for i, r in enumerate(results) if r is None]
+    computed = _map(
+        executor, function, [arguments[i] for i in missing], progress=progress, description=description
+    )
+    for i, ticket in zip(missing, computed, strict=True):
+        cache.save(kind, keys[i], ticket)
+        results[i] = ticket
+    return results
+
+
+def _is_tty() -> bool:
+    try:
+        import sys
+
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------------------------------------- front door
+def run_comparison(config: ComparisonConfig, *, executor: Executor | None = None, cache_dir=None,
+                   progress: bool | None = None):  # fmt: skip
+    """Run a :class:`ComparisonConfig`; see :func:`compare_initializations` for the arguments."""
+    from lottery.experiments.result import ComparisonResult
+
+    if not isinstance(config, ComparisonConfig):
+        raise TypeError(f"config must be a ComparisonConfig, got {type(config).__name__}")
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
+    if cache_dir is None:
+        cache_dir = default_cache_dir()
+    elif cache_dir is False:
+        cache_dir = None
+    elif not isinstance(cache_dir, str | os.PathLike):
+        raise TypeError(f"cache_dir must be a path, None (default location) or False, got {cache_dir!r}")
+    show = _is_tty() if progress is None else bool(progress)
+    cache = _Cache(cache_dir)
+    values = config.to_dict()
+    seeds = list(config.seeds)
+    dense = _stage(
+        "dense", [_dense_key(config, s) for s in seeds], train_dense, [(values, s) for s in seeds], cache,
+        executor, show, "dense nets",
+    )  # fmt: skip
+    dense_of = dict(zip(seeds, dense, strict=True))
+    jobs = [(i, s, seed) for i in config.inits for s in config.sparsities for seed in seeds]
+    tickets = _stage(
+        "tickets", [_ticket_key(config, seed, s, i) for i, s, seed in jobs], train_ticket,
+        [(values, seed, s, i, dense_of[seed]) for i, s, seed in jobs], cache, executor, show, "tickets",
+    )  # fmt: skip
+    return ComparisonResult(
+        config=config,
+        rows=[dict(t.provenance["row"]) for t in tickets],
+        dense=dense_of,
+        tickets={job: t for job, t in zip(jobs, tickets, strict=True)},
+        cache_info={"hits": cache.hits, "misses": cache.misses,
+                    "directory": None if cache.directory is None else str(cache.directory)},
+    )  # fmt: skip
+
+
+def compare_initializations(
+    dataset: str = "moons",
+    *,
+    hidden=100,
+    sparsities=(0.5, 0.75, 0.9, 0.95),
+    inits=("lottery", "random_reinit", "signed_constant", "reshuffle", "xavier", "gaussian"),
+    seeds=3,
+    criterion: str = "magnitude",
+    executor: Executor | None = None,
+    cache_dir=None,
+    progress: bool | None = None,
+    **options,
+):
+    """Compare the initialisations a pruned network is retrained from, by accuracy and by exact geometry.
+
+    For every seed a dense network is trained; for every (initialisation, sparsity, seed) it is pruned
+    one-shot by ``criterion``, its kept weights are re-initialised (:data:`INITIALIZATIONS`), and it is
+    retrained with the dense net's data order. Each ticket is compared with its dense net: test accuracy,
+    the decision polytope (one hidden layer; Alfarra et al. 2022: raw and normalised Hausdorff distance,
+    IoU, area ratio, vertex counts, generator distance) and the exact decision boundary on a 2-D domain
+    (any depth: class-area agreement, boundary Hausdorff distance, linear-region counts).
+
+    Parameters
+    ----------
+    dataset : str
+        A name in :data:`lottery.DATASETS` (2-D data give the pictures; others use a plane).
+    hidden : int or sequence of int
+        Hidden widths: ``100`` is the 2-100-2 net of Alfarra et al.; ``(16, 16)`` a deep one.
+    sparsities : sequence of float
+        Fractions of the prunable weights removed, each in [0, 1).
+    inits : sequence of str
+        Names in :data:`INITIALIZATIONS`; unknown names raise ``ValueError`` listing the known ones.
+    seeds : int or sequence of int
+        A count (seeds ``0 .. seeds - 1``) or the seeds themselves.
+    criterion : str
+        A name in :data:`lottery.CRITERIA`, applied to the trained dense net.
+    executor : concurrent.futures.Executor, optional
+        Runs the tasks (``ProcessPoolExecutor``, ``distributed.Client(...).get_executor()``, ...); default
+        in-process. The table is identical to the serial one for the same configuration.
+    cache_dir : path, None or False
+        Where finished tasks are kept (one file per task, named by the hash of its configuration), so that a
+        second run -- or a larger sweep sharing tasks -- does not retrain; ``None``:
+        :func:`default_cache_dir`; ``False``: no cache.
+    progress : bool, optional
+        tqdm bars; default only when stderr is a terminal.
+    **options
+        The other fields of :class:`ComparisonConfig`: ``scope``, ``optimizer``, ``lr``, ``epochs``,
+        ``batch_size``, ``n_samples``, ``noise``, ``data_seed``, ``classes``, ``bounds``.
+
+    Returns
+    -------
+    ComparisonResult
+        ``.rows`` (one dict per ticket, :data:`COLUMNS`), ``.to_csv()``, ``.to_json()``, ``.to_pandas()``,
+        ``.summary()``, ``.model(init, sparsity, seed)``, ``.dense_model(seed)``, the tickets and plots.
+
+    Examples
+    --------
+    >>> from lottery.experiments import compare_initializations
+    >>> result = compare_initializations(hidden=8, sparsities=(0.5,), inits=("lottery",), seeds=1,
+    ...                                  epochs=2, cache_dir=False)
+    >>> len(result.rows), result.rows[0]["init"]
+    (1, 'lottery')
+    """
+    known = [
+        f
+        for f in ComparisonConfig.__dataclass_fields__
+        if f not in ("dataset", "hidden", "sparsities", "inits", "seeds", "criterion")
+    ]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    config = ComparisonConfig(
+        dataset=dataset, hidden=hidden, sparsities=tuple(sparsities) if not isinstance(sparsities, str)
+        else sparsities, inits=inits, seeds=seeds, criterion=criterion, **options,
+    )  # fmt: skip
+    return run_comparison(config, executor=executor, cache_dir=cache_dir, progress=progress)
