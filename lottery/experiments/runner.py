@@ -420,7 +420,7 @@ def run_comparison(config: ComparisonConfig, *, executor: Executor | None = None
     )  # fmt: skip
     return ComparisonResult(
         config=config,
-        rows=[dict(t.provenance["row"]) for t in tickets],
+        rows=[{column: t.provenance["row"][column] for column in COLUMNS} for t in tickets],
         dense=dense_of,
         tickets={job: t for job, t in zip(jobs, tickets, strict=True)},
         cache_info={"hits": cache.hits, "misses": cache.misses,

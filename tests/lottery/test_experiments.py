@@ -1,0 +1,233 @@
+"""lottery.experiments: the comparison runner, its cache, executors and result table.
+
+Numbers are checked against independent computations: support functions of the zonotopes written from the
+weights (MATH.md §3-4), a dense grid for the agreement area, masks counted from the trained weights.
+"""
+
+import csv
+import io
+import json
+import math
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pytest
+import torch
+
+import lottery.experiments.runner as runner
+from lottery.experiments import COLUMNS, INITIALIZATIONS, ComparisonConfig, compare_initializations
+
+TINY = dict(hidden=12, sparsities=(0.5, 0.75), inits=("lottery", "reshuffle", "xavier"), seeds=1, epochs=15,
+            n_samples=300)  # fmt: skip
+
+
+def same_rows(a, b):
+    assert len(a) == len(b)
+    for ra, rb in zip(a, b, strict=True):
+        assert list(ra) == list(rb)
+        for k in ra:
+            va, vb = ra[k], rb[k]
+            if isinstance(va, float) and math.isnan(va):
+                assert isinstance(vb, float) and math.isnan(vb), k
+            else:
+                assert va == vb, (k, va, vb)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return compare_initializations(**TINY, cache_dir=False)
+
+
+def test_every_column_finite(tiny):
+    assert len(tiny.rows) == 3 * 2 * 1
+    assert [(r["init"], r["sparsity"]) for r in tiny.rows] == [
+        (i, s) for i in TINY["inits"] for s in TINY["sparsities"]
+    ]
+    for row in tiny.rows:
+        assert list(row) == list(COLUMNS)
+        for k, v in row.items():
+            if k != "init":
+                assert np.isfinite(v), (k, row)
+
+
+def test_same_table_for_the_same_seed(tiny):
+    again = compare_initializations(**TINY, cache_dir=False)
+    same_rows(tiny.rows, again.rows)
+
+
+def test_cache_is_used_on_the_second_run(tmp_path, monkeypatch):
+    config = dict(TINY, inits=("lottery",), sparsities=(0.5, 0.75))
+    first = compare_initializations(**config, cache_dir=tmp_path)
+    assert first.cache_info["hits"] == 0 and first.cache_info["misses"] == 1 + 2
+    assert len(list((tmp_path / "tickets").glob("*.pt"))) == 2
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cached task was recomputed")
+
+    monkeypatch.setattr(runner, "train_dense", no_training)
+    monkeypatch.setattr(runner, "train_ticket", no_training)
+    second = compare_initializations(**config, cache_dir=tmp_path)
+    assert second.cache_info["hits"] == 3 and second.cache_info["misses"] == 0
+    same_rows(first.rows, second.rows)
+    for key, ticket in first.tickets.items():
+        for name, value in ticket.trained_state.items():
+            assert torch.equal(value, second.tickets[key].trained_state[name])
+
+
+def test_a_larger_sweep_reuses_the_shared_tasks(tmp_path):
+    compare_initializations(**dict(TINY, inits=("lottery",)), cache_dir=tmp_path)
+    wider = compare_initializations(**dict(TINY, inits=("lottery", "reshuffle")), cache_dir=tmp_path)
+    assert wider.cache_info["hits"] == 1 + 2 and wider.cache_info["misses"] == 2
+
+
+def test_density_and_accuracy_from_the_weights(tiny):
+    data = tiny.data
+    for row in tiny.rows:
+        model = tiny.model(row["init"], row["sparsity"], row["seed"])
+        weights = [model[0].weight, model[2].weight]
+        kept = sum(int((w != 0).sum()) for w in weights)
+        assert row["density"] == pytest.approx(kept / sum(w.numel() for w in weights))
+        hidden_kept = int((model[0].weight != 0).sum()) / model[0].weight.numel()
+        assert hidden_kept == pytest.approx(1 - row["sparsity"], abs=1 / model[0].weight.numel())
+        assert bool((model[2].weight != 0).all())  # the output layer is not pruned by default
+        with torch.no_grad():
+            predicted = model(data.x_test).argmax(dim=1)
+        assert row["test_accuracy"] == pytest.approx(float((predicted == data.y_test).double().mean()))
+
+
+def test_lottery_ticket_starts_from_theta0(tiny):
+    for (init, _, seed), ticket in tiny.tickets.items():
+        if init != "lottery":
+            continue
+        theta0 = tiny.dense[seed].init_state
+        for name, keep in ticket.mask.items():
+            assert torch.equal(ticket.start_state[name], torch.where(keep, theta0[name], 0.0))
+
+
+def support(model, directions):
+    """Support function of Alfarra's conv(Z1 ∪ Z2) written from the weights (MATH.md §3, §4)."""
+    A = model[0].weight.detach().double().numpy()
+    B = model[2].weight.detach().double().numpy()
+    w1 = np.maximum(B[0], 0) + np.maximum(-B[1], 0)
+    w2 = np.maximum(B[1], 0) + np.maximum(-B[0], 0)
+    o = (np.abs(B[0]) + np.abs(B[1])) @ np.maximum(-A, 0)
+    h = [directions @ o + np.maximum(directions @ (w[:, None] * A).T, 0).sum(axis=1) for w in (w1, w2)]
+    return np.maximum(*h)
+
+
+def test_polytope_hausdorff_against_support_functions(tiny):
+    angles = np.linspace(0, 2 * np.pi, 20000, endpoint=False)
+    U = np.column_stack([np.cos(angles), np.sin(angles)])
+    dense = tiny.dense_model(0)
+    for row in tiny.rows:
+        model = tiny.model(row["init"], row["sparsity"], row["seed"])
+        sampled = np.abs(support(model, U) - support(dense, U)).max()
+        assert row["polytope_hausdorff"] == pytest.approx(sampled, rel=1e-3)
+        assert row["polytope_hausdorff"] <= row["generator_distance"] + 1e-9  # Misiakos et al.'s bound
+
+
+def test_boundary_agreement_against_a_grid(tiny):
+    xmin, xmax, ymin, ymax = tiny.domain["bounds"]
+    n = 400
+    gx, gy = np.meshgrid(np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n))
+    grid = torch.tensor(np.column_stack([gx.ravel(), gy.ravel()]), dtype=torch.float32)
+    with torch.no_grad():
+        dense = tiny.dense_model(0)(grid).argmax(dim=1)
+        for row in tiny.rows:
+            model = tiny.model(row["init"], row["sparsity"], row["seed"])
+            same = float((model(grid).argmax(dim=1) == dense).double().mean())
+            assert row["boundary_agreement"] == pytest.approx(same, abs=0.01)
+
+
+def test_deep_nets_have_boundaries_but_no_polytope():
+    result = compare_initializations(hidden=(8, 8), sparsities=(0.5,), inits=("lottery",), seeds=1, epochs=10,
+                                     n_samples=300, cache_dir=False)  # fmt: skip
+    (row,) = result.rows
+    assert math.isnan(row["polytope_hausdorff"]) and math.isnan(row["generator_distance"])
+    assert 0 <= row["boundary_agreement"] <= 1 and row["linear_regions"] >= 1
+    assert result.widths == [2, 8, 8, 2]
+
+
+def test_csv_json_pandas(tiny, tmp_path):
+    text = tiny.to_csv(tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text() == text
+    records = list(csv.DictReader(io.StringIO(text)))
+    assert list(records[0]) == list(COLUMNS) and len(records) == len(tiny.rows)
+    assert float(records[0]["polytope_hausdorff"]) == tiny.rows[0]["polytope_hausdorff"]
+    payload = json.loads(tiny.to_json(tmp_path / "t.json"), parse_constant=pytest.fail)
+    assert payload["columns"] == list(COLUMNS) and len(payload["rows"]) == len(tiny.rows)
+    assert payload["config"]["inits"] == list(TINY["inits"])
+    frame = tiny.to_pandas()
+    assert list(frame.columns) == list(COLUMNS) and len(frame) == len(tiny.rows)
+    summary = tiny.summary()
+    assert len(summary) == 3 * 2
+    first = [r["test_accuracy"] for r in tiny.rows if (r["init"], r["sparsity"]) == ("lottery", 0.5)]
+    assert summary[0]["test_accuracy_mean"] == pytest.approx(np.mean(first))
+
+
+def test_plots(tiny):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for figure, axes in (tiny.plot_metrics(), tiny.plot_polygons(), tiny.plot_boundaries()):
+        assert axes.size >= 1 and figure.get_suptitle()
+        plt.close(figure)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (dict(inits=("lottery", "banana")), "known: lottery"),
+        (dict(sparsities=(0.5, 1.0)), "sparsities"),
+        (dict(seeds=0), "seeds"),
+        (dict(hidden=0), "hidden"),
+        (dict(epochs=-1), "epochs"),
+        (dict(learning_rate=0.1), "unknown option"),
+        (dict(scope="everywhere"), "scope"),
+        (dict(classes=(1, 1)), "classes"),
+    ],
+)
+def test_bad_arguments(options, message):
+    with pytest.raises(ValueError, match=message):
+        compare_initializations(**options, cache_dir=False)
+
+
+def test_config_round_trip():
+    config = ComparisonConfig(hidden=(4, 4), seeds=2, inits="lottery")
+    assert config.seeds == (0, 1) and config.inits == ("lottery",)
+    assert ComparisonConfig.from_dict(config.to_dict()) == config
+    assert ComparisonConfig.from_dict(config.to_dict()).key == config.key
+    assert ComparisonConfig(seeds=3).key != config.key
+    assert set(INITIALIZATIONS) >= {
+        "lottery",
+        "random_reinit",
+        "signed_constant",
+        "reshuffle",
+        "xavier",
+        "gaussian",
+    }
+
+
+@pytest.mark.slow
+def test_process_pool_gives_the_serial_table(tiny):
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parallel = compare_initializations(**TINY, cache_dir=False, executor=pool)
+    same_rows(tiny.rows, parallel.rows)
+
+
+@pytest.mark.slow
+def test_local_dask_cluster_gives_the_serial_table(tiny):
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            pooled = compare_initializations(**TINY, cache_dir=False, executor=pool)
+        on_dask = compare_initializations(**TINY, cache_dir=False, executor=client.get_executor())
+    same_rows(tiny.rows, pooled.rows)
+    same_rows(tiny.rows, on_dask.rows)
