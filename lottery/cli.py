@@ -1,21 +1,40 @@
 """The ``tropical-lottery`` command line.
 
-``tropical-lottery figures [--out DIR] [--quick]`` regenerates the README gallery.
+::
+
+    tropical-lottery figures [--out DIR] [--quick] [--only NAME ...]   regenerate the README gallery
+    tropical-lottery compare [--config FILE.toml] [options] --out DIR  initialisations: CSV, JSON, figures
+    tropical-lottery polytope MODEL.pt [--out DIR]                     decision polytope of a saved net
+    tropical-lottery regions MODEL.pt [--out DIR] [--bounds ...]       linear regions and decision boundary
+
+Mistakes in the arguments (a missing file, an unknown initialisation, a bad option) are reported in one
+line on stderr, without a traceback, with exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
+import os
 import sys
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["build_parser", "load_model", "main"]
 
 
 class UserError(Exception):
     """A mistake in the arguments: reported in one line, without a traceback."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (the usage is one ``--help`` away)."""
+
+    def error(self, message):
+        raise UserError(f"{message} (see '{self.prog} --help')")
+
+
+# ------------------------------------------------------------------------------------------------ figures
 def _figures(args) -> None:
     from lottery.gallery import figure_makers
 
@@ -30,28 +49,369 @@ def _figures(args) -> None:
             print(f"[figures]   wrote {path}", flush=True)
 
 
+# ------------------------------------------------------------------------------------------------ compare
+def _read_config(path: str) -> dict:
+    if not os.path.exists(path):
+        raise UserError(f"no config file at {path!r}")
+    text = Path(path).read_text()
+    if path.endswith(".json"):
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise UserError(f"{path}: not valid JSON: {error}") from None
+    else:
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            try:
+                import tomli as tomllib
+            except ModuleNotFoundError:
+                raise UserError(
+                    "reading TOML needs Python >= 3.11 or the tomli package; use a .json config"
+                ) from None
+        try:
+            values = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise UserError(f"{path}: not valid TOML: {error}") from None
+    if isinstance(values.get("compare"), dict):  # a [compare] table, or the options at top level
+        values = values["compare"]
+    return values
+
+
+_COMPARE_FLAGS = ("dataset", "hidden", "sparsities", "inits", "seeds", "criterion", "scope", "optimizer",
+                  "lr", "epochs", "batch_size", "n_samples", "data_seed")  # fmt: skip
+
+
+def _compare(args) -> None:
+    from lottery.experiments import ComparisonConfig, run_comparison
+
+    values = _read_config(args.config) if args.config else {}
+    for name in _COMPARE_FLAGS:
+        value = getattr(args, name)
+        if value is not None:
+            values[name] = value
+    if args.prune_output:
+        values["prune_output"] = True
+    try:
+        config = ComparisonConfig.from_dict(values)
+    except (ValueError, TypeError) as error:
+        raise UserError(str(error)) from None
+    if args.cache and args.no_cache:
+        raise UserError("give at most one of --cache and --no-cache")
+    cache_dir = False if args.no_cache else args.cache
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    n_tasks = len(config.seeds) * (1 + len(config.inits) * len(config.sparsities))
+    print(f"[compare] {n_tasks} training runs ({len(config.seeds)} dense, "
+          f"{n_tasks - len(config.seeds)} tickets); config hash {config.key}", flush=True)  # fmt: skip
+    executor, closers = None, []
+    try:
+        if args.dask:
+            try:
+                from distributed import Client
+            except ModuleNotFoundError:
+                raise UserError(
+                    "--dask needs dask.distributed: pip install 'tropical-lottery[dask]'"
+                ) from None
+            client = Client(args.dask)
+            closers.append(client.close)
+            executor = client.get_executor()
+        elif args.workers > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(max_workers=args.workers)
+            closers.append(pool.shutdown)
+            executor = pool
+        result = run_comparison(config, executor=executor, cache_dir=cache_dir, progress=None)
+    finally:
+        for close in closers:
+            close()
+    info = result.cache_info
+    print(f"[compare] done: {info['misses']} computed, {info['hits']} from the cache ({info['directory']})")
+    written = [out / "results.csv", out / "results.json"]
+    result.to_csv(written[0])
+    result.to_json(written[1])
+    written += _compare_figures(result, out)
+    for path in written:
+        print(f"[compare]   wrote {path}", flush=True)
+
+
+def _compare_figures(result, out: Path) -> list[Path]:
+    from lottery.gallery import save
+
+    paths = []
+    figure, _ = result.plot_metrics()
+    paths += save(figure, out, "metrics")
+    if len(result.config.hidden) == 1 and result.widths[0] == 2:
+        figure, _ = result.plot_polygons()
+        paths += save(figure, out, "newton_polygons")
+    if "bounds" in result.domain:
+        figure, _ = result.plot_boundaries()
+        paths += save(figure, out, "boundaries")
+    return paths
+
+
+# ---------------------------------------------------------------------------------------- saved models
+def load_model(path):
+    """A saved network as an ``nn.Sequential`` MLP, read safely (``torch.load(..., weights_only=True)``).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A :class:`lottery.Ticket` file (its trained weights, else its start weights) or the ``state_dict()``
+        of a plain MLP (``lottery.mlp``: keys ``0.weight``, ``0.bias``, ``2.weight``, ...).
+
+    Returns
+    -------
+    (torch.nn.Sequential, str)
+        The model in eval mode, and a one-line description.
+
+    Raises
+    ------
+    UserError
+        For a missing or unreadable file or a state dict of another architecture.
+    """
+    import torch
+
+    from lottery.models import mlp
+    from lottery.ticket import FORMAT, Ticket
+
+    where = os.fspath(path)
+    if not os.path.exists(where):
+        raise UserError(f"no model file at {where!r}")
+    try:
+        payload = torch.load(where, map_location="cpu", weights_only=True)
+    except Exception:
+        raise UserError(
+            f"{where} cannot be read with torch.load(weights_only=True): not a state dict or Ticket file "
+            "(a pickled model? save model.state_dict() instead)"
+        ) from None
+    if isinstance(payload, dict) and payload.get("format") == FORMAT:
+        try:
+            ticket = Ticket.load(where)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+        state = ticket.state_dict("trained")
+        what = f"Ticket ({100 * ticket.density:.1f}% of weights kept)"
+    elif isinstance(payload, dict) and payload and all(isinstance(v, torch.Tensor) for v in payload.values()):
+        state, what = payload, "state dict"
+    else:
+        raise UserError(f"{where} holds neither a lottery.Ticket nor a state dict")
+    layers = sorted({int(k.split(".")[0]) for k in state if k.split(".")[0].isdigit()})
+    expected = list(range(0, 2 * len(layers), 2))
+    weights = [state.get(f"{i}.weight") for i in layers]
+    if (not layers or layers != expected or any(w is None or w.dim() != 2 for w in weights)
+            or any(a.shape[0] != b.shape[1] for a, b in itertools.pairwise(weights))):  # fmt: skip
+        raise UserError(
+            f"{where}: expected the weights of a plain MLP (keys 0.weight, 0.bias, 2.weight, ... as "
+            f"lottery.mlp makes), got keys {sorted(state)[:6]}"
+        )
+    widths = [weights[0].shape[1]] + [w.shape[0] for w in weights]
+    model = mlp(widths, bias=f"{layers[0]}.bias" in state)
+    try:
+        model.load_state_dict({k: v.float() for k, v in state.items()})
+    except RuntimeError as error:
+        raise UserError(f"{where}: {str(error).splitlines()[0]}") from None
+    return model.eval(), f"{'-'.join(map(str, widths))} ReLU net from a {what}"
+
+
+def _bounds(args, model) -> tuple:
+    if args.bounds is not None:
+        xmin, xmax, ymin, ymax = args.bounds
+        if xmin >= xmax or ymin >= ymax:
+            raise UserError(f"--bounds must be XMIN XMAX YMIN YMAX with min < max, got {args.bounds}")
+        return tuple(args.bounds)
+    return (-3.0, 3.0, -3.0, 3.0)
+
+
+def _write_metrics(out: Path, name: str, metrics: dict) -> Path:
+    path = out / f"{name}.json"
+    path.write_text(json.dumps(metrics, indent=1))
+    for key, value in metrics.items():
+        print(f"  {key}: {value}")
+    return path
+
+
+def _polytope(args) -> None:
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    import tropical as tr
+    from lottery.gallery import save
+    from tropical.plot import classifier_geometry, lifted_polytope
+
+    model, what = load_model(args.model)
+    widths = [model[0].in_features] + [m.out_features for m in model if hasattr(m, "out_features")]
+    if len(widths) != 3 or widths[0] != 2:
+        raise UserError(
+            f"polytope needs a one-hidden-layer net with 2 inputs (Alfarra et al.'s zonotopes), got "
+            f"{'-'.join(map(str, widths))}; use 'tropical-lottery regions' for other nets"
+        )
+    classes = tuple(args.classes)
+    if max(classes) >= widths[-1] or classes[0] == classes[1]:
+        raise UserError(f"--classes must be two different classes below {widths[-1]}, got {list(classes)}")
+    bounds = _bounds(args, model)
+    Z1, Z2 = tr.decision_zonotopes(model, classes)
+    P = tr.decision_polytope(model, classes)
+    subdivision = tr.decision_subdivision(model, classes)
+    metrics = {
+        "model": what,
+        "classes": list(classes),
+        "polytope_vertices": len(P.vertices),
+        "polytope_area": float(P.volume),
+        "zonotope_vertices": [len(Z1.vertices()), len(Z2.vertices())],
+        "nonzero_generators": [int((np.abs(Z.generators).sum(axis=1) > 0).sum()) for Z in (Z1, Z2)],
+        "subdivision_cells": len(subdivision),
+        "boundary_cells": int(subdivision.mixed.sum()),
+    }
+    out = Path(args.out)
+    name = Path(args.model).stem
+    figure = plt.figure(figsize=(14, 4.8), constrained_layout=True)
+    axes = [
+        figure.add_subplot(1, 3, 1),
+        figure.add_subplot(1, 3, 2),
+        figure.add_subplot(1, 3, 3, projection="3d"),
+    ]
+    classifier_geometry(model, classes=classes, bounds=bounds, axes=axes[:2])
+    lifted_polytope(model, axes[2], classes=classes)
+    figure.suptitle(f"{what}: exact decision boundary, Newton polygon conv(Z1 ∪ Z2) (raw), lifted polytope")
+    print(f"[polytope] {what}")
+    paths = [*save(figure, out, f"{name}_polytope"), _write_metrics(out, f"{name}_polytope", metrics)]
+    for path in paths:
+        print(f"[polytope]   wrote {path}")
+
+
+def _regions(args) -> None:
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    import tropical as tr
+    from lottery.gallery import save
+    from tropical.plot import regions as plot_regions
+
+    model, what = load_model(args.model)
+    if model[0].in_features != 2:
+        raise UserError(f"regions needs a net with 2 inputs, got {model[0].in_features}")
+    bounds = _bounds(args, model)
+    result = tr.linear_regions(model, bounds=bounds)
+    stats = tr.metrics.region_statistics(result)
+    boundary = result.decision_boundary()
+    metrics = {
+        "model": what,
+        "bounds": list(bounds),
+        "linear_regions": len(result),
+        "median_region_area": stats.median_area,
+        "effective_regions": float(np.exp(stats.area_entropy)),
+        "boundary_segments": len(boundary),
+        "boundary_length": float(np.linalg.norm(boundary[:, 1] - boundary[:, 0], axis=1).sum()),
+    }
+    figure, ax = plt.subplots(figsize=(6, 6))
+    plot_regions(result, ax, title=f"{what}: linear regions and exact decision boundary")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    out = Path(args.out)
+    name = Path(args.model).stem
+    print(f"[regions] {what}")
+    paths = [*save(figure, out, f"{name}_regions"), _write_metrics(out, f"{name}_regions", metrics)]
+    for path in paths:
+        print(f"[regions]   wrote {path}")
+
+
+# ------------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    """The argument parser of ``tropical-lottery`` (one sub-command per task)."""
+    from lottery.experiments import INITIALIZATIONS
+
+    parser = _Parser(
         prog="tropical-lottery",
-        description="Tropical geometry of lottery-ticket networks: figures, comparisons, polytopes.",
+        description="Tropical geometry of lottery-ticket networks: figures, comparisons of initialisations, "
+        "decision polytopes and linear regions of saved networks.",
+        epilog="Run 'tropical-lottery COMMAND --help' for the options of a command.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    figures = commands.add_parser("figures", help="regenerate every figure of the README gallery")
+
+    figures = commands.add_parser(
+        "figures", help="regenerate every figure of the README gallery",
+        description="Regenerate every figure of the README gallery (PNG and SVG) and print what is written.",
+    )  # fmt: skip
     figures.add_argument("--out", default="figures", help="output directory (default: figures/)")
     figures.add_argument("--quick", action="store_true", help="shorter training, for a fast check")
     figures.add_argument("--only", nargs="+", metavar="NAME", help="only these figures")
     figures.set_defaults(run=_figures)
+
+    compare = commands.add_parser(
+        "compare", help="compare the initialisations of pruned networks (CSV, JSON, figures)",
+        description="Train a dense net per seed, prune it one-shot at every sparsity, retrain every ticket "
+        "from every initialisation and compare it with the dense net: accuracy, decision polytope, exact "
+        "decision boundary. Options come from --config (TOML or JSON, keys as below with underscores, "
+        "optionally in a [compare] table) and are overridden by flags. Initialisations: "
+        + ", ".join(INITIALIZATIONS) + ".",
+    )  # fmt: skip
+    compare.add_argument("--config", metavar="FILE", help="TOML or JSON file of options")
+    compare.add_argument(
+        "--out", required=True, metavar="DIR", help="where results.csv, results.json and figures go"
+    )
+    compare.add_argument("--dataset", help="dataset name (default moons)")
+    compare.add_argument("--hidden", type=int, nargs="+", metavar="WIDTH", help="hidden widths (default 100)")
+    compare.add_argument("--sparsities", type=float, nargs="+", metavar="S", help="default 0.5 0.75 0.9 0.95")
+    compare.add_argument("--inits", nargs="+", metavar="NAME",
+                         help="initialisations (default: lottery random_reinit signed_constant reshuffle "
+                         "xavier gaussian)")  # fmt: skip
+    compare.add_argument("--seeds", type=int, metavar="N", help="number of seeds (default 3)")
+    compare.add_argument("--criterion", help="pruning criterion (default magnitude)")
+    compare.add_argument(
+        "--scope", choices=("layer", "global"), help="per layer or global pruning (default layer)"
+    )
+    compare.add_argument("--prune-output", action="store_true", help="prune the output layer too")
+    compare.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), help="default adam")
+    compare.add_argument("--lr", type=float, help="learning rate (default 0.01)")
+    compare.add_argument("--epochs", type=int, help="training epochs of every net (default 40)")
+    compare.add_argument("--batch-size", dest="batch_size", type=int, help="default 64")
+    compare.add_argument("--n-samples", dest="n_samples", type=int, help="dataset size before splitting")
+    compare.add_argument("--data-seed", dest="data_seed", type=int, help="seed of the dataset (default 0)")
+    compare.add_argument("--workers", type=int, default=1, help="processes (a local process pool when > 1)")
+    compare.add_argument("--dask", metavar="ADDRESS", help="run on a Dask scheduler, e.g. tcp://host:8786")
+    compare.add_argument("--cache", metavar="DIR", help="task cache (default $TROPICAL_LOTTERY_CACHE or "
+                         "~/.cache/tropical-lottery)")  # fmt: skip
+    compare.add_argument("--no-cache", action="store_true", help="neither read nor write the task cache")
+    compare.set_defaults(run=_compare)
+
+    for name, run, text in (
+        (
+            "polytope",
+            _polytope,
+            "decision polytope, dual subdivision and lifted polytope of a saved 2-p-k net",
+        ),
+        ("regions", _regions, "exact linear regions and decision boundary of a saved net with 2 inputs"),
+    ):
+        sub = commands.add_parser(
+            name, help=text,
+            description=f"{text[0].upper()}{text[1:]}: a figure (PNG, SVG) and metrics (JSON, printed). "
+            "MODEL is a lottery.Ticket file or the state_dict() of a plain MLP, read with "
+            "torch.load(weights_only=True).",
+        )  # fmt: skip
+        sub.add_argument("model", metavar="MODEL.pt", help="Ticket file or state dict")
+        sub.add_argument("--out", default=".", metavar="DIR", help="output directory (default: .)")
+        sub.add_argument("--bounds", type=float, nargs=4, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
+                         help="input domain (default -3 3 -3 3)")  # fmt: skip
+        if name == "polytope":
+            sub.add_argument("--classes", type=int, nargs=2, default=(0, 1), metavar=("I", "J"),
+                             help="the pair of classes (default 0 1)")  # fmt: skip
+        sub.set_defaults(run=run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    """Entry point of the console script; returns the exit status (0, or 2 for a mistake in the arguments)."""
     try:
+        args = build_parser().parse_args(argv)
         args.run(args)
     except UserError as error:
         print(f"tropical-lottery: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("tropical-lottery: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -1,0 +1,154 @@
+"""The tropical-lottery command line: outputs, documented columns, one-line errors and exit codes."""
+
+import csv
+import json
+import subprocess
+import sys
+from math import comb
+from pathlib import Path
+
+import pytest
+import torch
+
+import lottery as lt
+from lottery.cli import main
+from lottery.experiments import COLUMNS
+
+TINY = ["--hidden", "10", "--sparsities", "0.5", "0.75", "--inits", "lottery", "reshuffle", "--seeds", "1",
+        "--epochs", "8", "--n-samples", "300", "--no-cache"]  # fmt: skip
+
+
+def one_line_error(capsys, argv, *expected):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("tropical-lottery: error: "), err
+    for text in expected:
+        assert text in err
+    return err
+
+
+def test_console_script_help():
+    done = subprocess.run([sys.executable, "-m", "lottery.cli", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0
+    for command in ("figures", "compare", "polytope", "regions"):
+        assert command in done.stdout
+
+
+def test_compare_writes_csv_json_and_figures(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["compare", "--out", str(out), *TINY]) == 0
+    printed = capsys.readouterr().out
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert len(rows) == 2 * 2 and list(rows[0]) == list(COLUMNS)
+    assert {r["init"] for r in rows} == {"lottery", "reshuffle"}
+    payload = json.loads((out / "results.json").read_text())
+    assert payload["columns"] == list(COLUMNS) and payload["config"]["hidden"] == [10]
+    assert payload["column_descriptions"] == COLUMNS
+    for name in ("metrics", "newton_polygons", "boundaries"):
+        for suffix in (".png", ".svg"):
+            assert (out / f"{name}{suffix}").stat().st_size > 0
+            assert f"{name}{suffix}" in printed
+
+
+def test_compare_reads_a_toml_config_and_flags_override(tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[compare]\nhidden = [10]\nsparsities = [0.5]\ninits = ["lottery"]\nseeds = 2\nepochs = 5\n'
+        "n_samples = 300\n"
+    )
+    out = tmp_path / "run"
+    assert main(["compare", "--config", str(config), "--out", str(out), "--seeds", "1", "--no-cache"]) == 0
+    payload = json.loads((out / "results.json").read_text())
+    assert payload["config"]["seeds"] == [0] and payload["config"]["sparsities"] == [0.5]
+    assert len(payload["rows"]) == 1
+
+
+def test_compare_bad_arguments(tmp_path, capsys):
+    out = str(tmp_path / "x")
+    err = one_line_error(capsys, ["compare", "--out", out, "--inits", "lottery", "banana"], "banana")
+    assert "known: lottery" in err and "signed_constant" in err
+    one_line_error(
+        capsys, ["compare", "--out", out, "--config", str(tmp_path / "missing.toml")], "no config file"
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text("hidden = [10\n")
+    one_line_error(capsys, ["compare", "--out", out, "--config", str(bad)], "not valid TOML")
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("widths = [2, 10, 2]\n")
+    one_line_error(capsys, ["compare", "--out", out, "--config", str(unknown)], "unknown option", "widths")
+    one_line_error(capsys, ["compare", "--out", out, "--sparsities", "1.5"], "sparsities")
+    one_line_error(capsys, ["compare", "--out", out, "--dataset", "mnist9"], "mnist9")
+    one_line_error(capsys, ["compare"], "--out")
+    one_line_error(capsys, ["frobnicate"], "invalid choice")
+    one_line_error(capsys, [], "COMMAND")
+    one_line_error(capsys, ["figures", "--only", "nothing_like_this"], "unknown figure")
+
+
+def test_polytope_and_regions_of_a_state_dict(tmp_path, capsys):
+    net = lt.mlp([2, 5, 2], seed=3)
+    with torch.no_grad():  # mlp starts with zero biases: lines through the origin; move them apart
+        net[0].bias.copy_(torch.randn(5, generator=torch.Generator().manual_seed(1)))
+    path = tmp_path / "net.pt"
+    torch.save(net.state_dict(), path)
+    assert (
+        main(["regions", str(path), "--out", str(tmp_path), "--bounds", "-10000", "10000", "-10000", "10000"])
+        == 0
+    )
+    metrics = json.loads((tmp_path / "net_regions.json").read_text())
+    assert metrics["linear_regions"] == 1 + 5 + comb(
+        5, 2
+    )  # 5 lines in general position, all crossings inside
+    assert (tmp_path / "net_regions.png").exists() and (tmp_path / "net_regions.svg").exists()
+    assert main(["polytope", str(path), "--out", str(tmp_path)]) == 0
+    metrics = json.loads((tmp_path / "net_polytope.json").read_text())
+    # zonotopes of 5 generators in general position have 2 * 5 vertices (fewer if some weight is zero)
+    nonzero = metrics["nonzero_generators"]
+    assert metrics["zonotope_vertices"] == [2 * nonzero[0], 2 * nonzero[1]]
+    assert (tmp_path / "net_polytope.png").exists()
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_polytope_of_a_ticket(tmp_path):
+    result = lt.iterative_magnitude_pruning(
+        lambda seed: lt.mlp([2, 6, 2], seed=seed), lt.load_dataset("moons", n_samples=200), rounds=1,
+        rate=0.5, train={"epochs": 2},
+    )  # fmt: skip
+    path = tmp_path / "ticket.pt"
+    result.tickets[0].save(path)
+    assert main(["polytope", str(path), "--out", str(tmp_path)]) == 0
+    metrics = json.loads((tmp_path / "ticket_polytope.json").read_text())
+    assert metrics["model"].startswith("2-6-2 ReLU net from a Ticket")
+
+
+def test_saved_model_errors(tmp_path, capsys):
+    one_line_error(capsys, ["regions", str(tmp_path / "none.pt")], "no model file")
+    pickled = tmp_path / "pickled.pt"
+    torch.save(lt.mlp([2, 4, 2]), pickled)
+    one_line_error(capsys, ["regions", str(pickled)], "weights_only", "state_dict()")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a torch file")
+    one_line_error(capsys, ["polytope", str(junk)], "cannot be read")
+    other = tmp_path / "other.pt"
+    torch.save({"encoder.weight": torch.zeros(3, 2)}, other)
+    one_line_error(capsys, ["regions", str(other)], "plain MLP")
+    deep = tmp_path / "deep.pt"
+    torch.save(lt.mlp([2, 4, 4, 2]).state_dict(), deep)
+    one_line_error(capsys, ["polytope", str(deep)], "one-hidden-layer", "regions")
+    one_line_error(capsys, ["regions", str(deep), "--bounds", "1", "0", "0", "1"], "--bounds")
+    wide = tmp_path / "wide.pt"
+    torch.save(lt.mlp([3, 4, 2]).state_dict(), wide)
+    one_line_error(capsys, ["regions", str(wide)], "2 inputs")
+
+
+@pytest.mark.slow
+def test_figures_quick_writes_every_listed_figure(tmp_path, capsys):
+    from lottery.gallery import figure_makers
+
+    assert main(["figures", "--quick", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    readme = (Path(__file__).resolve().parents[1] / "figures" / "README.md").read_text()
+    for name in figure_makers():
+        for suffix in (".png", ".svg"):
+            assert (tmp_path / f"{name}{suffix}").stat().st_size > 0, name
+        assert f"## {name}" in readme, f"figures/README.md has no caption for {name}"
+        assert f"{name}.png" in printed
