@@ -14,7 +14,12 @@ from pathlib import Path
 __all__ = ["GALLERY_MODULES", "figure_makers", "save"]
 
 #: Modules contributing figures, in gallery order.
-GALLERY_MODULES = ["lottery.gallery.tropical_core"]
+GALLERY_MODULES = [
+    "lottery.gallery.tropical_core",
+    "lottery.gallery.polytopes",
+    "lottery.gallery.regions",
+    "lottery.gallery.initializations",
+]
 
 
 def figure_makers() -> dict[str, Callable[..., list[Path]]]:
