@@ -92,7 +92,7 @@ def pruning(out_dir: Path, *, quick: bool = False) -> list[Path]:
         ax.set_xlabel("$x_1$")
         ax.set_ylabel("$x_2$")
     figure.suptitle("Exact linear regions of a 2-32-32-2 net on two moons before and after magnitude pruning "
-                    "(colour = activation pattern, black = exact decision boundary)")  # fmt: skip
+                    "(colour = activation pattern, black = exact decision boundary)", y=1.04)  # fmt: skip
     return save(figure, out_dir, "deep_regions_pruning")
 
 
