@@ -20,7 +20,7 @@ from torch import nn
 
 from lottery.masks import Mask
 
-__all__ = ["History", "TrainConfig", "TrainResult", "evaluate", "train"]
+__all__ = ["History", "TrainConfig", "TrainResult", "evaluate", "make_optimizer", "train"]
 
 State = dict[str, torch.Tensor]
 
@@ -210,7 +210,8 @@ def _snapshot(model: nn.Module) -> State:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def _optimizer(config: TrainConfig, parameters) -> torch.optim.Optimizer:
+def make_optimizer(config: TrainConfig, parameters) -> torch.optim.Optimizer:
+    """The optimizer named by ``config`` (SGD with momentum / Nesterov, Adam or AdamW) over ``parameters``."""
     if config.optimizer == "sgd":
         return torch.optim.SGD(
             parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
@@ -361,7 +362,7 @@ def train(
     enforcer = _MaskEnforcer(model, mask, frozen) if mask is not None else None
     if enforcer is not None:
         enforcer.weights()
-    optimizer = _optimizer(config, model.parameters())
+    optimizer = make_optimizer(config, model.parameters())
     history = History()
     checkpoints: dict[int, State] = {}
     if start_step in wanted:

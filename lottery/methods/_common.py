@@ -3,7 +3,7 @@
 The loop here differs from :func:`lottery.train.train` in one way only: the mask may change while training
 (RigL regrows connections, gradual magnitude pruning removes more and more, Early-Bird watches the dense
 run epoch by epoch). Everything else follows the core loop: the same seeded mini-batch order, learning-rate
-schedules, optimizer choices and validation bookkeeping.
+schedules, optimizer (:func:`lottery.train.make_optimizer`) and validation bookkeeping.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from torch import nn
 
 from lottery.masks import Mask
 from lottery.ticket import call_model_fn
-from lottery.train import History, TrainConfig, evaluate
+from lottery.train import History, TrainConfig, evaluate, make_optimizer
 
 State = dict[str, torch.Tensor]
 
@@ -30,7 +30,6 @@ __all__ = [
     "epoch_order",
     "masked_training",
     "new_model",
-    "optimizer_for",
     "progress_bar",
     "provenance",
     "resolve_config",
@@ -100,19 +99,6 @@ def new_model(model_fn: Callable[..., nn.Module], seed: int) -> nn.Module:
 def snapshot(model: nn.Module) -> State:
     """A detached CPU copy of ``model.state_dict()``."""
     return {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
-
-
-def optimizer_for(config: TrainConfig, parameters) -> torch.optim.Optimizer:
-    """The optimizer named by ``config`` (SGD with momentum / Nesterov, Adam or AdamW)."""
-    parameters = list(parameters)
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(
-            parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
-            nesterov=config.nesterov and config.momentum > 0,
-        )  # fmt: skip
-    if config.optimizer == "adam":
-        return torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
 
 
 def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
@@ -211,7 +197,7 @@ def masked_training(
     total = config.total_steps(n)
     per_epoch = config.steps_per_epoch(n)
     eval_every = config.eval_every or per_epoch
-    optimizer = optimizer_for(config, model.parameters())
+    optimizer = make_optimizer(config, model.parameters())
     history = History()
     best_accuracy, best_state, stale = -math.inf, None, 0
 

@@ -23,6 +23,11 @@ zonotopes", ICLR 2022) compress instead: K-means on the (lifted) generators ``|w
 positive and negative units of ``w = B(1,:) - B(2,:)``, each cluster replaced by one unit whose generator is
 the sum of its members (:func:`cluster_units`), reducing the hidden width.
 
+The geometry is the tropical package's: :func:`decision_metrics` compares the decision polytopes
+(:func:`tropical.decision_polytope`) of two networks exactly with :mod:`tropical.metrics` (Hausdorff, IoU,
+generator bound). Only the optimisation loop, whose iterates are arrays rather than a torch model, computes
+the generators itself (:func:`generators`, the array form of :func:`tropical.decision_zonotopes`).
+
 Departures from the papers
 --------------------------
 * A requested sparsity is reached by a projection: after ``warmup`` unconstrained iterations, Ã keeps its
@@ -40,6 +45,7 @@ Departures from the papers
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -67,10 +73,9 @@ __all__ = [
     "TropicalPruneResult",
     "cluster_units",
     "compare_with_magnitude",
-    "decision_support",
+    "decision_metrics",
     "generators",
     "one_hidden_layer",
-    "polytope_hausdorff",
     "prune_generators",
     "tropical_cluster",
     "tropical_objective",
@@ -130,7 +135,11 @@ def _check_two_class(A, B) -> tuple[np.ndarray, np.ndarray]:
 
 
 def generators(A, B) -> tuple[np.ndarray, np.ndarray]:
-    """``G1``, ``G2`` of Alfarra et al., each (p, n): row j is ``w_j A_j`` (MATH.md §3).
+    """``G1``, ``G2`` of Alfarra et al., each (p, n): row j is ``w_j A_j`` (MATH.md §3), from weight arrays.
+
+    The array form of ``tropical.decision_zonotopes(model, (0, 1))[k].generators``, for the weights inside
+    the optimisation loop of :func:`prune_generators`, which are not a torch model (the tests check that
+    both agree). For a model use :func:`tropical.decision_zonotopes`, which also gives the base point.
 
     Parameters
     ----------
@@ -329,65 +338,58 @@ def prune_generators(
     return TropicalPruneResult(A_new, B_new, support_A, support_B, np.array(trace), projection, lambdas)
 
 
-# -- decision polytopes ----------------------------------------------------------------------------------
-def decision_support(A, B, directions) -> np.ndarray:
-    """Support function of the decision polytope ``conv(o + Z(G1) ∪ o + Z(G2))`` at unit ``directions``.
+# -- decision polytopes (computed by the tropical package) ------------------------------------------------
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
 
-    ``h(u) = <u, o> + max(sum_j max(0, <u, g1_j>), sum_j max(0, <u, g2_j>))`` with the shared base point
-    ``o = (|B(1,:)| + |B(2,:)|) A-``, ``A- = max(-A, 0)`` (MATH.md §3, §4).
+
+def decision_metrics(reference: nn.Module, model: nn.Module) -> dict[str, float]:
+    """Exact comparison of the decision polytopes of two one-hidden-layer two-class networks.
+
+    The polytopes are :func:`tropical.decision_polytope` (``conv(Z(G1) ∪ Z(G2))`` with the shared base point,
+    MATH.md §3) and the metrics those of :mod:`tropical.metrics` (MATH.md §4).
 
     Parameters
     ----------
-    A : array_like, shape (p, n)
-    B : array_like, shape (2, p)
-    directions : array_like, shape (m, n)
+    reference, model : torch.nn.Module
+        ``Linear(n, p), ReLU, Linear(p, 2)``; the widths may differ, the input sizes must agree.
 
     Returns
     -------
-    ndarray, shape (m,)
+    dict
+        ``hausdorff`` (raw, :func:`tropical.metrics.hausdorff`), ``hausdorff_normalized`` (the same after
+        ``normalize="centroid_diameter"``: shape only), ``iou`` (raw) and ``generator_bound``
+        ``max_k generator_distance(Z_k, Z̃_k)`` (:func:`tropical.metrics.generator_distance` of the two
+        zonotope pairs, bases included), an upper bound of ``hausdorff``. A metric is NaN when it is
+        undefined (e.g. the IoU of flat polytopes) or its polytope is too large to enumerate
+        (:class:`tropical.ComputationTooLargeError`, only for inputs of dimension >= 3).
     """
-    A, B = _check_two_class(A, B)
-    U = np.asarray(directions, dtype=np.float64)
-    G1, G2 = generators(A, B)
-    base = (np.abs(B[0]) + np.abs(B[1])) @ np.maximum(-A, 0.0)
-    h1 = np.maximum(U @ G1.T, 0.0).sum(axis=1)
-    h2 = np.maximum(U @ G2.T, 0.0).sum(axis=1)
-    return U @ base + np.maximum(h1, h2)
+    from tropical import decision_polytope, decision_zonotopes
+    from tropical.errors import ComputationTooLargeError, DegenerateGeometryError
+    from tropical.metrics import generator_distance, hausdorff, iou
 
+    for net in (reference, model):
+        one_hidden_layer(net)
+    zonotopes = [decision_zonotopes(net, (0, 1)) for net in (reference, model)]
+    bound = max(generator_distance(a, b) for a, b in zip(*zonotopes, strict=True))
+    nan = float("nan")
+    try:
+        P, Q = decision_polytope(reference, (0, 1)), decision_polytope(model, (0, 1))
+    except ComputationTooLargeError:
+        return {"hausdorff": nan, "hausdorff_normalized": nan, "iou": nan, "generator_bound": bound}
 
-def _directions(n: int, count: int, seed: int) -> np.ndarray:
-    if n == 1:
-        return np.array([[1.0], [-1.0]])
-    if n == 2:
-        angle = np.linspace(0.0, 2.0 * np.pi, count, endpoint=False)
-        return np.stack([np.cos(angle), np.sin(angle)], axis=1)
-    U = np.random.default_rng(seed).standard_normal((count, n))
-    return U / np.linalg.norm(U, axis=1, keepdims=True)
+    def guarded(function, **kwargs) -> float:
+        try:
+            return function(P, Q, **kwargs)
+        except DegenerateGeometryError:
+            return nan
 
-
-def polytope_hausdorff(first, second, *, directions: int = 4096, seed: int = 0) -> float:
-    """Hausdorff distance of the decision polytopes of two one-hidden-layer networks (raw, not normalised).
-
-    ``sup_u |h_P(u) - h_Q(u)|`` over unit directions (MATH.md §4): in 2-D over ``directions`` equally spaced
-    angles (accurate to ``O(1/directions^2)`` relative), in higher dimension over that many random
-    directions from ``seed`` (then a lower bound).
-
-    Parameters
-    ----------
-    first, second : (A, B) pairs or torch.nn.Module
-        ``A`` (p, n) and ``B`` (2, p); widths may differ, input sizes must agree.
-    """
-    pairs = []
-    for net in (first, second):
-        if isinstance(net, nn.Module):
-            A, _, B, _, _ = one_hidden_layer(net)
-        else:
-            A, B = _check_two_class(*net)
-        pairs.append((A, B))
-    if pairs[0][0].shape[1] != pairs[1][0].shape[1]:
-        raise ValueError("first and second have different input dimensions")
-    U = _directions(pairs[0][0].shape[1], directions, seed)
-    return float(np.max(np.abs(decision_support(*pairs[0], U) - decision_support(*pairs[1], U))))
+    return {
+        "hausdorff": hausdorff(P, Q),
+        "hausdorff_normalized": guarded(hausdorff, normalize="centroid_diameter"),
+        "iou": guarded(iou),
+        "generator_bound": bound,
+    }
 
 
 # -- Misiakos et al.: clustering ------------------------------------------------------------------------
@@ -512,14 +514,16 @@ def tropical_prune(
     Ticket
         ``start_state``: the pruned weights before fine-tuning; ``trained_state``: after (or the same when
         ``finetune`` is false); ``init_state``: θ0. Provenance: the objective trace, ``pruned_test_accuracy``
-        (before fine-tuning), ``dense_test_accuracy``, ``effective_sparsity``, ``hausdorff`` (decision
-        polytopes of the pruned and the dense network).
+        (before fine-tuning), ``dense_test_accuracy``, ``effective_sparsity``, ``polytope``
+        (:func:`decision_metrics` of the dense and the pruned network before fine-tuning, ``None`` for an
+        undefined metric) and ``hausdorff`` (its exact Hausdorff distance).
     """
     check_data(data)
     seed = check_seed(seed)
     config = resolve_config(train, seed)
     model, init_state, dense = _dense_one_hidden(model_fn, data, config, seed, progress)
     A, _, B, _, names = one_hidden_layer(model)
+    dense_model = copy.deepcopy(model)
     result = prune_generators(
         A, B, sparsity=sparsity, lambdas=lambdas, warmup=warmup, iterations=iterations, seed=seed
     )
@@ -529,7 +533,7 @@ def tropical_prune(
     )
     start = snapshot(model)
     pruned_accuracy = evaluate(model, data.x_test, data.y_test)[1]
-    hausdorff = polytope_hausdorff((A, B), (result.weight, result.output_weight))
+    polytope = {k: _finite_or_none(v) for k, v in decision_metrics(dense_model, model).items()}
     history = None
     if finetune:
         tuned = train_model(model, data, mask=mask, config=config, progress=progress)
@@ -544,7 +548,8 @@ def tropical_prune(
             lambdas=list(result.lambdas), warmup=warmup, iterations=iterations, finetune=finetune,
             objective=result.objective.tolist(), projection=result.projection,
             effective_sparsity=1.0 - nonzero / mask.n_total, pruned_test_accuracy=pruned_accuracy,
-            dense_test_accuracy=dense.history.test_accuracy, hausdorff=hausdorff,
+            dense_test_accuracy=dense.history.test_accuracy, hausdorff=polytope["hausdorff"],
+            polytope=polytope,
             test_accuracy=history.test_accuracy if history is not None else pruned_accuracy,
         ),
     )  # fmt: skip
@@ -580,20 +585,21 @@ def tropical_cluster(
     Ticket
         For the *compressed* architecture ``[n, K, 2]`` (a dense mask): ``init_state`` and ``start_state``
         are the clustered weights, ``trained_state`` the fine-tuned ones. Provenance: ``original_width``,
-        ``width``, ``hausdorff``, ``pruned_test_accuracy``, ``dense_test_accuracy``.
+        ``width``, ``polytope`` and ``hausdorff`` (as in :func:`tropical_prune`), ``pruned_test_accuracy``,
+        ``dense_test_accuracy``.
     """
     check_data(data)
     seed = check_seed(seed)
     sparsity = check_fraction(sparsity, "sparsity", open_high=True)
     config = resolve_config(train, seed)
     model, _, dense = _dense_one_hidden(model_fn, data, config, seed, progress)
-    A, _, B, _, _ = one_hidden_layer(model)
+    A = one_hidden_layer(model)[0]
     width = max(2, round((1.0 - sparsity) * A.shape[0]))
     small = cluster_units(model, width=width, seed=seed, n_init=n_init)
     start = snapshot(small)
     pruned_accuracy = evaluate(small, data.x_test, data.y_test)[1]
-    A_small, _, B_small, _, _ = one_hidden_layer(small)
-    hausdorff = polytope_hausdorff((A, B), (A_small, B_small))
+    A_small = one_hidden_layer(small)[0]
+    polytope = {k: _finite_or_none(v) for k, v in decision_metrics(model, small).items()}
     mask = Mask.ones(small)
     history = None
     if finetune:
@@ -606,7 +612,8 @@ def tropical_cluster(
         provenance=provenance(
             "tropical_cluster", paper=PAPERS["tropical_cluster"], mask=mask, data=data, seed=seed,
             config=config, original_width=int(A.shape[0]), width=int(A_small.shape[0]), finetune=finetune,
-            weight_fraction=small_weight_fraction(A.shape, A_small.shape), hausdorff=hausdorff,
+            weight_fraction=small_weight_fraction(A.shape, A_small.shape), hausdorff=polytope["hausdorff"],
+            polytope=polytope,
             pruned_test_accuracy=pruned_accuracy, dense_test_accuracy=dense.history.test_accuracy,
             test_accuracy=history.test_accuracy if history is not None else pruned_accuracy,
         ),
@@ -639,7 +646,8 @@ def compare_with_magnitude(
     data : lottery.data.Dataset
         For the test accuracy.
     sparsity : float
-        Per-layer sparsity of both pruning methods; clustering keeps ``round((1 - sparsity) p)`` units.
+        Per-layer sparsity of both pruning methods (magnitude: ``lottery.criteria.prune`` with
+        ``scope="layer"``); clustering keeps ``max(2, round((1 - sparsity) p))`` units.
     lambdas, warmup, iterations, seed
         See :func:`prune_generators`.
 
@@ -647,34 +655,38 @@ def compare_with_magnitude(
     -------
     dict
         ``{"dense" | "magnitude" | "tropical" | "cluster": {"test_accuracy", "hausdorff",
-        "generator_distance", "weight_fraction"}}``; ``hausdorff`` is :func:`polytope_hausdorff` to the dense
-        net's decision polytope, ``generator_distance`` ``sqrt(||G̃1 - G1||^2 + ||G̃2 - G2||^2)`` (NaN for
-        the clustered net, whose generators are not matched one to one).
+        "hausdorff_normalized", "iou", "generator_bound", "frobenius", "weight_fraction"}}``: the
+        :func:`decision_metrics` of each network against the dense one (exact, via :mod:`tropical.metrics`)
+        and ``frobenius`` ``sqrt(||G̃1 - G1||_F^2 + ||G̃2 - G2||_F^2)``, the unit-by-unit distance that
+        tropical pruning minimises (NaN for the clustered net, whose units do not correspond one to one).
     """
-    import copy
-
     from lottery.criteria import prune
+    from tropical import decision_zonotopes
 
     A, _, B, _, names = one_hidden_layer(model)
-    G1, G2 = generators(A, B)
+    dense = decision_zonotopes(model, (0, 1))
 
     def row(net: nn.Module, fraction: float, matched: bool = True) -> dict[str, float]:
-        a, _, b, _, _ = one_hidden_layer(net)
+        frobenius = float("nan")
         if matched:
-            h1, h2 = generators(a, b)
-            distance = float(np.sqrt(np.sum((h1 - G1) ** 2) + np.sum((h2 - G2) ** 2)))
-        else:
-            distance = float("nan")
+            pruned = decision_zonotopes(net, (0, 1))
+            frobenius = float(
+                np.sqrt(
+                    sum(
+                        np.sum((z.generators - g.generators) ** 2) for z, g in zip(pruned, dense, strict=True)
+                    )
+                )
+            )
         return {
             "test_accuracy": evaluate(net, data.x_test, data.y_test)[1],
-            "hausdorff": polytope_hausdorff((A, B), (a, b)),
-            "generator_distance": distance,
+            **decision_metrics(model, net),
+            "frobenius": frobenius,
             "weight_fraction": fraction,
         }
 
     out = {"dense": row(model, 1.0)}
     magnitude = copy.deepcopy(model)
-    mask = prune(magnitude, criterion="magnitude", sparsity=sparsity, seed=seed)
+    mask = prune(magnitude, criterion="magnitude", sparsity=sparsity, scope="layer", seed=seed)
     mask.apply(magnitude)
     out["magnitude"] = row(magnitude, mask.density)
     tropical = copy.deepcopy(model)

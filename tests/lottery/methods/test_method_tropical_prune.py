@@ -1,16 +1,22 @@
+import copy
 import functools
 import itertools
 
 import numpy as np
 import pytest
+import shapely
+import shapely.affinity
 import torch
 from scipy.optimize import minimize
 
+import tropical
 from lottery.data import load_dataset
 from lottery.methods.tropical_prune import (
     cluster_units,
-    decision_support,
+    compare_with_magnitude,
+    decision_metrics,
     generators,
+    one_hidden_layer,
     prune_generators,
     tropical_objective,
     tropical_prune,
@@ -27,16 +33,101 @@ def test_generators_hand_made():
     np.testing.assert_allclose(G2, [[0.0, 0.0], [4.5, -1.5], [0.5, 0.5]])
 
 
-def test_decision_support_matches_brute_force_over_all_subset_sums():
-    rng = np.random.default_rng(0)
-    A, B = rng.standard_normal((6, 2)), rng.standard_normal((2, 6))
+def test_generators_agree_with_the_tropical_package():
+    """The array adapter used inside the optimisation loop gives tropical.decision_zonotopes' generators."""
+    net = mlp([3, 7, 2], seed=2)
+    with torch.no_grad():
+        net[0].weight[1:3] = 0.0  # pruned entries are read as zeros by both
+        net[2].weight[0, 4] = 0.0
+    A, _, B, _, _ = one_hidden_layer(net)
+    Z1, Z2 = tropical.decision_zonotopes(net, (0, 1))
     G1, G2 = generators(A, B)
+    np.testing.assert_allclose(G1, Z1.generators, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(G2, Z2.generators, rtol=0, atol=1e-12)
+
+
+def brute_polygon(net) -> shapely.Polygon:
+    """conv(o + Z(G1) ∪ o + Z(G2)) from all 2 x 2^p subset sums (MATH.md §3), as a shapely polygon."""
+    A = net[0].weight.detach().double().numpy()
+    B = net[2].weight.detach().double().numpy()
+    w1 = np.maximum(B[0], 0) + np.maximum(-B[1], 0)
+    w2 = np.maximum(B[1], 0) + np.maximum(-B[0], 0)
     base = (np.abs(B[0]) + np.abs(B[1])) @ np.maximum(-A, 0)
-    subsets = np.array(list(itertools.product([0, 1], repeat=6)), dtype=float)
-    points = np.concatenate([base + subsets @ G1, base + subsets @ G2])
-    angles = np.linspace(0, 2 * np.pi, 50)
-    U = np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    np.testing.assert_allclose(decision_support(A, B, U), (U @ points.T).max(axis=1), atol=1e-12)
+    subsets = np.array(list(itertools.product([0, 1], repeat=A.shape[0])), dtype=float)
+    points = np.concatenate([base + subsets @ (w1[:, None] * A), base + subsets @ (w2[:, None] * A)])
+    return shapely.MultiPoint(points).convex_hull
+
+
+def brute_hausdorff(P: shapely.Polygon, Q: shapely.Polygon) -> float:
+    """Largest distance of a vertex of one convex polygon to the other polygon."""
+    one = max(Q.distance(shapely.Point(v)) for v in P.exterior.coords)
+    two = max(P.distance(shapely.Point(v)) for v in Q.exterior.coords)
+    return max(one, two)
+
+
+def brute_shape(P: shapely.Polygon) -> shapely.Polygon:
+    """Centroid to the origin, diameter 1."""
+    vertices = np.array(P.exterior.coords)
+    diameter = np.max(np.linalg.norm(vertices[:, None] - vertices[None], axis=-1))
+    centred = shapely.affinity.translate(P, -P.centroid.x, -P.centroid.y)
+    return shapely.affinity.scale(centred, 1 / diameter, 1 / diameter, origin=(0, 0))
+
+
+def perturbed(net, seed):
+    other = copy.deepcopy(net)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in other.parameters():
+            p.mul_(1 + 0.3 * torch.randn(p.shape, generator=g))
+        other[0].weight[0] = 0.0
+    return other
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_decision_metrics_match_brute_force_polygons(seed):
+    net = mlp([2, 7, 2], seed=seed)
+    for other in (perturbed(net, seed + 10), mlp([2, 5, 2], seed=seed + 20)):  # same and different width
+        got = decision_metrics(net, other)
+        P, Q = brute_polygon(net), brute_polygon(other)
+        assert got["hausdorff"] == pytest.approx(brute_hausdorff(P, Q), rel=1e-9, abs=1e-12)
+        shape = brute_hausdorff(brute_shape(P), brute_shape(Q))
+        assert got["hausdorff_normalized"] == pytest.approx(shape, rel=1e-9, abs=1e-12)
+        assert got["iou"] == pytest.approx(P.intersection(Q).area / P.union(Q).area, rel=1e-9, abs=1e-12)
+        assert got["hausdorff"] <= got["generator_bound"] + 1e-9
+    same = decision_metrics(net, copy.deepcopy(net))
+    assert same["hausdorff"] == pytest.approx(0, abs=1e-12) and same["iou"] == pytest.approx(1)
+    assert same["generator_bound"] == pytest.approx(0, abs=1e-12)
+
+
+def test_compare_with_magnitude_uses_exact_polytope_metrics():
+    data = load_dataset("moons", n_samples=200, seed=0)
+    net = mlp([2, 8, 2], seed=3)
+    result = compare_with_magnitude(net, data, sparsity=0.5, warmup=2, iterations=3, seed=0)
+    assert set(result) == {"dense", "magnitude", "tropical", "cluster"}
+    # magnitude pruning done here independently: the 50% largest |w| of each layer
+    pruned = copy.deepcopy(net)
+    with torch.no_grad():
+        for layer in (pruned[0], pruned[2]):
+            w = layer.weight
+            threshold = w.abs().flatten().sort(descending=True).values[w.numel() // 2 - 1]
+            w[w.abs() < threshold] = 0.0
+    P, Q = brute_polygon(net), brute_polygon(pruned)
+    row = result["magnitude"]
+    assert row["hausdorff"] == pytest.approx(brute_hausdorff(P, Q), rel=1e-9)
+    assert row["iou"] == pytest.approx(P.intersection(Q).area / P.union(Q).area, rel=1e-9)
+    assert row["weight_fraction"] == pytest.approx(0.5)
+    A, B = net[0].weight.detach().double(), net[2].weight.detach().double()
+    a, b = pruned[0].weight.detach().double(), pruned[2].weight.detach().double()
+    u = lambda m, i, j: torch.relu(m[i]) + torch.relu(-m[j])  # noqa: E731
+    squared = sum(
+        ((u(b, i, j)[:, None] * a - u(B, i, j)[:, None] * A) ** 2).sum() for i, j in ((0, 1), (1, 0))
+    )
+    assert row["frobenius"] == pytest.approx(float(squared.sqrt()), rel=1e-6)
+    assert result["dense"]["hausdorff"] == pytest.approx(0, abs=1e-12) and result["dense"]["iou"] == 1
+    assert np.isnan(result["cluster"]["frobenius"])
+    for values in result.values():
+        assert values["hausdorff"] <= values["generator_bound"] + 1e-9
+        assert 0 <= values["iou"] <= 1
 
 
 def small_problem(seed=0, p=12, n=3):
@@ -107,6 +198,9 @@ def test_tropical_prune_ticket_and_errors():
         assert int(keep.sum()) == round(0.3 * keep.numel())
         assert torch.equal(ticket.trained_state[name][~keep], torch.zeros(int((~keep).sum())))
     assert ticket.provenance["hausdorff"] >= 0 and "objective" in ticket.provenance
+    polytope = ticket.provenance["polytope"]
+    assert polytope["hausdorff"] == ticket.provenance["hausdorff"] <= polytope["generator_bound"] + 1e-9
+    assert 0 <= polytope["iou"] <= 1
     with pytest.raises(ValueError, match="one-hidden-layer"):
         tropical_prune(functools.partial(mlp, [2, 4, 4, 2]), data, sparsity=0.5)
     with pytest.raises(ValueError, match="two classes"):
