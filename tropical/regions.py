@@ -18,7 +18,9 @@ The number of regions of a layer-wise refinement is bounded by Serra, Tjandraatm
 general position over a large enough box is ``1 + p + C(p, 2)`` (a line arrangement). The same layer-wise
 splitting is the algorithm of regioncam (Twan van Laarhoven, https://github.com/twanvl/regioncam), which
 the tests and ``benchmarks/bench_regions.py`` use as an independent reference; the implementation here is
-our own (numpy, float64, regions as one flat vertex array).
+our own (numpy, float64, regions as one flat vertex array). The split of step 2 for all neurons of a layer,
+and the per-region maps of step 3, run as numba kernels (:mod:`tropical._region_kernel`) when numba is
+installed; without it the numpy path gives the same regions.
 
 Coordinates
 -----------
@@ -50,13 +52,15 @@ from functools import cached_property
 
 import numpy as np
 
-from tropical._region_split import Partition
+from tropical._region_split import Partition, compiled
 from tropical.errors import ComputationTooLargeError
 from tropical.layers import AffineLayer, affine_layers
 
 __all__ = ["Regions", "decision_boundary", "decision_regions", "linear_regions"]
 
 _CHUNK_BYTES = 48_000_000
+_BLAS_WORK = 100_000_000  # regions x n x n_next up to which one matrix product beats the tree (one map)
+_DIRECT_NEXT = 4  # next-layer widths up to which the compiled per-region product beats the tree
 
 
 # ---------------------------------------------------------------------------------------------- domains
@@ -225,8 +229,20 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
             estimate=estimate,
             limit=max_memory,
         )
-    if weight is None or n_regions * n * n_next <= 4_000_000:  # small: the plain products are faster
-        return _direct_maps(maps, map_id, bits, slope, weight, bias)
+    work = n_regions * n * n_next
+    kernel = compiled()
+    if (
+        weight is None
+        or (maps.shape[0] == 1 and work <= _BLAS_WORK)
+        or (kernel is None and work <= 4_000_000)
+    ):
+        return _direct_maps(maps, map_id, bits, slope, weight, bias)  # one BLAS product, or small
+    if kernel is not None:
+        weight_t = np.ascontiguousarray(weight.T, dtype=np.float64)
+        bias = np.ascontiguousarray(bias, dtype=np.float64)
+        maps = np.ascontiguousarray(maps)
+        if n_next <= _DIRECT_NEXT:  # few outputs: the full product per region is as cheap as a tree
+            return kernel.direct_maps(maps, map_id, bits, float(slope), weight_t, bias)
     _, _, left, right = partition.shared_edges()
     same = map_id[left] == map_id[right]
     left, right = left[same], right[same]
@@ -237,8 +253,10 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
     rows = np.concatenate([left, np.full(len(roots), virtual)])
     cols = np.concatenate([right, roots])
     graph = coo_array((np.ones(len(rows)), (rows, cols)), shape=(n_regions + 1, n_regions + 1)).tocsr()
-    _, predecessor = breadth_first_order(graph, virtual, directed=False, return_predecessors=True)
+    order, predecessor = breadth_first_order(graph, virtual, directed=False, return_predecessors=True)
     predecessor[virtual] = virtual
+    if kernel is not None:
+        return kernel.tree_maps(maps, map_id, bits, float(slope), weight_t, bias, order, predecessor)
     depth = _tree_depths(predecessor, virtual)[:n_regions]
 
     result = np.empty((n_regions, n_next * 3))
@@ -291,17 +309,17 @@ def _sweep(layers: list[AffineLayer], domain, origin, frame, tolerance, max_regi
             break
         n = layer.n_out
         partition.reset_bits(n)
-        lines = Partition.normalised(maps)
-        for neuron in range(n):
-            partition.split(partition.line_values(*(row[neuron] for row in lines)), bit=neuron)
-            if partition.nregions > max_regions:
-                remaining = sum(lay.n_out for lay in layers[index:] if lay.slope is not None) - neuron - 1
-                raise ComputationTooLargeError(
-                    f"more than max_regions={max_regions} linear regions after {neuron + 1} neurons of the "
-                    f"layer at position {layer.source} ({remaining} neurons left)",
-                    estimate=float(partition.nregions),
-                    limit=float(max_regions),
-                )
+        kernel = compiled()
+        lines = Partition.normalised(maps) if kernel is None else kernel.normalised_lines(maps)
+        neuron = partition.split_layer(lines, max_regions)
+        if neuron is not None:
+            remaining = sum(lay.n_out for lay in layers[index:] if lay.slope is not None) - neuron - 1
+            raise ComputationTooLargeError(
+                f"more than max_regions={max_regions} linear regions after {neuron + 1} neurons of the "
+                f"layer at position {layer.source} ({remaining} neurons left)",
+                estimate=float(partition.nregions),
+                limit=float(max_regions),
+            )
         partition.compact()
         n_regions = partition.nregions
         bits = partition.bits[:n_regions].copy()

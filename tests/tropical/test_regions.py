@@ -471,3 +471,50 @@ def test_regression_single_unit_layer_maps_not_normalised_in_place():
     regions = linear_regions(model, bounds=(-4, 3, -2, 5))
     points, owner = interior_points(regions, 3, 0)
     np.testing.assert_allclose(regions.outputs(points, owner), network(model, points), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("model", "domain"),
+    [
+        (mlp((2, 64, 64, 2), seed=0), {"bounds": (-10, 10, -10, 10)}),
+        (mlp((2, 200, 2), seed=0), {"bounds": (-10, 10, -10, 10)}),  # the kernel asks for a compaction
+        (
+            mlp((2, 8, 8, 8, 8, 3), seed=5, activation=functools.partial(nn.LeakyReLU, 0.1)),
+            {"bounds": (-4, 4, -4, 4)},
+        ),
+        (mlp((5, 20, 12, 3), seed=1), {"plane": np.random.default_rng(0).normal(size=(3, 5)) * 3}),
+        (
+            one_layer([[1, -1], [1, 1], [0, 1], [0, 1], [2, 2], [0, 0], [0, 0]], [0, 0, 0.5, -0.5, 0, -1, 0]),
+            {"polygon": [[0, -1], [1, 0], [0, 1], [-1, 0.5]]},
+        ),
+    ],
+    ids=["2-64-64-2", "2-200-2", "leaky-deep", "plane", "degenerate"],
+)
+def test_compiled_sweep_equals_the_numpy_sweep(monkeypatch, model, domain):
+    # the numba kernels (split step, next-layer maps) against the numpy path they replace: the same
+    # regions, vertex for vertex and in the same order; maps and vertices agree to rounding
+    import tropical._region_split as split
+
+    if split.compiled() is None:
+        pytest.skip("numba is not installed")
+    compiled = linear_regions(model, **domain)
+    monkeypatch.setattr(split, "_KERNEL", None)
+    plain = linear_regions(model, **domain)
+    assert len(compiled) == len(plain)
+    np.testing.assert_array_equal(compiled.region_vertices, plain.region_vertices)
+    np.testing.assert_array_equal(compiled.activation_patterns, plain.activation_patterns)
+    np.testing.assert_allclose(compiled.vertices, plain.vertices, rtol=0, atol=1e-9)
+    for mine, theirs in zip(compiled.affine_maps, plain.affine_maps, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_compiled_sweep_stops_at_max_regions_after_the_same_neuron(monkeypatch):
+    import tropical._region_split as split
+
+    messages = []
+    for kernel in (split.compiled(), None):
+        monkeypatch.setattr(split, "_KERNEL", kernel)
+        with pytest.raises(ComputationTooLargeError) as info:
+            linear_regions(mlp((2, 30, 30, 2), seed=2), bounds=(-10, 10, -10, 10), max_regions=300)
+        messages.append((str(info.value), info.value.estimate))
+    assert messages[0] == messages[1]

@@ -1,0 +1,261 @@
+"""Compiled split step of the linear-regions sweep (numba).
+
+:meth:`tropical._region_split.Partition.split` costs about 60 numpy calls per neuron, which dominates on
+small networks (a few thousand regions, where each call touches only a few hundred elements). The kernel
+here runs the same split for all neurons of a layer in one compiled loop, on the partition's own arrays,
+with the same decisions in the same order, so that from the same maps it gives the numpy path's result
+(the same vertices bit for bit, the same vertex numbering and region order):
+
+- per neuron, the line's signed distance at every vertex (its ``home`` map's normalised coefficients) and
+  a code per vertex: 2 above ``tolerance``, 1 below ``-tolerance``, 0 on the line;
+- a live region is positive when some corner has code 2 and crossed when the OR of its corner codes is 3;
+- one new vertex per crossed edge (keyed by its two end vertices, numbered in key order), interpolated
+  from the raw values; the positive children of the crossed regions are appended in order, then the
+  negative children; the parents die and their corners become the sentinel.
+
+The kernel returns to Python when the arrays need to grow, when the pool should be compacted, or when the
+number of regions passes ``max_regions``; Python then grows, compacts or raises and calls it again.
+
+The next layer's maps (:func:`direct_maps`, :func:`tree_maps`) are the same sums as the numpy products in
+:func:`tropical.regions._next_maps` in another order, so they agree to rounding (~1e-16 relative); the
+regions then agree vertex for vertex up to that rounding (``test_compiled_sweep_equals_the_numpy_sweep``).
+Compiled functions are cached on disk (``cache=True``): the first call on a machine compiles for a few
+seconds, later processes load them.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+DONE, GROW, COMPACT, TOO_MANY = 0, 1, 2, 3
+
+
+@nb.njit(cache=True, nogil=True)
+def _sweep_layer(
+    a, b, c, gradient, tolerance, neuron, x, y, home, nv, pool, npool, live_corners,
+    start, length, alive, map_id, bits, nslots, nregions, max_regions, values, code,
+):  # fmt: skip
+    """Split by neurons ``neuron, neuron + 1, ...`` of a layer; see the module docstring.
+
+    Returns ``(status, neuron, nv, npool, live_corners, nslots, nregions, need_vertices, need_pool,
+    need_slots)``: ``neuron`` is the next neuron to process (``GROW``: the one that did not fit;
+    ``TOO_MANY``: the one after which there were too many regions).
+    """
+    n_neurons = a.shape[0]
+    single = a.shape[1] == 1
+    crossed = np.empty(nslots, dtype=np.int64)
+    while neuron < n_neurons:
+        j = neuron
+        # signed distances and codes at every vertex (vertex 0 is the sentinel: code 0)
+        for v in range(nv):
+            m = 0 if single else home[v]
+            value = a[j, m] * x[v] + b[j, m] * y[v] + c[j, m]
+            values[v] = value
+            code[v] = 2 if value > tolerance else (1 if value < -tolerance else 0)
+        code[0] = 0
+        byte = j // 8
+        mask = np.uint8(1 << (j % 8))
+        if crossed.shape[0] < nslots:
+            crossed = np.empty(nslots, dtype=np.int64)
+        n_crossed = 0
+        n_corners = 0
+        for s in range(nslots):
+            if not alive[s]:
+                continue
+            side = 0
+            first = start[s]
+            for k in range(first, first + length[s]):
+                side |= code[pool[k]]
+            if side >= 2:
+                bits[s, byte] |= mask
+            if side == 3:
+                crossed[n_crossed] = s
+                n_crossed += 1
+                n_corners += length[s]
+        neuron += 1
+        if n_crossed == 0:
+            continue
+        need_vertices = nv + n_corners
+        need_pool = npool + 3 * n_corners
+        need_slots = nslots + 2 * n_crossed
+        if need_vertices > x.shape[0] or need_pool > pool.shape[0] or need_slots > start.shape[0]:
+            return (GROW, j, nv, npool, live_corners, nslots, nregions, need_vertices, need_pool, need_slots)
+
+        # crossed edges, in (region, corner) order, and one new vertex per distinct edge (key order)
+        keys = np.empty(n_corners, dtype=np.int64)
+        owner = np.empty(n_corners, dtype=np.int64)
+        n_edges = 0
+        for i in range(n_crossed):
+            s = crossed[i]
+            first, count = start[s], length[s]
+            for k in range(count):
+                p = pool[first + k]
+                q = pool[first + (k + 1) % count]
+                if (code[p] | code[q]) == 3:
+                    keys[n_edges] = min(p, q) * nv + max(p, q)
+                    owner[n_edges] = s
+                    n_edges += 1
+        keys = keys[:n_edges]
+        order = np.argsort(keys)
+        vertex_of = np.empty(n_edges, dtype=np.int64)
+        n_new = 0
+        previous = -1
+        for e in range(n_edges):
+            key = keys[order[e]]
+            if key != previous:
+                u_low, u_high = key // nv, key % nv
+                if single:
+                    v_low, v_high = values[u_low], values[u_high]
+                else:
+                    v_low = values[u_low] * gradient[j, home[u_low]]
+                    v_high = values[u_high] * gradient[j, home[u_high]]
+                t = v_low / (v_low - v_high)
+                w = nv + n_new
+                x[w] = x[u_low] + t * (x[u_high] - x[u_low])
+                y[w] = y[u_low] + t * (y[u_high] - y[u_low])
+                n_new += 1
+                previous = key
+            vertex_of[order[e]] = nv + n_new - 1
+        for e in range(n_edges):  # a vertex shared by two regions takes the map of the later one
+            home[vertex_of[e]] = map_id[owner[e]]
+
+        # children: positive ones (corners not below, crossing points), then negative ones
+        cursor = npool
+        slot = nslots
+        for negative in range(2):
+            drop = 2 if negative else 1
+            e = 0
+            for i in range(n_crossed):
+                s = crossed[i]
+                first, count = start[s], length[s]
+                begin = cursor
+                for k in range(count):
+                    p = pool[first + k]
+                    if code[p] != drop:
+                        pool[cursor] = p
+                        cursor += 1
+                    if (code[p] | code[pool[first + (k + 1) % count]]) == 3:
+                        pool[cursor] = vertex_of[e]
+                        cursor += 1
+                        e += 1
+                start[slot] = begin
+                length[slot] = cursor - begin
+                alive[slot] = True
+                map_id[slot] = map_id[s]
+                bits[slot, :] = bits[s, :]
+                if negative:
+                    bits[slot, byte] &= ~mask
+                slot += 1
+        for i in range(n_crossed):
+            s = crossed[i]
+            alive[s] = False
+            first = start[s]
+            for k in range(first, first + length[s]):
+                pool[k] = 0
+        nv += n_new
+        live_corners += cursor - npool - n_corners
+        npool = cursor
+        nslots = slot
+        nregions += n_crossed
+        if nregions > max_regions:
+            return (TOO_MANY, j, nv, npool, live_corners, nslots, nregions, 0, 0, 0)
+        if npool > 2 * live_corners + 1024:
+            return (COMPACT, neuron, nv, npool, live_corners, nslots, nregions, 0, 0, 0)
+    return (DONE, neuron, nv, npool, live_corners, nslots, nregions, 0, 0, 0)
+
+
+@nb.njit(cache=True, nogil=True)
+def normalised_lines(maps):
+    """Compiled :meth:`tropical._region_split.Partition.normalised` (same operations, same results)."""
+    n_maps, n = maps.shape[0], maps.shape[1]
+    a = np.empty((n, n_maps))
+    b = np.empty((n, n_maps))
+    c = np.empty((n, n_maps))
+    gradient = np.empty((n, n_maps))
+    for j in range(n):
+        reference = 0.0
+        for m in range(n_maps):
+            for k in range(3):
+                reference = max(reference, abs(maps[m, j, k]))
+        for m in range(n_maps):
+            a0, b0, c0 = maps[m, j, 0], maps[m, j, 1], maps[m, j, 2]
+            g = np.hypot(a0, b0)
+            if g <= 1e-12 * reference:
+                a[j, m] = 0.0
+                b[j, m] = 0.0
+                g = 1.0
+            else:
+                a[j, m] = a0 / g
+                b[j, m] = b0 / g
+            c[j, m] = min(max(c0 / g, -1e6), 1e6)
+            gradient[j, m] = g
+    return a, b, c, gradient
+
+
+@nb.njit(cache=True, nogil=True)
+def _region_map(maps, m, bits, r, slope, weight_t, bias, out):
+    """``out[r] = weight @ (D_r * maps[m]) + bias`` for one region."""
+    n, n_next = weight_t.shape
+    for k in range(n_next):
+        out[r, k, 0] = 0.0
+        out[r, k, 1] = 0.0
+        out[r, k, 2] = bias[k]
+    for j in range(n):
+        factor = 1.0 if (bits[r, j >> 3] >> (j & 7)) & 1 else slope
+        if factor == 0.0:
+            continue
+        p0, p1, p2 = factor * maps[m, j, 0], factor * maps[m, j, 1], factor * maps[m, j, 2]
+        for k in range(n_next):
+            w = weight_t[j, k]
+            out[r, k, 0] += w * p0
+            out[r, k, 1] += w * p1
+            out[r, k, 2] += w * p2
+
+
+@nb.njit(cache=True, nogil=True)
+def direct_maps(maps, map_id, bits, slope, weight_t, bias):
+    """Per region ``weight @ (D * maps[map_id]) + bias`` as (R, n_next, 3), skipping inactive ReLUs."""
+    n_regions = map_id.shape[0]
+    out = np.empty((n_regions, weight_t.shape[1], 3))
+    for r in range(n_regions):
+        _region_map(maps, map_id[r], bits, r, slope, weight_t, bias, out)
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def tree_maps(maps, map_id, bits, slope, weight_t, bias, order, predecessor):
+    """Next-layer maps along a spanning forest (see :func:`tropical.regions._next_maps`).
+
+    ``order`` lists the regions parents first; ``predecessor[r]`` is ``r``'s parent, or a value >= the
+    number of regions for a root (computed in full). A child adds ``+-(1 - slope) weight[:, j] (x)
+    maps[j]`` for each neuron ``j`` whose activation differs from its parent's.
+    """
+    n_regions = map_id.shape[0]
+    n_next = weight_t.shape[1]
+    out = np.empty((n_regions, n_next, 3))
+    for r in order:
+        if r >= n_regions:
+            continue
+        parent = predecessor[r]
+        m = map_id[r]
+        if parent < 0 or parent >= n_regions:
+            _region_map(maps, m, bits, r, slope, weight_t, bias, out)
+            continue
+        out[r] = out[parent]
+        for byte in range(bits.shape[1]):
+            flipped = bits[r, byte] ^ bits[parent, byte]
+            bit = 0
+            while flipped:
+                if flipped & 1:
+                    j = byte * 8 + bit
+                    gain = 1.0 - slope if (bits[r, byte] >> bit) & 1 else slope - 1.0
+                    p0, p1, p2 = gain * maps[m, j, 0], gain * maps[m, j, 1], gain * maps[m, j, 2]
+                    for k in range(n_next):
+                        w = weight_t[j, k]
+                        out[r, k, 0] += w * p0
+                        out[r, k, 1] += w * p1
+                        out[r, k, 2] += w * p2
+                flipped >>= 1
+                bit += 1
+    return out
