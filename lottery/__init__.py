@@ -10,6 +10,7 @@
 
 from lottery.criteria import CRITERIA, layerwise_rates, mask_from_scores, prune, scores, snip_scores
 from lottery.data import DATASETS, Dataset, load_dataset
+from lottery.experiments import ComparisonResult, compare_initializations
 from lottery.imp import IMPResult, iterative_magnitude_pruning, retrain
 from lottery.masks import Mask, hamming_distance, prunable_names
 from lottery.models import mlp
@@ -23,6 +24,7 @@ __all__ = [
     "DATASETS",
     "PRUNED_VALUES",
     "REINITS",
+    "ComparisonResult",
     "Dataset",
     "History",
     "IMPResult",
@@ -31,6 +33,7 @@ __all__ = [
     "Ticket",
     "TrainConfig",
     "TrainResult",
+    "compare_initializations",
     "evaluate",
     "hamming_distance",
     "iterative_magnitude_pruning",

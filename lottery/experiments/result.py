@@ -268,12 +268,14 @@ class ComparisonResult:
                                     sharex=True, sharey=True, constrained_layout=True)  # fmt: skip
         figure, axes = decision_polygon_grid(
             grid, axes=axes, row_labels=["dense (trained)", *inits],
-            column_labels=[f"{100 * s:g}% pruned" for s in sparsities], normalize=normalize,
+            normalize=normalize,
             title=title or f"Newton polygons conv(Z1 ∪ Z2) of a {self._network_text()}, retrained from each "
             f"initialisation (seed {seed}; {text})",
         )  # fmt: skip
         axes[0, 0].set_title(f"dense: {100 * self.dense[seed].provenance['test_accuracy']:.1f}% test acc.",
                              fontsize="small")  # fmt: skip
+        for column, sparsity in enumerate(sparsities):  # above the first row of tickets
+            axes[1, column].set_title(f"{100 * sparsity:g}% pruned", fontsize="small")
         return figure, axes
 
     def plot_boundaries(self, *, seed=None, inits=None, sparsities=None, points: int = 300, title=None):

@@ -37,7 +37,8 @@ def save(figure, out_dir: Path, name: str) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{name}.png", out_dir / f"{name}.svg"]
-    figure.savefig(paths[0], dpi=150, bbox_inches="tight")
-    figure.savefig(paths[1], bbox_inches="tight")
+    figure.savefig(paths[0], dpi=150, bbox_inches="tight", metadata={"Software": None})
+    with plt.rc_context({"svg.hashsalt": name}):  # stable ids and no date: re-running changes no byte
+        figure.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
     return paths

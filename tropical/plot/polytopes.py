@@ -256,6 +256,8 @@ def decision_polygon_grid(
     else:
         axes = np.atleast_2d(axes)
         figure = axes[0, 0].figure
+    titled = set()  # a column's label goes above its top-most drawn panel
+    handles = None
     for r, row in enumerate(models):
         for c in range(columns):
             ax = axes[r, c]
@@ -265,16 +267,29 @@ def decision_polygon_grid(
                 continue
             decision_polygon(model, ax, classes=classes, normalize=normalize, subdivision=subdivision,
                              vertices=False, legend=False, title="")  # fmt: skip
+            handles = handles or ax.get_legend_handles_labels()
             ax.set_xlabel("")
             ax.set_ylabel("")
-            if r == 0 and column_labels is not None and c < len(column_labels):
+            if c not in titled and column_labels is not None and c < len(column_labels):
                 ax.set_title(str(column_labels[c]), fontsize="small")
+                titled.add(c)
             if c == 0 and row_labels is not None and r < len(row_labels):
                 ax.set_ylabel(str(row_labels[r]), fontsize="small")
     for ax in axes.ravel():  # shared axes cannot adjust their limits for the aspect ratio
         ax.set_aspect("equal", adjustable="box" if share_axes else "datalim")
+    if handles and handles[0]:
+        constrained = type(figure.get_layout_engine()).__name__ == "ConstrainedLayoutEngine"
+        place = (
+            {"loc": "outside lower center"}
+            if constrained
+            else {"loc": "upper center", "bbox_to_anchor": (0.5, 0)}
+        )
+        figure.legend(*handles, ncol=len(handles[0]), fontsize="small", frameon=False, **place)
     figure.suptitle(title if title is not None else f"Newton polygons ({_NORMALIZE_TEXT[normalize]})")
-    figure.supxlabel("exponent of $x_1$", fontsize="small")
+    for c in range(columns):  # x label under the bottom-most drawn panel of each column
+        drawn = [r for r in range(rows) if axes[r, c].axison]
+        if drawn:
+            axes[drawn[-1], c].set_xlabel("exponent of $x_1$", fontsize="small")
     figure.supylabel("exponent of $x_2$", fontsize="small")
     return figure, axes
 
