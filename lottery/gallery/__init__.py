@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["GALLERY_MODULES", "figure_makers", "save"]
+__all__ = ["GALLERY_MODULES", "figure_makers", "held_out_accuracy", "moons_net", "save"]
 
 #: Modules contributing figures, in gallery order.
 GALLERY_MODULES = [
@@ -42,3 +42,29 @@ def save(figure, out_dir: Path, name: str) -> list[Path]:
         figure.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
     return paths
+
+
+def moons_net(widths, *, epochs: int, seed: int = 0, lr: float = 0.01, n_samples: int | None = None):
+    """An MLP of ``widths`` on two moons, at initialisation and trained (Adam, batch 64).
+
+    Returns
+    -------
+    (torch.nn.Sequential, torch.nn.Sequential, lottery.data.Dataset)
+        The net at initialisation, the same init trained for ``epochs`` and the data (nets in eval mode).
+    """
+    from lottery.data import load_dataset
+    from lottery.models import mlp
+    from lottery.train import train
+
+    data = load_dataset("moons", n_samples=n_samples, seed=seed)
+    at_init, trained = mlp(widths, seed=seed), mlp(widths, seed=seed)
+    train(trained, data, optimizer="adam", lr=lr, epochs=epochs, batch_size=64, seed=seed, progress=None)
+    return at_init.eval(), trained.eval(), data
+
+
+def held_out_accuracy(model, data) -> float:
+    """Fraction of the test split that ``model`` classifies correctly."""
+    import torch
+
+    with torch.no_grad():
+        return float((model(data.x_test).argmax(dim=1) == data.y_test).double().mean())

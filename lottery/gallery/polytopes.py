@@ -6,29 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from lottery.criteria import prune
-from lottery.data import load_dataset
-from lottery.gallery import save
+from lottery.gallery import held_out_accuracy, moons_net, save
 from lottery.models import mlp
-from lottery.train import train
 
-__all__ = ["FIGURES", "moons_net"]
-
-
-def moons_net(hidden, *, epochs: int, seed: int = 0):
-    """A one-hidden-layer net on two moons (Adam, lr 0.01): ``(net at init, trained net, data)``."""
-    data = load_dataset("moons", seed=seed)
-    at_init = mlp([2, hidden, 2], seed=seed)
-    trained = mlp([2, hidden, 2], seed=seed)
-    train(trained, data, optimizer="adam", lr=0.01, epochs=epochs, batch_size=64, seed=seed, progress=None)
-    return at_init.eval(), trained.eval(), data
-
-
-def _accuracy(model, data) -> float:
-    with torch.no_grad():
-        return float((model(data.x_test).argmax(dim=1) == data.y_test).double().mean())
+__all__ = ["FIGURES"]
 
 
 def training(out_dir: Path, *, quick: bool = False) -> list[Path]:
@@ -37,11 +20,11 @@ def training(out_dir: Path, *, quick: bool = False) -> list[Path]:
 
     from tropical.plot import classifier_geometry
 
-    at_init, trained, data = moons_net(100, epochs=10 if quick else 40)
+    at_init, trained, data = moons_net([2, 100, 2], epochs=10 if quick else 40)
     figure, axes = plt.subplots(2, 2, figsize=(10, 9.5), constrained_layout=True)
     for row, (model, when) in enumerate(((at_init, "at initialisation"), (trained, "after training"))):
         classifier_geometry(model, data.x_test, data.y_test, axes=axes[row])
-        accuracy = 100 * _accuracy(model, data)
+        accuracy = 100 * held_out_accuracy(model, data)
         axes[row, 0].set_title(f"{when}: data and exact decision boundary ({accuracy:.0f}% test acc.)",
                                fontsize="medium")  # fmt: skip
         axes[row, 1].set_title(f"{when}: Newton polygon conv(Z1 ∪ Z2) (raw)", fontsize="medium")
@@ -58,7 +41,7 @@ def pruning(out_dir: Path, *, quick: bool = False) -> list[Path]:
     from tropical.errors import DegenerateGeometryError
     from tropical.plot import decision_polygon
 
-    _, trained, data = moons_net(100, epochs=10 if quick else 40)
+    _, trained, data = moons_net([2, 100, 2], epochs=10 if quick else 40)
     rates = (0.0, 0.5, 0.75, 0.9)
     models = []
     for rate in rates:
@@ -76,7 +59,7 @@ def pruning(out_dir: Path, *, quick: bool = False) -> list[Path]:
                 model, axes[row, column], normalize=normalize, vertices=False, legend=False, title=""
             )
         name = "dense (trained)" if rate == 0 else f"{100 * rate:g}% pruned in place"
-        axes[0, column].set_title(f"{name}\n{100 * _accuracy(model, data):.0f}% test acc., "
+        axes[0, column].set_title(f"{name}\n{100 * held_out_accuracy(model, data):.0f}% test acc., "
                                   f"{len(polytope.vertices)} vertices", fontsize="small")  # fmt: skip
         try:
             distance = tr.metrics.hausdorff(polytope, dense_polytope, normalize="centroid_diameter")
@@ -104,7 +87,7 @@ def trained_geometry(out_dir: Path, *, quick: bool = False) -> list[Path]:
     import tropical as tr
     from tropical.plot import decision_polygon, lifted_polytope, tropical_curve
 
-    _, model, data = moons_net(12, epochs=30 if quick else 120)
+    _, model, data = moons_net([2, 12, 2], epochs=30 if quick else 120)
     x = data.x_test.numpy()
     bounds = (-2.6, 2.6, -2.6, 2.6)
     subdivision = tr.decision_subdivision(model)
@@ -121,7 +104,7 @@ def trained_geometry(out_dir: Path, *, quick: bool = False) -> list[Path]:
     axes[0].add_collection(LineCollection(boundary.segments, colors="black", linewidths=2.2,
                                           label="mixed part = decision boundary"))  # fmt: skip
     axes[0].legend(loc="lower left", fontsize="x-small")
-    axes[0].set_title(f"input space ({100 * _accuracy(model, data):.0f}% test acc.)")
+    axes[0].set_title(f"input space ({100 * held_out_accuracy(model, data):.0f}% test acc.)")
     decision_polygon(model, axes[1], title=f"dual subdivision δ(R): {len(subdivision)} cells (raw)")
     lifted_polytope(model, axes[2])
     figure.suptitle("A 2-12-2 net trained on two moons: R = H1 ⊙ Q2 ⊕ H2 ⊙ Q1. Each vertex of T(R) is dual "

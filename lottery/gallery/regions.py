@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from lottery.criteria import prune
-from lottery.data import load_dataset
-from lottery.gallery import save
+from lottery.gallery import held_out_accuracy, moons_net, save
 from lottery.models import mlp
 from lottery.reinit import reinit
 from lottery.train import train
@@ -19,28 +16,15 @@ __all__ = ["FIGURES"]
 BOUNDS = (-2.6, 2.6, -2.6, 2.6)
 
 
-def _deep_net(widths, *, epochs: int, seed: int = 0):
-    data = load_dataset("moons", seed=seed)
-    at_init = mlp(widths, seed=seed)
-    trained = mlp(widths, seed=seed)
-    train(trained, data, optimizer="adam", lr=0.01, epochs=epochs, batch_size=64, seed=seed, progress=None)
-    return at_init.eval(), trained.eval(), data
-
-
-def _accuracy(model, data) -> float:
-    with torch.no_grad():
-        return float((model(data.x_test).argmax(dim=1) == data.y_test).double().mean())
-
-
 def training(out_dir: Path, *, quick: bool = False) -> list[Path]:
     """Linear regions and exact boundary of a 2-16-16-2 moons net at initialisation and after training."""
     from tropical.plot import regions_comparison
 
-    at_init, trained, data = _deep_net([2, 16, 16, 2], epochs=15 if quick else 60)
+    at_init, trained, data = moons_net([2, 16, 16, 2], epochs=15 if quick else 60)
     drawn = regions_comparison(
         at_init, trained, bounds=BOUNDS, data=data.x_test.numpy(), labels=data.y_test.numpy(),
-        titles=(f"at initialisation ({100 * _accuracy(at_init, data):.0f}% test acc.)",
-                f"after training ({100 * _accuracy(trained, data):.0f}% test acc.)"),
+        titles=(f"at initialisation ({100 * held_out_accuracy(at_init, data):.0f}% test acc.)",
+                f"after training ({100 * held_out_accuracy(trained, data):.0f}% test acc.)"),
     )  # fmt: skip
     figure = drawn["figure"]
     for ax in drawn["axes"]:
@@ -61,7 +45,7 @@ def pruning(out_dir: Path, *, quick: bool = False) -> list[Path]:
 
     widths = [2, 32, 32, 2]
     epochs = 15 if quick else 60
-    at_init, dense, data = _deep_net(widths, epochs=epochs)
+    at_init, dense, data = moons_net(widths, epochs=epochs)
     mask = prune(dense, sparsity={"0.weight": 0.9, "2.weight": 0.9, "4.weight": 0.0}, seed=0)
     in_place = mlp(widths)
     in_place.load_state_dict(dense.state_dict())
@@ -86,8 +70,9 @@ def pruning(out_dir: Path, *, quick: bool = False) -> list[Path]:
     for ax, (name, model) in zip(axes, models, strict=True):
         result = tr.linear_regions(model, bounds=BOUNDS)
         agreement = tr.metrics.region_agreement(result, dense_regions)
+        accuracy = held_out_accuracy(model, data)
         plot_regions(result, ax, data=data.x_test.numpy(), labels=data.y_test.numpy(),
-                     title=f"{name}\n{100 * _accuracy(model, data):.0f}% test acc., agrees with dense on "
+                     title=f"{name}\n{100 * accuracy:.0f}% test acc., agrees with dense on "
                      f"{100 * agreement:.1f}%")  # fmt: skip
         ax.set_xlabel("$x_1$")
         ax.set_ylabel("$x_2$")

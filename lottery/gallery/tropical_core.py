@@ -6,20 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lottery.data import load_dataset
-from lottery.gallery import save
-from lottery.models import mlp
-from lottery.train import train
+from lottery.gallery import moons_net, save
 
 __all__ = ["FIGURES", "moons_newton_polygons"]
-
-
-def trained_moons_net(widths, *, seed: int = 0, epochs: int = 200):
-    """A small MLP trained on two moons (Adam), with its dataset."""
-    data = load_dataset("moons", n_samples=600, seed=seed)
-    model = mlp(widths, seed=seed)
-    train(model, data, optimizer="adam", lr=0.02, epochs=epochs, batch_size=64, seed=seed, progress=None)
-    return model.eval(), data
 
 
 def moons_newton_polygons(out_dir: Path, *, quick: bool = False) -> list[Path]:
@@ -29,7 +18,7 @@ def moons_newton_polygons(out_dir: Path, *, quick: bool = False) -> list[Path]:
     import tropical as tr
     from tropical.plot import newton_polygon, tropical_curve
 
-    model, data = trained_moons_net([2, 6, 6, 2], epochs=60 if quick else 200)
+    _, model, data = moons_net([2, 6, 6, 2], epochs=60 if quick else 200, lr=0.02, n_samples=600)
     tropical_map = tr.from_torch(model)
     F1, G1 = tropical_map[0].numerator, tropical_map[0].denominator
     F2, G2 = tropical_map[1].numerator, tropical_map[1].denominator
