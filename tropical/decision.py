@@ -19,13 +19,16 @@ arrangement of the ``p`` lines ``{A_l x + c1_l = 0}``: along every line the cros
 are sorted and the positive part of every cell is accumulated with prefix sums (``O(p^2 log p)``), which
 gives every vertex of ``T(R)``: arrangement vertices where one side wins (a parallelogram of ``δ(R)``),
 points where the boundary ``T_1 = T_2`` crosses a line (a trapezoid or triangle mixing both sides) and
-degenerate points (several concurrent lines, or a tie at an arrangement vertex), handled exactly. Monomials
-are identified by an exact 64-bit hash of their activation pattern, not by rounded coordinates.
+degenerate points (several concurrent lines, or a tie at an arrangement vertex), handled exactly. When the
+arrangement has no vertex (one live unit, or live units that all ignore one input direction, as after heavy
+pruning) the Newton polygon is a segment: ``δ(R)`` is a chain of segments, found by sweeping across the
+parallel lines, and the decision boundary is a set of parallel lines. Monomials are identified by an exact
+64-bit hash of their activation pattern, not by rounded coordinates.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -175,11 +178,13 @@ class DecisionSubdivision:
     sides : ndarray of int, shape (m,)
         1 for a monomial of ``T_1 = H_i ⊙ Q_j`` (class ``i`` wins where it is maximal), 2 for ``T_2``.
     cell_vertices : ndarray of int, shape (N,)
-        Vertices of all cells, concatenated (counter-clockwise per cell when ``n = 2``).
+        Vertices of all cells, concatenated (counter-clockwise per cell when ``n = 2``). The cells have the
+        dimension of the Newton polytope: segments (two vertices) when it is flat, none when it is a point.
     cell_offsets : ndarray of int, shape (c + 1,)
         Cell ``k`` is ``cell_vertices[cell_offsets[k]:cell_offsets[k + 1]]``.
     tie_points : ndarray, shape (c, n)
-        For each cell, the point of the input space where its monomials tie: a vertex of ``T(R)``.
+        For each cell, the point of the input space where its monomials tie: a vertex of ``T(R)`` (for a
+        segment cell of a flat Newton polygon, the point of its tie line closest to the origin).
     mixed : ndarray of bool, shape (c,)
         Whether the cell has monomials of both sides (its tie point is on the decision boundary).
     """
@@ -209,7 +214,7 @@ class DecisionSubdivision:
     @property
     def cells(self) -> list[np.ndarray]:
         """Cells as a list of index arrays into :attr:`exponents` (as in ``dual_subdivision``)."""
-        return np.split(self.cell_vertices, self.cell_offsets[1:-1])
+        return np.split(self.cell_vertices, self.cell_offsets[1:-1]) if len(self) else []
 
     @cached_property
     def cell_sizes(self) -> np.ndarray:
@@ -304,9 +309,16 @@ def _hull_subdivision(net: _Classifier, tolerance: float) -> DecisionSubdivision
     V1, V2 = Z1.vertices(), Z2.vertices()
     lifted = np.vstack([V1, V2])
     sides = np.concatenate([np.ones(len(V1), int), np.full(len(V2), 2)])
-    faces = [face for face in upper_faces(lifted, tolerance) if len(face.vertices) > lifted.shape[1] - 1]
+    # the cells are the faces of the dimension of the Newton polytope (segments when it is flat); that
+    # dimension is the rank of the generators (exact zeros for dead units), not of the rounded vertices
+    exponents = np.vstack([Z1.generators, Z2.generators])[:, :-1]
+    singular = np.linalg.svd(exponents, compute_uv=False) if exponents.size else np.zeros(0)
+    dimension = int(np.count_nonzero(singular > tolerance * singular.max(initial=0.0)))
+    faces = [face for face in upper_faces(lifted, tolerance) if dimension and len(face.vertices) > dimension]
     if not faces:
         return _empty_subdivision(net.A.shape[1])
+    if dimension == 2 == net.A.shape[1]:  # a merged Qhull face may list points lying on its edges
+        faces = [replace(face, vertices=face.vertices[_corners(lifted[face.vertices, :2])]) for face in faces]
     flat = np.concatenate([face.vertices for face in faces])
     used, local = np.unique(flat, return_inverse=True)
     offsets = np.concatenate([[0], np.cumsum([len(face.vertices) for face in faces])])
@@ -428,6 +440,8 @@ def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int)
     d_ij = det[i, j]
     good = np.abs(d_ij) > 1e-12
     i, j, d_ij = i[good], j[good], d_ij[good]
+    if len(i) == 0:  # one line, or all lines parallel: an arrangement without vertices, a flat Newton polygon
+        return _parallel_subdivision(lines, G, H, weights, base, magnitude, tolerance)
     point = np.column_stack(
         [(-c[i] * a[j, 1] + c[j] * a[i, 1]) / d_ij, (-a[i, 0] * c[j] + a[j, 0] * c[i]) / d_ij]
     )
@@ -557,6 +571,73 @@ def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int)
     return cells.build()
 
 
+def _parallel_subdivision(lines, G, H, weights, base, magnitude, tolerance) -> DecisionSubdivision:
+    """``δ(R)`` when all ``q >= 1`` lines are parallel to one unit normal ``u`` (a single live line, or a net
+    whose live units all ignore one input direction, common after pruning).
+
+    The arrangement has no vertex, so the 2-D sweep finds nothing. Every monomial is ``base + sum of
+    generators`` with all exponent differences along ``u``: the Newton polygon is a segment and ``δ(R)`` is
+    a chain of segments, each dual to a whole line of ``T(R)`` orthogonal to ``u``. Sweeping ``s = <u, x>``
+    across the sorted lines ``s = -c_l`` gives them: a side's kink at a line where that side wins, a tie of
+    both sides at a line (degenerate: the extreme monomials of all that tie), and a crossing ``T_1 = T_2``
+    inside an interval between lines (mixed). Tie points are the points ``s u`` of the tie lines.
+    """
+    u = lines[0, :2]
+    position = -lines[:, 2]  # line l is {<u, x> = position_l}; its unit is active for <u, x> > position_l
+    order = np.argsort(position, kind="stable")
+    position = position[order]
+    # state k: lifted bases of both sides between sorted lines k - 1 and k (lines order[:k] active)
+    state = base.reshape(1, 6) + np.vstack([np.zeros((1, 6)), np.cumsum(G[order], axis=0)])
+    state_hash = np.vstack([np.zeros((1, 2), np.uint64), np.cumsum(H[order], axis=0, dtype=np.uint64)])
+    exponent = np.column_stack([state[:, :2] @ u, state[:, 3:5] @ u])  # (q + 1, 2) along u, per side
+    difference = exponent[:, 0] - exponent[:, 1]  # slope of T_1 - T_2 in s
+    offset = state[:, 2] - state[:, 5]
+    cells = _Cells()
+
+    # ---- the lines of the arrangement: one side kinks there (or both sides tie)
+    D = offset[:-1] + difference[:-1] * position  # T_1 - T_2 on sorted line k
+    tie = np.abs(D) <= tolerance * magnitude * np.maximum(1.0, np.abs(position))
+    for side in (0, 1):
+        cols = slice(3 * side, 3 * side + 3)
+        k = np.flatnonzero(~tie & ((D > 0) if side == 0 else (D < 0)) & (weights[side, order] > 0))
+        B, g = state[k, cols], G[order[k], cols]
+        h0 = state_hash[k, side]
+        lifted = np.stack([B, B + g], axis=1)
+        keys = np.stack([h0, h0 + H[order[k], side]], axis=1)
+        cells.add(lifted, np.int64(side + 1), keys, position[k, None] * u)
+    for k in np.flatnonzero(tie):  # few: both sides tie on a line
+        unit = order[k]
+        candidates = [
+            (state[k, 3 * side : 3 * side + 3] + step * G[unit, 3 * side : 3 * side + 3], side + 1,
+             state_hash[k : k + 2, side][step])
+            for side in (0, 1)
+            for step in ((0, 1) if weights[side, unit] > 0 else (0,))
+        ]  # fmt: skip
+        along = np.array([point[:2] @ u for point, _, _ in candidates])
+        low, high = int(np.argmin(along)), int(np.argmax(along))
+        if along[high] - along[low] <= tolerance * magnitude:
+            continue
+        cells.add(
+            np.array([[candidates[low][0], candidates[high][0]]]),
+            np.array([[candidates[low][1], candidates[high][1]]]),
+            np.array([[candidates[low][2], candidates[high][2]]], np.uint64),
+            position[k] * u,
+        )
+
+    # ---- crossings T_1 = T_2 strictly between consecutive lines (a mixed segment)
+    moving = np.abs(difference) > tolerance * magnitude
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zero = np.where(moving, -offset / np.where(moving, difference, 1.0), np.nan)
+    low = np.concatenate([[-np.inf], position])
+    high = np.concatenate([position, [np.inf]])
+    margin = tolerance * np.maximum(1.0, np.abs(zero))
+    k = np.flatnonzero(moving & (zero > low + margin) & (zero < high - margin))
+    lifted = np.stack([state[k, :3], state[k, 3:]], axis=1)
+    keys = state_hash[k]
+    cells.add(lifted, np.array([1, 2]), keys, zero[k, None] * u)
+    return cells.build()
+
+
 def _signed_area(polygons: np.ndarray) -> np.ndarray:
     """Shoelace areas of ``(c, s, 2)`` polygons."""
     x, y = polygons[..., 0], polygons[..., 1]
@@ -583,7 +664,8 @@ def _zonotope_cell(B, hash0, generators, hashes, x):
     else:
         inside = polygon - polygon.mean(axis=0)
     include = (inside @ generators[:, :2].T) > 0  # (v, k): generators summed into each vertex
-    keys = np.array([hash0 + hashes[row].sum(dtype=np.uint64) for row in include], dtype=np.uint64)
+    with np.errstate(over="ignore"):  # hashes add modulo 2^64
+        keys = np.array([hash0 + hashes[row].sum(dtype=np.uint64) for row in include], dtype=np.uint64)
     return lifted, keys
 
 
@@ -600,18 +682,43 @@ def _degenerate_cell(cells: _Cells, x, P, P_hash, D, tie, through, G, H):
     keys = np.concatenate([part[2] for part in parts])
     if len(parts) > 1:
         hull = convex_hull_vertices(lifted[:, :2])
+        hull = hull[_corners(lifted[hull, :2])]
         lifted, sides, keys = lifted[hull], sides[hull], keys[hull]
     if len(lifted) < 3:
         return
     cells.add(lifted[None], sides[None], keys[None], np.asarray(x)[None])
 
 
+def _corners(polygon: np.ndarray) -> np.ndarray:
+    """Which vertices of a convex polygon (in order) are corners: Qhull may keep a point lying on an edge,
+    e.g. a monomial of one side in the middle of an edge of the other side's zonotope."""
+    if len(polygon) < 3:
+        return np.ones(len(polygon), dtype=bool)
+    incoming = polygon - np.roll(polygon, 1, axis=0)
+    outgoing = np.roll(polygon, -1, axis=0) - polygon
+    turn = incoming[:, 0] * outgoing[:, 1] - incoming[:, 1] * outgoing[:, 0]
+    return np.abs(turn) > RELATIVE_TOLERANCE * np.ptp(polygon, axis=0).max() ** 2
+
+
 # ---------------------------------------------------------------------------- decision hypersurface
 def _mixed_curve(subdivision: DecisionSubdivision, bounds):
-    from tropical.subdivision import curve_from_cell_edges
+    from tropical.subdivision import TropicalCurve, clip_to_box, curve_from_cell_edges
 
     if subdivision.exponents.shape[1] != 2:
         raise ValueError("the decision hypersurface as segments needs a 2-D input")
+    if len(subdivision) and (subdivision.cell_sizes == 2).all():
+        # a flat Newton polygon (all lines parallel): every cell is a segment, dual to a whole line of T(R)
+        pairs = subdivision.cell_vertices.reshape(-1, 2)[subdivision.mixed]
+        delta = subdivision.exponents[pairs[:, 1]] - subdivision.exponents[pairs[:, 0]]
+        n = len(pairs)
+        segments, kept = clip_to_box(
+            subdivision.tie_points[subdivision.mixed],
+            np.column_stack([-delta[:, 1], delta[:, 0]]),
+            np.full(n, -np.inf),
+            np.full(n, np.inf),
+            bounds,
+        )
+        return TropicalCurve(segments, pairs[kept], np.full(len(kept), "line"), np.zeros((0, 2)), bounds)
     first, second, owner = subdivision._cell_edges()
     mixed = subdivision.sides[first] != subdivision.sides[second]
     ties = subdivision.tie_points
