@@ -172,6 +172,8 @@ def convex_hull_vertices(points: np.ndarray, tolerance: float = RELATIVE_TOLERAN
     scaled, _ = _normalise(coordinates)
     hull = _qhull(scaled)
     vertices = hull.vertices  # counter-clockwise in 2-D
+    if k == 2:  # Qhull may keep points lying exactly on an edge
+        vertices = vertices[_corners(coordinates[vertices])]
     if k == 2 and points.shape[1] == 2 and np.linalg.det(frame.basis) < 0:
         vertices = vertices[::-1]
     return representatives[vertices]
@@ -347,15 +349,25 @@ def _face(projected, vertices, local, frame: AffineFrame, x: np.ndarray) -> Uppe
     return UpperFace(vertices, x, float(projected[local[0], -1] + a0 @ x))
 
 
+def _corners(ring: np.ndarray) -> np.ndarray:
+    """Mask of the points of a convex polygon ring (in order) that are corners, not mid-edge points.
+
+    A point is dropped only when the ring goes straight on through it: the turn is (almost) zero and the
+    two edges point the same way. Sharp corners of thin polygons (a turn of almost 180 degrees) stay.
+    """
+    before, after = ring - np.roll(ring, 1, axis=0), np.roll(ring, -1, axis=0) - ring
+    cross = before[:, 0] * after[:, 1] - before[:, 1] * after[:, 0]
+    dot = np.einsum("ij,ij->i", before, after)
+    lengths = np.linalg.norm(before, axis=1) * np.linalg.norm(after, axis=1)
+    straight = (np.abs(cross) <= RELATIVE_TOLERANCE * lengths) & (dot > 0)
+    return ~straight if (~straight).sum() >= 3 else np.ones(len(ring), dtype=bool)
+
+
 def _counter_clockwise(y: np.ndarray, members: np.ndarray, frame: AffineFrame) -> np.ndarray:
     """Order a convex cell's points counter-clockwise and drop points in the middle of an edge."""
     centred = y - y.mean(axis=0)
     order = np.argsort(np.arctan2(centred[:, 1], centred[:, 0]))
-    ring = centred[order]
-    before, after = ring - np.roll(ring, 1, axis=0), np.roll(ring, -1, axis=0) - ring
-    cross = before[:, 0] * after[:, 1] - before[:, 1] * after[:, 0]
-    size = np.abs(centred).max() ** 2
-    order = order[np.abs(cross) > RELATIVE_TOLERANCE * size]
+    order = order[_corners(centred[order])]
     if frame.basis.shape == (2, 2) and np.linalg.det(frame.basis) < 0:
         order = order[::-1]
     return members[order]
