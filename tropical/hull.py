@@ -336,6 +336,10 @@ def _faces(projected: np.ndarray, representatives: np.ndarray, frame: AffineFram
     boundaries = np.flatnonzero(np.diff(labels[order])) + 1
     for group in np.split(order, boundaries):
         members = np.unique(simplices[group])
+        if affine_frame(projected[members, :-1], tolerance).dimension < k:
+            # not a cell: a vertical facet whose normal passed the threshold by rounding (thin Newton
+            # polygons are stretched by _normalise), or a zero-volume simplex of Qhull's triangulation
+            continue
         normal = equations[group[0], :-1] / spread  # hyperplane normal in unscaled (y, c) coordinates
         x = frame.basis.T @ (normal[:-1] / normal[-1])
         if k == 2:
