@@ -31,6 +31,7 @@ __all__ = [
     "unique_rows",
     "upper_faces",
     "upper_hull_vertices",
+    "upper_simplices",
 ]
 
 RELATIVE_TOLERANCE = 1e-9
@@ -125,6 +126,32 @@ def _normalise(coordinates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     spread = np.ptp(coordinates, axis=0)
     spread[spread == 0] = 1.0
     return (coordinates - coordinates.mean(axis=0)) / spread, spread
+
+
+def upper_simplices(
+    hull: ConvexHull, exponents: np.ndarray, tolerance: float = RELATIVE_TOLERANCE
+) -> np.ndarray:
+    """Which facets of a Qhull hull of lifted points ``(y, c)`` are upper facets, shape (facets,).
+
+    A facet is upper when the last component of its normal is positive (beyond rounding) *and* its
+    exponents ``y`` span a full-dimensional simplex. The second test rejects vertical facets whose normal
+    passed the first by rounding (thin Newton polygons are stretched by the rescaling before Qhull) and
+    the zero-volume simplices of Qhull's triangulation.
+
+    Parameters
+    ----------
+    hull : scipy.spatial.ConvexHull
+        Of points whose last coordinate is the coefficient.
+    exponents : ndarray, shape (n, k)
+        The first ``k`` coordinates of the same points (any positive per-coordinate scaling).
+    """
+    upper = hull.equations[:, -2] > UPPER_NORMAL_THRESHOLD
+    corners = exponents[hull.simplices[upper]]  # (f, k + 1, k)
+    edges = corners[:, 1:] - corners[:, :1]
+    extent = max(float(np.ptp(exponents, axis=0).max(initial=0.0)), 1e-300)
+    k = exponents.shape[1]
+    upper[np.flatnonzero(upper)] = np.abs(np.linalg.det(edges)) > tolerance * extent**k
+    return upper
 
 
 def _vertices_by_linear_programs(points: np.ndarray) -> np.ndarray:
@@ -270,7 +297,7 @@ def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANC
     else:
         scaled, _ = _normalise(projected)
         hull = _qhull(scaled)
-        local = hull.simplices[hull.equations[:, -2] > UPPER_NORMAL_THRESHOLD].ravel()
+        local = hull.simplices[upper_simplices(hull, scaled[:, :-1], tolerance)].ravel()
     return np.sort(representatives[np.unique(local)])
 
 
@@ -319,7 +346,7 @@ def _faces(projected: np.ndarray, representatives: np.ndarray, frame: AffineFram
         return _faces_1d(projected, representatives, frame)
     scaled, spread = _normalise(projected)
     hull = _qhull(scaled)
-    upper = np.flatnonzero(hull.equations[:, -2] > UPPER_NORMAL_THRESHOLD)
+    upper = np.flatnonzero(upper_simplices(hull, scaled[:, :-1], tolerance))
     equations = hull.equations[upper]
     simplices = hull.simplices[upper]
     # merge adjacent coplanar facets (Qhull triangulates) into true cells
@@ -336,10 +363,6 @@ def _faces(projected: np.ndarray, representatives: np.ndarray, frame: AffineFram
     boundaries = np.flatnonzero(np.diff(labels[order])) + 1
     for group in np.split(order, boundaries):
         members = np.unique(simplices[group])
-        if affine_frame(projected[members, :-1], tolerance).dimension < k:
-            # not a cell: a vertical facet whose normal passed the threshold by rounding (thin Newton
-            # polygons are stretched by _normalise), or a zero-volume simplex of Qhull's triangulation
-            continue
         normal = equations[group[0], :-1] / spread  # hyperplane normal in unscaled (y, c) coordinates
         x = frame.basis.T @ (normal[:-1] / normal[-1])
         if k == 2:

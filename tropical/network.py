@@ -41,11 +41,11 @@ from scipy.spatial import ConvexHull
 from tropical.errors import ComputationTooLargeError
 from tropical.hull import (
     MAX_QHULL_DIMENSION,
-    UPPER_NORMAL_THRESHOLD,
     affine_frame,
     unique_rows,
     upper_faces,
     upper_hull_vertices,
+    upper_simplices,
 )
 from tropical.layers import AffineLayer, affine_layers
 from tropical.polynomial import TropicalPolynomial, TropicalRational
@@ -196,7 +196,7 @@ def _facet_ties(lifted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         spread[spread == 0] = 1.0
         scaled = (lifted - lifted.mean(axis=0)) / spread
         hull = ConvexHull(scaled, qhull_options="Qt")
-        upper = hull.equations[:, -2] > UPPER_NORMAL_THRESHOLD
+        upper = upper_simplices(hull, scaled[:, :-1])
         normals = hull.equations[upper, :-1] / spread
         ties = normals[:, :-1] / normals[:, -1:]
         first = lifted[hull.simplices[upper, 0]]
