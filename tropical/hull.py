@@ -28,6 +28,7 @@ __all__ = [
     "UpperFace",
     "affine_frame",
     "convex_hull_vertices",
+    "normalise",
     "unique_rows",
     "upper_faces",
     "upper_hull_vertices",
@@ -39,6 +40,8 @@ RELATIVE_TOLERANCE = 1e-9
 MAX_QHULL_DIMENSION = 7
 #: A facet is upper when the last component of its unit normal (in rescaled coordinates) exceeds this.
 UPPER_NORMAL_THRESHOLD = 1e-12
+#: Upper simplices whose exponent volume is below this (relative, rescaled coordinates) are flat to rounding.
+FLAT_SIMPLEX_TOLERANCE = 1e-13
 
 
 @dataclass(frozen=True)
@@ -121,9 +124,18 @@ def _qhull(coordinates: np.ndarray) -> ConvexHull:
     return ConvexHull(coordinates, qhull_options="Qt Q12" if coordinates.shape[1] > 4 else "Qt")
 
 
-def _normalise(coordinates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Centre and rescale every coordinate to unit range; returns the scaled points and the ranges."""
+def normalise(coordinates: np.ndarray, *, lifted: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and rescale points for Qhull; returns the scaled points and the per-coordinate scales.
+
+    The scaling is isotropic, so that thin sets are not stretched (stretching magnifies rounding and can
+    make a vertical facet look upper); with ``lifted=True`` the last coordinate (the coefficient) gets its
+    own scale, as exponents and coefficients have unrelated units.
+    """
     spread = np.ptp(coordinates, axis=0)
+    if lifted:
+        spread[:-1] = spread[:-1].max(initial=0.0)
+    else:
+        spread[:] = spread.max(initial=0.0)
     spread[spread == 0] = 1.0
     return (coordinates - coordinates.mean(axis=0)) / spread, spread
 
@@ -150,7 +162,8 @@ def upper_simplices(
     edges = corners[:, 1:] - corners[:, :1]
     extent = max(float(np.ptp(exponents, axis=0).max(initial=0.0)), 1e-300)
     k = exponents.shape[1]
-    upper[np.flatnonzero(upper)] = np.abs(np.linalg.det(edges)) > tolerance * extent**k
+    # only simplices flat to rounding are rejected: genuine cells of the dual subdivision can be very thin
+    upper[np.flatnonzero(upper)] = np.abs(np.linalg.det(edges)) > FLAT_SIMPLEX_TOLERANCE * extent**k
     return upper
 
 
@@ -196,7 +209,7 @@ def convex_hull_vertices(points: np.ndarray, tolerance: float = RELATIVE_TOLERAN
         return representatives[[int(np.argmin(line)), int(np.argmax(line))]]
     if k > MAX_QHULL_DIMENSION:
         return representatives[_vertices_by_linear_programs(coordinates)]
-    scaled, _ = _normalise(coordinates)
+    scaled, _ = normalise(coordinates)
     hull = _qhull(scaled)
     vertices = hull.vertices  # counter-clockwise in 2-D
     if k == 2:  # Qhull may keep points lying exactly on an edge
@@ -295,9 +308,9 @@ def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANC
             [face.vertices for face in _faces_1d(projected, np.arange(len(projected)), frame)]
         )
     else:
-        scaled, _ = _normalise(projected)
+        scaled, _ = normalise(projected, lifted=True)
         hull = _qhull(scaled)
-        local = hull.simplices[upper_simplices(hull, scaled[:, :-1], tolerance)].ravel()
+        local = hull.simplices[upper_simplices(hull, scaled[:, :-1])].ravel()
     return np.sort(representatives[np.unique(local)])
 
 
@@ -344,9 +357,9 @@ def _faces(projected: np.ndarray, representatives: np.ndarray, frame: AffineFram
         return [_face(projected, representatives[vertices], vertices, frame, -frame.basis.T @ w)]
     if k == 1:
         return _faces_1d(projected, representatives, frame)
-    scaled, spread = _normalise(projected)
+    scaled, spread = normalise(projected, lifted=True)
     hull = _qhull(scaled)
-    upper = np.flatnonzero(upper_simplices(hull, scaled[:, :-1], tolerance))
+    upper = np.flatnonzero(upper_simplices(hull, scaled[:, :-1]))
     equations = hull.equations[upper]
     simplices = hull.simplices[upper]
     # merge adjacent coplanar facets (Qhull triangulates) into true cells

@@ -42,6 +42,7 @@ from tropical.errors import ComputationTooLargeError
 from tropical.hull import (
     MAX_QHULL_DIMENSION,
     affine_frame,
+    normalise,
     unique_rows,
     upper_faces,
     upper_hull_vertices,
@@ -192,9 +193,7 @@ def _facet_ties(lifted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     d = exponents.shape[1]
     frame = affine_frame(exponents)
     if frame.dimension == d and d >= 1 and affine_frame(lifted).dimension == d + 1:
-        spread = np.ptp(lifted, axis=0)
-        spread[spread == 0] = 1.0
-        scaled = (lifted - lifted.mean(axis=0)) / spread
+        scaled, spread = normalise(lifted, lifted=True)
         hull = ConvexHull(scaled, qhull_options="Qt")
         upper = upper_simplices(hull, scaled[:, :-1])
         normals = hull.equations[upper, :-1] / spread
