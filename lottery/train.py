@@ -20,7 +20,15 @@ from torch import nn
 
 from lottery.masks import Mask
 
-__all__ = ["History", "TrainConfig", "TrainResult", "evaluate", "make_optimizer", "train"]
+__all__ = [
+    "History",
+    "TrainConfig",
+    "TrainResult",
+    "evaluate",
+    "make_optimizer",
+    "minibatches",
+    "train",
+]
 
 State = dict[str, torch.Tensor]
 
@@ -206,6 +214,33 @@ def _epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
     return torch.randperm(n, generator=generator)
 
 
+def minibatches(config: TrainConfig, n: int, *, start_step: int = 0):
+    """The mini-batch schedule of :func:`train`: ``(step, indices, learning rate)`` for every update.
+
+    Every epoch visits the ``n`` training examples in a permutation seeded by ``(config.seed, epoch)``
+    (``numpy.random.SeedSequence``; no global RNG), in batches of ``config.batch_size``; the learning rate
+    follows ``config``'s schedule. Starting at ``start_step`` continues a run exactly where it was.
+
+    Yields
+    ------
+    step : int
+        0-based index of the update.
+    indices : torch.Tensor of int64, shape (batch,)
+    lr : float
+    """
+    total, per_epoch = config.total_steps(n), config.steps_per_epoch(n)
+    order, order_epoch = None, -1
+    for step in range(start_step, total):
+        epoch, position = divmod(step, per_epoch)
+        if epoch != order_epoch:
+            order, order_epoch = _epoch_order(config.seed, epoch, n), epoch
+        yield (
+            step,
+            order[position * config.batch_size : (position + 1) * config.batch_size],
+            config.learning_rate(step, total),
+        )
+
+
 def _snapshot(model: nn.Module) -> State:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
@@ -374,15 +409,9 @@ def train(
     show = _is_tty() if progress is None else bool(progress)
     bar = tqdm(total=total - start_step, disable=not show, leave=False, desc="train")
     model.train()
-    order, order_epoch = None, -1
     step = start_step
     try:
-        while step < total:
-            epoch, position = divmod(step, per_epoch)
-            if epoch != order_epoch:
-                order, order_epoch = _epoch_order(config.seed, epoch, n), epoch
-            index = order[position * config.batch_size : (position + 1) * config.batch_size]
-            lr = config.learning_rate(step, total)
+        for current, index, lr in minibatches(config, n, start_step=start_step):
             for group in optimizer.param_groups:
                 group["lr"] = lr
             optimizer.zero_grad(set_to_none=True)
@@ -393,11 +422,11 @@ def train(
                 enforcer.gradients()
             optimizer.step()
             if enforcer is not None:
-                if step == start_step:
+                if current == start_step:
                     enforcer.collect_buffers(optimizer)
                 enforcer.optimizer_buffers()
                 enforcer.weights()
-            step += 1
+            step = current + 1
             history.step.append(step)
             history.loss.append(float(loss.detach()))
             history.accuracy.append(float((out.detach().argmax(dim=1) == y_train[index]).double().mean()))

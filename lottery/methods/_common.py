@@ -19,7 +19,7 @@ from torch import nn
 
 from lottery.masks import Mask
 from lottery.ticket import call_model_fn
-from lottery.train import History, TrainConfig, evaluate, make_optimizer
+from lottery.train import History, TrainConfig, evaluate, make_optimizer, minibatches
 
 State = dict[str, torch.Tensor]
 
@@ -27,7 +27,6 @@ __all__ = [
     "check_fraction",
     "check_positive_int",
     "check_seed",
-    "epoch_order",
     "masked_training",
     "new_model",
     "progress_bar",
@@ -99,13 +98,6 @@ def new_model(model_fn: Callable[..., nn.Module], seed: int) -> nn.Module:
 def snapshot(model: nn.Module) -> State:
     """A detached CPU copy of ``model.state_dict()``."""
     return {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
-
-
-def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
-    """The permutation of ``n`` training examples used in ``epoch`` (same scheme as the core loop)."""
-    state = np.random.SeedSequence([seed, epoch]).generate_state(2, dtype=np.uint32)
-    generator = torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
-    return torch.randperm(n, generator=generator)
 
 
 def _is_tty() -> bool:
@@ -216,21 +208,16 @@ def masked_training(
     enforce()
     model.train()
     bar = progress_bar(total, progress, desc)
-    step, order, order_epoch = 0, None, -1
+    step = 0
     try:
-        while step < total:
-            epoch, position = divmod(step, per_epoch)
-            if epoch != order_epoch:
-                order, order_epoch = epoch_order(config.seed, epoch, n), epoch
-            index = order[position * config.batch_size : (position + 1) * config.batch_size]
-            lr = config.learning_rate(step, total)
+        for current, index, lr in minibatches(config, n):
             for group in optimizer.param_groups:
                 group["lr"] = lr
             optimizer.zero_grad(set_to_none=True)
             out = model(x_train[index])
             loss = nn.functional.cross_entropy(out, y_train[index])
             loss.backward()
-            skip = bool(hook(step, model, optimizer)) if hook is not None else False
+            skip = bool(hook(current, model, optimizer)) if hook is not None else False
             if not skip:
                 if mask is not None:
                     for name, keep in mask.items():
@@ -239,7 +226,7 @@ def masked_training(
                             grad.masked_fill_(~keep.to(grad.device), 0.0)
                 optimizer.step()
             enforce()
-            step += 1
+            step = current + 1
             history.step.append(step)
             history.loss.append(float(loss.detach()))
             history.accuracy.append(float((out.detach().argmax(dim=1) == y_train[index]).double().mean()))

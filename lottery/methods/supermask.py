@@ -39,7 +39,6 @@ from lottery.methods._common import (
     check_data,
     check_fraction,
     check_seed,
-    epoch_order,
     new_model,
     progress_bar,
     provenance,
@@ -48,7 +47,7 @@ from lottery.methods._common import (
 )
 from lottery.reinit import reinit
 from lottery.ticket import Ticket
-from lottery.train import History
+from lottery.train import History, minibatches
 
 __all__ = ["VARIANTS", "WEIGHTS", "SupermaskResult", "supermask", "supermask_training", "top_k_mask"]
 
@@ -201,14 +200,9 @@ def supermask_training(
     history = History()
     best, best_scores, stale = -math.inf, None, 0
     bar = progress_bar(total, progress, f"supermask ({variant})")
-    step, order, order_epoch = 0, None, -1
+    step = 0
     try:
-        while step < total:
-            epoch, position = divmod(step, per_epoch)
-            if epoch != order_epoch:
-                order, order_epoch = epoch_order(config.seed, epoch, n_train), epoch
-            index = order[position * config.batch_size : (position + 1) * config.batch_size]
-            lr = config.learning_rate(step, total)
+        for current, index, lr in minibatches(config, n_train):
             for group in optimizer.param_groups:
                 group["lr"] = lr
             masks = {}
@@ -225,7 +219,7 @@ def supermask_training(
             loss = nn.functional.cross_entropy(out, y_train[index])
             loss.backward()
             optimizer.step()
-            step += 1
+            step = current + 1
             history.step.append(step)
             history.loss.append(float(loss.detach()))
             history.accuracy.append(float((out.detach().argmax(1) == y_train[index]).double().mean()))
