@@ -164,6 +164,21 @@ class History:
     best_step: int | None = None
     stopped_step: int = 0
 
+    def record_step(
+        self, step: int, loss: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor, lr: float
+    ):
+        """Append one optimizer step: its mini-batch loss and accuracy and the learning rate."""
+        self.step.append(step)
+        self.loss.append(float(loss.detach()))
+        self.accuracy.append(float((logits.detach().argmax(dim=1) == labels).double().mean()))
+        self.lr.append(lr)
+
+    def record_evaluation(self, step: int, loss: float, accuracy: float) -> None:
+        """Append one validation evaluation after ``step`` updates."""
+        self.eval_step.append(step)
+        self.val_loss.append(loss)
+        self.val_accuracy.append(accuracy)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -427,18 +442,13 @@ def train(
                 enforcer.optimizer_buffers()
                 enforcer.weights()
             step = current + 1
-            history.step.append(step)
-            history.loss.append(float(loss.detach()))
-            history.accuracy.append(float((out.detach().argmax(dim=1) == y_train[index]).double().mean()))
-            history.lr.append(lr)
+            history.record_step(step, loss, out, y_train[index], lr)
             bar.update(1)
             if step in wanted:
                 checkpoints[step] = _snapshot(model)
             if step % eval_every == 0 or step == total:
                 val_loss, val_accuracy = evaluate(model, data.x_val, data.y_val)
-                history.eval_step.append(step)
-                history.val_loss.append(val_loss)
-                history.val_accuracy.append(val_accuracy)
+                history.record_evaluation(step, val_loss, val_accuracy)
                 if val_accuracy > best_accuracy:
                     best_accuracy, stale, history.best_step = val_accuracy, 0, step
                     if config.restore_best:

@@ -220,16 +220,11 @@ def supermask_training(
             loss.backward()
             optimizer.step()
             step = current + 1
-            history.step.append(step)
-            history.loss.append(float(loss.detach()))
-            history.accuracy.append(float((out.detach().argmax(1) == y_train[index]).double().mean()))
-            history.lr.append(lr)
+            history.record_step(step, loss, out, y_train[index], lr)
             bar.update(1)
             if step % eval_every == 0 or step == total:
                 val_loss, val_accuracy = evaluate_split(data.x_val, data.y_val)
-                history.eval_step.append(step)
-                history.val_loss.append(val_loss)
-                history.val_accuracy.append(val_accuracy)
+                history.record_evaluation(step, val_loss, val_accuracy)
                 if val_accuracy > best:
                     best, stale, history.best_step = val_accuracy, 0, step
                     if config.restore_best:
