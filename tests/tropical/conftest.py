@@ -5,27 +5,32 @@ import pytest
 from scipy.optimize import linprog
 
 
-def unique_max_somewhere(exponents, coefficients, margin=1e-7):
-    """Brute force by linear programming: monomial i is kept iff it beats all others by a margin somewhere.
+def max_margins(exponents, coefficients):
+    """Brute force by linear programming: by how much each monomial can beat all the others somewhere.
 
-    Maximise t subject to c_j + <a_j, x> + t <= c_i + <a_i, x> for all j != i and t <= 1.
+    For monomial i, maximise t subject to c_j + <a_j, x> + t <= c_i + <a_i, x> for all j != i and t <= 1.
+    The optimum is positive iff monomial i is the unique maximum on an open set, zero when it only ties
+    (it lies on a face of the upper hull), and negative when it lies strictly below the upper hull.
     """
     exponents, coefficients = np.asarray(exponents, float), np.asarray(coefficients, float)
     m, d = exponents.shape
-    kept = []
+    margins = np.ones(m)
     for i in range(m):
         others = [j for j in range(m) if j != i]
         if not others:
-            kept.append(i)
             continue
         a_ub = np.hstack([exponents[others] - exponents[i], np.ones((len(others), 1))])
         b_ub = coefficients[i] - coefficients[others]
         c = np.zeros(d + 1)
         c[-1] = -1
         result = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=[(None, None)] * d + [(None, 1)], method="highs")
-        if result.status == 0 and -result.fun > margin:
-            kept.append(i)
-    return kept
+        margins[i] = -result.fun if result.status == 0 else -np.inf
+    return margins
+
+
+def unique_max_somewhere(exponents, coefficients, margin=1e-7):
+    """Indices of the monomials that beat all the others by more than `margin` somewhere."""
+    return [int(i) for i in np.flatnonzero(max_margins(exponents, coefficients) > margin)]
 
 
 @pytest.fixture
