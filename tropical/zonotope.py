@@ -143,6 +143,11 @@ def _null_vectors(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return vt[:, -1, :], singular[:, -1] / singular[:, 0]
 
 
+def _orthogonal_complement(normal: np.ndarray) -> np.ndarray:
+    """Orthonormal rows ``(k - 1, k)`` spanning the hyperplane orthogonal to the unit vector ``normal``."""
+    return np.linalg.svd(normal[None, :], full_matrices=True)[2][1:]
+
+
 def _vertices_general(generators: np.ndarray, base: np.ndarray, tolerance: float, max_candidates: int):
     """Vertices of a full-dimensional zonotope in ``R^k`` (``k >= 3``) from its facet normals."""
     q, k = generators.shape
@@ -163,9 +168,13 @@ def _vertices_general(generators: np.ndarray, base: np.ndarray, tolerance: float
     good = independence > 1e-9
     normals, subsets = normals[good], subsets[good]
     norms = np.linalg.norm(generators, axis=1)
+    # A generator lies in a candidate hyperplane when |<r, g>| <= coplanar |g|. The same threshold dedupes the
+    # hyperplanes, so two subsets give one hyperplane only when every generator of both lies in it. Far below
+    # the final vertex tolerance: a facet treated as degenerate moves its vertices by at most coplanar * |g|.
+    coplanar = tolerance * 1e-3
     # one normal per facet pair (r, -r): canonical sign, then dedupe hyperplanes
     normals = normals * _orient(normals, np.ones(len(normals)))[:, None]
-    first, _ = unique_rows(normals, 1e-7)
+    first, _ = unique_rows(normals, coplanar)
     normals, subsets = normals[first], subsets[first]
     corners = np.array(list(np.ndindex(*(2,) * (k - 1))), dtype=float)  # (2^(k-1), k-1)
     candidates = []
@@ -174,7 +183,7 @@ def _vertices_general(generators: np.ndarray, base: np.ndarray, tolerance: float
         r = normals[start : start + chunk]
         sub = subsets[start : start + chunk]
         products = r @ generators.T  # (c, q)
-        zero = np.abs(products) <= tolerance * 100 * norms
+        zero = np.abs(products) <= coplanar * norms
         generic = zero.sum(axis=1) == k - 1
         for sign in (1.0, -1.0):
             positive = (sign * products > 0) & ~zero
@@ -186,10 +195,11 @@ def _vertices_general(generators: np.ndarray, base: np.ndarray, tolerance: float
             )
             # degenerate facets: a lower-dimensional zonotope, recursively
             for row in np.flatnonzero(~generic):
-                members = generators[zero[row]]
-                frame = affine_frame(np.vstack([np.zeros(k), members]), tolerance)
-                local = Zonotope(frame.coordinates(members) - frame.coordinates(np.zeros((1, k)))[0])
-                inner = local.vertices(max_candidates=max_candidates) @ frame.basis
+                # in the facet's hyperplane (k - 1 coordinates): the recursion always lowers the dimension
+                # (members within the tolerance of the hyperplane would otherwise span R^k again)
+                plane = _orthogonal_complement(r[row])
+                local = Zonotope(generators[zero[row]] @ plane.T, tolerance=tolerance)
+                inner = local.vertices(max_candidates=max_candidates) @ plane
                 candidates.append(corner_sum[row] + inner)
     points = np.vstack(candidates)
     representatives, _ = unique_rows(points, tolerance)  # every facet vertex is a vertex of Z

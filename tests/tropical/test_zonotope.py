@@ -71,6 +71,29 @@ def test_integer_generators_with_many_coplanar_triples():
     assert zonotope.volume == pytest.approx(ConvexHull(subset_sums(generators, np.zeros(3))).volume)
 
 
+@pytest.mark.parametrize("offset", [1e-5, 1e-7, 1e-9, 0.0])
+def test_nearly_coplanar_triples(offset):
+    """c = a + b + offset * n: at small offsets a facet is degenerate only up to rounding (it used to recurse
+    forever, or to return near-duplicate vertices)."""
+    rng = np.random.default_rng(7)
+    a, b, n = rng.standard_normal((3, 3))
+    others = rng.standard_normal((6, 3))
+    generators = np.vstack([a, b, a + b + offset * n, 0.5 * a - b + offset * n[::-1], others])
+    vertices = Zonotope(generators).vertices()
+    points = subset_sums(generators, np.zeros(3))
+    directions = rng.standard_normal((2000, 3))
+    np.testing.assert_allclose((directions @ vertices.T).max(axis=1), (directions @ points.T).max(axis=1))
+    nearest = np.abs(vertices[:, None, :] - points[None, :, :]).max(axis=-1).min(axis=1)
+    assert nearest.max() <= 1e-9  # every vertex is a subset sum
+    if offset >= 1e-7:  # far above the vertex tolerance: every vertex of the exact hull is found
+        assert same_sets(vertices, qhull_vertices(points))
+
+
+def test_hundreds_of_random_generators_in_3d_give_the_general_position_count():
+    generators = np.random.default_rng(3).standard_normal((400, 3))
+    assert len(Zonotope(generators).vertices()) == zonotope_vertex_bound(400, 3)
+
+
 def test_twelve_generators_in_3d():
     rng = np.random.default_rng(12)
     generators = rng.standard_normal((12, 3))
