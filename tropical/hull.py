@@ -20,7 +20,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import ConvexHull
+from scipy.spatial import ConvexHull, QhullError
 
 __all__ = [
     "RELATIVE_TOLERANCE",
@@ -210,7 +210,10 @@ def convex_hull_vertices(points: np.ndarray, tolerance: float = RELATIVE_TOLERAN
     if k > MAX_QHULL_DIMENSION:
         return representatives[_vertices_by_linear_programs(coordinates)]
     scaled, _ = normalise(coordinates)
-    hull = _qhull(scaled)
+    try:
+        hull = _qhull(scaled)
+    except QhullError:  # nearly degenerate input that Qhull cannot merge: decide point by point
+        return representatives[_vertices_by_linear_programs(coordinates)]
     vertices = hull.vertices  # counter-clockwise in 2-D
     if k == 2:  # Qhull may keep points lying exactly on an edge
         vertices = vertices[_corners(coordinates[vertices])]
@@ -309,7 +312,10 @@ def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANC
         )
     else:
         scaled, _ = normalise(projected, lifted=True)
-        hull = _qhull(scaled)
+        try:
+            hull = _qhull(scaled)
+        except QhullError:  # nearly degenerate input that Qhull cannot merge: decide point by point
+            return np.sort(representatives[_upper_by_linear_programs(projected, tolerance)])
         local = hull.simplices[upper_simplices(hull, scaled[:, :-1])].ravel()
     return np.sort(representatives[np.unique(local)])
 
@@ -358,7 +364,16 @@ def _faces(projected: np.ndarray, representatives: np.ndarray, frame: AffineFram
     if k == 1:
         return _faces_1d(projected, representatives, frame)
     scaled, spread = normalise(projected, lifted=True)
-    hull = _qhull(scaled)
+    try:
+        hull = _qhull(scaled)
+    except QhullError:
+        # Nearly degenerate input that Qhull cannot merge. The upper faces are those of the upper vertices
+        # alone (every vertex of the Newton polytope lifts to one), found exactly by linear programs; Qhull
+        # is retried on those.
+        kept = _upper_by_linear_programs(projected, tolerance)
+        if len(kept) == len(projected):
+            raise
+        return _faces(projected[kept], representatives[kept], frame, tolerance)
     upper = np.flatnonzero(upper_simplices(hull, scaled[:, :-1]))
     equations = hull.equations[upper]
     simplices = hull.simplices[upper]

@@ -71,6 +71,17 @@ def test_oracle_and_recursion_give_identical_monomials(spec):
         assert a.denominator.same_function(b.denominator, tolerance=1e-7)
 
 
+def test_recursion_on_a_net_whose_lifted_points_qhull_cannot_merge():
+    """Found by hypothesis: a 3-5-3-1 LeakyReLU net whose 600 product monomials make Qhull stop with a
+    'wide merge' error; the exact fallback gives the oracle's monomials."""
+    model = build_network([3, 5, 3, 1], "leaky_relu", True, 0.0, 329)
+    oracle, recursion = from_torch(model, method="oracle"), from_torch(model, method="recursion")
+    assert oracle[0].numerator.same_function(recursion[0].numerator, tolerance=1e-7)
+    assert oracle[0].denominator.same_function(recursion[0].denominator, tolerance=1e-7)
+    X = np.random.default_rng(0).normal(size=(300, 3)) * 5
+    np.testing.assert_allclose(recursion(X), outputs(model, X), rtol=1e-9, atol=1e-9)
+
+
 def test_every_monomial_is_the_unique_max_somewhere(unique_max_oracle):
     """Reduced polynomials of the network have no redundant monomials (checked by linear programs)."""
     model = build_network([2, 6, 5, 1], "relu", True, 0.0, 3)

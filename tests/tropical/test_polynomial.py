@@ -146,6 +146,36 @@ def test_reduced_degenerate_cases(exponents, coefficients, kept):
     }
 
 
+@pytest.mark.parametrize("d", [2, 3])
+def test_reduction_faces_and_newton_polytope_survive_a_qhull_failure(monkeypatch, d):
+    """Qhull gives up on some nearly degenerate sets (a 'wide merge'); the linear-program fallbacks must give
+    the same monomials, cells and Newton polytope vertices as Qhull does on a set it can handle."""
+    import scipy.spatial
+
+    import tropical.hull
+
+    rng = np.random.default_rng(d)
+    p = TropicalPolynomial(rng.integers(-4, 5, size=(60, d)), rng.integers(-6, 7, size=60) / 2)
+    expected_kept = {tuple(row) for row in p.reduced().lifted}
+    expected_cells = {frozenset(map(tuple, p.lifted[cell])) for cell in p.dual_subdivision()}
+    expected_vertices = {tuple(row) for row in p.newton_polytope().vertices}
+    real_qhull = tropical.hull._qhull
+    failures = []
+
+    def qhull_failing_on_large_inputs(points):  # fails on every set with redundant points
+        if len(points) > len(expected_kept):
+            failures.append(len(points))
+            raise scipy.spatial.QhullError("QH6271 qhull topology error (simulated)")
+        return real_qhull(points)
+
+    monkeypatch.setattr(tropical.hull, "_qhull", qhull_failing_on_large_inputs)
+    q = TropicalPolynomial(p.exponents, p.coefficients)
+    assert {tuple(row) for row in q.reduced().lifted} == expected_kept
+    assert {frozenset(map(tuple, q.lifted[cell])) for cell in q.dual_subdivision()} == expected_cells
+    assert {tuple(row) for row in q.newton_polytope().vertices} == expected_vertices
+    assert failures  # the fallbacks were exercised
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 10_000))
 def test_newton_polytope_of_product_is_minkowski_sum_and_of_sum_is_hull_of_union(seed):
