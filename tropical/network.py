@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import ConvexHull
+from scipy.spatial import ConvexHull, QhullError
 
 from tropical.errors import ComputationTooLargeError
 from tropical.hull import (
@@ -194,12 +194,16 @@ def _facet_ties(lifted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     frame = affine_frame(exponents)
     if frame.dimension == d and d >= 1 and affine_frame(lifted).dimension == d + 1:
         scaled, spread = normalise(lifted, lifted=True)
-        hull = ConvexHull(scaled, qhull_options="Qt")
-        upper = upper_simplices(hull, scaled[:, :-1])
-        normals = hull.equations[upper, :-1] / spread
-        ties = normals[:, :-1] / normals[:, -1:]
-        first = lifted[hull.simplices[upper, 0]]
-        return ties, first[:, -1] + np.einsum("fd,fd->f", first[:, :-1], ties)
+        try:
+            hull = ConvexHull(scaled, qhull_options="Qt")
+        except QhullError:  # nearly degenerate: the merged faces below have an exact fallback
+            hull = None
+        if hull is not None:
+            upper = upper_simplices(hull, scaled[:, :-1])
+            normals = hull.equations[upper, :-1] / spread
+            ties = normals[:, :-1] / normals[:, -1:]
+            first = lifted[hull.simplices[upper, 0]]
+            return ties, first[:, -1] + np.einsum("fd,fd->f", first[:, :-1], ties)
     faces = upper_faces(lifted)
     return np.array([f.normal for f in faces]), np.array([f.value for f in faces])
 

@@ -82,6 +82,24 @@ def test_recursion_on_a_net_whose_lifted_points_qhull_cannot_merge():
     np.testing.assert_allclose(recursion(X), outputs(model, X), rtol=1e-9, atol=1e-9)
 
 
+def test_oracle_survives_qhull_failures(monkeypatch):
+    """When Qhull gives up on the found monomials, the oracle's facet ties come from the exact faces."""
+    import scipy.spatial
+
+    import tropical.network
+
+    model = build_network([2, 6, 4, 2], "relu", True, 0.0, 11)
+    expected = from_torch(model)
+
+    def failing_qhull(*args, **kwargs):
+        raise scipy.spatial.QhullError("QH6271 qhull topology error (simulated)")
+
+    monkeypatch.setattr(tropical.network, "ConvexHull", failing_qhull)
+    for a, b in zip(from_torch(model), expected, strict=True):
+        assert a.numerator.same_function(b.numerator, tolerance=1e-9)
+        assert a.denominator.same_function(b.denominator, tolerance=1e-9)
+
+
 def test_every_monomial_is_the_unique_max_somewhere(unique_max_oracle):
     """Reduced polynomials of the network have no redundant monomials (checked by linear programs)."""
     model = build_network([2, 6, 5, 1], "relu", True, 0.0, 3)
