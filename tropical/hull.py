@@ -435,12 +435,17 @@ def _faces_1d(projected: np.ndarray, representatives: np.ndarray, frame: AffineF
     carries its point closest to the origin.
     """
     y, c = projected[:, 0], projected[:, 1]
-    flat = RELATIVE_TOLERANCE * np.ptp(y) * max(np.ptp(c), RELATIVE_TOLERANCE * np.ptp(y))
+    # the module's convention: k is dropped when its distance to the line through j and i is below the
+    # tolerance, in coordinates rescaled by the extents (an area test would merge short genuine edges)
+    y_scale = max(float(np.ptp(y)), 1e-300)
+    c_scale = max(float(np.ptp(c)), RELATIVE_TOLERANCE * y_scale)
+    Y, C = y / y_scale, c / c_scale
     chain: list[int] = []
     for i in np.argsort(y):  # monotone chain (exponents are distinct here); collinear points dropped
         while len(chain) >= 2:
             j, k = chain[-2], chain[-1]
-            if (y[k] - y[j]) * (c[i] - c[j]) - (c[k] - c[j]) * (y[i] - y[j]) >= -flat:
+            cross = (Y[k] - Y[j]) * (C[i] - C[j]) - (C[k] - C[j]) * (Y[i] - Y[j])
+            if cross >= -RELATIVE_TOLERANCE * np.hypot(Y[i] - Y[j], C[i] - C[j]):
                 chain.pop()
             else:
                 break

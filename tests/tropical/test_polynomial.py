@@ -146,6 +146,21 @@ def test_reduced_degenerate_cases(exponents, coefficients, kept):
     }
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e-8, 1e6])
+def test_regression_d1_short_edge_of_the_upper_chain_is_kept(scale):
+    """A monomial whose exponent is 1e-4 of the extent from its neighbours and that wins by 2e-6 (far above
+    the 1e-9 tolerance) was merged away: the 1-D chain test compared a triangle's area, not a distance.
+    Found by the stress campaign in a 1-8-6-8-1 network (error 8e-5 in the value of ``from_torch``)."""
+    exponents = np.array([[0.0], [1 - 2e-4], [1 - 1e-4], [1.0]]) * scale
+    coefficients = np.array([-1.0, 0.0, 2e-6, 0.0]) * scale
+    p = TropicalPolynomial(exponents, coefficients)
+    r = p.reduced()
+    X = np.linspace(-0.2, 0.2, 401)[:, None]
+    np.testing.assert_allclose(r(X), p(X), rtol=0, atol=1e-12 * scale)  # the unreduced sum is the oracle
+    assert len(r) == 4
+    assert len(p.dual_subdivision()) == 3  # three edges of the upper chain
+
+
 @pytest.mark.parametrize("d", [2, 3])
 def test_reduction_faces_and_newton_polytope_survive_a_qhull_failure(monkeypatch, d):
     """Qhull gives up on some nearly degenerate sets (a 'wide merge'); the linear-program fallbacks must give
