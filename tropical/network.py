@@ -151,7 +151,9 @@ def _wins(first: _Monomials, second: _Monomials, X: np.ndarray, at_infinity: boo
     primary_2 = np.einsum("ndu,nd->nu", second.exponents, X)
     if not at_infinity:
         return first.coefficients + primary_1 >= second.coefficients + primary_2
-    slack = 1e-12 * (1 + np.abs(primary_1) + np.abs(primary_2))
+    # relative to the size of the terms (rounding of the sums), never absolute: weights may be 1e-8
+    magnitude = np.einsum("ndu,nd->nu", np.abs(first.exponents) + np.abs(second.exponents), np.abs(X))
+    slack = 1e-12 * magnitude
     return (primary_1 > primary_2 + slack) | (
         (np.abs(primary_1 - primary_2) <= slack) & (first.coefficients >= second.coefficients)
     )
@@ -263,14 +265,17 @@ def _oracle_hull(oracle: _Oracle, initial: np.ndarray, directions: np.ndarray, m
         candidates = oracle(normals, at_infinity=True)
         reach = np.einsum("fd,fd->f", candidates[:, :-1], normals)
         current = (normals @ exponents.T).max(axis=1)
-        above = reach > current + VIOLATION_TOLERANCE * (1 + np.abs(current))
+        # tolerances relative to the polynomial's own scale (exponents and coefficients of 1e-8 are fine)
+        exponent_size = np.abs(np.vstack([exponents, candidates[:, :-1]])).max()
+        above = reach > current + VIOLATION_TOLERANCE * np.abs(normals).sum(axis=1) * exponent_size
         found.append(candidates[above])
         # the upper facets: tie points
         ties, values = _facet_ties(points)
         if len(ties):
             candidates = oracle(ties)
             reach = candidates[:, -1] + np.einsum("fd,fd->f", candidates[:, :-1], ties)
-            scale = 1 + np.abs(values) + np.abs(ties).sum(axis=1) * np.abs(exponents).max()
+            size = np.abs(np.vstack([points, candidates])).max(axis=0)
+            scale = np.abs(values) + size[-1] + np.abs(ties).sum(axis=1) * size[:-1].max()
             above = reach > values + VIOLATION_TOLERANCE * scale
             if above.any():
                 jitter = ties[above] + 1e-7 * (1 + np.abs(ties[above])) * rng.standard_normal(

@@ -82,6 +82,29 @@ def test_recursion_on_a_net_whose_lifted_points_qhull_cannot_merge():
     np.testing.assert_allclose(recursion(X), outputs(model, X), rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e-8, 1e-12, 1e6])
+def test_regression_oracle_values_at_tiny_and_huge_weight_scales(scale):
+    """Found by the stress campaign: with every weight of the first layer and every bias scaled by 1e-8 (the
+    network scales by 1e-8), the oracle's violation tests had absolute floors (``1 + |value|``) and missed
+    monomials: relative errors of 7e-4 against the network."""
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1)).double()
+    parameters = [
+        [[0.61, -0.74], [-1.43, 1.07], [-1.79, 1.3], [-0.51, -1.39]],
+        [-0.51, -1.09, -0.3, -1.63],
+        [[-2.12, 0.27, 0.27, -1.11], [-0.36, -0.88, -0.79, -0.66], [-0.4, -1.8, 1.75, -0.75]],
+        [-1.6, -1.16, 0.69],
+        [[-0.58, 0.03, 1.23]],
+        [-1.01],
+    ]
+    with torch.no_grad():
+        for i, (parameter, value) in enumerate(zip(model.parameters(), parameters, strict=True)):
+            homogeneous = scale if i == 0 or parameter.ndim == 1 else 1.0
+            parameter.copy_(torch.tensor(value, dtype=torch.float64) * homogeneous)
+    X = np.random.default_rng(0).normal(size=(2000, 2)) * np.geomspace(0.01, 100, 2000)[:, None]
+    expected = outputs(model, X)
+    np.testing.assert_allclose(from_torch(model)(X), expected, rtol=0, atol=1e-10 * np.abs(expected).max())
+
+
 def test_oracle_survives_qhull_failures(monkeypatch):
     """When Qhull gives up on the found monomials, the oracle's facet ties come from the exact faces."""
     import scipy.spatial
