@@ -168,7 +168,12 @@ def upper_simplices(
 
 
 def _vertices_by_linear_programs(points: np.ndarray) -> np.ndarray:
-    """Indices of points that are not convex combinations of the others (one LP per point)."""
+    """Indices of points that are not convex combinations of the others (one LP per point).
+
+    The points are centred and rescaled first: the LP solver's tolerances are absolute (about 1e-7), which
+    would merge every point of a set of size 1e-8.
+    """
+    points = (points - points.mean(axis=0)) / _scale(points)
     n = len(points)
     keep = np.ones(n, dtype=bool)
     for i in range(n):
@@ -259,9 +264,12 @@ def _upper_by_linear_programs(lifted: np.ndarray, tolerance: float) -> np.ndarra
 
     For each i: maximise t subject to c_j - c_i + <a_j - a_i, x> + t <= 0 for all j != i and t <= 1.
     """
-    exponents, coefficients = lifted[:, :-1], lifted[:, -1]
+    # Centred and rescaled (exponents and coefficients separately, which keeps the maximising monomials):
+    # the margin t is then relative, and the LP solver's absolute tolerances (about 1e-7) do not decide
+    # the answer for polynomials of size 1e-8.
+    exponents = (lifted[:, :-1] - lifted[:, :-1].mean(axis=0)) / _scale(lifted[:, :-1])
+    coefficients = (lifted[:, -1] - lifted[:, -1].mean()) / _scale(lifted[:, -1:])
     n, d = exponents.shape
-    scale = max(_scale(exponents), 1.0)
     keep = np.zeros(n, dtype=bool)
     objective = np.zeros(d + 1)
     objective[-1] = -1.0
@@ -272,7 +280,7 @@ def _upper_by_linear_programs(lifted: np.ndarray, tolerance: float) -> np.ndarra
         result = linprog(
             objective, A_ub=a_ub, b_ub=b_ub, bounds=[(None, None)] * d + [(None, 1.0)], method="highs"
         )
-        keep[i] = result.status == 0 and -result.fun > tolerance * scale
+        keep[i] = result.status == 0 and -result.fun > tolerance
     return np.flatnonzero(keep)
 
 

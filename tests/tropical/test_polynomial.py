@@ -161,6 +161,21 @@ def test_regression_d1_short_edge_of_the_upper_chain_is_kept(scale):
     assert len(p.dual_subdivision()) == 3  # three edges of the upper chain
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e-8, 1e6])
+def test_regression_reduction_by_linear_programs_is_scale_invariant(scale):
+    """In 7 variables redundancy is decided by LPs; the margin was compared with an absolute floor (and the
+    solver's absolute tolerances), so at a size of 1e-8 a monomial winning by 5% of the scale was dropped.
+    ``max(0.05, +-x_k)`` is 0.05 at the origin: the unreduced polynomial is the oracle."""
+    d = 7
+    exponents = np.vstack([np.zeros(d), np.eye(d), -np.eye(d)]) * scale
+    coefficients = np.concatenate([[0.05], np.zeros(2 * d)]) * scale
+    p = TropicalPolynomial(exponents, coefficients)
+    r = p.reduced()
+    X = np.random.default_rng(0).uniform(-0.1, 0.1, size=(50, d))
+    np.testing.assert_allclose(r(X), p(X), rtol=1e-12, atol=0)
+    assert len(r) == 2 * d + 1
+
+
 @pytest.mark.parametrize("d", [2, 3])
 def test_reduction_faces_and_newton_polytope_survive_a_qhull_failure(monkeypatch, d):
     """Qhull gives up on some nearly degenerate sets (a 'wide merge'); the linear-program fallbacks must give

@@ -50,6 +50,16 @@ def test_flat_and_tiny_polytopes():
     np.testing.assert_allclose(triangle.centroid, [1 / 3, 1 / 3, 5])
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e-8, 1e6])
+def test_regression_vertices_by_linear_programs_are_scale_invariant(scale):
+    """Above Qhull's dimension the vertices are decided by LPs, whose solver tolerances are absolute: at a
+    size of 1e-8 most interior points were reported as vertices. Found by the stress campaign."""
+    outer = np.random.default_rng(0).normal(size=(30, 8))
+    outer /= np.linalg.norm(outer, axis=1, keepdims=True)  # on the sphere: all vertices
+    polytope = Polytope(np.vstack([outer, 0.99 * outer]) * scale)  # the inner copy lies strictly inside
+    assert {tuple(v) for v in polytope.vertices} == {tuple(v) for v in outer * scale}
+
+
 def test_minkowski_sum_union_and_transforms():
     square = Polytope([[0, 0], [1, 0], [1, 1], [0, 1]])
     segment = Polytope([[0, 0], [2, 0]])
