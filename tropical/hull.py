@@ -324,8 +324,78 @@ def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANC
             hull = _qhull(scaled)
         except QhullError:  # nearly degenerate input that Qhull cannot merge: decide point by point
             return np.sort(representatives[_upper_by_linear_programs(projected, tolerance)])
-        local = hull.simplices[upper_simplices(hull, scaled[:, :-1])].ravel()
+        upper = np.flatnonzero(upper_simplices(hull, scaled[:, :-1]))
+        faces = [
+            _face_vertices(projected, hull.simplices[g], tolerance)
+            for g in _merged_facets(hull, upper, tolerance)
+        ]
+        local = np.concatenate([np.zeros(0, dtype=int), *faces])
     return np.sort(representatives[np.unique(local)])
+
+
+def _merged_facets(hull: ConvexHull, upper: np.ndarray, tolerance: float) -> list[np.ndarray]:
+    """Group the upper facets ``upper`` (indices into Qhull's facets) into maximal faces.
+
+    Qhull triangulates: adjacent facets with the same supporting hyperplane (up to ``10 * tolerance`` in
+    rescaled coordinates) form one face. Returns one array of facet indices per face.
+    """
+    equations = hull.equations[upper]
+    position = -np.ones(len(hull.equations), dtype=int)
+    position[upper] = np.arange(len(upper))
+    neighbours = position[hull.neighbors[upper]]
+    rows, cols = np.nonzero(neighbours >= 0)
+    other = neighbours[rows, cols]
+    same = np.abs(equations[rows] - equations[other]).max(axis=1) < 10 * tolerance
+    graph = coo_matrix((np.ones(int(same.sum())), (rows[same], other[same])), shape=(len(upper),) * 2)
+    _, labels = connected_components(graph, directed=False)
+    order = np.argsort(labels, kind="stable")
+    boundaries = np.flatnonzero(np.diff(labels[order])) + 1
+    return [upper[group] for group in np.split(order, boundaries)] if len(upper) else []
+
+
+def _face_vertices(projected: np.ndarray, simplices: np.ndarray, tolerance: float) -> np.ndarray:
+    """The vertices of a merged face given by its simplices (indices into ``projected``).
+
+    When Qhull merges nearly coplanar facets, points inside the merged facet (or in the middle of one of
+    its edges) stay vertices of its triangles; they are not vertices of the upper hull and are dropped
+    here by the convex hull of the face's exponents (a full-dimensional cell).
+    """
+    members = np.unique(simplices)
+    if len(members) <= projected.shape[1]:  # a simplex: k + 1 points, all vertices
+        return members
+    y = projected[members, :-1]
+    if y.shape[1] == 2:  # the common case (cells of plane curves): a monotone chain, no Qhull call
+        return members[_polygon_corners(y, tolerance)]
+    try:  # distinct points spanning R^k (the face is a full-dimensional cell)
+        return members[_qhull(normalise(y)[0]).vertices]
+    except QhullError:
+        return members[convex_hull_vertices(y, tolerance)]
+
+
+def _polygon_corners(y: np.ndarray, tolerance: float) -> np.ndarray:
+    """Indices of the corners of the convex hull of distinct points in the plane (Andrew's monotone chain).
+
+    A point is dropped when it lies within ``tolerance`` times the extent of the line through its
+    neighbours on the hull (the module's convention), so points in the middle of an edge are not corners.
+    """
+    scale = max(float(np.ptp(y, axis=0).max()), 1e-300)
+    points = [tuple(row) for row in (y - y.mean(axis=0)) / scale]
+    order = sorted(range(len(points)), key=points.__getitem__)
+
+    def chain(indices):
+        kept: list[int] = []
+        for i in indices:
+            while len(kept) >= 2:
+                (ax, ay), (bx, by), (cx, cy) = points[kept[-2]], points[kept[-1]], points[i]
+                cross = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+                if cross <= tolerance * np.hypot(cx - ax, cy - ay):  # not a strict left turn
+                    kept.pop()
+                else:
+                    break
+            kept.append(i)
+        return kept[:-1]
+
+    return np.array(chain(order) + chain(order[::-1]), dtype=int)
 
 
 def upper_faces(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> list[UpperFace]:
@@ -383,23 +453,10 @@ def _faces(projected: np.ndarray, representatives: np.ndarray, frame: AffineFram
             raise
         return _faces(projected[kept], representatives[kept], frame, tolerance)
     upper = np.flatnonzero(upper_simplices(hull, scaled[:, :-1]))
-    equations = hull.equations[upper]
-    simplices = hull.simplices[upper]
-    # merge adjacent coplanar facets (Qhull triangulates) into true cells
-    position = -np.ones(len(hull.equations), dtype=int)
-    position[upper] = np.arange(len(upper))
-    neighbours = position[hull.neighbors[upper]]
-    rows, cols = np.nonzero(neighbours >= 0)
-    other = neighbours[rows, cols]
-    same = np.abs(equations[rows] - equations[other]).max(axis=1) < 10 * tolerance
-    graph = coo_matrix((np.ones(int(same.sum())), (rows[same], other[same])), shape=(len(upper),) * 2)
-    _, labels = connected_components(graph, directed=False)
     faces = []
-    order = np.argsort(labels, kind="stable")
-    boundaries = np.flatnonzero(np.diff(labels[order])) + 1
-    for group in np.split(order, boundaries):
-        members = np.unique(simplices[group])
-        normal = equations[group[0], :-1] / spread  # hyperplane normal in unscaled (y, c) coordinates
+    for group in _merged_facets(hull, upper, tolerance):  # Qhull's triangles merged into true cells
+        members = _face_vertices(projected, hull.simplices[group], tolerance)
+        normal = hull.equations[group[0], :-1] / spread  # hyperplane normal in unscaled (y, c) coordinates
         x = frame.basis.T @ (normal[:-1] / normal[-1])
         if k == 2:
             members = _counter_clockwise(projected[members, :-1], members, frame)
