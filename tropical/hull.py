@@ -259,6 +259,19 @@ def _lifted_frame(lifted: np.ndarray, tolerance: float):
     return representatives, frame
 
 
+def _on_one_hyperplane(projected: np.ndarray, tolerance: float) -> bool:
+    """Whether lifted points ``(y, c)`` (``y`` spanning R^k) lie on one hyperplane ``c = <w, y> + b``.
+
+    Decided after rescaling exponents and coefficients separately (as for Qhull): they have unrelated
+    units, and a coefficient spread of 1e6 must not hide exponent directions of size 1e-7.
+    """
+    k = projected.shape[1] - 1
+    return (
+        len(projected) <= k + 1
+        or affine_frame(normalise(projected, lifted=True)[0], tolerance).dimension <= k
+    )
+
+
 def _upper_by_linear_programs(lifted: np.ndarray, tolerance: float) -> np.ndarray:
     """Monomials that are the unique maximum somewhere: maximise the margin t by which monomial i wins.
 
@@ -312,7 +325,7 @@ def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANC
     if frame.dimension + 1 > MAX_QHULL_DIMENSION:
         return np.sort(representatives[_upper_by_linear_programs(projected, tolerance)])
     k = frame.dimension
-    if affine_frame(projected, tolerance).dimension == k:  # lifted points on one hyperplane
+    if _on_one_hyperplane(projected, tolerance):
         local = convex_hull_vertices(projected[:, :-1], tolerance)
     elif k == 1:
         local = np.concatenate(
@@ -431,7 +444,7 @@ def _faces(projected: np.ndarray, representatives: np.ndarray, frame: AffineFram
     ``x = -basis.T @ w``, and the face is upper exactly when every other lifted point lies below.
     """
     k = frame.dimension
-    if affine_frame(projected, tolerance).dimension == k:
+    if _on_one_hyperplane(projected, tolerance):
         # every lifted point lies on one hyperplane c = <w, y> + b: one face, the Newton polytope
         y, c = projected[:, :-1], projected[:, -1]
         w = np.linalg.lstsq(np.column_stack([y, np.ones(len(y))]), c, rcond=None)[0][:-1]

@@ -119,3 +119,21 @@ def test_curve_of_a_network_polynomial_and_bad_inputs():
         TropicalPolynomial([[0.0], [1.0]], [0.0, 0.0]).hypersurface((-1, 1, -1, 1))
     with pytest.raises(ValueError, match="xmin < xmax"):
         F.hypersurface((1, -1, -1, 1))
+
+
+@pytest.mark.parametrize("exponent_scale", [1e-7, 1.0])
+def test_regression_mixed_scales_lifted_dimension_decided_per_coordinate(exponent_scale):
+    """Exponents of size 1e-7 and coefficients of size 1e6 (a net with tiny first-layer weights and huge
+    biases, stress campaign): the 'all lifted points on one plane' test mixed both units, missed the plane of
+    three points and Qhull stopped with 'not enough points'. Three monomials with affinely independent
+    exponents form one cell, at whose tie point all three are equal (checked by direct evaluation)."""
+    exponents = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]) * exponent_scale
+    coefficients = np.array([0.0, 1e6, 2e6])
+    p = TropicalPolynomial(exponents, coefficients)
+    (cell,) = p.dual_subdivision()
+    assert sorted(cell) == [0, 1, 2]
+    from tropical.hull import upper_faces
+
+    (face,) = upper_faces(p.lifted)
+    values = coefficients + exponents @ face.normal
+    np.testing.assert_allclose(values, face.value, rtol=0, atol=1e-12 * np.abs(coefficients).max())
