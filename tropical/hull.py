@@ -148,7 +148,10 @@ def upper_simplices(
     A facet is upper when the last component of its normal is positive (beyond rounding) *and* its
     exponents ``y`` span a full-dimensional simplex. The second test rejects vertical facets whose normal
     passed the first by rounding (thin Newton polygons are stretched by the rescaling before Qhull) and
-    the zero-volume simplices of Qhull's triangulation.
+    the zero-volume simplices of Qhull's triangulation. It asks whether the simplex's height over its base
+    (its volume over the product of its longest edges but one) is at the rounding level of the whole set,
+    so that small but genuine cells are kept (a volume compared with ``extent**k`` dropped cells of
+    relative size 4e-4 in four variables).
 
     Parameters
     ----------
@@ -161,9 +164,10 @@ def upper_simplices(
     corners = exponents[hull.simplices[upper]]  # (f, k + 1, k)
     edges = corners[:, 1:] - corners[:, :1]
     extent = max(float(np.ptp(exponents, axis=0).max(initial=0.0)), 1e-300)
-    k = exponents.shape[1]
     # only simplices flat to rounding are rejected: genuine cells of the dual subdivision can be very thin
-    upper[np.flatnonzero(upper)] = np.abs(np.linalg.det(edges)) > FLAT_SIMPLEX_TOLERANCE * extent**k
+    # or very small; the base is bounded by the product of all edges but the shortest
+    base = np.prod(np.sort(np.linalg.norm(edges, axis=2), axis=1)[:, 1:], axis=1)
+    upper[np.flatnonzero(upper)] = np.abs(np.linalg.det(edges)) > FLAT_SIMPLEX_TOLERANCE * extent * base
     return upper
 
 

@@ -226,6 +226,61 @@ def test_regression_point_inside_a_merged_qhull_facet_is_not_kept():
     assert set(np.concatenate(faces)) == set(np.flatnonzero(margins > 0))
 
 
+def test_regression_small_genuine_cells_are_not_flat_simplices():
+    """Six monomials in 4 variables in two clusters of size ~1e-2 (from a 4-4-4-4-1 net, stress campaign):
+    every one wins somewhere (LP margins >= 0.005 of the scale), but their Qhull simplices have a volume of
+    ~1e-14 * extent**4 and were rejected as flat, dropping a monomial (value error 4.3)."""
+    from conftest import max_margins
+
+    lifted = np.array(
+        [
+            [
+                0.38748165308596494,
+                11.126491026446706,
+                0.5648384996812583,
+                0.8868796236076718,
+                0.762371809826124,
+            ],
+            [
+                0.387880849777561,
+                11.129073782195954,
+                0.5648733735823024,
+                0.893338568747854,
+                0.7659447346832401,
+            ],
+            [
+                0.3952032099845993,
+                11.116990395934632,
+                0.5771971008597175,
+                0.8987972899551694,
+                0.7594674042365551,
+            ],
+            [
+                0.7617233018918778,
+                13.551102331478527,
+                0.5969671538227723,
+                6.947887324265766,
+                -0.9252351603372387,
+            ],
+            [
+                0.7618241086801213,
+                13.550861685314892,
+                0.597567176032851,
+                6.947784763689328,
+                -0.9253846609980803,
+            ],
+            [0.7621357270220658, 13.550458919489, 0.5975683528470642, 6.948728734691089, -0.9297026114091405],
+        ]
+    )
+    exponents, coefficients = lifted[:, :-1], lifted[:, -1]
+    assert (
+        max_margins(exponents / np.abs(exponents).max(), coefficients / np.abs(coefficients).max()) > 5e-3
+    ).all()
+    p = TropicalPolynomial(exponents, coefficients)
+    assert len(p.reduced()) == 6
+    assert set(np.concatenate(p.dual_subdivision())) == set(range(6))
+
+
 @pytest.mark.parametrize("d", [2, 3])
 def test_reduction_faces_and_newton_polytope_survive_a_qhull_failure(monkeypatch, d):
     """Qhull gives up on some nearly degenerate sets (a 'wide merge'); the linear-program fallbacks must give
