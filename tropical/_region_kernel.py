@@ -184,7 +184,7 @@ def normalised_lines(maps):
             if g <= 1e-12 * reference:
                 a[j, m] = 0.0
                 b[j, m] = 0.0
-                g = 1.0
+                g = reference if reference > 0.0 else 1.0
             else:
                 a[j, m] = a0 / g
                 b[j, m] = b0 / g

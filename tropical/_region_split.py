@@ -144,7 +144,8 @@ class Partition:
         a, b, c, gradient : ndarray, each (n, n_maps), contiguous per neuron
             The rows divided by ``gradient = hypot(a, b)``, so that values are signed distances. Rows with a
             gradient below ``1e-12`` times the neuron's largest coefficient count as constant (their zero
-            set is not a line: dead or saturated neurons, zero rows): gradient 1, ``a = b = 0``.
+            set is not a line: dead or saturated neurons, zero rows): ``a = b = 0`` and the constant is
+            divided by that largest coefficient instead, so that its sign is decided at any weight scale.
         """
         a = maps[:, :, 0].T.copy()  # copies: the rows are scaled in place below
         b = maps[:, :, 1].T.copy()
@@ -155,7 +156,9 @@ class Partition:
             for part in (a, b, c):
                 np.maximum(reference[:, 0], np.abs(part).max(axis=1), out=reference[:, 0])
         flat = gradient <= 1e-12 * reference
-        gradient[flat] = 1.0
+        # a constant neuron's value relative to its own scale (an absolute value would make the sign of
+        # a constant 5e-10 depend on the tolerance in a network scaled by 1e-8)
+        gradient[flat] = np.broadcast_to(np.where(reference > 0, reference, 1.0), gradient.shape)[flat]
         a /= gradient
         b /= gradient
         c /= gradient

@@ -518,3 +518,25 @@ def test_compiled_sweep_stops_at_max_regions_after_the_same_neuron(monkeypatch):
             linear_regions(mlp((2, 30, 30, 2), seed=2), bounds=(-10, 10, -10, 10), max_regions=300)
         messages.append((str(info.value), info.value.estimate))
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize(("seed", "scale"), [(7, 1e-8), (8, 1e6), (17, 1e6), (35, 1e-8)])
+def test_regression_constant_neurons_in_tiny_and_huge_networks(seed, scale):
+    """Found by the stress campaign: a neuron constant on a region (its gradient is zero there) was compared
+    with the tolerance as an absolute value, so in a network scaled by 1e-8 a constant of 5e-10 counted as
+    inactive, and at 1e6 its clipped value distorted the intersection points: affine maps off by up to 4%."""
+    rng = np.random.default_rng(seed)
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 1)).double()
+    with torch.no_grad():
+        for i, linear in enumerate([model[0], model[2], model[4]]):
+            weight = np.round(rng.standard_normal(tuple(linear.weight.shape)), 2) * (scale if i == 0 else 1)
+            linear.weight.copy_(torch.tensor(weight))
+            linear.bias.copy_(torch.tensor(np.round(rng.standard_normal(linear.out_features), 2) * scale))
+    regions = linear_regions(model, bounds=(-10, 10, -10, 10))
+    assert regions.areas.sum() == pytest.approx(400.0, rel=1e-12)
+    points, owner = interior_points(regions, 3, seed)
+    points, owner = np.vstack([regions.centroids, points]), np.concatenate([np.arange(len(regions)), owner])
+    jacobian, offset = regions.affine_maps
+    expected = network(model, points)
+    predicted = np.einsum("nij,nj->ni", jacobian[owner], points) + offset[owner]
+    np.testing.assert_allclose(predicted, expected, rtol=0, atol=1e-10 * np.abs(expected).max())
