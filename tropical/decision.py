@@ -541,8 +541,19 @@ def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int)
     moving = np.abs(beta) > tolerance * magnitude
     with np.errstate(divide="ignore", invalid="ignore"):
         t_zero = np.where(moving, -alpha / np.where(moving, beta, 1.0), np.nan)
-    margin = tolerance * np.maximum(1.0, np.abs(t_zero))
-    crossing = moving & (t_zero > low + margin) & (t_zero < high - margin)
+    # The boundary crosses the interval when T1 - T2 changes sign between its ends by more than the tie
+    # tolerance of the vertices (the same test as `tie` above): a vertex that is a tie already carries the
+    # boundary, and a crossing found next to it as well would give overlapping cells.
+    sides = []
+    for end, infinite_sign in ((low, -1.0), (high, 1.0)):
+        finite = np.isfinite(end)
+        t_end = np.where(finite, end, 0.0)
+        value = alpha + beta * t_end
+        where = foot + t_end[:, None] * along
+        threshold = tolerance * magnitude * np.maximum(1.0, np.abs(where).max(axis=1))
+        side = np.where(value > threshold, 1, np.where(value < -threshold, -1, 0))
+        sides.append(np.where(finite, side, np.sign(infinite_sign * beta)))
+    crossing = moving & (sides[0] * sides[1] < 0) & np.isfinite(t_zero)
     e = np.flatnonzero(crossing)
     lid = interval_line[e]
     tie_points = foot[e] + t_zero[e, None] * along[e]

@@ -489,3 +489,27 @@ def test_regression_weight_below_tolerance_seed_1056():
 @given(seed=st.integers(0, 2**31), p=st.integers(1, 7))
 def test_nets_with_many_zero_weights_against_brute_force(seed, p):
     assert_matches_brute_force(degenerate_net(seed, p), seed)
+
+
+def test_regression_tie_at_a_vertex_and_a_crossing_next_to_it_do_not_overlap():
+    """Stress campaign: output biases of 1e-9 make T1 - T2 a tie (within the tolerance) at an arrangement
+    vertex; the sweep also found a boundary crossing just next to that vertex on an adjacent edge (its margin
+    was a distance, not the vertices' value tolerance), and returned the quadrilateral cell *and* both its
+    triangles: cells covering the Newton polygon twice. Oracles: Qhull's area of the brute-force Newton
+    polygon, and the dual subdivision of the expanded R."""
+    from scipy.spatial import ConvexHull
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2)).double()
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[-0.75, 0.25], [-1.25, 2.0]]))
+        model[0].bias.copy_(torch.tensor([1.0, -2.0]))
+        model[2].weight.copy_(torch.tensor([[-0.65869331, -0.99986597], [0.90965135, 0.18311158]]))
+        model[2].bias.copy_(torch.tensor([8.56097386e-09, 1.42115118e-09]))
+    exponents, coefficients, _ = expanded_R(model)
+    R = TropicalPolynomial(exponents, coefficients)
+    expected = [cell for cell in cell_set(R.lifted, R.dual_subdivision()) if len(cell) >= 3]
+    for method in ("arrangement", "hull"):
+        subdivision = tr.decision_subdivision(model, method=method)
+        areas = [Polytope(subdivision.exponents[cell]).volume for cell in subdivision.cells]
+        assert sum(areas) == pytest.approx(ConvexHull(exponents).volume, rel=1e-9), method
+        assert cell_set(subdivision.lifted, subdivision.cells) == expected, method
