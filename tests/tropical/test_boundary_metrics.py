@@ -139,3 +139,17 @@ def test_region_statistics_of_a_line_arrangement():
     fractions = np.array([1, 1, 3, 3]) / 8
     assert stats.area_entropy == pytest.approx(-(fractions * np.log(fractions)).sum())
     assert stats.mean_vertices == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-8, 1e6])
+def test_regression_zero_length_segments_are_points_of_the_set(scale):
+    """Stress campaign: a zero-length segment was dropped when the set had other segments (the distance of
+    a far point was ignored: 0 instead of 10 below), and a set made of one point crashed (GEOS finds nothing
+    with a zero-length linestring). Analytic oracles."""
+    segment = np.array([[[10.0, 0.0], [11.0, 0.0]]]) * scale
+    with_point = np.array([[[0.0, 0.0], [0.0, 0.0]], [[10.0, 0.0], [11.0, 0.0]]]) * scale
+    assert boundary_hausdorff(with_point, segment) == pytest.approx(10.0 * scale, rel=1e-12)
+    assert boundary_hausdorff(segment, with_point) == pytest.approx(10.0 * scale, rel=1e-12)
+    point = np.array([[[10.0, 3.0], [10.0, 3.0]]]) * scale
+    assert boundary_hausdorff(point, segment) == pytest.approx(np.hypot(1.0, 3.0) * scale, rel=1e-12)
+    assert boundary_hausdorff(segment, point) == pytest.approx(np.hypot(1.0, 3.0) * scale, rel=1e-12)

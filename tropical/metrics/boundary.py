@@ -29,10 +29,7 @@ def _segments(segments, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be segments of shape (n, 2, 2), got {array.shape}")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} has NaN or infinite coordinates")
-    keep = np.any(array[:, 0] != array[:, 1], axis=1)
-    if not keep.any():  # only points: keep them as degenerate segments
-        return array
-    return array[keep]
+    return array  # a zero-length segment is a point of the set, and counts as one
 
 
 def _distance_to_segments(points: np.ndarray, segments: np.ndarray) -> np.ndarray:
@@ -77,9 +74,11 @@ def _quadratics(p: np.ndarray, d: np.ndarray, segments: np.ndarray) -> tuple[np.
 
 def _directed_hausdorff(a: np.ndarray, b: np.ndarray) -> float:
     """max over the points x of the segments ``a`` of the distance from x to the union of ``b``."""
-    from shapely import STRtree, linestrings
+    from shapely import STRtree, linestrings, points
 
-    tree = STRtree(linestrings(b))
+    # zero-length segments as points: GEOS neither finds them nor finds with them as linestrings
+    degenerate = np.all(b[:, 0] == b[:, 1], axis=1)
+    tree = STRtree(np.where(degenerate, points(b[:, 0]), linestrings(b)))
     ends = _distance_to_segments(a.reshape(-1, 2), b).min(axis=1).reshape(-1, 2)
     lengths = np.linalg.norm(a[:, 1] - a[:, 0], axis=1)
     # distance to b is 1-Lipschitz along a segment: it cannot exceed this bound anywhere on it
@@ -91,7 +90,10 @@ def _directed_hausdorff(a: np.ndarray, b: np.ndarray) -> float:
             break  # no later segment can raise the maximum
         p, q = a[index]
         d = q - p
-        near = tree.query(linestrings([[p, q]])[0], predicate="dwithin", distance=bound[index] + 1e-12)
+        # the slack is relative (coordinates of 1e6 round above an absolute 1e-12)
+        probe = points(p) if np.all(p == q) else linestrings([[p, q]])[0]
+        slack = 1e-9 * (bound[index] + np.abs(a[index]).max())
+        near = tree.query(probe, predicate="dwithin", distance=bound[index] + slack)
         features, switches = _quadratics(p, d, b[near])
         i, j = np.triu_indices(len(features), k=1)
         diff = features[i] - features[j]
