@@ -18,6 +18,7 @@ from torch import nn
 
 import tropical as tr
 from tropical.metrics import hausdorff
+from tropical.zonotope import zonotope_vertex_bound
 
 
 def best_of(function, repeat=3):
@@ -56,6 +57,16 @@ def main():
             slow, hull = best_of(lambda G=G, corners=corners: ConvexHull(corners @ G), repeat=1)
             assert len(hull.vertices) == len(V)
             print(f"| | {d} | {p} | {fast:.5f} | {slow:.3f} | {slow / fast:,.0f}x |")
+    print()
+
+    print("| 3-D zonotope vertices, many generators | p | seconds | vertices | general-position count |")
+    print("|---|---|---|---|---|")
+    for p in (100, 200, 400, 800):
+        G = rng.standard_normal((p, 3))
+        seconds, V = best_of(lambda G=G: tr.Zonotope(G).vertices(), repeat=1)
+        expected = zonotope_vertex_bound(p, 3)
+        verdict = "equal" if len(V) == expected else "DIFFERENT"
+        print(f"| | {p} | {seconds:.2f} | {len(V):,} | {expected:,} ({verdict}) |")
     print()
 
     model = net(1000)
