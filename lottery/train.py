@@ -256,8 +256,9 @@ def minibatches(config: TrainConfig, n: int, *, start_step: int = 0):
         )
 
 
-def _snapshot(model: nn.Module) -> State:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+def snapshot(model: nn.Module) -> State:
+    """A detached CPU copy of ``model.state_dict()``."""
+    return {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
 
 
 def make_optimizer(config: TrainConfig, parameters) -> torch.optim.Optimizer:
@@ -323,6 +324,59 @@ def _is_tty() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def progress_bar(total: int, progress: bool | None, desc: str):
+    """A tqdm bar, shown only when ``progress`` is true or (``None``) stderr is a terminal."""
+    from tqdm.auto import tqdm
+
+    show = _is_tty() if progress is None else bool(progress)
+    return tqdm(total=total, disable=not show, leave=False, desc=desc)
+
+
+class Validation:
+    """Validation bookkeeping shared by the training loops: evaluate, record, keep the best state, stop.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        ``patience`` (evaluations without improvement before stopping) and ``restore_best``.
+    data : lottery.data.Dataset
+        ``x_val``/``y_val`` are evaluated; ``x_test``/``y_test``, when present, once at the end.
+    history : History
+        Receives every evaluation, ``best_step``, ``stopped_step`` and the test metrics.
+    best_after : int
+        Evaluations before this step are recorded but neither become the best state nor count towards the
+        patience (methods whose architecture still changes, e.g. RigL or gradual pruning).
+    """
+
+    def __init__(self, config: TrainConfig, data, history: History, *, best_after: int = 0):
+        self.config, self.data, self.history, self.best_after = config, data, history, best_after
+        self.best_accuracy, self.best_state, self.stale = -math.inf, None, 0
+
+    def evaluate(self, step: int, model: nn.Module) -> bool:
+        """Evaluate ``model`` on the validation split at ``step``; True when the patience has run out."""
+        val_loss, val_accuracy = evaluate(model, self.data.x_val, self.data.y_val)
+        self.history.record_evaluation(step, val_loss, val_accuracy)
+        if step < self.best_after:
+            return False
+        if val_accuracy > self.best_accuracy:
+            self.best_accuracy, self.stale, self.history.best_step = val_accuracy, 0, step
+            if self.config.restore_best:
+                self.best_state = snapshot(model)
+            return False
+        self.stale += 1
+        return self.config.patience is not None and self.stale >= self.config.patience
+
+    def finish(self, step: int, model: nn.Module) -> None:
+        """Record where training stopped, restore the best state if asked, and evaluate on the test split."""
+        self.history.stopped_step = step
+        if self.config.restore_best and self.best_state is not None:
+            model.load_state_dict(self.best_state)
+        if hasattr(self.data, "x_test") and hasattr(self.data, "y_test"):
+            self.history.test_loss, self.history.test_accuracy = evaluate(
+                model, self.data.x_test, self.data.y_test
+            )
 
 
 def train(
@@ -416,13 +470,9 @@ def train(
     history = History()
     checkpoints: dict[int, State] = {}
     if start_step in wanted:
-        checkpoints[start_step] = _snapshot(model)
-    best_accuracy, best_state, stale = -math.inf, None, 0
-
-    from tqdm.auto import tqdm
-
-    show = _is_tty() if progress is None else bool(progress)
-    bar = tqdm(total=total - start_step, disable=not show, leave=False, desc="train")
+        checkpoints[start_step] = snapshot(model)
+    validation = Validation(config, data, history)
+    bar = progress_bar(total - start_step, progress, "train")
     model.train()
     step = start_step
     try:
@@ -445,23 +495,10 @@ def train(
             history.record_step(step, loss, out, y_train[index], lr)
             bar.update(1)
             if step in wanted:
-                checkpoints[step] = _snapshot(model)
-            if step % eval_every == 0 or step == total:
-                val_loss, val_accuracy = evaluate(model, data.x_val, data.y_val)
-                history.record_evaluation(step, val_loss, val_accuracy)
-                if val_accuracy > best_accuracy:
-                    best_accuracy, stale, history.best_step = val_accuracy, 0, step
-                    if config.restore_best:
-                        best_state = _snapshot(model)
-                else:
-                    stale += 1
-                    if config.patience is not None and stale >= config.patience:
-                        break
+                checkpoints[step] = snapshot(model)
+            if (step % eval_every == 0 or step == total) and validation.evaluate(step, model):
+                break
     finally:
         bar.close()
-    history.stopped_step = step
-    if config.restore_best and best_state is not None:
-        model.load_state_dict(best_state)
-    if hasattr(data, "x_test") and hasattr(data, "y_test"):
-        history.test_loss, history.test_accuracy = evaluate(model, data.x_test, data.y_test)
-    return TrainResult(model, history, checkpoints, _snapshot(model), optimizer)
+    validation.finish(step, model)
+    return TrainResult(model, history, checkpoints, snapshot(model), optimizer)

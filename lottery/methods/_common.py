@@ -9,7 +9,6 @@ schedules, optimizer (:func:`lottery.train.make_optimizer`) and validation bookk
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 
@@ -19,7 +18,15 @@ from torch import nn
 
 from lottery.masks import Mask
 from lottery.ticket import call_model_fn
-from lottery.train import History, TrainConfig, evaluate, make_optimizer, minibatches
+from lottery.train import (
+    History,
+    TrainConfig,
+    Validation,
+    make_optimizer,
+    minibatches,
+    progress_bar,
+    snapshot,
+)
 
 State = dict[str, torch.Tensor]
 
@@ -93,26 +100,6 @@ def resolve_config(train, seed: int, argument: str = "train", **defaults) -> Tra
 def new_model(model_fn: Callable[..., nn.Module], seed: int) -> nn.Module:
     """``model_fn(seed=seed)`` (or ``model_fn()``), checked to be a module."""
     return call_model_fn(model_fn, seed)
-
-
-def snapshot(model: nn.Module) -> State:
-    """A detached CPU copy of ``model.state_dict()``."""
-    return {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
-
-
-def _is_tty() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def progress_bar(total: int, progress: bool | None, desc: str):
-    """A tqdm bar, shown only when ``progress`` is true or (``None``) stderr is a terminal."""
-    from tqdm.auto import tqdm
-
-    show = _is_tty() if progress is None else bool(progress)
-    return tqdm(total=total, disable=not show, leave=False, desc=desc)
 
 
 def check_data(data, argument: str = "data") -> None:
@@ -191,7 +178,7 @@ def masked_training(
     eval_every = config.eval_every or per_epoch
     optimizer = make_optimizer(config, model.parameters())
     history = History()
-    best_accuracy, best_state, stale = -math.inf, None, 0
+    validation = Validation(config, data, history, best_after=best_after)
 
     def enforce() -> None:
         if mask is None:
@@ -229,25 +216,11 @@ def masked_training(
             step = current + 1
             history.record_step(step, loss, out, y_train[index], lr)
             bar.update(1)
-            if step % eval_every == 0 or step == total:
-                val_loss, val_accuracy = evaluate(model, data.x_val, data.y_val)
-                history.record_evaluation(step, val_loss, val_accuracy)
-                if step >= best_after:
-                    if val_accuracy > best_accuracy:
-                        best_accuracy, stale, history.best_step = val_accuracy, 0, step
-                        if config.restore_best:
-                            best_state = snapshot(model)
-                    else:
-                        stale += 1
-                        if config.patience is not None and stale >= config.patience:
-                            break
+            if (step % eval_every == 0 or step == total) and validation.evaluate(step, model):
+                break
             if epoch_hook is not None and step % per_epoch == 0 and epoch_hook(step // per_epoch, model):
                 break
     finally:
         bar.close()
-    history.stopped_step = step
-    if config.restore_best and best_state is not None:
-        model.load_state_dict(best_state)
-    if hasattr(data, "x_test") and hasattr(data, "y_test"):
-        history.test_loss, history.test_accuracy = evaluate(model, data.x_test, data.y_test)
+    validation.finish(step, model)
     return history, optimizer
