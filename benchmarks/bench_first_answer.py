@@ -1,0 +1,105 @@
+"""Time to first answer: whole scripts, as a user runs them (issue 13).
+
+For each network of the regions suite, three scripts run in fresh processes, interleaved (paired) so that
+machine load hits all three alike:
+
+- ``torch``: import torch, load the saved state dict, run the network once (the floor every tool pays);
+- ``ours``: the same, then ``tropical.linear_regions`` on [-10, 10]^2 and print the region count;
+- ``regioncam``: the same with regioncam.
+
+The table reports the median wall time of each script over ``--repeat`` rounds, our overhead above the
+torch floor, and regioncam's whole-script time divided by ours (above 1: we answer first). Usage::
+
+    .venv/bin/python benchmarks/bench_first_answer.py --repeat 5
+    .venv/bin/python benchmarks/bench_first_answer.py --nets 2-40-2 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SUITE = ["2-40-2", "2-24-24-2", "2-16-16-16-3", "2-100-2", "2-64-64-2", "2-128-128-2"]
+SIZE = 10.0
+
+_LOAD = """
+import sys, torch
+from torch import nn
+widths = [int(w) for w in sys.argv[1].split("-")]
+layers = []
+for n_in, n_out in zip(widths, widths[1:]):
+    layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+model = nn.Sequential(*layers[:-1])
+model.load_state_dict(torch.load(sys.argv[2], weights_only=True))
+model.eval()
+"""
+SCRIPTS = {
+    "torch": _LOAD + "print(model(torch.zeros(1, widths[0])).shape)\n",
+    "ours": _LOAD
+    + "import tropical\n"
+    + f"print(len(tropical.linear_regions(model, bounds=({-SIZE}, {SIZE}, {-SIZE}, {SIZE}))))\n",
+    "regioncam": _LOAD
+    + f"import regioncam\ncamera = regioncam.Regioncam(size={SIZE})\n"
+    + "camera.add(model)\nprint(camera.num_faces)\n",
+}
+
+
+def save_net(net: str, folder: pathlib.Path, seed: int = 0) -> pathlib.Path:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    widths = [int(w) for w in net.split("-")]
+    layers = []
+    for n_in, n_out in itertools.pairwise(widths):
+        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+    path = folder / f"{net}.pt"
+    torch.save(nn.Sequential(*layers[:-1]).state_dict(), path)
+    return path
+
+
+def wall_time(script: str, net: str, path: pathlib.Path) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", script, net, str(path)], capture_output=True, text=True, check=True
+    )
+    return time.perf_counter() - start, done.stdout.strip().splitlines()[-1]
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nets", nargs="+", default=SUITE)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    print(
+        "| net | regions (ours / regioncam) | torch floor s | ours s | regioncam s | ours above floor s "
+        "| regioncam / ours |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as folder:
+        for net in args.nets:
+            path = save_net(net, pathlib.Path(folder))
+            wall_time(SCRIPTS["ours"], net, path)  # the first run after install may compile; not timed
+            times = {tool: [] for tool in SCRIPTS}
+            answers = {}
+            for _ in range(args.repeat):
+                for tool, script in SCRIPTS.items():
+                    seconds, answers[tool] = wall_time(script, net, path)
+                    times[tool].append(seconds)
+            median = {tool: statistics.median(values) for tool, values in times.items()}
+            floor, ours, peer = median["torch"], median["ours"], median["regioncam"]
+            print(
+                f"| {net} | {answers['ours']} / {answers['regioncam']} | {floor:.2f} | {ours:.2f} | "
+                f"{peer:.2f} | {ours - floor:.2f} | {peer / ours:.2f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
