@@ -1,4 +1,4 @@
-"""Metrics: polytope similarity and decision-boundary / linear-region comparisons."""
+"""Metrics: polytope similarity, decision-boundary / linear-region comparisons, and decision_metrics."""
 
 from tropical.metrics.boundary import (
     RegionStatistics,
@@ -6,6 +6,14 @@ from tropical.metrics.boundary import (
     class_iou,
     region_agreement,
     region_statistics,
+)
+from tropical.metrics.decision import DECISION_METRICS, decision_metrics
+from tropical.metrics.planes import (
+    PlaneMetrics,
+    boundary_pieces,
+    local_complexity,
+    plane_metrics,
+    plane_triplets,
 )
 from tropical.metrics.polytope import (
     NORMALIZATIONS,
@@ -21,16 +29,23 @@ from tropical.metrics.polytope import (
 )
 
 __all__ = [
+    "DECISION_METRICS",
     "NORMALIZATIONS",
+    "PlaneMetrics",
     "RegionStatistics",
     "boundary_hausdorff",
+    "boundary_pieces",
     "centroid_shift",
     "class_iou",
     "compare_polytopes",
+    "decision_metrics",
     "generator_distance",
     "hausdorff",
     "iou",
+    "local_complexity",
     "normalized",
+    "plane_metrics",
+    "plane_triplets",
     "region_agreement",
     "region_statistics",
     "support_distance",
