@@ -90,7 +90,7 @@ _SKIPPED = (ComputationTooLargeError, UnsupportedLayerError, DegenerateGeometryE
 def _reason(error: Exception) -> str:
     """``"skipped: <Error>: <first sentence>"`` for a table cell."""
     text = str(error).strip().split("\n")[0]
-    sentence = text.split(". ")[0].rstrip(".")
+    sentence = text.split(". ")[0].split("; ")[0].rstrip(".")
     return f"skipped: {type(error).__name__}: {sentence}"
 
 

@@ -234,7 +234,6 @@ def local_complexity(regions, centers, *, radius: float) -> tuple[np.ndarray, np
     >>> local_complexity(R, [[0.0, 0.0], [0.5, -0.5], [-0.5, 0.1]], radius=0.25)
     (array([4, 1, 2]), array([2, 0, 1]))
     """
-    import shapely
 
     from tropical.regions import Regions
 
@@ -246,29 +245,44 @@ def local_complexity(regions, centers, *, radius: float) -> tuple[np.ndarray, np
     radius = float(radius)
     if not (radius > 0 and np.isfinite(radius)):
         raise ValueError(f"radius must be a positive number, got {radius}")
-    tree = shapely.STRtree(_region_polygons(regions))
-    which, hit = tree.query(shapely.points(centers), predicate="dwithin", distance=radius)
-    distances = shapely.distance(shapely.points(centers[which]), tree.geometries[hit])
-    counts = np.bincount(which[distances < radius], minlength=len(centers))
-    segments = regions.decision_boundary()
-    return counts, _pieces_near(segments, boundary_pieces(segments), centers, radius)
+    return _Picture(regions).local_complexity(centers, radius)
 
 
 # ---------------------------------------------------------------------------------------------- one plane
 class _Picture:
-    """One network's exact geometry on one plane: regions, class regions, boundary, its pieces."""
+    """One network's exact geometry on one plane: regions, their shapely polygons, boundary, class regions."""
 
     def __init__(self, regions):
-        self.regions = regions
-        self.classes = regions.decision_regions()
-        self.boundary = regions.decision_boundary()
-        self.polygons = _region_polygons(regions)
-
-    def regions_in(self, window) -> int:
         import shapely
 
-        overlap = shapely.area(shapely.intersection(self.polygons, window))
-        return int(np.count_nonzero(overlap > 1e-12 * window.area))
+        self.regions = regions
+        self.boundary = regions.decision_boundary()
+        self.tree = shapely.STRtree(_region_polygons(regions))
+
+    @property
+    def classes(self) -> list:
+        return self.regions.decision_regions()
+
+    def regions_in(self, window) -> int:
+        """Regions overlapping a convex window with positive area (more than 1e-12 of the window's);
+        ``None``: the whole domain."""
+        import shapely
+
+        if window is None:
+            return len(self.regions)
+        polygons = self.tree.geometries[self.tree.query(window, predicate="intersects")]
+        inside = shapely.within(polygons, window)
+        overlap = shapely.area(shapely.intersection(polygons[~inside], window))
+        return int(inside.sum() + np.count_nonzero(overlap > 1e-12 * window.area))
+
+    def local_complexity(self, centers: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+        import shapely
+
+        points = shapely.points(centers)
+        which, hit = self.tree.query(points, predicate="dwithin", distance=radius)
+        distances = shapely.distance(points[which], self.tree.geometries[hit])
+        counts = np.bincount(which[distances < radius], minlength=len(centers))
+        return counts, _pieces_near(self.boundary, boundary_pieces(self.boundary), centers, radius)
 
 
 def _length(segments: np.ndarray) -> float:
@@ -286,19 +300,21 @@ def _one_plane(reference, model, points, radius, max_regions) -> tuple[dict, dic
     (ux, uy), (vx, vy) = corners[1] - corners[0], corners[2] - corners[0]
     triangle = corners if ux * vy - uy * vx > 0 else corners[::-1]
     windows = {"triangle": shapely.Polygon(triangle), "box": shapely.Polygon(dense.regions.domain)}
+    classes, dense_classes = other.classes, dense.classes
     row = {}
     for name, window in windows.items():
         clip = (lambda s: _clip_segments(s, triangle)) if name == "triangle" else (lambda s: s)
         boundary, dense_boundary = clip(other.boundary), clip(dense.boundary)
-        row[f"{name}_agreement"] = _class_agreement(other.classes, dense.classes, window.area, window=window)
+        clip_classes = window if name == "triangle" else None  # the box is the domain of both networks
+        row[f"{name}_agreement"] = _class_agreement(classes, dense_classes, window.area, window=clip_classes)
         row[f"{name}_boundary_hausdorff"] = boundary_hausdorff(boundary, dense_boundary)
-        row[f"{name}_regions"] = other.regions_in(window)
-        row[f"{name}_dense_regions"] = dense.regions_in(window)
+        row[f"{name}_regions"] = other.regions_in(clip_classes)
+        row[f"{name}_dense_regions"] = dense.regions_in(clip_classes)
         row[f"{name}_boundary_length"] = _length(boundary)
         row[f"{name}_dense_boundary_length"] = _length(dense_boundary)
     local = {}
     for prefix, picture in (("", other), ("dense_", dense)):
-        count, pieces = local_complexity(picture.regions, corners, radius=radius)
+        count, pieces = picture.local_complexity(corners, radius)
         local[f"local_{prefix}regions"], local[f"local_{prefix}boundary_pieces"] = count, pieces
     return row, local
 
