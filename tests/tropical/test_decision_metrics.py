@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 import shapely
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from tropical.decision import decision_zonotopes
@@ -127,7 +129,7 @@ def test_boundary_agreement_equals_dense_sampling_of_both_networks():
 
 
 # ---------------------------------------------------------------------------------------------- skipped
-def test_a_too_large_polytope_is_nan_with_the_reason_promptly_and_in_bounded_memory():
+def test_a_polytope_too_large_to_enumerate_is_bounded_promptly_and_in_bounded_memory():
     reference, model = mlp([64, 16, 10], seed=0), mlp([64, 16, 10], seed=1)
     tracemalloc.start()
     try:
@@ -136,16 +138,47 @@ def test_a_too_large_polytope_is_nan_with_the_reason_promptly_and_in_bounded_mem
     finally:
         tracemalloc.stop()
     assert peak < 100e6
-    assert row["polytope_method"].startswith("skipped") and "too large" in row["polytope_method"]
-    assert math.isnan(row["polytope_hausdorff"]) and math.isnan(row["polytope_iou"])
-    assert np.isfinite(row["generator_distance"])  # the matching bound needs no enumeration
+    assert row["polytope_method"] in ("bracket", "projected")
+    assert 0 < row["polytope_hausdorff_lower"] == row["polytope_hausdorff"] <= row["polytope_hausdorff_upper"]
+    assert row["polytope_hausdorff_upper"] <= row["generator_distance"]
+    for key in (
+        "polytope_iou",
+        "polytope_volume_ratio",
+        "polytope_vertices",
+        "polytope_hausdorff_normalized",
+    ):
+        assert math.isnan(row[key]), key  # these need the vertices
+    assert np.isfinite(row["projected_polytope_hausdorff"]) and 0 <= row["projected_polytope_iou"] <= 1
 
 
-def test_3d_polytopes_above_the_vertex_limit_are_skipped_and_below_it_exact():
+def brute_projection(model, basis, classes):
+    """conv(Z1 ∪ Z2) projected by ``basis`` (2, d), from all 2^p subset sums of the generators."""
+    points = []
+    for Z in decision_zonotopes(model, classes):
+        subsets = np.array(list(itertools.product([0, 1], repeat=len(Z.generators))), dtype=float)
+        points.append((Z.base + subsets @ Z.generators) @ basis.T)
+    return shapely.MultiPoint(np.vstack(points)).convex_hull
+
+
+@pytest.mark.parametrize("n_in", [2, 7])
+def test_projected_polytopes_equal_brute_force_projections_on_the_principal_plane(n_in):
+    reference, model = mlp([n_in, 5, 3], seed=2), mlp([n_in, 4, 3], seed=3)
+    row = decision_metrics(reference, model, classes=(1, 2))
+    generators = np.vstack([Z.generators for Z in decision_zonotopes(reference, (1, 2))])
+    basis = np.linalg.svd(generators)[2][:2]  # the reference's two leading principal directions
+    P, Q = brute_projection(model, basis, (1, 2)), brute_projection(reference, basis, (1, 2))
+    assert row["projected_polytope_hausdorff"] == pytest.approx(convex_hausdorff(P, Q), rel=1e-9)
+    assert row["projected_polytope_iou"] == pytest.approx(P.intersection(Q).area / P.union(Q).area, rel=1e-9)
+    if n_in == 2:  # a rotation: the projection changes nothing
+        assert row["projected_polytope_hausdorff"] == pytest.approx(row["polytope_hausdorff"], rel=1e-9)
+        assert row["projected_polytope_iou"] == pytest.approx(row["polytope_iou"], rel=1e-9)
+
+
+def test_3d_polytopes_above_the_vertex_limit_are_bounded_and_below_it_exact():
     reference, model = mlp([3, 12, 2], seed=0), mlp([3, 12, 2], seed=1)
     assert decision_metrics(reference, model)["polytope_method"] == "exact"
     row = decision_metrics(reference, model, max_exact_vertices=50)
-    assert "max_exact_vertices=50" in row["polytope_method"]
+    assert row["polytope_method"] in ("bracket", "projected") and math.isnan(row["polytope_iou"])
 
 
 def test_deep_and_unsupported_networks_are_skipped_not_raised():
@@ -184,3 +217,26 @@ def test_bad_arguments_raise():
         decision_metrics(a, a, bounds=(1, 0, 0, 1))
     with pytest.raises(ValueError, match="max_regions"):
         decision_metrics(a, a, max_regions=0)
+
+
+# ---------------------------------------------------------------------------------------------- properties
+@settings(max_examples=10, deadline=None)
+@given(
+    n_in=st.sampled_from([2, 3, 5]),
+    widths=st.tuples(st.integers(1, 6), st.integers(1, 6)),
+    n_out=st.integers(2, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_bounds_and_ranges_hold_for_random_networks(n_in, widths, n_out, seed):
+    reference, model = mlp([n_in, widths[0], n_out], seed=seed), mlp([n_in, widths[1], n_out], seed=seed + 1)
+    X, y = data(n_in, n=12, seed=seed)
+    domain = {"bounds": (-2, 2, -2, 2)} if n_in == 2 else {"plane": X[:3]}
+    row = decision_metrics(reference, model, data=(X, y), planes=2, **domain)
+    assert row["boundary_method"] == row["plane_method"] == "exact"
+    lower, value, upper = (row[f"polytope_hausdorff{s}"] for s in ("_lower", "", "_upper"))
+    assert lower <= value <= upper + 1e-9 * max(1.0, upper)
+    assert value <= row["generator_distance"] * (1 + 1e-9) + 1e-12
+    for key in ("boundary_agreement", "triangle_agreement_mean", "box_agreement_mean"):
+        assert 0.0 <= row[key] <= 1.0
+    assert row["triangle_regions_mean"] <= row["box_regions_mean"]
+    assert row["triangle_boundary_length_mean"] <= row["box_boundary_length_mean"] + 1e-12
