@@ -5,14 +5,14 @@ Public names (see README): :class:`TropicalPolynomial`, :class:`TropicalRational
 """
 
 from tropical import metrics, plot
-from tropical.decision import decision_polytope, decision_subdivision, decision_zonotopes
+from tropical.decision import decision_hull, decision_polytope, decision_subdivision, decision_zonotopes
 from tropical.errors import ComputationTooLargeError, DegenerateGeometryError, UnsupportedLayerError
 from tropical.network import TropicalMap, from_torch, region_count_bound
 from tropical.polynomial import TropicalPolynomial, TropicalRational
 from tropical.polytope import Polytope
 from tropical.regions import Regions, decision_boundary, decision_regions, linear_regions
 from tropical.subdivision import TropicalCurve
-from tropical.zonotope import Zonotope
+from tropical.zonotope import Zonotope, ZonotopeHull
 
 __all__ = [
     "ComputationTooLargeError",
@@ -25,7 +25,9 @@ __all__ = [
     "TropicalRational",
     "UnsupportedLayerError",
     "Zonotope",
+    "ZonotopeHull",
     "decision_boundary",
+    "decision_hull",
     "decision_polytope",
     "decision_regions",
     "decision_subdivision",

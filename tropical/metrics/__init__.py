@@ -27,10 +27,12 @@ from tropical.metrics.polytope import (
     vertex_count,
     volume_ratio,
 )
+from tropical.metrics.support import HausdorffBracket, convex_body, hausdorff_bracket
 
 __all__ = [
     "DECISION_METRICS",
     "NORMALIZATIONS",
+    "HausdorffBracket",
     "PlaneMetrics",
     "RegionStatistics",
     "boundary_hausdorff",
@@ -38,9 +40,11 @@ __all__ = [
     "centroid_shift",
     "class_iou",
     "compare_polytopes",
+    "convex_body",
     "decision_metrics",
     "generator_distance",
     "hausdorff",
+    "hausdorff_bracket",
     "iou",
     "local_complexity",
     "normalized",
