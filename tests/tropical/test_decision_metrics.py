@@ -138,7 +138,7 @@ def test_a_polytope_too_large_to_enumerate_is_bounded_promptly_and_in_bounded_me
     finally:
         tracemalloc.stop()
     assert peak < 100e6
-    assert row["polytope_method"] in ("bracket", "projected")
+    assert row["polytope_method"] == "bracket"
     assert 0 < row["polytope_hausdorff_lower"] == row["polytope_hausdorff"] <= row["polytope_hausdorff_upper"]
     assert row["polytope_hausdorff_upper"] <= row["generator_distance"]
     for key in (
@@ -174,11 +174,33 @@ def test_projected_polytopes_equal_brute_force_projections_on_the_principal_plan
         assert row["projected_polytope_iou"] == pytest.approx(row["polytope_iou"], rel=1e-9)
 
 
-def test_3d_polytopes_above_the_vertex_limit_are_bounded_and_below_it_exact():
-    reference, model = mlp([3, 12, 2], seed=0), mlp([3, 12, 2], seed=1)
-    assert decision_metrics(reference, model)["polytope_method"] == "exact"
-    row = decision_metrics(reference, model, max_exact_vertices=50)
-    assert row["polytope_method"] in ("bracket", "projected") and math.isnan(row["polytope_iou"])
+def brute_support_gap(reference, model, directions):
+    """max over the directions of |h_P(u) - h_Q(u)| from all 2^p subset sums: a lower bound of H(P, Q)."""
+
+    def support(net):
+        points = []
+        for Z in decision_zonotopes(net):
+            subsets = np.array(list(itertools.product([0, 1], repeat=len(Z.generators))), dtype=float)
+            points.append(Z.base + subsets @ Z.generators)
+        return (np.vstack(points) @ directions.T).max(axis=0)
+
+    return float(np.abs(support(reference) - support(model)).max())
+
+
+def test_3d_polytopes_above_the_vertex_limit_are_bracketed_around_the_exact_distance():
+    reference, model = mlp([3, 8, 2], seed=0), mlp([3, 6, 2], seed=1)
+    exact = decision_metrics(reference, model)
+    bracket = decision_metrics(reference, model, max_exact_vertices=50)
+    assert exact["polytope_method"] == "exact" and bracket["polytope_method"] == "bracket"
+    assert math.isnan(bracket["polytope_iou"]) and not math.isnan(exact["polytope_iou"])
+    directions = np.random.default_rng(0).normal(size=(20_000, 3))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    sampled = brute_support_gap(reference, model, directions)  # <= the true distance, and close to it
+    distance = exact["polytope_hausdorff"]
+    assert sampled <= distance * (1 + 1e-9) and distance == pytest.approx(sampled, rel=0.02)
+    assert bracket["polytope_hausdorff_lower"] <= distance * (1 + 1e-9)
+    assert distance <= bracket["polytope_hausdorff_upper"] * (1 + 1e-9)
+    assert bracket["polytope_hausdorff_lower"] == pytest.approx(distance, rel=0.05)  # the ascent finds it
 
 
 def test_deep_and_unsupported_networks_are_skipped_not_raised():
@@ -240,3 +262,17 @@ def test_bounds_and_ranges_hold_for_random_networks(n_in, widths, n_out, seed):
         assert 0.0 <= row[key] <= 1.0
     assert row["triangle_regions_mean"] <= row["box_regions_mean"]
     assert row["triangle_boundary_length_mean"] <= row["box_boundary_length_mean"] + 1e-12
+
+
+def test_when_the_bracket_is_refused_the_projection_bounds_the_distance(monkeypatch):
+    import tropical.metrics.support as support
+    from tropical.errors import ComputationTooLargeError
+
+    def refuse(*args, **kwargs):
+        raise ComputationTooLargeError("refused for the test", estimate=2.0, limit=1.0)
+
+    monkeypatch.setattr(support, "hausdorff_bracket", refuse)
+    row = decision_metrics(mlp([10, 6, 2], seed=0), mlp([10, 5, 2], seed=1))
+    assert row["polytope_method"] == "projected"
+    assert row["polytope_hausdorff"] == row["polytope_hausdorff_lower"] == row["projected_polytope_hausdorff"]
+    assert row["polytope_hausdorff_upper"] == row["generator_distance"] >= row["polytope_hausdorff"]
