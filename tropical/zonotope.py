@@ -97,9 +97,12 @@ def largest_singular_value(rows: np.ndarray) -> float:
     (:func:`tropical.budget.single_threaded`)."""
     if rows.size == 0:
         return 0.0
-    gram = rows @ rows.T if len(rows) <= rows.shape[1] else rows.T @ rows
+    from scipy.linalg import eigh
+
     with single_threaded():
-        largest = float(np.linalg.eigvalsh(gram)[-1])
+        gram = rows @ rows.T if len(rows) <= rows.shape[1] else rows.T @ rows
+        top = len(gram) - 1
+        largest = float(eigh(gram, eigvals_only=True, subset_by_index=[top, top])[0])
     return float(np.sqrt(max(largest, 0.0)))
 
 

@@ -27,6 +27,13 @@ from tropical.metrics.polytope import (
     vertex_count,
     volume_ratio,
 )
+from tropical.metrics.projection import (
+    ProjectedPolygon,
+    principal_plane,
+    projected_hausdorff,
+    projected_iou,
+    projected_polygons,
+)
 from tropical.metrics.support import HausdorffBracket, convex_body, hausdorff_bracket
 
 __all__ = [
@@ -34,6 +41,7 @@ __all__ = [
     "NORMALIZATIONS",
     "HausdorffBracket",
     "PlaneMetrics",
+    "ProjectedPolygon",
     "RegionStatistics",
     "boundary_hausdorff",
     "boundary_pieces",
@@ -50,6 +58,10 @@ __all__ = [
     "normalized",
     "plane_metrics",
     "plane_triplets",
+    "principal_plane",
+    "projected_hausdorff",
+    "projected_iou",
+    "projected_polygons",
     "region_agreement",
     "region_statistics",
     "support_distance",

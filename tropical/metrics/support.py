@@ -186,8 +186,9 @@ def _rows_bound(rows: np.ndarray) -> float:
     return float(min(total, uniform, weighted))
 
 
-def _zonotope_bound(Z: Zonotope, W: Zonotope) -> float:
-    """Certified upper bound of ``H(Z, W)`` by matched generators (module docstring)."""
+def _zonotope_bound(Z: Zonotope, W: Zonotope, *, assign: bool = True) -> float:
+    """Certified upper bound of ``H(Z, W)`` by matched generators (module docstring): generators matched in
+    index order (neuron to neuron, for tickets of one network) and, if ``assign``, optimally."""
     G, H = Z.generators, W.generators
     n = max(len(G), len(H))
     d = Z.ambient_dimension
@@ -195,7 +196,7 @@ def _zonotope_bound(Z: Zonotope, W: Zonotope) -> float:
     H = np.vstack([H, np.zeros((n - len(H), d))])
     shift = Z.center - W.center
     matchings = [np.arange(n)]
-    if 0 < n <= _MAX_ASSIGNMENT:
+    if (assign or len(Z) != len(W)) and 0 < n <= _MAX_ASSIGNMENT:
         squared_g, squared_h = (G**2).sum(axis=1), (H**2).sum(axis=1)
         cross = np.abs(G @ H.T)  # min(|g - h|, |g + h|)^2 = |g|^2 + |h|^2 - 2 |<g, h>|
         cost = np.sqrt(np.maximum(squared_g[:, None] + squared_h[None, :] - 2 * cross, 0.0))
@@ -213,7 +214,13 @@ def _generator_bound(A, B) -> float:
     members_a, members_b = _members(A), _members(B)
     if members_a is None or members_b is None:
         return np.inf
-    table = np.array([[_zonotope_bound(Z, W) for W in members_b] for Z in members_a])
+    # optimal assignments for the corresponding members (Z1 with W1, ...), index order for the others
+    table = np.array(
+        [
+            [_zonotope_bound(Z, W, assign=i == j) for j, W in enumerate(members_b)]
+            for i, Z in enumerate(members_a)
+        ]
+    )
     return float(max(table.min(axis=1).max(), table.min(axis=0).max()))
 
 

@@ -16,7 +16,13 @@ import numpy as np
 from tropical.decision import decision_subdivision, decision_zonotopes
 from tropical.polytope import Polytope
 
-__all__ = ["classifier_geometry", "decision_polygon", "decision_polygon_grid", "lifted_polytope"]
+__all__ = [
+    "classifier_geometry",
+    "decision_polygon",
+    "decision_polygon_grid",
+    "lifted_polytope",
+    "projected_newton_polygons",
+]
 
 _NORMALIZE_TEXT = {
     "none": "raw",
@@ -335,3 +341,80 @@ def lifted_polytope(model, ax=None, *, classes=(0, 1), colors=("tab:orange", "ta
         loc="upper left", fontsize="x-small",
     )  # fmt: skip
     return {"faces": faces, "vertices": points}
+
+
+def projected_newton_polygons(
+    bodies,
+    ax=None,
+    *,
+    labels=None,
+    basis=None,
+    classes=(0, 1),
+    zonotopes: bool = False,
+    colors=None,
+    title: str | None = None,
+    legend: bool = True,
+):
+    """Exact projections of several decision polytopes (a dense net and its tickets) on shared axes.
+
+    The first body is the reference: it is filled in grey and, unless ``basis`` is given, its two leading
+    principal directions span the plane (:func:`tropical.metrics.projected_polygons`). Works in any input
+    dimension: the projection of ``conv(Z1 ∪ Z2)`` is computed from the projected generators, exactly.
+
+    Parameters
+    ----------
+    bodies : sequence of torch.nn.Module, Zonotope, ZonotopeHull, Polytope or array_like (n, d)
+        Models are read as their decision polytopes for ``classes``.
+    ax : matplotlib Axes, optional
+    labels : sequence of str, optional
+        Legend entries (default ``"reference"``, ``"1"``, ``"2"``...).
+    basis : array_like, shape (2, d), optional
+        Orthonormal rows of the plane.
+    classes : (int, int)
+    zonotopes : bool
+        Also draw the projected ``Z1`` (dashed) and ``Z2`` (dotted) of every body.
+    colors : sequence of colours, optional
+        One per body after the reference (default: the matplotlib cycle).
+    title : str, optional
+        Defaults to ``"Projected Newton polygons"``.
+    legend : bool
+
+    Returns
+    -------
+    dict
+        ``"polygons"``: the artists of the projected hulls, in order; ``"parts"``: those of the zonotopes
+        (empty unless ``zonotopes``); ``"projections"``: the :class:`~tropical.metrics.ProjectedPolygon`
+        objects (with the common ``basis``).
+    """
+    from matplotlib.patches import Polygon as PolygonPatch
+
+    from tropical.metrics.projection import projected_polygons
+
+    projections = projected_polygons(bodies, basis=basis, classes=classes)
+    ax = _axes(ax)
+    labels = list(labels) if labels is not None else ["reference"] + [str(k) for k in range(1, len(bodies))]
+    if len(labels) != len(projections):
+        raise ValueError(f"labels has {len(labels)} entries for {len(projections)} bodies")
+    cycle = colors or [f"C{k % 10}" for k in range(len(projections))]
+    artists = {"polygons": [], "parts": [], "projections": projections}
+    for k, (projection, label) in enumerate(zip(projections, labels, strict=True)):
+        reference = k == 0
+        color = "0.3" if reference else cycle[(k - 1) % len(cycle)]
+        patch = PolygonPatch(
+            projection.hull, closed=True, facecolor="0.85" if reference else "none", edgecolor=color,
+            lw=1.0 if reference else 1.5, label=label, zorder=1 if reference else 3,
+        )  # fmt: skip
+        artists["polygons"].append(ax.add_patch(patch))
+        if zonotopes:
+            for part, style in zip(projection.parts, ("--", ":"), strict=False):
+                closed = np.vstack([part, part[:1]])
+                (line,) = ax.plot(closed[:, 0], closed[:, 1], ls=style, lw=0.8, color=color, zorder=2)
+                artists["parts"].append(line)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.autoscale_view()
+    ax.set_xlabel("principal direction 1" if basis is None else "basis row 1")
+    ax.set_ylabel("principal direction 2" if basis is None else "basis row 2")
+    ax.set_title(title if title is not None else "Projected Newton polygons")
+    if legend:
+        ax.legend(loc="best", fontsize="x-small")
+    return artists
