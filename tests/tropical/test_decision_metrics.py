@@ -235,6 +235,8 @@ def test_bad_arguments_raise():
         decision_metrics(a, a, data=data(3))
     with pytest.raises(ValueError, match="triplets"):
         decision_metrics(a, a, data=data(2), triplets="odd")
+    with pytest.raises(ValueError, match="planes must be a positive integer"):
+        decision_metrics(a, a, data=data(2), planes=0)
     with pytest.raises(ValueError, match="bounds"):
         decision_metrics(a, a, bounds=(1, 0, 0, 1))
     with pytest.raises(ValueError, match="max_regions"):

@@ -415,6 +415,8 @@ def plane_metrics(
     Somepalli et al., "Can neural nets learn the same model twice?", CVPR 2022. Humayun, Balestriero &
     Baraniuk, "Deep networks always grok and here is why", 2024.
     """
+    if isinstance(planes, bool) or not isinstance(planes, int | np.integer) or planes < 1:
+        raise ValueError(f"planes must be a positive integer (the number of data planes), got {planes!r}")
     X = np.asarray(X, dtype=np.float64)
     chosen = plane_triplets(X, y, count=planes, triplets=triplets, seed=seed)
     corners = X[chosen]  # (K, 3, d)
