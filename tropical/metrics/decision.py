@@ -63,8 +63,8 @@ DECISION_METRICS = {
     "generator_distance": "max over the two zonotopes of the matched generator distance (Misiakos et al. "
     "2022), model vs reference, raw: an upper bound of polytope_hausdorff",
     "projected_polytope_hausdorff": "exact Hausdorff distance of the two decision polytopes projected onto "
-    "the plane of the reference's two leading principal generator directions (a lower bound of "
-    "polytope_hausdorff; equal to it for 2-D inputs)",
+    "the plane of the reference's two leading principal generator directions (tropical.metrics."
+    "projected_polygons; a lower bound of polytope_hausdorff, equal to it for 2-D inputs)",
     "projected_polytope_iou": "exact IoU of the two projected decision polytopes (equal to polytope_iou for "
     "2-D inputs)",
     "boundary_method": "'exact' (the boundary keys on the bounds= / plane= domain) or 'skipped: <reason>'",
@@ -172,25 +172,13 @@ def _same_points(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and np.array_equal(np.unique(a, axis=0), np.unique(b, axis=0))
 
 
-def _principal_plane(zonotopes) -> np.ndarray:
-    """The two leading right singular vectors of all generators: an orthonormal (2, d) basis."""
-    rows = np.vstack([Z.generators for Z in zonotopes])
-    return np.linalg.svd(rows, full_matrices=False)[2][:2]  # 2p >= 2 rows and d >= 2: two orthonormal rows
-
-
 def _projected_polytope_metrics(Zr, Zm) -> dict:
     """Exact 2-D Hausdorff distance and IoU of the polytopes projected on the reference's principal plane."""
     from tropical.metrics import polytope as metrics
-    from tropical.polytope import Polytope
-    from tropical.zonotope import Zonotope
+    from tropical.metrics.projection import projected_polygons
+    from tropical.zonotope import ZonotopeHull
 
-    basis = _principal_plane(Zr)
-
-    def polygon(zonotopes) -> Polytope:
-        images = [Zonotope(Z.generators @ basis.T, basis @ Z.base) for Z in zonotopes]
-        return Polytope(np.vstack([image.vertices() for image in images]))
-
-    Pr, Pm = polygon(Zr), polygon(Zm)
+    Pr, Pm = (polygon.polytope for polygon in projected_polygons([ZonotopeHull(*Zr), ZonotopeHull(*Zm)]))
     if _same_points(Pr.vertices, Pm.vertices):
         return {"projected_polytope_hausdorff": 0.0, "projected_polytope_iou": 1.0 if Pr.volume > 0 else _NAN}
     return {
