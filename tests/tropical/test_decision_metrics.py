@@ -278,3 +278,20 @@ def test_when_the_bracket_is_refused_the_projection_bounds_the_distance(monkeypa
     assert row["polytope_method"] == "projected"
     assert row["polytope_hausdorff"] == row["polytope_hausdorff_lower"] == row["projected_polytope_hausdorff"]
     assert row["polytope_hausdorff_upper"] == row["generator_distance"] >= row["polytope_hausdorff"]
+
+
+@pytest.mark.slow
+def test_digits_shaped_networks_get_every_section_that_their_depth_allows():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = X[-200:] / 16.0
+    y = y[-200:]
+    deep = decision_metrics(
+        mlp([64, 300, 100, 10], seed=0), mlp([64, 300, 100, 10], seed=1), data=(X, y), planes=3
+    )
+    assert deep["polytope_method"].startswith("skipped: UnsupportedLayerError")
+    assert deep["plane_method"] == "exact" and deep["box_regions_mean"] > 1000
+    shallow = decision_metrics(mlp([64, 300, 10], seed=0), mlp([64, 300, 10], seed=1), data=(X, y), planes=3)
+    assert shallow["polytope_method"] == "bracket" and shallow["plane_method"] == "exact"
+    assert shallow["projected_polytope_hausdorff"] <= shallow["polytope_hausdorff_upper"]
