@@ -238,3 +238,18 @@ def test_summary_is_mean_and_std_with_the_documented_keys():
     assert result.per_point["local_regions"].shape == (3, 3)
     with pytest.raises(ValueError, match="radius"):
         plane_metrics(mlp([3, 6, 3]), mlp([3, 6, 3]), X, y, planes=1, radius=-1.0)
+
+
+def test_infinite_boundary_distances_are_counted_not_averaged():
+    per_plane = {"triangle_boundary_hausdorff": np.array([1.0, np.inf, 3.0]), "box_agreement": np.ones(3)}
+    result = PlaneMetrics(np.zeros((3, 3), dtype=int), 0.1, per_plane, {}).summary()
+    assert (
+        result["triangle_boundary_hausdorff_mean"] == 2.0 and result["triangle_boundary_hausdorff_std"] == 1.0
+    )
+    assert result["triangle_boundary_hausdorff_infinite"] == pytest.approx(1 / 3)
+    assert "box_agreement_infinite" not in result
+    none = PlaneMetrics(np.zeros((1, 3), dtype=int), 0.1, {"box_boundary_hausdorff": np.array([np.inf])}, {})
+    summary = none.summary()
+    assert (
+        np.isnan(summary["box_boundary_hausdorff_mean"]) and summary["box_boundary_hausdorff_infinite"] == 1.0
+    )

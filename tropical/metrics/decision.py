@@ -18,19 +18,25 @@ from tropical.errors import ComputationTooLargeError, DegenerateGeometryError, U
 
 __all__ = ["DECISION_METRICS", "decision_metrics"]
 
-_PLANE_KEYS = {
-    f"{window}_{metric}_{stat}": f"{what} inside the {place} of each data plane, {stat} over planes"
-    for window, place in (("triangle", "triangle of its three test points"), ("box", "padded box"))
-    for metric, what in (
-        ("agreement", "exact fraction of the area where model and reference predict the same class"),
-        ("boundary_hausdorff", "exact Hausdorff distance between the two decision boundaries"),
-        ("regions", "number of linear regions of the model"),
-        ("dense_regions", "number of linear regions of the reference"),
-        ("boundary_length", "length of the model's decision boundary"),
-        ("dense_boundary_length", "length of the reference's decision boundary"),
-    )
-    for stat in ("mean", "std")
+_PLANE_METRICS = {
+    "agreement": "exact fraction of the area where model and reference predict the same class",
+    "boundary_hausdorff": "exact Hausdorff distance between the two decision boundaries (over the planes "
+    "where it is finite)",
+    "regions": "number of linear regions of the model",
+    "dense_regions": "number of linear regions of the reference",
+    "boundary_length": "length of the model's decision boundary",
+    "dense_boundary_length": "length of the reference's decision boundary",
 }
+_PLANE_KEYS = {}
+for _window, _place in (("triangle", "triangle of its three test points"), ("box", "padded box")):
+    for _metric, _what in _PLANE_METRICS.items():
+        for _stat in ("mean", "std"):
+            _PLANE_KEYS[f"{_window}_{_metric}_{_stat}"] = f"{_what} inside the {_place}, {_stat} over planes"
+        if _metric == "boundary_hausdorff":
+            _PLANE_KEYS[f"{_window}_boundary_hausdorff_infinite"] = (
+                f"fraction of planes where one network has a decision boundary inside the {_place} and the "
+                "other has none (boundary Hausdorff distance infinite)"
+            )
 _LOCAL_KEYS = {
     f"local_{metric}_{stat}": f"{what} within radius of each test point on its data plane, {stat} over points"
     for metric, what in (

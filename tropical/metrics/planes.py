@@ -24,6 +24,7 @@ from tropical.metrics.boundary import _class_agreement, _distance_to_segments, b
 __all__ = ["PlaneMetrics", "boundary_pieces", "local_complexity", "plane_metrics", "plane_triplets"]
 
 TRIPLETS = ("mixed", "same", "any")
+_NAN = float("nan")
 _ATTEMPTS = 100  # draws per plane before collinear or duplicate triplets are declared unavoidable
 
 
@@ -348,16 +349,21 @@ class PlaneMetrics:
     def summary(self) -> dict:
         """Mean and standard deviation (``ddof=0``) of every metric, keyed ``<metric>_mean``/``_std``.
 
-        Keys as in :data:`tropical.metrics.DECISION_METRICS`, with ``planes`` and ``local_radius``.
+        A boundary Hausdorff distance is infinite on a plane where one network has a decision boundary in
+        the window and the other has none; its mean and std are taken over the other planes (NaN if
+        there are none) and ``<window>_boundary_hausdorff_infinite`` is the fraction of such planes. Keys
+        as in :data:`tropical.metrics.DECISION_METRICS`, with ``planes`` and ``local_radius``.
         """
         result: dict = {"planes": float(len(self.triplets))}
         for name, values in (*self.per_plane.items(), ("local_radius", None), *self.per_point.items()):
             if values is None:
                 result[name] = self.radius
                 continue
-            with np.errstate(invalid="ignore"):  # inf distances (a boundary against none): mean inf, std NaN
-                result[f"{name}_mean"] = float(np.mean(values))
-                result[f"{name}_std"] = float(np.std(values))
+            finite = values[np.isfinite(values)]
+            result[f"{name}_mean"] = float(np.mean(finite)) if len(finite) else _NAN
+            result[f"{name}_std"] = float(np.std(finite)) if len(finite) else _NAN
+            if name.endswith("boundary_hausdorff"):
+                result[f"{name}_infinite"] = float(np.mean(np.isinf(values)))
         return result
 
 
