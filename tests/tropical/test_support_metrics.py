@@ -160,3 +160,22 @@ def test_point_arrays_and_bad_input():
         hausdorff_bracket(square, points)
     with pytest.raises(ValueError, match="method"):
         hausdorff_bracket(square, square, method="fast")
+
+
+@given(st.integers(1, 12), st.integers(1, 30), st.integers(0, 10_000))
+@settings(max_examples=30, deadline=None)
+def test_semidefinite_dual_bound_is_above_the_hypercube_maximum(n, d, seed):
+    from tropical.metrics.support import _hypercube_bound, _rows_bound
+
+    rng = np.random.default_rng(seed)
+    rows = rng.standard_normal((n, d)) * rng.uniform(0.01, 1, (n, 1))
+    signs = np.array(list(itertools.product([-1.0, 1.0], repeat=n)))
+    exact = np.linalg.norm(signs @ rows, axis=1).max()  # max_s |D^T s| = max_u sum_k |<d_k, u>|
+    bound = _hypercube_bound(rows)
+    assert exact <= bound * (1 + 1e-9)
+    assert bound <= np.linalg.norm(rows, axis=1).sum() * (1 + 1e-9)
+    assert exact <= _rows_bound(rows) * (1 + 1e-9)
+    if n >= 2 and d >= n:  # orthogonal rows: exact
+        q, _ = np.linalg.qr(rng.standard_normal((d, n)))
+        orthogonal = q.T * rng.uniform(0.5, 2, (n, 1))
+        assert _hypercube_bound(orthogonal) == pytest.approx(np.linalg.norm(orthogonal), rel=1e-9)

@@ -18,7 +18,10 @@ while the vertices are not (a 784-300 net's zonotope has more vertices than ther
     the sum of the norms (Misiakos et al., ICLR 2022, generator matching) and at most
     ``sqrt(sum_k w_k) ||W^(-1/2) D||_2`` for the rows ``d_k`` of ``D`` and any positive weights ``w_k``
     (Cauchy-Schwarz; ``w_k = 1`` and ``w_k = |d_k|``, which is never worse than the sum of norms, are
-    used). Hulls: ``H(conv ∪ A_i, conv ∪ B_j) <= max(max_i min_j H(A_i, B_j), max_j min_i H(A_i, B_j))``.
+    used). The bounds that decide the result are then tightened by the dual of the semidefinite
+    relaxation of ``max_{s in {-1,1}^n} |D^T s|`` (``n lambda_max(D D^T - Diag(lambda)) + sum(lambda)``,
+    within a few percent of the true maximum in tests, exact for orthogonal rows). Hulls:
+    ``H(conv ∪ A_i, conv ∪ B_j) <= max(max_i min_j H(A_i, B_j), max_j min_i H(A_i, B_j))``.
   * ``"covering"`` (low dimension): ``h_A - h_B`` is Lipschitz with constant ``R_A + R_B`` (radii about a
     common point), so its maximum over the sphere is at most its maximum over a grid of directions with
     covering radius ``rho`` plus ``(R_A + R_B) rho``. The grid is the cube surface with ``k`` cells per
@@ -53,6 +56,9 @@ __all__ = ["HausdorffBracket", "convex_body", "hausdorff_bracket"]
 
 #: Largest number of generators matched optimally (an ``n x n`` assignment); larger ones use index order.
 _MAX_ASSIGNMENT = 3000
+#: Subgradient steps of the semidefinite dual bound, and the largest number of rows it is used for.
+_DUAL_ITERATIONS = 20
+_MAX_DUAL_ROWS = 2000
 #: Number of largest generators (and generator differences) per zonotope used as starting directions.
 _INFORMED = 64
 #: Angles (radians) of the trial steps of the local ascent.
@@ -186,9 +192,10 @@ def _rows_bound(rows: np.ndarray) -> float:
     return float(min(total, uniform, weighted))
 
 
-def _zonotope_bound(Z: Zonotope, W: Zonotope, *, assign: bool = True) -> float:
+def _zonotope_bound(Z: Zonotope, W: Zonotope, *, assign: bool = True) -> tuple[float, np.ndarray]:
     """Certified upper bound of ``H(Z, W)`` by matched generators (module docstring): generators matched in
-    index order (neuron to neuron, for tickets of one network) and, if ``assign``, optimally."""
+    index order (neuron to neuron, for tickets of one network) and, if ``assign``, optimally. Returns the
+    bound and the rows ``d_k`` of the best matching (for :func:`_hypercube_bound`)."""
     G, H = Z.generators, W.generators
     n = max(len(G), len(H))
     d = Z.ambient_dimension
@@ -201,13 +208,53 @@ def _zonotope_bound(Z: Zonotope, W: Zonotope, *, assign: bool = True) -> float:
         cross = np.abs(G @ H.T)  # min(|g - h|, |g + h|)^2 = |g|^2 + |h|^2 - 2 |<g, h>|
         cost = np.sqrt(np.maximum(squared_g[:, None] + squared_h[None, :] - 2 * cross, 0.0))
         matchings.append(linear_sum_assignment(cost)[1])
-    best = np.inf
+    best, best_rows = np.inf, None
     for matching in matchings:
         matched = H[matching]
         signs = np.where(np.einsum("ij,ij->i", G, matched) >= 0, 1.0, -1.0)
         rows = np.vstack([shift[None], (G - signs[:, None] * matched) / 2])
-        best = min(best, _rows_bound(rows))
-    return float(best)
+        value = _rows_bound(rows)
+        if value < best:
+            best, best_rows = value, rows
+    return float(best), best_rows
+
+
+def _hypercube_bound(rows: np.ndarray, iterations: int = _DUAL_ITERATIONS) -> float:
+    """Upper bound of ``max_{|u| = 1} sum_k |<d_k, u>| = max_{s in {-1, 1}^n} |D^T s|`` by the dual of its
+    semidefinite relaxation: for any ``lambda``, ``s^T M s <= n lambda_max(M - Diag(lambda)) + sum(lambda)``
+    with ``M = D D^T`` (every ``s_k^2 = 1``). ``lambda`` starts at the better of ``diag(M)`` (exact for
+    orthogonal rows) and ``|d| sum|d|`` (at most the sum of norms, exact for parallel rows) and follows a
+    few subgradient steps; every step's bound is valid (dense top eigenpair), the best is returned."""
+    from scipy.linalg import eigh
+
+    keep = np.linalg.norm(rows, axis=1) > 0
+    rows = rows[keep]
+    n = len(rows)
+    if n == 0:
+        return 0.0
+    M = rows @ rows.T
+    norms = np.linalg.norm(rows, axis=1)
+
+    def evaluate(lam):
+        value, vector = eigh(M - np.diag(lam), subset_by_index=[n - 1, n - 1], driver="evr")
+        return n * float(value[0]) + float(lam.sum()), vector[:, 0]  # a valid bound for every lambda
+
+    # two starts: diag(M) (exact for orthogonal rows) and |d| sum|d| (never above the sum of norms,
+    # since |D^T x|^2 <= (sum_k |x_k| |d_k|)^2 <= sum|d| sum_k |d_k| x_k^2)
+    starts = [np.diag(M).copy(), norms * norms.sum()]
+    evaluations = [evaluate(lam) for lam in starts]
+    first = int(np.argmin([value for value, _ in evaluations]))
+    lam, (best, vector) = starts[first], evaluations[first]
+    scale = float(lam.mean())
+    for step in range(iterations):
+        gradient = 1.0 - n * vector**2
+        size = float(np.abs(gradient).max())
+        if size <= 1e-12:
+            break
+        lam = lam - 0.3 * scale / np.sqrt(step + 1) * gradient / size
+        value, vector = evaluate(lam)
+        best = min(best, value)
+    return float(np.sqrt(max(best, 0.0)))
 
 
 def _generator_bound(A, B) -> float:
@@ -215,12 +262,17 @@ def _generator_bound(A, B) -> float:
     if members_a is None or members_b is None:
         return np.inf
     # optimal assignments for the corresponding members (Z1 with W1, ...), index order for the others
-    table = np.array(
-        [
-            [_zonotope_bound(Z, W, assign=i == j) for j, W in enumerate(members_b)]
-            for i, Z in enumerate(members_a)
-        ]
-    )
+    bounds = [
+        [_zonotope_bound(Z, W, assign=i == j) for j, W in enumerate(members_b)]
+        for i, Z in enumerate(members_a)
+    ]
+    table = np.array([[value for value, _ in row] for row in bounds])
+    # refine the entries that decide max(max_i min_j, max_j min_i) by the semidefinite dual bound
+    deciding = (table == table.min(axis=1, keepdims=True)) | (table == table.min(axis=0, keepdims=True))
+    for i, j in zip(*np.nonzero(deciding), strict=True):
+        rows = bounds[i][j][1]
+        if rows is not None and len(rows) <= _MAX_DUAL_ROWS:
+            table[i, j] = min(table[i, j], _hypercube_bound(rows))
     return float(max(table.min(axis=1).max(), table.min(axis=0).max()))
 
 
