@@ -350,7 +350,10 @@ class Zonotope:
         reduced = self.reduced.generators
         if len(reduced) == 0:
             return 0
-        return affine_frame(np.vstack([np.zeros(self.ambient_dimension), reduced]), self.tolerance).dimension
+        with single_threaded():  # an SVD of up to (p + 1) x d: threads only lose on a shared machine
+            return affine_frame(
+                np.vstack([np.zeros(self.ambient_dimension), reduced]), self.tolerance
+            ).dimension
 
     def translated(self, offset) -> Zonotope:
         """The zonotope moved by ``offset`` (shape (d,))."""

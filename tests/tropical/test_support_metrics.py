@@ -179,3 +179,14 @@ def test_semidefinite_dual_bound_is_above_the_hypercube_maximum(n, d, seed):
         q, _ = np.linalg.qr(rng.standard_normal((d, n)))
         orthogonal = q.T * rng.uniform(0.5, 2, (n, 1))
         assert _hypercube_bound(orthogonal) == pytest.approx(np.linalg.norm(orthogonal), rel=1e-9)
+
+
+def test_docs_high_dimensions_examples_run():
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "high_dimensions.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, str(page), "exec"), {})
