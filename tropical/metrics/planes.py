@@ -185,10 +185,11 @@ def _pieces_near(segments: np.ndarray, pieces: np.ndarray, centers: np.ndarray, 
     """Number of pieces with a segment at distance < radius from each center: shape (m,)."""
     if len(segments) == 0:
         return np.zeros(len(centers), dtype=np.int64)
-    near = _distance_to_segments(centers, segments) < radius  # (m, n)
     hit = np.zeros((len(centers), pieces.max() + 1), dtype=bool)
-    rows, cols = np.nonzero(near)
-    hit[rows, pieces[cols]] = True
+    chunk = max(1, 2_000_000 // len(segments))  # (chunk, n, 2) temporaries of at most ~100 MB
+    for start in range(0, len(centers), chunk):
+        rows, cols = np.nonzero(_distance_to_segments(centers[start : start + chunk], segments) < radius)
+        hit[start + rows, pieces[cols]] = True
     return hit.sum(axis=1)
 
 
