@@ -233,8 +233,9 @@ def test_bad_arguments_raise():
         decision_metrics(a, a, classes=(0, 2))
     with pytest.raises(ValueError, match=r"data X must have shape \(n, 2\)"):
         decision_metrics(a, a, data=data(3))
-    with pytest.raises(ValueError, match="triplets"):
-        decision_metrics(a, a, data=data(2), triplets="odd")
+    for options in ({"data": data(2)}, {}):  # a bad option raises even when its section is not computed
+        with pytest.raises(ValueError, match="triplets"):
+            decision_metrics(a, a, triplets="odd", **options)
     with pytest.raises(ValueError, match="planes must be a positive integer"):
         decision_metrics(a, a, data=data(2), planes=0)
     with pytest.raises(ValueError, match="bounds"):

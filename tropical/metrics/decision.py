@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from tropical.errors import ComputationTooLargeError, DegenerateGeometryError, UnsupportedLayerError
+from tropical.metrics.planes import TRIPLETS
 
 __all__ = ["DECISION_METRICS", "decision_metrics"]
 
@@ -438,6 +439,8 @@ def decision_metrics(
         )
     classes = _classes(classes, n_out)
     data = _data(data, n_in)
+    if triplets not in TRIPLETS:
+        raise ValueError(f"triplets must be one of {TRIPLETS}, got {triplets!r}")
     for name, value in (("max_exact_vertices", max_exact_vertices), ("max_regions", max_regions)):
         if int(value) < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
