@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_MAX_SECONDS",
     "Cost",
     "check_cost",
+    "count_text",
     "hull_cost",
     "nearest_point_cost",
     "single_threaded",
@@ -70,9 +71,17 @@ def _duration(value: float) -> str:
     return f"{value:.3g} s"
 
 
-def _float(count: int) -> float:
-    """A Python integer as a float, saturating instead of overflowing."""
+def _float(count) -> float:
+    """A count (possibly a huge Python integer) as a float, saturating at 1e300 instead of overflowing."""
     return float(count) if count < 10**300 else 1e300
+
+
+def count_text(count) -> str:
+    """A count for messages: ``12,345`` up to 10^15, ``2.7e+330`` style above (never a 300-digit number)."""
+    if count < 10**15:
+        return f"{int(count):,}"
+    digits = len(str(int(count))) - 1
+    return f"{int(count) / 10**digits:.2f}e+{digits}" if digits > 300 else f"{float(count):.3g}"
 
 
 def check_cost(cost: Cost, *, what: str, max_bytes: float, max_seconds: float, alternative: str) -> None:
@@ -113,6 +122,7 @@ def zonotope_vertex_cost(q: int, k: int) -> Cost:
 def hull_cost(n: int, d: int) -> Cost:
     """Vertices of the convex hull of ``n`` points spanning ``R^d`` (as :class:`~tropical.polytope.Polytope`
     does it): Qhull up to dimension 7, one linear program of size ``(d + 1) x n`` per point above."""
+    n = _float(n)
     if d > _QHULL_DIMENSION:
         return Cost(8.0 * n * (d + 1) * 4 + 1e6, n * (0.012 + 3e-9 * n * d))
     per_point = _QHULL_SECONDS_PER_POINT.get(max(d, 1), 0.4)
@@ -122,6 +132,7 @@ def hull_cost(n: int, d: int) -> Cost:
 def nearest_point_cost(n: int, m: int, d: int) -> Cost:
     """Distances of ``n`` points to the hull of ``m`` points in ``R^d``: one non-negative least-squares
     problem of size ``(d + 1) x m`` per point."""
+    n, m = _float(n), _float(m)
     return Cost(8.0 * (d + 1) * m * 4 + 1e6, n * (2e-5 + 2e-9 * m * (d + 1) * min(m, d + 1)))
 
 

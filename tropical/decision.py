@@ -33,7 +33,7 @@ from functools import cached_property
 
 import numpy as np
 
-from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, check_cost, hull_cost
+from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, check_cost, count_text, hull_cost
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.hull import RELATIVE_TOLERANCE, convex_hull_vertices, unique_rows, upper_faces
 from tropical.layers import affine_layers
@@ -206,9 +206,16 @@ def decision_polytope(
         When an estimate is above its limit (typically from 5-6 input dimensions on): use
         :func:`decision_hull` (support functions, :func:`tropical.metrics.hausdorff_bracket`, projections).
     """
-    return decision_hull(model, classes, lifted=lifted).to_polytope(
-        max_candidates=max_candidates, max_bytes=max_bytes, max_seconds=max_seconds
-    )
+    hull = decision_hull(model, classes, lifted=lifted)
+    try:  # every estimate is checked before any enumeration starts
+        return hull.to_polytope(max_candidates=max_candidates, max_bytes=max_bytes, max_seconds=max_seconds)
+    except ComputationTooLargeError as error:
+        raise ComputationTooLargeError(
+            f"{error} For this model, tropical.decision_hull(model, classes) is the same polytope, "
+            "unenumerated.",
+            estimate=error.estimate,
+            limit=error.limit,
+        ) from None
 
 
 # ------------------------------------------------------------------------------------ subdivision
@@ -362,7 +369,10 @@ def _hull_subdivision(net: _Classifier, tolerance: float, max_bytes: float, max_
     bounds = ZonotopeHull(Z1, Z2)._vertex_bounds()
     check_cost(
         Z1.vertex_cost() + Z2.vertex_cost() + hull_cost(sum(bounds), L.shape[1]),
-        what=f"the dual subdivision of a {net.A.shape[1]}-input net (up to {sum(bounds):,} lifted monomials)",
+        what=(
+            f"the dual subdivision of a {net.A.shape[1]}-input net "
+            f"(up to {count_text(sum(bounds))} lifted monomials)"
+        ),
         max_bytes=max_bytes,
         max_seconds=max_seconds,
         alternative="tropical.decision_hull(model) is the decision polytope, unenumerated; " + ALTERNATIVES,
@@ -471,8 +481,11 @@ def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int)
     pairs_count = q * (q - 1) // 2
     if pairs_count > max_pairs:
         raise ComputationTooLargeError(
-            f"{q} distinct hidden-unit lines give {pairs_count:,} line pairs (about as many cells of δ(R)), "
-            f"above max_pairs={max_pairs:,}; pass a larger max_pairs= if memory allows (~200 bytes per pair)",
+            f"{q} distinct hidden-unit lines give {pairs_count:,} line pairs (about as many cells of δ(R), "
+            f"about {pairs_count * 250 / 1e9:.2g} GB at ~250 bytes per pair), above max_pairs={max_pairs:,}. "
+            "Instead: tropical.decision_hull(model) measures the decision polytope without the subdivision "
+            "(support functions, tropical.metrics.hausdorff_bracket), or raise max_pairs= only as far as "
+            "that memory is available.",
             estimate=float(pairs_count),
             limit=float(max_pairs),
         )

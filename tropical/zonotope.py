@@ -40,6 +40,7 @@ from tropical.budget import (
     DEFAULT_MAX_SECONDS,
     Cost,
     check_cost,
+    count_text,
     hull_cost,
     single_threaded,
     zonotope_vertex_cost,
@@ -199,11 +200,12 @@ def _vertices_general(generators, base, tolerance, max_candidates, max_bytes, ma
     cost = zonotope_vertex_cost(q, k)
     what = (
         f"the vertices of a zonotope with {q} distinct generator directions spanning R^{k} "
-        f"({n_subsets:,} candidate facets, up to {zonotope_vertex_bound(q, k):,} vertices)"
+        f"({count_text(n_subsets)} candidate facets, "
+        f"up to {count_text(zonotope_vertex_bound(q, k))} vertices)"
     )
     if n_subsets > max_candidates:
         raise ComputationTooLargeError(
-            f"{what}: {n_subsets:,} candidate facets is above max_candidates={max_candidates:,}. "
+            f"{what}: {count_text(n_subsets)} candidate facets is above max_candidates={max_candidates:,}. "
             f"Instead: {ALTERNATIVES}",
             estimate=float(n_subsets),
             limit=float(max_candidates),
@@ -705,7 +707,7 @@ class ZonotopeHull:
             cost,
             what=(
                 f"the vertices of the convex hull of {len(self.zonotopes)} zonotopes in "
-                f"R^{self.ambient_dimension} (up to {total:,} candidate vertices)"
+                f"R^{self.ambient_dimension} (up to {count_text(total)} candidate vertices)"
             ),
             max_bytes=max_bytes,
             max_seconds=max_seconds,

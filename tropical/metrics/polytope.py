@@ -25,7 +25,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment, linprog, nnls
 
-from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, check_cost, hull_cost, nearest_point_cost
+from tropical.budget import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_SECONDS,
+    Cost,
+    check_cost,
+    hull_cost,
+    nearest_point_cost,
+)
 from tropical.errors import DegenerateGeometryError
 from tropical.polytope import Polytope
 from tropical.zonotope import Zonotope, ZonotopeHull
@@ -151,6 +158,14 @@ def _diameter(vertices: np.ndarray) -> float:
         a = vertices[_support_index(angles, supporting, theta)]
         b = vertices[_support_index(angles, supporting, theta + np.pi)]
         return float(np.linalg.norm(a - b, axis=1).max())
+    n, d = vertices.shape
+    check_cost(
+        Cost(8.0 * 4_000_000 * (d + 1), 3e-9 * n * n * d),
+        what=f"the diameter of a polytope with {n:,} vertices in R^{d} (all pairs)",
+        max_bytes=DEFAULT_MAX_BYTES,
+        max_seconds=DEFAULT_MAX_SECONDS,
+        alternative="normalize='none' (raw polytopes), or tropical.metrics.hausdorff_bracket(P, Q)",
+    )
     best = 0.0
     chunk = max(1, 4_000_000 // len(vertices))
     for start in range(0, len(vertices), chunk):
@@ -186,7 +201,13 @@ def normalized(P, *, normalize: str = "centroid_diameter"):
         return P
     centre = P.center if isinstance(P, Zonotope) else P.centroid
     if normalize == "centroid_diameter":
-        size = _diameter(_vertices(P))
+        vertices = _vertices(P)
+        # a zonotope is centrally symmetric about its centre: diameter = 2 max |v - c|, O(v d)
+        size = (
+            2 * np.linalg.norm(vertices - centre, axis=1).max()
+            if isinstance(P, Zonotope)
+            else _diameter(vertices)
+        )
         if size <= 0:
             raise DegenerateGeometryError("normalize='centroid_diameter' is undefined for a single point")
         factor = 1.0 / size
