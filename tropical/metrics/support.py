@@ -44,13 +44,14 @@ from tropical.budget import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_SECONDS,
     check_cost,
+    count_text,
     hull_cost,
     nearest_point_cost,
     single_threaded,
 )
 from tropical.errors import ComputationTooLargeError
 from tropical.polytope import Polytope
-from tropical.zonotope import Zonotope, ZonotopeHull, largest_singular_value
+from tropical.zonotope import Zonotope, ZonotopeHull, largest_singular_value, zonotope_vertex_bound
 
 __all__ = ["HausdorffBracket", "convex_body", "hausdorff_bracket"]
 
@@ -374,8 +375,24 @@ def _exact(A, B, limits: dict) -> float:
             return Polytope(body.points)
         return body.to_polytope(**limits)
 
+    def vertex_bound(body) -> int:
+        if isinstance(body, _PointSet):
+            return len(body.points)
+        if isinstance(body, Zonotope):
+            return zonotope_vertex_bound(len(body.reduced), body.dimension)
+        return sum(body._vertex_bounds())
+
+    d = A.ambient_dimension
+    if d > 2:  # the nearest-point problems for the largest possible vertex counts, before enumerating
+        n, m = vertex_bound(A), vertex_bound(B)
+        check_cost(
+            nearest_point_cost(n, m, d) + nearest_point_cost(m, n, d),
+            what=f"the exact Hausdorff distance of polytopes with up to {count_text(n)} and "
+            f"{count_text(m)} vertices in R^{d}",
+            alternative="tropical.metrics.hausdorff_bracket(A, B, method='bracket')",
+            **limits,
+        )
     P, Q = polytope(A), polytope(B)
-    d = P.ambient_dimension
     if d > 2:
         n, m = len(P.vertices), len(Q.vertices)
         check_cost(
