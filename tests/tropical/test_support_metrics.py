@@ -190,3 +190,39 @@ def test_docs_high_dimensions_examples_run():
     assert blocks
     for block in blocks:
         exec(compile(block, str(page), "exec"), {})
+
+
+def expanded_exponents(model, classes=(0, 1)):
+    """Exponents of R = H_i Q_j ⊕ H_j Q_i over all 2^p choices, straight from the weights (MATH.md §3)."""
+    A = model[0].weight.detach().double().numpy()
+    B = model[2].weight.detach().double().numpy()
+    Ap, Am = np.maximum(A, 0), np.maximum(-A, 0)
+    Bp, Bm = np.maximum(B, 0), np.maximum(-B, 0)
+    choices = np.array(list(itertools.product([0.0, 1.0], repeat=len(A))))
+    i, j = classes
+    sides = []
+    for first, second in ((i, j), (j, i)):
+        weight = Bp[first] + Bm[second]
+        linear = Bm[first] @ Am + Bp[second] @ Am
+        sides.append(linear + (choices * weight) @ Ap + ((1 - choices) * weight) @ Am)
+    return np.vstack(sides)
+
+
+@given(st.integers(2, 5), st.integers(2, 6), st.floats(0.0, 0.7), st.integers(0, 10_000))
+@settings(max_examples=20, deadline=None)
+def test_bracket_of_random_pruned_nets_contains_the_distance_of_the_expanded_newton_polytopes(
+    n, p, prune, seed
+):
+    torch.manual_seed(seed)
+    nets = []
+    for _ in range(2):
+        model = torch.nn.Sequential(torch.nn.Linear(n, p), torch.nn.ReLU(), torch.nn.Linear(p, 3)).double()
+        with torch.no_grad():
+            model[0].weight.mul_(torch.rand(p, n) >= prune)
+        nets.append(model)
+    exact = hausdorff_oracle(expanded_exponents(nets[0]), expanded_exponents(nets[1]))
+    bracket = hausdorff_bracket(*nets, method="bracket", directions=256, seed=seed)
+    tolerance = 1e-7 * (1 + exact)
+    assert bracket.lower <= exact + tolerance <= bracket.upper + 2 * tolerance
+    if n <= 3:
+        assert hausdorff_bracket(*nets).upper == pytest.approx(exact, rel=1e-6, abs=1e-9)
