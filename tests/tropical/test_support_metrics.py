@@ -153,7 +153,12 @@ def test_point_arrays_and_bad_input():
     assert hausdorff_bracket(square, 2 * square).upper == pytest.approx(np.sqrt(2))
     points = np.random.default_rng(0).standard_normal((30, 12))
     result = hausdorff_bracket(points, points + 1.0)
-    assert result.lower == pytest.approx(np.sqrt(12)) and result.upper >= result.lower
+    assert result.lower == pytest.approx(np.sqrt(12)) and result.upper == pytest.approx(np.sqrt(12))
+    assert hausdorff_bracket(points, points[::-1]).upper == 0.0
+    other = np.random.default_rng(1).standard_normal((20, 12))
+    exact = hausdorff_oracle(points, other)
+    bracket = hausdorff_bracket(points, other)
+    assert bracket.lower <= exact * (1 + 1e-9) and exact <= bracket.upper * (1 + 1e-9)
     with pytest.raises(TypeError, match="array of points"):
         hausdorff_bracket("square", square)
     with pytest.raises(ValueError, match="different dimensions"):

@@ -26,6 +26,7 @@ while the vertices are not (a 784-300 net's zonotope has more vertices than ther
     common point), so its maximum over the sphere is at most its maximum over a grid of directions with
     covering radius ``rho`` plus ``(R_A + R_B) rho``. The grid is the cube surface with ``k`` cells per
     edge, radially projected (1-Lipschitz), ``rho = sqrt(d - 1) / k``; only affordable for small ``d``.
+  * ``"points"`` (point sets): ``H(conv P, conv Q) <= H(P, Q)``, the Hausdorff distance of the points.
   * ``"radius"`` (always): ``H(A, B) <= max(max_{a in A} |a - b0|, max_{b in B} |b - a0|)`` for points
     ``a0 in A``, ``b0 in B``.
 
@@ -60,6 +61,8 @@ _MAX_ASSIGNMENT = 3000
 #: Subgradient steps of the semidefinite dual bound, and the largest number of rows it is used for.
 _DUAL_ITERATIONS = 20
 _MAX_DUAL_ROWS = 2000
+#: Largest number of point pairs for the point-set bound (one distance matrix).
+_MAX_POINT_PAIRS = 4_000_000
 #: Number of largest generators (and generator differences) per zonotope used as starting directions.
 _INFORMED = 64
 #: Angles (radians) of the trial steps of the local ascent.
@@ -79,11 +82,13 @@ class HausdorffBracket:
     method : {"exact", "bracket"}
         ``"exact"``: computed from the vertices (2-D, 3-D when affordable).
     bound : str
-        Which bound gave ``upper``: ``"exact"``, ``"generators"``, ``"covering"`` or ``"radius"``.
+        Which bound gave ``upper``: ``"exact"``, ``"generators"``, ``"covering"``, ``"points"`` or
+        ``"radius"``.
     direction : ndarray, shape (d,)
-        The unit direction attaining ``lower`` (``h_A - h_B`` has the sign ``sign``).
+        The unit direction attaining ``lower`` (``h_A - h_B`` has the sign ``sign``); NaN when exact.
     sign : int
-        ``+1`` when ``h_A(direction) > h_B(direction)`` (``A`` sticks out of ``B`` there), else ``-1``.
+        ``+1`` when ``h_A(direction) > h_B(direction)`` (``A`` sticks out of ``B`` there), ``-1`` when
+        below, ``0`` when exact.
     """
 
     lower: float
@@ -275,6 +280,21 @@ def _generator_bound(A, B) -> float:
         if rows is not None and len(rows) <= _MAX_DUAL_ROWS:
             table[i, j] = min(table[i, j], _hypercube_bound(rows))
     return float(max(table.min(axis=1).max(), table.min(axis=0).max()))
+
+
+def _point_set_bound(A, B) -> float:
+    """``H(conv P, conv Q) <= H(P, Q)`` (a point's distance to a hull is at most that to its nearest point):
+    the Hausdorff distance of the point sets, in chunks."""
+    if not (isinstance(A, _PointSet) and isinstance(B, _PointSet)):
+        return np.inf
+    P, Q = A.points, B.points
+    if len(P) * len(Q) > _MAX_POINT_PAIRS:
+        return np.inf
+
+    from scipy.spatial.distance import cdist
+
+    distances = cdist(P, Q)
+    return float(max(distances.min(axis=1).max(), distances.min(axis=0).max()))
 
 
 def _centre_and_radius(body) -> tuple[np.ndarray, float]:
@@ -500,6 +520,8 @@ def _bracket(A, B, method, directions, starts, steps, covering, seed, max_bytes,
     grid = _covering_directions(d, covering)
     if grid is not None:
         U = np.vstack([U, grid[0]])
+    if len(U) == 0:  # directions=0 and nothing informed: one coordinate axis
+        U = np.eye(d)[:1]
     values = _difference(A, B, U)
     upper, bound = _radius_bound(A, B), "radius"
     if grid is not None:
@@ -512,6 +534,9 @@ def _bracket(A, B, method, directions, starts, steps, covering, seed, max_bytes,
     generators = _generator_bound(A, B)
     if generators < upper:
         upper, bound = generators, "generators"
+    points = _point_set_bound(A, B)
+    if points < upper:
+        upper, bound = points, "points"
 
     magnitude = np.abs(values)
     chosen = np.argsort(magnitude)[::-1][: max(starts, 1)]
