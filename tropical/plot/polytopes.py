@@ -21,6 +21,7 @@ __all__ = [
     "decision_polygon",
     "decision_polygon_grid",
     "lifted_polytope",
+    "projected_newton_polygon_grid",
     "projected_newton_polygons",
 ]
 
@@ -418,3 +419,77 @@ def projected_newton_polygons(
     if legend:
         ax.legend(loc="best", fontsize="x-small")
     return artists
+
+
+def projected_newton_polygon_grid(
+    reference,
+    models,
+    *,
+    row_labels=None,
+    column_labels=None,
+    classes=(0, 1),
+    basis=None,
+    axes=None,
+    title: str | None = None,
+):
+    """Projected Newton polygons of tickets in a grid (e.g. initialisations x sparsities), any input size.
+
+    Every panel shows the reference's projected decision polytope (grey) and one model's (outlined), all on
+    one plane -- by default the reference's principal plane (:func:`tropical.metrics.principal_plane`) -- and
+    with shared axis limits, so that shrinking and reshaping under pruning are comparable across panels.
+
+    Parameters
+    ----------
+    reference : torch.nn.Module, Zonotope, ZonotopeHull, Polytope or array_like
+        Usually the dense network.
+    models : sequence of sequences (or a flat sequence) of models, None for an empty panel
+    row_labels, column_labels : sequence of str, optional
+    classes : (int, int)
+    basis : array_like, shape (2, d), optional
+    axes : 2-D array of matplotlib Axes, optional
+    title : str, optional
+        Defaults to ``"Projected Newton polygons (reference in grey)"``.
+
+    Returns
+    -------
+    (Figure, ndarray of Axes)
+    """
+    import matplotlib.pyplot as plt
+
+    from tropical.metrics.projection import principal_plane
+
+    if len(models) and not isinstance(models[0], list | tuple):
+        models = [list(models)]
+    rows, columns = len(models), max(len(row) for row in models)
+    if axes is None:
+        figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.2 * rows), squeeze=False,
+                                    sharex=True, sharey=True)  # fmt: skip
+    else:
+        axes = np.atleast_2d(axes)
+        figure = axes[0, 0].figure
+    plane = principal_plane(reference, classes=classes) if basis is None else basis
+    for r, row in enumerate(models):
+        for c in range(columns):
+            ax = axes[r, c]
+            model = row[c] if c < len(row) else None
+            if model is None:
+                ax.set_axis_off()
+                continue
+            projected_newton_polygons([reference, model], ax, labels=["reference", "model"], basis=plane,
+                                      classes=classes, title="", legend=False)  # fmt: skip
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+            if r == 0 and column_labels is not None and c < len(column_labels):
+                ax.set_title(str(column_labels[c]), fontsize="small")
+            if c == 0 and row_labels is not None and r < len(row_labels):
+                ax.set_ylabel(str(row_labels[r]), fontsize="small")
+    for ax in axes.ravel():
+        ax.set_aspect("equal", adjustable="box")
+    figure.suptitle(title if title is not None else "Projected Newton polygons (reference in grey)")
+    figure.supxlabel(
+        "principal direction 1 of the reference" if basis is None else "basis row 1", fontsize="small"
+    )
+    figure.supylabel(
+        "principal direction 2 of the reference" if basis is None else "basis row 2", fontsize="small"
+    )
+    return figure, axes
