@@ -24,6 +24,8 @@ _WHERE = {
     "TropicalPolynomial": "tropical.polynomial",
     "TropicalRational": "tropical.polynomial",
     "Zonotope": "tropical.zonotope",
+    "ZonotopeHull": "tropical.zonotope",
+    "decision_hull": "tropical.decision",
     "decision_boundary": "tropical.regions",
     "decision_polytope": "tropical.decision",
     "decision_regions": "tropical.regions",
@@ -46,7 +48,9 @@ __all__ = [
     "TropicalRational",
     "UnsupportedLayerError",
     "Zonotope",
+    "ZonotopeHull",
     "decision_boundary",
+    "decision_hull",
     "decision_polytope",
     "decision_regions",
     "decision_subdivision",
@@ -75,11 +79,11 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from tropical import metrics, plot
-    from tropical.decision import decision_polytope, decision_subdivision, decision_zonotopes
+    from tropical.decision import decision_hull, decision_polytope, decision_subdivision, decision_zonotopes
     from tropical.errors import ComputationTooLargeError, DegenerateGeometryError, UnsupportedLayerError
     from tropical.network import TropicalMap, from_torch, region_count_bound
     from tropical.polynomial import TropicalPolynomial, TropicalRational
     from tropical.polytope import Polytope
     from tropical.regions import Regions, decision_boundary, decision_regions, linear_regions
     from tropical.subdivision import TropicalCurve
-    from tropical.zonotope import Zonotope
+    from tropical.zonotope import Zonotope, ZonotopeHull

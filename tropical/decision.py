@@ -33,14 +33,16 @@ from functools import cached_property
 
 import numpy as np
 
+from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, check_cost, count_text, hull_cost
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.hull import RELATIVE_TOLERANCE, convex_hull_vertices, unique_rows, upper_faces
 from tropical.layers import affine_layers
 from tropical.polytope import Polytope
-from tropical.zonotope import Zonotope, _merge_2d
+from tropical.zonotope import ALTERNATIVES, Zonotope, ZonotopeHull, _merge_2d
 
 __all__ = [
     "DecisionSubdivision",
+    "decision_hull",
     "decision_hypersurface",
     "decision_polytope",
     "decision_subdivision",
@@ -137,10 +139,48 @@ def decision_zonotopes(model, classes=(0, 1), *, lifted: bool = False) -> tuple[
     return Zonotope(net.w1[:, None] * net.A, net.o), Zonotope(net.w2[:, None] * net.A, net.o)
 
 
+def decision_hull(model, classes=(0, 1), *, lifted: bool = False) -> ZonotopeHull:
+    """The decision-boundary polytope ``conv(Z1 ∪ Z2)`` as a :class:`~tropical.zonotope.ZonotopeHull`,
+    without enumerating its vertices: exact support functions and projections in any input dimension.
+
+    Parameters
+    ----------
+    model, classes, lifted
+        As in :func:`decision_zonotopes`.
+
+    Returns
+    -------
+    ZonotopeHull
+        Of the two zonotopes of :func:`decision_zonotopes`; ``decision_hull(model).to_polytope()`` is
+        :func:`decision_polytope` (when affordable).
+
+    Examples
+    --------
+    >>> import torch
+    >>> torch.manual_seed(0) and None
+    >>> net = torch.nn.Sequential(torch.nn.Linear(784, 300), torch.nn.ReLU(), torch.nn.Linear(300, 10))
+    >>> hull = decision_hull(net, (0, 1))
+    >>> hull.ambient_dimension, hull.support([1.0] * 784) > 0
+    (784, True)
+    """
+    net = _classifier(model, classes, "decision_hull")
+    weights = np.vstack([net.w1, net.w2])
+    if lifted:
+        bases = np.array([np.append(net.o, net.c2[0]), np.append(net.o, net.c2[1])])
+        return ZonotopeHull._from_scaled_rows(np.column_stack([net.A, net.c1]), weights, bases)
+    return ZonotopeHull._from_scaled_rows(net.A, weights, np.vstack([net.o, net.o]))
+
+
 def decision_polytope(
-    model, classes=(0, 1), *, lifted: bool = False, max_candidates: int = 2_000_000
+    model,
+    classes=(0, 1),
+    *,
+    lifted: bool = False,
+    max_candidates: int = 2_000_000,
+    max_bytes: float = DEFAULT_MAX_BYTES,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
 ) -> Polytope:
-    """The decision-boundary polytope ``conv(Z1 ∪ Z2)`` of a one-hidden-layer classifier.
+    """The decision-boundary polytope ``conv(Z1 ∪ Z2)`` of a one-hidden-layer classifier, enumerated.
 
     Parameters
     ----------
@@ -151,16 +191,31 @@ def decision_polytope(
         ``R = H_i ⊙ Q_j ⊕ H_j ⊙ Q_i``; its projected upper faces are :func:`decision_subdivision`.
     max_candidates : int
         Passed to :meth:`Zonotope.vertices` (dimension >= 3).
+    max_bytes, max_seconds : float
+        Limits on the estimated memory and time of the vertex enumerations and the convex hull, checked
+        before any of them starts (:mod:`tropical.budget`).
 
     Returns
     -------
     Polytope
         Equal to the Newton polytope of the expanded ``R`` (MATH.md §3), without expanding it.
+
+    Raises
+    ------
+    ComputationTooLargeError
+        When an estimate is above its limit (typically from 5-6 input dimensions on): use
+        :func:`decision_hull` (support functions, :func:`tropical.metrics.hausdorff_bracket`, projections).
     """
-    Z1, Z2 = decision_zonotopes(model, classes, lifted=lifted)
-    return Polytope(
-        np.vstack([Z1.vertices(max_candidates=max_candidates), Z2.vertices(max_candidates=max_candidates)])
-    )
+    hull = decision_hull(model, classes, lifted=lifted)
+    try:  # every estimate is checked before any enumeration starts
+        return hull.to_polytope(max_candidates=max_candidates, max_bytes=max_bytes, max_seconds=max_seconds)
+    except ComputationTooLargeError as error:
+        raise ComputationTooLargeError(
+            f"{error} For this model, tropical.decision_hull(model, classes) is the same polytope, "
+            "unenumerated.",
+            estimate=error.estimate,
+            limit=error.limit,
+        ) from None
 
 
 # ------------------------------------------------------------------------------------ subdivision
@@ -263,6 +318,8 @@ def decision_subdivision(
     method: str = "auto",
     max_pairs: int = DEFAULT_MAX_PAIRS,
     tolerance: float = RELATIVE_TOLERANCE,
+    max_bytes: float = DEFAULT_MAX_BYTES,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
 ) -> DecisionSubdivision:
     """The dual subdivision ``δ(R)``: projected upper faces of the lifted decision polytope.
 
@@ -279,6 +336,9 @@ def decision_subdivision(
         Limit on the number of line pairs of the sweep (about ``p^2 / 2``).
     tolerance : float
         Relative tolerance for ties and coinciding lines (see :mod:`tropical.hull`).
+    max_bytes, max_seconds : float
+        ``method="hull"``: limits on the estimated memory and time of the lifted vertex enumerations and
+        the upper hull, checked before either starts (:mod:`tropical.budget`).
 
     Returns
     -------
@@ -287,7 +347,7 @@ def decision_subdivision(
     Raises
     ------
     ComputationTooLargeError
-        When ``p (p - 1) / 2 > max_pairs``.
+        When ``p (p - 1) / 2 > max_pairs``, or when the hull method's estimate is above a limit.
     """
     if method not in ("auto", "arrangement", "hull"):
         raise ValueError(f"method must be 'auto', 'arrangement' or 'hull', got {method!r}")
@@ -299,14 +359,26 @@ def decision_subdivision(
         if n != 2:
             raise ValueError(f"method='arrangement' needs a 2-D input, the model has {n} inputs")
         return _arrangement_subdivision(net, tolerance, max_pairs)
-    return _hull_subdivision(net, tolerance)
+    return _hull_subdivision(net, tolerance, max_bytes, max_seconds)
 
 
-def _hull_subdivision(net: _Classifier, tolerance: float) -> DecisionSubdivision:
+def _hull_subdivision(net: _Classifier, tolerance: float, max_bytes: float, max_seconds: float):
     L = np.column_stack([net.A, net.c1])
     Z1 = Zonotope(net.w1[:, None] * L, np.append(net.o, net.c2[0]))
     Z2 = Zonotope(net.w2[:, None] * L, np.append(net.o, net.c2[1]))
-    V1, V2 = Z1.vertices(), Z2.vertices()
+    bounds = ZonotopeHull(Z1, Z2)._vertex_bounds()
+    check_cost(
+        Z1.vertex_cost() + Z2.vertex_cost() + hull_cost(sum(bounds), L.shape[1]),
+        what=(
+            f"the dual subdivision of a {net.A.shape[1]}-input net "
+            f"(up to {count_text(sum(bounds))} lifted monomials)"
+        ),
+        max_bytes=max_bytes,
+        max_seconds=max_seconds,
+        alternative="tropical.decision_hull(model) is the decision polytope, unenumerated; " + ALTERNATIVES,
+    )
+    limits = {"max_bytes": max_bytes, "max_seconds": max_seconds}
+    V1, V2 = Z1.vertices(**limits), Z2.vertices(**limits)
     lifted = np.vstack([V1, V2])
     sides = np.concatenate([np.ones(len(V1), int), np.full(len(V2), 2)])
     # the cells are the faces of the dimension of the Newton polytope (segments when it is flat); that
@@ -409,8 +481,11 @@ def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int)
     pairs_count = q * (q - 1) // 2
     if pairs_count > max_pairs:
         raise ComputationTooLargeError(
-            f"{q} distinct hidden-unit lines give {pairs_count:,} line pairs (about as many cells of δ(R)), "
-            f"above max_pairs={max_pairs:,}; pass a larger max_pairs= if memory allows (~200 bytes per pair)",
+            f"{q} distinct hidden-unit lines give {pairs_count:,} line pairs (about as many cells of δ(R), "
+            f"about {pairs_count * 250 / 1e9:.2g} GB at ~250 bytes per pair), above max_pairs={max_pairs:,}. "
+            "Instead: tropical.decision_hull(model) measures the decision polytope without the subdivision "
+            "(support functions, tropical.metrics.hausdorff_bracket), or raise max_pairs= only as far as "
+            "that memory is available.",
             estimate=float(pairs_count),
             limit=float(max_pairs),
         )

@@ -35,17 +35,33 @@ from itertools import combinations
 
 import numpy as np
 
+from tropical.budget import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_SECONDS,
+    Cost,
+    check_cost,
+    count_text,
+    hull_cost,
+    single_threaded,
+    zonotope_vertex_cost,
+)
 from tropical.errors import ComputationTooLargeError
 from tropical.hull import RELATIVE_TOLERANCE, affine_frame, unique_rows
 from tropical.polytope import Polytope
 
-__all__ = ["Zonotope", "zonotope_vertex_bound"]
+__all__ = ["Zonotope", "ZonotopeHull", "zonotope_vertex_bound"]
 
 #: Default limit on the number of candidate facet normals of the general-dimension vertex enumeration.
 DEFAULT_MAX_CANDIDATES = 2_000_000
 #: Largest number of generator d-subsets summed by the closed volume formula before Qhull is used.
 MAX_VOLUME_SUBSETS = 2_000_000
 _CHUNK_ENTRIES = 4_000_000
+#: What works in every dimension when the vertices cannot be enumerated (quoted by the size errors).
+ALTERNATIVES = (
+    "measure without vertices: the support(directions) method of Zonotope and ZonotopeHull is exact in any "
+    "dimension, tropical.metrics.hausdorff_bracket(A, B) brackets the Hausdorff distance (models accepted) "
+    "and tropical.metrics.projected_polygons(...) gives exact 2-D projections."
+)
 #: A fixed generic direction used to orient generators canonically (no global RNG).
 _REFERENCE = np.array([1.0, 0.5773502691896258, 0.3183098861837907, 0.2718281828459045, 0.1414213562373095])
 
@@ -67,6 +83,35 @@ def _as_array(values, name: str) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite entries")
     return array
+
+
+def _directions(directions, d: int) -> np.ndarray:
+    """Directions as an ``(m, d)`` float array (one direction may be given as a ``(d,)`` vector)."""
+    u = np.atleast_2d(_as_array(directions, "directions"))
+    if u.ndim != 2 or u.shape[1] != d:
+        raise ValueError(f"directions must be an (m, {d}) array, got shape {np.shape(directions)}")
+    return u
+
+
+def largest_singular_value(rows: np.ndarray) -> float:
+    """``||rows||_2``, from the eigenvalues of the smaller Gram matrix (size ``min(n, d)``), single-threaded
+    (:func:`tropical.budget.single_threaded`)."""
+    if rows.size == 0:
+        return 0.0
+    from scipy.linalg import eigh
+
+    with single_threaded():
+        gram = rows @ rows.T if len(rows) <= rows.shape[1] else rows.T @ rows
+        top = len(gram) - 1
+        largest = float(eigh(gram, eigvals_only=True, subset_by_index=[top, top])[0])
+    return float(np.sqrt(max(largest, 0.0)))
+
+
+def _linear_map(basis, d: int) -> np.ndarray:
+    basis = np.atleast_2d(_as_array(basis, "basis"))
+    if basis.ndim != 2 or basis.shape[1] != d or len(basis) == 0:
+        raise ValueError(f"basis must be a (k, {d}) array with k >= 1 rows, got shape {basis.shape}")
+    return basis
 
 
 def _orient(generators: np.ndarray, norms: np.ndarray) -> np.ndarray:
@@ -148,18 +193,24 @@ def _orthogonal_complement(normal: np.ndarray) -> np.ndarray:
     return np.linalg.svd(normal[None, :], full_matrices=True)[2][1:]
 
 
-def _vertices_general(generators: np.ndarray, base: np.ndarray, tolerance: float, max_candidates: int):
+def _vertices_general(generators, base, tolerance, max_candidates, max_bytes, max_seconds):
     """Vertices of a full-dimensional zonotope in ``R^k`` (``k >= 3``) from its facet normals."""
     q, k = generators.shape
     n_subsets = math.comb(q, k - 1)
+    cost = zonotope_vertex_cost(q, k)
+    what = (
+        f"the vertices of a zonotope with {q} distinct generator directions spanning R^{k} "
+        f"({count_text(n_subsets)} candidate facets, "
+        f"up to {count_text(zonotope_vertex_bound(q, k))} vertices)"
+    )
     if n_subsets > max_candidates:
         raise ComputationTooLargeError(
-            f"the zonotope has {q} distinct generator directions in dimension {k}: {n_subsets:,} candidate "
-            f"facets (up to {zonotope_vertex_bound(q, k):,} vertices), above max_candidates="
-            f"{max_candidates:,}. Pass a larger max_candidates= if the memory and time are acceptable.",
+            f"{what}: {count_text(n_subsets)} candidate facets is above max_candidates={max_candidates:,}. "
+            f"Instead: {ALTERNATIVES}",
             estimate=float(n_subsets),
             limit=float(max_candidates),
         )
+    check_cost(cost, what=what, max_bytes=max_bytes, max_seconds=max_seconds, alternative=ALTERNATIVES)
     if k == 3:
         subsets = np.column_stack(np.triu_indices(q, 1))
     else:
@@ -199,7 +250,12 @@ def _vertices_general(generators: np.ndarray, base: np.ndarray, tolerance: float
                 # (members within the tolerance of the hyperplane would otherwise span R^k again)
                 plane = _orthogonal_complement(r[row])
                 local = Zonotope(generators[zero[row]] @ plane.T, tolerance=tolerance)
-                inner = local.vertices(max_candidates=max_candidates) @ plane
+                limits = {
+                    "max_candidates": max_candidates,
+                    "max_bytes": max_bytes,
+                    "max_seconds": max_seconds,
+                }
+                inner = local.vertices(**limits) @ plane
                 candidates.append(corner_sum[row] + inner)
     points = np.vstack(candidates)
     representatives, _ = unique_rows(points, tolerance)  # every facet vertex is a vertex of Z
@@ -296,7 +352,10 @@ class Zonotope:
         reduced = self.reduced.generators
         if len(reduced) == 0:
             return 0
-        return affine_frame(np.vstack([np.zeros(self.ambient_dimension), reduced]), self.tolerance).dimension
+        with single_threaded():  # an SVD of up to (p + 1) x d: threads only lose on a shared machine
+            return affine_frame(
+                np.vstack([np.zeros(self.ambient_dimension), reduced]), self.tolerance
+            ).dimension
 
     def translated(self, offset) -> Zonotope:
         """The zonotope moved by ``offset`` (shape (d,))."""
@@ -310,7 +369,13 @@ class Zonotope:
         )
 
     # ------------------------------------------------------------------------------------- vertices
-    def vertices(self, *, max_candidates: int = DEFAULT_MAX_CANDIDATES) -> np.ndarray:
+    def vertices(
+        self,
+        *,
+        max_candidates: int = DEFAULT_MAX_CANDIDATES,
+        max_bytes: float = DEFAULT_MAX_BYTES,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
+    ) -> np.ndarray:
         """The vertices, exactly, without expanding the ``2^p`` subset sums.
 
         Parameters
@@ -318,6 +383,9 @@ class Zonotope:
         max_candidates : int
             Limit on the number of candidate facet normals in dimension >= 3 (``C(q, d - 1)`` for ``q``
             distinct generator directions in the span of dimension ``d``).
+        max_bytes, max_seconds : float
+            Limits on the estimated peak memory and running time (:mod:`tropical.budget`), checked before
+            anything is allocated: every candidate facet brings ``2^d`` candidate points.
 
         Returns
         -------
@@ -328,7 +396,9 @@ class Zonotope:
         Raises
         ------
         ComputationTooLargeError
-            When the number of candidate facets exceeds ``max_candidates``.
+            When the number of candidate facets, the memory or the time is above its limit; the message
+            names what works instead (:meth:`support`, :meth:`projected`,
+            :func:`tropical.metrics.hausdorff_bracket`).
         """
         reduced = self.reduced
         g, base = reduced.generators, reduced.base
@@ -353,14 +423,64 @@ class Zonotope:
             merged, shifted = _merge_2d(local, local_base, self.tolerance)
             points = _vertices_2d(merged, shifted)
         else:
-            points = _vertices_general(local, local_base, self.tolerance, max_candidates)
+            points = _vertices_general(
+                local, local_base, self.tolerance, max_candidates, max_bytes, max_seconds
+            )
         if basis is None:
             return points
         return base + points @ basis
 
-    def to_polytope(self, *, max_candidates: int = DEFAULT_MAX_CANDIDATES) -> Polytope:
-        """The zonotope as a :class:`~tropical.polytope.Polytope` (built from :meth:`vertices`)."""
-        return Polytope(self.vertices(max_candidates=max_candidates))
+    def vertex_cost(self) -> Cost:
+        """Estimated peak memory and time of :meth:`vertices` (see :mod:`tropical.budget`)."""
+        return zonotope_vertex_cost(len(self.reduced), self.dimension)
+
+    def to_polytope(
+        self,
+        *,
+        max_candidates: int = DEFAULT_MAX_CANDIDATES,
+        max_bytes: float = DEFAULT_MAX_BYTES,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
+    ) -> Polytope:
+        """The zonotope as a :class:`~tropical.polytope.Polytope` (built from :meth:`vertices`).
+
+        The limits bound the vertex enumeration and the convex hull that :class:`Polytope` computes.
+        """
+        vertices = self.vertices(max_candidates=max_candidates, max_bytes=max_bytes, max_seconds=max_seconds)
+        check_cost(
+            hull_cost(len(vertices), self.dimension),
+            what=f"the convex hull of {len(vertices):,} zonotope vertices in dimension {self.dimension}",
+            max_bytes=max_bytes,
+            max_seconds=max_seconds,
+            alternative=ALTERNATIVES,
+        )
+        return Polytope(vertices)
+
+    def projected(self, basis) -> Zonotope:
+        """The image under the linear map ``x -> basis @ x``: the zonotope of the mapped generators.
+
+        Parameters
+        ----------
+        basis : array_like, shape (k, d)
+            Rows spanning the target space; orthonormal rows give the orthogonal projection onto their span
+            in its own coordinates (``k = 2``: an exact Newton polygon of a high-dimensional zonotope).
+
+        Returns
+        -------
+        Zonotope
+            In ``R^k``: ``basis @ base + [0, basis @ g_1] + ...``. Exact (Ziegler, *Lectures on Polytopes*,
+            §7.3: a linear image of a zonotope is the zonotope of the images of its generators).
+
+        Examples
+        --------
+        >>> cube = Zonotope([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+        >>> cube.projected([[1, 0, 0], [0, 1, 0]]).vertices()
+        array([[0., 0.],
+               [1., 0.],
+               [1., 1.],
+               [0., 1.]])
+        """
+        basis = _linear_map(basis, self.ambient_dimension)
+        return Zonotope(self.generators @ basis.T, basis @ self.base, tolerance=self.tolerance)
 
     # ----------------------------------------------------------------------------- closed formulas
     def support(self, directions) -> np.ndarray:
@@ -386,6 +506,41 @@ class Zonotope:
         for start in range(0, len(u), chunk):
             values[start : start + chunk] += np.maximum(u[start : start + chunk] @ g.T, 0.0).sum(axis=1)
         return float(values[0]) if single else values
+
+    def support_points(self, directions) -> np.ndarray:
+        """A point of the zonotope maximising ``<u, x>`` for every direction ``u`` (a vertex for generic
+        ``u``): ``base + sum_{<u, g_j> > 0} g_j``, the gradient of :meth:`support` at ``u``.
+
+        Parameters
+        ----------
+        directions : array_like, shape (m, d)
+
+        Returns
+        -------
+        ndarray, shape (m, d)
+        """
+        u = _directions(directions, self.ambient_dimension)
+        g = self.generators
+        points = np.empty_like(u)
+        chunk = max(1, _CHUNK_ENTRIES // max(len(g), 1))
+        for start in range(0, len(u), chunk):
+            block = u[start : start + chunk]
+            points[start : start + chunk] = self.base + (block @ g.T > 0) @ g
+        return points
+
+    @cached_property
+    def radius(self) -> float:
+        """An upper bound of ``max_{x in Z} |x - center|``: ``min(sum_j |g_j|, sqrt(p) ||G||_2) / 2``.
+
+        ``max_x |x - c| = max_{s in {-1, 1}^p} |G^T s| / 2``; the first bound is the triangle inequality, the
+        second ``|G^T s| <= ||G||_2 |s|``. It is the Lipschitz constant of the support function of the
+        centred zonotope.
+        """
+        g = self.generators
+        if len(g) == 0:
+            return 0.0
+        spectral = largest_singular_value(g) * np.sqrt(len(g))
+        return float(min(np.linalg.norm(g, axis=1).sum(), spectral) / 2)
 
     @cached_property
     def volume(self) -> float:
@@ -414,3 +569,155 @@ class Zonotope:
         for start in range(0, len(subsets), chunk):
             total += float(np.abs(np.linalg.det(g[subsets[start : start + chunk]])).sum())
         return total
+
+
+class ZonotopeHull:
+    """The convex hull of a union of zonotopes, ``conv(Z_1 ∪ ... ∪ Z_k)``, measured without its vertices.
+
+    The decision polytope of a one-hidden-layer classifier is ``conv(Z1 ∪ Z2)`` (see
+    :func:`tropical.decision_hull`); in tens or hundreds of input dimensions it has astronomically many
+    vertices, but its support function ``h(u) = max_i h_{Z_i}(u)`` is exact and cheap, which is all the
+    Hausdorff bracket (:func:`tropical.metrics.hausdorff_bracket`) and the projections need.
+
+    Parameters
+    ----------
+    *zonotopes : Zonotope
+        At least one, all in the same ambient dimension.
+
+    Attributes
+    ----------
+    zonotopes : tuple of Zonotope
+    ambient_dimension : int
+
+    Examples
+    --------
+    >>> hull = ZonotopeHull(Zonotope([[1, 0]]), Zonotope([[0, 1]]))  # two unit segments from the origin
+    >>> hull.support([[1.0, 1.0], [-1.0, 0.0]])
+    array([1., 0.])
+    >>> hull.vertices()
+    array([[0., 0.],
+           [1., 0.],
+           [0., 1.]])
+    """
+
+    def __init__(self, *zonotopes: Zonotope):
+        if not zonotopes:
+            raise ValueError("ZonotopeHull needs at least one Zonotope")
+        for index, zonotope in enumerate(zonotopes):
+            if not isinstance(zonotope, Zonotope):
+                raise TypeError(f"argument {index} must be a Zonotope, got {type(zonotope).__name__}")
+        dimensions = {zonotope.ambient_dimension for zonotope in zonotopes}
+        if len(dimensions) != 1:
+            raise ValueError(f"the zonotopes live in different dimensions: {sorted(dimensions)}")
+        self.zonotopes = tuple(zonotopes)
+        self.ambient_dimension = dimensions.pop()
+        self._shared: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def _from_scaled_rows(cls, rows: np.ndarray, weights: np.ndarray, bases: np.ndarray) -> ZonotopeHull:
+        """``conv(∪_k Z(Diag(weights_k) rows) + bases_k)`` with non-negative ``weights`` (k, p): the support
+        function then needs one product ``U @ rows.T`` for all members (decision polytopes)."""
+        hull = cls(*(Zonotope(w[:, None] * rows, base) for w, base in zip(weights, bases, strict=True)))
+        if np.all(weights >= 0):
+            hull._shared = (rows, weights, bases)
+        return hull
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(str(len(zonotope)) for zonotope in self.zonotopes)
+        return f"ZonotopeHull(generators=({sizes}), ambient_dimension={self.ambient_dimension})"
+
+    def _member_supports(self, u: np.ndarray) -> np.ndarray:
+        """``h_{Z_i}(u)`` for every member and direction, shape (k, m)."""
+        if self._shared is None:
+            return np.array([zonotope.support(u) for zonotope in self.zonotopes])
+        rows, weights, bases = self._shared
+        values = np.empty((len(weights), len(u)))
+        chunk = max(1, _CHUNK_ENTRIES // max(len(rows), 1))
+        for start in range(0, len(u), chunk):
+            block = u[start : start + chunk]
+            positive = np.maximum(block @ rows.T, 0.0)  # one product for all members
+            values[:, start : start + chunk] = (positive @ weights.T + block @ bases.T).T
+        return values
+
+    def support(self, directions) -> np.ndarray:
+        """``h(u) = max_i h_{Z_i}(u)`` for a batch of directions, shape (m,) (a float for one ``(d,)``)."""
+        values = self._member_supports(_directions(directions, self.ambient_dimension)).max(axis=0)
+        return float(values[0]) if np.ndim(directions) == 1 else values
+
+    def support_points(self, directions) -> np.ndarray:
+        """A maximiser of ``<u, x>`` over the hull for every direction, shape (m, d) (see
+        :meth:`Zonotope.support_points`)."""
+        u = _directions(directions, self.ambient_dimension)
+        best = np.argmax(self._member_supports(u), axis=0)
+        points = np.empty_like(u)
+        for index, zonotope in enumerate(self.zonotopes):
+            chosen = best == index
+            if chosen.any():
+                points[chosen] = zonotope.support_points(u[chosen])
+        return points
+
+    def projected(self, basis) -> ZonotopeHull:
+        """The image under ``x -> basis @ x`` (exact: the hull of the projected zonotopes), see
+        :meth:`Zonotope.projected`."""
+        if self._shared is not None:
+            rows, weights, bases = self._shared
+            basis = _linear_map(basis, self.ambient_dimension)
+            return ZonotopeHull._from_scaled_rows(rows @ basis.T, weights, bases @ basis.T)
+        return ZonotopeHull(*(zonotope.projected(basis) for zonotope in self.zonotopes))
+
+    def vertices(
+        self,
+        *,
+        max_candidates: int = DEFAULT_MAX_CANDIDATES,
+        max_bytes: float = DEFAULT_MAX_BYTES,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
+    ) -> np.ndarray:
+        """The vertices of the hull, shape (v, d) (counter-clockwise in 2-D), when affordable.
+
+        The vertices of every zonotope are enumerated (:meth:`Zonotope.vertices`), then the convex hull of
+        all of them is taken. Both steps are estimated first (:mod:`tropical.budget`).
+
+        Raises
+        ------
+        ComputationTooLargeError
+            With the estimate, the limit and what works instead.
+        """
+        return self.to_polytope(
+            max_candidates=max_candidates, max_bytes=max_bytes, max_seconds=max_seconds
+        ).vertices
+
+    def to_polytope(
+        self,
+        *,
+        max_candidates: int = DEFAULT_MAX_CANDIDATES,
+        max_bytes: float = DEFAULT_MAX_BYTES,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
+    ) -> Polytope:
+        """The hull as a :class:`~tropical.polytope.Polytope`, with the limits of :meth:`vertices`."""
+        limits = {"max_candidates": max_candidates, "max_bytes": max_bytes, "max_seconds": max_seconds}
+        # every estimate before any enumeration: a refusal never comes after minutes of work
+        total = sum(self._vertex_bounds())
+        dimension = max(zonotope.dimension for zonotope in self.zonotopes)
+        hull = hull_cost(total, self.ambient_dimension if dimension else 0)
+        enumerations = [zonotope.vertex_cost() for zonotope in self.zonotopes]
+        cost = hull
+        for enumeration in enumerations:
+            cost = cost + enumeration
+        check_cost(
+            cost,
+            what=(
+                f"the vertices of the convex hull of {len(self.zonotopes)} zonotopes in "
+                f"R^{self.ambient_dimension} (up to {count_text(total)} candidate vertices)"
+            ),
+            max_bytes=max_bytes,
+            max_seconds=max_seconds,
+            alternative=ALTERNATIVES,
+        )
+        points = np.vstack([zonotope.vertices(**limits) for zonotope in self.zonotopes])
+        return Polytope(points)
+
+    def _vertex_bounds(self) -> list[int]:
+        """Upper bounds of the vertex counts of the zonotopes (:func:`zonotope_vertex_bound`)."""
+        return [
+            zonotope_vertex_bound(len(zonotope.reduced), zonotope.dimension) for zonotope in self.zonotopes
+        ]

@@ -153,3 +153,23 @@ def test_regression_zero_length_segments_are_points_of_the_set(scale):
     point = np.array([[[10.0, 3.0], [10.0, 3.0]]]) * scale
     assert boundary_hausdorff(point, segment) == pytest.approx(np.hypot(1.0, 3.0) * scale, rel=1e-12)
     assert boundary_hausdorff(segment, point) == pytest.approx(np.hypot(1.0, 3.0) * scale, rel=1e-12)
+
+
+def test_identical_boundaries_and_classes_compare_exactly():
+    """A segment shared by both sets is at distance 0 exactly, in either orientation and order; a
+    classifier against itself agrees on exactly the whole domain (no overlay rounding)."""
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Linear(2, 12), nn.ReLU(), nn.Linear(12, 12), nn.ReLU(), nn.Linear(12, 3))
+    regions = linear_regions(model, bounds=(-3, 3, -3, 3))
+    segments = regions.decision_boundary()
+    shuffled = segments[np.random.default_rng(0).permutation(len(segments))][:, ::-1]
+    assert boundary_hausdorff(segments, shuffled) == 0.0
+    assert boundary_hausdorff([[[0.0, 0.0], [1.0, 0.0]]], [[[1.0, -0.0], [-0.0, -0.0]]]) == 0.0
+    assert region_agreement(regions, regions) == 1.0
+    # a shared part does not hide the distance of the rest: the sampled oracle still applies
+    extra = np.array([[[5.0, 5.0], [6.0, 5.0]]])
+    spacing = 1e-3
+    expected = sampled_hausdorff(segments, np.concatenate([segments, extra]), spacing)
+    assert boundary_hausdorff(segments, np.concatenate([segments, extra])) == pytest.approx(
+        expected, abs=spacing
+    )

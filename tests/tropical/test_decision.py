@@ -513,3 +513,55 @@ def test_regression_tie_at_a_vertex_and_a_crossing_next_to_it_do_not_overlap():
         areas = [Polytope(subdivision.exponents[cell]).volume for cell in subdivision.cells]
         assert sum(areas) == pytest.approx(ConvexHull(exponents).volume, rel=1e-9), method
         assert cell_set(subdivision.lifted, subdivision.cells) == expected, method
+
+
+@pytest.mark.parametrize(("n_in", "width", "n_out"), [(6, 24, 2), (8, 32, 2), (64, 16, 10)])
+def test_regression_large_inputs_are_refused_promptly_with_bounded_memory(n_in, width, n_out):
+    """Issue 12: 6-24-2 ran > 2 min in Qhull, 8-32-2 was OOM-killed at 24 GB, 64-16-10 ran > 10 min of LPs."""
+    import tracemalloc
+
+    model = make_net(n_in, width, n_out, seed=3)
+    for compute in (tr.decision_polytope, tr.decision_subdivision):
+        tracemalloc.start()
+        try:
+            with pytest.raises(tr.ComputationTooLargeError) as info:
+                compute(model)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 50e6
+        error = info.value
+        assert error.estimate > error.limit > 0
+        message = str(error)
+        assert "decision_hull" in message or "hausdorff_bracket" in message  # an alternative that works
+        assert "larger" not in message  # no advice to raise a limit by orders of magnitude
+    # the alternative named by the message works on the same model, also in bounded memory
+    tracemalloc.start()
+    try:
+        bracket = tr.metrics.hausdorff_bracket(model, make_net(n_in, width, n_out, seed=4))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert 0 < bracket.lower <= bracket.upper and peak < 100e6
+
+
+def test_limits_are_checked_before_the_work_and_generous_enough_for_small_nets():
+    model = make_net(3, 6, seed=1)
+    polytope = tr.decision_polytope(model)
+    assert polytope.ambient_dimension == 3
+    with pytest.raises(tr.ComputationTooLargeError, match="max_seconds") as info:
+        tr.decision_polytope(model, max_seconds=1e-9)
+    assert info.value.limit == 1e-9
+    with pytest.raises(tr.ComputationTooLargeError, match="max_bytes"):
+        tr.decision_subdivision(model, max_bytes=1.0)
+
+
+def test_decision_hull_is_the_decision_polytope_unenumerated():
+    model = make_net(3, 5, 3, seed=2)
+    hull = tr.decision_hull(model, (2, 0))
+    polytope = tr.decision_polytope(model, (2, 0))
+    exponents, _, _ = expanded_R(model, (2, 0))
+    assert Polytope(exponents).same_as(polytope)
+    U = np.random.default_rng(0).standard_normal((100, 3))
+    assert np.allclose(hull.support(U), (U @ exponents.T).max(axis=1))
+    assert hull.to_polytope().same_as(polytope)

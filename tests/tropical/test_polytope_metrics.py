@@ -225,3 +225,28 @@ def test_errors():
         generator_distance(Polytope(SQUARE), Zonotope(np.eye(2)))
     with pytest.raises(ValueError, match="p must"):
         support_distance(SQUARE, SQUARE, p=1)
+
+
+def test_regression_iou_of_overlapping_intervals():
+    """repros/iou_1d_intervals.py: Qhull crashed on two overlapping 1-D intervals."""
+    assert iou([[0.0], [2.0]], [[1.0], [5.0]]) == pytest.approx(1 / 5)
+    assert iou([[0.0], [1.0]], [[2.0], [5.0]]) == 0.0
+    assert iou([[5.0], [1.0]], [[2.0], [3.0]]) == pytest.approx(1 / 4)
+
+
+def test_models_are_read_as_decision_polytopes_or_refused_with_the_bracket_named():
+    import torch
+
+    from tropical import ComputationTooLargeError, decision_polytope
+
+    def net(n, seed, width=8):
+        torch.manual_seed(seed)
+        return torch.nn.Sequential(torch.nn.Linear(n, width), torch.nn.ReLU(), torch.nn.Linear(width, 2))
+
+    a, b = net(2, 0), net(2, 1)
+    assert hausdorff(a, b) == pytest.approx(hausdorff(decision_polytope(a), decision_polytope(b)))
+    assert iou(a, b) == pytest.approx(iou(decision_polytope(a), decision_polytope(b)))
+    with pytest.raises(ComputationTooLargeError, match="hausdorff_bracket"):
+        hausdorff(net(40, 0, 16), net(40, 1, 16))
+    with pytest.raises(TypeError, match="array of points"):
+        hausdorff("a", SQUARE)

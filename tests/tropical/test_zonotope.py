@@ -176,3 +176,37 @@ def test_scaled_and_translated():
     expected = 2.0 * (zonotope.vertices() - 1.0) + 1.0 + [0.5, 0.0]
     assert same_sets(moved.vertices(), expected)
     assert moved.volume == pytest.approx(4 * zonotope.volume)
+
+
+def test_regression_high_dimensional_vertices_are_refused_before_any_allocation():
+    """Issue 12: the candidate points (2^k per facet) were allocated before any check; 8-D nets used 24 GB."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    for p, d in ((32, 8), (300, 784), (40, 6)):
+        zonotope = Zonotope(rng.standard_normal((p, d)))
+        tracemalloc.start()
+        try:
+            with pytest.raises(ComputationTooLargeError) as info:
+                zonotope.vertices()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 20e6 + 20 * p * d * 8  # the SVD of the generators, nothing per candidate
+        assert info.value.estimate > info.value.limit
+        assert "hausdorff_bracket" in str(info.value) and "larger" not in str(info.value)
+    with pytest.raises(ComputationTooLargeError, match="max_bytes"):
+        Zonotope(rng.standard_normal((12, 5))).vertices(max_bytes=1e3)
+
+
+@given(st.integers(1, 8), st.integers(1, 5), st.integers(0, 10_000))
+@settings(max_examples=30, deadline=None)
+def test_radius_bounds_the_farthest_subset_sum_and_projection_commutes(p, d, seed):
+    rng = np.random.default_rng(seed)
+    zonotope = Zonotope(rng.standard_normal((p, d)), rng.standard_normal(d))
+    points = subset_sums(zonotope.generators, zonotope.base)
+    assert np.linalg.norm(points - zonotope.center, axis=1).max() <= zonotope.radius * (1 + 1e-12)
+    basis = rng.standard_normal((2, d))
+    projected = zonotope.projected(basis)
+    U = rng.standard_normal((40, 2))
+    assert np.allclose(projected.support(U), (U @ (points @ basis.T).T).max(axis=1))

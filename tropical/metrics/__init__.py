@@ -1,4 +1,4 @@
-"""Metrics: polytope similarity and decision-boundary / linear-region comparisons."""
+"""Metrics: polytope similarity, decision-boundary / linear-region comparisons, and decision_metrics."""
 
 from tropical.metrics.boundary import (
     RegionStatistics,
@@ -6,6 +6,14 @@ from tropical.metrics.boundary import (
     class_iou,
     region_agreement,
     region_statistics,
+)
+from tropical.metrics.decision import DECISION_METRICS, decision_metrics
+from tropical.metrics.planes import (
+    PlaneMetrics,
+    boundary_pieces,
+    local_complexity,
+    plane_metrics,
+    plane_triplets,
 )
 from tropical.metrics.polytope import (
     NORMALIZATIONS,
@@ -19,18 +27,41 @@ from tropical.metrics.polytope import (
     vertex_count,
     volume_ratio,
 )
+from tropical.metrics.projection import (
+    ProjectedPolygon,
+    principal_plane,
+    projected_hausdorff,
+    projected_iou,
+    projected_polygons,
+)
+from tropical.metrics.support import HausdorffBracket, convex_body, hausdorff_bracket
 
 __all__ = [
+    "DECISION_METRICS",
     "NORMALIZATIONS",
+    "HausdorffBracket",
+    "PlaneMetrics",
+    "ProjectedPolygon",
     "RegionStatistics",
     "boundary_hausdorff",
+    "boundary_pieces",
     "centroid_shift",
     "class_iou",
     "compare_polytopes",
+    "convex_body",
+    "decision_metrics",
     "generator_distance",
     "hausdorff",
+    "hausdorff_bracket",
     "iou",
+    "local_complexity",
     "normalized",
+    "plane_metrics",
+    "plane_triplets",
+    "principal_plane",
+    "projected_hausdorff",
+    "projected_iou",
+    "projected_polygons",
     "region_agreement",
     "region_statistics",
     "support_distance",

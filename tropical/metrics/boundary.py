@@ -72,10 +72,26 @@ def _quadratics(p: np.ndarray, d: np.ndarray, segments: np.ndarray) -> tuple[np.
     return np.concatenate([points, lines]), switches[np.isfinite(switches)]
 
 
+def _shared(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Which segments of ``a`` are also segments of ``b`` (same end points, either order): shape (n,)."""
+
+    def keys(segments):
+        segments = segments + 0.0  # -0.0 and 0.0 compare equal, but their bytes differ
+        x0, y0, x1, y1 = segments[:, 0, 0], segments[:, 0, 1], segments[:, 1, 0], segments[:, 1, 1]
+        swap = (x0 > x1) | ((x0 == x1) & (y0 > y1))
+        ordered = np.where(swap[:, None, None], segments[:, ::-1], segments).reshape(-1, 4)
+        return np.ascontiguousarray(ordered).view(np.dtype((np.void, 32))).ravel()
+
+    return np.isin(keys(a), keys(b))
+
+
 def _directed_hausdorff(a: np.ndarray, b: np.ndarray) -> float:
     """max over the points x of the segments ``a`` of the distance from x to the union of ``b``."""
     from shapely import STRtree, linestrings, points
 
+    a = a[~_shared(a, b)]  # a segment of b is at distance 0 from b (exactly, not up to rounding)
+    if len(a) == 0:
+        return 0.0
     # zero-length segments as points: GEOS neither finds them nor finds with them as linestrings
     degenerate = np.all(b[:, 0] == b[:, 1], axis=1)
     tree = STRtree(np.where(degenerate, points(b[:, 0]), linestrings(b)))
@@ -198,8 +214,23 @@ def region_agreement(model_a, model_b, *, bounds=None, plane=None, polygon=None)
         of :func:`tropical.decision_regions`.
     """
     classes_a, classes_b, area = _two_classifications(model_a, model_b, bounds, plane, polygon)
-    same = sum(ga.intersection(gb).area for ga, gb in zip(classes_a, classes_b, strict=True))
-    return float(min(1.0, same / area))
+    return _class_agreement(classes_a, classes_b, area)
+
+
+def _class_agreement(classes_a, classes_b, area: float, *, window=None) -> float:
+    """``1 - sum_c area(A_c - B_c) / area``: the agreement of two lists of class regions.
+
+    Exactly 1 for identical class regions (a difference of identical geometries is empty, whereas an
+    intersection's area carries rounding). ``window`` (a shapely polygon of area ``area``) restricts both.
+    """
+    import shapely
+
+    disagreement = 0.0
+    for ga, gb in zip(classes_a, classes_b, strict=True):
+        if window is not None:
+            ga, gb = shapely.intersection(ga, window), shapely.intersection(gb, window)
+        disagreement += shapely.difference(ga, gb).area
+    return float(max(0.0, 1.0 - disagreement / area))
 
 
 def class_iou(model_a, model_b, *, bounds=None, plane=None, polygon=None) -> np.ndarray:

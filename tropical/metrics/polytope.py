@@ -25,9 +25,17 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment, linprog, nnls
 
+from tropical.budget import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_SECONDS,
+    Cost,
+    check_cost,
+    hull_cost,
+    nearest_point_cost,
+)
 from tropical.errors import DegenerateGeometryError
 from tropical.polytope import Polytope
-from tropical.zonotope import Zonotope
+from tropical.zonotope import Zonotope, ZonotopeHull
 
 __all__ = [
     "NORMALIZATIONS",
@@ -47,14 +55,45 @@ _TWO_PI = 2 * np.pi
 
 
 # --------------------------------------------------------------------------------------- inputs
+_BRACKET = "tropical.metrics.hausdorff_bracket(P, Q) (any dimension, models accepted)"
+
+
 def _shape(value, name: str):
+    """A Polytope or Zonotope; models become their decision polytopes and ZonotopeHulls are enumerated (both
+    only when the estimate allows it), arrays become a Polytope (hull cost checked first)."""
+    from tropical.metrics.support import _is_model
+
     if isinstance(value, Polytope | Zonotope):
         return value
+    if _is_model(value):
+        from tropical.decision import decision_hull
+
+        value = decision_hull(value)
+    if isinstance(value, ZonotopeHull):
+        return value.to_polytope()
     try:
-        return Polytope(value)
+        points = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value, dtype=float)
     except (TypeError, ValueError) as error:
         raise TypeError(
-            f"{name} must be a Polytope, a Zonotope or an (n, d) array of points: {error}"
+            f"{name} must be a Polytope, a Zonotope, a ZonotopeHull, a one-hidden-layer classifier or an "
+            f"(n, d) "
+            f"array of points, got {type(value).__name__}: {error}"
+        ) from None
+    if points.ndim == 2 and points.shape[1] > 3:
+        check_cost(
+            hull_cost(*points.shape),
+            what=f"the convex hull of {len(points):,} points in R^{points.shape[1]}",
+            max_bytes=DEFAULT_MAX_BYTES,
+            max_seconds=DEFAULT_MAX_SECONDS,
+            alternative=_BRACKET,
+        )
+    try:
+        return Polytope(points)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{name} must be a Polytope, a Zonotope, a ZonotopeHull, a one-hidden-layer classifier or an "
+            f"(n, d) "
+            f"array of points: {error}"
         ) from None
 
 
@@ -119,6 +158,14 @@ def _diameter(vertices: np.ndarray) -> float:
         a = vertices[_support_index(angles, supporting, theta)]
         b = vertices[_support_index(angles, supporting, theta + np.pi)]
         return float(np.linalg.norm(a - b, axis=1).max())
+    n, d = vertices.shape
+    check_cost(
+        Cost(8.0 * 4_000_000 * (d + 1), 3e-9 * n * n * d),
+        what=f"the diameter of a polytope with {n:,} vertices in R^{d} (all pairs)",
+        max_bytes=DEFAULT_MAX_BYTES,
+        max_seconds=DEFAULT_MAX_SECONDS,
+        alternative="normalize='none' (raw polytopes), or tropical.metrics.hausdorff_bracket(P, Q)",
+    )
     best = 0.0
     chunk = max(1, 4_000_000 // len(vertices))
     for start in range(0, len(vertices), chunk):
@@ -154,7 +201,13 @@ def normalized(P, *, normalize: str = "centroid_diameter"):
         return P
     centre = P.center if isinstance(P, Zonotope) else P.centroid
     if normalize == "centroid_diameter":
-        size = _diameter(_vertices(P))
+        vertices = _vertices(P)
+        # a zonotope is centrally symmetric about its centre: diameter = 2 max |v - c|, O(v d)
+        size = (
+            2 * np.linalg.norm(vertices - centre, axis=1).max()
+            if isinstance(P, Zonotope)
+            else _diameter(vertices)
+        )
         if size <= 0:
             raise DegenerateGeometryError("normalize='centroid_diameter' is undefined for a single point")
         factor = 1.0 / size
@@ -195,14 +248,32 @@ def _distances_to_hull(points: np.ndarray, Q: Polytope) -> np.ndarray:
     return distances
 
 
-def hausdorff(P, Q, *, normalize: str = "none") -> float:
+def hausdorff(
+    P,
+    Q,
+    *,
+    normalize: str = "none",
+    max_bytes: float = DEFAULT_MAX_BYTES,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+) -> float:
     """Hausdorff distance of two convex polytopes (or zonotopes), exactly, in any dimension.
 
     Parameters
     ----------
-    P, Q : Polytope, Zonotope or array_like (n, d)
+    P, Q : Polytope, Zonotope, ZonotopeHull, torch.nn.Module or array_like (n, d)
+        A one-hidden-layer classifier is read as its decision polytope for classes ``(0, 1)``
+        (:func:`tropical.decision_polytope`).
     normalize : {"none", "centroid_diameter", "centroid_volume"}
         See the module docstring.
+    max_bytes, max_seconds : float
+        Limits on the estimated cost of the nearest-point problems in dimension >= 3 (the vertex
+        enumerations check their own, with the default limits).
+
+    Raises
+    ------
+    ComputationTooLargeError
+        When the vertices or the distances are too expensive (typically from 5-6 dimensions on):
+        :func:`hausdorff_bracket` bounds the same distance in any dimension.
 
     Returns
     -------
@@ -222,6 +293,14 @@ def hausdorff(P, Q, *, normalize: str = "none") -> float:
         return _hausdorff_2d(_ccw(VP), _ccw(VQ))
     if P.ambient_dimension == 1:
         return float(max(abs(VP.min() - VQ.min()), abs(VP.max() - VQ.max())))
+    (n, d), m = VP.shape, len(VQ)
+    check_cost(
+        nearest_point_cost(n, m, d) + nearest_point_cost(m, n, d),
+        what=f"the exact Hausdorff distance of polytopes with {n:,} and {m:,} vertices in R^{d}",
+        max_bytes=max_bytes,
+        max_seconds=max_seconds,
+        alternative=_BRACKET,
+    )
     PP, QQ = _as_polytope(P), _as_polytope(Q)
     return float(max(_distances_to_hull(VP, QQ).max(), _distances_to_hull(VQ, PP).max()))
 
@@ -319,24 +398,59 @@ def _intersection_volume(P: Polytope, Q: Polytope) -> float:
     return Polytope(intersection.intersections).volume
 
 
-def iou(P, Q, *, normalize: str = "none") -> float:
+def iou(
+    P,
+    Q,
+    *,
+    normalize: str = "none",
+    max_bytes: float = DEFAULT_MAX_BYTES,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+) -> float:
     """Intersection over union ``vol(P ∩ Q) / vol(P ∪ Q)`` (Jaccard index), in ``[0, 1]``.
 
-    2-D with shapely; higher dimensions by halfspace intersection and Qhull volumes.
+    Intervals in 1-D; 2-D with shapely; higher dimensions by halfspace intersection and Qhull volumes.
+    Accepts what :func:`hausdorff` accepts.
+
+    Parameters
+    ----------
+    max_bytes, max_seconds : float
+        Limits on the estimated cost of the hulls and the halfspace intersection (dimension >= 3).
 
     Raises
     ------
     DegenerateGeometryError
         When both polytopes have zero volume (the union has no volume).
+    ComputationTooLargeError
+        When the estimate is above a limit; project first (:func:`projected_polygons` gives exact 2-D
+        Newton polygons and their IoU).
+
+    Examples
+    --------
+    >>> iou([[0.0], [2.0]], [[1.0], [5.0]])  # overlap 1, union 5
+    0.2
     """
     P, Q = _pair(P, Q, normalize)
     PP, QQ = _as_polytope(P), _as_polytope(Q)
+    d = P.ambient_dimension
+    if d >= 3:
+        n = len(PP.vertices) + len(QQ.vertices)
+        check_cost(
+            hull_cost(n, d) + hull_cost(n, d) + hull_cost(n, d),
+            what=f"the volume of the intersection of polytopes with {n:,} vertices in total in R^{d}",
+            max_bytes=max_bytes,
+            max_seconds=max_seconds,
+            alternative="the exact IoU of 2-D projections: tropical.metrics.projected_polygons(...)",
+        )
     volume_p, volume_q = PP.volume, QQ.volume
     if volume_p <= 0 and volume_q <= 0:
         raise DegenerateGeometryError("iou is undefined: both polytopes have zero volume")
     if volume_p <= 0 or volume_q <= 0:
         return 0.0
-    if P.ambient_dimension == 2:
+    if P.ambient_dimension == 1:  # intervals
+        low = max(PP.vertices.min(), QQ.vertices.min())
+        high = min(PP.vertices.max(), QQ.vertices.max())
+        common = max(high - low, 0.0)
+    elif P.ambient_dimension == 2:
         import shapely
 
         common = shapely.intersection(_area_polygon(_ccw(PP.vertices)), _area_polygon(_ccw(QQ.vertices))).area

@@ -9,6 +9,8 @@ from tropical.plot.polytopes import (
     decision_polygon,
     decision_polygon_grid,
     lifted_polytope,
+    projected_newton_polygon_grid,
+    projected_newton_polygons,
 )
 from tropical.plot.regions import regions, regions_comparison
 
@@ -18,6 +20,8 @@ __all__ = [
     "decision_polygon_grid",
     "lifted_polytope",
     "newton_polygon",
+    "projected_newton_polygon_grid",
+    "projected_newton_polygons",
     "regions",
     "regions_comparison",
     "tropical_curve",

@@ -16,7 +16,14 @@ import numpy as np
 from tropical.decision import decision_subdivision, decision_zonotopes
 from tropical.polytope import Polytope
 
-__all__ = ["classifier_geometry", "decision_polygon", "decision_polygon_grid", "lifted_polytope"]
+__all__ = [
+    "classifier_geometry",
+    "decision_polygon",
+    "decision_polygon_grid",
+    "lifted_polytope",
+    "projected_newton_polygon_grid",
+    "projected_newton_polygons",
+]
 
 _NORMALIZE_TEXT = {
     "none": "raw",
@@ -335,3 +342,154 @@ def lifted_polytope(model, ax=None, *, classes=(0, 1), colors=("tab:orange", "ta
         loc="upper left", fontsize="x-small",
     )  # fmt: skip
     return {"faces": faces, "vertices": points}
+
+
+def projected_newton_polygons(
+    bodies,
+    ax=None,
+    *,
+    labels=None,
+    basis=None,
+    classes=(0, 1),
+    zonotopes: bool = False,
+    colors=None,
+    title: str | None = None,
+    legend: bool = True,
+):
+    """Exact projections of several decision polytopes (a dense net and its tickets) on shared axes.
+
+    The first body is the reference: it is filled in grey and, unless ``basis`` is given, its two leading
+    principal directions span the plane (:func:`tropical.metrics.projected_polygons`). Works in any input
+    dimension: the projection of ``conv(Z1 ∪ Z2)`` is computed from the projected generators, exactly.
+
+    Parameters
+    ----------
+    bodies : sequence of torch.nn.Module, Zonotope, ZonotopeHull, Polytope or array_like (n, d)
+        Models are read as their decision polytopes for ``classes``.
+    ax : matplotlib Axes, optional
+    labels : sequence of str, optional
+        Legend entries (default ``"reference"``, ``"1"``, ``"2"``...).
+    basis : array_like, shape (2, d), optional
+        Orthonormal rows of the plane.
+    classes : (int, int)
+    zonotopes : bool
+        Also draw the projected ``Z1`` (dashed) and ``Z2`` (dotted) of every body.
+    colors : sequence of colours, optional
+        One per body after the reference (default: the matplotlib cycle).
+    title : str, optional
+        Defaults to ``"Projected Newton polygons"``.
+    legend : bool
+
+    Returns
+    -------
+    dict
+        ``"polygons"``: the artists of the projected hulls, in order; ``"parts"``: those of the zonotopes
+        (empty unless ``zonotopes``); ``"projections"``: the :class:`~tropical.metrics.ProjectedPolygon`
+        objects (with the common ``basis``).
+    """
+    from matplotlib.patches import Polygon as PolygonPatch
+
+    from tropical.metrics.projection import projected_polygons
+
+    projections = projected_polygons(bodies, basis=basis, classes=classes)
+    ax = _axes(ax)
+    labels = list(labels) if labels is not None else ["reference"] + [str(k) for k in range(1, len(bodies))]
+    if len(labels) != len(projections):
+        raise ValueError(f"labels has {len(labels)} entries for {len(projections)} bodies")
+    cycle = colors or [f"C{k % 10}" for k in range(len(projections))]
+    artists = {"polygons": [], "parts": [], "projections": projections}
+    for k, (projection, label) in enumerate(zip(projections, labels, strict=True)):
+        reference = k == 0
+        color = "0.3" if reference else cycle[(k - 1) % len(cycle)]
+        patch = PolygonPatch(
+            projection.hull, closed=True, facecolor="0.85" if reference else "none", edgecolor=color,
+            lw=1.0 if reference else 1.5, label=label, zorder=1 if reference else 3,
+        )  # fmt: skip
+        artists["polygons"].append(ax.add_patch(patch))
+        if zonotopes:
+            for part, style in zip(projection.parts, ("--", ":"), strict=False):
+                closed = np.vstack([part, part[:1]])
+                (line,) = ax.plot(closed[:, 0], closed[:, 1], ls=style, lw=0.8, color=color, zorder=2)
+                artists["parts"].append(line)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.autoscale_view()
+    ax.set_xlabel("principal direction 1" if basis is None else "basis row 1")
+    ax.set_ylabel("principal direction 2" if basis is None else "basis row 2")
+    ax.set_title(title if title is not None else "Projected Newton polygons")
+    if legend:
+        ax.legend(loc="best", fontsize="x-small")
+    return artists
+
+
+def projected_newton_polygon_grid(
+    reference,
+    models,
+    *,
+    row_labels=None,
+    column_labels=None,
+    classes=(0, 1),
+    basis=None,
+    axes=None,
+    title: str | None = None,
+):
+    """Projected Newton polygons of tickets in a grid (e.g. initialisations x sparsities), any input size.
+
+    Every panel shows the reference's projected decision polytope (grey) and one model's (outlined), all on
+    one plane -- by default the reference's principal plane (:func:`tropical.metrics.principal_plane`) -- and
+    with shared axis limits, so that shrinking and reshaping under pruning are comparable across panels.
+
+    Parameters
+    ----------
+    reference : torch.nn.Module, Zonotope, ZonotopeHull, Polytope or array_like
+        Usually the dense network.
+    models : sequence of sequences (or a flat sequence) of models, None for an empty panel
+    row_labels, column_labels : sequence of str, optional
+    classes : (int, int)
+    basis : array_like, shape (2, d), optional
+    axes : 2-D array of matplotlib Axes, optional
+    title : str, optional
+        Defaults to ``"Projected Newton polygons (reference in grey)"``.
+
+    Returns
+    -------
+    (Figure, ndarray of Axes)
+    """
+    import matplotlib.pyplot as plt
+
+    from tropical.metrics.projection import principal_plane
+
+    if len(models) and not isinstance(models[0], list | tuple):
+        models = [list(models)]
+    rows, columns = len(models), max(len(row) for row in models)
+    if axes is None:
+        figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.2 * rows), squeeze=False,
+                                    sharex=True, sharey=True)  # fmt: skip
+    else:
+        axes = np.atleast_2d(axes)
+        figure = axes[0, 0].figure
+    plane = principal_plane(reference, classes=classes) if basis is None else basis
+    for r, row in enumerate(models):
+        for c in range(columns):
+            ax = axes[r, c]
+            model = row[c] if c < len(row) else None
+            if model is None:
+                ax.set_axis_off()
+                continue
+            projected_newton_polygons([reference, model], ax, labels=["reference", "model"], basis=plane,
+                                      classes=classes, title="", legend=False)  # fmt: skip
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+            if r == 0 and column_labels is not None and c < len(column_labels):
+                ax.set_title(str(column_labels[c]), fontsize="small")
+            if c == 0 and row_labels is not None and r < len(row_labels):
+                ax.set_ylabel(str(row_labels[r]), fontsize="small")
+    for ax in axes.ravel():
+        ax.set_aspect("equal", adjustable="box")
+    figure.suptitle(title if title is not None else "Projected Newton polygons (reference in grey)")
+    figure.supxlabel(
+        "principal direction 1 of the reference" if basis is None else "basis row 1", fontsize="small"
+    )
+    figure.supylabel(
+        "principal direction 2 of the reference" if basis is None else "basis row 2", fontsize="small"
+    )
+    return figure, axes
