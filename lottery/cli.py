@@ -78,20 +78,34 @@ def _read_config(path: str) -> dict:
     return values
 
 
-_COMPARE_FLAGS = ("dataset", "hidden", "sparsities", "inits", "seeds", "criterion", "scope", "optimizer",
-                  "lr", "epochs", "batch_size", "n_samples", "data_seed")  # fmt: skip
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per :class:`~lottery.experiments.ComparisonConfig` field; help and default from the field."""
+    from dataclasses import fields
+
+    from lottery.experiments import ComparisonConfig
+
+    for f in fields(ComparisonConfig):
+        flag = "--" + f.name.replace("_", "-")
+        shown = f.metadata["shown_default"]
+        if isinstance(shown, tuple):
+            shown = " ".join(map(str, shown))
+        if f.type == "bool" or f.type is bool:
+            parser.add_argument(flag, dest=f.name, action="store_true", default=None, help=f.metadata["help"])
+            continue
+        text = f.metadata["help"] if shown is None else f"{f.metadata['help']} (default {shown})"
+        parser.add_argument(flag, dest=f.name, help=text, **f.metadata["argparse"])
 
 
 def _compare(args) -> None:
+    from dataclasses import fields
+
     from lottery.experiments import ComparisonConfig, run_comparison
 
     values = _read_config(args.config) if args.config else {}
-    for name in _COMPARE_FLAGS:
-        value = getattr(args, name)
+    for f in fields(ComparisonConfig):
+        value = getattr(args, f.name)
         if value is not None:
-            values[name] = value
-    if args.prune_output:
-        values["prune_output"] = True
+            values[f.name] = value
     try:
         config = ComparisonConfig.from_dict(values)
     except (ValueError, TypeError) as error:
@@ -351,24 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--out", required=True, metavar="DIR", help="where results.csv, results.json and figures go"
     )
-    compare.add_argument("--dataset", help="dataset name (default moons)")
-    compare.add_argument("--hidden", type=int, nargs="+", metavar="WIDTH", help="hidden widths (default 100)")
-    compare.add_argument("--sparsities", type=float, nargs="+", metavar="S", help="default 0.5 0.75 0.9 0.95")
-    compare.add_argument("--inits", nargs="+", metavar="NAME",
-                         help="initialisations (default: lottery random_reinit signed_constant reshuffle "
-                         "xavier gaussian)")  # fmt: skip
-    compare.add_argument("--seeds", type=int, metavar="N", help="number of seeds (default 3)")
-    compare.add_argument("--criterion", help="pruning criterion (default magnitude)")
-    compare.add_argument(
-        "--scope", choices=("layer", "global"), help="per layer or global pruning (default layer)"
-    )
-    compare.add_argument("--prune-output", action="store_true", help="prune the output layer too")
-    compare.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), help="default adam")
-    compare.add_argument("--lr", type=float, help="learning rate (default 0.01)")
-    compare.add_argument("--epochs", type=int, help="training epochs of every net (default 40)")
-    compare.add_argument("--batch-size", dest="batch_size", type=int, help="default 64")
-    compare.add_argument("--n-samples", dest="n_samples", type=int, help="dataset size before splitting")
-    compare.add_argument("--data-seed", dest="data_seed", type=int, help="seed of the dataset (default 0)")
+    _add_config_flags(compare)
     compare.add_argument("--workers", type=int, default=1, help="processes (a local process pool when > 1)")
     compare.add_argument("--dask", metavar="ADDRESS", help="run on a Dask scheduler, e.g. tcp://host:8786")
     compare.add_argument("--cache", metavar="DIR", help="task cache (default $TROPICAL_LOTTERY_CACHE or "

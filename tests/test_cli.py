@@ -152,3 +152,25 @@ def test_figures_quick_writes_every_listed_figure(tmp_path, capsys):
             assert (tmp_path / f"{name}{suffix}").stat().st_size > 0, name
         assert f"## {name}" in readme, f"figures/README.md has no caption for {name}"
         assert f"{name}.png" in printed
+
+
+def test_compare_flags_are_the_config_fields_with_their_defaults():
+    from dataclasses import fields
+
+    from lottery.cli import build_parser
+    from lottery.experiments import ComparisonConfig
+
+    parser = build_parser()
+    compare = next(
+        a for a in parser._subparsers._group_actions[0].choices.values() if a.prog.endswith("compare")
+    )
+    flags = {a.dest: a for a in compare._actions}
+    for f in fields(ComparisonConfig):
+        assert f.name in flags, f.name
+        assert flags[f.name].help.startswith(f.metadata["help"])
+    args = parser.parse_args(
+        ["compare", "--out", "x", "--classes", "2", "3", "--bounds", "-1", "1", "-2", "2", "--noise", "0.2",
+         "--prune-output", "--seeds", "2"]
+    )  # fmt: skip
+    assert args.classes == [2, 3] and args.bounds == [-1.0, 1.0, -2.0, 2.0] and args.noise == 0.2
+    assert args.prune_output is True and args.seeds == 2 and args.hidden is None
