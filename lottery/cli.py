@@ -14,7 +14,6 @@ line on stderr, without a traceback, with exit status 2.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import sys
@@ -166,67 +165,58 @@ def _compare_figures(result, out: Path) -> list[Path]:
 
 
 # ---------------------------------------------------------------------------------------- saved models
-def load_model(path):
-    """A saved network as an ``nn.Sequential`` MLP, read safely (``torch.load(..., weights_only=True)``).
+def load_model(path, *, model=None):
+    """Deprecated: use :func:`lottery.checkpoints.load_model` (it raises ``ModelFileError``)."""
+    import warnings
 
-    Parameters
-    ----------
-    path : str or PathLike
-        A :class:`lottery.Ticket` file (its trained weights, else its start weights) or the ``state_dict()``
-        of a plain MLP (``lottery.mlp``: keys ``0.weight``, ``0.bias``, ``2.weight``, ...).
+    warnings.warn(
+        "lottery.cli.load_model is deprecated; use lottery.checkpoints.load_model",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return _load(path, model)
 
-    Returns
-    -------
-    (torch.nn.Sequential, str)
-        The model in eval mode, and a one-line description.
 
-    Raises
-    ------
-    UserError
-        For a missing or unreadable file or a state dict of another architecture.
-    """
+def _load(path, model=None):
+    from lottery.checkpoints import load_model as load
+    from lottery.errors import ModelFileError
+
+    try:
+        return load(path, model=model)
+    except ModelFileError as error:
+        raise UserError(str(error)) from None
+
+
+def _inputs(model) -> int:
+    """Input size of the first Linear layer (what the 2-D commands check)."""
     import torch
 
-    from lottery.models import mlp
-    from lottery.ticket import FORMAT, Ticket
-
-    where = os.fspath(path)
-    if not os.path.exists(where):
-        raise UserError(f"no model file at {where!r}")
-    try:
-        payload = torch.load(where, map_location="cpu", weights_only=True)
-    except Exception:
+    first = next((m for m in model.modules() if isinstance(m, torch.nn.Linear | torch.nn.Conv2d)), None)
+    if not isinstance(first, torch.nn.Linear):
         raise UserError(
-            f"{where} cannot be read with torch.load(weights_only=True): not a state dict or Ticket file "
-            "(a pickled model? save model.state_dict() instead)"
-        ) from None
-    if isinstance(payload, dict) and payload.get("format") == FORMAT:
-        try:
-            ticket = Ticket.load(where)
-        except ValueError as error:
-            raise UserError(str(error)) from None
-        state = ticket.state_dict("trained")
-        what = f"Ticket ({100 * ticket.density:.1f}% of weights kept)"
-    elif isinstance(payload, dict) and payload and all(isinstance(v, torch.Tensor) for v in payload.values()):
-        state, what = payload, "state dict"
-    else:
-        raise UserError(f"{where} holds neither a lottery.Ticket nor a state dict")
-    layers = sorted({int(k.split(".")[0]) for k in state if k.split(".")[0].isdigit()})
-    expected = list(range(0, 2 * len(layers), 2))
-    weights = [state.get(f"{i}.weight") for i in layers]
-    if (not layers or layers != expected or any(w is None or w.dim() != 2 for w in weights)
-            or any(a.shape[0] != b.shape[1] for a, b in itertools.pairwise(weights))):  # fmt: skip
-        raise UserError(
-            f"{where}: expected the weights of a plain MLP (keys 0.weight, 0.bias, 2.weight, ... as "
-            f"lottery.mlp makes), got keys {sorted(state)[:6]}"
+            f"{type(model).__name__} does not start with a Linear layer; these commands read MLPs"
         )
-    widths = [weights[0].shape[1]] + [w.shape[0] for w in weights]
-    model = mlp(widths, bias=f"{layers[0]}.bias" in state)
+    return first.in_features
+
+
+def _geometry(function, *args, **kwargs):
+    """Call a tropical function; what it cannot read or compute becomes a one-line error."""
+    import tropical.errors as errors
+
+    known = tuple(
+        getattr(errors, name)
+        for name in (
+            "TropicalError",
+            "UnsupportedLayerError",
+            "ComputationTooLargeError",
+            "DegenerateGeometryError",
+        )
+        if hasattr(errors, name)
+    )
     try:
-        model.load_state_dict({k: v.float() for k, v in state.items()})
-    except RuntimeError as error:
-        raise UserError(f"{where}: {str(error).splitlines()[0]}") from None
-    return model.eval(), f"{'-'.join(map(str, widths))} ReLU net from a {what}"
+        return function(*args, **kwargs)
+    except known as error:
+        raise UserError(f"{type(error).__name__}: {error}") from None
 
 
 def _bounds(args, model) -> tuple:
@@ -249,13 +239,14 @@ def _write_metrics(out: Path, name: str, metrics: dict) -> Path:
 def _polytope(args) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
+    import torch
 
     import tropical as tr
     from lottery.gallery import save
     from tropical.plot import classifier_geometry, lifted_polytope
 
-    model, what = load_model(args.model)
-    widths = [model[0].in_features] + [m.out_features for m in model if hasattr(m, "out_features")]
+    model, what = _load(args.model, args.factory)
+    widths = [_inputs(model)] + [m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear)]
     if len(widths) != 3 or widths[0] != 2:
         raise UserError(
             f"polytope needs a one-hidden-layer net with 2 inputs (Alfarra et al.'s zonotopes), got "
@@ -265,9 +256,9 @@ def _polytope(args) -> None:
     if max(classes) >= widths[-1] or classes[0] == classes[1]:
         raise UserError(f"--classes must be two different classes below {widths[-1]}, got {list(classes)}")
     bounds = _bounds(args, model)
-    Z1, Z2 = tr.decision_zonotopes(model, classes)
-    P = tr.decision_polytope(model, classes)
-    subdivision = tr.decision_subdivision(model, classes)
+    Z1, Z2 = _geometry(tr.decision_zonotopes, model, classes)
+    P = _geometry(tr.decision_polytope, model, classes)
+    subdivision = _geometry(tr.decision_subdivision, model, classes)
     metrics = {
         "model": what,
         "classes": list(classes),
@@ -303,11 +294,11 @@ def _regions(args) -> None:
     from lottery.gallery import save
     from tropical.plot import regions as plot_regions
 
-    model, what = load_model(args.model)
-    if model[0].in_features != 2:
-        raise UserError(f"regions needs a net with 2 inputs, got {model[0].in_features}")
+    model, what = _load(args.model, args.factory)
+    if _inputs(model) != 2:
+        raise UserError(f"regions needs a net with 2 inputs, got {_inputs(model)}")
     bounds = _bounds(args, model)
-    result = tr.linear_regions(model, bounds=bounds)
+    result = _geometry(tr.linear_regions, model, bounds=bounds)
     stats = tr.metrics.region_statistics(result)
     boundary = result.decision_boundary()
     metrics = {
@@ -332,6 +323,15 @@ def _regions(args) -> None:
 
 
 # ------------------------------------------------------------------------------------------------- parser
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tropical-lottery")
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``tropical-lottery`` (one sub-command per task)."""
     from lottery.experiments import INITIALIZATIONS
@@ -342,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
         "decision polytopes and linear regions of saved networks.",
         epilog="Run 'tropical-lottery COMMAND --help' for the options of a command.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     figures = commands.add_parser(
@@ -384,10 +385,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name, help=text,
             description=f"{text[0].upper()}{text[1:]}: a figure (PNG, SVG) and metrics (JSON, printed). "
-            "MODEL is a lottery.Ticket file or the state_dict() of a plain MLP, read with "
-            "torch.load(weights_only=True).",
+            "MODEL is a lottery.Ticket file, a state dict or a checkpoint holding one ({'model': ...}; "
+            "torch.nn.utils.prune masks are applied), read with torch.load(weights_only=True). A plain "
+            "MLP (Linear, BatchNorm1d, ReLU in an nn.Sequential) is rebuilt from its keys; any other "
+            "architecture is named with --model.",
         )  # fmt: skip
-        sub.add_argument("model", metavar="MODEL.pt", help="Ticket file or state dict")
+        sub.add_argument("model", metavar="MODEL.pt", help="Ticket file, state dict or checkpoint")
+        sub.add_argument("--model", dest="factory", metavar="PACKAGE.MODULE:FACTORY",
+                         help="the function or class building the network of the state dict")  # fmt: skip
         sub.add_argument("--out", default=".", metavar="DIR", help="output directory (default: .)")
         sub.add_argument("--bounds", type=float, nargs=4, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
                          help="input domain (default -3 3 -3 3)")  # fmt: skip

@@ -7,7 +7,7 @@ the file errors are also ``ValueError`` (what :meth:`lottery.Ticket.load` raised
 
 from __future__ import annotations
 
-__all__ = ["LotteryError", "TicketChecksumError", "TicketFileError"]
+__all__ = ["LotteryError", "ModelFileError", "TicketChecksumError", "TicketFileError", "geometry_errors"]
 
 
 class LotteryError(Exception):
@@ -30,3 +30,19 @@ class TicketChecksumError(TicketFileError):
     def __init__(self, message: str, names: list[str]) -> None:
         super().__init__(message)
         self.names = names
+
+
+class ModelFileError(LotteryError, ValueError):
+    """A saved network cannot be loaded: unreadable, pickled code, or weights that do not fit the model."""
+
+
+def geometry_errors() -> tuple[type[Exception], ...]:
+    """The :mod:`tropical` exceptions meaning "this geometry cannot be read or computed" (not a bug).
+
+    Its base ``TropicalError`` when tropical defines one, and ``ComputationTooLargeError``,
+    ``UnsupportedLayerError`` and ``DegenerateGeometryError``.
+    """
+    import tropical.errors as errors
+
+    names = ("TropicalError", "ComputationTooLargeError", "UnsupportedLayerError", "DegenerateGeometryError")
+    return tuple(getattr(errors, name) for name in names if hasattr(errors, name))

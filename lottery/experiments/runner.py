@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lottery.errors import geometry_errors
 from lottery.experiments.config import (
     COLUMNS,
     METHOD_COLUMNS,
@@ -117,14 +118,6 @@ def _derived_seed(*parts) -> int:
 MAX_POLYTOPE_DIMENSION = 3
 
 
-def _tropical_errors() -> tuple[type[Exception], ...]:
-    """The exceptions that mean "tropical cannot compute this geometry" (never a bug in the inputs)."""
-    import tropical.errors as errors
-
-    names = ("TropicalError", "ComputationTooLargeError", "UnsupportedLayerError", "DegenerateGeometryError")
-    return tuple(getattr(errors, name) for name in names if hasattr(errors, name))
-
-
 def _skipped(error: Exception) -> str:
     """``"skipped: <ErrorClass>: <first sentence of its message>"`` for a method column."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -216,7 +209,7 @@ def _polytope_metrics(model, dense, classes, max_dimension: int) -> dict:
         row["generator_distance"] = max(
             float(metrics.generator_distance(Z[0], Zd[0])), float(metrics.generator_distance(Z[1], Zd[1]))
         )
-    except _tropical_errors() as error:
+    except geometry_errors() as error:
         return {**nan_row, "polytope_method": _skipped(error)}
     return {**row, "polytope_method": "exact"}
 
@@ -237,7 +230,7 @@ def _boundary_metrics(model, dense, bounds, plane) -> dict:
             "linear_regions": len(regions),
             "dense_linear_regions": len(dense_regions),
         }
-    except _tropical_errors() as error:
+    except geometry_errors() as error:
         return {**dict.fromkeys(columns, float("nan")), "boundary_method": _skipped(error)}
     return {**row, "boundary_method": "exact"}
 
