@@ -111,7 +111,6 @@ def _compare(args) -> None:
         raise UserError(str(error)) from None
     if args.cache and args.no_cache:
         raise UserError("give at most one of --cache and --no-cache")
-    cache_dir = False if args.no_cache else args.cache
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     n_tasks = len(config.seeds) * (1 + len(config.inits) * len(config.sparsities))
@@ -135,7 +134,9 @@ def _compare(args) -> None:
             pool = ProcessPoolExecutor(max_workers=args.workers)
             closers.append(pool.shutdown)
             executor = pool
-        result = run_comparison(config, executor=executor, cache_dir=cache_dir, progress=None)
+        result = run_comparison(
+            config, executor=executor, cache=not args.no_cache, cache_dir=args.cache, progress=None
+        )
     finally:
         for close in closers:
             close()

@@ -404,21 +404,34 @@ def _is_tty() -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- front door
-def run_comparison(config: ComparisonConfig, *, executor: Executor | None = None, cache_dir=None,
-                   progress: bool | None = None):  # fmt: skip
+def _cache_options(cache, cache_dir) -> tuple[bool, Path | None]:
+    """``(cache, directory)``; the old ``cache_dir=False`` means ``cache=False`` (with a warning)."""
+    if cache_dir is False:
+        import warnings
+
+        warnings.warn(
+            "cache_dir=False is deprecated; use cache=False (cache_dir is a path, or None for the default)",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+        return False, None
+    if not isinstance(cache, bool):
+        raise TypeError(f"cache must be True or False, got {cache!r}")
+    if cache_dir is not None and not isinstance(cache_dir, str | os.PathLike):
+        raise TypeError(f"cache_dir must be a path or None (the default location), got {cache_dir!r}")
+    return cache, Path(cache_dir) if cache_dir is not None else default_cache_dir()
+
+
+def run_comparison(config: ComparisonConfig, *, executor: Executor | None = None, cache: bool = True,
+                   cache_dir=None, progress: bool | None = None):  # fmt: skip
     """Run a :class:`ComparisonConfig`; see :func:`compare_initializations` for the arguments."""
     if not isinstance(config, ComparisonConfig):
         raise TypeError(f"config must be a ComparisonConfig, got {type(config).__name__}")
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
-    if cache_dir is None:
-        cache_dir = default_cache_dir()
-    elif cache_dir is False:
-        cache_dir = None
-    elif not isinstance(cache_dir, str | os.PathLike):
-        raise TypeError(f"cache_dir must be a path, None (default location) or False, got {cache_dir!r}")
+    cache, cache_dir = _cache_options(cache, cache_dir)
     show = _is_tty() if progress is None else bool(progress)
-    cache = _Cache(cache_dir)
+    cache = _Cache(cache_dir if cache else None)
     values = config.to_dict()
     seeds = list(config.seeds)
     dense = _stage(
@@ -445,6 +458,7 @@ def compare_initializations(
     dataset: str = ComparisonConfig.dataset,
     *,
     executor: Executor | None = None,
+    cache: bool = True,
     cache_dir=None,
     progress: bool | None = None,
     **options,
@@ -466,10 +480,13 @@ def compare_initializations(
     executor : concurrent.futures.Executor, optional
         Runs the tasks (``ProcessPoolExecutor``, ``distributed.Client(...).get_executor()``, ...); default
         in-process. The table is identical to the serial one for the same configuration.
-    cache_dir : path, None or False
-        Where finished tasks are kept (one file per task, named by the hash of its configuration, written as
+    cache : bool
+        Keep finished tasks on disk (one file per task, named by the hash of its configuration, written as
         each task finishes), so that a second run -- or a larger sweep sharing tasks, or a sweep interrupted
-        by an error -- does not retrain; ``None``: :func:`default_cache_dir`; ``False``: no cache.
+        by an error -- does not retrain. ``False``: neither read nor write a cache.
+    cache_dir : path, optional
+        Where the cache is; default :func:`default_cache_dir`. (``cache_dir=False`` is the deprecated
+        spelling of ``cache=False``.)
     progress : bool, optional
         tqdm bars; default only when stderr is a terminal.
     **options
@@ -488,7 +505,7 @@ def compare_initializations(
     --------
     >>> from lottery.experiments import compare_initializations
     >>> result = compare_initializations(hidden=8, sparsities=(0.5,), inits=("lottery",), seeds=1,
-    ...                                  epochs=2, cache_dir=False)
+    ...                                  epochs=2, cache=False)
     >>> len(result.rows), result.rows[0]["init"]
     (1, 'lottery')
     """
@@ -497,7 +514,7 @@ def compare_initializations(
         iterable = hasattr(value, "__iter__") and not isinstance(value, str | bytes | dict)
         values[name] = tuple(value) if iterable else value
     config = ComparisonConfig.from_dict(values)
-    return run_comparison(config, executor=executor, cache_dir=cache_dir, progress=progress)
+    return run_comparison(config, executor=executor, cache=cache, cache_dir=cache_dir, progress=progress)
 
 
 def _options_signature_and_doc(function) -> None:

@@ -189,7 +189,7 @@ def mask_distance(a: Mask, b: Mask) -> float:
     """Normalised Hamming distance: the fraction of entries where ``a`` and ``b`` differ (You et al. 2020)."""
     if not isinstance(a, Mask) or not isinstance(b, Mask):
         raise TypeError("a and b must be lottery.Mask objects")
-    return a.hamming(b, normalized=True)
+    return a.hamming_fraction(b)
 
 
 def distance_matrix(masks: Sequence[Mask]) -> np.ndarray:

@@ -36,7 +36,7 @@ def same_rows(a, b):
 
 @pytest.fixture(scope="module")
 def tiny():
-    return compare_initializations(**TINY, cache_dir=False)
+    return compare_initializations(**TINY, cache=False)
 
 
 def test_every_column_finite(tiny):
@@ -53,7 +53,7 @@ def test_every_column_finite(tiny):
 
 
 def test_same_table_for_the_same_seed(tiny):
-    again = compare_initializations(**TINY, cache_dir=False)
+    again = compare_initializations(**TINY, cache=False)
     same_rows(tiny.rows, again.rows)
 
 
@@ -143,7 +143,7 @@ def test_boundary_agreement_against_a_grid(tiny):
 
 def test_deep_nets_have_boundaries_but_no_polytope():
     result = compare_initializations(hidden=(8, 8), sparsities=(0.5,), inits=("lottery",), seeds=1, epochs=10,
-                                     n_samples=300, cache_dir=False)  # fmt: skip
+                                     n_samples=300, cache=False)  # fmt: skip
     (row,) = result.rows
     assert math.isnan(row["polytope_hausdorff"]) and math.isnan(row["generator_distance"])
     assert row["polytope_method"].startswith("skipped: UnsupportedLayerError")
@@ -191,7 +191,7 @@ def test_a_64_input_net_on_digits_skips_the_polytope_with_bounded_memory():
     tracemalloc.start()
     try:
         result = compare_initializations(
-            "digits", hidden=16, sparsities=(0.5, 0.9), inits=("lottery",), seeds=1, epochs=1, cache_dir=False
+            "digits", hidden=16, sparsities=(0.5, 0.9), inits=("lottery",), seeds=1, epochs=1, cache=False
         )
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -227,7 +227,7 @@ def test_a_geometry_error_becomes_nan_with_its_reason_and_the_sweep_goes_on(monk
 
     original = tropical.decision_zonotopes
     monkeypatch.setattr(tropical, "decision_zonotopes", decision_zonotopes)
-    result = compare_initializations(**dict(TINY, inits=("lottery",)), cache_dir=False)
+    result = compare_initializations(**dict(TINY, inits=("lottery",)), cache=False)
     first, second = result.rows
     assert first["polytope_method"] == "exact" and np.isfinite(first["polytope_hausdorff"])
     assert second["polytope_method"] == f"skipped: {error}: {failure}"
@@ -270,7 +270,7 @@ def test_a_failing_task_keeps_the_finished_ones_in_the_cache(tmp_path, monkeypat
 )
 def test_bad_arguments(options, message):
     with pytest.raises(ValueError, match=message):
-        compare_initializations(**options, cache_dir=False)
+        compare_initializations(**options, cache=False)
 
 
 def test_config_round_trip():
@@ -292,7 +292,7 @@ def test_config_round_trip():
 @pytest.mark.slow
 def test_process_pool_gives_the_serial_table(tiny):
     with ProcessPoolExecutor(max_workers=2) as pool:
-        parallel = compare_initializations(**TINY, cache_dir=False, executor=pool)
+        parallel = compare_initializations(**TINY, cache=False, executor=pool)
     same_rows(tiny.rows, parallel.rows)
 
 
@@ -306,8 +306,8 @@ def test_local_dask_cluster_gives_the_serial_table(tiny):
         distributed.Client(cluster) as client,
     ):
         with ProcessPoolExecutor(max_workers=2) as pool:
-            pooled = compare_initializations(**TINY, cache_dir=False, executor=pool)
-        on_dask = compare_initializations(**TINY, cache_dir=False, executor=client.get_executor())
+            pooled = compare_initializations(**TINY, cache=False, executor=pool)
+        on_dask = compare_initializations(**TINY, cache=False, executor=client.get_executor())
     same_rows(tiny.rows, pooled.rows)
     same_rows(tiny.rows, on_dask.rows)
 
@@ -333,3 +333,18 @@ def test_result_and_runner_do_not_import_each_other():
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
     assert "lottery.experiments.runner" not in imported
+
+
+def test_cache_false_and_the_deprecated_cache_dir_false(tmp_path, monkeypatch):
+    monkeypatch.setenv("TROPICAL_LOTTERY_CACHE", str(tmp_path / "default"))
+    config = dict(TINY, inits=("lottery",), sparsities=(0.5,), epochs=2)
+    result = compare_initializations(**config, cache=False)
+    assert result.cache_info["directory"] is None and not (tmp_path / "default").exists()
+    with pytest.warns(DeprecationWarning, match="use cache=False"):
+        old = compare_initializations(**config, cache_dir=False)
+    assert old.cache_info["directory"] is None and not (tmp_path / "default").exists()
+    same_rows(result.rows, old.rows)
+    cached = compare_initializations(**config)  # cache_dir=None: the default location
+    assert cached.cache_info["directory"] == str(tmp_path / "default")
+    with pytest.raises(TypeError, match="cache must be True or False"):
+        compare_initializations(**config, cache="no")
