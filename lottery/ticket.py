@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from lottery._compat import renamed
 from lottery.errors import TicketChecksumError, TicketFileError
 from lottery.masks import Mask
 from lottery.train import History
@@ -225,16 +226,18 @@ class Ticket:
         )
 
     # -- models -------------------------------------------------------------------------------------
-    def state_dict(self, which: str = "trained") -> State:
+    def state_dict(self, state: str | None = None, *, which: str | None = None) -> State:
         """A plain state dict (copies) that the unpruned model loads with ``load_state_dict``.
 
         Parameters
         ----------
-        which : {"trained", "start", "init", "rewind"}
-            ``trained`` falls back to ``start`` for an untrained ticket.
+        state : {"trained", "start", "init", "rewind"}
+            Default ``"trained"``, which falls back to ``start`` for an untrained ticket. The same selector
+            as :meth:`apply` and :meth:`build` (``which=`` is its deprecated name).
         """
+        which = renamed("Ticket.state_dict", "which", which, "state", state) or "trained"
         if which not in STATES:
-            raise ValueError(f"which must be one of {', '.join(STATES)}, got {which!r}")
+            raise ValueError(f"state must be one of {', '.join(STATES)}, got {which!r}")
         state = {
             "start": self.start_state,
             "trained": self.trained_state if self.trained_state is not None else self.start_state,

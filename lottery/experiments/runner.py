@@ -294,7 +294,7 @@ def train_ticket(config: dict, seed: int, sparsity: float, init: str, dense):
                                                                  if n != list(everything)[-1]}  # fmt: skip
         mask = prune(
             dense_model, criterion=config.criterion, sparsity=sparsity, scope=config.scope, mask=Mask(pruned),
-            initial_state=dense.init_state, batches=[data.train], seed=_derived_seed("mask", seed, sparsity),
+            init_state=dense.init_state, batches=[data.train], seed=_derived_seed("mask", seed, sparsity),
         )  # fmt: skip
         mask = Mask({n: mask[n] if n in mask else keep for n, keep in everything.items()})
         start = _start_state(init, mask, dense, widths, _derived_seed("init", init, seed, sparsity))

@@ -35,6 +35,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from lottery._compat import renamed
 from lottery.masks import Mask
 from lottery.methods._common import (
     check_data,
@@ -47,7 +48,7 @@ from lottery.methods._common import (
 )
 from lottery.reinit import reinit
 from lottery.ticket import Ticket
-from lottery.train import train
+from lottery.train import train as train_model
 
 __all__ = [
     "VARIANTS",
@@ -186,9 +187,10 @@ def supermask_training(
     *,
     variant: str = "bernoulli",
     sparsity: float = 0.5,
-    config=None,
+    train=None,
     seed: int = 0,
     progress: bool | None = None,
+    config=None,
 ) -> SupermaskResult:
     """Learn a supermask for the current (frozen) weights of ``model``; ``model`` is not modified.
 
@@ -203,9 +205,10 @@ def supermask_training(
     variant : {"bernoulli", "top_k"}
     sparsity : float
         Target (``top_k``) or initial (``bernoulli``) sparsity, in [0, 1).
-    config : TrainConfig, optional
+    train : TrainConfig or dict, optional
         Optimizer of the scores, length of training, batch size, ``restore_best`` (the best validation
-        scores are returned).
+        scores are returned); the training configuration keyword of every method (``config=`` is its
+        deprecated name here).
     seed : int
         Seeds the scores, the Bernoulli samples and the data order.
     progress : bool, optional
@@ -219,7 +222,8 @@ def supermask_training(
     check_data(data)
     seed = check_seed(seed)
     sparsity = check_fraction(sparsity, "sparsity", open_high=True)
-    config = resolve_config(config, seed, "config", **DEFAULTS[variant])
+    train = renamed("supermask_training", "config", config, "train", train)
+    config = resolve_config(train, seed, "train", **DEFAULTS[variant])
     weights = {n: t.detach().clone() for n, t in model.state_dict().items()}
     names = list(Mask.ones(model))
     generator = torch.Generator().manual_seed(seed * 1_000_003 + 3)
@@ -234,7 +238,7 @@ def supermask_training(
         module_name, _, attribute = n.rpartition(".")
         parametrisations[n] = ScoredMask(initial[n], variant=variant, count=counts[n], generator=generator)
         parametrize.register_parametrization(modules[module_name], attribute, parametrisations[n])
-    history = train(
+    history = train_model(
         scored, data, config=config, parameters=[parametrisations[n].scores for n in names],
         progress=progress, desc=f"supermask ({variant})",
     ).history  # fmt: skip
@@ -288,7 +292,7 @@ def supermask(
         model.load_state_dict(reinit("signed_constant", Mask.ones(model), init_state))
     config = resolve_config(train, seed, **DEFAULTS[variant])
     result = supermask_training(
-        model, data, variant=variant, sparsity=sparsity, config=config, seed=seed, progress=progress
+        model, data, variant=variant, sparsity=sparsity, train=config, seed=seed, progress=progress
     )
     start = {k: v.clone() for k, v in result.weights.items()}
     for n, keep in result.mask.items():

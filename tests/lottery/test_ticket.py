@@ -71,7 +71,7 @@ def test_mismatched_model_raises_clear_error():
         ticket.build(functools.partial(mlp, [6, 12, 3]))
     with pytest.raises(ValueError, match=r"unexpected keys \['0.bias', '2.bias'\]"):
         ticket.build(functools.partial(mlp, [6, 10, 3], bias=False))
-    with pytest.raises(ValueError, match="which must be one of"):
+    with pytest.raises(ValueError, match="state must be one of"):
         ticket.state_dict("best")
 
 
@@ -180,3 +180,12 @@ def test_an_edited_but_consistent_file_is_refused(tmp_path):
     with pytest.raises(TicketChecksumError) as info:
         Ticket.load(tmp_path / "edited.pt")
     assert info.value.names == ["mask/2.weight", "provenance"]
+
+
+def test_state_dict_takes_the_same_selector_as_build():
+    ticket = make_ticket()
+    assert states_equal(ticket.state_dict(state="rewind"), ticket.rewind_state)
+    with pytest.warns(DeprecationWarning, match=r"state_dict\(which=...\) is deprecated; use state="):
+        assert states_equal(ticket.state_dict(which="init"), ticket.init_state)
+    with pytest.raises(ValueError, match="state must be one of"):
+        ticket.state_dict("final")
