@@ -56,6 +56,8 @@ def _checksums(payload: Mapping) -> dict[str, str]:
             out.update({f"{key}/{name}": _digest(t) for name, t in tensors.items()})
     out["history"] = _digest(payload.get("history"))
     out["provenance"] = _digest(payload.get("provenance"))
+    if "pruned" in payload:
+        out["pruned"] = _digest(payload["pruned"])
     return out
 
 
@@ -147,8 +149,12 @@ class Ticket:
     history : History, optional
         Training curves of the ticket.
     provenance : dict
-        JSON-serialisable: method, criterion, reinit, pruned, round, seed, dataset, sparsity per layer,
-        full configuration.
+        JSON-serialisable: method, criterion, reinit, round, seed, dataset, sparsity per layer, full
+        configuration.
+    pruned : {"zero", "frozen", "zero_where_shrunk"}, optional
+        What the pruned entries hold while the ticket trains (:data:`lottery.PRUNED_VALUES`): ``zero``, or
+        their ``start_state`` values frozen. Default: ``provenance["pruned"]`` where older code recorded
+        it there, else ``"zero"``.
     """
 
     mask: Mask
@@ -159,6 +165,7 @@ class Ticket:
     trained_state: State | None = None
     history: History | None = None
     provenance: dict = field(default_factory=dict)
+    pruned: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.mask, Mask):
@@ -183,7 +190,19 @@ class Ticket:
             self.provenance = json.loads(json.dumps(dict(self.provenance)))
         except (TypeError, ValueError) as error:
             raise ValueError(f"provenance must be JSON-serialisable: {error}") from error
+        self.pruned = self._pruned(self.pruned, self.provenance.get("pruned"))
         self._validate()
+
+    @staticmethod
+    def _pruned(given, recorded) -> str:
+        from lottery.reinit import PRUNED_VALUES
+
+        if given is not None and recorded is not None and given != recorded:
+            raise ValueError(f"pruned={given!r} but provenance records pruned={recorded!r}")
+        value = given if given is not None else (recorded if recorded is not None else "zero")
+        if value not in PRUNED_VALUES:
+            raise ValueError(f"pruned={value!r} is not one of {', '.join(PRUNED_VALUES)}")
+        return value
 
     def _validate(self) -> None:
         keys = list(self.init_state)
@@ -271,7 +290,7 @@ class Ticket:
 
     def frozen_values(self) -> State | None:
         """Values of the pruned entries to hold during training, or ``None`` when they are zero."""
-        if self.provenance.get("pruned", "zero") == "zero":
+        if self.pruned == "zero":
             return None
         return {n: self.start_state[n].clone() for n in self.mask}
 
@@ -289,6 +308,7 @@ class Ticket:
             "trained_state": self.trained_state,
             "history": self.history.to_dict() if self.history is not None else None,
             "provenance": json.dumps(self.provenance, sort_keys=True),
+            "pruned": self.pruned,
         }
         payload["checksums"] = _checksums(payload)
         directory = os.path.dirname(os.fspath(path))
@@ -350,6 +370,7 @@ class Ticket:
                 trained_state=payload["trained_state"],
                 history=history,
                 provenance=provenance,
+                pruned=payload.get("pruned"),  # None in files written before the field existed
             )
         except (TypeError, ValueError, KeyError) as error:
             raise TicketFileError(f"{where} is an inconsistent ticket file: {error}") from None

@@ -189,3 +189,26 @@ def test_state_dict_takes_the_same_selector_as_build():
         assert states_equal(ticket.state_dict(which="init"), ticket.init_state)
     with pytest.raises(ValueError, match="state must be one of"):
         ticket.state_dict("final")
+
+
+def test_pruned_is_a_field_read_by_frozen_values(tmp_path):
+    base = make_ticket()
+    parts = dict(mask=base.mask, init_state=base.init_state, start_state=base.start_state)
+    assert Ticket(**parts).pruned == "zero" and Ticket(**parts).frozen_values() is None
+    frozen = Ticket(**parts, pruned="frozen")
+    values = frozen.frozen_values()
+    assert all(torch.equal(values[n], base.start_state[n]) for n in base.mask)
+    frozen.save(tmp_path / "f.pt")
+    assert Ticket.load(tmp_path / "f.pt").pruned == "frozen"
+    # older tickets recorded it in the provenance only
+    assert Ticket(**parts, provenance={"pruned": "frozen"}).pruned == "frozen"
+    payload = torch.load(tmp_path / "f.pt", weights_only=True)
+    del payload["pruned"], payload["checksums"]
+    payload["provenance"] = '{"pruned": "frozen"}'
+    torch.save(payload, tmp_path / "old.pt")
+    with pytest.warns(UserWarning, match="without checksums"):
+        assert Ticket.load(tmp_path / "old.pt").pruned == "frozen"
+    with pytest.raises(ValueError, match="provenance records pruned='zero'"):
+        Ticket(**parts, pruned="frozen", provenance={"pruned": "zero"})
+    with pytest.raises(ValueError, match="is not one of zero, frozen"):
+        Ticket(**parts, pruned="nothing")
