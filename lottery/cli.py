@@ -14,7 +14,6 @@ line on stderr, without a traceback, with exit status 2.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import sys
@@ -78,27 +77,40 @@ def _read_config(path: str) -> dict:
     return values
 
 
-_COMPARE_FLAGS = ("dataset", "hidden", "sparsities", "inits", "seeds", "criterion", "scope", "optimizer",
-                  "lr", "epochs", "batch_size", "n_samples", "data_seed")  # fmt: skip
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per :class:`~lottery.experiments.ComparisonConfig` field; help and default from the field."""
+    from dataclasses import fields
+
+    from lottery.experiments import ComparisonConfig
+
+    for f in fields(ComparisonConfig):
+        flag = "--" + f.name.replace("_", "-")
+        shown = f.metadata["shown_default"]
+        if isinstance(shown, tuple):
+            shown = " ".join(map(str, shown))
+        if f.type == "bool" or f.type is bool:
+            parser.add_argument(flag, dest=f.name, action="store_true", default=None, help=f.metadata["help"])
+            continue
+        text = f.metadata["help"] if shown is None else f"{f.metadata['help']} (default {shown})"
+        parser.add_argument(flag, dest=f.name, help=text, **f.metadata["argparse"])
 
 
 def _compare(args) -> None:
+    from dataclasses import fields
+
     from lottery.experiments import ComparisonConfig, run_comparison
 
     values = _read_config(args.config) if args.config else {}
-    for name in _COMPARE_FLAGS:
-        value = getattr(args, name)
+    for f in fields(ComparisonConfig):
+        value = getattr(args, f.name)
         if value is not None:
-            values[name] = value
-    if args.prune_output:
-        values["prune_output"] = True
+            values[f.name] = value
     try:
         config = ComparisonConfig.from_dict(values)
     except (ValueError, TypeError) as error:
         raise UserError(str(error)) from None
     if args.cache and args.no_cache:
         raise UserError("give at most one of --cache and --no-cache")
-    cache_dir = False if args.no_cache else args.cache
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     n_tasks = len(config.seeds) * (1 + len(config.inits) * len(config.sparsities))
@@ -122,7 +134,9 @@ def _compare(args) -> None:
             pool = ProcessPoolExecutor(max_workers=args.workers)
             closers.append(pool.shutdown)
             executor = pool
-        result = run_comparison(config, executor=executor, cache_dir=cache_dir, progress=None)
+        result = run_comparison(
+            config, executor=executor, cache=not args.no_cache, cache_dir=args.cache, progress=None
+        )
     finally:
         for close in closers:
             close()
@@ -152,67 +166,58 @@ def _compare_figures(result, out: Path) -> list[Path]:
 
 
 # ---------------------------------------------------------------------------------------- saved models
-def load_model(path):
-    """A saved network as an ``nn.Sequential`` MLP, read safely (``torch.load(..., weights_only=True)``).
+def load_model(path, *, model=None):
+    """Deprecated: use :func:`lottery.checkpoints.load_model` (it raises ``ModelFileError``)."""
+    import warnings
 
-    Parameters
-    ----------
-    path : str or PathLike
-        A :class:`lottery.Ticket` file (its trained weights, else its start weights) or the ``state_dict()``
-        of a plain MLP (``lottery.mlp``: keys ``0.weight``, ``0.bias``, ``2.weight``, ...).
+    warnings.warn(
+        "lottery.cli.load_model is deprecated; use lottery.checkpoints.load_model",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return _load(path, model)
 
-    Returns
-    -------
-    (torch.nn.Sequential, str)
-        The model in eval mode, and a one-line description.
 
-    Raises
-    ------
-    UserError
-        For a missing or unreadable file or a state dict of another architecture.
-    """
+def _load(path, model=None):
+    from lottery.checkpoints import load_model as load
+    from lottery.errors import ModelFileError
+
+    try:
+        return load(path, model=model)
+    except ModelFileError as error:
+        raise UserError(str(error)) from None
+
+
+def _inputs(model) -> int:
+    """Input size of the first Linear layer (what the 2-D commands check)."""
     import torch
 
-    from lottery.models import mlp
-    from lottery.ticket import FORMAT, Ticket
-
-    where = os.fspath(path)
-    if not os.path.exists(where):
-        raise UserError(f"no model file at {where!r}")
-    try:
-        payload = torch.load(where, map_location="cpu", weights_only=True)
-    except Exception:
+    first = next((m for m in model.modules() if isinstance(m, torch.nn.Linear | torch.nn.Conv2d)), None)
+    if not isinstance(first, torch.nn.Linear):
         raise UserError(
-            f"{where} cannot be read with torch.load(weights_only=True): not a state dict or Ticket file "
-            "(a pickled model? save model.state_dict() instead)"
-        ) from None
-    if isinstance(payload, dict) and payload.get("format") == FORMAT:
-        try:
-            ticket = Ticket.load(where)
-        except ValueError as error:
-            raise UserError(str(error)) from None
-        state = ticket.state_dict("trained")
-        what = f"Ticket ({100 * ticket.density:.1f}% of weights kept)"
-    elif isinstance(payload, dict) and payload and all(isinstance(v, torch.Tensor) for v in payload.values()):
-        state, what = payload, "state dict"
-    else:
-        raise UserError(f"{where} holds neither a lottery.Ticket nor a state dict")
-    layers = sorted({int(k.split(".")[0]) for k in state if k.split(".")[0].isdigit()})
-    expected = list(range(0, 2 * len(layers), 2))
-    weights = [state.get(f"{i}.weight") for i in layers]
-    if (not layers or layers != expected or any(w is None or w.dim() != 2 for w in weights)
-            or any(a.shape[0] != b.shape[1] for a, b in itertools.pairwise(weights))):  # fmt: skip
-        raise UserError(
-            f"{where}: expected the weights of a plain MLP (keys 0.weight, 0.bias, 2.weight, ... as "
-            f"lottery.mlp makes), got keys {sorted(state)[:6]}"
+            f"{type(model).__name__} does not start with a Linear layer; these commands read MLPs"
         )
-    widths = [weights[0].shape[1]] + [w.shape[0] for w in weights]
-    model = mlp(widths, bias=f"{layers[0]}.bias" in state)
+    return first.in_features
+
+
+def _geometry(function, *args, **kwargs):
+    """Call a tropical function; what it cannot read or compute becomes a one-line error."""
+    import tropical.errors as errors
+
+    known = tuple(
+        getattr(errors, name)
+        for name in (
+            "TropicalError",
+            "UnsupportedLayerError",
+            "ComputationTooLargeError",
+            "DegenerateGeometryError",
+        )
+        if hasattr(errors, name)
+    )
     try:
-        model.load_state_dict({k: v.float() for k, v in state.items()})
-    except RuntimeError as error:
-        raise UserError(f"{where}: {str(error).splitlines()[0]}") from None
-    return model.eval(), f"{'-'.join(map(str, widths))} ReLU net from a {what}"
+        return function(*args, **kwargs)
+    except known as error:
+        raise UserError(f"{type(error).__name__}: {error}") from None
 
 
 def _bounds(args, model) -> tuple:
@@ -235,13 +240,14 @@ def _write_metrics(out: Path, name: str, metrics: dict) -> Path:
 def _polytope(args) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
+    import torch
 
     import tropical as tr
     from lottery.gallery import save
     from tropical.plot import classifier_geometry, lifted_polytope
 
-    model, what = load_model(args.model)
-    widths = [model[0].in_features] + [m.out_features for m in model if hasattr(m, "out_features")]
+    model, what = _load(args.model, args.factory)
+    widths = [_inputs(model)] + [m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear)]
     if len(widths) != 3 or widths[0] != 2:
         raise UserError(
             f"polytope needs a one-hidden-layer net with 2 inputs (Alfarra et al.'s zonotopes), got "
@@ -251,9 +257,9 @@ def _polytope(args) -> None:
     if max(classes) >= widths[-1] or classes[0] == classes[1]:
         raise UserError(f"--classes must be two different classes below {widths[-1]}, got {list(classes)}")
     bounds = _bounds(args, model)
-    Z1, Z2 = tr.decision_zonotopes(model, classes)
-    P = tr.decision_polytope(model, classes)
-    subdivision = tr.decision_subdivision(model, classes)
+    Z1, Z2 = _geometry(tr.decision_zonotopes, model, classes)
+    P = _geometry(tr.decision_polytope, model, classes)
+    subdivision = _geometry(tr.decision_subdivision, model, classes)
     metrics = {
         "model": what,
         "classes": list(classes),
@@ -289,11 +295,11 @@ def _regions(args) -> None:
     from lottery.gallery import save
     from tropical.plot import regions as plot_regions
 
-    model, what = load_model(args.model)
-    if model[0].in_features != 2:
-        raise UserError(f"regions needs a net with 2 inputs, got {model[0].in_features}")
+    model, what = _load(args.model, args.factory)
+    if _inputs(model) != 2:
+        raise UserError(f"regions needs a net with 2 inputs, got {_inputs(model)}")
     bounds = _bounds(args, model)
-    result = tr.linear_regions(model, bounds=bounds)
+    result = _geometry(tr.linear_regions, model, bounds=bounds)
     stats = tr.metrics.region_statistics(result)
     boundary = result.decision_boundary()
     metrics = {
@@ -318,6 +324,15 @@ def _regions(args) -> None:
 
 
 # ------------------------------------------------------------------------------------------------- parser
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tropical-lottery")
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``tropical-lottery`` (one sub-command per task)."""
     from lottery.experiments import INITIALIZATIONS
@@ -328,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
         "decision polytopes and linear regions of saved networks.",
         epilog="Run 'tropical-lottery COMMAND --help' for the options of a command.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     figures = commands.add_parser(
@@ -351,24 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--out", required=True, metavar="DIR", help="where results.csv, results.json and figures go"
     )
-    compare.add_argument("--dataset", help="dataset name (default moons)")
-    compare.add_argument("--hidden", type=int, nargs="+", metavar="WIDTH", help="hidden widths (default 100)")
-    compare.add_argument("--sparsities", type=float, nargs="+", metavar="S", help="default 0.5 0.75 0.9 0.95")
-    compare.add_argument("--inits", nargs="+", metavar="NAME",
-                         help="initialisations (default: lottery random_reinit signed_constant reshuffle "
-                         "xavier gaussian)")  # fmt: skip
-    compare.add_argument("--seeds", type=int, metavar="N", help="number of seeds (default 3)")
-    compare.add_argument("--criterion", help="pruning criterion (default magnitude)")
-    compare.add_argument(
-        "--scope", choices=("layer", "global"), help="per layer or global pruning (default layer)"
-    )
-    compare.add_argument("--prune-output", action="store_true", help="prune the output layer too")
-    compare.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), help="default adam")
-    compare.add_argument("--lr", type=float, help="learning rate (default 0.01)")
-    compare.add_argument("--epochs", type=int, help="training epochs of every net (default 40)")
-    compare.add_argument("--batch-size", dest="batch_size", type=int, help="default 64")
-    compare.add_argument("--n-samples", dest="n_samples", type=int, help="dataset size before splitting")
-    compare.add_argument("--data-seed", dest="data_seed", type=int, help="seed of the dataset (default 0)")
+    _add_config_flags(compare)
     compare.add_argument("--workers", type=int, default=1, help="processes (a local process pool when > 1)")
     compare.add_argument("--dask", metavar="ADDRESS", help="run on a Dask scheduler, e.g. tcp://host:8786")
     compare.add_argument("--cache", metavar="DIR", help="task cache (default $TROPICAL_LOTTERY_CACHE or "
@@ -387,10 +386,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name, help=text,
             description=f"{text[0].upper()}{text[1:]}: a figure (PNG, SVG) and metrics (JSON, printed). "
-            "MODEL is a lottery.Ticket file or the state_dict() of a plain MLP, read with "
-            "torch.load(weights_only=True).",
+            "MODEL is a lottery.Ticket file, a state dict or a checkpoint holding one ({'model': ...}; "
+            "torch.nn.utils.prune masks are applied), read with torch.load(weights_only=True). A plain "
+            "MLP (Linear, BatchNorm1d, ReLU in an nn.Sequential) is rebuilt from its keys; any other "
+            "architecture is named with --model.",
         )  # fmt: skip
-        sub.add_argument("model", metavar="MODEL.pt", help="Ticket file or state dict")
+        sub.add_argument("model", metavar="MODEL.pt", help="Ticket file, state dict or checkpoint")
+        sub.add_argument("--model", dest="factory", metavar="PACKAGE.MODULE:FACTORY",
+                         help="the function or class building the network of the state dict")  # fmt: skip
         sub.add_argument("--out", default=".", metavar="DIR", help="output directory (default: .)")
         sub.add_argument("--bounds", type=float, nargs=4, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
                          help="input domain (default -3 3 -3 3)")  # fmt: skip

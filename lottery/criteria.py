@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lottery._compat import renamed
 from lottery.masks import Mask
 from lottery.registry import Registry
 
@@ -53,9 +54,15 @@ Scores = dict[str, torch.Tensor]
 CRITERIA: Registry[Callable[..., Scores]] = Registry("pruning criterion", "criterion")
 
 
+_PUBLIC = {"initial": "init_state", "final": "trained_state"}
+
+
 def _need(value, argument: str, criterion: str):
     if value is None:
-        raise ValueError(f"criterion {criterion!r} needs {argument}=")
+        public = _PUBLIC.get(argument, argument)
+        raise ValueError(
+            f"criterion {criterion!r} needs {argument}= weights: pass {public}= to prune or scores"
+        )
     return value
 
 
@@ -200,12 +207,14 @@ def scores(
     criterion: str,
     names: Iterable[str],
     *,
-    final: Mapping[str, torch.Tensor] | None = None,
-    initial: Mapping[str, torch.Tensor] | None = None,
+    trained_state: Mapping[str, torch.Tensor] | None = None,
+    init_state: Mapping[str, torch.Tensor] | None = None,
     model: nn.Module | None = None,
     batches=None,
     mask: Mask | None = None,
     seed: int = 0,
+    final: Mapping[str, torch.Tensor] | None = None,
+    initial: Mapping[str, torch.Tensor] | None = None,
 ) -> Scores:
     """Scores of a registered criterion (higher = keep), float64 tensors keyed by parameter name.
 
@@ -215,8 +224,9 @@ def scores(
         A name in ``CRITERIA``.
     names : iterable of str
         Parameters to score.
-    final, initial : mapping of str to torch.Tensor, optional
-        Trained and initial weights, as state dicts; which are needed depends on the criterion.
+    trained_state, init_state : mapping of str to torch.Tensor, optional
+        Trained weights and θ0, as state dicts; which are needed depends on the criterion. (A criterion
+        function receives them as ``final=`` and ``initial=``.)
     model : torch.nn.Module, optional
         Needed by ``snip``.
     batches : optional
@@ -225,7 +235,11 @@ def scores(
         Current mask (``snip`` scores the masked network).
     seed : int
         Seed of ``random``.
+    final, initial
+        Deprecated names of ``trained_state`` and ``init_state``.
     """
+    final = renamed("scores", "final", final, "trained_state", trained_state)
+    initial = renamed("scores", "initial", initial, "init_state", init_state)
     function = CRITERIA[criterion]
     names = list(names)
     shapes = {}
@@ -405,12 +419,13 @@ def prune(
     rate: float | Mapping[str, float] | None = None,
     sparsity: float | Mapping[str, float] | None = None,
     mask: Mask | None = None,
-    initial_state: Mapping[str, torch.Tensor] | None = None,
+    init_state: Mapping[str, torch.Tensor] | None = None,
     scope: str = "layer",
     batches=None,
     seed: int = 0,
     allow_empty_layers: bool = False,
     include_bias: bool = False,
+    initial_state: Mapping[str, torch.Tensor] | None = None,
 ) -> Mask:
     """Score ``model`` with a criterion and prune its surviving weights; the model is not modified.
 
@@ -426,8 +441,9 @@ def prune(
         See :func:`mask_from_scores`.
     mask : Mask, optional
         Current mask; default all prunable weights kept (``Mask.ones(model, include_bias=...)``).
-    initial_state : mapping, optional
-        Weights at initialisation, for the criteria comparing initial and final weights.
+    init_state : mapping, optional
+        θ0, the weights at initialisation, for the criteria comparing initial and final weights
+        (``initial_state=`` is its deprecated name).
     batches : optional
         Data for ``snip``.
     include_bias : bool
@@ -444,6 +460,7 @@ def prune(
     >>> prune(net, rate=0.5).layer_density()
     {'0.weight': 0.5, '2.weight': 0.5}
     """
+    init_state = renamed("prune", "initial_state", initial_state, "init_state", init_state)
     if isinstance(model, nn.Module):
         module, final = model, {n: p.detach() for n, p in model.named_parameters()}
     elif isinstance(model, Mapping):
@@ -456,8 +473,8 @@ def prune(
         mask = Mask.ones(module, include_bias=include_bias)
     mask.check(final)
     s = scores(
-        criterion, list(mask), final=final, initial=initial_state, model=module, batches=batches, mask=mask,
-        seed=seed,
+        criterion, list(mask), trained_state=final, init_state=init_state, model=module, batches=batches,
+        mask=mask, seed=seed,
     )  # fmt: skip
     return mask_from_scores(
         s, rate=rate, sparsity=sparsity, mask=mask, scope=scope, seed=seed + 1,

@@ -243,7 +243,7 @@ def iterative_magnitude_pruning(
             scored.load_state_dict(previous.trained_state)
             mask = prune(
                 scored, criterion=criterion, rate=amount,
-                mask=previous.mask, initial_state=init_state, scope=scope,
+                mask=previous.mask, init_state=init_state, scope=scope,
                 batches=data if criterion == "snip" else None, seed=round_seed,
             )  # fmt: skip
             start = reinit_start(

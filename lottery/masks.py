@@ -180,15 +180,24 @@ class Mask(Mapping[str, torch.Tensor]):
             if self[n].shape != other[n].shape:
                 raise ValueError(f"{what}: {n!r} has shape {tuple(self[n].shape)} vs {tuple(other[n].shape)}")
 
-    def hamming(self, other: Mask, *, normalized: bool = False) -> float:
-        """Number of entries where the masks differ (fraction of ``n_total`` if ``normalized``).
+    def hamming(self, other: Mask, *, normalized: bool | None = None) -> int:
+        """Number of entries where the masks differ (an int; :meth:`hamming_fraction` for the fraction).
+
+        ``normalized=True`` is deprecated (it returned the fraction, a float, from the same method).
+        """
+        if normalized is not None:
+            _warn_normalized("Mask.hamming")
+            if normalized:
+                return self.hamming_fraction(other)
+        self._check_compatible(other, "hamming")
+        return int(sum(int((self[n] ^ other[n]).sum()) for n in self))
+
+    def hamming_fraction(self, other: Mask) -> float:
+        """Fraction of the ``n_total`` entries where the masks differ (0.0 for empty masks).
 
         The normalised Hamming distance is the mask distance of Early-Bird tickets (You et al. 2020).
         """
-        self._check_compatible(other, "hamming")
-        count = int(sum(int((self[n] ^ other[n]).sum()) for n in self))
-        if not normalized:
-            return count
+        count = self.hamming(other)
         return count / self.n_total if self.n_total else 0.0
 
     def union(self, other: Mask) -> Mask:
@@ -270,8 +279,26 @@ class Mask(Mapping[str, torch.Tensor]):
         return cls(state)
 
 
-def hamming_distance(a: Mask, b: Mask, *, normalized: bool = False) -> float:
-    """Number (or fraction, if ``normalized``) of entries where masks ``a`` and ``b`` differ."""
+def hamming_distance(a: Mask, b: Mask, *, normalized: bool | None = None) -> int:
+    """Number of entries where masks ``a`` and ``b`` differ (:meth:`Mask.hamming_fraction` for the fraction).
+
+    ``normalized=True`` is deprecated (it returned the fraction, a float).
+    """
     if not isinstance(a, Mask):
         raise TypeError(f"a must be a Mask, got {type(a).__name__}")
-    return a.hamming(b, normalized=normalized)
+    if normalized is not None:
+        _warn_normalized("hamming_distance")
+        if normalized:
+            return a.hamming_fraction(b)
+    return a.hamming(b)
+
+
+def _warn_normalized(name: str) -> None:
+    import warnings
+
+    warnings.warn(
+        f"{name}(normalized=...) is deprecated: it changed the return type; use Mask.hamming (an int count) "
+        "or Mask.hamming_fraction (a float)",
+        DeprecationWarning,
+        stacklevel=3,
+    )

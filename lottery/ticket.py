@@ -3,19 +3,26 @@
 A ticket file is written with ``torch.save`` and read with ``torch.load(..., weights_only=True)``. Every
 weight set in it is a plain ``state_dict`` with the keys of the unpruned model (no ``weight_orig`` /
 ``weight_mask`` re-parametrisation), so ``mlp(...).load_state_dict(ticket.state_dict())`` just works.
+The file also stores a SHA-256 checksum of every tensor (and of the history and provenance), verified on
+load: torch's zip reader does not check its data records, so without them a flipped byte would load
+silently as different weights.
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
+from lottery._compat import renamed
+from lottery.errors import TicketChecksumError, TicketFileError
 from lottery.masks import Mask
 from lottery.train import History
 
@@ -25,6 +32,53 @@ State = dict[str, torch.Tensor]
 FORMAT = "lottery.Ticket"
 VERSION = 1
 STATES = ("start", "trained", "init", "rewind")
+TENSOR_SETS = ("mask", "init_state", "start_state", "rewind_state", "trained_state")
+
+
+def _digest(value) -> str:
+    """SHA-256 of a tensor's dtype, shape and bytes, or of a JSON-serialisable value's canonical text."""
+    h = hashlib.sha256()
+    if isinstance(value, torch.Tensor):
+        t = value.detach().to("cpu").contiguous()
+        h.update(f"{t.dtype}{tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    else:
+        h.update(json.dumps(value, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _checksums(payload: Mapping) -> dict[str, str]:
+    """``"<set>/<name>" -> digest`` for every tensor of the payload, plus ``history`` and ``provenance``."""
+    out = {}
+    for key in TENSOR_SETS:
+        tensors = payload.get(key)
+        if isinstance(tensors, Mapping):
+            out.update({f"{key}/{name}": _digest(t) for name, t in tensors.items()})
+    out["history"] = _digest(payload.get("history"))
+    out["provenance"] = _digest(payload.get("provenance"))
+    if "pruned" in payload:
+        out["pruned"] = _digest(payload["pruned"])
+    return out
+
+
+def _verify(payload: Mapping, where: str) -> None:
+    stored = payload.get("checksums")
+    if stored is None:
+        warnings.warn(
+            f"{where} was written without checksums (an older version of lottery); it cannot be checked "
+            "for corruption. Save it again to add them.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return
+    actual = _checksums(payload)
+    changed = sorted(k for k in set(stored) | set(actual) if stored.get(k) != actual.get(k))
+    if changed:
+        raise TicketChecksumError(
+            f"{where} is corrupted: the content of {', '.join(changed)} differs from the checksum written "
+            "with it. Re-create the ticket or restore the file from a copy.",
+            changed,
+        )
 
 
 def _plain(state: Mapping[str, torch.Tensor] | None, argument: str) -> State | None:
@@ -95,8 +149,12 @@ class Ticket:
     history : History, optional
         Training curves of the ticket.
     provenance : dict
-        JSON-serialisable: method, criterion, reinit, pruned, round, seed, dataset, sparsity per layer,
-        full configuration.
+        JSON-serialisable: method, criterion, reinit, round, seed, dataset, sparsity per layer, full
+        configuration.
+    pruned : {"zero", "frozen", "zero_where_shrunk"}, optional
+        What the pruned entries hold while the ticket trains (:data:`lottery.PRUNED_VALUES`): ``zero``, or
+        their ``start_state`` values frozen. Default: ``provenance["pruned"]`` where older code recorded
+        it there, else ``"zero"``.
     """
 
     mask: Mask
@@ -107,6 +165,7 @@ class Ticket:
     trained_state: State | None = None
     history: History | None = None
     provenance: dict = field(default_factory=dict)
+    pruned: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.mask, Mask):
@@ -131,7 +190,19 @@ class Ticket:
             self.provenance = json.loads(json.dumps(dict(self.provenance)))
         except (TypeError, ValueError) as error:
             raise ValueError(f"provenance must be JSON-serialisable: {error}") from error
+        self.pruned = self._pruned(self.pruned, self.provenance.get("pruned"))
         self._validate()
+
+    @staticmethod
+    def _pruned(given, recorded) -> str:
+        from lottery.reinit import PRUNED_VALUES
+
+        if given is not None and recorded is not None and given != recorded:
+            raise ValueError(f"pruned={given!r} but provenance records pruned={recorded!r}")
+        value = given if given is not None else (recorded if recorded is not None else "zero")
+        if value not in PRUNED_VALUES:
+            raise ValueError(f"pruned={value!r} is not one of {', '.join(PRUNED_VALUES)}")
+        return value
 
     def _validate(self) -> None:
         keys = list(self.init_state)
@@ -174,16 +245,18 @@ class Ticket:
         )
 
     # -- models -------------------------------------------------------------------------------------
-    def state_dict(self, which: str = "trained") -> State:
+    def state_dict(self, state: str | None = None, *, which: str | None = None) -> State:
         """A plain state dict (copies) that the unpruned model loads with ``load_state_dict``.
 
         Parameters
         ----------
-        which : {"trained", "start", "init", "rewind"}
-            ``trained`` falls back to ``start`` for an untrained ticket.
+        state : {"trained", "start", "init", "rewind"}
+            Default ``"trained"``, which falls back to ``start`` for an untrained ticket. The same selector
+            as :meth:`apply` and :meth:`build` (``which=`` is its deprecated name).
         """
+        which = renamed("Ticket.state_dict", "which", which, "state", state) or "trained"
         if which not in STATES:
-            raise ValueError(f"which must be one of {', '.join(STATES)}, got {which!r}")
+            raise ValueError(f"state must be one of {', '.join(STATES)}, got {which!r}")
         state = {
             "start": self.start_state,
             "trained": self.trained_state if self.trained_state is not None else self.start_state,
@@ -217,7 +290,7 @@ class Ticket:
 
     def frozen_values(self) -> State | None:
         """Values of the pruned entries to hold during training, or ``None`` when they are zero."""
-        if self.provenance.get("pruned", "zero") == "zero":
+        if self.pruned == "zero":
             return None
         return {n: self.start_state[n].clone() for n in self.mask}
 
@@ -235,7 +308,9 @@ class Ticket:
             "trained_state": self.trained_state,
             "history": self.history.to_dict() if self.history is not None else None,
             "provenance": json.dumps(self.provenance, sort_keys=True),
+            "pruned": self.pruned,
         }
+        payload["checksums"] = _checksums(payload)
         directory = os.path.dirname(os.fspath(path))
         if directory:
             os.makedirs(directory, exist_ok=True)
@@ -251,9 +326,17 @@ class Ticket:
         ------
         FileNotFoundError
             If ``path`` does not exist.
-        ValueError
-            If the file is not a readable ticket (corrupted, truncated, another format) or its parts are
-            inconsistent (mask and weights of different names or shapes).
+        lottery.errors.TicketFileError
+            (a ``ValueError``) If the file is not a readable ticket (corrupted, truncated, another format)
+            or its parts are inconsistent (mask and weights of different names or shapes).
+        lottery.errors.TicketChecksumError
+            If a tensor (or the history or provenance) differs from its stored checksum; the message and
+            ``.names`` name every altered entry.
+
+        Warns
+        -----
+        UserWarning
+            For files written before checksums existed (they load unchecked).
         """
         where = repr(os.fspath(path))
         if not os.path.exists(path):
@@ -261,24 +344,24 @@ class Ticket:
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:
-            raise ValueError(
+            raise TicketFileError(
                 f"{where} is not a readable ticket file (corrupted or not a torch file): {error}"
             ) from None
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise ValueError(f"{where} is not a lottery ticket file (no format={FORMAT!r} marker)")
+            raise TicketFileError(f"{where} is not a lottery ticket file (no format={FORMAT!r} marker)")
         if payload.get("version") != VERSION:
-            raise ValueError(
+            raise TicketFileError(
                 f"{where} has ticket format version {payload.get('version')!r}; this code reads {VERSION}"
             )
         required = ("mask", "init_state", "start_state", "rewind_state", "rewind_step", "trained_state",
                     "history", "provenance")  # fmt: skip
         missing = [k for k in required if k not in payload]
         if missing:
-            raise ValueError(f"{where} is an incomplete ticket file: missing {missing}")
+            raise TicketFileError(f"{where} is an incomplete ticket file: missing {missing}")
         try:
             provenance = json.loads(payload["provenance"])
             history = History.from_dict(payload["history"]) if payload["history"] is not None else None
-            return cls(
+            ticket = cls(
                 mask=Mask(payload["mask"]),
                 init_state=payload["init_state"],
                 start_state=payload["start_state"],
@@ -287,6 +370,9 @@ class Ticket:
                 trained_state=payload["trained_state"],
                 history=history,
                 provenance=provenance,
+                pruned=payload.get("pruned"),  # None in files written before the field existed
             )
         except (TypeError, ValueError, KeyError) as error:
-            raise ValueError(f"{where} is an inconsistent ticket file: {error}") from None
+            raise TicketFileError(f"{where} is an inconsistent ticket file: {error}") from None
+        _verify(payload, where)
+        return ticket

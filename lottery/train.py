@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
@@ -22,6 +22,7 @@ from lottery.masks import Mask
 
 __all__ = [
     "History",
+    "Loop",
     "TrainConfig",
     "TrainResult",
     "evaluate",
@@ -202,6 +203,8 @@ class TrainResult:
         Copy of the returned weights.
     optimizer : torch.optim.Optimizer
         The optimizer at the end (its buffers are zero at pruned positions).
+    mask : Mask or None
+        The mask at the end (the one passed in, or the last one a callback set).
     """
 
     model: nn.Module
@@ -209,6 +212,7 @@ class TrainResult:
     checkpoints: dict[int, State]
     final_state: State
     optimizer: torch.optim.Optimizer | None = None
+    mask: Mask | None = None
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
@@ -314,9 +318,66 @@ class _MaskEnforcer:
                     self.buffers.append(value)
                     self.buffer_keep.append(k)
 
-    def optimizer_buffers(self) -> None:
+    def optimizer_buffers(self, optimizer: torch.optim.Optimizer) -> None:
+        """Zero the per-parameter buffers at pruned positions (collected once they exist)."""
+        if not self.buffers:
+            self.collect_buffers(optimizer)
         if self.buffers:
             torch._foreach_mul_(self.buffers, self.buffer_keep)
+
+
+class Loop:
+    """The running training loop as the callbacks of :func:`train` see it (the open_lth callback pattern).
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+    optimizer : torch.optim.Optimizer
+    config : TrainConfig
+    history : History
+        Filled so far.
+    step : int
+        In ``on_step``: the 0-based index of the update being made (= updates done before it); in
+        ``on_epoch``: the number of updates done.
+    epoch : int
+        In ``on_epoch``: the number of completed epochs (1-based); in ``on_step``: the 0-based epoch.
+    skip_update : bool
+        Set by ``on_step`` to skip this step's optimizer update (e.g. RigL's mask-update iterations).
+    stop : bool
+        Set by a callback to end training after the current step (the validation and test bookkeeping
+        still run).
+    """
+
+    def __init__(self, model, optimizer, config, history, mask, frozen) -> None:
+        self.model, self.optimizer, self.config, self.history = model, optimizer, config, history
+        self.step, self.epoch, self.skip_update, self.stop = 0, 0, False, False
+        self._frozen = frozen
+        self._mask: Mask | None = None
+        self._enforcer: _MaskEnforcer | None = None
+        if mask is not None:
+            self.mask = mask
+
+    @property
+    def mask(self) -> Mask | None:
+        """The current mask; assigning a new :class:`Mask` (same names) prunes with it from now on.
+
+        The weights and optimizer buffers at positions the new mask prunes are set to their pruned values
+        at once; positions it regrows keep their current values (zero, if they were pruned).
+        """
+        return self._mask
+
+    @mask.setter
+    def mask(self, mask: Mask) -> None:
+        if not isinstance(mask, Mask):
+            raise TypeError(f"mask must be a lottery.Mask, got {type(mask).__name__}")
+        if self._mask is not None and list(mask) != list(self._mask):
+            raise ValueError(
+                f"a new mask must cover the same parameters {list(self._mask)}, got {list(mask)}"
+            )
+        self._mask = mask
+        self._enforcer = _MaskEnforcer(self.model, mask, self._frozen)
+        self._enforcer.weights()
+        self._enforcer.optimizer_buffers(self.optimizer)
 
 
 def _is_tty() -> bool:
@@ -388,14 +449,22 @@ def train(
     config: TrainConfig | Mapping | None = None,
     start_step: int = 0,
     checkpoint_steps: Iterable[int] = (),
+    parameters: Iterable[torch.Tensor] | None = None,
+    on_step: Callable[[Loop], None] | None = None,
+    on_epoch: Callable[[Loop], None] | None = None,
+    best_after: int = 0,
     progress: bool | None = None,
+    desc: str = "train",
     **options,
 ) -> TrainResult:
     """Train a classifier with mini-batch SGD or Adam, keeping the pruned weights fixed.
 
     Implements the training loop of the lottery-ticket experiments (Frankle & Carbin 2019) including
     resuming a rewound network from step k (Frankle et al. 2020): with ``start_step=k`` the mini-batch
-    order and learning-rate schedule continue exactly where the original run was at step k.
+    order and learning-rate schedule continue exactly where the original run was at step k. It is the
+    only training loop of :mod:`lottery`: methods whose mask changes while training (RigL, gradual magnitude
+    pruning, Early-Bird) change it from a callback, and supermasks train scores registered on the model as
+    a parametrisation (``parameters=`` the scores).
 
     Parameters
     ----------
@@ -405,6 +474,7 @@ def train(
         Anything with ``x_train, y_train, x_val, y_val, x_test, y_test`` tensors.
     mask : Mask, optional
         Pruned entries (``False``) are set to their pruned values before training and after every step.
+        A callback may replace it (``loop.mask = new_mask``).
     frozen : mapping of str to torch.Tensor, optional
         Values of the pruned entries (full-shape tensors; only pruned positions are read); default 0.
     config : TrainConfig or mapping, optional
@@ -414,8 +484,22 @@ def train(
     checkpoint_steps : iterable of int
         Save a copy of the state after this many updates (``0`` = the starting weights if
         ``start_step == 0``).
+    parameters : iterable of torch.Tensor, optional
+        What the optimizer updates; default all of ``model.parameters()``.
+    on_step : callable, optional
+        ``on_step(loop)`` with the :class:`Loop` after the backward pass of every step, before the
+        optimizer update: the gradients are the dense ones, not yet masked. It may set ``loop.mask``,
+        ``loop.skip_update`` or ``loop.stop``.
+    on_epoch : callable, optional
+        ``on_epoch(loop)`` after every completed epoch (and its validation); it may set ``loop.mask`` or
+        ``loop.stop``.
+    best_after : int
+        Validation evaluations before this many updates are recorded but neither become the best state nor
+        count towards the patience (methods whose architecture still changes, e.g. RigL, gradual pruning).
     progress : bool, optional
         Show a tqdm bar; default only when stderr is a terminal.
+    desc : str
+        Label of the progress bar.
 
     Returns
     -------
@@ -449,6 +533,9 @@ def train(
         raise TypeError(f"mask must be a lottery.Mask, got {type(mask).__name__}")
     if frozen is not None and mask is None:
         raise ValueError("frozen= needs mask=")
+    for name, callback in (("on_step", on_step), ("on_epoch", on_epoch)):
+        if callback is not None and not callable(callback):
+            raise TypeError(f"{name} must be callable, got {type(callback).__name__}")
 
     x_train, y_train = data.x_train, data.y_train
     n = len(y_train)
@@ -463,16 +550,14 @@ def train(
             raise ValueError(f"checkpoint_steps: {k!r} is not an int in [{start_step}, {total}]")
         wanted.add(k)
 
-    enforcer = _MaskEnforcer(model, mask, frozen) if mask is not None else None
-    if enforcer is not None:
-        enforcer.weights()
-    optimizer = make_optimizer(config, model.parameters())
+    optimizer = make_optimizer(config, model.parameters() if parameters is None else list(parameters))
     history = History()
+    loop = Loop(model, optimizer, config, history, mask, frozen)
     checkpoints: dict[int, State] = {}
     if start_step in wanted:
         checkpoints[start_step] = snapshot(model)
-    validation = Validation(config, data, history)
-    bar = progress_bar(total - start_step, progress, "train")
+    validation = Validation(config, data, history, best_after=best_after)
+    bar = progress_bar(total - start_step, progress, desc)
     model.train()
     step = start_step
     try:
@@ -483,13 +568,16 @@ def train(
             out = model(x_train[index])
             loss = nn.functional.cross_entropy(out, y_train[index])
             loss.backward()
+            loop.step, loop.epoch, loop.skip_update = current, current // per_epoch, False
+            if on_step is not None:
+                on_step(loop)
+            enforcer = loop._enforcer
+            if not loop.skip_update:
+                if enforcer is not None:
+                    enforcer.gradients()
+                optimizer.step()
             if enforcer is not None:
-                enforcer.gradients()
-            optimizer.step()
-            if enforcer is not None:
-                if current == start_step:
-                    enforcer.collect_buffers(optimizer)
-                enforcer.optimizer_buffers()
+                enforcer.optimizer_buffers(optimizer)
                 enforcer.weights()
             step = current + 1
             history.record_step(step, loss, out, y_train[index], lr)
@@ -498,7 +586,12 @@ def train(
                 checkpoints[step] = snapshot(model)
             if (step % eval_every == 0 or step == total) and validation.evaluate(step, model):
                 break
+            if on_epoch is not None and step % per_epoch == 0:
+                loop.step, loop.epoch = step, step // per_epoch
+                on_epoch(loop)
+            if loop.stop:
+                break
     finally:
         bar.close()
     validation.finish(step, model)
-    return TrainResult(model, history, checkpoints, snapshot(model), optimizer)
+    return TrainResult(model, history, checkpoints, snapshot(model), optimizer, loop.mask)

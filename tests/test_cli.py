@@ -152,3 +152,149 @@ def test_figures_quick_writes_every_listed_figure(tmp_path, capsys):
             assert (tmp_path / f"{name}{suffix}").stat().st_size > 0, name
         assert f"## {name}" in readme, f"figures/README.md has no caption for {name}"
         assert f"{name}.png" in printed
+
+
+def test_compare_flags_are_the_config_fields_with_their_defaults():
+    from dataclasses import fields
+
+    from lottery.cli import build_parser
+    from lottery.experiments import ComparisonConfig
+
+    parser = build_parser()
+    compare = next(
+        a for a in parser._subparsers._group_actions[0].choices.values() if a.prog.endswith("compare")
+    )
+    flags = {a.dest: a for a in compare._actions}
+    for f in fields(ComparisonConfig):
+        assert f.name in flags, f.name
+        assert flags[f.name].help.startswith(f.metadata["help"])
+    args = parser.parse_args(
+        ["compare", "--out", "x", "--classes", "2", "3", "--bounds", "-1", "1", "-2", "2", "--noise", "0.2",
+         "--prune-output", "--seeds", "2"]
+    )  # fmt: skip
+    assert args.classes == [2, 3] and args.bounds == [-1.0, 1.0, -2.0, 2.0] and args.noise == 0.2
+    assert args.prune_output is True and args.seeds == 2 and args.hidden is None
+
+
+# ----------------------------------------------------------------------------- what users save, loaded
+def _net_with_biases():
+    net = lt.mlp([2, 5, 2], seed=3)
+    with torch.no_grad():
+        net[0].bias.copy_(torch.randn(5, generator=torch.Generator().manual_seed(1)))
+    return net
+
+
+def _outputs_equal(loaded, reference, n_inputs=2):
+    x = torch.randn(64, n_inputs, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        return torch.allclose(loaded(x), reference(x), atol=1e-6)
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith("tropical-lottery ")
+
+
+def test_a_nested_checkpoint_and_a_data_parallel_state_dict(tmp_path, capsys):
+    from lottery.checkpoints import load_model
+
+    net = _net_with_biases()
+    nested = tmp_path / "checkpoint.pt"
+    torch.save({"epoch": 7, "model": net.state_dict(), "optimizer": {"lr": 0.1}}, nested)
+    loaded, what = load_model(nested)
+    assert _outputs_equal(loaded, net) and "checkpoint['model']" in what
+    parallel = tmp_path / "parallel.pt"
+    torch.save({f"module.{k}": v for k, v in net.state_dict().items()}, parallel)
+    assert _outputs_equal(load_model(parallel)[0], net)
+    bounds = ["--bounds", "-10000", "10000", "-10000", "10000"]
+    assert main(["regions", str(nested), "--out", str(tmp_path), *bounds]) == 0
+    metrics = json.loads((tmp_path / "checkpoint_regions.json").read_text())
+    assert metrics["linear_regions"] == 1 + 5 + comb(5, 2)  # 5 lines in general position
+    nothing = tmp_path / "nothing.pt"
+    torch.save({"epoch": 7, "optimizer": {"lr": 0.1}}, nothing)
+    one_line_error(capsys, ["regions", str(nothing)], "none of which", "(model, state_dict")
+
+
+def test_a_torch_prune_state_dict_is_read_with_its_masks(tmp_path):
+    from torch.nn.utils import prune
+
+    from lottery.checkpoints import load_model
+
+    net = _net_with_biases()
+    prune.l1_unstructured(net[0], "weight", amount=0.4)
+    prune.random_unstructured(net[2], "weight", amount=0.5)
+    assert "0.weight_orig" in net.state_dict() and "0.weight_mask" in net.state_dict()
+    path = tmp_path / "pruned.pt"
+    torch.save(net.state_dict(), path)
+    loaded, what = load_model(path)
+    assert "2 torch.nn.utils.prune mask(s)" in what
+    assert torch.equal(loaded[0].weight, net[0].weight) and int((loaded[0].weight == 0).sum()) == 4
+    assert _outputs_equal(loaded, net)
+
+
+def test_a_batchnorm_state_dict_is_rebuilt_in_eval_mode(tmp_path):
+    from lottery.checkpoints import load_model
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(2, 5), torch.nn.BatchNorm1d(5), torch.nn.ReLU(), torch.nn.Linear(5, 2)
+    )
+    net.train()
+    with torch.no_grad():
+        for _ in range(5):  # running statistics that differ from the defaults
+            net(torch.randn(32, 2) * 3 + 1)
+    net.eval()
+    path = tmp_path / "bn.pt"
+    torch.save(net.state_dict(), path)
+    loaded, what = load_model(path)
+    assert [type(m).__name__ for m in loaded] == ["Linear", "BatchNorm1d", "ReLU", "Linear"]
+    assert not loaded.training and "BatchNorm" in what
+    assert _outputs_equal(loaded, net)
+    assert main(["regions", str(path), "--out", str(tmp_path)]) == 0
+
+
+def test_any_keys_with_a_model_factory(tmp_path, monkeypatch, capsys):
+    from lottery.checkpoints import load_model
+
+    (tmp_path / "my_nets.py").write_text(
+        "from collections import OrderedDict\n"
+        "import torch\n"
+        "def named():\n"
+        "    return torch.nn.Sequential(OrderedDict(fc1=torch.nn.Linear(2, 5), act=torch.nn.ReLU(),\n"
+        "                                           fc2=torch.nn.Linear(5, 2)))\n"
+        "class Net(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc1, self.fc2 = torch.nn.Linear(2, 5), torch.nn.Linear(5, 2)\n"
+        "    def forward(self, x):\n"
+        "        return self.fc2(torch.relu(self.fc1(x)))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reference = _net_with_biases()
+    state = {k.replace("0.", "fc1.").replace("2.", "fc2."): v for k, v in reference.state_dict().items()}
+    path = tmp_path / "named.pt"
+    torch.save(state, path)
+    one_line_error(capsys, ["regions", str(path)], "plain MLP", "--model")
+    bounds = ["--bounds", "-10000", "10000", "-10000", "10000"]
+    assert main(["regions", str(path), "--model", "my_nets:named", "--out", str(tmp_path), *bounds]) == 0
+    metrics = json.loads((tmp_path / "named_regions.json").read_text())
+    assert metrics["linear_regions"] == 1 + 5 + comb(5, 2)
+    loaded, _ = load_model(path, model="my_nets:Net")
+    assert type(loaded).__name__ == "Net" and _outputs_equal(loaded, reference)
+    one_line_error(capsys, ["regions", str(path), "--model", "my_nets:missing"], "no attribute 'missing'")
+    one_line_error(capsys, ["regions", str(path), "--model", "no_such_package:f"], "cannot import")
+    wrong = tmp_path / "wrong.pt"
+    torch.save({"fc1.weight": torch.zeros(3, 2)}, wrong)
+    one_line_error(capsys, ["regions", str(wrong), "--model", "my_nets:named"], "fc1.bias", "fc2.weight")
+
+
+def test_the_old_load_model_name_still_works_with_a_warning(tmp_path):
+    from lottery.cli import load_model
+
+    net = _net_with_biases()
+    torch.save(net.state_dict(), tmp_path / "n.pt")
+    with pytest.warns(DeprecationWarning, match="lottery.checkpoints.load_model"):
+        loaded, _ = load_model(tmp_path / "n.pt")
+    assert _outputs_equal(loaded, net)

@@ -2,12 +2,12 @@
 
 >>> from lottery.experiments import compare_initializations
 >>> result = compare_initializations(hidden=8, sparsities=(0.5, 0.9), inits=("lottery", "reshuffle"),
-...                                  seeds=1, epochs=2, cache_dir=False)
+...                                  seeds=1, epochs=2, cache=False)
 >>> sorted({row["init"] for row in result.rows})
 ['lottery', 'reshuffle']
 
 The sweep runs through any ``concurrent.futures.Executor`` (``executor=``) and caches every finished task on
-disk by a hash of its configuration (``cache_dir=``).
+disk by a hash of its configuration (``cache=``, ``cache_dir=``).
 """
 
 from lottery.experiments.config import INITIALIZATIONS, ComparisonConfig

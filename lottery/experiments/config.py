@@ -5,10 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from functools import partial
 
-__all__ = ["INITIALIZATIONS", "ComparisonConfig"]
+import torch
+
+__all__ = [
+    "COLUMNS",
+    "INITIALIZATIONS",
+    "METHOD_COLUMNS",
+    "ComparisonConfig",
+    "domain",
+    "load_data",
+    "model_fn",
+    "model_widths",
+]
 
 #: Initialisations of the kept weights a pruned network is retrained from, by name, with what they are.
 #: ``lottery`` is the lottery ticket itself (Frankle & Carbin 2019); the next ones are the controls of
@@ -28,6 +40,16 @@ INITIALIZATIONS = {
 }
 
 DEFAULT_INITS = ("lottery", "random_reinit", "signed_constant", "reshuffle", "xavier", "gaussian")
+
+
+def _option(default, help: str, **cli):
+    """A :class:`ComparisonConfig` field with its help text and command-line options in its metadata.
+
+    ``cli`` holds ``argparse.add_argument`` keywords (``nargs``, ``type``, ``choices``, ``metavar``) and
+    ``cli=`` the value the command line shows as the default where it differs (a count for ``seeds``).
+    """
+    shown = cli.pop("cli", default)
+    return field(default=default, metadata={"help": help, "argparse": cli, "shown_default": shown})
 
 
 def _positive_int(value, argument: str) -> int:
@@ -82,23 +104,38 @@ class ComparisonConfig:
         the first three test points.
     """
 
-    dataset: str = "moons"
-    hidden: tuple[int, ...] = (100,)
-    sparsities: tuple[float, ...] = (0.5, 0.75, 0.9, 0.95)
-    inits: tuple[str, ...] = DEFAULT_INITS
-    seeds: tuple[int, ...] = (0, 1, 2)
-    criterion: str = "magnitude"
-    scope: str = "layer"
-    prune_output: bool = False
-    optimizer: str = "adam"
-    lr: float = 0.01
-    epochs: int = 40
-    batch_size: int = 64
-    n_samples: int | None = None
-    noise: float | None = None
-    data_seed: int = 0
-    classes: tuple[int, int] = (0, 1)
-    bounds: tuple[float, float, float, float] | None = None
+    dataset: str = _option("moons", "dataset name (lottery.DATASETS)")
+    hidden: tuple[int, ...] = _option((100,), "hidden widths", nargs="+", type=int, metavar="WIDTH")
+    sparsities: tuple[float, ...] = _option(
+        (0.5, 0.75, 0.9, 0.95), "fractions of the weights pruned", nargs="+", type=float, metavar="S"
+    )
+    inits: tuple[str, ...] = _option(DEFAULT_INITS, "initialisations", nargs="+", metavar="NAME")
+    seeds: tuple[int, ...] = _option(
+        (0, 1, 2),
+        "number of seeds N: seeds 0 .. N-1 (in Python also the seeds themselves)",
+        type=int,
+        metavar="N",
+        cli=3,
+    )
+    criterion: str = _option("magnitude", "pruning criterion (lottery.CRITERIA)")
+    scope: str = _option("layer", "per layer or global pruning", choices=("layer", "global"))
+    prune_output: bool = _option(False, "prune the output layer too")
+    optimizer: str = _option("adam", "optimizer of every net", choices=("sgd", "adam", "adamw"))
+    lr: float = _option(0.01, "learning rate", type=float)
+    epochs: int = _option(40, "training epochs of every net", type=int)
+    batch_size: int = _option(64, "mini-batch size", type=int)
+    n_samples: int | None = _option(None, "dataset size before splitting (default: the dataset's)", type=int)
+    noise: float | None = _option(
+        None, "noise of the synthetic datasets (default: the dataset's)", type=float
+    )
+    data_seed: int = _option(0, "seed of the dataset", type=int)
+    classes: tuple[int, int] = _option(
+        (0, 1), "the pair of classes of the decision polytope", nargs=2, type=int, metavar=("I", "J")
+    )
+    bounds: tuple[float, float, float, float] | None = _option(
+        None, "2-D domain of the boundary comparison (default: the data's box, padded)", nargs=4, type=float,
+        metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         from lottery.criteria import CRITERIA
@@ -211,3 +248,67 @@ def digest(values) -> str:
     """SHA-256 of the canonical JSON of ``values``, first 16 hex digits."""
     text = json.dumps(values, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+#: Columns of :attr:`ComparisonResult.rows`, in order, with their meaning.
+COLUMNS = {
+    "init": "initialisation of the kept weights before retraining (lottery.experiments.INITIALIZATIONS)",
+    "sparsity": "target fraction of weights removed from every pruned layer (one-shot, from the trained "
+    "dense net; the output layer only with prune_output=True)",
+    "seed": "seed of θ0 and of the data order (shared by the dense net and its tickets)",
+    "density": "fraction of all prunable weights (output layer included) kept, as realised",
+    "test_accuracy": "accuracy of the retrained ticket on the test split",
+    "dense_test_accuracy": "accuracy of the dense net of the same seed on the test split",
+    "polytope_hausdorff": "Hausdorff distance of the decision polytopes conv(Z1 ∪ Z2), ticket vs dense, raw",
+    "polytope_hausdorff_normalized": "the same after centring each polytope and scaling it to unit diameter",
+    "polytope_iou": "intersection over union of the two decision polytopes, raw",
+    "polytope_iou_normalized": "IoU after centring and scaling each polytope to unit diameter",
+    "polytope_volume_ratio": "area of the ticket's decision polytope / the dense net's (raw)",
+    "polytope_vertices": "vertices of the ticket's decision polytope",
+    "dense_polytope_vertices": "vertices of the dense net's decision polytope",
+    "generator_distance": "max over the two zonotopes of the matched generator distance (Misiakos et al. "
+    "2022), ticket vs dense, raw: an upper bound of polytope_hausdorff",
+    "polytope_method": "how the polytope columns were computed: 'exact', or 'skipped: <why>' (then NaN)",
+    "boundary_agreement": "exact fraction of the domain's area where ticket and dense predict the same class",
+    "boundary_hausdorff": "exact Hausdorff distance between the two decision boundaries (input units)",
+    "linear_regions": "number of linear regions of the ticket on the domain",
+    "dense_linear_regions": "number of linear regions of the dense net on the domain",
+    "boundary_method": "how the boundary and region columns were computed: 'exact', or 'skipped: <why>'",
+}
+#: The text columns saying how each group of geometric columns was computed.
+METHOD_COLUMNS = ("polytope_method", "boundary_method")
+
+
+def load_data(config: ComparisonConfig):
+    """The dataset of a comparison (:func:`lottery.load_dataset` with its options)."""
+    from lottery.data import load_dataset
+
+    return load_dataset(config.dataset, n_samples=config.n_samples, noise=config.noise, seed=config.data_seed)
+
+
+def model_widths(config: ComparisonConfig, data=None) -> list[int]:
+    """Layer widths ``[inputs, *hidden, classes]`` of the networks of a comparison."""
+    data = data if data is not None else load_data(config)
+    return [data.n_features, *config.hidden, data.n_classes]
+
+
+def model_fn(widths: Sequence[int], init: str = "kaiming") -> Callable[..., torch.nn.Module]:
+    """``model_fn(seed=...)`` building the plain MLP of ``widths`` (for :meth:`lottery.Ticket.build`)."""
+    from lottery.models import mlp
+
+    return partial(mlp, list(widths), init=init)
+
+
+def domain(config: ComparisonConfig, data) -> dict:
+    """The 2-D domain of the boundary comparisons: ``{"bounds": ...}`` or ``{"plane": ...}``."""
+    if data.n_features == 2:
+        if config.bounds is not None:
+            return {"bounds": tuple(config.bounds)}
+        x = torch.cat([data.x_train, data.x_val, data.x_test]).double().numpy()
+        low, high = x.min(axis=0), x.max(axis=0)
+        pad = 0.1 * float((high - low).max())
+        return {
+            "bounds": (float(low[0] - pad), float(high[0] + pad), float(low[1] - pad), float(high[1] + pad))
+        }
+    points = data.x_test[:3].double().numpy()
+    return {"plane": tuple(points)}

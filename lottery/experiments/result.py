@@ -12,8 +12,15 @@ from functools import cached_property
 
 import numpy as np
 
-from lottery.experiments.config import ComparisonConfig
-from lottery.experiments.runner import COLUMNS, _dataset, domain, model_fn, model_widths
+from lottery.experiments.config import (
+    COLUMNS,
+    METHOD_COLUMNS,
+    ComparisonConfig,
+    domain,
+    load_data,
+    model_fn,
+    model_widths,
+)
 
 __all__ = ["METRIC_LABELS", "ComparisonResult"]
 
@@ -79,7 +86,7 @@ class ComparisonResult:
     @cached_property
     def data(self):
         """The dataset (regenerated from the configuration)."""
-        return _dataset(self.config)
+        return load_data(self.config)
 
     @cached_property
     def widths(self) -> list[int]:
@@ -152,8 +159,9 @@ class ComparisonResult:
 
     def values(self, metric: str, init: str, sparsity: float) -> np.ndarray:
         """The values of ``metric`` over the seeds for one (init, sparsity), shape (n_seeds,)."""
-        if metric not in COLUMNS:
-            raise ValueError(f"unknown metric {metric!r}; known: {', '.join(COLUMNS)}")
+        if metric not in COLUMNS or metric in ("init", *METHOD_COLUMNS):
+            numeric = [c for c in COLUMNS if c not in ("init", *METHOD_COLUMNS)]
+            raise ValueError(f"unknown metric {metric!r}; known: {', '.join(numeric)}")
         return np.array(
             [r[metric] for r in self.rows if r["init"] == init and r["sparsity"] == sparsity], dtype=float
         )
@@ -161,13 +169,18 @@ class ComparisonResult:
     def summary(self, metrics=None) -> list[dict]:
         """Mean and standard deviation (over seeds, ``ddof=0``) of every numeric column per (init, sparsity).
 
+        The text columns ``polytope_method`` and ``boundary_method`` are left out; a metric skipped for some
+        seed has a NaN mean.
+
         Returns
         -------
         list of dict
             Keys ``init``, ``sparsity``, ``n_seeds`` and ``<metric>_mean``, ``<metric>_std``.
         """
         metrics = (
-            [m for m in COLUMNS if m not in ("init", "sparsity", "seed")] if metrics is None else metrics
+            [m for m in COLUMNS if m not in ("init", "sparsity", "seed", *METHOD_COLUMNS)]
+            if metrics is None
+            else metrics
         )
         out = []
         for init in self.config.inits:

@@ -9,21 +9,33 @@ and the results are bit-for-bit those of the serial run. Each task pins torch to
 from __future__ import annotations
 
 import contextlib
-import math
+import inspect
 import os
-from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, as_completed
-from functools import partial
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from lottery.experiments.config import ComparisonConfig, digest
+from lottery.errors import geometry_errors
+from lottery.experiments.config import (
+    COLUMNS,
+    METHOD_COLUMNS,
+    ComparisonConfig,
+    digest,
+    domain,
+    load_data,
+    model_fn,
+    model_widths,
+)
+from lottery.experiments.result import ComparisonResult
 
 __all__ = [
     "CACHE_VERSION",
     "COLUMNS",
+    "MAX_POLYTOPE_DIMENSION",
+    "METHOD_COLUMNS",
     "compare_initializations",
     "decision_metrics",
     "default_cache_dir",
@@ -32,35 +44,15 @@ __all__ = [
 ]
 
 #: Bump when a task's output changes meaning: old cache entries are then ignored.
-CACHE_VERSION = 1
-
-#: Columns of :attr:`ComparisonResult.rows`, in order, with their meaning.
-COLUMNS = {
-    "init": "initialisation of the kept weights before retraining (lottery.experiments.INITIALIZATIONS)",
-    "sparsity": "target fraction of weights removed from every pruned layer (one-shot, from the trained "
-    "dense net; the output layer only with prune_output=True)",
-    "seed": "seed of θ0 and of the data order (shared by the dense net and its tickets)",
-    "density": "fraction of all prunable weights (output layer included) kept, as realised",
-    "test_accuracy": "accuracy of the retrained ticket on the test split",
-    "dense_test_accuracy": "accuracy of the dense net of the same seed on the test split",
-    "polytope_hausdorff": "Hausdorff distance of the decision polytopes conv(Z1 ∪ Z2), ticket vs dense, raw",
-    "polytope_hausdorff_normalized": "the same after centring each polytope and scaling it to unit diameter",
-    "polytope_iou": "intersection over union of the two decision polytopes, raw",
-    "polytope_iou_normalized": "IoU after centring and scaling each polytope to unit diameter",
-    "polytope_volume_ratio": "area of the ticket's decision polytope / the dense net's (raw)",
-    "polytope_vertices": "vertices of the ticket's decision polytope",
-    "dense_polytope_vertices": "vertices of the dense net's decision polytope",
-    "generator_distance": "max over the two zonotopes of the matched generator distance (Misiakos et al. "
-    "2022), ticket vs dense, raw: an upper bound of polytope_hausdorff",
-    "boundary_agreement": "exact fraction of the domain's area where ticket and dense predict the same class",
-    "boundary_hausdorff": "exact Hausdorff distance between the two decision boundaries (input units)",
-    "linear_regions": "number of linear regions of the ticket on the domain",
-    "dense_linear_regions": "number of linear regions of the dense net on the domain",
-}
-_POLYTOPE_COLUMNS = [c for c in COLUMNS if "polytope" in c or c == "generator_distance"]
+CACHE_VERSION = 2
 
 
 # ----------------------------------------------------------------------------------------------- helpers
+_POLYTOPE_COLUMNS = [
+    c for c in COLUMNS if ("polytope" in c or c == "generator_distance") and c != "polytope_method"
+]
+
+
 def default_cache_dir() -> Path:
     """``$TROPICAL_LOTTERY_CACHE``, else ``~/.cache/tropical-lottery``."""
     env = os.environ.get("TROPICAL_LOTTERY_CACHE")
@@ -76,40 +68,6 @@ def _one_thread():
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-def _dataset(config: ComparisonConfig):
-    from lottery.data import load_dataset
-
-    return load_dataset(config.dataset, n_samples=config.n_samples, noise=config.noise, seed=config.data_seed)
-
-
-def model_widths(config: ComparisonConfig, data=None) -> list[int]:
-    """Layer widths ``[inputs, *hidden, classes]`` of the networks of a comparison."""
-    data = data if data is not None else _dataset(config)
-    return [data.n_features, *config.hidden, data.n_classes]
-
-
-def model_fn(widths: Sequence[int], init: str = "kaiming") -> Callable[..., torch.nn.Module]:
-    """``model_fn(seed=...)`` building the plain MLP of ``widths`` (for :meth:`lottery.Ticket.build`)."""
-    from lottery.models import mlp
-
-    return partial(mlp, list(widths), init=init)
-
-
-def domain(config: ComparisonConfig, data) -> dict:
-    """The 2-D domain of the boundary comparisons: ``{"bounds": ...}`` or ``{"plane": ...}``."""
-    if data.n_features == 2:
-        if config.bounds is not None:
-            return {"bounds": tuple(config.bounds)}
-        x = torch.cat([data.x_train, data.x_val, data.x_test]).double().numpy()
-        low, high = x.min(axis=0), x.max(axis=0)
-        pad = 0.1 * float((high - low).max())
-        return {
-            "bounds": (float(low[0] - pad), float(high[0] + pad), float(low[1] - pad), float(high[1] + pad))
-        }
-    points = data.x_test[:3].double().numpy()
-    return {"plane": tuple(points)}
 
 
 def _train_config(config: ComparisonConfig, seed: int):
@@ -153,14 +111,29 @@ def _derived_seed(*parts) -> int:
     return int(digest(list(parts))[:8], 16) & 0x7FFFFFFF
 
 
-def _finite_or_nan(value) -> float:
-    value = float(value)
-    return value if not math.isnan(value) else float("nan")
-
-
 # ----------------------------------------------------------------------------------------------- metrics
-def decision_metrics(model, dense, *, classes=(0, 1), bounds=None, plane=None) -> dict:
+#: Input dimensions up to which the decision polytopes of a comparison are enumerated exactly. Beyond it the
+#: number of vertices grows like ``C(generators, dimension)`` and their memory with its square (a 64-input
+#: net asked for 23 GiB), so the polytope columns are NaN with ``polytope_method = "skipped: ..."``.
+MAX_POLYTOPE_DIMENSION = 3
+
+
+def _skipped(error: Exception) -> str:
+    """``"skipped: <ErrorClass>: <first sentence of its message>"`` for a method column."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    text = text.split(". ")[0].rstrip(".")
+    if len(text) > 160:
+        text = text[:157] + "..."
+    return f"skipped: {type(error).__name__}: {text}"
+
+
+def decision_metrics(
+    model, dense, *, classes=(0, 1), bounds=None, plane=None, max_polytope_dimension=MAX_POLYTOPE_DIMENSION
+) -> dict:
     """Compare a classifier (e.g. a retrained ticket) with a reference (the dense net), exactly.
+
+    What cannot be computed never raises: its columns are NaN and ``polytope_method`` /
+    ``boundary_method`` say why (``"exact"`` or ``"skipped: <reason>"``), so that a sweep keeps going.
 
     Parameters
     ----------
@@ -170,6 +143,8 @@ def decision_metrics(model, dense, *, classes=(0, 1), bounds=None, plane=None) -
         The class pair of the decision polytopes (Alfarra et al. 2022).
     bounds, plane
         The 2-D domain of the boundary comparison, as for :func:`tropical.linear_regions`.
+    max_polytope_dimension : int
+        Inputs of higher dimension skip the polytope metrics (:data:`MAX_POLYTOPE_DIMENSION`).
 
     Returns
     -------
@@ -178,26 +153,39 @@ def decision_metrics(model, dense, *, classes=(0, 1), bounds=None, plane=None) -
         layer; raw and normalised to the centroid and unit diameter; the generator distance is the larger
         of the two zonotopes' matched generator distances, which bounds the raw Hausdorff distance since
         ``H(conv(A ∪ B), conv(A' ∪ B')) <= max(H(A, A'), H(B, B'))``), the exact area agreement of the
-        predicted classes, the Hausdorff distance of the exact decision boundaries and the region counts.
+        predicted classes, the Hausdorff distance of the exact decision boundaries, the region counts, and
+        how each group was computed.
 
     Examples
     --------
     >>> from lottery import mlp
     >>> a, b = mlp([2, 8, 2], seed=0), mlp([2, 8, 2], seed=1)
     >>> m = decision_metrics(a, a, bounds=(-2, 2, -2, 2))
-    >>> m["polytope_hausdorff"], m["boundary_agreement"]
-    (0.0, 1.0)
+    >>> m["polytope_hausdorff"], m["boundary_agreement"], m["polytope_method"]
+    (0.0, 1.0, 'exact')
     """
-    import tropical as tr
-    from tropical.errors import DegenerateGeometryError, UnsupportedLayerError
+    return {
+        **_polytope_metrics(model, dense, classes, max_polytope_dimension),
+        **_boundary_metrics(model, dense, bounds, plane),
+    }
 
-    row = dict.fromkeys(_POLYTOPE_COLUMNS, float("nan"))
+
+def _polytope_metrics(model, dense, classes, max_dimension: int) -> dict:
+    """The polytope columns and ``polytope_method``; NaN with the reason where tropical cannot compute."""
+    import tropical as tr
+    from tropical.errors import DegenerateGeometryError
+
+    nan_row = dict.fromkeys(_POLYTOPE_COLUMNS, float("nan"))
     try:
         Z = tr.decision_zonotopes(model, classes)
         Zd = tr.decision_zonotopes(dense, classes)
-    except UnsupportedLayerError:
-        Z = Zd = None
-    if Z is not None:
+        dimension = Z[0].ambient_dimension
+        if dimension > max_dimension:
+            return {
+                **nan_row,
+                "polytope_method": f"skipped: {dimension}-D inputs; decision polytopes are enumerated "
+                f"exactly up to {max_dimension}-D (their vertex count grows like C(generators, dimension))",
+            }
         P = tr.Polytope(np.vstack([Z[0].vertices(), Z[1].vertices()]))
         Pd = tr.Polytope(np.vstack([Zd[0].vertices(), Zd[1].vertices()]))
         metrics = tr.metrics
@@ -208,6 +196,7 @@ def decision_metrics(model, dense, *, classes=(0, 1), bounds=None, plane=None) -
             except DegenerateGeometryError:
                 return float("nan")
 
+        row = dict(nan_row)
         row["polytope_hausdorff"] = guarded(metrics.hausdorff, P, Pd)
         row["polytope_hausdorff_normalized"] = guarded(
             metrics.hausdorff, P, Pd, normalize="centroid_diameter"
@@ -220,15 +209,30 @@ def decision_metrics(model, dense, *, classes=(0, 1), bounds=None, plane=None) -
         row["generator_distance"] = max(
             float(metrics.generator_distance(Z[0], Zd[0])), float(metrics.generator_distance(Z[1], Zd[1]))
         )
-    regions = tr.linear_regions(model, bounds=bounds, plane=plane)
-    dense_regions = tr.linear_regions(dense, bounds=bounds, plane=plane)
-    row["boundary_agreement"] = float(tr.metrics.region_agreement(regions, dense_regions))
-    row["boundary_hausdorff"] = float(
-        tr.metrics.boundary_hausdorff(regions.decision_boundary(), dense_regions.decision_boundary())
-    )
-    row["linear_regions"] = len(regions)
-    row["dense_linear_regions"] = len(dense_regions)
-    return row
+    except geometry_errors() as error:
+        return {**nan_row, "polytope_method": _skipped(error)}
+    return {**row, "polytope_method": "exact"}
+
+
+def _boundary_metrics(model, dense, bounds, plane) -> dict:
+    """The boundary and region columns and ``boundary_method``; NaN with the reason where they fail."""
+    import tropical as tr
+
+    columns = ("boundary_agreement", "boundary_hausdorff", "linear_regions", "dense_linear_regions")
+    try:
+        regions = tr.linear_regions(model, bounds=bounds, plane=plane)
+        dense_regions = tr.linear_regions(dense, bounds=bounds, plane=plane)
+        row = {
+            "boundary_agreement": float(tr.metrics.region_agreement(regions, dense_regions)),
+            "boundary_hausdorff": float(
+                tr.metrics.boundary_hausdorff(regions.decision_boundary(), dense_regions.decision_boundary())
+            ),
+            "linear_regions": len(regions),
+            "dense_linear_regions": len(dense_regions),
+        }
+    except geometry_errors() as error:
+        return {**dict.fromkeys(columns, float("nan")), "boundary_method": _skipped(error)}
+    return {**row, "boundary_method": "exact"}
 
 
 # ------------------------------------------------------------------------------------------------- tasks
@@ -240,7 +244,7 @@ def train_dense(config: dict, seed: int):
 
     config = ComparisonConfig.from_dict(config)
     with _one_thread():
-        data = _dataset(config)
+        data = load_data(config)
         model = model_fn(model_widths(config, data))(seed=seed)
         init = {k: v.detach().clone() for k, v in model.state_dict().items()}
         result = train(model, data, config=_train_config(config, seed), progress=False)
@@ -281,7 +285,7 @@ def train_ticket(config: dict, seed: int, sparsity: float, init: str, dense):
 
     config = ComparisonConfig.from_dict(config)
     with _one_thread():
-        data = _dataset(config)
+        data = load_data(config)
         widths = model_widths(config, data)
         build = model_fn(widths)
         dense_model = dense.build(build, state="trained").eval()
@@ -290,7 +294,7 @@ def train_ticket(config: dict, seed: int, sparsity: float, init: str, dense):
                                                                  if n != list(everything)[-1]}  # fmt: skip
         mask = prune(
             dense_model, criterion=config.criterion, sparsity=sparsity, scope=config.scope, mask=Mask(pruned),
-            initial_state=dense.init_state, batches=[data.train], seed=_derived_seed("mask", seed, sparsity),
+            init_state=dense.init_state, batches=[data.train], seed=_derived_seed("mask", seed, sparsity),
         )  # fmt: skip
         mask = Mask({n: mask[n] if n in mask else keep for n, keep in everything.items()})
         start = _start_state(init, mask, dense, widths, _derived_seed("init", init, seed, sparsity))
@@ -347,35 +351,46 @@ class _Cache:
             ticket.save(path)
 
 
-def _map(executor: Executor | None, function, arguments: list[tuple], *, progress: bool, description: str):
-    """``[function(*a) for a in arguments]``, through ``executor`` if given, in the order of ``arguments``."""
+def _map(executor: Executor | None, function, arguments: dict, finished, *, progress: bool, description: str):
+    """``finished(i, function(*arguments[i]))`` for every ``i``, through ``executor`` if given.
+
+    ``finished`` runs as each task completes, so a failing task never loses the others: serially the error
+    propagates at once (the finished tasks were handed over already); with an executor the tasks still
+    running are awaited and handed over before the first error is raised.
+    """
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(arguments), disable=not progress, desc=description, leave=False)
     try:
         if executor is None:
-            results = []
-            for a in arguments:
-                results.append(function(*a))
+            for i, a in arguments.items():
+                finished(i, function(*a))
                 bar.update(1)
-            return results
-        futures = [executor.submit(function, *a) for a in arguments]
-        for _ in as_completed(futures):
+            return
+        futures = {executor.submit(function, *a): i for i, a in arguments.items()}
+        first_error = None
+        for future in as_completed(futures):
             bar.update(1)
-        return [future.result() for future in futures]
+            try:
+                finished(futures[future], future.result())
+            except Exception as error:
+                first_error = first_error or error
+        if first_error is not None:
+            raise first_error
     finally:
         bar.close()
 
 
 def _stage(kind, keys, function, arguments, cache: _Cache, executor, progress, description):
+    """The results of one stage: cached ones loaded, the others computed and cached as each finishes."""
     results = [cache.load(kind, key) for key in keys]
-    missing = [i for i, r in enumerate(results) if r is None]
-    computed = _map(
-        executor, function, [arguments[i] for i in missing], progress=progress, description=description
-    )
-    for i, ticket in zip(missing, computed, strict=True):
+
+    def finished(i: int, ticket) -> None:
         cache.save(kind, keys[i], ticket)
         results[i] = ticket
+
+    missing = {i: arguments[i] for i, r in enumerate(results) if r is None}
+    _map(executor, function, missing, finished, progress=progress, description=description)
     return results
 
 
@@ -389,23 +404,34 @@ def _is_tty() -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- front door
-def run_comparison(config: ComparisonConfig, *, executor: Executor | None = None, cache_dir=None,
-                   progress: bool | None = None):  # fmt: skip
-    """Run a :class:`ComparisonConfig`; see :func:`compare_initializations` for the arguments."""
-    from lottery.experiments.result import ComparisonResult
+def _cache_options(cache, cache_dir) -> tuple[bool, Path | None]:
+    """``(cache, directory)``; the old ``cache_dir=False`` means ``cache=False`` (with a warning)."""
+    if cache_dir is False:
+        import warnings
 
+        warnings.warn(
+            "cache_dir=False is deprecated; use cache=False (cache_dir is a path, or None for the default)",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+        return False, None
+    if not isinstance(cache, bool):
+        raise TypeError(f"cache must be True or False, got {cache!r}")
+    if cache_dir is not None and not isinstance(cache_dir, str | os.PathLike):
+        raise TypeError(f"cache_dir must be a path or None (the default location), got {cache_dir!r}")
+    return cache, Path(cache_dir) if cache_dir is not None else default_cache_dir()
+
+
+def run_comparison(config: ComparisonConfig, *, executor: Executor | None = None, cache: bool = True,
+                   cache_dir=None, progress: bool | None = None):  # fmt: skip
+    """Run a :class:`ComparisonConfig`; see :func:`compare_initializations` for the arguments."""
     if not isinstance(config, ComparisonConfig):
         raise TypeError(f"config must be a ComparisonConfig, got {type(config).__name__}")
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
-    if cache_dir is None:
-        cache_dir = default_cache_dir()
-    elif cache_dir is False:
-        cache_dir = None
-    elif not isinstance(cache_dir, str | os.PathLike):
-        raise TypeError(f"cache_dir must be a path, None (default location) or False, got {cache_dir!r}")
+    cache, cache_dir = _cache_options(cache, cache_dir)
     show = _is_tty() if progress is None else bool(progress)
-    cache = _Cache(cache_dir)
+    cache = _Cache(cache_dir if cache else None)
     values = config.to_dict()
     seeds = list(config.seeds)
     dense = _stage(
@@ -429,14 +455,10 @@ def run_comparison(config: ComparisonConfig, *, executor: Executor | None = None
 
 
 def compare_initializations(
-    dataset: str = "moons",
+    dataset: str = ComparisonConfig.dataset,
     *,
-    hidden=100,
-    sparsities=(0.5, 0.75, 0.9, 0.95),
-    inits=("lottery", "random_reinit", "signed_constant", "reshuffle", "xavier", "gaussian"),
-    seeds=3,
-    criterion: str = "magnitude",
     executor: Executor | None = None,
+    cache: bool = True,
     cache_dir=None,
     progress: bool | None = None,
     **options,
@@ -448,34 +470,30 @@ def compare_initializations(
     retrained with the dense net's data order. Each ticket is compared with its dense net: test accuracy,
     the decision polytope (one hidden layer; Alfarra et al. 2022: raw and normalised Hausdorff distance,
     IoU, area ratio, vertex counts, generator distance) and the exact decision boundary on a 2-D domain
-    (any depth: class-area agreement, boundary Hausdorff distance, linear-region counts).
+    (any depth: class-area agreement, boundary Hausdorff distance, linear-region counts). Geometry that
+    cannot be computed is NaN with the reason in ``polytope_method`` / ``boundary_method``; the sweep goes on.
 
     Parameters
     ----------
     dataset : str
         A name in :data:`lottery.DATASETS` (2-D data give the pictures; others use a plane).
-    hidden : int or sequence of int
-        Hidden widths: ``100`` is the 2-100-2 net of Alfarra et al.; ``(16, 16)`` a deep one.
-    sparsities : sequence of float
-        Fractions of the prunable weights removed, each in [0, 1).
-    inits : sequence of str
-        Names in :data:`INITIALIZATIONS`; unknown names raise ``ValueError`` listing the known ones.
-    seeds : int or sequence of int
-        A count (seeds ``0 .. seeds - 1``) or the seeds themselves.
-    criterion : str
-        A name in :data:`lottery.CRITERIA`, applied to the trained dense net.
     executor : concurrent.futures.Executor, optional
         Runs the tasks (``ProcessPoolExecutor``, ``distributed.Client(...).get_executor()``, ...); default
         in-process. The table is identical to the serial one for the same configuration.
-    cache_dir : path, None or False
-        Where finished tasks are kept (one file per task, named by the hash of its configuration), so that a
-        second run -- or a larger sweep sharing tasks -- does not retrain; ``None``:
-        :func:`default_cache_dir`; ``False``: no cache.
+    cache : bool
+        Keep finished tasks on disk (one file per task, named by the hash of its configuration, written as
+        each task finishes), so that a second run -- or a larger sweep sharing tasks, or a sweep interrupted
+        by an error -- does not retrain. ``False``: neither read nor write a cache.
+    cache_dir : path, optional
+        Where the cache is; default :func:`default_cache_dir`. (``cache_dir=False`` is the deprecated
+        spelling of ``cache=False``.)
     progress : bool, optional
         tqdm bars; default only when stderr is a terminal.
     **options
-        The other fields of :class:`ComparisonConfig`: ``scope``, ``optimizer``, ``lr``, ``epochs``,
-        ``batch_size``, ``n_samples``, ``noise``, ``data_seed``, ``classes``, ``bounds``.
+        Every other field of :class:`ComparisonConfig`, with the same defaults (listed below): e.g.
+        ``hidden=100`` (the 2-100-2 net of Alfarra et al.; ``(16, 16)`` a deep one), ``sparsities``,
+        ``inits`` (unknown names raise ``ValueError`` listing the known ones), ``seeds`` (a count or the
+        seeds themselves), ``criterion`` (:data:`lottery.CRITERIA`, applied to the trained dense net).
 
     Returns
     -------
@@ -487,20 +505,36 @@ def compare_initializations(
     --------
     >>> from lottery.experiments import compare_initializations
     >>> result = compare_initializations(hidden=8, sparsities=(0.5,), inits=("lottery",), seeds=1,
-    ...                                  epochs=2, cache_dir=False)
+    ...                                  epochs=2, cache=False)
     >>> len(result.rows), result.rows[0]["init"]
     (1, 'lottery')
     """
-    known = [
-        f
-        for f in ComparisonConfig.__dataclass_fields__
-        if f not in ("dataset", "hidden", "sparsities", "inits", "seeds", "criterion")
+    values = {"dataset": dataset}
+    for name, value in options.items():  # any sequence (a numpy array, a range) for the tuple fields
+        iterable = hasattr(value, "__iter__") and not isinstance(value, str | bytes | dict)
+        values[name] = tuple(value) if iterable else value
+    config = ComparisonConfig.from_dict(values)
+    return run_comparison(config, executor=executor, cache=cache, cache_dir=cache_dir, progress=progress)
+
+
+def _options_signature_and_doc(function) -> None:
+    """Give ``function`` the keyword-only parameters and the option list of the ComparisonConfig fields."""
+    signature = inspect.signature(function)
+    front = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    extra = [
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type)
+        for f in fields(ComparisonConfig)
+        if f.name != "dataset"
     ]
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        raise ValueError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}")
-    config = ComparisonConfig(
-        dataset=dataset, hidden=hidden, sparsities=tuple(sparsities) if not isinstance(sparsities, str)
-        else sparsities, inits=inits, seeds=seeds, criterion=criterion, **options,
-    )  # fmt: skip
-    return run_comparison(config, executor=executor, cache_dir=cache_dir, progress=progress)
+    function.__signature__ = signature.replace(parameters=[*front, *extra])
+    lines = [
+        f"    {f.name} : default {f.default!r}\n        {f.metadata['help']}"
+        for f in fields(ComparisonConfig)
+        if f.name != "dataset"
+    ]
+    marker = "\n    Returns\n"
+    section = "\n    Other Parameters\n    ----------------\n" + "\n".join(lines) + "\n"
+    function.__doc__ = function.__doc__.replace(marker, section + marker, 1)
+
+
+_options_signature_and_doc(compare_initializations)

@@ -29,8 +29,8 @@ def comparison(quick: bool = False):
     workers = min(2, os.cpu_count() or 1)
     if workers > 1 and not quick:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            return compare_initializations("moons", hidden=100, executor=pool, cache_dir=False, **options)
-    return compare_initializations("moons", hidden=100, cache_dir=False, **options)
+            return compare_initializations("moons", hidden=100, executor=pool, cache=False, **options)
+    return compare_initializations("moons", hidden=100, cache=False, **options)
 
 
 def newton_polygons(out_dir: Path, *, quick: bool = False) -> list[Path]:

@@ -1,9 +1,7 @@
-"""Helpers shared by the methods: argument checks, configurations, provenance and a masked training loop.
+"""Helpers shared by the methods: argument checks, configurations and provenance.
 
-The loop here differs from :func:`lottery.train.train` in one way only: the mask may change while training
-(RigL regrows connections, gradual magnitude pruning removes more and more, Early-Bird watches the dense
-run epoch by epoch). Everything else follows the core loop: the same seeded mini-batch order, learning-rate
-schedules, optimizer (:func:`lottery.train.make_optimizer`) and validation bookkeeping.
+Every method trains with :func:`lottery.train.train`; those whose mask changes while training (RigL, gradual
+magnitude pruning, Early-Bird) do so from its ``on_step``/``on_epoch`` callbacks.
 """
 
 from __future__ import annotations
@@ -18,15 +16,7 @@ from torch import nn
 
 from lottery.masks import Mask
 from lottery.ticket import call_model_fn
-from lottery.train import (
-    History,
-    TrainConfig,
-    Validation,
-    make_optimizer,
-    minibatches,
-    progress_bar,
-    snapshot,
-)
+from lottery.train import TrainConfig, progress_bar, snapshot
 
 State = dict[str, torch.Tensor]
 
@@ -34,7 +24,6 @@ __all__ = [
     "check_fraction",
     "check_positive_int",
     "check_seed",
-    "masked_training",
     "new_model",
     "progress_bar",
     "provenance",
@@ -129,98 +118,3 @@ def provenance(method: str, *, paper: str, mask: Mask, data, seed: int, config=N
     }
     record.update(extra)
     return record
-
-
-def masked_training(
-    model: nn.Module,
-    data,
-    config: TrainConfig,
-    *,
-    mask: dict[str, torch.Tensor] | None = None,
-    hook: Callable | None = None,
-    epoch_hook: Callable | None = None,
-    best_after: int = 0,
-    progress: bool | None = None,
-    desc: str = "train",
-) -> tuple[History, torch.optim.Optimizer]:
-    """Train ``model`` in place with a mask that ``hook`` may change between steps.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-    data : lottery.data.Dataset
-    config : TrainConfig
-        Same meaning as in :func:`lottery.train.train`. ``restore_best`` and ``patience`` only consider
-        validation evaluations after ``best_after`` steps (before that the architecture is still changing).
-    mask : dict of str to bool tensor, optional
-        Mutable: ``hook`` may replace its entries. After every optimizer step the gradients, optimizer
-        buffers and weights are zero wherever the mask is ``False``.
-    hook : callable, optional
-        ``hook(step, model, optimizer) -> bool`` called after the backward pass of 0-based ``step`` (the
-        gradients are the dense ones, not yet masked). Returning ``True`` skips this step's optimizer update.
-    epoch_hook : callable, optional
-        ``epoch_hook(epoch, model) -> bool`` after every completed epoch (1-based); ``True`` stops training.
-    best_after : int
-        See ``config``.
-    progress : bool, optional
-    desc : str
-        Label of the progress bar.
-
-    Returns
-    -------
-    History, torch.optim.Optimizer
-    """
-    parameters = dict(model.named_parameters())
-    x_train, y_train = data.x_train, data.y_train
-    n = len(y_train)
-    total = config.total_steps(n)
-    per_epoch = config.steps_per_epoch(n)
-    eval_every = config.eval_every or per_epoch
-    optimizer = make_optimizer(config, model.parameters())
-    history = History()
-    validation = Validation(config, data, history, best_after=best_after)
-
-    def enforce() -> None:
-        if mask is None:
-            return
-        with torch.no_grad():
-            for name, keep in mask.items():
-                p = parameters[name]
-                k = keep.to(p.device)
-                p.masked_fill_(~k, 0.0)
-                for value in optimizer.state.get(p, {}).values():
-                    if isinstance(value, torch.Tensor) and value.shape == p.shape:
-                        value.masked_fill_(~k, 0.0)
-
-    enforce()
-    model.train()
-    bar = progress_bar(total, progress, desc)
-    step = 0
-    try:
-        for current, index, lr in minibatches(config, n):
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            optimizer.zero_grad(set_to_none=True)
-            out = model(x_train[index])
-            loss = nn.functional.cross_entropy(out, y_train[index])
-            loss.backward()
-            skip = bool(hook(current, model, optimizer)) if hook is not None else False
-            if not skip:
-                if mask is not None:
-                    for name, keep in mask.items():
-                        grad = parameters[name].grad
-                        if grad is not None:
-                            grad.masked_fill_(~keep.to(grad.device), 0.0)
-                optimizer.step()
-            enforce()
-            step = current + 1
-            history.record_step(step, loss, out, y_train[index], lr)
-            bar.update(1)
-            if (step % eval_every == 0 or step == total) and validation.evaluate(step, model):
-                break
-            if epoch_hook is not None and step % per_epoch == 0 and epoch_hook(step // per_epoch, model):
-                break
-    finally:
-        bar.close()
-    validation.finish(step, model)
-    return history, optimizer

@@ -37,13 +37,13 @@ from lottery.methods._common import (
     check_fraction,
     check_positive_int,
     check_seed,
-    masked_training,
     new_model,
     provenance,
     resolve_config,
     snapshot,
 )
 from lottery.ticket import Ticket
+from lottery.train import Loop
 from lottery.train import train as train_model
 
 __all__ = [
@@ -189,7 +189,7 @@ def mask_distance(a: Mask, b: Mask) -> float:
     """Normalised Hamming distance: the fraction of entries where ``a`` and ``b`` differ (You et al. 2020)."""
     if not isinstance(a, Mask) or not isinstance(b, Mask):
         raise TypeError("a and b must be lottery.Mask objects")
-    return a.hamming(b, normalized=True)
+    return a.hamming_fraction(b)
 
 
 def distance_matrix(masks: Sequence[Mask]) -> np.ndarray:
@@ -332,7 +332,7 @@ def early_bird_search(
     init_state = snapshot(model)
     masks, found, last = [], [None], [None, None]
 
-    def epoch_hook(epoch: int, net: nn.Module) -> bool:
+    def draw(net: nn.Module, epoch: int) -> bool:
         drawn, weight_mask = _draw(net, structure, sparsity, source, scope, seed)
         masks.append(drawn)
         last[0], last[1] = weight_mask, snapshot(net)
@@ -341,11 +341,14 @@ def early_bird_search(
             return True
         return False
 
-    history, _ = masked_training(
-        model, data, search, epoch_hook=epoch_hook, progress=progress, desc="early-bird"
-    )
+    def on_epoch(loop: Loop) -> None:
+        loop.stop = draw(loop.model, loop.epoch)
+
+    history = train_model(
+        model, data, config=search, on_epoch=on_epoch, progress=progress, desc="early-bird"
+    ).history
     if last[0] is None:  # fewer steps than one epoch
-        epoch_hook(1, model)
+        draw(model, 1)
     return EarlyBirdResult(masks, distance_matrix(masks), found[0], last[0], last[1], init_state, history)
 
 

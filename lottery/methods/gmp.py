@@ -32,7 +32,6 @@ from lottery.methods._common import (
     check_fraction,
     check_positive_int,
     check_seed,
-    masked_training,
     new_model,
     provenance,
     resolve_config,
@@ -40,6 +39,8 @@ from lottery.methods._common import (
 )
 from lottery.methods.rigl import layer_sparsities
 from lottery.ticket import Ticket
+from lottery.train import Loop
+from lottery.train import train as train_model
 
 __all__ = ["cubic_sparsity", "gmp"]
 
@@ -151,33 +152,30 @@ def gmp(
     model = new_model(model_fn, seed)
     init_state = snapshot(model)
     targets = layer_sparsities(model, sparsity, distribution=distribution)
-    mask = {n_: torch.ones_like(p, dtype=torch.bool) for n_, p in model.named_parameters() if n_ in targets}
     parameters = dict(model.named_parameters())
+    mask = Mask({name: torch.ones_like(parameters[name], dtype=torch.bool) for name in targets})
     events = []
 
-    def hook(step: int, net: nn.Module, optimizer) -> bool:
+    def prune(loop: Loop) -> None:
+        step = loop.step
         if step < t0 or (step - t0) % frequency != 0 or (step - t0) // frequency > n:
-            return False
+            return
         ratio = initial_sparsity / sparsity if sparsity > 0 else 0.0
         wanted = {
             name: cubic_sparsity(step, final=s, initial=ratio * s, start=t0, n=n, frequency=frequency)
             for name, s in targets.items()
         }
-        current = Mask(mask)
-        scores = {name: parameters[name].detach().abs().to("cpu", torch.float64) for name in mask}
-        new = mask_from_scores(
-            scores, sparsity=wanted, mask=current, seed=seed * 1_000_003 + step, allow_empty_layers=True
+        scores = {name: parameters[name].detach().abs().to("cpu", torch.float64) for name in loop.mask}
+        loop.mask = mask_from_scores(
+            scores, sparsity=wanted, mask=loop.mask, seed=seed * 1_000_003 + step, allow_empty_layers=True
         )
-        for name in mask:
-            mask[name] = new[name].clone()
-        events.append({"step": step, "sparsity": new.sparsity})
-        return False
+        events.append({"step": step, "sparsity": loop.mask.sparsity})
 
-    history, _ = masked_training(
-        model, data, config, mask=mask, hook=hook, best_after=t0 + n * frequency, progress=progress,
-        desc="gmp",
+    result = train_model(
+        model, data, mask=mask, config=config, on_step=prune, best_after=t0 + n * frequency,
+        progress=progress, desc="gmp",
     )  # fmt: skip
-    final = Mask(mask)
+    history, final = result.history, result.mask
     start_state = {k: v.clone() for k, v in init_state.items()}
     for name, keep in final.items():
         start_state[name] = torch.where(keep, start_state[name], torch.zeros_like(start_state[name]))

@@ -30,13 +30,14 @@ from lottery.methods._common import (
     check_fraction,
     check_positive_int,
     check_seed,
-    masked_training,
     new_model,
     provenance,
     resolve_config,
     snapshot,
 )
 from lottery.ticket import Ticket
+from lottery.train import Loop
+from lottery.train import train as train_model
 
 __all__ = ["DISTRIBUTIONS", "cosine_drop_fraction", "layer_sparsities", "random_mask", "rigl"]
 
@@ -170,6 +171,10 @@ def random_mask(
     return out
 
 
+def _copy(mask: Mask) -> dict[str, torch.Tensor]:
+    return {n: m.clone() for n, m in mask.items()}
+
+
 def _update(
     weight: torch.Tensor, grad: torch.Tensor, keep: torch.Tensor, fraction: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -251,40 +256,39 @@ def rigl(
     model = new_model(model_fn, seed)
     init_state = snapshot(model)
     sparsities = layer_sparsities(model, sparsity, distribution=distribution)
-    mask = random_mask(model, sparsities, seed=seed * 1_000_003 + 17)
+    mask = Mask(random_mask(model, sparsities, seed=seed * 1_000_003 + 17))
     parameters = dict(model.named_parameters())
     total = config.total_steps(len(data.y_train))
     end = max(1, math.floor(t_end * total))
     updates = []
 
-    def hook(step: int, net: nn.Module, optimizer: torch.optim.Optimizer) -> bool:
+    def update_mask(loop: Loop) -> None:
+        step = loop.step
         if step == 0 or step % delta_t != 0 or step >= end:
-            return False
+            return
         fraction = cosine_drop_fraction(step, t_end=end, alpha=alpha)
-        before = {n: m.clone() for n, m in mask.items()}
-        grown_all = {}
-        for name, keep in mask.items():
+        before = loop.mask
+        after, grown_all = {}, {}
+        for name, keep in before.items():
             p = parameters[name]
             if p.grad is None or bool(keep.all()):
-                grown_all[name] = torch.zeros_like(keep)
+                after[name], grown_all[name] = keep, torch.zeros_like(keep)
                 continue
-            new, grown = _update(p, p.grad, keep, fraction)
-            with torch.no_grad():
-                p[grown.to(p.device)] = 0.0
-                for value in optimizer.state.get(p, {}).values():
-                    if isinstance(value, torch.Tensor) and value.shape == p.shape:
-                        value[grown.to(p.device)] = 0.0
-            mask[name] = new
-            grown_all[name] = grown
+            after[name], grown_all[name] = _update(p, p.grad, keep, fraction)
+        # grown connections start at zero with zero optimizer buffers, also those dropped and regrown at once
+        loop.mask = Mask({name: after[name] & ~grown_all[name] for name in after})
+        loop.mask = Mask(after)
+        loop.skip_update = True  # the mask-update iteration replaces the optimizer update
         updates.append({"step": step, "fraction": fraction})
         if on_update is not None:
-            on_update(step, net, before, {n: m.clone() for n, m in mask.items()}, grown_all)
-        return True
+            on_update(step, loop.model, _copy(before), _copy(loop.mask), grown_all)
 
-    history, _ = masked_training(
-        model, data, config, mask=mask, hook=hook, best_after=end, progress=progress, desc="rigl"
-    )
-    final = Mask(mask)
+    result = train_model(
+        model, data, mask=mask, config=config, on_step=update_mask, best_after=end, progress=progress,
+        desc="rigl",
+    )  # fmt: skip
+    history, mask = result.history, result.mask
+    final = mask
     start = {k: v.clone() for k, v in init_state.items()}
     for name, keep in final.items():
         start[name] = torch.where(keep, start[name], torch.zeros_like(start[name]))

@@ -27,29 +27,38 @@ Departures from the papers
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 
 import torch
 from torch import nn
-from torch.func import functional_call
+from torch.nn.utils import parametrize
 
+from lottery._compat import renamed
 from lottery.masks import Mask
 from lottery.methods._common import (
     check_data,
     check_fraction,
     check_seed,
     new_model,
-    progress_bar,
     provenance,
     resolve_config,
     snapshot,
 )
 from lottery.reinit import reinit
 from lottery.ticket import Ticket
-from lottery.train import History, minibatches
+from lottery.train import train as train_model
 
-__all__ = ["VARIANTS", "WEIGHTS", "SupermaskResult", "supermask", "supermask_training", "top_k_mask"]
+__all__ = [
+    "VARIANTS",
+    "WEIGHTS",
+    "ScoredMask",
+    "SupermaskResult",
+    "supermask",
+    "supermask_training",
+    "top_k_mask",
+]
 
 VARIANTS = ("bernoulli", "top_k")
 WEIGHTS = ("init", "signed_constant")
@@ -117,17 +126,76 @@ def _final_mask(variant: str, scores: dict, counts: dict) -> Mask:
     return Mask({n: top_k_mask(s, counts[n]).cpu() for n, s in scores.items()})
 
 
+class ScoredMask(nn.Module):
+    """Parametrisation ``W -> W ⊙ m(scores)`` of a frozen weight (``torch.nn.utils.parametrize``).
+
+    In training mode ``m`` is a fresh Bernoulli sample of ``sigmoid(scores)`` (``bernoulli``) or the top-k
+    mask of the scores (``top_k``), with the straight-through gradient; in eval mode it is the deterministic
+    final mask (``scores > 0``, or the top-k).
+
+    Parameters
+    ----------
+    scores : torch.Tensor
+        Initial scores, the weight's shape; become the trainable parameter ``scores``.
+    variant : {"bernoulli", "top_k"}
+    count : int
+        ``k`` of the top-k variant.
+    generator : torch.Generator
+        Draws the Bernoulli samples (shared by the layers, in forward order).
+    """
+
+    def __init__(self, scores: torch.Tensor, *, variant: str, count: int, generator: torch.Generator):
+        super().__init__()
+        self.scores = nn.Parameter(scores)
+        self.variant, self.count, self.generator = variant, count, generator
+
+    def mask(self) -> torch.Tensor:
+        """The deterministic mask, float, the weight's shape."""
+        if self.variant == "bernoulli":
+            return (self.scores.detach() > 0).to(self.scores.dtype)
+        return top_k_mask(self.scores, self.count).to(self.scores.dtype)
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return weight * self.mask()
+        if self.variant == "bernoulli":
+            probability = torch.sigmoid(self.scores)
+            hard = torch.bernoulli(probability.detach(), generator=self.generator)
+            return weight * _StraightThrough.apply(hard, probability)
+        hard = top_k_mask(self.scores, self.count).to(self.scores.dtype)
+        return weight * _StraightThrough.apply(hard, self.scores)
+
+
+def _initial_scores(variant, weights, names, sparsity, generator):
+    scores, counts = {}, {}
+    for n in names:
+        w = weights[n]
+        counts[n] = round((1.0 - sparsity) * w.numel())
+        if variant == "bernoulli":
+            density = min(max(1.0 - sparsity, 1e-3), 1.0 - 1e-3)
+            s = torch.full(w.shape, math.log(density / (1.0 - density)))
+        else:
+            bound = math.sqrt(3.0) * float(w.double().std(correction=0)) or 1.0
+            s = (torch.rand(w.shape, generator=generator) * 2.0 - 1.0) * bound
+        scores[n] = s.to(w.dtype)
+    return scores, counts
+
+
 def supermask_training(
     model: nn.Module,
     data,
     *,
     variant: str = "bernoulli",
     sparsity: float = 0.5,
-    config=None,
+    train=None,
     seed: int = 0,
     progress: bool | None = None,
+    config=None,
 ) -> SupermaskResult:
     """Learn a supermask for the current (frozen) weights of ``model``; ``model`` is not modified.
+
+    A copy of ``model`` gets a :class:`ScoredMask` parametrisation on every prunable weight and is trained
+    by :func:`lottery.train.train` with the scores as the only parameters (weights and biases frozen).
 
     Parameters
     ----------
@@ -137,9 +205,10 @@ def supermask_training(
     variant : {"bernoulli", "top_k"}
     sparsity : float
         Target (``top_k``) or initial (``bernoulli``) sparsity, in [0, 1).
-    config : TrainConfig, optional
+    train : TrainConfig or dict, optional
         Optimizer of the scores, length of training, batch size, ``restore_best`` (the best validation
-        scores are returned).
+        scores are returned); the training configuration keyword of every method (``config=`` is its
+        deprecated name here).
     seed : int
         Seeds the scores, the Bernoulli samples and the data order.
     progress : bool, optional
@@ -153,98 +222,28 @@ def supermask_training(
     check_data(data)
     seed = check_seed(seed)
     sparsity = check_fraction(sparsity, "sparsity", open_high=True)
-    config = resolve_config(config, seed, "config", **DEFAULTS[variant])
+    train = renamed("supermask_training", "config", config, "train", train)
+    config = resolve_config(train, seed, "train", **DEFAULTS[variant])
     weights = {n: t.detach().clone() for n, t in model.state_dict().items()}
     names = list(Mask.ones(model))
     generator = torch.Generator().manual_seed(seed * 1_000_003 + 3)
-    scores: dict[str, torch.Tensor] = {}
-    counts = {}
+    initial, counts = _initial_scores(variant, weights, names, sparsity, generator)
+    scored = copy.deepcopy(model)
+    for p in scored.parameters():
+        p.requires_grad_(False)
+    scored.eval()  # registering evaluates each parametrisation once: no Bernoulli draw (train() resets it)
+    modules = dict(scored.named_modules())
+    parametrisations = {}
     for n in names:
-        w = weights[n]
-        counts[n] = round((1.0 - sparsity) * w.numel())
-        if variant == "bernoulli":
-            density = min(max(1.0 - sparsity, 1e-3), 1.0 - 1e-3)
-            s = torch.full(w.shape, math.log(density / (1.0 - density)))
-        else:
-            bound = math.sqrt(3.0) * float(w.double().std(correction=0)) or 1.0
-            s = (torch.rand(w.shape, generator=generator) * 2.0 - 1.0) * bound
-        scores[n] = s.to(w.dtype).requires_grad_(True)
-    optimizer = torch.optim.SGD(
-        list(scores.values()), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
-        nesterov=config.nesterov and config.momentum > 0,
-    ) if config.optimizer == "sgd" else (
-        torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
-    )(list(scores.values()), lr=config.lr, weight_decay=config.weight_decay)  # fmt: skip
-    was_training = model.training
-    model.eval()  # no dropout/batch-norm updates: the network is frozen
-
-    def forward(x: torch.Tensor, masks: dict[str, torch.Tensor]) -> torch.Tensor:
-        state = dict(weights)
-        for n, m in masks.items():
-            state[n] = weights[n] * m
-        return functional_call(model, state, (x,))
-
-    def deterministic() -> dict[str, torch.Tensor]:
-        mask = _final_mask(variant, scores, counts)
-        return {n: mask[n].to(weights[n].dtype) for n in names}
-
-    def evaluate_split(x, y) -> tuple[float, float]:
-        with torch.no_grad():
-            out = forward(x, deterministic())
-            return float(nn.functional.cross_entropy(out, y)), float((out.argmax(1) == y).double().mean())
-
-    x_train, y_train = data.x_train, data.y_train
-    n_train = len(y_train)
-    total, per_epoch = config.total_steps(n_train), config.steps_per_epoch(n_train)
-    eval_every = config.eval_every or per_epoch
-    history = History()
-    best, best_scores, stale = -math.inf, None, 0
-    bar = progress_bar(total, progress, f"supermask ({variant})")
-    step = 0
-    try:
-        for current, index, lr in minibatches(config, n_train):
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            masks = {}
-            for n in names:
-                if variant == "bernoulli":
-                    probability = torch.sigmoid(scores[n])
-                    hard = torch.bernoulli(probability.detach(), generator=generator)
-                    masks[n] = _StraightThrough.apply(hard, probability)
-                else:
-                    hard = top_k_mask(scores[n], counts[n]).to(scores[n].dtype)
-                    masks[n] = _StraightThrough.apply(hard, scores[n])
-            optimizer.zero_grad(set_to_none=True)
-            out = forward(x_train[index], masks)
-            loss = nn.functional.cross_entropy(out, y_train[index])
-            loss.backward()
-            optimizer.step()
-            step = current + 1
-            history.record_step(step, loss, out, y_train[index], lr)
-            bar.update(1)
-            if step % eval_every == 0 or step == total:
-                val_loss, val_accuracy = evaluate_split(data.x_val, data.y_val)
-                history.record_evaluation(step, val_loss, val_accuracy)
-                if val_accuracy > best:
-                    best, stale, history.best_step = val_accuracy, 0, step
-                    if config.restore_best:
-                        best_scores = {n: s.detach().clone() for n, s in scores.items()}
-                else:
-                    stale += 1
-                    if config.patience is not None and stale >= config.patience:
-                        break
-    finally:
-        bar.close()
-        model.train(was_training)
-    history.stopped_step = step
-    if config.restore_best and best_scores is not None:
-        with torch.no_grad():
-            for n in names:
-                scores[n].copy_(best_scores[n])
-    if hasattr(data, "x_test"):
-        history.test_loss, history.test_accuracy = evaluate_split(data.x_test, data.y_test)
-    final = _final_mask(variant, scores, counts)
-    return SupermaskResult({n: s.detach().clone() for n, s in scores.items()}, final, weights, history)
+        module_name, _, attribute = n.rpartition(".")
+        parametrisations[n] = ScoredMask(initial[n], variant=variant, count=counts[n], generator=generator)
+        parametrize.register_parametrization(modules[module_name], attribute, parametrisations[n])
+    history = train_model(
+        scored, data, config=config, parameters=[parametrisations[n].scores for n in names],
+        progress=progress, desc=f"supermask ({variant})",
+    ).history  # fmt: skip
+    scores = {n: parametrisations[n].scores.detach().clone() for n in names}
+    return SupermaskResult(scores, _final_mask(variant, scores, counts), weights, history)
 
 
 def supermask(
@@ -293,7 +292,7 @@ def supermask(
         model.load_state_dict(reinit("signed_constant", Mask.ones(model), init_state))
     config = resolve_config(train, seed, **DEFAULTS[variant])
     result = supermask_training(
-        model, data, variant=variant, sparsity=sparsity, config=config, seed=seed, progress=progress
+        model, data, variant=variant, sparsity=sparsity, train=config, seed=seed, progress=progress
     )
     start = {k: v.clone() for k, v in result.weights.items()}
     for n, keep in result.mask.items():

@@ -181,7 +181,7 @@ def transfer_ticket(
         provenance=provenance(
             "transfer", paper=PAPER, mask=mask, data=data, seed=seed, config=config, source=source,
             output_layer="reset" if reset else "transfer", test_accuracy=result.history.test_accuracy,
-            pruned=ticket.provenance.get("pruned", "zero") if not reset else "zero",
+            pruned=ticket.pruned if not reset else "zero",
         ),
     )  # fmt: skip
 

@@ -79,14 +79,14 @@ ZHOU = {
 
 @pytest.mark.parametrize("criterion", sorted(ZHOU))
 def test_zhou_criteria_hand_made(criterion):
-    s = scores(criterion, ["w"], final={"w": W_FINAL}, initial={"w": W_INIT})
+    s = scores(criterion, ["w"], trained_state={"w": W_FINAL}, init_state={"w": W_INIT})
     mask = mask_from_scores(s, sparsity=0.5)
     assert set(torch.nonzero(mask["w"]).ravel().tolist()) == ZHOU[criterion]
 
 
 def test_large_init_large_final_hand_made():
     # ranks of |wi|: 6 2 4 5 1 3; of |wf|: 5 4 1 6 3 2; min: 5 2 1 5 1 2 -> the two large in both: 0 and 3
-    s = scores("large_init_large_final", ["w"], final={"w": W_FINAL}, initial={"w": W_INIT})
+    s = scores("large_init_large_final", ["w"], trained_state={"w": W_FINAL}, init_state={"w": W_INIT})
     mask = mask_from_scores(s, sparsity=4 / 6)
     assert set(torch.nonzero(mask["w"]).ravel().tolist()) == {0, 3}
 
@@ -174,3 +174,16 @@ def test_errors():
     with pytest.raises(ValueError, match="scope"):
         prune(net, rate=0.5, scope="network")
     assert "snip" in CRITERIA and "large_init_large_final" in CRITERIA
+
+
+def test_the_old_keyword_names_still_work_with_a_warning():
+    net, theta0 = mlp([3, 4, 2], seed=0), mlp([3, 4, 2], seed=1).state_dict()
+    new = prune(net, criterion="movement", rate=0.5, init_state=theta0)
+    with pytest.warns(DeprecationWarning, match=r"prune\(initial_state=...\) is deprecated; use init_state="):
+        old = prune(net, criterion="movement", rate=0.5, initial_state=theta0)
+    assert old == new
+    with pytest.warns(DeprecationWarning, match="use trained_state="):
+        s = scores("magnitude", ["w"], final={"w": W_FINAL})
+    assert torch.equal(s["w"], W_FINAL.abs().double())
+    with pytest.raises(TypeError, match="give init_state= only"):
+        prune(net, criterion="movement", rate=0.5, init_state=theta0, initial_state=theta0)

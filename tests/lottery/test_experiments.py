@@ -16,6 +16,7 @@ import torch
 
 import lottery.experiments.runner as runner
 from lottery.experiments import COLUMNS, INITIALIZATIONS, ComparisonConfig, compare_initializations
+from lottery.experiments.runner import METHOD_COLUMNS
 
 TINY = dict(hidden=12, sparsities=(0.5, 0.75), inits=("lottery", "reshuffle", "xavier"), seeds=1, epochs=15,
             n_samples=300)  # fmt: skip
@@ -35,7 +36,7 @@ def same_rows(a, b):
 
 @pytest.fixture(scope="module")
 def tiny():
-    return compare_initializations(**TINY, cache_dir=False)
+    return compare_initializations(**TINY, cache=False)
 
 
 def test_every_column_finite(tiny):
@@ -45,13 +46,14 @@ def test_every_column_finite(tiny):
     ]
     for row in tiny.rows:
         assert list(row) == list(COLUMNS)
+        assert row["polytope_method"] == row["boundary_method"] == "exact"
         for k, v in row.items():
-            if k != "init":
+            if k not in ("init", *METHOD_COLUMNS):
                 assert np.isfinite(v), (k, row)
 
 
 def test_same_table_for_the_same_seed(tiny):
-    again = compare_initializations(**TINY, cache_dir=False)
+    again = compare_initializations(**TINY, cache=False)
     same_rows(tiny.rows, again.rows)
 
 
@@ -141,9 +143,10 @@ def test_boundary_agreement_against_a_grid(tiny):
 
 def test_deep_nets_have_boundaries_but_no_polytope():
     result = compare_initializations(hidden=(8, 8), sparsities=(0.5,), inits=("lottery",), seeds=1, epochs=10,
-                                     n_samples=300, cache_dir=False)  # fmt: skip
+                                     n_samples=300, cache=False)  # fmt: skip
     (row,) = result.rows
     assert math.isnan(row["polytope_hausdorff"]) and math.isnan(row["generator_distance"])
+    assert row["polytope_method"].startswith("skipped: UnsupportedLayerError")
     assert 0 <= row["boundary_agreement"] <= 1 and row["linear_regions"] >= 1
     assert result.widths == [2, 8, 8, 2]
 
@@ -176,6 +179,82 @@ def test_plots(tiny):
         plt.close(figure)
 
 
+POLYTOPE_COLUMNS = [c for c in COLUMNS if "polytope" in c and c != "polytope_method"] + ["generator_distance"]
+
+
+def test_a_64_input_net_on_digits_skips_the_polytope_with_bounded_memory():
+    """Digits (64 inputs): the exact polytope would need ~C(generators, 63) vertices (23 GiB were asked for
+    before); the sweep returns NaN with the reason, the boundary metrics on the data plane, and its peak
+    Python/numpy allocation stays small (tracemalloc, not wall time)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = compare_initializations(
+            "digits", hidden=16, sparsities=(0.5, 0.9), inits=("lottery",), seeds=1, epochs=1, cache=False
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 200e6
+    assert result.widths == [64, 16, 10] and len(result.rows) == 2
+    for row in result.rows:
+        assert row["polytope_method"].startswith("skipped: 64-D inputs")
+        assert all(math.isnan(row[c]) for c in POLYTOPE_COLUMNS)
+        assert row["boundary_method"] == "exact" and 0 <= row["boundary_agreement"] <= 1
+        assert np.isfinite(row["test_accuracy"])
+    assert math.isnan(result.summary()[0]["polytope_hausdorff_mean"])
+
+
+@pytest.mark.parametrize(
+    "error", ["ComputationTooLargeError", "DegenerateGeometryError", "UnsupportedLayerError"]
+)
+def test_a_geometry_error_becomes_nan_with_its_reason_and_the_sweep_goes_on(monkeypatch, error):
+    import tropical
+    import tropical.errors
+
+    kind = getattr(tropical.errors, error)
+    failure = (
+        kind("too big", estimate=1e30, limit=1e6) if error == "ComputationTooLargeError" else kind("no way")
+    )
+    calls = []
+
+    def decision_zonotopes(model, classes):
+        calls.append(1)
+        if len(calls) == 3:  # the second ticket only
+            raise failure
+        return original(model, classes)
+
+    original = tropical.decision_zonotopes
+    monkeypatch.setattr(tropical, "decision_zonotopes", decision_zonotopes)
+    result = compare_initializations(**dict(TINY, inits=("lottery",)), cache=False)
+    first, second = result.rows
+    assert first["polytope_method"] == "exact" and np.isfinite(first["polytope_hausdorff"])
+    assert second["polytope_method"] == f"skipped: {error}: {failure}"
+    assert all(math.isnan(second[c]) for c in POLYTOPE_COLUMNS)
+    assert second["boundary_method"] == "exact" and np.isfinite(second["boundary_agreement"])
+
+
+def test_a_failing_task_keeps_the_finished_ones_in_the_cache(tmp_path, monkeypatch):
+    config = dict(TINY, inits=("lottery",), sparsities=(0.5, 0.75))
+    original, calls = runner.train_ticket, []
+
+    def fails_second(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("killed")
+        return original(*args)
+
+    monkeypatch.setattr(runner, "train_ticket", fails_second)
+    with pytest.raises(RuntimeError, match="killed"):
+        compare_initializations(**config, cache_dir=tmp_path)
+    assert len(list((tmp_path / "tickets").glob("*.pt"))) == 1
+    monkeypatch.setattr(runner, "train_ticket", original)
+    again = compare_initializations(**config, cache_dir=tmp_path)
+    assert again.cache_info["hits"] == 1 + 1 and again.cache_info["misses"] == 1
+    assert len(again.rows) == 2
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -191,7 +270,7 @@ def test_plots(tiny):
 )
 def test_bad_arguments(options, message):
     with pytest.raises(ValueError, match=message):
-        compare_initializations(**options, cache_dir=False)
+        compare_initializations(**options, cache=False)
 
 
 def test_config_round_trip():
@@ -213,7 +292,7 @@ def test_config_round_trip():
 @pytest.mark.slow
 def test_process_pool_gives_the_serial_table(tiny):
     with ProcessPoolExecutor(max_workers=2) as pool:
-        parallel = compare_initializations(**TINY, cache_dir=False, executor=pool)
+        parallel = compare_initializations(**TINY, cache=False, executor=pool)
     same_rows(tiny.rows, parallel.rows)
 
 
@@ -227,7 +306,45 @@ def test_local_dask_cluster_gives_the_serial_table(tiny):
         distributed.Client(cluster) as client,
     ):
         with ProcessPoolExecutor(max_workers=2) as pool:
-            pooled = compare_initializations(**TINY, cache_dir=False, executor=pool)
-        on_dask = compare_initializations(**TINY, cache_dir=False, executor=client.get_executor())
+            pooled = compare_initializations(**TINY, cache=False, executor=pool)
+        on_dask = compare_initializations(**TINY, cache=False, executor=client.get_executor())
     same_rows(tiny.rows, pooled.rows)
     same_rows(tiny.rows, on_dask.rows)
+
+
+def test_keywords_and_defaults_come_from_the_config_fields():
+    import inspect
+    from dataclasses import fields
+
+    parameters = inspect.signature(compare_initializations).parameters
+    for f in fields(ComparisonConfig):
+        assert parameters[f.name].default == f.default, f.name
+        assert f.metadata["help"] and f.name in compare_initializations.__doc__
+    assert ComparisonConfig.from_dict({}) == ComparisonConfig()
+
+
+def test_result_and_runner_do_not_import_each_other():
+    import ast
+    from pathlib import Path
+
+    import lottery.experiments.result as result_module
+
+    tree = ast.parse(Path(result_module.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    assert "lottery.experiments.runner" not in imported
+
+
+def test_cache_false_and_the_deprecated_cache_dir_false(tmp_path, monkeypatch):
+    monkeypatch.setenv("TROPICAL_LOTTERY_CACHE", str(tmp_path / "default"))
+    config = dict(TINY, inits=("lottery",), sparsities=(0.5,), epochs=2)
+    result = compare_initializations(**config, cache=False)
+    assert result.cache_info["directory"] is None and not (tmp_path / "default").exists()
+    with pytest.warns(DeprecationWarning, match="use cache=False"):
+        old = compare_initializations(**config, cache_dir=False)
+    assert old.cache_info["directory"] is None and not (tmp_path / "default").exists()
+    same_rows(result.rows, old.rows)
+    cached = compare_initializations(**config)  # cache_dir=None: the default location
+    assert cached.cache_info["directory"] == str(tmp_path / "default")
+    with pytest.raises(TypeError, match="cache must be True or False"):
+        compare_initializations(**config, cache="no")

@@ -40,7 +40,12 @@ def test_hamming_union_intersection(n, p, q, seed):
     a, b = Mask({"w": x}), Mask({"w": y})
     xs, ys = x.numpy(), y.numpy()
     assert a.hamming(b) == int(np.sum(xs != ys)) == hamming_distance(b, a)
-    assert a.hamming(b, normalized=True) == pytest.approx(np.mean(xs != ys))
+    assert type(a.hamming(b)) is int and type(a.hamming_fraction(b)) is float
+    assert a.hamming_fraction(b) == pytest.approx(np.mean(xs != ys))
+    with pytest.warns(DeprecationWarning, match="hamming_fraction"):
+        assert a.hamming(b, normalized=True) == pytest.approx(np.mean(xs != ys))
+    with pytest.warns(DeprecationWarning, match="hamming_fraction"):
+        assert hamming_distance(a, b, normalized=True) == a.hamming_fraction(b)
     assert np.array_equal((a | b)["w"].numpy(), xs | ys)
     assert np.array_equal((a & b)["w"].numpy(), xs & ys)
     assert a.union(b).n_kept + a.intersection(b).n_kept == a.n_kept + b.n_kept

@@ -71,7 +71,7 @@ def test_mismatched_model_raises_clear_error():
         ticket.build(functools.partial(mlp, [6, 12, 3]))
     with pytest.raises(ValueError, match=r"unexpected keys \['0.bias', '2.bias'\]"):
         ticket.build(functools.partial(mlp, [6, 10, 3], bias=False))
-    with pytest.raises(ValueError, match="which must be one of"):
+    with pytest.raises(ValueError, match="state must be one of"):
         ticket.state_dict("best")
 
 
@@ -126,3 +126,89 @@ def test_constructor_validation():
         )
     with pytest.raises(TypeError, match="mask"):
         Ticket(mask={}, init_state=ticket.init_state, start_state=ticket.start_state)
+
+
+def _flip_byte_of(path, tensor, offset=5):
+    """Flip one byte inside the stored data record of ``tensor`` (found by its unique byte content)."""
+    raw = bytearray(path.read_bytes())
+    data = tensor.contiguous().numpy().tobytes()
+    assert raw.count(data) == 1  # the record is located independently of the checksum code
+    raw[raw.index(data) + offset] ^= 0x40
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize(("which", "name"), [("trained_state", "2.weight"), ("init_state", "0.weight")])
+def test_a_flipped_byte_in_a_data_record_is_refused_by_name(tmp_path, which, name):
+    from lottery.errors import LotteryError, TicketChecksumError
+
+    ticket = make_ticket()
+    path = tmp_path / "t.pt"
+    ticket.save(path)
+    tensor = getattr(ticket, which)[name]
+    _flip_byte_of(path, tensor)
+    # torch's zip reader itself does not notice: the flipped tensor loads with a different value
+    payload = torch.load(path, weights_only=True)
+    assert not torch.equal(payload[which][name], tensor)
+    with pytest.raises(
+        TicketChecksumError, match=rf"corrupted: the content of {which}/{name} differs"
+    ) as info:
+        Ticket.load(path)
+    assert info.value.names == [f"{which}/{name}"]
+    assert isinstance(info.value, ValueError) and isinstance(info.value, LotteryError)
+
+
+def test_a_file_without_checksums_loads_with_a_warning(tmp_path):
+    ticket = make_ticket()
+    ticket.save(tmp_path / "t.pt")
+    payload = torch.load(tmp_path / "t.pt", weights_only=True)
+    del payload["checksums"]  # as written by lottery before checksums existed
+    torch.save(payload, tmp_path / "old.pt")
+    with pytest.warns(UserWarning, match="without checksums"):
+        loaded = Ticket.load(tmp_path / "old.pt")
+    assert states_equal(loaded.trained_state, ticket.trained_state)
+    assert loaded.mask == ticket.mask
+
+
+def test_an_edited_but_consistent_file_is_refused(tmp_path):
+    from lottery.errors import TicketChecksumError
+
+    make_ticket().save(tmp_path / "t.pt")
+    payload = torch.load(tmp_path / "t.pt", weights_only=True)
+    payload["mask"]["2.weight"] = ~payload["mask"]["2.weight"]
+    payload["provenance"] = payload["provenance"].replace('"seed": 0', '"seed": 1')
+    torch.save(payload, tmp_path / "edited.pt")
+    with pytest.raises(TicketChecksumError) as info:
+        Ticket.load(tmp_path / "edited.pt")
+    assert info.value.names == ["mask/2.weight", "provenance"]
+
+
+def test_state_dict_takes_the_same_selector_as_build():
+    ticket = make_ticket()
+    assert states_equal(ticket.state_dict(state="rewind"), ticket.rewind_state)
+    with pytest.warns(DeprecationWarning, match=r"state_dict\(which=...\) is deprecated; use state="):
+        assert states_equal(ticket.state_dict(which="init"), ticket.init_state)
+    with pytest.raises(ValueError, match="state must be one of"):
+        ticket.state_dict("final")
+
+
+def test_pruned_is_a_field_read_by_frozen_values(tmp_path):
+    base = make_ticket()
+    parts = dict(mask=base.mask, init_state=base.init_state, start_state=base.start_state)
+    assert Ticket(**parts).pruned == "zero" and Ticket(**parts).frozen_values() is None
+    frozen = Ticket(**parts, pruned="frozen")
+    values = frozen.frozen_values()
+    assert all(torch.equal(values[n], base.start_state[n]) for n in base.mask)
+    frozen.save(tmp_path / "f.pt")
+    assert Ticket.load(tmp_path / "f.pt").pruned == "frozen"
+    # older tickets recorded it in the provenance only
+    assert Ticket(**parts, provenance={"pruned": "frozen"}).pruned == "frozen"
+    payload = torch.load(tmp_path / "f.pt", weights_only=True)
+    del payload["pruned"], payload["checksums"]
+    payload["provenance"] = '{"pruned": "frozen"}'
+    torch.save(payload, tmp_path / "old.pt")
+    with pytest.warns(UserWarning, match="without checksums"):
+        assert Ticket.load(tmp_path / "old.pt").pruned == "frozen"
+    with pytest.raises(ValueError, match="provenance records pruned='zero'"):
+        Ticket(**parts, pruned="frozen", provenance={"pruned": "zero"})
+    with pytest.raises(ValueError, match="is not one of zero, frozen"):
+        Ticket(**parts, pruned="nothing")

@@ -147,3 +147,85 @@ def test_bad_arguments(data):
         train(net, (data.x_train, data.y_train))
     with pytest.raises(ValueError, match="frozen= needs mask="):
         train(net, data, frozen={})
+
+
+def test_a_mask_set_by_on_step_prunes_weights_gradients_and_buffers_from_then_on(data):
+    """A callback swaps the mask mid-run: from that step on the new pruned entries stay exactly zero,
+    and so do their momentum buffers; entries regrown keep training."""
+    net, first = sparse_setup()
+    second = Mask({n: ~keep for n, keep in first.items()})  # the complement: everything pruned is regrown
+    seen = []
+
+    def swap(loop):
+        seen.append((loop.step, loop.mask))
+        if loop.step == 5:
+            loop.mask = second
+
+    result = train(
+        net,
+        data,
+        mask=first,
+        on_step=swap,
+        iterations=12,
+        batch_size=32,
+        momentum=0.9,
+        checkpoint_steps=range(1, 13),
+    )
+    assert [s for s, _ in seen] == list(range(len(seen))) and seen[5][1] is first and seen[6][1] is second
+    assert result.mask is second
+    parameters = dict(net.named_parameters())
+    for step, state in result.checkpoints.items():
+        mask = first if step <= 5 else second
+        for n, keep in mask.items():
+            assert bool((state[n][~keep] == 0).all())
+    for n, keep in second.items():
+        momentum = result.optimizer.state[parameters[n]]["momentum_buffer"]
+        assert bool((momentum[~keep] == 0).all()) and bool((momentum[keep] != 0).any())
+        assert bool((result.checkpoints[12][n][keep] != 0).any())
+
+
+def test_skip_update_leaves_the_weights_and_stop_ends_the_run(data):
+    net = mlp([2, 8, 2], seed=0)
+
+    def callback(loop):
+        loop.skip_update = loop.step % 2 == 1
+        loop.stop = loop.step == 6
+
+    result = train(net, data, on_step=callback, iterations=20, checkpoint_steps=range(8))
+    states = result.checkpoints
+    for step in (2, 4, 6):  # updates 1, 3, 5 (0-based) were skipped
+        assert all(torch.equal(states[step][k], states[step - 1][k]) for k in states[step])
+    assert not torch.equal(states[1]["0.weight"], states[0]["0.weight"])
+    assert result.history.stopped_step == 7 and result.history.step == list(range(1, 8))
+
+
+def test_on_epoch_sees_every_completed_epoch_and_can_stop(data):
+    epochs = []
+
+    def callback(loop):
+        epochs.append((loop.epoch, loop.step, len(loop.history.eval_step)))
+        loop.stop = loop.epoch == 3
+
+    result = train(mlp([2, 8, 2], seed=0), data, on_epoch=callback, epochs=10, batch_size=50)
+    per_epoch = math.ceil(len(data.y_train) / 50)
+    assert epochs == [(e, e * per_epoch, e) for e in (1, 2, 3)]  # after that epoch's validation
+    assert result.history.stopped_step == 3 * per_epoch
+
+
+def test_parameters_restricts_what_the_optimizer_updates(data):
+    net = mlp([2, 8, 2], seed=0)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    train(net, data, parameters=[net[2].weight], iterations=5)
+    after = net.state_dict()
+    assert all(torch.equal(after[k], before[k]) for k in ("0.weight", "0.bias", "2.bias"))
+    assert not torch.equal(after["2.weight"], before["2.weight"])
+
+
+def test_a_new_mask_must_cover_the_same_parameters(data):
+    net, mask = sparse_setup()
+
+    def shrink(loop):
+        loop.mask = Mask({"0.weight": mask["0.weight"]})
+
+    with pytest.raises(ValueError, match="same parameters"):
+        train(net, data, mask=mask, on_step=shrink, iterations=2)

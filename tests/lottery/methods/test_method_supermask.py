@@ -27,7 +27,7 @@ def test_training_never_changes_a_weight(moons, variant):
     net = mlp([2, 16, 2], seed=3)
     before = {k: v.clone() for k, v in net.state_dict().items()}
     result = supermask_training(
-        net, moons, variant=variant, sparsity=0.5, config=TrainConfig(epochs=3, batch_size=32, lr=1.0), seed=0
+        net, moons, variant=variant, sparsity=0.5, train=TrainConfig(epochs=3, batch_size=32, lr=1.0), seed=0
     )
     for k, v in net.state_dict().items():
         assert torch.equal(v, before[k])
@@ -85,3 +85,12 @@ def test_untrained_net_with_learned_supermask_beats_chance(name, widths, chance,
         train=dict(epochs=15, batch_size=60, **({"lr": 100.0} if variant == "bernoulli" else {})), seed=0,
     )  # fmt: skip
     assert ticket.provenance["test_accuracy"] > chance + 0.3
+
+
+def test_the_old_config_keyword_still_works_with_a_warning(moons):
+    options = dict(variant="top_k", sparsity=0.5, seed=0)
+    config = TrainConfig(epochs=1, batch_size=32)
+    new = supermask_training(mlp([2, 8, 2], seed=0), moons, train=config, **options)
+    with pytest.warns(DeprecationWarning, match="use train="):
+        old = supermask_training(mlp([2, 8, 2], seed=0), moons, config=config, **options)
+    assert old.mask == new.mask and old.history.loss == new.history.loss
