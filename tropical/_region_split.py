@@ -147,24 +147,26 @@ class Partition:
             set is not a line: dead or saturated neurons, zero rows): ``a = b = 0`` and the constant is
             divided by that largest coefficient instead, so that its sign is decided at any weight scale.
         """
-        a = maps[:, :, 0].T.copy()  # copies: the rows are scaled in place below
-        b = maps[:, :, 1].T.copy()
-        c = maps[:, :, 2].T.copy()
-        gradient = np.hypot(a, b)
-        reference = np.zeros((len(a), 1))
-        if a.size:
-            for part in (a, b, c):
-                np.maximum(reference[:, 0], np.abs(part).max(axis=1), out=reference[:, 0])
-        flat = gradient <= 1e-12 * reference
-        # a constant neuron's value relative to its own scale (an absolute value would make the sign of
-        # a constant 5e-10 depend on the tolerance in a network scaled by 1e-8)
-        gradient[flat] = np.broadcast_to(np.where(reference > 0, reference, 1.0), gradient.shape)[flat]
-        a /= gradient
-        b /= gradient
-        c /= gradient
+        n_maps, n = maps.shape[0], maps.shape[1]
+        abc = np.empty((3, n, n_maps))  # (a, b, c) per neuron and map; transposed in blocks of maps (a
+        for lo in range(0, n_maps, 256):  # whole-array transposing copy is ~6x slower: cache misses)
+            abc[:, :, lo : lo + 256] = maps[lo : lo + 256].transpose(2, 1, 0)
+        # each neuron in units of its largest coefficient over all maps: scale-free, and the squares below
+        # can neither overflow nor underflow above the flat threshold
+        reference = np.abs(abc).max(axis=(0, 2)) if abc.size else np.zeros(n)
+        reference[reference == 0] = 1.0
+        abc /= reference[:, None]
+        a, b, c = abc
+        gradient = np.sqrt(a * a + b * b)
+        flat = gradient <= 1e-12
+        gradient[flat] = 1.0
+        abc /= gradient
         a[flat] = 0.0
         b[flat] = 0.0
-        np.clip(c, -1e6, 1e6, out=c)
+        gradient *= reference[:, None]
+        # no clipping: ``split`` recovers the raw value ``c * gradient`` at each vertex to interpolate the
+        # crossing points (issue 15: a clip of c at 1e6 moved the crossings next to a nearly constant
+        # neuron); |c| < 1e12 by the flat threshold
         return a, b, c, gradient
 
     def line_values(self, a: np.ndarray, b: np.ndarray, c: np.ndarray, gradient: np.ndarray) -> np.ndarray:
@@ -176,10 +178,20 @@ class Partition:
         home = self.home[:nv]
         return a[home] * self.x[:nv] + b[home] * self.y[:nv] + c[home]
 
-    def vertex_values(self, coefficients: np.ndarray) -> np.ndarray:
-        """Signed distances of every vertex to one line per map, ``coefficients`` of shape (n_maps, 3)."""
-        a, b, c, gradient = self.normalised(coefficients[:, None, :])
-        return self.line_values(a[0], b[0], c[0], gradient[0])
+    def vertex_values(self, coefficients: np.ndarray, *, scale: float | None = None) -> np.ndarray:
+        """Signed distances of every vertex to one line per map, ``coefficients`` of shape (n_maps, 3).
+
+        With ``scale``, values are divided by ``max(gradient, scale)`` instead of the gradient: a vertex then
+        lies on the line (``|value| <= tolerance``) when its raw value is within ``tolerance * scale`` *or*
+        its distance is within ``tolerance``. Used for ties between outputs, whose rounding noise is
+        relative to the outputs' scale, not to the (possibly zero) gradient of their difference.
+        """
+        if scale is None:
+            a, b, c, gradient = self.normalised(coefficients[:, None, :])
+            return self.line_values(a[0], b[0], c[0], gradient[0])
+        gradient = np.maximum(np.hypot(coefficients[:, 0], coefficients[:, 1]), scale)
+        lines = coefficients / gradient[:, None]
+        return self.line_values(lines[:, 0], lines[:, 1], lines[:, 2], gradient)
 
     def split(self, values: np.ndarray, *, bit: int | None = None, eligible: np.ndarray | None = None):
         """Split every region that the zero set of ``values`` crosses.

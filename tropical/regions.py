@@ -43,7 +43,18 @@ decision is made per vertex, the two regions on either side of an edge always ag
 edge belongs to exactly two regions. The sign of a neuron on a region lying entirely within the tolerance
 of its line is taken as inactive (the network's value there differs by at most the tolerance times the
 neuron's slope). A neuron whose gradient on a region is below ``1e-12`` of its largest coefficient is
-treated as constant there (dead or saturated neurons, zero rows of pruned networks).
+treated as constant there (dead or saturated neurons, zero rows of pruned networks). Signed distances are
+never clipped: the crossing point on an edge is interpolated from the raw values at its two ends, which
+stay exact however flat a neuron is on a neighbouring region (LeakyReLU slopes and weights down to 1e-12).
+
+Ties
+----
+Outputs are compared with the tie tolerance ``tolerance * scale``, where ``scale`` is the largest absolute
+output at a vertex of the partition (rounding noise in the per-region maps is relative to the outputs'
+scale, like every tolerance of the package, see :mod:`tropical.hull`). Outputs within it of each other are
+tied, and a tie goes to the lowest class index (a 1-output network predicts class 1 only where its output
+exceeds it). Decision boundaries are reported only where the winning class changes: a region on which two
+outputs coincide (duplicated rows, or every unit feeding them off) is never split between them.
 """
 
 from __future__ import annotations
@@ -309,8 +320,7 @@ def _sweep(layers: list[AffineLayer], domain, origin, frame, tolerance, max_regi
             break
         n = layer.n_out
         partition.reset_bits(n)
-        kernel = compiled()
-        lines = Partition.normalised(maps) if kernel is None else kernel.normalised_lines(maps)
+        lines = Partition.normalised(maps)
         neuron = partition.split_layer(lines, max_regions)
         if neuron is not None:
             remaining = sum(lay.n_out for lay in layers[index:] if lay.slope is not None) - neuron - 1
@@ -572,35 +582,42 @@ class Regions:
 
 
 def _decision_pieces(regions: Regions) -> tuple[Partition, np.ndarray]:
-    """Refine the linear regions so that the predicted class is constant on each piece."""
+    """Refine the linear regions so that the predicted class is constant on each piece.
+
+    Outputs are compared with the tie tolerance ``tolerance * scale``, ``scale`` the largest absolute
+    output at a vertex of the domain's partition (see "Ties" in the module docstring): two outputs within
+    it are tied, a region is split only along a line where the difference of two candidate outputs
+    changes sign beyond it, and the class of each piece is the lowest index whose output is within it of
+    the largest (for one output: class 1 where the output exceeds it).
+    """
     partition = regions._partition.copy()
     n_regions = len(regions)
     partition.map_id[:n_regions] = np.arange(n_regions)
     corners, offsets = partition.corner_arrays()
-    partition.home[corners] = np.repeat(np.arange(n_regions), np.diff(offsets))
+    owner = np.repeat(np.arange(n_regions), np.diff(offsets))
+    partition.home[corners] = owner
     maps = regions._maps  # (R, n_out, 3)
     k = maps.shape[1]
-    if k == 1:
-        partition.split(partition.vertex_values(maps[:, 0]))
-    elif k == 2:
-        partition.split(partition.vertex_values(maps[:, 0] - maps[:, 1]))
-    else:
-        # a class is a candidate on a region unless another class beats it at every vertex
-        xy1 = np.stack(
-            [partition.x[corners], partition.y[corners], np.ones(len(corners))], axis=1
-        )  # (corners, 3)
-        owner = np.repeat(np.arange(n_regions), np.diff(offsets))
-        outputs = np.einsum("nkj,nj->nk", maps[owner], xy1)
-        scale = np.abs(outputs).max() if outputs.size else 1.0
-        candidate = np.ones((n_regions, k), dtype=bool)
+    xy1 = np.stack([partition.x[corners], partition.y[corners], np.ones(len(corners))], axis=1)
+    outputs = np.einsum("nkj,nj->nk", maps[owner], xy1)  # (corners, k)
+    scale = float(np.abs(outputs).max(initial=0.0))
+    tie = partition.tolerance * scale
+    if scale > 0 and k == 1:
+        partition.split(partition.vertex_values(maps[:, 0], scale=scale))
+    elif scale > 0 and k == 2:
+        partition.split(partition.vertex_values(maps[:, 0] - maps[:, 1], scale=scale))
+    elif scale > 0:
+        # a class is a candidate on a region unless another class beats it by more than the tie at
+        # every vertex
+        candidate = np.empty((n_regions, k), dtype=bool)
         for c in range(k):
             best = np.maximum.reduceat(outputs[:, c : c + 1] - outputs, offsets[:-1], axis=0)
-            candidate[:, c] = np.all(best >= -1e-9 * scale, axis=1)
+            candidate[:, c] = np.all(best >= -tie, axis=1)
         for c in range(k):
             for j in range(c + 1, k):
                 eligible = candidate[:, c] & candidate[:, j]
                 if eligible.any():
-                    values = partition.vertex_values(maps[:, c] - maps[:, j])
+                    values = partition.vertex_values(maps[:, c] - maps[:, j], scale=scale)
                     partition.split(values, eligible=eligible)
     corners, offsets = partition.corner_arrays()
     counts = np.diff(offsets)
@@ -613,9 +630,15 @@ def _decision_pieces(regions: Regions) -> tuple[Partition, np.ndarray]:
         axis=1,
     )
     piece_maps = maps[partition.map_id[: partition.nregions]]
-    outputs = np.einsum("nkj,nj->nk", piece_maps, inside)
-    classes = (outputs[:, 0] > 0).astype(np.int64) if k == 1 else np.argmax(outputs, axis=1)
-    return partition, classes
+    return partition, _classes(np.einsum("nkj,nj->nk", piece_maps, inside), tie)
+
+
+def _classes(outputs: np.ndarray, tie: float) -> np.ndarray:
+    """The predicted class of each row of ``outputs`` (n, k) with ties within ``tie`` to the lowest index
+    (one output: class 1 where it exceeds ``tie``)."""
+    if outputs.shape[1] == 1:
+        return (outputs[:, 0] > tie).astype(np.int64)
+    return np.argmax(outputs >= outputs.max(axis=1, keepdims=True) - tie, axis=1)
 
 
 # ---------------------------------------------------------------------------------------------- public API
@@ -732,7 +755,7 @@ def decision_regions(model, *, bounds=None, plane=None, polygon=None, tolerance:
     list of shapely.Polygon or shapely.MultiPolygon
         One geometry per class, in domain coordinates (empty polygon for a class never predicted). For a
         1-output network: ``[output <= 0, output > 0]``; otherwise class ``c`` is where output ``c`` is the
-        largest (ties go to the lowest index).
+        largest (ties, within the tolerance of "Ties" in the module docstring, go to the lowest index).
     """
     regions = linear_regions(model, bounds=bounds, plane=plane, polygon=polygon, tolerance=tolerance)
     return regions.decision_regions()
