@@ -1,0 +1,434 @@
+"""piecewise_linear_graph: the graph computes what the model computes; refusals name every problem.
+
+The oracle is always the model's own forward pass in float64.
+"""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+from torch.nn import functional
+
+from tropical import ComputationTooLargeError, UnsupportedLayerError
+from tropical.graph import Graph, LinearOp, piecewise_linear_graph
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny convolutions are many times faster on one thread on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def forward(model, X):
+    with torch.no_grad():
+        return model(torch.as_tensor(X, dtype=torch.float64)).numpy()
+
+
+def randomise(model, seed, zero_fraction=0.0):
+    """Random float64 weights (with exact zeros) and BatchNorm statistics; eval mode."""
+    generator = torch.Generator().manual_seed(seed)
+    model = model.double().eval()
+    with torch.no_grad():
+        for tensor in model.parameters():
+            tensor.copy_(torch.randn(tensor.shape, generator=generator, dtype=torch.float64))
+            tensor.mul_(torch.rand(tensor.shape, generator=generator, dtype=torch.float64) >= zero_fraction)
+        for name, tensor in model.named_buffers():
+            if name.endswith("running_var"):
+                tensor.copy_(torch.rand(tensor.shape, generator=generator, dtype=torch.float64) + 0.1)
+            elif name.endswith("running_mean"):
+                tensor.copy_(torch.randn(tensor.shape, generator=generator, dtype=torch.float64))
+    return model
+
+
+def assert_graph_equals_model(model, input_shape, seed, n=6):
+    graph = piecewise_linear_graph(model, input_shape=input_shape)
+    X = np.random.default_rng(seed).normal(size=(n, *graph.input_shape)) * 3
+    expected = forward(model, X)
+    got = graph(X)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9 * (1 + np.abs(expected).max()))
+    return graph
+
+
+def assert_splits(graph: Graph):
+    """Every op: matrix == apply, split parts are entrywise >= 0 and their difference is the op."""
+    for node in graph.nodes:
+        for op in node.ops:
+            assert isinstance(op, LinearOp)
+            if op.n_in * op.n_out > 200_000:
+                continue
+            matrix = op.matrix()
+            x = np.random.default_rng(0).normal(size=(2, *op.in_shape))
+            np.testing.assert_allclose(op.apply(x).reshape(2, -1), x.reshape(2, -1) @ matrix.T, atol=1e-10)
+            positive, negative = (part.matrix() for part in op.split())
+            assert positive.min(initial=0) >= 0 and negative.min(initial=0) >= 0
+            np.testing.assert_allclose(positive - negative, matrix, atol=1e-12)
+
+
+def activation_module(kind, slope, channels):
+    if kind == "relu":
+        return nn.ReLU()
+    if kind == "leaky":
+        return nn.LeakyReLU(slope)
+    if kind == "prelu":
+        return nn.PReLU(channels)
+    if kind == "hardtanh":
+        return nn.Hardtanh(-abs(slope) - 0.1, abs(slope) + 0.2)
+    if kind == "relu6":
+        return nn.ReLU6()
+    return nn.Threshold(slope, slope)
+
+
+activations = st.sampled_from(["relu", "leaky", "prelu", "hardtanh", "relu6", "threshold"])
+slopes = st.sampled_from([0.0, 0.01, 0.5, -1.0, -0.3, 1.0, 2.5])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    dims=st.sampled_from([1, 2]),
+    groups=st.sampled_from([1, 2]),
+    per_group=st.integers(1, 2),
+    kernel=st.integers(1, 3),
+    stride=st.integers(1, 2),
+    padding=st.sampled_from([0, 1, "same"]),
+    dilation=st.integers(1, 2),
+    padding_mode=st.sampled_from(["zeros", "reflect", "circular"]),
+    bias=st.booleans(),
+    activation=activations,
+    slope=slopes,
+    pool=st.sampled_from(["max", "avg", "adaptive_avg", "adaptive_max", "none"]),
+    pool_kernel=st.integers(1, 3),
+    ceil_mode=st.booleans(),
+    batch_norm=st.booleans(),
+    size=st.integers(5, 8),
+    seed=st.integers(0, 10_000),
+    zero_fraction=st.sampled_from([0.0, 0.4]),
+)
+def test_conv_nets_equal_the_model(
+    dims, groups, per_group, kernel, stride, padding, dilation, padding_mode, bias, activation, slope,
+    pool, pool_kernel, ceil_mode, batch_norm, size, seed, zero_fraction,
+):  # fmt: skip
+    """Conv (stride, padding incl. 'same' and padding modes, dilation, groups), BatchNorm, every PL
+    activation, max/avg/adaptive pooling (ceil mode, padding), Flatten, Linear."""
+    if padding == "same":
+        stride = 1
+    channels = groups * per_group
+    conv = (nn.Conv1d, nn.Conv2d)[dims - 1](
+        groups, channels, kernel, stride=stride, padding=padding, dilation=dilation, groups=groups,
+        bias=bias, padding_mode=padding_mode,
+    )  # fmt: skip
+    modules = [conv]
+    if batch_norm:
+        modules.append((nn.BatchNorm1d, nn.BatchNorm2d)[dims - 1](channels))
+    modules.append(activation_module(activation, slope, channels))
+    pooling = {
+        "max": (nn.MaxPool1d, nn.MaxPool2d)[dims - 1](
+            pool_kernel, stride=max(1, pool_kernel - 1), padding=pool_kernel // 2, ceil_mode=ceil_mode
+        ),
+        "avg": (nn.AvgPool1d, nn.AvgPool2d)[dims - 1](
+            pool_kernel, padding=pool_kernel // 2, ceil_mode=ceil_mode, count_include_pad=ceil_mode
+        ),
+        "adaptive_avg": (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)[dims - 1](3),
+        "adaptive_max": (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d)[dims - 1](3),
+        "none": nn.Identity(),
+    }[pool]
+    modules += [pooling, nn.Flatten()]
+    input_shape = (groups, size) if dims == 1 else (groups, size, size - 1)
+    with torch.no_grad():
+        flat = nn.Sequential(*modules).double().eval()(torch.zeros(1, *input_shape, dtype=torch.float64))
+    model = randomise(nn.Sequential(*modules, nn.Linear(flat.shape[1], 3)), seed, zero_fraction)
+    graph = assert_graph_equals_model(model, input_shape, seed)
+    assert_splits(graph)
+
+
+class ResidualMLP(nn.Module):
+    """Blocks ``h = h + act(W h)`` or ``h = cat(h, act(W h)) @ V`` with random wiring."""
+
+    def __init__(self, d, width, wiring, activation, slope):
+        super().__init__()
+        self.first = nn.Linear(d, width)
+        self.blocks = nn.ModuleList(nn.Linear(width, width) for _ in wiring)
+        self.mixers = nn.ModuleList(nn.Linear(2 * width, width) for _ in wiring)
+        self.acts = nn.ModuleList(activation_module(activation, slope, width) for _ in wiring)
+        self.wiring = wiring
+        self.last = nn.Linear(width, 2)
+
+    def forward(self, x):
+        h = self.first(x)
+        for block, mixer, act, kind in zip(self.blocks, self.mixers, self.acts, self.wiring, strict=True):
+            if kind == "add":
+                h = h + act(block(h))
+            elif kind == "sub":
+                h = act(block(h)) - 0.5 * h
+            else:
+                h = mixer(torch.cat([h, act(block(h))], dim=1))
+        return self.last(h)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    d=st.integers(1, 4),
+    width=st.integers(1, 5),
+    wiring=st.lists(st.sampled_from(["add", "sub", "cat"]), min_size=1, max_size=3),
+    activation=activations,
+    slope=slopes,
+    seed=st.integers(0, 10_000),
+    zero_fraction=st.sampled_from([0.0, 0.5]),
+)
+def test_residual_mlps_equal_the_model(d, width, wiring, activation, slope, seed, zero_fraction):
+    model = randomise(ResidualMLP(d, width, wiring, activation, slope), seed, zero_fraction)
+    graph = assert_graph_equals_model(model, None, seed)
+    assert graph.input_shape == (d,)
+    assert_splits(graph)
+
+
+class Functional(nn.Module):
+    """Functional forms: max/min over dims, maximum/minimum, clamp, abs, permute, view, mean, slicing."""
+
+    def __init__(self, variant):
+        super().__init__()
+        self.variant = variant
+        self.conv = nn.Conv1d(2, 3, 2)
+        self.fc = nn.Linear(3, 3)
+
+    def forward(self, x):
+        h = self.conv(x)  # (3, L - 1)
+        v = self.variant
+        if v == 0:
+            h = torch.max(h, dim=2).values
+        elif v == 1:
+            h = torch.amin(h, dim=(1, 2), keepdim=True).flatten(1).expand(-1, 3)
+        elif v == 2:
+            h = torch.maximum(h[:, :, 0], functional.relu(h[:, :, 1])) - torch.minimum(
+                h[:, :, 0], h[:, :, -1]
+            )
+        elif v == 3:
+            h = torch.clamp(h.permute(0, 2, 1), min=-0.2, max=0.3).mean(dim=1)
+        elif v == 4:
+            h = h.abs().sum(2) - 2 * functional.leaky_relu(h[..., 0], -2.0) + torch.clamp(h[..., 1], max=0.1)
+        elif v == 5:
+            h = functional.max_pool1d(h, 2, 1, ceil_mode=True).view(x.size(0), -1)[:, :3] / 4
+        elif v == 6:
+            h = torch.max(h, torch.zeros_like(h) + 0.5).reshape(x.shape[0], 3, -1)[:, :, 0]
+        else:
+            h = functional.hardtanh(h.transpose(1, 2).flip(1), -0.1, 0.2).max(1)[0]
+        return self.fc(h)
+
+
+@settings(max_examples=30, deadline=None)
+@given(variant=st.integers(0, 7), length=st.integers(3, 6), seed=st.integers(0, 10_000))
+def test_functional_forms_equal_the_model(variant, length, seed):
+    model = randomise(Functional(variant), seed)
+    graph = assert_graph_equals_model(model, (2, length), seed)
+    assert_splits(graph)
+
+
+def test_kinds_and_chain_of_an_mlp():
+    model = randomise(nn.Sequential(nn.Linear(3, 4), nn.LeakyReLU(0.2), nn.Linear(4, 2)), 0)
+    graph = piecewise_linear_graph(model)
+    assert [node.kind for node in graph.nodes] == ["input", "affine", "activation", "affine"]
+    assert graph.is_chain and graph.n_in == 3 and graph.output_shape == (2,)
+    first, second = graph.chain()
+    np.testing.assert_array_equal(first.weight, model[0].weight.detach().numpy())
+    np.testing.assert_array_equal(second.bias, model[2].bias.detach().numpy())
+    assert first.slope == 0.2 and second.slope is None
+
+
+def test_chain_composes_conv_and_refuses_large_dense_weights():
+    model = randomise(nn.Sequential(nn.Conv1d(1, 2, 2), nn.ReLU(), nn.Flatten(), nn.Linear(6, 2)), 1)
+    graph = piecewise_linear_graph(model, input_shape=(1, 4))
+    layers = graph.chain()
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    hidden = np.maximum(X @ layers[0].weight.T + layers[0].bias, 0)
+    np.testing.assert_allclose(hidden @ layers[1].weight.T + layers[1].bias, forward(model, X[:, None]))
+    with pytest.raises(ComputationTooLargeError) as info:
+        graph.chain(max_entries=10)
+    assert info.value.estimate > 10
+
+
+def test_non_chain_names_the_node():
+    model = randomise(nn.Sequential(nn.Conv1d(1, 2, 2), nn.MaxPool1d(2), nn.Flatten(), nn.Linear(4, 2)), 2)
+    graph = piecewise_linear_graph(model, input_shape=(1, 5))
+    assert not graph.is_chain
+    with pytest.raises(UnsupportedLayerError, match="'1'"):
+        graph.chain()
+
+
+def test_inputs_flat_or_shaped():
+    model = randomise(nn.Sequential(nn.Conv1d(1, 2, 2), nn.ReLU(), nn.Flatten(), nn.Linear(6, 2)), 3)
+    graph = piecewise_linear_graph(model, input_shape=(1, 4))
+    X = np.random.default_rng(1).normal(size=(3, 4))
+    np.testing.assert_array_equal(graph(X), graph(X.reshape(3, 1, 4)))
+    with pytest.raises(ValueError, match=r"\(n, 1, 4\) or \(n, 4\)"):
+        graph(np.zeros((3, 5)))
+
+
+# -------------------------------------------------------------------------- read as the model computes
+class Double(nn.Linear):
+    def forward(self, x):
+        return 2 * super().forward(x)
+
+
+class ResidualSequential(nn.Sequential):
+    def forward(self, x):
+        return x + super().forward(x)
+
+
+class Wrapper(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        nn.Sequential(Double(2, 3), nn.ReLU(), nn.Linear(3, 1)),
+        ResidualSequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2)),
+        Wrapper(),
+    ],
+    ids=["linear subclass with own forward", "sequential subclass with residual forward", "custom wrapper"],
+)
+def test_subclasses_are_traced_through_their_forward(model):
+    assert_graph_equals_model(randomise(model, 4), None, 4)
+
+
+def test_shared_module_instance_is_read_twice():
+    """Regression (repros/shared_module_instance.py): a ReLU instance used twice is applied twice."""
+    relu = nn.ReLU()
+    model = randomise(nn.Sequential(nn.Linear(2, 4), relu, nn.Linear(4, 4), relu, nn.Linear(4, 2)), 0)
+    graph = assert_graph_equals_model(model, None, 0, n=200)
+    assert [node.kind for node in graph.nodes].count("activation") == 2
+
+
+def test_pruned_and_weight_normed_modules_are_read_as_they_compute():
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 1))
+    model = randomise(model, 5)
+    torch.nn.utils.prune.l1_unstructured(model[0], "weight", 0.5)
+    with torch.no_grad():
+        model[0].weight_orig.mul_(3.0)  # the stored `weight` is stale until the next forward
+    model[2] = torch.nn.utils.parametrizations.weight_norm(model[2])
+    assert_graph_equals_model(model, None, 5)
+
+
+def test_final_softmax_is_dropped():
+    body = randomise(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3)), 6)
+    for last in (nn.Softmax(dim=1), nn.LogSoftmax(dim=-1)):
+        graph = piecewise_linear_graph(nn.Sequential(body, last))
+        X = np.random.default_rng(0).normal(size=(20, 2))
+        np.testing.assert_allclose(graph(X), forward(body, X), rtol=1e-12)
+
+
+def test_float32_models_are_read():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8, 2))
+    graph = piecewise_linear_graph(model.eval(), input_shape=(1, 6, 7))
+    X = np.random.default_rng(0).normal(size=(4, 1, 6, 7))
+    with torch.no_grad():
+        expected = model(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(graph(X), expected, rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------- refusals
+class Smooth(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.act, self.fc2 = nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 3)
+
+    def forward(self, x):
+        return self.fc2(functional.gelu(self.fc2(self.act(self.fc1(x)))))
+
+
+def test_every_unsupported_op_is_listed_in_one_message():
+    with pytest.raises(UnsupportedLayerError) as info:
+        piecewise_linear_graph(Smooth())
+    message = str(info.value)
+    assert "Tanh at 'act'" in message and "gelu at 'gelu'" in message and "2 operation(s)" in message
+
+
+def test_train_mode_is_refused_with_the_fix():
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Dropout(0.5), nn.Linear(3, 1))
+    with pytest.raises(UnsupportedLayerError) as info:
+        piecewise_linear_graph(model.train())
+    message = str(info.value)
+    assert "BatchNorm1d at '1'" in message and "Dropout at '3'" in message and "model.eval()" in message
+    piecewise_linear_graph(model.eval())
+
+
+def test_hooks_are_refused_by_name():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    handle = model[2].register_forward_pre_hook(lambda module, inputs: None)
+    with pytest.raises(UnsupportedLayerError, match=r"pre-hook .* on Linear at '2'"):
+        piecewise_linear_graph(model)
+    handle.remove()
+    handle = model.register_forward_hook(lambda module, inputs, output: output * 2)
+    with pytest.raises(UnsupportedLayerError, match=r"forward hook .* the model itself"):
+        piecewise_linear_graph(model)
+    handle.remove()
+    piecewise_linear_graph(model)
+
+
+class Branching(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.fc(x) if x.sum() > 0 else x
+
+
+@pytest.mark.parametrize(
+    ("model", "input_shape", "error", "match"),
+    [
+        (Branching(), None, UnsupportedLayerError, "control flow"),
+        (
+            nn.Sequential(nn.Linear(2, 3), nn.Softmax(dim=1), nn.Linear(3, 2)),
+            None,
+            UnsupportedLayerError,
+            "only a final Softmax",
+        ),
+        (
+            nn.Sequential(nn.Linear(2, 2), nn.Threshold(0.1, 20.0)),
+            None,
+            UnsupportedLayerError,
+            "not continuous",
+        ),
+        (nn.Sequential(nn.Linear(2, 0)), None, ValueError, "empty"),
+        (nn.Sequential(nn.Linear(0, 2)), None, ValueError, "in_features=0"),
+        (nn.Sequential(nn.Conv2d(1, 2, 3)), None, ValueError, "input_shape is needed"),
+        (nn.Sequential(nn.Linear(2, 2)), (3,), ValueError, "Check input_shape"),
+        (nn.Sequential(nn.Linear(2, 2)), (0,), ValueError, "positive ints"),
+        (nn.Sequential(nn.Linear(2, 2)), "2", ValueError, "positive ints"),
+        (nn.Sequential(nn.Linear(2, 2)).to("meta"), None, ValueError, "meta"),
+    ],
+)
+def test_bad_models_get_clear_errors(model, input_shape, error, match):
+    with pytest.raises(error, match=match):
+        piecewise_linear_graph(model, input_shape=input_shape)
+
+
+def test_bad_weights_are_named():
+    linear = nn.Linear(2, 3)
+    with torch.no_grad():
+        linear.weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="weight has 1 NaN"):
+        piecewise_linear_graph(nn.Sequential(nn.ReLU(), linear), input_shape=(2,))
+    norm = nn.BatchNorm1d(3, eps=0.0)
+    with torch.no_grad():
+        norm.running_var.zero_()
+    with pytest.raises(ValueError, match="BatchNorm1d at '1' divides by zero"):
+        piecewise_linear_graph(nn.Sequential(nn.Linear(2, 3), norm).eval())
+
+
+def test_a_zero_variance_batch_norm_with_eps_is_fine():
+    norm = nn.BatchNorm1d(3)
+    with torch.no_grad():
+        norm.running_var.zero_()
+    assert_graph_equals_model(nn.Sequential(nn.Linear(2, 3), norm).double().eval(), None, 0)
