@@ -227,13 +227,27 @@ def read(model, input_shape) -> Graph:
             "the model is on the 'meta' device: its weights do not exist. Materialise it first "
             "(model.to_empty(device='cpu') and load a state dict)"
         )
+    with torch.no_grad():
+        try:
+            return _read(model, input_shape, stack_traces=False)
+        except _Refused:  # again, with source lines in the message (recording them is slow)
+            try:
+                return _read(model, input_shape, stack_traces=True)
+            except _Refused as error:
+                raise UnsupportedLayerError(str(error)) from None
+
+
+class _Refused(UnsupportedLayerError):
+    """The listing of unsupported operations (raised again as UnsupportedLayerError)."""
+
+
+def _read(model, input_shape, stack_traces: bool) -> Graph:
     reader = _Reader(model)
     reader.check_hooks()
-    with torch.no_grad():
-        reader.refresh_reparametrised_weights()
-        traced = reader.trace()
-        shape = reader.input_shape(traced, input_shape)
-        return reader.lower(traced, shape)
+    reader.refresh_reparametrised_weights()
+    traced = reader.trace(stack_traces)
+    shape = reader.input_shape(traced, input_shape)
+    return reader.lower(traced, shape)
 
 
 class _Reader:
@@ -251,7 +265,7 @@ class _Reader:
 
         seen_through = (prune.BasePruningMethod, *self._weight_reparametrisations())
         for name, module in self.modules.items():
-            where = f"'{name}'" if name else "the model itself"
+            where = f"position {name}" if name else "the model itself"
             kind = type(module).__name__
             for hook in module._forward_hooks.values():
                 self._hook_problem(
@@ -288,7 +302,7 @@ class _Reader:
                     hook(module, None)
 
     # ----------------------------------------------------------------------------------------- tracing
-    def trace(self):
+    def trace(self, stack_traces: bool):
         import torch
         from torch import fx, nn
         from torch.nn.utils import parametrize
@@ -304,8 +318,8 @@ class _Reader:
                     and (type(module) is cls or parametrize.is_parametrized(module))
                 )
 
-        tracer = Tracer()
-        tracer.record_stack_traces = True
+        tracer = Tracer(autowrap_modules=())
+        tracer.record_stack_traces = stack_traces
         before = set(vars(self.model))
         try:
             graph = tracer.trace(self.model)
@@ -448,7 +462,7 @@ class _Reader:
         if self.problems:
             hints = "".join(f"\n  To fix: {hint}." for hint in sorted(self.hints))
             listing = "".join(f"\n  - {problem}" for problem in self.problems)
-            raise UnsupportedLayerError(
+            raise _Refused(
                 f"the model has {len(self.problems)} operation(s) without an exact piecewise-linear form:"
                 f"{listing}{hints}"
             )
@@ -527,8 +541,14 @@ class _Reader:
 
     def place(self, node) -> str:
         if node.op == "call_module":
-            return f"{_original_class(self.modules[node.target]).__name__} at '{node.target}'"
-        return f"{_name(node)} at '{node.name}'{_location(node)}"
+            return f"{_original_class(self.modules[node.target]).__name__} at position {node.target}"
+        stack = node.meta.get("nn_module_stack") or {}
+        inside = ""
+        if stack:
+            path, kind = list(stack.values())[-1]
+            kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+            inside = f" in {kind.rsplit('.', 1)[-1]} at position {path}" if path else ""
+        return f"{_name(node)} ('{node.name}'){inside}{_location(node)}"
 
     def add(self, kind, inputs, shape, name, **fields) -> int:
         if kind == "affine" and fields.get("bias") is None:
@@ -844,11 +864,11 @@ class _Reader:
 
     def batch_norm(self, node, x, mean, var, gamma, beta, eps):
         mean, var = self.weight(node, mean, "running_mean"), self.weight(node, var, "running_var")
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             scale = 1.0 / np.sqrt(var + eps)
-        if gamma is not None:
-            scale = scale * self.weight(node, gamma, "weight")
-        shift = -mean * scale + (0.0 if beta is None else self.weight(node, beta, "bias"))
+            if gamma is not None:
+                scale = scale * self.weight(node, gamma, "weight")
+            shift = -mean * scale + (0.0 if beta is None else self.weight(node, beta, "bias"))
         if not np.all(np.isfinite(scale)) or not np.all(np.isfinite(shift)):
             raise ValueError(
                 f"{self.place(node)} divides by zero: running_var is 0 with eps={eps} for "

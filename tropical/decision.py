@@ -35,7 +35,7 @@ import numpy as np
 
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.hull import RELATIVE_TOLERANCE, convex_hull_vertices, unique_rows, upper_faces
-from tropical.layers import affine_layers
+from tropical.layers import AffineLayer, affine_layers
 from tropical.polytope import Polytope
 from tropical.zonotope import Zonotope, _merge_2d
 
@@ -64,12 +64,20 @@ class _Classifier:
 
 
 def _classifier(model, classes, function: str) -> _Classifier:
+    """Read ``affine -> ReLU -> affine`` (any model whose graph is that chain, e.g. a custom module or a
+    convolution first layer, densified with a size guard). A single-logit binary classifier ``z`` is read as
+    the two logits ``(0, z)``: class 1 where ``z > 0``."""
     layers = affine_layers(model)
-    kinds = [
-        "ReLU" if layer.slope == 0.0 else "linear" if layer.slope is None else f"LeakyReLU({layer.slope})"
-        for layer in layers
-    ]
-    if len(layers) != 2 or layers[0].slope != 0.0 or layers[1].slope is not None:
+
+    def kind(slope):
+        if slope is None:
+            return "linear"
+        if np.ndim(slope):
+            return "PReLU"
+        return "ReLU" if slope == 0.0 else f"LeakyReLU({slope})"
+
+    kinds = [kind(layer.slope) for layer in layers]
+    if len(layers) != 2 or kinds[0] != "ReLU" or kinds[1] != "linear":
         described = " -> ".join(
             f"affine({layer.n_in}->{layer.n_out}), {kind}" for layer, kind in zip(layers, kinds, strict=True)
         )
@@ -79,6 +87,13 @@ def _classifier(model, classes, function: str) -> _Classifier:
             "use tropical.from_torch(model): output k is F_k - G_k and the decision boundary between classes "
             "i and j lies on the tropical hypersurface of F_i ⊙ G_j ⊕ F_j ⊙ G_i."
         )
+    if layers[1].n_out == 1:  # one logit z: the classes are (0, z)
+        single = layers[1]
+        layers = [
+            layers[0],
+            AffineLayer(np.vstack([np.zeros_like(single.weight), single.weight]),
+                        np.append(0.0, single.bias), None, single.source),
+        ]  # fmt: skip
     first, second = layers
     m = second.n_out
     try:
@@ -104,7 +119,9 @@ def decision_zonotopes(model, classes=(0, 1), *, lifted: bool = False) -> tuple[
     ----------
     model : torch.nn.Module
         ``Linear -> ReLU -> Linear`` (``Flatten``, ``Dropout``, ``Identity`` allowed; pruned weights are read
-        as the model computes them), input size ``n``, hidden width ``p``, ``m >= 2`` outputs.
+        as the model computes them; any model whose piecewise-linear graph is that chain, e.g. a custom
+        module or a convolution first layer), input size ``n``, hidden width ``p``, ``m >= 2`` outputs, or
+        one logit ``z`` read as the two logits ``(0, z)`` (class 1 where ``z > 0``).
     classes : (int, int)
         The two classes ``(i, j)`` whose decision boundary ``f_i = f_j`` is studied.
     lifted : bool

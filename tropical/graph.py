@@ -226,7 +226,7 @@ class Convolution(LinearOp):
         from torch.nn import functional
 
         with torch.no_grad():
-            t = torch.from_numpy(np.ascontiguousarray(self._batch(x)))
+            t = torch.from_numpy(np.require(self._batch(x), requirements=["C", "W"]))
             if self.padding is not None:
                 t = functional.pad(t, self.padding[1], mode=self.padding[0])
             out = getattr(functional, self.function)(t, torch.from_numpy(self.weight), **self.options)
@@ -256,7 +256,7 @@ class TorchLinear(LinearOp):
     def apply(self, x):
         torch = _torch()
         with torch.no_grad():
-            out = self.function(torch.from_numpy(np.ascontiguousarray(self._batch(x))))
+            out = self.function(torch.from_numpy(np.require(self._batch(x), requirements=["C", "W"])))
         return out.numpy().reshape(-1, *self.out_shape)
 
 
@@ -393,9 +393,11 @@ class Graph:
             f"got {X.shape}"
         )
 
-    def values(self, X) -> list[np.ndarray | None]:
-        """Value of every node at the points ``X`` (n, *input_shape); values no node needs any more, other
-        than the output, are dropped (None)."""
+    def values(self, X, *, keep: bool = False) -> list[np.ndarray | None]:
+        """Value of every node at the points ``X`` (n, *input_shape), each of shape ``(n, *node.shape)``.
+
+        Unless ``keep``, values no later node needs (other than the output's) are dropped (None) as soon as
+        possible, to save memory."""
         X = self._inputs(X)
         last_use = {}
         for index, node in enumerate(self.nodes):
@@ -405,7 +407,7 @@ class Graph:
         for index, node in enumerate(self.nodes):
             values[index] = _evaluate(node, [values[i] for i in node.inputs], X)
             for i in set(node.inputs):
-                if last_use[i] == index and i != self.output:
+                if last_use[i] == index and i != self.output and not keep:
                     values[i] = None
         return values
 
