@@ -63,11 +63,11 @@ class _Classifier:
     c2: tuple[float, float]
 
 
-def _classifier(model, classes, function: str) -> _Classifier:
+def _classifier(model, classes, function: str, input_shape=None) -> _Classifier:
     """Read ``affine -> ReLU -> affine`` (any model whose graph is that chain, e.g. a custom module or a
     convolution first layer, densified with a size guard). A single-logit binary classifier ``z`` is read as
     the two logits ``(0, z)``: class 1 where ``z > 0``."""
-    layers = affine_layers(model)
+    layers = affine_layers(model, input_shape=input_shape)
 
     def kind(slope):
         if slope is None:
@@ -112,7 +112,9 @@ def _classifier(model, classes, function: str) -> _Classifier:
     return _Classifier(A, c1, w1, w2, o, (float(second.bias[i]), float(second.bias[j])))
 
 
-def decision_zonotopes(model, classes=(0, 1), *, lifted: bool = False) -> tuple[Zonotope, Zonotope]:
+def decision_zonotopes(
+    model, classes=(0, 1), *, lifted: bool = False, input_shape=None
+) -> tuple[Zonotope, Zonotope]:
     """Alfarra et al.'s zonotopes ``Z(G_1)``, ``Z(G_2)`` of a one-hidden-layer classifier.
 
     Parameters
@@ -127,6 +129,9 @@ def decision_zonotopes(model, classes=(0, 1), *, lifted: bool = False) -> tuple[
     lifted : bool
         Return the lifted zonotopes in ``R^{n+1}`` (biases as the last coordinate): generators
         ``w_kl (A_l, c1_l)`` based at ``(o, c2_i)`` and ``(o, c2_j)``.
+    input_shape : tuple of int, optional
+        Per-sample input shape, for models that do not start with a ``Linear`` layer (e.g. ``(1, 8, 8)``
+        for a convolution first layer, read as its dense matrix on the flattened input).
 
     Returns
     -------
@@ -144,7 +149,7 @@ def decision_zonotopes(model, classes=(0, 1), *, lifted: bool = False) -> tuple[
     ----------
     Alfarra et al., TPAMI 2022 (arXiv:2002.08838), Theorem 2; MATH.md §3.
     """
-    net = _classifier(model, classes, "decision_zonotopes")
+    net = _classifier(model, classes, "decision_zonotopes", input_shape)
     if lifted:
         L = np.column_stack([net.A, net.c1])
         return (
@@ -155,13 +160,13 @@ def decision_zonotopes(model, classes=(0, 1), *, lifted: bool = False) -> tuple[
 
 
 def decision_polytope(
-    model, classes=(0, 1), *, lifted: bool = False, max_candidates: int = 2_000_000
+    model, classes=(0, 1), *, lifted: bool = False, max_candidates: int = 2_000_000, input_shape=None
 ) -> Polytope:
     """The decision-boundary polytope ``conv(Z1 ∪ Z2)`` of a one-hidden-layer classifier.
 
     Parameters
     ----------
-    model, classes
+    model, classes, input_shape
         As in :func:`decision_zonotopes`.
     lifted : bool
         The lifted polytope in ``R^{n+1}`` (biases as the last coordinate): the extended Newton polytope of
@@ -174,7 +179,7 @@ def decision_polytope(
     Polytope
         Equal to the Newton polytope of the expanded ``R`` (MATH.md §3), without expanding it.
     """
-    Z1, Z2 = decision_zonotopes(model, classes, lifted=lifted)
+    Z1, Z2 = decision_zonotopes(model, classes, lifted=lifted, input_shape=input_shape)
     return Polytope(
         np.vstack([Z1.vertices(max_candidates=max_candidates), Z2.vertices(max_candidates=max_candidates)])
     )
