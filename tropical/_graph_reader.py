@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import operator
-import re
+import sys
 
 import numpy as np
 
@@ -129,13 +129,21 @@ def _name(node) -> str:
     }.get(name, name)
 
 
-def _location(node) -> str:
-    trace = getattr(node, "stack_trace", None) or ""
-    found = [f for f in re.findall(r'File "([^"]+)", line (\d+)', trace) if "/torch/" not in f[0]]
-    if not found:
+def _caller_location() -> str:
+    """``file:line`` of the innermost frame outside torch and this module (where the model calls an op)."""
+    frame = sys._getframe(2)
+    while frame is not None and (
+        "/torch/" in frame.f_code.co_filename or frame.f_code.co_filename == __file__
+    ):
+        frame = frame.f_back
+    if frame is None:
         return ""
-    path, line = found[-1]
-    return f" ({path.rsplit('/', 1)[-1]}:{line})"
+    return f"{frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno}"
+
+
+def _location(node) -> str:
+    location = node.meta.get("tropical_location")
+    return f" ({location})" if location else ""
 
 
 def _as_tuple(value, n: int) -> tuple:
@@ -228,26 +236,12 @@ def read(model, input_shape) -> Graph:
             "(model.to_empty(device='cpu') and load a state dict)"
         )
     with torch.no_grad():
-        try:
-            return _read(model, input_shape, stack_traces=False)
-        except _Refused:  # again, with source lines in the message (recording them is slow)
-            try:
-                return _read(model, input_shape, stack_traces=True)
-            except _Refused as error:
-                raise UnsupportedLayerError(str(error)) from None
-
-
-class _Refused(UnsupportedLayerError):
-    """The listing of unsupported operations (raised again as UnsupportedLayerError)."""
-
-
-def _read(model, input_shape, stack_traces: bool) -> Graph:
-    reader = _Reader(model)
-    reader.check_hooks()
-    reader.refresh_reparametrised_weights()
-    traced = reader.trace(stack_traces)
-    shape = reader.input_shape(traced, input_shape)
-    return reader.lower(traced, shape)
+        reader = _Reader(model)
+        reader.check_hooks()
+        reader.refresh_reparametrised_weights()
+        traced = reader.trace()
+        shape = reader.input_shape(traced, input_shape)
+        return reader.lower(traced, shape)
 
 
 class _Reader:
@@ -302,7 +296,7 @@ class _Reader:
                     hook(module, None)
 
     # ----------------------------------------------------------------------------------------- tracing
-    def trace(self, stack_traces: bool):
+    def trace(self):
         import torch
         from torch import fx, nn
         from torch.nn.utils import parametrize
@@ -318,8 +312,12 @@ class _Reader:
                     and (type(module) is cls or parametrize.is_parametrized(module))
                 )
 
+            def create_node(self, *args, **kwargs):
+                node = super().create_node(*args, **kwargs)
+                node.meta["tropical_location"] = _caller_location()
+                return node
+
         tracer = Tracer(autowrap_modules=())
-        tracer.record_stack_traces = stack_traces
         before = set(vars(self.model))
         try:
             graph = tracer.trace(self.model)
@@ -405,12 +403,16 @@ class _Reader:
         probe_input = torch.randn((PROBE_BATCH, *input_shape), generator=generator, dtype=torch.float64)
         self.env, self.probe = {}, {}
         placeholders = 0
+        self.order = {node: i for i, node in enumerate(graph.nodes)}
         output_value, output_node = None, None
         for node in graph.nodes:
             if node.op == "placeholder":
                 placeholders += 1
                 if placeholders == 1:
-                    self.env[node], self.probe[node] = _Var(0), probe_input.to(dtype=dtype, device=device)
+                    self.env[node], self.probe[node] = (
+                        _Var(0),
+                        probe_input.to(dtype=dtype, device=device, copy=True),
+                    )
                 elif node.args:
                     self.env[node] = self.probe[node] = node.args[0]
                 else:
@@ -457,12 +459,19 @@ class _Reader:
                         bad.reason = None
                 self.env[node] = _Bad()
                 continue
+            if self.overwrites_a_value_used_later(node):
+                self.env[node] = self.refuse(
+                    node,
+                    "changes in place a value that is used again later, so that use sees the changed value",
+                    "use the out-of-place form (inplace=False, relu instead of relu_, h = h + x for h += x)",
+                )
+                continue
             self.env[node] = self.lower_node(node)
         output = self.output(output_value, output_node)
         if self.problems:
             hints = "".join(f"\n  To fix: {hint}." for hint in sorted(self.hints))
             listing = "".join(f"\n  - {problem}" for problem in self.problems)
-            raise _Refused(
+            raise UnsupportedLayerError(
                 f"the model has {len(self.problems)} operation(s) without an exact piecewise-linear form:"
                 f"{listing}{hints}"
             )
@@ -512,6 +521,23 @@ class _Reader:
             )
 
     dropped_softmax = None
+
+    def overwrites_a_value_used_later(self, node) -> bool:
+        """An in-place operation (``relu_``, ``+=``, ``inplace=True``) on a value that a later node reads."""
+        if node.op == "call_module":
+            inplace = bool(getattr(self.modules[node.target], "inplace", False))
+        elif node.op == "call_method":
+            inplace = node.target.endswith("_") and not node.target.startswith("_")
+        else:
+            name = getattr(node.target, "__name__", "")
+            inplace = getattr(node.target, "__module__", None) in ("_operator", "operator") and name in (
+                "iadd", "isub", "imul", "itruediv"
+            )  # fmt: skip
+        inplace = inplace or node.kwargs.get("inplace", False) is True
+        source = node.args[0] if node.args else None
+        if not inplace or not isinstance(source, _fx_node()) or not isinstance(self.env.get(source), _Var):
+            return False
+        return any(self.order[user] > self.order[node] for user in source.users if user is not node)
 
     def select(self, node):
         """An element of a tuple value (``chunk(...)[1]``, ``torch.max(x, 1).values``), or None."""

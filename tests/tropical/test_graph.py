@@ -433,3 +433,44 @@ def test_a_zero_variance_batch_norm_with_eps_is_fine():
     with torch.no_grad():
         norm.running_var.zero_()
     assert_graph_equals_model(nn.Sequential(nn.Linear(2, 3), norm).double().eval(), None, 0)
+
+
+class BasicBlock(nn.Module):
+    """torchvision's ResNet block: in-place ReLU, ``+=``, a strided 1x1 downsampling branch."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1, self.relu = nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+        self.conv2, self.bn2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout)
+        self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        identity = self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += identity
+        return self.relu(out)
+
+
+def test_a_small_resnet():
+    stem = [nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
+    head = [nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(4, 3)]
+    model = randomise(nn.Sequential(*stem, BasicBlock(3, 4, 2), *head), 7)
+    graph = assert_graph_equals_model(model, (2, 8, 8), 7)
+    assert [node.kind for node in graph.nodes].count("max") == 1
+
+
+class Aliasing(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc, self.relu = nn.Linear(3, 3), nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        h = self.fc(x)
+        return self.relu(h) + h  # h itself has been changed by then
+
+
+def test_an_in_place_change_of_a_value_used_later_is_named():
+    with pytest.raises(UnsupportedLayerError, match="ReLU at position relu changes in place"):
+        piecewise_linear_graph(Aliasing())
