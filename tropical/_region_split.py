@@ -193,7 +193,14 @@ class Partition:
         lines = coefficients / gradient[:, None]
         return self.line_values(lines[:, 0], lines[:, 1], lines[:, 2], gradient)
 
-    def split(self, values: np.ndarray, *, bit: int | None = None, eligible: np.ndarray | None = None):
+    def split(
+        self,
+        values: np.ndarray,
+        *,
+        bit: int | None = None,
+        eligible: np.ndarray | None = None,
+        eligible_slots: np.ndarray | None = None,
+    ):
         """Split every region that the zero set of ``values`` crosses.
 
         Parameters
@@ -207,6 +214,8 @@ class Partition:
             Only regions whose map is eligible are split; crossed regions that are not eligible get the
             crossing points inserted on their edges (so that the partition stays a cell complex) but stay
             whole.
+        eligible_slots : ndarray of bool, shape (nslots,), optional
+            The same per region slot instead of per map.
 
         Returns
         -------
@@ -282,8 +291,12 @@ class Partition:
         np.not_equal(c_here, 1, out=keep_pos[:, 0])
         np.not_equal(c_here, 2, out=keep_neg[:, 0])
         keep_pos[:, 1] = keep_neg[:, 1] = crossing
+        if eligible_slots is not None:
+            eligible = eligible_slots[crossed]
+        elif eligible is not None:
+            eligible = eligible[self.map_id[crossed]]
         if eligible is not None:
-            whole = ~eligible[self.map_id[crossed]][owner]
+            whole = ~eligible[owner]
             keep_pos[whole, 0] = True
             keep_neg[whole] = False
         counts = np.add.reduceat(np.stack([keep_pos.sum(axis=1), keep_neg.sum(axis=1)], axis=1), offsets[:-1])
@@ -369,6 +382,53 @@ class Partition:
                 self.pool = _grown(self.pool, need_pool)
                 for name in ("start", "length", "alive", "map_id", "bits"):
                     setattr(self, name, _grown(getattr(self, name), need_slots))
+
+    def merge(self, group: np.ndarray) -> None:
+        """Merge regions: ``group`` (nregions,) numbers the new regions; the regions of one group must tile
+        a convex polygon (the cells of one pattern within one convex region). Compacts first.
+
+        The merged boundary keeps every vertex on it (also those where a neighbour's edge ends), so the
+        partition stays a cell complex; vertices inside a merged region are no longer referenced. A merged
+        region takes ``map_id`` and ``bits`` of its first region.
+        """
+        tail, head, region = self.half_edges()
+        low, high = np.minimum(tail, head), np.maximum(tail, head)
+        key = low * self.nv + high
+        order = np.argsort(key, kind="stable")
+        twin = np.flatnonzero(key[order][1:] == key[order][:-1])
+        inner = np.zeros(len(key), dtype=bool)
+        same = group[region[order[twin]]] == group[region[order[twin + 1]]]
+        inner[order[twin[same]]] = True
+        inner[order[twin[same] + 1]] = True
+        corners = tail[~inner]
+        owner = group[region[~inner]]
+        n_groups = int(group.max()) + 1 if len(group) else 0
+        counts = np.bincount(owner, minlength=n_groups)
+        x, y = self.x[corners], self.y[corners]
+        cx = np.bincount(owner, x, n_groups) / counts
+        cy = np.bincount(owner, y, n_groups) / counts
+        order = np.lexsort((np.arctan2(y - cy[owner], x - cx[owner]), owner))  # CCW around an inner point
+        first = np.full(n_groups, len(group))
+        np.minimum.at(first, group, np.arange(len(group)))
+        capacity = max(16, 2 * n_groups)
+
+        def take(array):
+            out = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
+            out[:n_groups] = array[first]
+            return out
+
+        self.map_id = take(self.map_id)
+        self.bits = take(self.bits)
+        self.length = np.zeros(capacity, dtype=np.int64)
+        self.length[:n_groups] = counts
+        self.start = np.zeros(capacity, dtype=np.int64)
+        self.start[1:n_groups] = np.cumsum(counts)[:-1]
+        self.alive = np.zeros(capacity, dtype=bool)
+        self.alive[:n_groups] = True
+        self.pool = np.zeros(max(64, 2 * len(corners)), dtype=np.int32)
+        self.pool[: len(corners)] = corners[order]
+        self.npool = self.live_corners = len(corners)
+        self.nslots = self.nregions = n_groups
 
     # ------------------------------------------------------------------ read-out (after compact())
     def corner_arrays(self) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,285 @@
+"""The linear-regions sweep over a general piecewise-linear graph (:mod:`tropical.graph`) on a 2-D domain.
+
+:mod:`tropical.regions` sweeps chains of dense layers (MLPs) with its own fast path; this module handles every
+other graph the reader produces (convolutions, pooling, residual connections, per-unit slopes). The nodes are
+visited in topological order, keeping for every *live* node value (one still needed by a later node) its
+affine map on each region as an array ``(M, 3, size)``: the coefficients of the internal coordinates ``x``,
+``y`` and the constant, with ``M = 1`` while the value is the same on every region and ``M = R`` (the
+current number of regions) otherwise.
+
+- affine node: ``sum_i ops[i].apply(inputs[i])`` on the batch of ``M * 3`` columns (the bias only on the
+  constant column), in chunks of regions; a convolution is applied as a convolution, never as a matrix;
+- activation node (any real slope, per unit or scalar): every unit splits the regions along the zero line
+  of its input, exactly as a layer of the chain sweep (:meth:`Partition.split_layer`); the output on a
+  region is ``where(active, 1, slope) * input``;
+- max node: each output splits the regions into the cells of the upper envelope of its window's affine
+  inputs. A region is split along the line where two window entries tie only if both can be the largest
+  somewhere on it (no other entry beats either by more than the tie tolerance at every corner); the
+  pieces of one region with the same argmax for every output form one convex cell and are merged
+  (:meth:`Partition.merge`), so no two adjacent regions have the same pattern. The argmax of a region is
+  the lowest window position within the tie tolerance (``tolerance`` times the largest absolute input
+  value on the domain) of the largest.
+
+After a node that splits, every live per-region value is gathered to the new regions (``value[parent]``);
+the memory this needs is estimated before it is allocated.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from tropical._region_split import Partition
+from tropical.errors import ComputationTooLargeError
+
+_CHUNK_BYTES = 48_000_000
+
+
+def _check_memory(estimate: float, max_memory: float, what: str) -> None:
+    if estimate > max_memory:
+        raise ComputationTooLargeError(
+            f"{what} need about {estimate / 1e9:.2f} GB (limit max_memory={max_memory:.3g} bytes); raise "
+            "max_memory, or use a smaller domain (bounds= or polygon=) with fewer regions",
+            estimate=float(estimate),
+            limit=float(max_memory),
+        )
+
+
+def _rows_per_chunk(width: int) -> int:
+    return max(1, _CHUNK_BYTES // (24 * max(1, width)))
+
+
+class _GraphSweep:
+    def __init__(self, graph, partition: Partition, tolerance, max_regions, max_memory):
+        self.graph = graph
+        self.partition = partition
+        self.tolerance = tolerance
+        self.max_regions = max_regions
+        self.max_memory = max_memory
+        self.values: dict[int, np.ndarray] = {}
+        self.patterns: list[tuple[np.ndarray, np.ndarray, int, str]] = []
+        last_use = {graph.output: len(graph.nodes)}
+        for index, node in enumerate(graph.nodes):
+            for i in node.inputs:
+                last_use[i] = max(last_use.get(i, 0), index)
+        self.last_use = last_use
+
+    @property
+    def n_regions(self) -> int:
+        return self.partition.nregions
+
+    # ------------------------------------------------------------------------------------------ nodes
+    def affine(self, node) -> np.ndarray:
+        inputs = [self.values[i] for i in node.inputs]
+        rows = max(v.shape[0] for v in inputs)
+        _check_memory(
+            24.0 * rows * (node.size + self._live_size()),
+            self.max_memory,
+            f"the affine maps of node {node.name!r} ({node.size} values) on {rows} regions",
+        )
+        out = np.zeros((rows, 3, node.size))
+        for op, value in zip(node.ops, inputs, strict=True):
+            step = _rows_per_chunk(max(op.n_in, op.n_out))
+            for lo in range(0, value.shape[0], step):
+                chunk = value[lo : lo + step]
+                result = op.apply(chunk.reshape(-1, *op.in_shape)).reshape(len(chunk), 3, -1)
+                if value.shape[0] == 1:
+                    out += result
+                else:
+                    out[lo : lo + step] += result
+        if node.bias is not None:
+            out[:, 2, :] += np.asarray(node.bias, dtype=np.float64).reshape(-1)
+        return out
+
+    def activation(self, node) -> np.ndarray:
+        value = self.values[node.inputs[0]]
+        n = node.size
+        partition, before = self.partition, self.n_regions
+        self._label_regions(per_region=value.shape[0] > 1)
+        lines = Partition.normalised(value.transpose(0, 2, 1))
+        if value.shape[0] == 1 and before > 1:  # the regions need their own ids (parents): one line set each
+            _check_memory(32.0 * before * n, self.max_memory, f"the lines of node {node.name!r}")
+            lines = tuple(row[:, np.zeros(before, dtype=np.int64)] for row in lines)
+        partition.reset_bits(n)
+        neuron = partition.split_layer(lines, self.max_regions)
+        if neuron is not None:
+            raise ComputationTooLargeError(
+                f"more than max_regions={self.max_regions} linear regions after {neuron + 1} of the {n} "
+                f"units of node {node.name!r}",
+                estimate=float(partition.nregions),
+                limit=float(self.max_regions),
+            )
+        partition.compact()
+        after = self.n_regions
+        parent = partition.map_id[:after].copy()
+        bits = partition.bits[:after].copy()
+        self.patterns.append((bits, parent, n, "sign"))
+        self._gather(parent, before, extra=n, name=node.name)
+        slope = np.broadcast_to(np.asarray(node.slope, dtype=np.float64), node.shape).reshape(-1)
+        out = np.empty((after, 3, n))
+        step = _rows_per_chunk(n)
+        source = value[parent] if value.shape[0] > 1 else None
+        for lo in range(0, after, step):
+            active = np.unpackbits(bits[lo : lo + step], axis=1, count=n, bitorder="little").astype(bool)
+            factors = np.where(active, 1.0, slope)
+            maps = value[0] if source is None else source[lo : lo + step]
+            np.multiply(maps, factors[:, None, :], out=out[lo : lo + step])
+        return out
+
+    def max(self, node) -> np.ndarray:
+        value = self.values[node.inputs[0]]
+        windows = np.asarray(node.windows, dtype=np.int64)
+        partition, before = self.partition, self.n_regions
+        self._label_regions(per_region=value.shape[0] > 1)
+        partition.reset_bits(1)
+        # |value| <= |a| + |b| + |c| on the domain (internal coordinates within [-1, 1]^2)
+        scale = float(np.abs(value).sum(axis=1).max(initial=0.0))
+        tie = self.tolerance * scale
+        for k in range(len(windows)):
+            entries = windows[k][windows[k] >= 0]
+            if len(entries) >= 2 and scale > 0:
+                self._split_by_envelope(value[:, :, entries], scale, tie)
+            if partition.nregions > self.max_regions:
+                raise ComputationTooLargeError(
+                    f"more than max_regions={self.max_regions} linear regions after {k + 1} of the "
+                    f"{len(windows)} outputs of node {node.name!r}",
+                    estimate=float(partition.nregions),
+                    limit=float(self.max_regions),
+                )
+        partition.compact()
+        parent = partition.map_id[: partition.nregions].copy()
+        argmax = self._argmax(value, parent, windows, tie)
+        key = np.concatenate([parent[:, None], argmax], axis=1)
+        _, first, group = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        group = group.reshape(-1)
+        if len(first) < len(parent):
+            partition.merge(group)
+            parent, argmax = parent[first], argmax[first]
+        after = self.n_regions
+        self.patterns.append((argmax, parent, len(windows), "argmax"))
+        self._gather(parent, before, extra=len(windows), name=node.name)
+        out = np.empty((after, 3, len(windows)))
+        step = _rows_per_chunk(value.shape[2])
+        for lo in range(0, after, step):
+            chosen = windows[np.arange(len(windows)), argmax[lo : lo + step]]  # (c, n_out) input indices
+            maps = value[parent[lo : lo + step]] if value.shape[0] > 1 else value[[0] * len(chosen)]
+            out[lo : lo + step] = np.take_along_axis(maps, chosen[:, None, :], axis=2)
+        return out
+
+    # ------------------------------------------------------------------------------------------ helpers
+    def _live_size(self) -> int:
+        return sum(v.shape[2] for v in self.values.values() if v.shape[0] > 1)
+
+    def _label_regions(self, per_region: bool) -> None:
+        """Region ``r`` gets map id ``r`` (its parent after the split); vertices a region containing them."""
+        partition = self.partition
+        partition.compact()
+        n = partition.nregions
+        partition.map_id[:n] = np.arange(n)
+        corners, offsets = partition.corner_arrays()
+        partition.home[corners] = np.repeat(np.arange(n), np.diff(offsets)) if per_region else 0
+
+    def _gather(self, parent: np.ndarray, before: int, extra: int, name: str) -> None:
+        live = [i for i, v in self.values.items() if v.shape[0] > 1]
+        _check_memory(
+            24.0 * len(parent) * (sum(self.values[i].shape[2] for i in live) + extra),
+            self.max_memory,
+            f"the affine maps of the live values after node {name!r} on {len(parent)} regions",
+        )
+        for i in live:
+            if self.values[i].shape[0] == before:
+                self.values[i] = self.values[i][parent]
+
+    def _entry_values(self, coefficients: np.ndarray) -> np.ndarray:
+        """Values (nv, w) of the window entries at every vertex, each with its home region's maps."""
+        partition = self.partition
+        nv = partition.nv
+        x, y = partition.x[:nv, None], partition.y[:nv, None]
+        if coefficients.shape[0] == 1:
+            return x * coefficients[0, 0] + y * coefficients[0, 1] + coefficients[0, 2]
+        home = partition.home[:nv]
+        return x * coefficients[home, 0] + y * coefficients[home, 1] + coefficients[home, 2]
+
+    def _candidates(self, coefficients: np.ndarray, tie: float) -> np.ndarray:
+        """(nslots, w): whether each entry can be the largest on each slot, i.e. no other entry beats it by
+        more than ``tie`` at every corner (an entry largest only inside a region is a candidate too)."""
+        partition = self.partition
+        values = self._entry_values(coefficients)[partition.pool[: partition.npool]]  # (corners, w)
+        w = values.shape[1]
+        differences = (values[:, :, None] - values[:, None, :]).reshape(len(values), w * w)
+        best = np.maximum.reduceat(differences, partition.start[: partition.nslots], axis=0)
+        beaten = np.any(best.reshape(-1, w, w) < -tie, axis=2)
+        return ~beaten & partition.alive[: partition.nslots, None]
+
+    def _split_by_envelope(self, coefficients: np.ndarray, scale: float, tie: float) -> None:
+        """Split the regions along the lines where two window entries tie and both can be the largest."""
+        partition = self.partition
+        candidates = self._candidates(coefficients, tie)
+        if not np.any(candidates.sum(axis=1) >= 2):
+            return
+        for a, b in itertools.combinations(range(coefficients.shape[2]), 2):
+            eligible = candidates[:, a] & candidates[:, b]
+            if not eligible.any():
+                continue
+            values = partition.vertex_values(coefficients[:, :, a] - coefficients[:, :, b], scale=scale)
+            slots = partition.nslots
+            partition.split(values, eligible_slots=eligible)
+            if partition.nslots != slots:  # split, or crossing points added to regions kept whole
+                candidates = self._candidates(coefficients, tie)
+
+    def _argmax(self, value, parent, windows, tie) -> np.ndarray:
+        """(R, n_out) window position of the largest entry at an interior point of each region."""
+        partition = self.partition
+        corners, offsets = partition.corner_arrays()
+        counts = np.diff(offsets)
+        px = np.add.reduceat(partition.x[corners], offsets[:-1]) / counts
+        py = np.add.reduceat(partition.y[corners], offsets[:-1]) / counts
+        dtype = np.uint8 if windows.shape[1] <= 255 else np.int64
+        argmax = np.empty((len(parent), len(windows)), dtype=dtype)
+        step = _rows_per_chunk(value.shape[2] + windows.size)
+        for lo in range(0, len(parent), step):
+            maps = value[parent[lo : lo + step]] if value.shape[0] > 1 else value
+            at = (
+                px[lo : lo + step, None] * maps[:, 0] + py[lo : lo + step, None] * maps[:, 1] + maps[:, 2]
+            )  # (c, n_in)
+            gathered = at[:, np.maximum(windows, 0)]
+            gathered[:, windows < 0] = -np.inf
+            top = gathered.max(axis=2, keepdims=True)
+            argmax[lo : lo + step] = np.argmax(gathered >= top - tie, axis=2)
+        return argmax
+
+
+def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory):
+    """Regions of a :class:`tropical.graph.Graph` on ``domain``; returns what :func:`tropical.regions._sweep`
+    returns: the partition, the output maps (R, n_out, 3), the patterns, the centre and the scale."""
+    low, high = domain.min(axis=0), domain.max(axis=0)
+    center = 0.5 * (low + high)
+    scale = 0.5 * float(np.max(high - low))
+    partition = Partition((domain - center) / scale, tolerance)
+    sweep = _GraphSweep(graph, partition, tolerance, max_regions, max_memory)
+    for index, node in enumerate(graph.nodes):
+        if node.kind == "input":
+            value = np.empty((1, 3, graph.n_in))
+            value[0, :2] = frame * scale
+            value[0, 2] = origin + frame.T @ center
+        elif node.kind == "affine":
+            value = sweep.affine(node)
+        elif node.kind == "activation":
+            value = sweep.activation(node)
+        elif node.kind == "max":
+            value = sweep.max(node)
+        else:
+            raise ValueError(f"unknown node kind {node.kind!r} of node {node.name!r}")
+        sweep.values[index] = value
+        for i in set(node.inputs):
+            if sweep.last_use[i] == index:
+                del sweep.values[i]
+        if index == graph.output:
+            break
+    partition.compact()
+    out = sweep.values[graph.output]
+    maps = out.transpose(0, 2, 1)
+    if len(maps) != partition.nregions:
+        maps = np.repeat(maps, partition.nregions, axis=0)
+    return partition, np.ascontiguousarray(maps), sweep.patterns, center, scale
