@@ -367,7 +367,7 @@ class _Reader:
             module = self.modules.get(node.target) if node.op == "call_module" else None
             if module is not None and _original_class(module) is nn.Linear:
                 if module.in_features < 1:
-                    raise ValueError(f"Linear at '{node.target}' has in_features=0: the input is empty")
+                    raise ValueError(f"Linear at position {node.target} has in_features=0: the input is empty")
                 return (int(module.in_features),)
             if module is not None and _original_class(module) not in (
                 nn.Flatten,

@@ -96,10 +96,11 @@ def _classifier(model, classes, function: str, input_shape=None) -> _Classifier:
         ]  # fmt: skip
     first, second = layers
     m = second.n_out
-    try:
-        i, j = (int(c) for c in classes)
-    except (TypeError, ValueError):
-        raise ValueError(f"classes must be a pair of class indices, got {classes!r}") from None
+    integers = isinstance(classes, tuple | list | np.ndarray) and len(classes) == 2
+    integers = integers and all(isinstance(c, int | np.integer) and not isinstance(c, bool) for c in classes)
+    if not integers:
+        raise ValueError(f"classes must be a pair of int class indices, e.g. (0, 1), got {classes!r}")
+    i, j = (int(c) for c in classes)
     if m < 2:
         raise ValueError(f"the model has {m} output; a decision boundary needs at least 2 classes")
     if not (0 <= i < m and 0 <= j < m) or i == j:
