@@ -297,7 +297,7 @@ def _graph_forward(graph: Graph, splits: dict, X: np.ndarray, target: int, at_in
     )}  # fmt: skip
     for index, node in enumerate(graph.nodes[1 : target + 1], start=1):
         if node.kind == "affine":
-            bias = np.broadcast_to(node.bias.reshape(-1), (n, node.size))
+            bias = 0.0 if node.bias is None else np.broadcast_to(node.bias.reshape(-1), (n, node.size))
             F_terms, G_terms = [], []
             for op, i in zip(node.ops, node.inputs, strict=True):
                 positive, negative = splits[id(op)]

@@ -474,3 +474,102 @@ class Aliasing(nn.Module):
 def test_an_in_place_change_of_a_value_used_later_is_named():
     with pytest.raises(UnsupportedLayerError, match="ReLU at position relu changes in place"):
         piecewise_linear_graph(Aliasing())
+
+
+class Lambda(nn.Module):
+    """A model from a function of (self, x), with a few layers to call."""
+
+    def __init__(self, function):
+        super().__init__()
+        self.function = function
+        self.conv2 = nn.Conv2d(2, 4, 3, padding=1)
+        self.linear = nn.Linear(4, 3)
+        self.register_buffer("mean", torch.randn(2))
+        self.register_buffer("var", torch.rand(2) + 0.5)
+        self.scale = nn.Parameter(torch.randn(4, 4))
+
+    def forward(self, x):
+        return self.function(self, x)
+
+
+def functional_conv_bn_dropout(self, x):
+    h = functional.conv2d(x, self.conv2.weight, stride=2)
+    h = functional.batch_norm(h, self.conv2.bias, self.conv2.bias.abs() + 1, training=False)
+    return functional.dropout(h, p=0.5, training=False).flatten(1)
+
+
+def functional_linear_matmul(self, x):
+    h = (self.scale @ x.flatten(1).unflatten(1, (4, 2))).flatten(1)[:, :4] @ self.scale
+    return functional.linear(h, self.linear.weight, self.linear.bias)
+
+
+def stack_chunk_split_roll(self, x):
+    halves = torch.chunk(x, 2, dim=1)
+    h = torch.stack([halves[0], halves[1], torch.roll(x, 1, dims=1)[:, :2].flip(1)], dim=2)
+    return h.split(1, dim=1)[1].flatten(1).repeat(1, 2)
+
+
+def pad_value_mean_sum(self, x):
+    h = functional.pad(x, (1, 2), value=-0.3).mean(dim=2, keepdim=True) - x.sum(2, keepdim=True) / 3
+    return h + functional.pad(x, (0, 1), mode="circular")[:, :, -1:]
+
+
+def clamp_tensor_bounds_min(self, x):
+    h = torch.clamp(x, min=self.mean[:1] - 1, max=self.var[:1] + 1)
+    return torch.min(h, dim=1).values + torch.minimum(x, -x).amin(1)
+
+
+def batch_norm_per_channel(self, x):
+    return functional.batch_norm(x, self.mean, self.var, training=False, eps=1e-3).flatten(1)
+
+
+OPERATIONS = {
+    "conv_transpose1d": (
+        nn.Sequential(
+            nn.ConvTranspose1d(2, 3, 3, stride=2, padding=1, output_padding=1), nn.ReLU(), nn.Flatten()
+        ),
+        (2, 4),
+    ),
+    "conv_transpose2d": (
+        nn.Sequential(nn.ConvTranspose2d(2, 2, 2, stride=2, groups=2), nn.Flatten()),
+        (2, 3, 3),
+    ),
+    "conv3d_avgpool3d": (
+        nn.Sequential(nn.Conv3d(1, 2, 2, padding=1), nn.AvgPool3d(2), nn.Flatten()),
+        (1, 3, 3, 3),
+    ),
+    "upsample": (
+        nn.Sequential(
+            nn.Upsample(scale_factor=2), nn.Upsample(scale_factor=1.5, mode="bilinear"), nn.Flatten()
+        ),
+        (2, 3, 3),
+    ),
+    "pads": (
+        nn.Sequential(
+            nn.ZeroPad2d((1, 0, 2, 1)),
+            nn.ReflectionPad2d(1),
+            nn.ConstantPad2d(1, 0.7),
+            nn.ReplicationPad2d((0, 1, 0, 0)),
+            nn.Flatten(),
+        ),
+        (2, 3, 3),
+    ),
+    "pixel_shuffle_unflatten": (
+        nn.Sequential(nn.Flatten(), nn.Unflatten(1, (4, 2, 2)), nn.PixelShuffle(2), nn.Flatten()),
+        (16,),
+    ),
+    "adaptive_avg_pool1d": (nn.Sequential(nn.AdaptiveAvgPool1d(3), nn.Flatten(), nn.Linear(6, 2)), (2, 7)),
+    "functional_conv_bn_dropout": (Lambda(functional_conv_bn_dropout), (2, 5, 5)),
+    "functional_linear_matmul": (Lambda(functional_linear_matmul), (8,)),
+    "stack_chunk_split_roll": (Lambda(stack_chunk_split_roll), (4,)),
+    "pad_value_mean_sum": (Lambda(pad_value_mean_sum), (3, 4)),
+    "clamp_tensor_bounds_min": (Lambda(clamp_tensor_bounds_min), (3, 2)),
+    "batch_norm_per_channel": (Lambda(batch_norm_per_channel), (2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(OPERATIONS))
+def test_more_operations_equal_the_model(name):
+    model, input_shape = OPERATIONS[name]
+    graph = assert_graph_equals_model(randomise(model, 11), input_shape, 11)
+    assert_splits(graph)
