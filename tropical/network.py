@@ -47,7 +47,7 @@ import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
-from tropical.graph import Graph, piecewise_linear_graph
+from tropical.graph import Dense, Graph, piecewise_linear_graph
 from tropical.hull import (
     MAX_QHULL_DIMENSION,
     affine_frame,
@@ -617,7 +617,7 @@ def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, sampl
 
     rng = np.random.default_rng(seed)
     d = graph.n_in
-    splits = {id(op): op.split() for node in graph.nodes for op in node.ops}
+    splits = {id(op): _split(op) for node in graph.nodes for op in node.ops}
     initial = _sample_points([_first_layer(graph)], samples, rng)
     directions = rng.standard_normal((max(64, 16 * d), d))
     targets = [
@@ -641,6 +641,15 @@ def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, sampl
         per_node.append(units)
     bar.close()
     return TropicalMap(per_node[-1], per_node if layers else None, graph)
+
+
+def _split(op, max_entries: int = 1 << 22):
+    """Positive and negative parts of an op, as dense matrices when small: the oracle applies them many
+    times to small batches, where one matrix product beats a torch call."""
+    positive, negative = op.split()
+    if op.n_in * op.n_out > max_entries:
+        return positive, negative
+    return Dense(positive.matrix(), (op.n_in,)), Dense(negative.matrix(), (op.n_in,))
 
 
 def _first_layer(graph: Graph) -> AffineLayer:
