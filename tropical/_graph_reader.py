@@ -237,6 +237,7 @@ def read(model, input_shape) -> Graph:
         )
     with torch.no_grad():
         reader = _Reader(model)
+        reader.check_lazy_modules()
         reader.check_hooks()
         reader.refresh_reparametrised_weights()
         traced = reader.trace()
@@ -253,6 +254,16 @@ class _Reader:
         self.hints: set[str] = set()
 
     # ------------------------------------------------------------------------------------------ checks
+    def check_lazy_modules(self):
+        from torch.nn.modules.lazy import LazyModuleMixin
+
+        for name, module in self.modules.items():
+            if isinstance(module, LazyModuleMixin) and module.has_uninitialized_params():
+                raise ValueError(
+                    f"{type(module).__name__} at position {name or '(the model)'} has no weights yet: run "
+                    "the model once on an input (model(torch.zeros(1, ...))) to initialise it"
+                )
+
     def check_hooks(self):
         from torch.nn.modules import module as module_mod
         from torch.nn.utils import prune
@@ -367,7 +378,9 @@ class _Reader:
             module = self.modules.get(node.target) if node.op == "call_module" else None
             if module is not None and _original_class(module) is nn.Linear:
                 if module.in_features < 1:
-                    raise ValueError(f"Linear at position {node.target} has in_features=0: the input is empty")
+                    raise ValueError(
+                        f"Linear at position {node.target} has in_features=0: the input is empty"
+                    )
                 return (int(module.in_features),)
             if module is not None and _original_class(module) not in (
                 nn.Flatten,
@@ -416,10 +429,10 @@ class _Reader:
                 elif node.args:
                     self.env[node] = self.probe[node] = node.args[0]
                 else:
-                    self.problems.append(
-                        f"forward takes a second input '{node.name}': tropical reads models of one tensor"
+                    raise UnsupportedLayerError(
+                        f"the model's forward takes a second input ('{node.name}'); tropical reads models of "
+                        "one input tensor (wrap the model in a module that builds the other inputs)"
                     )
-                    self.env[node], self.probe[node] = _Bad(), None
                 continue
             if node.op == "get_attr":
                 self.env[node] = self.probe[node] = self.fetch(node.target)
@@ -485,21 +498,15 @@ class _Reader:
         elif _is_variable(value):
             if not _bads(value):
                 self.problems.append(
-                    f"the model returns a {type(value).__name__}; tropical reads models with one output "
-                    "tensor (return the logits)"
+                    f"the model returns a {type(value).__name__.removeprefix('immutable_')}; tropical reads "
+                    "models with one output tensor (return the logits)"
                 )
             return 0
         else:
-            index = self.constant_node("output", self.probe[fx_node][0])
+            raise ValueError("the model's output does not depend on its input")
         if self.nodes[index].size == 0:
             raise ValueError(f"the model's output ('{self.nodes[index].name}') is empty (0 units)")
         return index
-
-    def constant_node(self, name, value) -> int:
-        value = _numpy(value)
-        return self.add(
-            "affine", (0,), value.shape, name, ops=(Zero(self.input_shape_, value.shape),), bias=value
-        )
 
     def verify(self, graph, probe_input, fx_output):
         """The graph against the model on the probe, sample by sample (nothing mixes the batch)."""

@@ -573,3 +573,36 @@ def test_more_operations_equal_the_model(name):
     model, input_shape = OPERATIONS[name]
     graph = assert_graph_equals_model(randomise(model, 11), input_shape, 11)
     assert_splits(graph)
+
+
+class TwoInputs(nn.Module):
+    def forward(self, x, y):
+        return x + y
+
+
+class ReturnsDict(nn.Module):
+    def forward(self, x):
+        return {"logits": x}
+
+
+class Constant(nn.Module):
+    def forward(self, x):
+        return torch.ones(3)
+
+
+@pytest.mark.parametrize(
+    ("model", "error", "match"),
+    [
+        (
+            nn.Sequential(nn.LazyLinear(3), nn.ReLU()),
+            ValueError,
+            "LazyLinear at position 0 has no weights yet",
+        ),
+        (TwoInputs(), UnsupportedLayerError, "second input"),
+        (ReturnsDict(), UnsupportedLayerError, "returns a dict"),
+        (Constant(), ValueError, "does not depend on its input"),
+    ],
+)
+def test_models_of_other_shapes_get_clear_errors(model, error, match):
+    with pytest.raises(error, match=match):
+        piecewise_linear_graph(model, input_shape=(3,))
