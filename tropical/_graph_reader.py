@@ -235,14 +235,22 @@ def read(model, input_shape) -> Graph:
             "the model is on the 'meta' device: its weights do not exist. Materialise it first "
             "(model.to_empty(device='cpu') and load a state dict)"
         )
-    with torch.no_grad():
-        reader = _Reader(model)
-        reader.check_lazy_modules()
-        reader.check_hooks()
-        reader.refresh_reparametrised_weights()
-        traced = reader.trace()
-        shape = reader.input_shape(traced, input_shape)
-        return reader.lower(traced, shape)
+    buffers = {name: buffer.detach().clone() for name, buffer in model.named_buffers()}
+    # the probe runs the model: leave no trace in it (running statistics of a BatchNorm in training mode)
+    # nor in the global random state (dropout)
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        try:
+            reader = _Reader(model)
+            reader.check_lazy_modules()
+            reader.check_hooks()
+            reader.refresh_reparametrised_weights()
+            traced = reader.trace()
+            shape = reader.input_shape(traced, input_shape)
+            return reader.lower(traced, shape)
+        finally:
+            for name, buffer in model.named_buffers():
+                if name in buffers and buffer.shape == buffers[name].shape:
+                    buffer.copy_(buffers[name])
 
 
 class _Reader:

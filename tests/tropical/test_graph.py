@@ -606,3 +606,26 @@ class Constant(nn.Module):
 def test_models_of_other_shapes_get_clear_errors(model, error, match):
     with pytest.raises(error, match=match):
         piecewise_linear_graph(model, input_shape=(3,))
+
+
+def test_reading_leaves_the_model_and_the_random_state_alone():
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Dropout(0.5), nn.Linear(3, 1)).train()
+    before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    state = torch.random.get_rng_state()
+    with pytest.raises(UnsupportedLayerError):
+        piecewise_linear_graph(model)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, before[name]), name
+
+
+class WithConstant(nn.Module):
+    def forward(self, x):
+        return x + torch.tensor([1.0, 2.0], dtype=torch.float64)
+
+
+def test_tensor_constants_are_read_and_not_left_on_the_model():
+    model = WithConstant()
+    graph = piecewise_linear_graph(model, input_shape=(2,))
+    np.testing.assert_array_equal(graph(np.zeros((1, 2))), [[1.0, 2.0]])
+    assert not [name for name in vars(model) if name.startswith("_tensor_constant")]
