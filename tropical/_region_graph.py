@@ -30,7 +30,7 @@ import itertools
 
 import numpy as np
 
-from tropical._region_split import Partition
+from tropical._region_split import Partition, _segment_ranges
 from tropical.errors import ComputationTooLargeError
 
 _CHUNK_BYTES = 48_000_000
@@ -50,6 +50,56 @@ def _rows_per_chunk(width: int) -> int:
     return max(1, _CHUNK_BYTES // (24 * max(1, width)))
 
 
+class _Masked:
+    """An activation's output kept lazily: on region ``r`` it is ``where(active[r], 1, slope) *
+    rows[index[r]]`` (``index=None``: ``rows[0]`` on every region), with ``active`` the packed bits of the
+    region. Costs ``n / 8`` bytes per region instead of ``24 n`` (a conv layer's thousands of units on every
+    region)."""
+
+    def __init__(self, rows: np.ndarray, index: np.ndarray | None, bits: np.ndarray, slope: np.ndarray):
+        self.rows, self.index, self.bits, self.slope = rows, index, bits, slope
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self.bits), 3, self.rows.shape[2])
+
+    def take(self, regions=slice(None), features=None) -> np.ndarray:
+        """The maps ``(len(regions), 3, len(features))`` (all features when None)."""
+        bits = self.bits[regions]
+        if features is None:
+            active = np.unpackbits(bits, axis=1, count=self.rows.shape[2], bitorder="little").astype(bool)
+            factors = np.where(active, 1.0, self.slope)
+            rows = self.rows
+        else:
+            active = (bits[:, features // 8] >> (features % 8).astype(np.uint8)) & 1
+            factors = np.where(active == 1, 1.0, self.slope[features])
+            rows = self.rows[:, :, features]
+        maps = rows[np.zeros(len(bits), dtype=np.int64)] if self.index is None else rows[self.index[regions]]
+        maps *= factors[:, None, :]
+        return maps
+
+    def gathered(self, parent: np.ndarray) -> _Masked:
+        index = None if self.index is None else self.index[parent]
+        return _Masked(self.rows, index, self.bits[parent], self.slope)
+
+
+def _take(value, regions: np.ndarray, features=None) -> np.ndarray:
+    """Maps ``(len(regions), 3, n)`` of a value (an array with one row, or one per region, or a
+    :class:`_Masked`) on the given regions (an index array), of all or some ``features``."""
+    if isinstance(value, _Masked):
+        return value.take(regions, features)
+    rows = value if features is None else value[:, :, features]
+    if rows.shape[0] == 1:
+        return np.repeat(rows, len(regions), axis=0)
+    return rows[regions]
+
+
+def _per_region_bytes(value) -> float:
+    if isinstance(value, _Masked):
+        return value.bits.shape[1] + 8.0
+    return 24.0 * value.shape[2] if value.shape[0] > 1 else 0.0
+
+
 class _GraphSweep:
     def __init__(self, graph, partition: Partition, tolerance, max_regions, max_memory):
         self.graph = graph
@@ -57,7 +107,7 @@ class _GraphSweep:
         self.tolerance = tolerance
         self.max_regions = max_regions
         self.max_memory = max_memory
-        self.values: dict[int, np.ndarray] = {}
+        self.values: dict[int, np.ndarray | _Masked] = {}
         self.patterns: list[tuple[np.ndarray, np.ndarray, int, str]] = []
         last_use = {graph.output: len(graph.nodes)}
         for index, node in enumerate(graph.nodes):
@@ -74,7 +124,7 @@ class _GraphSweep:
         inputs = [self.values[i] for i in node.inputs]
         rows = max(v.shape[0] for v in inputs)
         _check_memory(
-            24.0 * rows * (node.size + self._live_size()),
+            24.0 * rows * node.size + self._live_bytes(rows),
             self.max_memory,
             f"the affine maps of node {node.name!r} ({node.size} values) on {rows} regions",
         )
@@ -82,7 +132,7 @@ class _GraphSweep:
         for op, value in zip(node.ops, inputs, strict=True):
             step = _rows_per_chunk(max(op.n_in, op.n_out))
             for lo in range(0, value.shape[0], step):
-                chunk = value[lo : lo + step]
+                chunk = _take(value, np.arange(lo, min(lo + step, value.shape[0])))
                 result = op.apply(chunk.reshape(-1, *op.in_shape)).reshape(len(chunk), 3, -1)
                 if value.shape[0] == 1:
                     out += result
@@ -92,8 +142,15 @@ class _GraphSweep:
             out[:, 2, :] += np.asarray(node.bias, dtype=np.float64).reshape(-1)
         return out
 
-    def activation(self, node) -> np.ndarray:
+    def activation(self, node) -> _Masked:
         value = self.values[node.inputs[0]]
+        if isinstance(value, _Masked):  # an activation of an activation: its input in full
+            _check_memory(
+                24.0 * value.shape[0] * value.shape[2] + self._live_bytes(value.shape[0]),
+                self.max_memory,
+                f"the input maps of node {node.name!r}",
+            )
+            value = value.take(np.arange(value.shape[0]))
         n = node.size
         partition, before = self.partition, self.n_regions
         self._label_regions(per_region=value.shape[0] > 1)
@@ -115,34 +172,31 @@ class _GraphSweep:
         parent = partition.map_id[:after].copy()
         bits = partition.bits[:after].copy()
         self.patterns.append((bits, parent, n, "sign"))
-        self._gather(parent, before, extra=n, name=node.name)
+        self._gather(parent, before, extra=bits.shape[1], name=node.name)
         slope = np.broadcast_to(np.asarray(node.slope, dtype=np.float64), node.shape).reshape(-1)
-        out = np.empty((after, 3, n))
-        step = _rows_per_chunk(n)
-        source = value[parent] if value.shape[0] > 1 else None
-        for lo in range(0, after, step):
-            active = np.unpackbits(bits[lo : lo + step], axis=1, count=n, bitorder="little").astype(bool)
-            factors = np.where(active, 1.0, slope)
-            maps = value[0] if source is None else source[lo : lo + step]
-            np.multiply(maps, factors[:, None, :], out=out[lo : lo + step])
-        return out
+        return _Masked(value, parent if value.shape[0] > 1 else None, bits, slope.copy())
 
     def max(self, node) -> np.ndarray:
         value = self.values[node.inputs[0]]
         windows = np.asarray(node.windows, dtype=np.int64)
         partition, before = self.partition, self.n_regions
-        self._label_regions(per_region=value.shape[0] > 1)
+        per_region = isinstance(value, _Masked) or value.shape[0] > 1
+        self._label_regions(per_region=per_region)
         partition.reset_bits(1)
         # |value| <= |a| + |b| + |c| on the domain (internal coordinates within [-1, 1]^2)
-        scale = float(np.abs(value).sum(axis=1).max(initial=0.0))
+        if isinstance(value, _Masked):
+            bound = np.abs(value.rows).sum(axis=1).max(initial=0.0)
+            scale = float(bound * max(1.0, np.abs(value.slope).max(initial=0.0)))
+        else:
+            scale = float(np.abs(value).sum(axis=1).max(initial=0.0))
         tie = self.tolerance * scale
-        for k in range(len(windows)):
+        for k in self._unsettled_outputs(value, windows, tie) if scale > 0 else ():
             entries = windows[k][windows[k] >= 0]
-            if len(entries) >= 2 and scale > 0:
-                self._split_by_envelope(value[:, :, entries], scale, tie)
+            coefficients = _take(value, np.arange(before), entries) if per_region else value[:, :, entries]
+            self._split_by_envelope(coefficients, scale, tie)
             if partition.nregions > self.max_regions:
                 raise ComputationTooLargeError(
-                    f"more than max_regions={self.max_regions} linear regions after {k + 1} of the "
+                    f"more than max_regions={self.max_regions} linear regions after output {k} of the "
                     f"{len(windows)} outputs of node {node.name!r}",
                     estimate=float(partition.nregions),
                     limit=float(self.max_regions),
@@ -158,18 +212,18 @@ class _GraphSweep:
             parent, argmax = parent[first], argmax[first]
         after = self.n_regions
         self.patterns.append((argmax, parent, len(windows), "argmax"))
-        self._gather(parent, before, extra=len(windows), name=node.name)
+        self._gather(parent, before, extra=24 * len(windows), name=node.name)
         out = np.empty((after, 3, len(windows)))
         step = _rows_per_chunk(value.shape[2])
         for lo in range(0, after, step):
             chosen = windows[np.arange(len(windows)), argmax[lo : lo + step]]  # (c, n_out) input indices
-            maps = value[parent[lo : lo + step]] if value.shape[0] > 1 else value[[0] * len(chosen)]
+            maps = _take(value, parent[lo : lo + step])
             out[lo : lo + step] = np.take_along_axis(maps, chosen[:, None, :], axis=2)
         return out
 
     # ------------------------------------------------------------------------------------------ helpers
-    def _live_size(self) -> int:
-        return sum(v.shape[2] for v in self.values.values() if v.shape[0] > 1)
+    def _live_bytes(self, n_regions: int) -> float:
+        return n_regions * sum(_per_region_bytes(v) for v in self.values.values())
 
     def _label_regions(self, per_region: bool) -> None:
         """Region ``r`` gets map id ``r`` (its parent after the split); vertices a region containing them."""
@@ -180,42 +234,99 @@ class _GraphSweep:
         corners, offsets = partition.corner_arrays()
         partition.home[corners] = np.repeat(np.arange(n), np.diff(offsets)) if per_region else 0
 
-    def _gather(self, parent: np.ndarray, before: int, extra: int, name: str) -> None:
-        live = [i for i, v in self.values.items() if v.shape[0] > 1]
+    def _gather(self, parent: np.ndarray, before: int, extra: float, name: str) -> None:
+        """Every live per-region value on the new regions (``parent``: the region each came from)."""
         _check_memory(
-            24.0 * len(parent) * (sum(self.values[i].shape[2] for i in live) + extra),
+            self._live_bytes(len(parent)) + extra * len(parent),
             self.max_memory,
             f"the affine maps of the live values after node {name!r} on {len(parent)} regions",
         )
-        for i in live:
-            if self.values[i].shape[0] == before:
-                self.values[i] = self.values[i][parent]
+        for i, value in list(self.values.items()):
+            if isinstance(value, _Masked):
+                self.values[i] = value.gathered(parent)
+            elif value.shape[0] == before and before > 1:
+                self.values[i] = value[parent]
+            elif value.shape[0] > 1:
+                raise AssertionError("a per-region value from an older partition")
 
-    def _entry_values(self, coefficients: np.ndarray) -> np.ndarray:
-        """Values (nv, w) of the window entries at every vertex, each with its home region's maps."""
+    def _unsettled_outputs(self, value, windows: np.ndarray, tie: float) -> list[int]:
+        """The outputs of a max node whose window has two entries that may tie on some region. A region
+        where the largest entry at its first corner beats every other entry at every corner by more than
+        ``tie`` never needs a split for that output (also not after other outputs split it)."""
         partition = self.partition
-        nv = partition.nv
-        x, y = partition.x[:nv, None], partition.y[:nv, None]
+        corners, offsets = partition.corner_arrays()
+        n = partition.nregions
+        per_region = isinstance(value, _Masked) or value.shape[0] > 1
+        block = max(1, 64 // windows.shape[1])  # outputs at a time
+        unsettled = []
+        for lo in range(0, len(windows), block):
+            window = windows[lo : lo + block]
+            features = np.maximum(window, 0).reshape(-1)
+            padding = window < 0
+            settled = np.ones(len(window), dtype=bool)
+            step = max(1, _CHUNK_BYTES // (64 * len(features) * 8))  # regions at a time (~8 corners each)
+            for start in range(0, n, step):
+                stop = min(n, start + step)
+                chunk = np.arange(start, stop)
+                lengths = np.diff(offsets[start : stop + 1])
+                vertices = corners[offsets[start] : offsets[stop]]
+                local = np.repeat(np.arange(len(chunk)), lengths)
+                maps = _take(value, chunk, features) if per_region else value[:, :, features]
+                maps = maps.reshape(len(maps), 3, *window.shape)
+                row = local if per_region else np.zeros(len(local), dtype=np.int64)
+                x, y = partition.x[vertices, None, None], partition.y[vertices, None, None]
+                at = x * maps[row, 0] + y * maps[row, 1] + maps[row, 2]  # (corners, outputs, w)
+                at[:, padding] = -np.inf
+                firsts = offsets[start:stop] - offsets[start]
+                leader = np.argmax(at[firsts], axis=2)[local][:, :, None]  # (corners, outputs, 1)
+                margin = np.take_along_axis(at, leader, axis=2) - at
+                np.put_along_axis(margin, leader, np.inf, axis=2)
+                margin[:, padding] = np.inf
+                settled &= np.all(np.minimum.reduceat(margin.min(axis=2), firsts, axis=0) > tie, axis=0)
+            unsettled.extend((lo + np.flatnonzero(~settled)).tolist())
+        return unsettled
+
+    def _entry_values(self, coefficients: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+        """Values (len(vertices), w) of the window entries at vertices, each with its home region's maps."""
+        partition = self.partition
+        x, y = partition.x[vertices, None], partition.y[vertices, None]
         if coefficients.shape[0] == 1:
             return x * coefficients[0, 0] + y * coefficients[0, 1] + coefficients[0, 2]
-        home = partition.home[:nv]
+        home = partition.home[vertices]
         return x * coefficients[home, 0] + y * coefficients[home, 1] + coefficients[home, 2]
 
-    def _candidates(self, coefficients: np.ndarray, tie: float) -> np.ndarray:
-        """(nslots, w): whether each entry can be the largest on each slot, i.e. no other entry beats it by
-        more than ``tie`` at every corner (an entry largest only inside a region is a candidate too)."""
+    def _candidates(self, coefficients: np.ndarray, tie: float, slots: np.ndarray) -> np.ndarray:
+        """(len(slots), w): whether each entry can be the largest on each of the (alive) ``slots``: no other
+        entry beats it by more than ``tie`` at every corner (an entry largest only inside a region is a
+        candidate too). A slot where one entry beats every other at every corner is settled by an O(w) test;
+        the pairwise test runs on the others only."""
         partition = self.partition
-        values = self._entry_values(coefficients)[partition.pool[: partition.npool]]  # (corners, w)
+        positions, _, offsets = _segment_ranges(partition.start[slots], partition.length[slots])
+        values = self._entry_values(coefficients, partition.pool[positions])  # (corners, w)
         w = values.shape[1]
-        differences = (values[:, :, None] - values[:, None, :]).reshape(len(values), w * w)
-        best = np.maximum.reduceat(differences, partition.start[: partition.nslots], axis=0)
-        beaten = np.any(best.reshape(-1, w, w) < -tie, axis=2)
-        return ~beaten & partition.alive[: partition.nslots, None]
+        result = np.zeros((len(slots), w), dtype=bool)
+        if len(slots) == 0:
+            return result
+        leader = np.argmax(values[offsets[:-1]], axis=1)  # the largest entry at each slot's first corner
+        margin = values[np.arange(len(values)), np.repeat(leader, np.diff(offsets))][:, None] - values
+        margin[np.arange(len(values)), np.repeat(leader, np.diff(offsets))] = np.inf
+        settled = np.minimum.reduceat(margin.min(axis=1), offsets[:-1]) > tie
+        result[np.flatnonzero(settled), leader[settled]] = True
+        open_slots = np.flatnonzero(~settled)
+        if len(open_slots):
+            inner, _, inner_offsets = _segment_ranges(offsets[open_slots], np.diff(offsets)[open_slots])
+            v = values[inner]
+            differences = (v[:, :, None] - v[:, None, :]).reshape(len(v), w * w)
+            best = np.maximum.reduceat(differences, inner_offsets[:-1], axis=0)
+            result[open_slots] = ~np.any(best.reshape(-1, w, w) < -tie, axis=2)
+        return result
 
     def _split_by_envelope(self, coefficients: np.ndarray, scale: float, tie: float) -> None:
         """Split the regions along the lines where two window entries tie and both can be the largest."""
         partition = self.partition
-        candidates = self._candidates(coefficients, tie)
+        alive = np.flatnonzero(partition.alive[: partition.nslots])
+        candidates = np.zeros((partition.nslots, coefficients.shape[2]), dtype=bool)
+        candidates[alive] = self._candidates(coefficients, tie, alive)
         if not np.any(candidates.sum(axis=1) >= 2):
             return
         for a, b in itertools.combinations(range(coefficients.shape[2]), 2):
@@ -223,10 +334,19 @@ class _GraphSweep:
             if not eligible.any():
                 continue
             values = partition.vertex_values(coefficients[:, :, a] - coefficients[:, :, b], scale=scale)
-            slots = partition.nslots
+            slots, generation = partition.nslots, partition.generation
             partition.split(values, eligible_slots=eligible)
-            if partition.nslots != slots:  # split, or crossing points added to regions kept whole
-                candidates = self._candidates(coefficients, tie)
+            if partition.generation != generation:  # compacted: slots renumbered
+                alive = np.flatnonzero(partition.alive[: partition.nslots])
+                candidates = np.zeros((partition.nslots, coefficients.shape[2]), dtype=bool)
+                candidates[alive] = self._candidates(coefficients, tie, alive)
+            elif partition.nslots != slots:  # new slots (split, or crossing points added to whole ones)
+                fresh = np.arange(slots, partition.nslots)
+                grown = np.zeros((partition.nslots, coefficients.shape[2]), dtype=bool)
+                grown[:slots] = candidates
+                grown[:slots][~partition.alive[:slots]] = False
+                grown[slots:] = self._candidates(coefficients, tie, fresh)
+                candidates = grown
 
     def _argmax(self, value, parent, windows, tie) -> np.ndarray:
         """(R, n_out) window position of the largest entry at an interior point of each region."""
@@ -239,7 +359,7 @@ class _GraphSweep:
         argmax = np.empty((len(parent), len(windows)), dtype=dtype)
         step = _rows_per_chunk(value.shape[2] + windows.size)
         for lo in range(0, len(parent), step):
-            maps = value[parent[lo : lo + step]] if value.shape[0] > 1 else value
+            maps = _take(value, parent[lo : lo + step])
             at = (
                 px[lo : lo + step, None] * maps[:, 0] + py[lo : lo + step, None] * maps[:, 1] + maps[:, 2]
             )  # (c, n_in)
@@ -279,6 +399,8 @@ def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory
             break
     partition.compact()
     out = sweep.values[graph.output]
+    if isinstance(out, _Masked):
+        out = out.take(np.arange(out.shape[0]))
     maps = out.transpose(0, 2, 1)
     if len(maps) != partition.nregions:
         maps = np.repeat(maps, partition.nregions, axis=0)

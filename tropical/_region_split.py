@@ -92,6 +92,7 @@ class Partition:
         self.bits = np.zeros((16, 1), dtype=np.uint8)
         self.nslots = 1
         self.nregions = 1
+        self.generation = 0  # incremented whenever slots are renumbered (compact, merge)
 
     # ------------------------------------------------------------------ bookkeeping
     def copy(self) -> Partition:
@@ -106,6 +107,7 @@ class Partition:
 
     def compact(self) -> None:
         """Drop dead slots and garbage corners; live regions become slots ``0 .. nregions - 1``."""
+        self.generation += 1
         live = np.flatnonzero(self.alive[: self.nslots])
         positions, _, offsets = _segment_ranges(self.start[live], self.length[live])
         pool = self.pool[positions]
@@ -392,6 +394,7 @@ class Partition:
         region takes ``map_id`` and ``bits`` of its first region.
         """
         tail, head, region = self.half_edges()
+        self.generation += 1
         low, high = np.minimum(tail, head), np.maximum(tail, head)
         key = low * self.nv + high
         order = np.argsort(key, kind="stable")
