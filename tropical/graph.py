@@ -383,6 +383,8 @@ class Graph:
         return self.nodes[self.output].shape
 
     def _inputs(self, X) -> np.ndarray:
+        if hasattr(X, "detach"):  # a torch tensor
+            X = X.detach().cpu().numpy()
         X = np.asarray(X, dtype=np.float64)
         if X.ndim >= 1 and X.shape[1:] == self.input_shape:
             return X
@@ -436,6 +438,14 @@ class Graph:
             When the graph is not a chain (names the first node that is not).
         ComputationTooLargeError
             When a dense weight would exceed ``max_entries`` entries.
+
+        Examples
+        --------
+        >>> from torch import nn
+        >>> model = nn.Sequential(nn.Conv1d(1, 2, 2), nn.ReLU(), nn.Flatten(), nn.Linear(4, 1))
+        >>> layers = piecewise_linear_graph(model, input_shape=(1, 3)).chain()
+        >>> [(layer.weight.shape, layer.slope) for layer in layers]
+        [((4, 3), 0.0), ((1, 4), None)]
         """
         from tropical.layers import AffineLayer
 

@@ -83,6 +83,13 @@ def affine_layers(model, *, allow_batchnorm: bool = True, input_shape=None) -> l
         When a dense weight (e.g. of a convolution on a large input) would be too large.
     ValueError
         For NaN or infinite weights, or inputs and layers whose sizes do not chain.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Hardtanh(), nn.Linear(3, 1)).eval()
+    >>> [(layer.n_in, layer.n_out, layer.slope) for layer in affine_layers(model)]
+    [(2, 6, 0.0), (6, 1, None)]
     """
     from torch import nn
 

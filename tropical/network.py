@@ -108,6 +108,8 @@ class TropicalMap(Sequence):
 
     def __call__(self, X) -> np.ndarray:
         """Evaluate all outputs: ``(n, d) -> (n, k)`` (the network's own forward pass when it is known)."""
+        if hasattr(X, "detach"):  # a torch tensor
+            X = X.detach().cpu().numpy()
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.dimension:
             raise ValueError(f"X must have shape (n, {self.dimension}), got {X.shape}")
