@@ -319,6 +319,17 @@ def test_pruned_and_weight_normed_modules_are_read_as_they_compute():
     assert_graph_equals_model(model, None, 5)
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_old_style_weight_norm_and_spectral_norm_are_seen_through():
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 1))
+    model = randomise(model, 8)
+    model[0] = torch.nn.utils.weight_norm(model[0])
+    with torch.no_grad():
+        model[0].weight_g.mul_(3.0)  # the stored `weight` is stale until the next forward
+    model[2] = torch.nn.utils.spectral_norm(model[2])
+    assert_graph_equals_model(model.eval(), None, 8)
+
+
 def test_final_softmax_is_dropped():
     body = randomise(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3)), 6)
     for last in (nn.Softmax(dim=1), nn.LogSoftmax(dim=-1)):
