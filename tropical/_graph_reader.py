@@ -385,6 +385,7 @@ class _Reader(Lowering):
         generator = torch.Generator().manual_seed(0)
         probe_input = torch.randn((PROBE_BATCH, *input_shape), generator=generator, dtype=torch.float64)
         self.env, self.probe = {}, {}
+        self.magnitude = 0.0  # largest intermediate value: the scale of the model's own rounding errors
         placeholders = 0
         self.order = {node: i for i, node in enumerate(graph.nodes)}
         output_value, output_node = None, None
@@ -422,6 +423,9 @@ class _Reader(Lowering):
                     "failed "
                     f"at {self.place(node)}: {type(error).__name__}: {error}. Check input_shape="
                 ) from error
+            value = self.probe[node]
+            if isinstance(value, torch.Tensor) and value.is_floating_point() and value.numel():
+                self.magnitude = max(self.magnitude, float(value.detach().abs().max()))
             if (node.op != "call_module" and _name(node) in SHAPE_QUERIES) or (
                 node.op == "call_function" and node.target is getattr and node.args[1] in ("shape", "ndim")
             ):
@@ -488,7 +492,7 @@ class _Reader(Lowering):
         X = probe_input.numpy()
         got = np.concatenate([graph(X[i : i + 1]) for i in range(len(X))])
         eps = torch.finfo(self.probe[fx_output].dtype).eps
-        scale = 1.0 + float(np.abs(expected).max(initial=0.0))
+        scale = 1.0 + max(float(np.abs(expected).max(initial=0.0)), self.magnitude)
         error = float(np.abs(got.reshape(expected.shape) - expected).max(initial=0.0))
         if not error <= 30 * math.sqrt(eps) * scale:
             raise UnsupportedLayerError(
