@@ -32,6 +32,7 @@ import numpy as np
 
 from tropical._region_split import Partition, _segment_ranges
 from tropical.errors import ComputationTooLargeError
+from tropical.graph import Dense, Reshape
 
 _CHUNK_BYTES = 48_000_000
 
@@ -65,13 +66,14 @@ class _Masked:
 
     def take(self, regions=slice(None), features=None) -> np.ndarray:
         """The maps ``(len(regions), 3, len(features))`` (all features when None)."""
-        bits = self.bits[regions]
         if features is None:
+            bits = self.bits[regions]
             active = np.unpackbits(bits, axis=1, count=self.rows.shape[2], bitorder="little").astype(bool)
             factors = np.where(active, 1.0, self.slope)
             rows = self.rows
         else:
-            active = (bits[:, features // 8] >> (features % 8).astype(np.uint8)) & 1
+            bits = self.bits[:, features // 8][regions]  # the needed bytes only, then the regions
+            active = (bits >> (features % 8).astype(np.uint8)) & 1
             factors = np.where(active == 1, 1.0, self.slope[features])
             rows = self.rows[:, :, features]
         maps = rows[np.zeros(len(bits), dtype=np.int64)] if self.index is None else rows[self.index[regions]]
@@ -92,6 +94,16 @@ def _take(value, regions: np.ndarray, features=None) -> np.ndarray:
     if rows.shape[0] == 1:
         return np.repeat(rows, len(regions), axis=0)
     return rows[regions]
+
+
+def _apply(op, maps: np.ndarray) -> np.ndarray:
+    """``op`` on the three columns of each map: ``(c, 3, n_in) -> (c, 3, n_out)`` (a reshape is free, a
+    matrix on a vector one product; everything else through ``op.apply`` on a batch of ``3 c``)."""
+    if isinstance(op, Reshape):
+        return maps
+    if isinstance(op, Dense) and len(op.in_shape) == 1:
+        return maps @ op.weight.T
+    return op.apply(maps.reshape(-1, *op.in_shape)).reshape(len(maps), 3, -1)
 
 
 def _per_region_bytes(value) -> float:
@@ -133,7 +145,7 @@ class _GraphSweep:
             step = _rows_per_chunk(max(op.n_in, op.n_out))
             for lo in range(0, value.shape[0], step):
                 chunk = _take(value, np.arange(lo, min(lo + step, value.shape[0])))
-                result = op.apply(chunk.reshape(-1, *op.in_shape)).reshape(len(chunk), 3, -1)
+                result = _apply(op, chunk)
                 if value.shape[0] == 1:
                     out += result
                 else:
@@ -190,10 +202,13 @@ class _GraphSweep:
         else:
             scale = float(np.abs(value).sum(axis=1).max(initial=0.0))
         tie = self.tolerance * scale
-        for k in self._unsettled_outputs(value, windows, tie) if scale > 0 else ():
+        open_regions = np.zeros(before, dtype=bool)
+        for k, regions in self._unsettled_outputs(value, windows, tie) if scale > 0 else ():
             entries = windows[k][windows[k] >= 0]
             coefficients = _take(value, np.arange(before), entries) if per_region else value[:, :, entries]
-            self._split_by_envelope(coefficients, scale, tie)
+            open_regions[regions] = True
+            self._split_by_envelope(coefficients, scale, tie, open_regions)
+            open_regions[regions] = False
             if partition.nregions > self.max_regions:
                 raise ComputationTooLargeError(
                     f"more than max_regions={self.max_regions} linear regions after output {k} of the "
@@ -249,10 +264,11 @@ class _GraphSweep:
             elif value.shape[0] > 1:
                 raise AssertionError("a per-region value from an older partition")
 
-    def _unsettled_outputs(self, value, windows: np.ndarray, tie: float) -> list[int]:
-        """The outputs of a max node whose window has two entries that may tie on some region. A region
-        where the largest entry at its first corner beats every other entry at every corner by more than
-        ``tie`` never needs a split for that output (also not after other outputs split it)."""
+    def _unsettled_outputs(self, value, windows: np.ndarray, tie: float) -> list[tuple[int, np.ndarray]]:
+        """The outputs of a max node whose window has two entries that may tie on some region, each with
+        those regions (numbered as by :meth:`_label_regions`, which their pieces keep as ``map_id``). A
+        region where the largest entry at its first corner beats every other entry at every corner by more
+        than ``tie`` never needs a split for that output (nor do its pieces after other outputs split it)."""
         partition = self.partition
         corners, offsets = partition.corner_arrays()
         n = partition.nregions
@@ -263,7 +279,7 @@ class _GraphSweep:
             window = windows[lo : lo + block]
             features = np.maximum(window, 0).reshape(-1)
             padding = window < 0
-            settled = np.ones(len(window), dtype=bool)
+            settled = np.ones((n, len(window)), dtype=bool)
             step = max(1, _CHUNK_BYTES // (64 * len(features) * 8))  # regions at a time (~8 corners each)
             for start in range(0, n, step):
                 stop = min(n, start + step)
@@ -282,8 +298,9 @@ class _GraphSweep:
                 margin = np.take_along_axis(at, leader, axis=2) - at
                 np.put_along_axis(margin, leader, np.inf, axis=2)
                 margin[:, padding] = np.inf
-                settled &= np.all(np.minimum.reduceat(margin.min(axis=2), firsts, axis=0) > tie, axis=0)
-            unsettled.extend((lo + np.flatnonzero(~settled)).tolist())
+                settled[start:stop] = np.minimum.reduceat(margin.min(axis=2), firsts, axis=0) > tie
+            for k in np.flatnonzero(~settled.all(axis=0)):
+                unsettled.append((lo + int(k), np.flatnonzero(~settled[:, k])))
         return unsettled
 
     def _entry_values(self, coefficients: np.ndarray, vertices: np.ndarray) -> np.ndarray:
@@ -321,10 +338,16 @@ class _GraphSweep:
             result[open_slots] = ~np.any(best.reshape(-1, w, w) < -tie, axis=2)
         return result
 
-    def _split_by_envelope(self, coefficients: np.ndarray, scale: float, tie: float) -> None:
-        """Split the regions along the lines where two window entries tie and both can be the largest."""
+    def _split_by_envelope(self, coefficients: np.ndarray, scale: float, tie: float, open_regions) -> None:
+        """Split the regions along the lines where two window entries tie and both can be the largest;
+        only pieces of ``open_regions`` (bool per region at the node's start, ``map_id``) can be split."""
         partition = self.partition
-        alive = np.flatnonzero(partition.alive[: partition.nslots])
+
+        def alive_slots(first=0):
+            slots = first + np.flatnonzero(partition.alive[first : partition.nslots])
+            return slots[open_regions[partition.map_id[slots]]]
+
+        alive = alive_slots()
         candidates = np.zeros((partition.nslots, coefficients.shape[2]), dtype=bool)
         candidates[alive] = self._candidates(coefficients, tie, alive)
         if not np.any(candidates.sum(axis=1) >= 2):
@@ -337,15 +360,15 @@ class _GraphSweep:
             slots, generation = partition.nslots, partition.generation
             partition.split(values, eligible_slots=eligible)
             if partition.generation != generation:  # compacted: slots renumbered
-                alive = np.flatnonzero(partition.alive[: partition.nslots])
+                alive = alive_slots()
                 candidates = np.zeros((partition.nslots, coefficients.shape[2]), dtype=bool)
                 candidates[alive] = self._candidates(coefficients, tie, alive)
             elif partition.nslots != slots:  # new slots (split, or crossing points added to whole ones)
-                fresh = np.arange(slots, partition.nslots)
+                fresh = alive_slots(slots)
                 grown = np.zeros((partition.nslots, coefficients.shape[2]), dtype=bool)
                 grown[:slots] = candidates
                 grown[:slots][~partition.alive[:slots]] = False
-                grown[slots:] = self._candidates(coefficients, tie, fresh)
+                grown[fresh] = self._candidates(coefficients, tie, fresh)
                 candidates = grown
 
     def _argmax(self, value, parent, windows, tie) -> np.ndarray:
