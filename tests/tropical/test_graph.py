@@ -640,3 +640,18 @@ def test_tensor_constants_are_read_and_not_left_on_the_model():
     graph = piecewise_linear_graph(model, input_shape=(2,))
     np.testing.assert_array_equal(graph(np.zeros((1, 2))), [[1.0, 2.0]])
     assert not [name for name in vars(model) if name.startswith("_tensor_constant")]
+
+
+def test_a_misreading_is_caught_by_the_final_check(monkeypatch):
+    """The safety net: a lowering rule that is wrong (here, every ReLU read as LeakyReLU(0.5)) is refused."""
+    import tropical._graph_lowering as lowering
+
+    correct = lowering.Lowering.activation
+
+    def wrong(self, node, x, slope, name=None):
+        return correct(self, node, x, 0.5, name)
+
+    monkeypatch.setattr(lowering.Lowering, "activation", wrong)
+    model = randomise(nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2)), 9)
+    with pytest.raises(UnsupportedLayerError, match="read this model as a different function"):
+        piecewise_linear_graph(model)
