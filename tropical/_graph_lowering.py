@@ -21,6 +21,15 @@ class _Bad:
         self.reason = reason
 
 
+class _Slot:
+    """Where a variable input goes when a traced operation is re-run."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
 class _Var:
     """A tensor that depends on the input: the index of its node in the graph being built."""
 
@@ -172,20 +181,33 @@ class Lowering:
         return _Var(self.add("affine", (x.index,), op.out_shape, name, ops=(op,)))
 
     def caller(self, node):
-        """Re-run the node with chosen tensors for some of its inputs (constants: float64, on the CPU)."""
+        """Re-run the node with chosen tensors for its variable inputs (``{fx node: tensor}``); constants are
+        taken from the probe (float64, on the CPU). The function keeps no reference to the reader."""
         import torch
-        from torch.fx.node import map_arg
+        from torch.fx.node import map_aggregate, map_arg
 
-        def constant(n):
+        def template(n):
+            if isinstance(self.env.get(n), _Var):
+                return _Slot(n.name)
             value = self.probe[n]
             if isinstance(value, torch.Tensor) and value.is_floating_point():
                 return value.detach().cpu().double()
             return value
 
+        args, kwargs = map_arg(node.args, template), map_arg(node.kwargs, template)
+        kind, target = node.op, self.modules[node.target] if node.op == "call_module" else node.target
+
         def call(substitutions):
-            args = map_arg(node.args, lambda n: substitutions[n] if n in substitutions else constant(n))
-            kwargs = map_arg(node.kwargs, lambda n: substitutions[n] if n in substitutions else constant(n))
-            return self.execute(node, args, kwargs)
+            by_name = {n.name: tensor for n, tensor in substitutions.items()}
+
+            def fill(value):
+                return by_name[value.name] if isinstance(value, _Slot) else value
+
+            filled_args, filled_kwargs = map_aggregate(args, fill), map_aggregate(kwargs, fill)
+            if kind == "call_method":
+                self_, *rest = filled_args
+                return getattr(self_, target)(*rest, **filled_kwargs)
+            return target(*filled_args, **filled_kwargs)
 
         return call
 
