@@ -201,3 +201,102 @@ def test_graph_sweep_estimates_memory_before_allocating():
     assert error.value.limit == 1e4 and error.value.estimate > 1e4
     with pytest.raises(ComputationTooLargeError):
         linear_regions(model, plane=plane, max_regions=50)
+
+
+# ------------------------------------------------------------------------------------------ random graphs
+class RandomConvNet(nn.Module):
+    """conv (stride, padding) -> activation -> pooling (max or average, 1-D or 2-D) -> [residual conv] ->
+    flatten -> linear."""
+
+    def __init__(self, channels, stride, padding, slope, pool, residual, seed):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.conv = nn.Conv2d(1, channels, 3, stride=stride, padding=padding)
+        self.act = nn.LeakyReLU(slope) if slope else nn.ReLU()
+        self.pool = {"max": nn.MaxPool2d(2, ceil_mode=True), "avg": nn.AvgPool2d(2, ceil_mode=True)}[pool]
+        self.residual = nn.Conv2d(channels, channels, 1) if residual else None
+        size = (8 + 2 * padding - 3) // stride + 1
+        size = -(-size // 2)
+        self.out = nn.Linear(channels * size * size, 3)
+
+    def forward(self, x):
+        h = self.pool(self.act(self.conv(x)))
+        if self.residual is not None:
+            h = h + torch.relu(self.residual(h))
+        return self.out(h.flatten(1))
+
+
+def assert_maps_equal_the_conv_network(model, plane, seed):
+    regions = linear_regions(model, plane=plane)
+    assert regions.areas.sum() == pytest.approx(float(np.prod(np.ptp(regions.domain, axis=0))), rel=1e-9)
+    points, owner = interior_points(regions, 2, seed)
+    points = np.vstack([points, regions.centroids])
+    owner = np.concatenate([owner, np.arange(len(regions))])
+    expected = network(model, regions.to_input(points).reshape(-1, 1, 8, 8))
+    # a vertex within the tolerance (1e-9 of the half-width) of a line lies on it: the maps may then be off
+    # by that distance times the gradient on a sliver that was not cut off
+    half_width = 0.5 * np.ptp(regions.domain, axis=0).max()
+    atol = 1e-8 * half_width * max(1.0, np.abs(regions.affine_maps[0]).max())
+    np.testing.assert_allclose(regions.outputs(points, owner), expected, rtol=0, atol=atol)
+    assert len(np.unique(regions.activation_patterns, axis=0)) == len(regions)
+
+
+@pytest.mark.parametrize(
+    ("channels", "stride", "padding", "slope", "pool", "residual", "seed", "first"),
+    [
+        (2, 1, 1, 0.2, "max", True, 3, 40),
+        (2, 2, 1, -0.5, "avg", True, 4, 70),
+        (1, 1, 0, 1e-9, "max", False, 5, 7),
+    ],
+)
+def test_conv_graphs_affine_maps_equal_the_network(
+    channels, stride, padding, slope, pool, residual, seed, first
+):
+    model = RandomConvNet(channels, stride, padding, slope, pool, residual, seed).double().eval()
+    assert_maps_equal_the_conv_network(model, digit_plane(first), seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    channels=st.integers(1, 3),
+    stride=st.integers(1, 2),
+    padding=st.integers(0, 1),
+    slope=st.sampled_from([0.0, 1e-9, 0.2, -0.5]),
+    pool=st.sampled_from(["max", "avg"]),
+    residual=st.booleans(),
+    seed=st.integers(0, 10_000),
+    first=st.integers(0, 100),
+)
+def test_random_conv_graphs_affine_maps_equal_the_network(
+    channels, stride, padding, slope, pool, residual, seed, first
+):
+    model = RandomConvNet(channels, stride, padding, slope, pool, residual, seed).double().eval()
+    assert_maps_equal_the_conv_network(model, digit_plane(first), seed)
+
+
+def test_boundary_metrics_and_plots_take_conv_nets_on_image_planes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from tropical.metrics.boundary import class_iou, region_agreement, region_statistics
+    from tropical.plot.regions import regions as plot_regions
+
+    a, b, plane = digits_conv_net(0), digits_conv_net(1), digit_plane(0)
+    agreement = region_agreement(a, b, plane=plane)
+    # the agreement is the area fraction where the argmaxes agree: check against a grid
+    result = linear_regions(a, plane=plane)
+    low, high = result.domain.min(axis=0), result.domain.max(axis=0)
+    grid = low + (np.stack(np.meshgrid(np.arange(80), np.arange(80)), -1).reshape(-1, 2) + 0.5) / 80 * (
+        high - low
+    )
+    inputs = result.to_input(grid).reshape(-1, 1, 8, 8)
+    same = network(a, inputs).argmax(axis=1) == network(b, inputs).argmax(axis=1)
+    assert agreement == pytest.approx(same.mean(), abs=0.03)
+    assert class_iou(a, b, plane=plane).shape == (10,)
+    assert region_statistics(a, plane=plane).count == len(result)
+    drawn = plot_regions(a, plane=plane)
+    assert len(drawn["result"]) == len(result) and drawn["boundary"] is not None
+    plt.close("all")
