@@ -300,3 +300,38 @@ def test_boundary_metrics_and_plots_take_conv_nets_on_image_planes():
     drawn = plot_regions(a, plane=plane)
     assert len(drawn["result"]) == len(result) and drawn["boundary"] is not None
     plt.close("all")
+
+
+class MixedOps(nn.Module):
+    """ReLU6, Hardtanh, abs, torch.maximum, MaxPool1d and AvgPool1d on a 2-input net."""
+
+    def __init__(self, seed):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.a, self.b = nn.Linear(2, 6), nn.Linear(2, 6)
+        self.pool_max, self.pool_avg = nn.MaxPool1d(3, stride=2, padding=1), nn.AvgPool1d(2)
+        self.out = nn.Linear(6, 3)
+
+    def forward(self, x):
+        u = nn.functional.relu6(3 * self.a(x)) + nn.functional.hardtanh(self.b(x), -0.5, 0.7)
+        v = torch.maximum(self.a(x), torch.abs(self.b(x)))
+        pooled = torch.cat([self.pool_max(u[:, None]).flatten(1), self.pool_avg(v[:, None]).flatten(1)], 1)
+        return self.out(pooled)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_mixed_piecewise_linear_ops_maps_and_decisions_equal_the_network(seed):
+    model = MixedOps(seed).double().eval()
+    bounds = (-3, 3, -3, 3)
+    regions = linear_regions(model, bounds=bounds)
+    points, owner = interior_points(regions, 3, seed)
+    np.testing.assert_allclose(regions.outputs(points, owner), network(model, points), rtol=0, atol=1e-9)
+    assert len(np.unique(regions.activation_patterns, axis=0)) == len(regions)
+    import shapely
+
+    grid = np.stack(np.meshgrid(np.linspace(-2.99, 2.98, 70), np.linspace(-2.97, 2.99, 70)), -1).reshape(
+        -1, 2
+    )
+    expected = network(model, grid).argmax(axis=1)
+    for label, geometry in enumerate(decision_regions(model, bounds=bounds)):
+        assert np.all(shapely.covers(geometry, shapely.points(grid[expected == label])))
