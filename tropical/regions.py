@@ -22,6 +22,12 @@ our own (numpy, float64, regions as one flat vertex array). The split of step 2 
 and the per-region maps of step 3, run as numba kernels (:mod:`tropical._region_kernel`) when numba is
 installed; without it the numpy path gives the same regions.
 
+These steps are for chains of dense layers (MLPs). Every other model that
+:func:`tropical.graph.piecewise_linear_graph` reads (convolutions, pooling, residual connections, per-unit
+slopes) goes through the graph sweep of :mod:`tropical._region_graph`: the same splits node by node, with
+convolutions applied to the plane's frame and max pooling splitting regions into the cells of the largest
+window entry (see ``docs/regions_graph.md``).
+
 Coordinates
 -----------
 All 2-D results (polygons, affine maps, segments) are in *domain coordinates* ``(u, v)``:
