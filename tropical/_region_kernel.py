@@ -166,34 +166,6 @@ def _sweep_layer(
 
 
 @nb.njit(cache=True, nogil=True)
-def normalised_lines(maps):
-    """Compiled :meth:`tropical._region_split.Partition.normalised` (same operations, same results)."""
-    n_maps, n = maps.shape[0], maps.shape[1]
-    a = np.empty((n, n_maps))
-    b = np.empty((n, n_maps))
-    c = np.empty((n, n_maps))
-    gradient = np.empty((n, n_maps))
-    for j in range(n):
-        reference = 0.0
-        for m in range(n_maps):
-            for k in range(3):
-                reference = max(reference, abs(maps[m, j, k]))
-        for m in range(n_maps):
-            a0, b0, c0 = maps[m, j, 0], maps[m, j, 1], maps[m, j, 2]
-            g = np.hypot(a0, b0)
-            if g <= 1e-12 * reference:
-                a[j, m] = 0.0
-                b[j, m] = 0.0
-                g = reference if reference > 0.0 else 1.0
-            else:
-                a[j, m] = a0 / g
-                b[j, m] = b0 / g
-            c[j, m] = min(max(c0 / g, -1e6), 1e6)
-            gradient[j, m] = g
-    return a, b, c, gradient
-
-
-@nb.njit(cache=True, nogil=True)
 def _region_map(maps, m, bits, r, slope, weight_t, bias, out):
     """``out[r] = weight @ (D_r * maps[m]) + bias`` for one region."""
     n, n_next = weight_t.shape

@@ -92,6 +92,7 @@ class Partition:
         self.bits = np.zeros((16, 1), dtype=np.uint8)
         self.nslots = 1
         self.nregions = 1
+        self.generation = 0  # incremented whenever slots are renumbered (compact, merge)
 
     # ------------------------------------------------------------------ bookkeeping
     def copy(self) -> Partition:
@@ -106,6 +107,7 @@ class Partition:
 
     def compact(self) -> None:
         """Drop dead slots and garbage corners; live regions become slots ``0 .. nregions - 1``."""
+        self.generation += 1
         live = np.flatnonzero(self.alive[: self.nslots])
         positions, _, offsets = _segment_ranges(self.start[live], self.length[live])
         pool = self.pool[positions]
@@ -147,24 +149,26 @@ class Partition:
             set is not a line: dead or saturated neurons, zero rows): ``a = b = 0`` and the constant is
             divided by that largest coefficient instead, so that its sign is decided at any weight scale.
         """
-        a = maps[:, :, 0].T.copy()  # copies: the rows are scaled in place below
-        b = maps[:, :, 1].T.copy()
-        c = maps[:, :, 2].T.copy()
-        gradient = np.hypot(a, b)
-        reference = np.zeros((len(a), 1))
-        if a.size:
-            for part in (a, b, c):
-                np.maximum(reference[:, 0], np.abs(part).max(axis=1), out=reference[:, 0])
-        flat = gradient <= 1e-12 * reference
-        # a constant neuron's value relative to its own scale (an absolute value would make the sign of
-        # a constant 5e-10 depend on the tolerance in a network scaled by 1e-8)
-        gradient[flat] = np.broadcast_to(np.where(reference > 0, reference, 1.0), gradient.shape)[flat]
-        a /= gradient
-        b /= gradient
-        c /= gradient
+        n_maps, n = maps.shape[0], maps.shape[1]
+        abc = np.empty((3, n, n_maps))  # (a, b, c) per neuron and map; transposed in blocks of maps (a
+        for lo in range(0, n_maps, 256):  # whole-array transposing copy is ~6x slower: cache misses)
+            abc[:, :, lo : lo + 256] = maps[lo : lo + 256].transpose(2, 1, 0)
+        # each neuron in units of its largest coefficient over all maps: scale-free, and the squares below
+        # can neither overflow nor underflow above the flat threshold
+        reference = np.abs(abc).max(axis=(0, 2)) if abc.size else np.zeros(n)
+        reference[reference == 0] = 1.0
+        abc /= reference[:, None]
+        a, b, c = abc
+        gradient = np.sqrt(a * a + b * b)
+        flat = gradient <= 1e-12
+        gradient[flat] = 1.0
+        abc /= gradient
         a[flat] = 0.0
         b[flat] = 0.0
-        np.clip(c, -1e6, 1e6, out=c)
+        gradient *= reference[:, None]
+        # no clipping: ``split`` recovers the raw value ``c * gradient`` at each vertex to interpolate the
+        # crossing points (issue 15: a clip of c at 1e6 moved the crossings next to a nearly constant
+        # neuron); |c| < 1e12 by the flat threshold
         return a, b, c, gradient
 
     def line_values(self, a: np.ndarray, b: np.ndarray, c: np.ndarray, gradient: np.ndarray) -> np.ndarray:
@@ -176,12 +180,29 @@ class Partition:
         home = self.home[:nv]
         return a[home] * self.x[:nv] + b[home] * self.y[:nv] + c[home]
 
-    def vertex_values(self, coefficients: np.ndarray) -> np.ndarray:
-        """Signed distances of every vertex to one line per map, ``coefficients`` of shape (n_maps, 3)."""
-        a, b, c, gradient = self.normalised(coefficients[:, None, :])
-        return self.line_values(a[0], b[0], c[0], gradient[0])
+    def vertex_values(self, coefficients: np.ndarray, *, scale: float | None = None) -> np.ndarray:
+        """Signed distances of every vertex to one line per map, ``coefficients`` of shape (n_maps, 3).
 
-    def split(self, values: np.ndarray, *, bit: int | None = None, eligible: np.ndarray | None = None):
+        With ``scale``, values are divided by ``max(gradient, scale)`` instead of the gradient: a vertex then
+        lies on the line (``|value| <= tolerance``) when its raw value is within ``tolerance * scale`` *or*
+        its distance is within ``tolerance``. Used for ties between outputs, whose rounding noise is
+        relative to the outputs' scale, not to the (possibly zero) gradient of their difference.
+        """
+        if scale is None:
+            a, b, c, gradient = self.normalised(coefficients[:, None, :])
+            return self.line_values(a[0], b[0], c[0], gradient[0])
+        gradient = np.maximum(np.hypot(coefficients[:, 0], coefficients[:, 1]), scale)
+        lines = coefficients / gradient[:, None]
+        return self.line_values(lines[:, 0], lines[:, 1], lines[:, 2], gradient)
+
+    def split(
+        self,
+        values: np.ndarray,
+        *,
+        bit: int | None = None,
+        eligible: np.ndarray | None = None,
+        eligible_slots: np.ndarray | None = None,
+    ):
         """Split every region that the zero set of ``values`` crosses.
 
         Parameters
@@ -195,6 +216,8 @@ class Partition:
             Only regions whose map is eligible are split; crossed regions that are not eligible get the
             crossing points inserted on their edges (so that the partition stays a cell complex) but stay
             whole.
+        eligible_slots : ndarray of bool, shape (nslots,), optional
+            The same per region slot instead of per map.
 
         Returns
         -------
@@ -270,8 +293,12 @@ class Partition:
         np.not_equal(c_here, 1, out=keep_pos[:, 0])
         np.not_equal(c_here, 2, out=keep_neg[:, 0])
         keep_pos[:, 1] = keep_neg[:, 1] = crossing
+        if eligible_slots is not None:
+            eligible = eligible_slots[crossed]
+        elif eligible is not None:
+            eligible = eligible[self.map_id[crossed]]
         if eligible is not None:
-            whole = ~eligible[self.map_id[crossed]][owner]
+            whole = ~eligible[owner]
             keep_pos[whole, 0] = True
             keep_neg[whole] = False
         counts = np.add.reduceat(np.stack([keep_pos.sum(axis=1), keep_neg.sum(axis=1)], axis=1), offsets[:-1])
@@ -357,6 +384,54 @@ class Partition:
                 self.pool = _grown(self.pool, need_pool)
                 for name in ("start", "length", "alive", "map_id", "bits"):
                     setattr(self, name, _grown(getattr(self, name), need_slots))
+
+    def merge(self, group: np.ndarray) -> None:
+        """Merge regions: ``group`` (nregions,) numbers the new regions; the regions of one group must tile
+        a convex polygon (the cells of one pattern within one convex region). Compacts first.
+
+        The merged boundary keeps every vertex on it (also those where a neighbour's edge ends), so the
+        partition stays a cell complex; vertices inside a merged region are no longer referenced. A merged
+        region takes ``map_id`` and ``bits`` of its first region.
+        """
+        tail, head, region = self.half_edges()
+        self.generation += 1
+        low, high = np.minimum(tail, head), np.maximum(tail, head)
+        key = low * self.nv + high
+        order = np.argsort(key, kind="stable")
+        twin = np.flatnonzero(key[order][1:] == key[order][:-1])
+        inner = np.zeros(len(key), dtype=bool)
+        same = group[region[order[twin]]] == group[region[order[twin + 1]]]
+        inner[order[twin[same]]] = True
+        inner[order[twin[same] + 1]] = True
+        corners = tail[~inner]
+        owner = group[region[~inner]]
+        n_groups = int(group.max()) + 1 if len(group) else 0
+        counts = np.bincount(owner, minlength=n_groups)
+        x, y = self.x[corners], self.y[corners]
+        cx = np.bincount(owner, x, n_groups) / counts
+        cy = np.bincount(owner, y, n_groups) / counts
+        order = np.lexsort((np.arctan2(y - cy[owner], x - cx[owner]), owner))  # CCW around an inner point
+        first = np.full(n_groups, len(group))
+        np.minimum.at(first, group, np.arange(len(group)))
+        capacity = max(16, 2 * n_groups)
+
+        def take(array):
+            out = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
+            out[:n_groups] = array[first]
+            return out
+
+        self.map_id = take(self.map_id)
+        self.bits = take(self.bits)
+        self.length = np.zeros(capacity, dtype=np.int64)
+        self.length[:n_groups] = counts
+        self.start = np.zeros(capacity, dtype=np.int64)
+        self.start[1:n_groups] = np.cumsum(counts)[:-1]
+        self.alive = np.zeros(capacity, dtype=bool)
+        self.alive[:n_groups] = True
+        self.pool = np.zeros(max(64, 2 * len(corners)), dtype=np.int32)
+        self.pool[: len(corners)] = corners[order]
+        self.npool = self.live_corners = len(corners)
+        self.nslots = self.nregions = n_groups
 
     # ------------------------------------------------------------------ read-out (after compact())
     def corner_arrays(self) -> tuple[np.ndarray, np.ndarray]:

@@ -36,7 +36,7 @@ import numpy as np
 from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, check_cost, count_text, hull_cost
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.hull import RELATIVE_TOLERANCE, convex_hull_vertices, unique_rows, upper_faces
-from tropical.layers import affine_layers
+from tropical.layers import AffineLayer, affine_layers
 from tropical.polytope import Polytope
 from tropical.zonotope import ALTERNATIVES, Zonotope, ZonotopeHull, _merge_2d
 
@@ -65,13 +65,21 @@ class _Classifier:
     c2: tuple[float, float]
 
 
-def _classifier(model, classes, function: str) -> _Classifier:
-    layers = affine_layers(model)
-    kinds = [
-        "ReLU" if layer.slope == 0.0 else "linear" if layer.slope is None else f"LeakyReLU({layer.slope})"
-        for layer in layers
-    ]
-    if len(layers) != 2 or layers[0].slope != 0.0 or layers[1].slope is not None:
+def _classifier(model, classes, function: str, input_shape=None) -> _Classifier:
+    """Read ``affine -> ReLU -> affine`` (any model whose graph is that chain, e.g. a custom module or a
+    convolution first layer, densified with a size guard). A single-logit binary classifier ``z`` is read as
+    the two logits ``(0, z)``: class 1 where ``z > 0``."""
+    layers = affine_layers(model, input_shape=input_shape)
+
+    def kind(slope):
+        if slope is None:
+            return "linear"
+        if np.ndim(slope):
+            return "PReLU"
+        return "ReLU" if slope == 0.0 else f"LeakyReLU({slope})"
+
+    kinds = [kind(layer.slope) for layer in layers]
+    if len(layers) != 2 or kinds[0] != "ReLU" or kinds[1] != "linear":
         described = " -> ".join(
             f"affine({layer.n_in}->{layer.n_out}), {kind}" for layer, kind in zip(layers, kinds, strict=True)
         )
@@ -81,12 +89,20 @@ def _classifier(model, classes, function: str) -> _Classifier:
             "use tropical.from_torch(model): output k is F_k - G_k and the decision boundary between classes "
             "i and j lies on the tropical hypersurface of F_i ⊙ G_j ⊕ F_j ⊙ G_i."
         )
+    if layers[1].n_out == 1:  # one logit z: the classes are (0, z)
+        single = layers[1]
+        layers = [
+            layers[0],
+            AffineLayer(np.vstack([np.zeros_like(single.weight), single.weight]),
+                        np.append(0.0, single.bias), None, single.source),
+        ]  # fmt: skip
     first, second = layers
     m = second.n_out
-    try:
-        i, j = (int(c) for c in classes)
-    except (TypeError, ValueError):
-        raise ValueError(f"classes must be a pair of class indices, got {classes!r}") from None
+    integers = isinstance(classes, tuple | list | np.ndarray) and len(classes) == 2
+    integers = integers and all(isinstance(c, int | np.integer) and not isinstance(c, bool) for c in classes)
+    if not integers:
+        raise ValueError(f"classes must be a pair of int class indices, e.g. (0, 1), got {classes!r}")
+    i, j = (int(c) for c in classes)
     if m < 2:
         raise ValueError(f"the model has {m} output; a decision boundary needs at least 2 classes")
     if not (0 <= i < m and 0 <= j < m) or i == j:
@@ -99,19 +115,26 @@ def _classifier(model, classes, function: str) -> _Classifier:
     return _Classifier(A, c1, w1, w2, o, (float(second.bias[i]), float(second.bias[j])))
 
 
-def decision_zonotopes(model, classes=(0, 1), *, lifted: bool = False) -> tuple[Zonotope, Zonotope]:
+def decision_zonotopes(
+    model, classes=(0, 1), *, lifted: bool = False, input_shape=None
+) -> tuple[Zonotope, Zonotope]:
     """Alfarra et al.'s zonotopes ``Z(G_1)``, ``Z(G_2)`` of a one-hidden-layer classifier.
 
     Parameters
     ----------
     model : torch.nn.Module
         ``Linear -> ReLU -> Linear`` (``Flatten``, ``Dropout``, ``Identity`` allowed; pruned weights are read
-        as the model computes them), input size ``n``, hidden width ``p``, ``m >= 2`` outputs.
+        as the model computes them; any model whose piecewise-linear graph is that chain, e.g. a custom
+        module or a convolution first layer), input size ``n``, hidden width ``p``, ``m >= 2`` outputs, or
+        one logit ``z`` read as the two logits ``(0, z)`` (class 1 where ``z > 0``).
     classes : (int, int)
         The two classes ``(i, j)`` whose decision boundary ``f_i = f_j`` is studied.
     lifted : bool
         Return the lifted zonotopes in ``R^{n+1}`` (biases as the last coordinate): generators
         ``w_kl (A_l, c1_l)`` based at ``(o, c2_i)`` and ``(o, c2_j)``.
+    input_shape : tuple of int, optional
+        Per-sample input shape, for models that do not start with a ``Linear`` layer (e.g. ``(1, 8, 8)``
+        for a convolution first layer, read as its dense matrix on the flattened input).
 
     Returns
     -------
@@ -129,7 +152,7 @@ def decision_zonotopes(model, classes=(0, 1), *, lifted: bool = False) -> tuple[
     ----------
     Alfarra et al., TPAMI 2022 (arXiv:2002.08838), Theorem 2; MATH.md §3.
     """
-    net = _classifier(model, classes, "decision_zonotopes")
+    net = _classifier(model, classes, "decision_zonotopes", input_shape)
     if lifted:
         L = np.column_stack([net.A, net.c1])
         return (
@@ -139,13 +162,13 @@ def decision_zonotopes(model, classes=(0, 1), *, lifted: bool = False) -> tuple[
     return Zonotope(net.w1[:, None] * net.A, net.o), Zonotope(net.w2[:, None] * net.A, net.o)
 
 
-def decision_hull(model, classes=(0, 1), *, lifted: bool = False) -> ZonotopeHull:
+def decision_hull(model, classes=(0, 1), *, lifted: bool = False, input_shape=None) -> ZonotopeHull:
     """The decision-boundary polytope ``conv(Z1 ∪ Z2)`` as a :class:`~tropical.zonotope.ZonotopeHull`,
     without enumerating its vertices: exact support functions and projections in any input dimension.
 
     Parameters
     ----------
-    model, classes, lifted
+    model, classes, lifted, input_shape
         As in :func:`decision_zonotopes`.
 
     Returns
@@ -163,7 +186,7 @@ def decision_hull(model, classes=(0, 1), *, lifted: bool = False) -> ZonotopeHul
     >>> hull.ambient_dimension, hull.support([1.0] * 784) > 0
     (784, True)
     """
-    net = _classifier(model, classes, "decision_hull")
+    net = _classifier(model, classes, "decision_hull", input_shape)
     weights = np.vstack([net.w1, net.w2])
     if lifted:
         bases = np.array([np.append(net.o, net.c2[0]), np.append(net.o, net.c2[1])])
@@ -179,12 +202,13 @@ def decision_polytope(
     max_candidates: int = 2_000_000,
     max_bytes: float = DEFAULT_MAX_BYTES,
     max_seconds: float = DEFAULT_MAX_SECONDS,
+    input_shape=None,
 ) -> Polytope:
     """The decision-boundary polytope ``conv(Z1 ∪ Z2)`` of a one-hidden-layer classifier, enumerated.
 
     Parameters
     ----------
-    model, classes
+    model, classes, input_shape
         As in :func:`decision_zonotopes`.
     lifted : bool
         The lifted polytope in ``R^{n+1}`` (biases as the last coordinate): the extended Newton polytope of
@@ -206,7 +230,7 @@ def decision_polytope(
         When an estimate is above its limit (typically from 5-6 input dimensions on): use
         :func:`decision_hull` (support functions, :func:`tropical.metrics.hausdorff_bracket`, projections).
     """
-    hull = decision_hull(model, classes, lifted=lifted)
+    hull = decision_hull(model, classes, lifted=lifted, input_shape=input_shape)
     try:  # every estimate is checked before any enumeration starts
         return hull.to_polytope(max_candidates=max_candidates, max_bytes=max_bytes, max_seconds=max_seconds)
     except ComputationTooLargeError as error:

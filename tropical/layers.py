@@ -1,7 +1,10 @@
-"""Reading a PyTorch ReLU network as a list of affine maps and activations.
+"""A piecewise-linear PyTorch model as a list of dense affine maps and activations, when it is a chain.
 
-Every exact computation of this package (tropical polynomials, linear regions, zonotopes) starts here, so
-that the supported layers, the error messages and the handling of pruned weights are the same everywhere.
+The front door of the code that works layer by layer (Zhang et al.'s recursion, Alfarra et al.'s
+zonotopes): :func:`affine_layers` reads the model with :func:`tropical.graph.piecewise_linear_graph` (the
+one reader of every model, see there for what is supported) and returns :meth:`Graph.chain
+<tropical.graph.Graph.chain>`. Models with residual connections or max-pooling are not chains; the
+functions that take them are named in the error.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ class AffineLayer:
         Effective weight (masks of pruned models already applied).
     bias : ndarray, shape (n_out,)
         Bias (zeros for layers without bias).
-    slope : float or None
-        Activation after the affine map: ``None`` for none (a linear layer), ``0.0`` for ReLU, ``s`` in
-        (0, 1) for ``LeakyReLU(negative_slope=s)``.
+    slope : float, ndarray of shape (n_out,), or None
+        Activation ``where(x >= 0, x, slope * x)`` after the affine map: ``None`` for none (a linear layer),
+        ``0.0`` for ReLU, any real ``s`` for ``LeakyReLU(negative_slope=s)`` (``-1`` is ``abs``), an array
+        for a per-unit ``PReLU``.
     source : str
         Positions of the PyTorch modules this layer was built from, e.g. ``"0, 1"``; used in messages.
     """
@@ -46,143 +50,65 @@ class AffineLayer:
         return self.weight.shape[0]
 
 
-def _effective_weight(module, name: str):
-    """Weight as the module computes it, also for ``torch.nn.utils.prune`` re-parametrised modules."""
-    original, mask = getattr(module, name + "_orig", None), getattr(module, name + "_mask", None)
-    if original is not None and mask is not None:
-        return original.detach() * mask.detach()
-    return getattr(module, name).detach()
+def affine_layers(model, *, allow_batchnorm: bool = True, input_shape=None) -> list[AffineLayer]:
+    """Read a feed-forward piecewise-linear network into dense affine layers with activations.
 
-
-def _as_float64(tensor, what: str, position: str) -> np.ndarray:
-    array = tensor.detach().cpu().double().numpy().copy()
-    if not np.all(np.isfinite(array)):
-        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
-        raise ValueError(f"layer at position {position}: {what} has {bad} NaN or infinite entries")
-    return array
-
-
-def _flatten_modules(model, prefix: str = ""):
-    """Yield (position, module) for the leaves of nested ``nn.Sequential`` containers."""
-    from torch import nn
-
-    if isinstance(model, nn.Sequential):
-        for name, child in model.named_children():
-            yield from _flatten_modules(child, f"{prefix}{name}" if not prefix else f"{prefix}.{name}")
-    else:
-        yield (prefix or "0"), model
-
-
-SUPPORTED = "Linear, ReLU, LeakyReLU, Identity, Flatten, Dropout, BatchNorm1d (eval)"
-
-
-def affine_layers(model, *, allow_batchnorm: bool = True) -> list[AffineLayer]:
-    """Read a feed-forward ReLU network into affine layers with piecewise-linear activations.
-
-    Consecutive affine modules (``Linear``, ``BatchNorm1d`` in eval mode) are composed into one affine
-    map; ``Identity``, ``Flatten`` and ``Dropout`` (read as at evaluation time) are skipped. An activation
-    that does not follow an affine map gets an identity map in front of it.
+    Consecutive affine operations (``Linear``, convolutions, pooling by averages, ``BatchNorm`` in eval
+    mode, reshapes...) are composed into one affine map; an activation that does not follow an affine map
+    gets an identity map in front of it. ``Hardtanh``/``ReLU6`` become two ReLU units each.
 
     Parameters
     ----------
     model : torch.nn.Module
-        An ``nn.Sequential`` (nested containers are fine) or a single ``nn.Linear``.
+        Any model :func:`tropical.graph.piecewise_linear_graph` reads whose graph is a chain (no residual
+        connection, no max-pooling): ``nn.Sequential``, a custom module, a convolution first layer...
     allow_batchnorm : bool
-        Fold ``BatchNorm1d`` with running statistics into the preceding affine map.
+        Fold ``BatchNorm`` layers with running statistics into the neighbouring affine map; when False they
+        are refused.
+    input_shape : tuple of int, optional
+        Per-sample input shape, needed when the model does not start with a ``Linear`` layer.
 
     Returns
     -------
     list of AffineLayer
-        In forward order. The last layer has ``slope=None`` unless the network ends with an activation.
+        In forward order; weights act on the flattened input. The last layer has ``slope=None`` unless the
+        network ends with an activation.
 
     Raises
     ------
     UnsupportedLayerError
-        For any other module, naming its class and position (e.g. ``Tanh at position 1.2``).
+        For modules without a piecewise-linear form (all of them named), and for models that are not a
+        chain (naming the node and the function that handles them).
+    ComputationTooLargeError
+        When a dense weight (e.g. of a convolution on a large input) would be too large.
     ValueError
-        For NaN or infinite weights, or layers whose sizes do not chain.
+        For NaN or infinite weights, or inputs and layers whose sizes do not chain.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Hardtanh(), nn.Linear(3, 1)).eval()
+    >>> [(layer.n_in, layer.n_out, layer.slope) for layer in affine_layers(model)]
+    [(2, 6, 0.0), (6, 1, None)]
     """
     from torch import nn
 
-    layers: list[AffineLayer] = []
-    weight: np.ndarray | None = None
-    bias: np.ndarray | None = None
-    sources: list[str] = []
+    from tropical.graph import piecewise_linear_graph
 
-    def close(slope: float | None) -> None:
-        nonlocal weight, bias, sources
-        if weight is None:  # activation without an affine map in front of it
-            if not layers:
-                raise ValueError(
-                    "the network starts with an activation; its input size is unknown. "
-                    "Put a Linear layer first (nn.Identity cannot carry a size)."
-                )
-            size = layers[-1].n_out
-            weight, bias = np.eye(size), np.zeros(size)
-        layers.append(AffineLayer(weight, bias, slope, ", ".join(sources)))
-        weight, bias, sources = None, None, []
-
-    def compose(w: np.ndarray, b: np.ndarray, position: str, kind: str) -> None:
-        nonlocal weight, bias
-        if weight is None:
-            expected = layers[-1].n_out if layers else None
-            if expected is not None and w.shape[1] != expected:
-                raise ValueError(
-                    f"{kind} at position {position} expects {w.shape[1]} inputs but the previous "
-                    f"layer has {expected} outputs"
-                )
-            weight, bias = w, b
-        else:
-            if w.shape[1] != weight.shape[0]:
-                raise ValueError(
-                    f"{kind} at position {position} expects {w.shape[1]} inputs but the previous "
-                    f"layer has {weight.shape[0]} outputs"
-                )
-            weight, bias = w @ weight, w @ bias + b
-        sources.append(position)
-
-    for position, module in _flatten_modules(model):
-        if isinstance(module, nn.Linear):
-            w = _as_float64(_effective_weight(module, "weight"), "weight", position)
-            if module.bias is not None:
-                b = _as_float64(_effective_weight(module, "bias"), "bias", position)
-            else:
-                b = np.zeros(w.shape[0])
-            compose(w, b, position, "Linear")
-        elif isinstance(module, nn.BatchNorm1d) and allow_batchnorm:
-            if module.running_mean is None or module.running_var is None:
+    if not allow_batchnorm:
+        for name, module in model.named_modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
                 raise UnsupportedLayerError(
-                    f"BatchNorm1d at position {position} has no running statistics "
-                    "(track_running_stats=False); it is not an affine map"
+                    f"{type(module).__name__} at position {name} is not allowed (allow_batchnorm=False)"
                 )
-            mean = _as_float64(module.running_mean, "running_mean", position)
-            var = _as_float64(module.running_var, "running_var", position)
-            scale = 1.0 / np.sqrt(var + module.eps)
-            gamma = np.ones_like(mean)
-            beta = np.zeros_like(mean)
-            if module.affine:
-                gamma = _as_float64(module.weight, "weight", position)
-                beta = _as_float64(module.bias, "bias", position)
-            compose(np.diag(gamma * scale), beta - gamma * scale * mean, position, "BatchNorm1d")
-        elif isinstance(module, nn.ReLU):
-            close(0.0)
-        elif isinstance(module, nn.LeakyReLU):
-            slope = float(module.negative_slope)
-            if not 0.0 <= slope < 1.0:
-                raise UnsupportedLayerError(
-                    f"LeakyReLU at position {position} has negative_slope={slope}; "
-                    "only slopes in [0, 1) are convex max-plus maps"
-                )
-            close(slope)
-        elif isinstance(module, nn.Identity | nn.Flatten | nn.Dropout):
-            continue
-        else:
+    graph = piecewise_linear_graph(model, input_shape=input_shape)
+    if not graph.is_chain:
+        try:
+            graph.chain()
+        except UnsupportedLayerError as error:
             raise UnsupportedLayerError(
-                f"{type(module).__name__} at position {position} is not supported; "
-                f"supported layers: {SUPPORTED}"
-            )
-    if weight is not None:
-        close(None)
-    if not layers:
-        raise ValueError("the network has no Linear layer")
-    return layers
+                f"{error}. This function reads chains of affine maps and activations only; "
+                "tropical.from_torch (input dimension <= 6) and tropical.linear_regions (a 2-D domain or a "
+                "plane) read any piecewise-linear graph"
+            ) from None
+    return graph.chain()

@@ -8,7 +8,14 @@ For a layer ``x -> sigma(W x + b)`` whose input is ``F - G`` (MATH.md §2), with
     linear:      F' = H,                           G' = N
 
 (``+`` between polynomials is ⊙, a weight ``w >= 0`` is the tropical power ``^{⊙w}``, ``+ b`` adds ``b`` to
-every coefficient), starting from ``F = x_k`` and ``G = 0``.
+every coefficient), starting from ``F = x_k`` and ``G = 0``. A slope ``s`` outside ``[0, 1]`` (``abs`` is
+``s = -1``) uses ``where(x >= 0, x, s x) = s x + (1 - s) relu(x)``: with ``a = s``, ``b = 1 - s`` and
+``M = H ⊕ N``, ``F' = a⁺ H + b⁺ M`` and ``G' = N + a⁻ H + b⁻ M``.
+
+Any model :func:`tropical.graph.piecewise_linear_graph` reads is converted: affine nodes propagate ``F``,
+``G`` through the positive and negative parts of their linear ops (convolutions stay convolutions), and a max
+node (max-pooling, ``torch.maximum``) is the tropical sum
+``max_j (F_j - G_j) = max_j (F_j + sum_{i != j} G_i) - sum_i G_i``.
 
 Two exact algorithms produce the reduced polynomials of this recursion:
 
@@ -34,11 +41,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
-from tropical.errors import ComputationTooLargeError
+from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
+from tropical.graph import Dense, Graph, piecewise_linear_graph
 from tropical.hull import (
     MAX_QHULL_DIMENSION,
     affine_frame,
@@ -48,7 +57,7 @@ from tropical.hull import (
     upper_hull_vertices,
     upper_simplices,
 )
-from tropical.layers import AffineLayer, affine_layers
+from tropical.layers import AffineLayer
 from tropical.polynomial import TropicalPolynomial, TropicalRational
 from tropical.polytope import Polytope
 
@@ -65,15 +74,26 @@ class TropicalMap(Sequence):
     Attributes
     ----------
     outputs : tuple of TropicalRational
-        ``outputs[k](X) == network(X)[:, k]``.
+        ``outputs[k](X) == network(X)[:, k]`` up to rounding (see below).
     layers : tuple of tuples of TropicalRational, or None
         When requested, ``layers[l][i]`` is unit ``i`` of layer ``l`` after its activation (the last entry
-        equals ``outputs``).
+        equals ``outputs``); for a non-chain graph the "layers" are its activation and max nodes.
+    graph : tropical.graph.Graph or None
+        The network that was converted; calling the map evaluates it.
+
+    Notes
+    -----
+    ``m(X)`` evaluates the network itself (:attr:`graph`), so it is exact to float64 rounding of the
+    network's own computation. ``m[k](X)`` evaluates ``F_k(X) - G_k(X)``: ``F_k`` and ``G_k`` grow with
+    the product of the layers' weight norms, and their difference loses about ``log10(|F_k(x)| /
+    |m[k](x)|)`` of float64's 16 digits (all of them when ``F_k`` reaches ~1e16 times the output, e.g. deep
+    networks with weights ~1e3). The polynomials themselves (exponents, coefficients) are unaffected.
     """
 
-    def __init__(self, outputs, layers=None):
+    def __init__(self, outputs, layers=None, graph: Graph | None = None):
         self.outputs = tuple(outputs)
         self.layers = None if layers is None else tuple(tuple(layer) for layer in layers)
+        self.graph = graph
 
     def __len__(self) -> int:
         return len(self.outputs)
@@ -87,7 +107,14 @@ class TropicalMap(Sequence):
         return self.outputs[0].dimension
 
     def __call__(self, X) -> np.ndarray:
-        """Evaluate all outputs: ``(n, d) -> (n, k)``."""
+        """Evaluate all outputs: ``(n, d) -> (n, k)`` (the network's own forward pass when it is known)."""
+        if hasattr(X, "detach"):  # a torch tensor
+            X = X.detach().cpu().numpy()
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.dimension:
+            raise ValueError(f"X must have shape (n, {self.dimension}), got {X.shape}")
+        if self.graph is not None:
+            return self.graph(X).reshape(len(X), -1)
         return np.column_stack([output(X) for output in self.outputs])
 
     def monomial_counts(self) -> np.ndarray:
@@ -159,6 +186,31 @@ def _wins(first: _Monomials, second: _Monomials, X: np.ndarray, at_infinity: boo
     )
 
 
+def _combination(terms) -> _Monomials:
+    """``sum_t c_t * m_t`` for monomials ``m_t`` and per-unit (or scalar) factors ``c_t >= 0``."""
+    coefficients = sum(c * m.coefficients for c, m in terms)
+    exponents = sum((c[None] if np.ndim(c) else c) * m.exponents for c, m in terms)
+    return _Monomials(coefficients, exponents)
+
+
+def _activate(H: _Monomials, N: _Monomials, slope, X, at_infinity: bool):
+    """``F, G`` after ``where(x >= 0, x, slope * x)`` of ``x = H - N`` (any real slope, scalar or per unit).
+
+    ``slope * x + (1 - slope) * relu(x)`` with ``relu(H - N) = max(H, N) - N``.
+    """
+    M = H.where(_wins(H, N, X, at_infinity), N)
+    if np.ndim(slope) == 0 and slope == 0:
+        return M, N
+    if np.ndim(slope) == 0 and 0 < slope < 1:  # the recursion's own form, same values and ties
+        other = H.mix(slope, N)
+        return H.where(_wins(H, other, X, at_infinity), other), N
+    a = np.asarray(slope, dtype=np.float64)
+    b = 1.0 - a
+    terms_F = [(np.maximum(a, 0), H), (np.maximum(b, 0), M)]
+    terms_G = [(1.0, N), (np.maximum(-a, 0), H), (np.maximum(-b, 0), M)]
+    return _combination(terms_F), _combination(terms_G)
+
+
 def _forward(layers: list[AffineLayer], X: np.ndarray, depth: int, at_infinity: bool = False):
     """The monomials of ``F`` and ``G`` of every unit of layer ``depth`` that are active at ``X``.
 
@@ -180,12 +232,95 @@ def _forward(layers: list[AffineLayer], X: np.ndarray, depth: int, at_infinity: 
         H = F.combine(positive, G, negative, bias=layer.bias)  # at infinity the bias only breaks ties
         N = G.combine(positive, F, negative)
         if layer.slope is None:
-            F = H
+            F, G = H, N
         else:
-            other = N if layer.slope == 0 else H.mix(layer.slope, N)
-            F = H.where(_wins(H, other, X, at_infinity), other)
-        G = N
+            F, G = _activate(H, N, layer.slope, X, at_infinity)
     return F, G
+
+
+def _through(op, monomials: _Monomials) -> _Monomials:
+    """A nonnegative linear op applied to the monomials of its input units."""
+    n, d, _ = monomials.exponents.shape
+    coefficients = op.apply(monomials.coefficients.reshape(n, *op.in_shape)).reshape(n, -1)
+    exponents = op.apply(monomials.exponents.reshape(n * d, *op.in_shape)).reshape(n, d, -1)
+    return _Monomials(coefficients, exponents)
+
+
+def _gathered(monomials: _Monomials, index: np.ndarray) -> _Monomials:
+    return _Monomials(monomials.coefficients[:, index], monomials.exponents[:, :, index])
+
+
+def _max_node(F: _Monomials, G: _Monomials, windows: np.ndarray, X, at_infinity: bool):
+    """``max_j (F_j - G_j) = max_j (F_j + sum_{i != j} G_i) - sum_i G_i`` over every window."""
+    valid = windows >= 0
+    index = np.maximum(windows, 0)
+    Fw, Gw = _gathered(F, index), _gathered(G, index)  # coefficients (n, k, w), exponents (n, d, k, w)
+    S = _Monomials((Gw.coefficients * valid).sum(axis=-1), (Gw.exponents * valid[None, None]).sum(axis=-1))
+    difference = Fw.coefficients - Gw.coefficients
+    primary = np.einsum("ndkw,nd->nkw", Fw.exponents - Gw.exponents, X)
+    if not at_infinity:
+        best = np.where(valid[None], difference + primary, -np.inf).argmax(axis=-1)
+    else:
+        magnitude = np.einsum("ndkw,nd->nkw", np.abs(Fw.exponents) + np.abs(Gw.exponents), np.abs(X))
+        n, k, w = primary.shape
+        best = np.zeros((n, k), dtype=np.int64)
+        best_primary = np.full((n, k), -np.inf)
+        best_coefficient = np.full((n, k), -np.inf)
+        best_magnitude = np.zeros((n, k))
+        for j in range(w):  # window positions (a few), not monomials
+            slack = 1e-12 * np.maximum(magnitude[:, :, j], best_magnitude)
+            better = valid[None, :, j] & (
+                (primary[:, :, j] > best_primary + slack)
+                | (
+                    (np.abs(primary[:, :, j] - best_primary) <= slack)
+                    & (difference[:, :, j] > best_coefficient)
+                )
+            )
+            best = np.where(better, j, best)
+            best_primary = np.where(better, primary[:, :, j], best_primary)
+            best_coefficient = np.where(better, difference[:, :, j], best_coefficient)
+            best_magnitude = np.where(better, magnitude[:, :, j], best_magnitude)
+    pick = best[:, :, None]
+    coefficients = np.take_along_axis(difference, pick, axis=-1)[..., 0] + S.coefficients
+    exponents = np.take_along_axis(Fw.exponents - Gw.exponents, pick[:, None], axis=-1)[..., 0] + S.exponents
+    return _Monomials(coefficients, exponents), S
+
+
+def _graph_forward(graph: Graph, splits: dict, X: np.ndarray, target: int, at_infinity: bool = False):
+    """:func:`_forward` on a piecewise-linear graph: ``F``, ``G`` of node ``target`` active at ``X``."""
+    n, d = X.shape
+    last_use = {}
+    for index, node in enumerate(graph.nodes[: target + 1]):
+        for i in node.inputs:
+            last_use[i] = index
+    state = {0: (
+        _Monomials(np.zeros((n, d)), np.ascontiguousarray(np.broadcast_to(np.eye(d), (n, d, d)))),
+        _Monomials(np.zeros((n, d)), np.zeros((n, d, d))),
+    )}  # fmt: skip
+    for index, node in enumerate(graph.nodes[1 : target + 1], start=1):
+        if node.kind == "affine":
+            bias = 0.0 if node.bias is None else np.broadcast_to(node.bias.reshape(-1), (n, node.size))
+            F_terms, G_terms = [], []
+            for op, i in zip(node.ops, node.inputs, strict=True):
+                positive, negative = splits[id(op)]
+                F_in, G_in = state[i]
+                F_terms += [_through(positive, F_in), _through(negative, G_in)]
+                G_terms += [_through(positive, G_in), _through(negative, F_in)]
+            F = _combination([(1.0, m) for m in F_terms])
+            F = _Monomials(F.coefficients + bias, F.exponents)
+            G = _combination([(1.0, m) for m in G_terms])
+        elif node.kind == "activation":
+            slope = node.slope
+            if np.ndim(slope):
+                slope = np.broadcast_to(np.asarray(slope, dtype=np.float64), node.shape).reshape(-1)
+            F, G = _activate(*state[node.inputs[0]], slope, X, at_infinity)
+        else:
+            F, G = _max_node(*state[node.inputs[0]], node.windows, X, at_infinity)
+        state[index] = (F, G)
+        for i in set(node.inputs):
+            if last_use[i] == index:
+                del state[i]
+    return state[target]
 
 
 # ----------------------------------------------------------------------------- hull by the oracle
@@ -222,13 +357,16 @@ def _newton_directions(exponents: np.ndarray) -> np.ndarray:
 
 
 class _Oracle:
-    """The active monomial of one polynomial (``F`` or ``G`` of one unit) at points and at infinity."""
+    """The active monomial of one polynomial (``F`` or ``G`` of one unit) at points and at infinity.
 
-    def __init__(self, layers, depth: int, unit: int, denominator: bool):
-        self.layers, self.depth, self.unit, self.denominator = layers, depth, unit, denominator
+    ``forward(X, at_infinity)`` returns the ``F``, ``G`` monomials of the unit's layer or node.
+    """
+
+    def __init__(self, forward, unit: int, denominator: bool):
+        self.forward, self.unit, self.denominator = forward, unit, denominator
 
     def __call__(self, X: np.ndarray, at_infinity: bool = False) -> np.ndarray:
-        F, G = _forward(self.layers, X, self.depth, at_infinity)
+        F, G = self.forward(X, at_infinity=at_infinity)
         return (G if self.denominator else F).unit(self.unit)
 
 
@@ -308,7 +446,10 @@ def _recursion_layer(F, G, layer: AffineLayer, d: int, product=_product):
     ``product(factors, d)`` computes the ⊙ of a list of polynomials (reduced).
     """
     new_F, new_G = [], []
-    for row, bias in zip(layer.weight, layer.bias, strict=True):
+    slopes = np.broadcast_to(
+        np.asarray(np.nan if layer.slope is None else layer.slope, float), layer.bias.shape
+    )
+    for row, bias, slope in zip(layer.weight, layer.bias, slopes, strict=True):
         h_factors = [F[j] ** w for j, w in enumerate(row) if w > 0] + [
             G[j] ** -w for j, w in enumerate(row) if w < 0
         ]
@@ -319,10 +460,15 @@ def _recursion_layer(F, G, layer: AffineLayer, d: int, product=_product):
         N = product(n_factors, d)
         if layer.slope is None:
             new_F.append(H)
-        elif layer.slope == 0:
+        elif slope == 0:
             new_F.append((H + N).reduced())
-        else:
-            new_F.append((H + ((H**layer.slope) * (N ** (1 - layer.slope))).reduced()).reduced())
+        elif 0 < slope < 1:
+            new_F.append((H + ((H**slope) * (N ** (1 - slope))).reduced()).reduced())
+        else:  # s x + (1 - s) relu(x): the negative factor goes to G
+            M = (H + N).reduced()
+            a, b = float(slope), 1.0 - float(slope)
+            new_F.append(_product([p**w for p, w in ((H, a), (M, b)) if w > 0], d))
+            N = _product([N] + [p**-w for p, w in ((H, a), (M, b)) if w < 0], d)
         new_G.append(N)
     return new_F, new_G
 
@@ -356,17 +502,21 @@ def from_torch(
     seed: int = 0,
     samples: int = 4096,
     progress: bool = False,
+    input_shape=None,
 ) -> TropicalMap:
-    """The exact tropical rational map of a feed-forward ReLU network (Zhang et al., ICML 2018).
+    """The exact tropical rational map of a piecewise-linear network (Zhang et al., ICML 2018).
 
     Parameters
     ----------
     model : torch.nn.Module
-        ``nn.Sequential`` (nested is fine) of ``Linear``, ``ReLU``, ``LeakyReLU``, ``Identity``, ``Flatten``,
-        ``Dropout`` (read as at evaluation time) and ``BatchNorm1d`` in eval mode. Effective weights are
-        read, so pruned models (also ``torch.nn.utils.prune``'s re-parametrised ones) convert as they compute.
+        Any model :func:`tropical.graph.piecewise_linear_graph` reads: ``nn.Sequential`` or custom modules
+        of ``Linear``, convolutions, pooling, ``BatchNorm`` in eval mode, residual connections, ReLU,
+        LeakyReLU (any slope), PReLU, Hardtanh, ReLU6, ``abs``, max-pooling... Effective weights are read,
+        so pruned models (also ``torch.nn.utils.prune``'s re-parametrised ones) convert as they compute. A
+        final ``Softmax``/``LogSoftmax`` is dropped: the map describes the logits.
     method : {"auto", "oracle", "recursion"}
-        Algorithm (see the module docstring); ``"auto"`` uses the oracle up to input dimension 6.
+        Algorithm (see the module docstring); ``"auto"`` uses the oracle up to input dimension 6. The
+        recursion reads chains (no residual connection, no max node) only.
     layers : bool
         Also return the ``F`` and ``G`` of every unit of every layer (``TropicalMap.layers``).
     max_monomials : int
@@ -375,33 +525,48 @@ def from_torch(
     seed : int
         Seed of the random starting points of the oracle (the result does not depend on it).
     samples : int
-        Number of starting points of the oracle.
+        Number of starting points of the oracle (>= 1).
     progress : bool
         Show a progress bar over the polynomials.
+    input_shape : tuple of int, optional
+        Per-sample input shape (e.g. ``(1, 3)`` for a ``Conv1d`` on a length-3 signal), needed when the
+        model does not start with a ``Linear`` layer. The map's variables are the flattened input.
 
     Returns
     -------
     TropicalMap
-        ``m(X)`` equals ``model(X)`` (float64, up to rounding) for ``X`` of shape (n, d). Every ``F``, ``G``
-        is reduced.
+        ``m(X)`` equals ``model(X)`` for ``X`` of shape (n, d) (it evaluates the network; see
+        :class:`TropicalMap` for the precision of ``F_k - G_k``). Every ``F``, ``G`` is reduced.
 
     Raises
     ------
     UnsupportedLayerError
-        For other modules, naming the class and position.
+        For modules without a piecewise-linear form, all of them named with their positions.
     ValueError
-        For NaN or infinite weights, or an unknown method.
+        For NaN or infinite weights, bad ``samples``/``max_monomials``/``input_shape``, or an unknown method.
     ComputationTooLargeError
         When a polynomial would exceed ``max_monomials``.
     """
     if method not in ("auto", "oracle", "recursion"):
         raise ValueError(f"method must be 'auto', 'oracle' or 'recursion', got {method!r}")
-    affine = affine_layers(model)
-    d = affine[0].n_in
+    for name, value in (("samples", samples), ("max_monomials", max_monomials)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    graph = piecewise_linear_graph(model, input_shape=input_shape)
+    d = graph.n_in
     if method == "auto":
         method = "oracle" if d + 1 <= MAX_QHULL_DIMENSION else "recursion"
     if method == "oracle" and d + 1 > MAX_QHULL_DIMENSION:
         raise ValueError(f"method='oracle' needs input dimension <= {MAX_QHULL_DIMENSION - 1}, got {d}")
+    if not graph.is_chain:
+        if method == "recursion":
+            raise UnsupportedLayerError(
+                "method='recursion' reads chains of affine maps and activations; this model has residual "
+                "connections or max nodes. Use method='oracle' (input dimension <= "
+                f"{MAX_QHULL_DIMENSION - 1})"
+            )
+        return _from_graph(graph, layers, max_monomials, seed, samples, progress)
+    affine = graph.chain()
     widths = [d] + [layer.n_out for layer in affine if layer.slope is not None]
     bound = region_count_bound(widths)
     rng = np.random.default_rng(seed)
@@ -428,7 +593,7 @@ def from_torch(
             per_layer.append([TropicalRational(f, g) for f, g in zip(F, G, strict=True)])
             bar.update(2 * layer.n_out if layers or layer is affine[-1] else 0)
         bar.close()
-        return TropicalMap(per_layer[-1], per_layer if layers else None)
+        return TropicalMap(per_layer[-1], per_layer if layers else None, graph)
 
     initial = _sample_points(affine, samples, rng)
     directions = rng.standard_normal((max(64, 16 * d), d))
@@ -439,10 +604,62 @@ def from_torch(
             pair = []
             for denominator in (False, True):
                 what = f"{'G' if denominator else 'F'} of unit {unit} of layer {depth}"
-                oracle = _Oracle(affine, depth, unit, denominator)
+                oracle = _Oracle(partial(_forward, affine, depth=depth), unit, denominator)
                 pair.append(_oracle_hull(oracle, initial, directions, max_monomials, what))
                 bar.update(1)
             units.append(TropicalRational(*pair))
         per_layer.append(units)
     bar.close()
-    return TropicalMap(per_layer[-1], per_layer if layers else None)
+    return TropicalMap(per_layer[-1], per_layer if layers else None, graph)
+
+
+def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, samples: int, progress: bool):
+    """The oracle on a graph that is not a chain: one polynomial per unit of the requested nodes."""
+    from tqdm.auto import tqdm
+
+    rng = np.random.default_rng(seed)
+    d = graph.n_in
+    splits = {id(op): _split(op) for node in graph.nodes for op in node.ops}
+    initial = _sample_points([_first_layer(graph)], samples, rng)
+    directions = rng.standard_normal((max(64, 16 * d), d))
+    targets = [
+        i for i, node in enumerate(graph.nodes) if node.kind in ("activation", "max") and i < graph.output
+    ]
+    targets = [*targets, graph.output] if layers else [graph.output]
+    bar = tqdm(total=sum(2 * graph.nodes[t].size for t in targets), disable=not progress, unit="poly",
+               desc="tropical polynomials")  # fmt: skip
+    per_node = []
+    for target in targets:
+        forward = partial(_graph_forward, graph, splits, target=target)
+        units = []
+        for unit in range(graph.nodes[target].size):
+            pair = []
+            for denominator in (False, True):
+                what = f"{'G' if denominator else 'F'} of unit {unit} of {graph.nodes[target].name!r}"
+                oracle = _Oracle(forward, unit, denominator)
+                pair.append(_oracle_hull(oracle, initial, directions, max_monomials, what))
+                bar.update(1)
+            units.append(TropicalRational(*pair))
+        per_node.append(units)
+    bar.close()
+    return TropicalMap(per_node[-1], per_node if layers else None, graph)
+
+
+def _split(op, max_entries: int = 1 << 22):
+    """Positive and negative parts of an op, as dense matrices when small: the oracle applies them many
+    times to small batches, where one matrix product beats a torch call."""
+    positive, negative = op.split()
+    if op.n_in * op.n_out > max_entries:
+        return positive, negative
+    return Dense(positive.matrix(), (op.n_in,)), Dense(negative.matrix(), (op.n_in,))
+
+
+def _first_layer(graph: Graph) -> AffineLayer:
+    """The affine map in front of the graph's first activation or max node (where regions start)."""
+    first = next(
+        (i for i, node in enumerate(graph.nodes) if node.kind in ("activation", "max")), graph.output
+    )
+    source = graph.nodes[first].inputs[0] if first != graph.output else first
+    points = np.vstack([np.zeros(graph.n_in), np.eye(graph.n_in)])
+    values = graph.values(points, keep=True)[source].reshape(len(points), -1)
+    return AffineLayer((values[1:] - values[0]).T, values[0], 0.0, graph.nodes[source].name)

@@ -22,6 +22,12 @@ our own (numpy, float64, regions as one flat vertex array). The split of step 2 
 and the per-region maps of step 3, run as numba kernels (:mod:`tropical._region_kernel`) when numba is
 installed; without it the numpy path gives the same regions.
 
+These steps are for chains of dense layers (MLPs). Every other model that
+:func:`tropical.graph.piecewise_linear_graph` reads (convolutions, pooling, residual connections, per-unit
+slopes) goes through the graph sweep of :mod:`tropical._region_graph`: the same splits node by node, with
+convolutions applied to the plane's frame and max pooling splitting regions into the cells of the largest
+window entry (see ``docs/regions_graph.md``).
+
 Coordinates
 -----------
 All 2-D results (polygons, affine maps, segments) are in *domain coordinates* ``(u, v)``:
@@ -43,18 +49,32 @@ decision is made per vertex, the two regions on either side of an edge always ag
 edge belongs to exactly two regions. The sign of a neuron on a region lying entirely within the tolerance
 of its line is taken as inactive (the network's value there differs by at most the tolerance times the
 neuron's slope). A neuron whose gradient on a region is below ``1e-12`` of its largest coefficient is
-treated as constant there (dead or saturated neurons, zero rows of pruned networks).
+treated as constant there (dead or saturated neurons, zero rows of pruned networks). Signed distances are
+never clipped: the crossing point on an edge is interpolated from the raw values at its two ends, which
+stay exact however flat a neuron is on a neighbouring region (LeakyReLU slopes and weights down to 1e-12).
+
+Ties
+----
+Outputs are compared with the tie tolerance ``tolerance * scale``, where ``scale`` is the largest absolute
+output at a vertex of the partition (rounding noise in the per-region maps is relative to the outputs'
+scale, like every tolerance of the package, see :mod:`tropical.hull`). Outputs within it of each other are
+tied, and a tie goes to the lowest class index (a 1-output network predicts class 1 only where its output
+exceeds it). Decision boundaries are reported only where the winning class changes: a region on which two
+outputs coincide (duplicated rows, or every unit feeding them off) is never split between them.
 """
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 
 import numpy as np
 
+from tropical._region_graph import graph_sweep
 from tropical._region_split import Partition, compiled
 from tropical.errors import ComputationTooLargeError
-from tropical.layers import AffineLayer, affine_layers
+from tropical.graph import Composed, Convolution, Signed, TorchLinear, piecewise_linear_graph
+from tropical.layers import AffineLayer
 
 __all__ = ["Regions", "decision_boundary", "decision_regions", "linear_regions"]
 
@@ -303,14 +323,13 @@ def _sweep(layers: list[AffineLayer], domain, origin, frame, tolerance, max_regi
     linear = first.weight @ frame.T * scale
     offset = first.bias + first.weight @ (origin + frame.T @ center)
     maps = np.concatenate([linear, offset[:, None]], axis=1)[None]  # (n_maps=1, n, 3)
-    patterns: list[tuple[np.ndarray, np.ndarray, int]] = []
+    patterns: list[tuple[np.ndarray, np.ndarray, int, str]] = []
     for index, layer in enumerate(layers):
         if layer.slope is None:
             break
         n = layer.n_out
         partition.reset_bits(n)
-        kernel = compiled()
-        lines = Partition.normalised(maps) if kernel is None else kernel.normalised_lines(maps)
+        lines = Partition.normalised(maps)
         neuron = partition.split_layer(lines, max_regions)
         if neuron is not None:
             remaining = sum(lay.n_out for lay in layers[index:] if lay.slope is not None) - neuron - 1
@@ -324,7 +343,7 @@ def _sweep(layers: list[AffineLayer], domain, origin, frame, tolerance, max_regi
         n_regions = partition.nregions
         bits = partition.bits[:n_regions].copy()
         map_id = partition.map_id[:n_regions].copy()
-        patterns.append((bits, map_id, n))
+        patterns.append((bits, map_id, n, "sign"))
         nxt = layers[index + 1] if index + 1 < len(layers) else None
         weight = None if nxt is None else nxt.weight
         bias = None if nxt is None else nxt.bias
@@ -467,19 +486,26 @@ class Regions:
 
     @cached_property
     def activation_patterns(self) -> np.ndarray:
-        """ndarray of bool, shape (n_regions, n_hidden): which hidden units are active on each region.
+        """ndarray, shape (n_regions, n_hidden): the activation pattern of each region.
 
-        Units are ordered layer by layer as in the network; ``True`` means a positive pre-activation (the
-        identity branch of ReLU / LeakyReLU). Networks without hidden layers give shape (n_regions, 0).
+        Units are ordered node by node as in the network (layer by layer for an MLP). For networks without
+        max nodes (max pooling, ``torch.max``) the array is bool: ``True`` means a nonnegative input on the
+        identity branch of the activation (positive beyond the tolerance). With max nodes it is int64:
+        activation units give 0/1 and each max output the window position of its largest entry (the lowest
+        position on ties). Networks without hidden units give shape (n_regions, 0).
         """
         index = np.arange(len(self))
         blocks = []
-        for bits, map_id, n in reversed(self._patterns):
-            blocks.append(np.unpackbits(bits[index], axis=1, count=n, bitorder="little").astype(bool))
-            index = map_id[index]
+        for values, parent, n, kind in reversed(self._patterns):
+            if kind == "sign":
+                blocks.append(np.unpackbits(values[index], axis=1, count=n, bitorder="little").astype(bool))
+            else:
+                blocks.append(values[index].astype(np.int64))
+            index = parent[index]
         if not blocks:
             return np.zeros((len(self), 0), dtype=bool)
-        return np.concatenate(blocks[::-1], axis=1)
+        dtype = bool if all(kind == "sign" for *_, kind in self._patterns) else np.int64
+        return np.concatenate([block.astype(dtype) for block in blocks[::-1]], axis=1)
 
     def outputs(self, points, regions=None) -> np.ndarray:
         """The network output at ``points`` (n, 2) in domain coordinates, from the maps: (n, n_outputs)."""
@@ -572,35 +598,42 @@ class Regions:
 
 
 def _decision_pieces(regions: Regions) -> tuple[Partition, np.ndarray]:
-    """Refine the linear regions so that the predicted class is constant on each piece."""
+    """Refine the linear regions so that the predicted class is constant on each piece.
+
+    Outputs are compared with the tie tolerance ``tolerance * scale``, ``scale`` the largest absolute
+    output at a vertex of the domain's partition (see "Ties" in the module docstring): two outputs within
+    it are tied, a region is split only along a line where the difference of two candidate outputs
+    changes sign beyond it, and the class of each piece is the lowest index whose output is within it of
+    the largest (for one output: class 1 where the output exceeds it).
+    """
     partition = regions._partition.copy()
     n_regions = len(regions)
     partition.map_id[:n_regions] = np.arange(n_regions)
     corners, offsets = partition.corner_arrays()
-    partition.home[corners] = np.repeat(np.arange(n_regions), np.diff(offsets))
+    owner = np.repeat(np.arange(n_regions), np.diff(offsets))
+    partition.home[corners] = owner
     maps = regions._maps  # (R, n_out, 3)
     k = maps.shape[1]
-    if k == 1:
-        partition.split(partition.vertex_values(maps[:, 0]))
-    elif k == 2:
-        partition.split(partition.vertex_values(maps[:, 0] - maps[:, 1]))
-    else:
-        # a class is a candidate on a region unless another class beats it at every vertex
-        xy1 = np.stack(
-            [partition.x[corners], partition.y[corners], np.ones(len(corners))], axis=1
-        )  # (corners, 3)
-        owner = np.repeat(np.arange(n_regions), np.diff(offsets))
-        outputs = np.einsum("nkj,nj->nk", maps[owner], xy1)
-        scale = np.abs(outputs).max() if outputs.size else 1.0
-        candidate = np.ones((n_regions, k), dtype=bool)
+    xy1 = np.stack([partition.x[corners], partition.y[corners], np.ones(len(corners))], axis=1)
+    outputs = np.einsum("nkj,nj->nk", maps[owner], xy1)  # (corners, k)
+    scale = float(np.abs(outputs).max(initial=0.0))
+    tie = partition.tolerance * scale
+    if scale > 0 and k == 1:
+        partition.split(partition.vertex_values(maps[:, 0], scale=scale))
+    elif scale > 0 and k == 2:
+        partition.split(partition.vertex_values(maps[:, 0] - maps[:, 1], scale=scale))
+    elif scale > 0:
+        # a class is a candidate on a region unless another class beats it by more than the tie at
+        # every vertex
+        candidate = np.empty((n_regions, k), dtype=bool)
         for c in range(k):
             best = np.maximum.reduceat(outputs[:, c : c + 1] - outputs, offsets[:-1], axis=0)
-            candidate[:, c] = np.all(best >= -1e-9 * scale, axis=1)
+            candidate[:, c] = np.all(best >= -tie, axis=1)
         for c in range(k):
             for j in range(c + 1, k):
                 eligible = candidate[:, c] & candidate[:, j]
                 if eligible.any():
-                    values = partition.vertex_values(maps[:, c] - maps[:, j])
+                    values = partition.vertex_values(maps[:, c] - maps[:, j], scale=scale)
                     partition.split(values, eligible=eligible)
     corners, offsets = partition.corner_arrays()
     counts = np.diff(offsets)
@@ -613,9 +646,15 @@ def _decision_pieces(regions: Regions) -> tuple[Partition, np.ndarray]:
         axis=1,
     )
     piece_maps = maps[partition.map_id[: partition.nregions]]
-    outputs = np.einsum("nkj,nj->nk", piece_maps, inside)
-    classes = (outputs[:, 0] > 0).astype(np.int64) if k == 1 else np.argmax(outputs, axis=1)
-    return partition, classes
+    return partition, _classes(np.einsum("nkj,nj->nk", piece_maps, inside), tie)
+
+
+def _classes(outputs: np.ndarray, tie: float) -> np.ndarray:
+    """The predicted class of each row of ``outputs`` (n, k) with ties within ``tie`` to the lowest index
+    (one output: class 1 where it exceeds ``tie``)."""
+    if outputs.shape[1] == 1:
+        return (outputs[:, 0] > tie).astype(np.int64)
+    return np.argmax(outputs >= outputs.max(axis=1, keepdims=True) - tie, axis=1)
 
 
 # ---------------------------------------------------------------------------------------------- public API
@@ -625,6 +664,7 @@ def linear_regions(
     bounds=None,
     plane=None,
     polygon=None,
+    input_shape=None,
     tolerance: float = 1e-9,
     max_regions: int = 20_000_000,
     max_memory: float = 4e9,
@@ -634,23 +674,32 @@ def linear_regions(
     Parameters
     ----------
     model : torch.nn.Module
-        A feed-forward network of Linear, ReLU, LeakyReLU, Identity, Flatten, Dropout and (eval-mode)
-        BatchNorm1d layers, read by :func:`tropical.layers.affine_layers` (pruned weights are honoured).
+        Any piecewise-linear model, read by :func:`tropical.graph.piecewise_linear_graph` (custom modules,
+        convolutions, pooling, residual connections, every piecewise-linear activation; pruned weights are
+        honoured). Chains of dense layers (MLPs) take the layer sweep of the module docstring; every other
+        graph the graph sweep of :mod:`tropical._region_graph` (max pooling splits regions into the cells of
+        the largest window entry), which applies each convolution to the plane's frame and never builds
+        its matrix.
     bounds : (xmin, xmax, ymin, ymax), optional
         A box domain (in plane coordinates when ``plane`` is given).
     plane : (x0, x1, x2), optional
-        Three points of the input space (each of the model's input dimension); the domain lies in the plane
-        through them, in the orthonormal coordinates of the module docstring. Without ``bounds`` or
-        ``polygon`` the domain is the bounding box of the three points padded by half its largest side.
+        Three points of the input space: an array of shape ``(3, n_in)`` or ``(3, *input_shape)`` (image
+        tensors ``(3, C, H, W)`` included; a torch tensor works). The domain lies in the plane through
+        them, in the orthonormal coordinates of the module docstring. Without ``bounds`` or ``polygon`` the
+        domain is the bounding box of the three points padded by half its largest side.
     polygon : array_like, shape (k, 2), optional
         A convex polygon domain (vertices in order, either orientation).
+    input_shape : tuple of int, optional
+        Per-sample input shape for models that start with a convolution, e.g. ``(1, 28, 28)``; inferred
+        from ``plane`` points of shape ``(3, *input_shape)``, or from a first ``Linear`` layer.
     tolerance : float
         Distance, relative to the domain's half-width, under which a vertex counts as lying on a neuron's
         line (see the module docstring). Must be in (0, 1e-3].
     max_regions : int
         Raise :class:`~tropical.errors.ComputationTooLargeError` once the count exceeds this.
     max_memory : float
-        Bytes allowed for the per-region affine maps of one layer (24 bytes per region and unit).
+        Bytes allowed for the per-region affine maps (24 bytes per region and unit: of one layer for the
+        layer sweep, of every value still needed by a later node for the graph sweep).
 
     Returns
     -------
@@ -689,15 +738,69 @@ def linear_regions(
         raise ValueError(f"tolerance must be in (0, 1e-3], got {tolerance}")
     if int(max_regions) < 1:
         raise ValueError(f"max_regions must be positive, got {max_regions}")
-    layers = affine_layers(model)
-    domain, origin, frame = _domain(layers[0].n_in, bounds, plane, polygon)
-    partition, maps, patterns, center, scale = _sweep(
-        layers, domain, origin, frame, tolerance, int(max_regions), float(max_memory)
-    )
-    return Regions(partition, maps, patterns, center, scale, domain, origin, frame, layers[-1].n_out)
+    plane, input_shape = _plane_points(plane, input_shape)
+    graph = piecewise_linear_graph(model, input_shape=input_shape)
+    domain, origin, frame = _domain(graph.n_in, bounds, plane, polygon)
+    layers = _dense_chain(graph)
+    if layers is not None:
+        sweep = _sweep(layers, domain, origin, frame, tolerance, int(max_regions), float(max_memory))
+    else:
+        sweep = graph_sweep(graph, domain, origin, frame, tolerance, int(max_regions), float(max_memory))
+    partition, maps, patterns, center, scale = sweep
+    n_outputs = math.prod(graph.output_shape)
+    return Regions(partition, maps, patterns, center, scale, domain, origin, frame, n_outputs)
 
 
-def decision_boundary(model, *, bounds=None, plane=None, polygon=None, tolerance: float = 1e-9) -> np.ndarray:
+def _plane_points(plane, input_shape):
+    """The plane's three points as (3, n_in) and the input shape (from the points when not given)."""
+    if plane is None:
+        return None, input_shape
+    if hasattr(plane, "detach"):
+        plane = plane.detach().cpu()
+    try:
+        points = np.asarray(plane, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError("plane must be three points (x0, x1, x2) of the input space") from error
+    if points.ndim < 2 or points.shape[0] != 3:
+        raise ValueError(
+            f"plane must be three points (x0, x1, x2) of the input space, got shape {points.shape}"
+        )
+    if points.ndim > 2:
+        shape = points.shape[1:]
+        if input_shape is None:
+            input_shape = shape
+        elif math.prod(np.atleast_1d(input_shape)) != math.prod(shape):
+            raise ValueError(f"plane points have shape {shape} but input_shape={input_shape!r}")
+    return points.reshape(3, -1), input_shape
+
+
+def _has_convolution(op) -> bool:
+    """Whether a linear op would be densified by :meth:`Graph.chain` although it is not a matrix."""
+    if isinstance(op, Composed):
+        return any(_has_convolution(inner) for inner in op.ops)
+    if isinstance(op, Signed):
+        return _has_convolution(op.positive) or _has_convolution(op.negative)
+    return isinstance(op, Convolution | TorchLinear)
+
+
+def _dense_chain(graph) -> list[AffineLayer] | None:
+    """The layers of the chain sweep (MLPs: dense layers, scalar slopes), or None for the graph sweep."""
+    if not graph.is_chain or any(
+        _has_convolution(op) for node in graph.nodes if node.kind == "affine" for op in node.ops
+    ):
+        return None
+    try:
+        layers = graph.chain()
+    except ComputationTooLargeError:
+        return None
+    if any(np.ndim(layer.slope) > 0 for layer in layers):
+        return None
+    return layers
+
+
+def decision_boundary(
+    model, *, bounds=None, plane=None, polygon=None, input_shape=None, tolerance: float = 1e-9
+) -> np.ndarray:
     """The exact decision boundary of a classifier on a 2-D domain.
 
     The predicted class is the argmax of the outputs (a 1-output network: ``output > 0``); the boundary
@@ -706,7 +809,7 @@ def decision_boundary(model, *, bounds=None, plane=None, polygon=None, tolerance
 
     Parameters
     ----------
-    model, bounds, plane, polygon, tolerance
+    model, bounds, plane, polygon, input_shape, tolerance
         As for :func:`linear_regions`.
 
     Returns
@@ -715,16 +818,20 @@ def decision_boundary(model, *, bounds=None, plane=None, polygon=None, tolerance
         Segments ``[[u0, v0], [u1, v1]]`` in domain coordinates; a straight stretch of boundary is split
         at the edges of the linear regions it crosses. Empty (shape (0, 2, 2)) if the class is constant.
     """
-    regions = linear_regions(model, bounds=bounds, plane=plane, polygon=polygon, tolerance=tolerance)
+    regions = linear_regions(
+        model, bounds=bounds, plane=plane, polygon=polygon, input_shape=input_shape, tolerance=tolerance
+    )
     return regions.decision_boundary()
 
 
-def decision_regions(model, *, bounds=None, plane=None, polygon=None, tolerance: float = 1e-9) -> list:
+def decision_regions(
+    model, *, bounds=None, plane=None, polygon=None, input_shape=None, tolerance: float = 1e-9
+) -> list:
     """The exact region of each predicted class on a 2-D domain.
 
     Parameters
     ----------
-    model, bounds, plane, polygon, tolerance
+    model, bounds, plane, polygon, input_shape, tolerance
         As for :func:`linear_regions`.
 
     Returns
@@ -732,7 +839,9 @@ def decision_regions(model, *, bounds=None, plane=None, polygon=None, tolerance:
     list of shapely.Polygon or shapely.MultiPolygon
         One geometry per class, in domain coordinates (empty polygon for a class never predicted). For a
         1-output network: ``[output <= 0, output > 0]``; otherwise class ``c`` is where output ``c`` is the
-        largest (ties go to the lowest index).
+        largest (ties, within the tolerance of "Ties" in the module docstring, go to the lowest index).
     """
-    regions = linear_regions(model, bounds=bounds, plane=plane, polygon=polygon, tolerance=tolerance)
+    regions = linear_regions(
+        model, bounds=bounds, plane=plane, polygon=polygon, input_shape=input_shape, tolerance=tolerance
+    )
     return regions.decision_regions()

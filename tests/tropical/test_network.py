@@ -30,9 +30,23 @@ def build_network(widths, activation, bias, zero_fraction, seed):
     return nn.Sequential(*modules)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny convolutions are many times faster on one thread on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def outputs(model, X):
     with torch.no_grad():
         return model(torch.as_tensor(X, dtype=torch.float64)).numpy()
+
+
+def rationals(tropical_map, X):
+    """``F_k(X) - G_k(X)`` for every output: the polynomials themselves, not the network's forward pass."""
+    return np.column_stack([output(X) for output in tropical_map])
 
 
 networks = st.fixed_dictionaries(
@@ -57,7 +71,9 @@ def test_tropical_map_equals_network(spec):
     tropical_map = from_torch(model)
     X = np.random.default_rng(spec["seed"]).normal(size=(300, spec["d"])) * 5
     expected = outputs(model, X)
-    np.testing.assert_allclose(tropical_map(X), expected, rtol=1e-9, atol=1e-9 * (1 + np.abs(expected).max()))
+    tolerance = {"rtol": 1e-9, "atol": 1e-9 * (1 + np.abs(expected).max())}
+    np.testing.assert_allclose(rationals(tropical_map, X), expected, **tolerance)
+    np.testing.assert_allclose(tropical_map(X), expected, **tolerance)
 
 
 @settings(max_examples=15, deadline=None)
@@ -102,7 +118,9 @@ def test_regression_oracle_values_at_tiny_and_huge_weight_scales(scale):
             parameter.copy_(torch.tensor(value, dtype=torch.float64) * homogeneous)
     X = np.random.default_rng(0).normal(size=(2000, 2)) * np.geomspace(0.01, 100, 2000)[:, None]
     expected = outputs(model, X)
-    np.testing.assert_allclose(from_torch(model)(X), expected, rtol=0, atol=1e-10 * np.abs(expected).max())
+    np.testing.assert_allclose(
+        rationals(from_torch(model), X), expected, rtol=0, atol=1e-10 * np.abs(expected).max()
+    )
 
 
 def test_oracle_survives_qhull_failures(monkeypatch):
@@ -176,14 +194,14 @@ def test_untrained_all_zero_and_nested_networks():
             UnsupportedLayerError,
             "Tanh at position 1",
         ),
-        (nn.Sequential(nn.Conv2d(1, 1, 3)), UnsupportedLayerError, "Conv2d at position 0"),
+        (nn.Sequential(nn.Conv2d(1, 1, 3)), ValueError, "input_shape is needed"),
         (
-            nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU(), nn.Softmax(1))),
+            nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Softmax(1), nn.ReLU())),
             UnsupportedLayerError,
-            "Softmax at position 1.1",
+            "Softmax at position 1.0",
         ),
-        (nn.Sequential(nn.Linear(2, 3), nn.Linear(4, 1)), ValueError, "expects 4 inputs"),
-        (nn.Sequential(nn.ReLU()), ValueError, "starts with an activation"),
+        (nn.Sequential(nn.Linear(2, 3), nn.Linear(4, 1)), ValueError, "failed at Linear at position 1"),
+        (nn.Sequential(nn.ReLU()), ValueError, "input_shape is needed"),
     ],
 )
 def test_unsupported_networks_are_named(model, error, message):
@@ -196,7 +214,7 @@ def test_custom_module_is_named():
         def forward(self, x):
             return x * x
 
-    with pytest.raises(UnsupportedLayerError, match="Square at position 1"):
+    with pytest.raises(UnsupportedLayerError, match="in Square at position 1"):
         from_torch(nn.Sequential(nn.Linear(2, 2), Square()))
 
 
@@ -225,3 +243,190 @@ def test_float32_network_is_read_in_float64():
     with torch.no_grad():
         expected = model.double()(torch.as_tensor(X)).numpy()
     np.testing.assert_allclose(from_torch(model.float())(X), expected, atol=1e-5)
+
+
+# ------------------------------------------------------------------------------------- any graph
+class ConvNet(nn.Module):
+    """Conv1d on a short signal, an activation, optional max-pooling and a residual connection."""
+
+    def __init__(self, channels, kernel, stride, padding, pool, residual, slope):
+        super().__init__()
+        self.conv = nn.Conv1d(1, channels, kernel, stride=stride, padding=padding)
+        self.act = nn.LeakyReLU(slope) if slope != "prelu" else nn.PReLU(channels)
+        self.pool = nn.MaxPool1d(2, stride=1) if pool else nn.Identity()
+        self.residual = residual
+        self.out = nn.LazyLinear(2)
+
+    def forward(self, x):
+        h = self.pool(self.act(self.conv(x))).flatten(1)
+        if self.residual:
+            h = torch.cat([h, x.flatten(1).abs()], dim=1)
+        return self.out(h)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    channels=st.integers(1, 2),
+    kernel=st.integers(1, 2),
+    stride=st.integers(1, 2),
+    padding=st.integers(0, 1),
+    pool=st.booleans(),
+    residual=st.booleans(),
+    slope=st.sampled_from([0.0, 0.3, -0.5, 2.0, "prelu"]),
+    seed=st.integers(0, 10_000),
+)
+def test_conv_graphs_on_small_inputs(channels, kernel, stride, padding, pool, residual, slope, seed):
+    """from_torch on graphs (conv, max-pooling, cat, abs, any slope): F - G and m(X) equal the network."""
+    model = ConvNet(channels, kernel, stride, padding, pool, residual, slope)
+    if pool and (3 + 2 * padding - kernel) // stride + 1 < 2:
+        model.pool = nn.Identity()
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        model(torch.zeros(1, 1, 3))  # materialise the lazy layer
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator))
+    model = model.double().eval()
+    tropical_map = from_torch(model, input_shape=(1, 3))
+    X = np.random.default_rng(seed).normal(size=(200, 3)) * 3
+    expected = outputs(model, X[:, None, :])
+    tolerance = {"rtol": 1e-9, "atol": 1e-9 * (1 + np.abs(expected).max())}
+    np.testing.assert_allclose(rationals(tropical_map, X), expected, **tolerance)
+    np.testing.assert_allclose(tropical_map(X), expected, **tolerance)
+
+
+class ResidualMLP(nn.Module):
+    def __init__(self, d, width, kind):
+        super().__init__()
+        self.inner, self.outer, self.last = nn.Linear(d, width), nn.Linear(width, d), nn.Linear(d, 2)
+        self.kind = kind
+
+    def forward(self, x):
+        h = self.outer(torch.relu(self.inner(x)))
+        if self.kind == "add":
+            h = x + h
+        elif self.kind == "maximum":
+            h = torch.maximum(x, h) - torch.clamp(h, -0.5, 0.5)
+        else:
+            h = torch.max(torch.stack([x, h, -x], dim=1), dim=1).values
+        return self.last(h)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    d=st.integers(1, 3),
+    width=st.integers(1, 4),
+    kind=st.sampled_from(["add", "maximum", "max"]),
+    seed=st.integers(0, 10_000),
+    zero=st.booleans(),
+)
+def test_residual_and_max_graphs(d, width, kind, seed, zero):
+    torch.manual_seed(seed)
+    model = ResidualMLP(d, width, kind).double().eval()
+    if zero:
+        with torch.no_grad():
+            model.inner.weight[0].zero_()
+    tropical_map = from_torch(model)
+    X = np.random.default_rng(seed).normal(size=(200, d)) * 3
+    expected = outputs(model, X)
+    tolerance = {"rtol": 1e-9, "atol": 1e-9 * (1 + np.abs(expected).max())}
+    np.testing.assert_allclose(rationals(tropical_map, X), expected, **tolerance)
+    np.testing.assert_allclose(tropical_map(X), expected, **tolerance)
+
+
+@pytest.mark.parametrize("slope", [-1.0, -0.5, 2.5])
+def test_slopes_outside_unit_interval_both_methods(slope):
+    model = nn.Sequential(
+        nn.Linear(2, 3), nn.LeakyReLU(slope), nn.Linear(3, 2), nn.LeakyReLU(0.2), nn.Linear(2, 1)
+    )
+    torch.manual_seed(1)
+    model = model.double()
+    X = np.random.default_rng(0).normal(size=(300, 2)) * 3
+    oracle, recursion = from_torch(model, method="oracle"), from_torch(model, method="recursion")
+    for tropical_map in (oracle, recursion):
+        np.testing.assert_allclose(rationals(tropical_map, X), outputs(model, X), rtol=1e-9, atol=1e-9)
+    assert oracle[0].numerator.same_function(recursion[0].numerator, tolerance=1e-7)
+    assert oracle[0].denominator.same_function(recursion[0].denominator, tolerance=1e-7)
+
+
+def test_graph_layers_and_recursion_refusal():
+    torch.manual_seed(0)
+    model = ResidualMLP(2, 3, "maximum").double().eval()
+    tropical_map = from_torch(model, layers=True)
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    np.testing.assert_allclose(rationals(tropical_map, X), outputs(model, X), atol=1e-9)
+    assert tropical_map.layers[-1] == tropical_map.outputs
+    with pytest.raises(UnsupportedLayerError, match="method='oracle'"):
+        from_torch(model, method="recursion")
+
+
+def test_final_softmax_is_dropped():
+    torch.manual_seed(0)
+    logits = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3)).double()
+    tropical_map = from_torch(nn.Sequential(logits, nn.LogSoftmax(dim=1)))
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    np.testing.assert_allclose(rationals(tropical_map, X), outputs(logits, X), atol=1e-9)
+
+
+def test_regression_shared_module_instance():
+    """repros/shared_module_instance.py: a ReLU instance used twice was read once (off by 0.5)."""
+    torch.manual_seed(0)
+    relu = nn.ReLU()
+    model = nn.Sequential(nn.Linear(2, 4), relu, nn.Linear(4, 4), relu, nn.Linear(4, 2)).double()
+    X = np.random.default_rng(0).normal(size=(1000, 2))
+    tropical_map = from_torch(model)
+    np.testing.assert_allclose(rationals(tropical_map, X), outputs(model, X), atol=1e-9)
+    np.testing.assert_allclose(tropical_map(X), outputs(model, X), atol=1e-12)
+
+
+EVAL_CANCELLATION_WEIGHTS = [
+    (
+        [
+            [-1326.610267965831, -537.400379096277, 679.3235980154799, -517.2029937509742],
+            [541.0177406474977, -1351.3213891463693, 370.00168768964727, -814.4484977397185],
+            [234.45488232893416, 613.0453024197797, 580.8264393988233, -2208.168935355859],
+            [1613.1053709231821, -1444.3120015620468, 911.6524871032101, 898.867133134825],
+            [-1697.206996456077, 758.20404358653, 272.61864284541224, 853.1545649437562],
+        ],
+        [629.7592161344164, 23.780987293428264, 1678.0617276095516, -361.0827214002791, -938.5180870344976],
+    ),
+    ([[1322.069692108819, 1320.8020295190433, -154.33449905548665, -2466.97885196328, -888.2878890180027]],
+     [178.00122265958655]),
+    ([[908.4935152601524]], [1080.1595383883525]),
+    ([[-1343.0554940440147]], [197.21587210165868]),
+    ([[-1197.180011380753], [1636.294713022858]], [-117.79943415357222, -464.71144118252903]),
+]  # fmt: skip
+
+
+def test_regression_eval_cancellation():
+    """repros/eval_cancellation.py: F and G reach ~5e18 and F - G in float64 was wrong by hundreds; m(X)
+    evaluates the network itself, m[k].numerator/denominator stay the polynomials."""
+    modules = []
+    for k, (weight, bias) in enumerate(EVAL_CANCELLATION_WEIGHTS):
+        linear = nn.Linear(len(weight[0]), len(weight)).double()
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor(weight, dtype=torch.float64))
+            linear.bias.copy_(torch.tensor(bias, dtype=torch.float64))
+        modules += [linear] + ([nn.ReLU()] if k < len(EVAL_CANCELLATION_WEIGHTS) - 1 else [])
+    model = nn.Sequential(*modules)
+    tropical_map = from_torch(model)
+    x = np.array([[348.0305467400046, -114.95264361414898, 6.244750745586263, 91.93224873963523]])
+    np.testing.assert_allclose(tropical_map(x), outputs(model, x), rtol=1e-12)
+    X = np.random.default_rng(0).standard_normal((1000, 4)) * 100
+    expected = outputs(model, X)
+    np.testing.assert_allclose(tropical_map(X), expected, rtol=0, atol=1e-9 * np.abs(expected).max())
+    # F - G loses precision as documented (TropicalMap): by about float64's epsilon times |F| and |G|
+    F = np.column_stack([output.numerator(X) for output in tropical_map])
+    G = np.column_stack([output.denominator(X) for output in tropical_map])
+    assert np.abs(F).max() > 1e15
+    assert np.all(np.abs(rationals(tropical_map, X) - expected) <= 1e-13 * np.maximum(np.abs(F), np.abs(G)))
+
+
+def test_bad_arguments_are_named():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2))
+    for samples in (0, -1, 2.5):
+        with pytest.raises(ValueError, match="samples must be a positive int"):
+            from_torch(model, samples=samples)
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 2\)"):
+        from_torch(model)(np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match="meta"):
+        from_torch(nn.Sequential(nn.Linear(2, 3)).to("meta"))

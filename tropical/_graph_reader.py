@@ -1,0 +1,854 @@
+"""The torch.fx reader behind :func:`tropical.graph.piecewise_linear_graph` (rules in that module).
+
+The model is traced symbolically, then the traced graph is run node by node on a random probe batch
+(which gives every shape and checks the reading at the end). Every node that depends on the input is
+lowered to affine, activation and max nodes; pure data movements (reshape, permute, slicing, padding,
+``cat``...) are read by running them on tensors of indices, so that their exact gather map comes from torch
+itself. The per-operation lowering rules are in :mod:`tropical._graph_lowering`.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import sys
+
+import numpy as np
+
+from tropical._graph_lowering import (
+    PROBE_BATCH,
+    Lowering,
+    _Bad,
+    _bads,
+    _fx_node,
+    _is_variable,
+    _kwarg,
+    _Var,
+    map_env,
+)
+from tropical.errors import UnsupportedLayerError
+from tropical.graph import (
+    Graph,
+    Node,
+    Zero,
+)
+
+#: Non-piecewise-linear activations and normalisations, named in the refusal.
+NOT_PIECEWISE_LINEAR = {
+    "tanh", "sigmoid", "gelu", "silu", "elu", "selu", "celu", "softplus", "mish", "hardswish",
+    "hardsigmoid", "logsigmoid", "tanhshrink", "softsign", "glu", "exp", "log", "sqrt", "rsqrt", "pow",
+    "sin", "cos", "layer_norm", "group_norm", "instance_norm", "local_response_norm", "normalize",
+    "erf", "square", "reciprocal", "sign", "round", "floor", "ceil", "softmin", "norm",
+}  # fmt: skip
+DATA_MOVEMENT = {
+    "view", "reshape", "flatten", "unflatten", "permute", "transpose", "t", "squeeze", "unsqueeze",
+    "contiguous", "expand", "expand_as", "repeat", "tile", "repeat_interleave", "getitem", "cat", "concat",
+    "concatenate", "stack", "hstack", "vstack", "dstack", "narrow", "select", "flip", "fliplr", "flipud",
+    "roll", "chunk", "split", "tensor_split", "unbind", "movedim", "moveaxis", "swapaxes", "swapdims", "pad",
+    "clone", "detach", "view_as", "reshape_as", "ravel", "pixel_shuffle", "pixel_unshuffle",
+    "channel_shuffle", "broadcast_to",
+}  # fmt: skip
+DTYPE_CONVERSIONS = {"to", "float", "double", "type", "type_as", "cpu", "cuda", "half", "bfloat16"}
+NONNEGATIVE_LINEAR = {
+    "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d", "sum", "mean",
+}  # fmt: skip
+#: Results that depend on the input's shape only (the probe and every re-run use the same batch size).
+SHAPE_QUERIES = {
+    "size",
+    "dim",
+    "ndimension",
+    "numel",
+    "nelement",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "new_zeros",
+    "new_ones",
+    "new_full",
+}
+NEEDS_EVAL = "call model.eval() first"
+
+
+def _name(node) -> str:
+    """Normalised operation name of an fx call_function / call_method node (``iadd`` -> ``add``...)."""
+    target = node.target
+    if node.op == "call_method":
+        name = target
+    else:
+        name = getattr(target, "__name__", str(target))
+        if getattr(target, "__module__", None) in ("_operator", "operator") and name.startswith("i"):
+            name = {"iadd": "add", "isub": "sub", "imul": "mul", "itruediv": "truediv"}.get(name, name)
+    name = name.strip("_") if name.startswith("__") else name.rstrip("_")
+    return {
+        "truediv": "div",
+        "true_divide": "div",
+        "divide": "div",
+        "multiply": "mul",
+        "subtract": "sub",
+        "absolute": "abs",
+        "clip": "clamp",
+        "mm": "matmul",
+        "negative": "neg",
+        "fmax": "maximum",
+        "fmin": "minimum",
+    }.get(name, name)
+
+
+def _caller_location() -> str:
+    """``file:line`` of the innermost frame outside torch and this module (where the model calls an op)."""
+    frame = sys._getframe(2)
+    while frame is not None and (
+        "/torch/" in frame.f_code.co_filename or frame.f_code.co_filename == __file__
+    ):
+        frame = frame.f_back
+    if frame is None:
+        return ""
+    return f"{frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno}"
+
+
+def _location(node) -> str:
+    location = node.meta.get("tropical_location")
+    return f" ({location})" if location else ""
+
+
+def _signature(*names, **defaults):
+    """A binder of (args, kwargs) to a dict by parameter names (torch builtins have no signature)."""
+
+    def bind(args, kwargs):
+        bound = dict(defaults)
+        bound.update(zip(names, args, strict=False))
+        bound.update(kwargs)
+        return bound
+
+    return bind
+
+
+CONV = _signature(
+    "input",
+    "weight",
+    "bias",
+    "stride",
+    "padding",
+    "dilation",
+    "groups",
+    bias=None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+)
+CONV_TRANSPOSE = _signature(
+    "input",
+    "weight",
+    "bias",
+    "stride",
+    "padding",
+    "output_padding",
+    "groups",
+    "dilation",
+    bias=None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups=1,
+    dilation=1,
+)
+MAX_POOL = _signature(
+    "input",
+    "kernel_size",
+    "stride",
+    "padding",
+    "dilation",
+    "ceil_mode",
+    "return_indices",
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,
+    return_indices=False,
+)
+BATCH_NORM = _signature(
+    "input",
+    "running_mean",
+    "running_var",
+    "weight",
+    "bias",
+    "training",
+    "momentum",
+    "eps",
+    weight=None,
+    bias=None,
+    training=False,
+    momentum=0.1,
+    eps=1e-5,
+)
+
+
+def read(model, input_shape) -> Graph:
+    import torch
+    from torch import nn
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    tensors = [*model.parameters(), *model.buffers()]
+    if any(t.is_meta for t in tensors):
+        raise ValueError(
+            "the model is on the 'meta' device: its weights do not exist. Materialise it first "
+            "(model.to_empty(device='cpu') and load a state dict)"
+        )
+    buffers = {name: buffer.detach().clone() for name, buffer in model.named_buffers()}
+    # the probe runs the model: leave no trace in it (running statistics of a BatchNorm in training mode)
+    # nor in the global random state (dropout)
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        try:
+            reader = _Reader(model)
+            reader.check_lazy_modules()
+            reader.check_hooks()
+            reader.refresh_reparametrised_weights()
+            traced = reader.trace()
+            shape = reader.input_shape(traced, input_shape)
+            return reader.lower(traced, shape)
+        finally:
+            for name, buffer in model.named_buffers():
+                if name in buffers and buffer.shape == buffers[name].shape:
+                    buffer.copy_(buffers[name])
+
+
+class _Reader(Lowering):
+    def __init__(self, model):
+        self.model = model
+        self.modules = dict(model.named_modules())
+        self.nodes: list[Node] = []
+        self.problems: list[str] = []
+        self.hints: set[str] = set()
+
+    # ------------------------------------------------------------------------------------------ checks
+    def check_lazy_modules(self):
+        from torch.nn.modules.lazy import LazyModuleMixin
+
+        for name, module in self.modules.items():
+            if isinstance(module, LazyModuleMixin) and module.has_uninitialized_params():
+                raise ValueError(
+                    f"{type(module).__name__} at position {name or '(the model)'} has no weights yet: run "
+                    "the model once on an input (model(torch.zeros(1, ...))) to initialise it"
+                )
+
+    def check_hooks(self):
+        from torch.nn.modules import module as module_mod
+        from torch.nn.utils import prune
+
+        seen_through = (prune.BasePruningMethod, *self._weight_reparametrisations())
+        for name, module in self.modules.items():
+            where = f"position {name}" if name else "the model itself"
+            kind = type(module).__name__
+            for hook in module._forward_hooks.values():
+                self._hook_problem(
+                    f"a forward hook ({getattr(hook, '__name__', type(hook).__name__)}) on {kind} at {where}"
+                )
+            for hook in module._forward_pre_hooks.values():
+                if not isinstance(hook, seen_through):
+                    self._hook_problem(
+                        f"a forward pre-hook ({getattr(hook, '__name__', type(hook).__name__)}) on {kind} "
+                        f"at {where}"
+                    )
+        if module_mod._global_forward_hooks or module_mod._global_forward_pre_hooks:
+            self._hook_problem("a global forward hook (torch.nn.modules.module.register_module_forward_hook)")
+
+    def _hook_problem(self, text):
+        self.problems.append(f"{text}: tropical reads the modules, not what a hook does to their values")
+        self.hints.add("remove the hooks (handle.remove()) or fold what they do into the model's forward")
+
+    @staticmethod
+    def _weight_reparametrisations():
+        from torch.nn.utils.spectral_norm import SpectralNorm
+        from torch.nn.utils.weight_norm import WeightNorm
+
+        return WeightNorm, SpectralNorm
+
+    def refresh_reparametrised_weights(self):
+        """Let the pruning / weight-norm pre-hooks set the weights as the next forward would."""
+        from torch.nn.utils import prune
+
+        kinds = (prune.BasePruningMethod, *self._weight_reparametrisations())
+        for module in self.modules.values():
+            for hook in list(module._forward_pre_hooks.values()):
+                if isinstance(hook, kinds):
+                    hook(module, None)
+
+    # ----------------------------------------------------------------------------------------- tracing
+    def trace(self):
+        import torch
+        from torch import fx, nn
+        from torch.nn.utils import parametrize
+
+        containers = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+
+        class Tracer(fx.Tracer):
+            def is_leaf_module(self, module, qualified_name):
+                cls = _original_class(module)
+                return (
+                    cls.__module__.startswith(("torch.nn.", "torch.ao.nn."))
+                    and not issubclass(cls, containers)
+                    and (type(module) is cls or parametrize.is_parametrized(module))
+                )
+
+            def create_node(self, *args, **kwargs):
+                node = super().create_node(*args, **kwargs)
+                node.meta["tropical_location"] = _caller_location()
+                return node
+
+        tracer = Tracer(autowrap_modules=())
+        before = set(vars(self.model))
+        try:
+            graph = tracer.trace(self.model)
+        except Exception as error:  # fx raises TraceError, TypeError, RuntimeError... for control flow
+            raise UnsupportedLayerError(
+                f"torch.fx cannot trace the model's forward ({type(error).__name__}: {error}). The usual "
+                "cause "
+                "is control flow that depends on the input's values (an `if` on a tensor, a loop over a "
+                "tensor); such a model has no fixed piecewise-linear graph. Write the branch with tensor "
+                "operations (torch.where of piecewise-linear pieces, torch.maximum) or trace the branch "
+                "that applies"
+            ) from error
+        finally:
+            self.constants = {k: v for k, v in vars(self.model).items() if k not in before}
+            for key in self.constants:  # fx stores tensor constants on the model: undo it
+                delattr(self.model, key)
+        del torch
+        return graph
+
+    def fetch(self, target: str):
+        if target in self.constants:
+            return self.constants[target]
+        value = self.model
+        for part in target.split("."):
+            value = getattr(value, part)
+        return value
+
+    def input_shape(self, graph, input_shape) -> tuple[int, ...]:
+        from torch import nn
+
+        if input_shape is not None:
+            if isinstance(input_shape, int | np.integer):
+                input_shape = (input_shape,)
+            try:
+                shape = tuple(input_shape)
+            except TypeError:
+                shape = ()
+            if not shape or not all(
+                isinstance(s, int | np.integer) and not isinstance(s, bool) and s >= 1 for s in shape
+            ):
+                raise ValueError(
+                    "input_shape must be a tuple of positive ints without the batch dimension, e.g. (64,) "
+                    f"or (1, 28, 28); got {input_shape!r}"
+                )
+            return tuple(int(s) for s in shape)
+        for node in graph.nodes:
+            module = self.modules.get(node.target) if node.op == "call_module" else None
+            if module is not None and _original_class(module) is nn.Linear:
+                if module.in_features < 1:
+                    raise ValueError(
+                        f"Linear at position {node.target} has in_features=0: the input is empty"
+                    )
+                return (int(module.in_features),)
+            if module is not None and _original_class(module) not in (
+                nn.Flatten,
+                nn.Identity,
+                nn.Dropout,
+                nn.ReLU,
+                nn.LeakyReLU,
+                nn.PReLU,
+                nn.BatchNorm1d,
+                nn.Hardtanh,
+                nn.ReLU6,
+                nn.Threshold,
+            ):
+                break
+            if node.op == "call_function" and _name(node) == "linear":
+                weight = self.fetch(node.args[1].target) if node.args[1].op == "get_attr" else None
+                if weight is not None:
+                    return (int(weight.shape[1]),)
+        raise ValueError(
+            "input_shape is needed: the model does not start with a Linear layer whose in_features give "
+            "it. Pass input_shape=(channels, height, width) (per sample, without the batch dimension)"
+        )
+
+    # ---------------------------------------------------------------------------------------- lowering
+    def lower(self, graph, input_shape) -> Graph:
+        import torch
+        from torch.fx.node import map_arg
+
+        self.input_shape_ = input_shape
+        self.nodes = [Node("input", (), input_shape, "input")]
+        dtype, device = _dtype_device(self.model)
+        generator = torch.Generator().manual_seed(0)
+        probe_input = torch.randn((PROBE_BATCH, *input_shape), generator=generator, dtype=torch.float64)
+        self.env, self.probe = {}, {}
+        self.magnitude = 0.0  # largest intermediate value: the scale of the model's own rounding errors
+        placeholders = 0
+        self.order = {node: i for i, node in enumerate(graph.nodes)}
+        output_value, output_node = None, None
+        for node in graph.nodes:
+            if node.op == "placeholder":
+                placeholders += 1
+                if placeholders == 1:
+                    self.env[node], self.probe[node] = (
+                        _Var(0),
+                        probe_input.to(dtype=dtype, device=device, copy=True),
+                    )
+                elif node.args:
+                    self.env[node] = self.probe[node] = node.args[0]
+                else:
+                    raise UnsupportedLayerError(
+                        f"the model's forward takes a second input ('{node.name}'); tropical reads models of "
+                        "one input tensor (wrap the model in a module that builds the other inputs)"
+                    )
+                continue
+            if node.op == "get_attr":
+                self.env[node] = self.probe[node] = self.fetch(node.target)
+                continue
+            if node.op == "output":
+                output_node = node.args[0]
+                output_value = map_arg(output_node, lambda n: self.env[n])
+                continue
+            args = map_arg(node.args, lambda n: self.probe[n])
+            kwargs = map_arg(node.kwargs, lambda n: self.probe[n])
+            inputs = map_arg((node.args, node.kwargs), lambda n: self.env[n])
+            try:
+                self.probe[node] = self.execute(node, args, kwargs)
+            except Exception as error:
+                raise ValueError(
+                    f"running the model on inputs of shape (batch, {', '.join(map(str, input_shape))}) "
+                    "failed "
+                    f"at {self.place(node)}: {type(error).__name__}: {error}. Check input_shape="
+                ) from error
+            value = self.probe[node]
+            if isinstance(value, torch.Tensor) and value.is_floating_point() and value.numel():
+                self.magnitude = max(self.magnitude, float(value.detach().abs().max()))
+            if (node.op != "call_module" and _name(node) in SHAPE_QUERIES) or (
+                node.op == "call_function" and node.target is getattr and node.args[1] in ("shape", "ndim")
+            ):
+                self.env[node] = self.probe[node]
+                continue
+            if not _is_variable(inputs):
+                self.env[node] = self.probe[node]
+                continue
+            selected = self.select(node)
+            if selected is not None:
+                self.env[node] = selected
+                continue
+            bads = _bads(inputs)
+            if bads:
+                for bad in bads:
+                    if bad.reason:
+                        self.problems.append(bad.reason)
+                        bad.reason = None
+                self.env[node] = _Bad()
+                continue
+            if self.overwrites_a_value_used_later(node):
+                self.env[node] = self.refuse(
+                    node,
+                    "changes in place a value that is used again later, so that use sees the changed value",
+                    "use the out-of-place form (inplace=False, relu instead of relu_, h = h + x for h += x)",
+                )
+                continue
+            self.env[node] = self.lower_node(node)
+        output = self.output(output_value, output_node)
+        if self.problems:
+            hints = "".join(f"\n  To fix: {hint}." for hint in sorted(self.hints))
+            listing = "".join(f"\n  - {problem}" for problem in self.problems)
+            raise UnsupportedLayerError(
+                f"the model has {len(self.problems)} operation(s) without an exact piecewise-linear form:"
+                f"{listing}{hints}"
+            )
+        graph_ = _prune(Graph(input_shape, tuple(self.nodes), output))
+        self.verify(graph_, probe_input, output_node)
+        return graph_
+
+    def output(self, value, fx_node):
+        if isinstance(value, _Var):
+            index = value.index
+        elif _is_variable(value):
+            if not _bads(value):
+                self.problems.append(
+                    f"the model returns a {type(value).__name__.removeprefix('immutable_')}; tropical reads "
+                    "models with one output tensor (return the logits)"
+                )
+            return 0
+        else:
+            raise ValueError("the model's output does not depend on its input")
+        if self.nodes[index].size == 0:
+            raise ValueError(f"the model's output ('{self.nodes[index].name}') is empty (0 units)")
+        return index
+
+    def verify(self, graph, probe_input, fx_output):
+        """The graph against the model on the probe, sample by sample (nothing mixes the batch)."""
+        import torch
+
+        expected = self.probe[fx_output].detach().cpu().double().numpy()
+        if self.dropped_softmax is not None:
+            expected = self.probe[self.dropped_softmax].detach().cpu().double().numpy()
+        X = probe_input.numpy()
+        got = np.concatenate([graph(X[i : i + 1]) for i in range(len(X))])
+        eps = torch.finfo(self.probe[fx_output].dtype).eps
+        scale = 1.0 + max(float(np.abs(expected).max(initial=0.0)), self.magnitude)
+        error = float(np.abs(got.reshape(expected.shape) - expected).max(initial=0.0))
+        if not error <= 30 * math.sqrt(eps) * scale:
+            raise UnsupportedLayerError(
+                f"tropical read this model as a different function (max difference {error:.3g} on random "
+                "inputs): an operation it does not understand (an in-place change of a value used again, an "
+                "operation that mixes the samples of a batch...). Please report the model"
+            )
+
+    def overwrites_a_value_used_later(self, node) -> bool:
+        """An in-place operation (``relu_``, ``+=``, ``inplace=True``) on a value that a later node reads."""
+        if node.op == "call_module":
+            inplace = bool(getattr(self.modules[node.target], "inplace", False))
+        elif node.op == "call_method":
+            inplace = node.target.endswith("_") and not node.target.startswith("_")
+        else:
+            name = getattr(node.target, "__name__", "")
+            inplace = getattr(node.target, "__module__", None) in ("_operator", "operator") and name in (
+                "iadd", "isub", "imul", "itruediv"
+            )  # fmt: skip
+        inplace = inplace or node.kwargs.get("inplace", False) is True
+        source = node.args[0] if node.args else None
+        if not inplace or not isinstance(source, _fx_node()) or not isinstance(self.env.get(source), _Var):
+            return False
+        return any(self.order[user] > self.order[node] for user in source.users if user is not node)
+
+    def select(self, node):
+        """An element of a tuple value (``chunk(...)[1]``, ``torch.max(x, 1).values``), or None."""
+        if node.op != "call_function" or node.target not in (operator.getitem, getattr):
+            return None
+        source = self.env.get(node.args[0]) if isinstance(node.args[0], _fx_node()) else None
+        if not isinstance(source, tuple | list):
+            return None
+        key = node.args[1]
+        if node.target is getattr:
+            probe = self.probe[node.args[0]]
+            fields = getattr(probe, "_fields", None) or getattr(
+                probe, "__match_args__", ("values", "indices")
+            )
+            if key not in fields:
+                return None
+            key = fields.index(key)
+        return source[key] if isinstance(key, int | slice) else None
+
+    def execute(self, node, args, kwargs):
+        if node.op == "call_module":
+            return self.modules[node.target](*args, **kwargs)
+        if node.op == "call_function":
+            return node.target(*args, **kwargs)
+        self_, *rest = args
+        return getattr(self_, node.target)(*rest, **kwargs)
+
+    def place(self, node) -> str:
+        if node.op == "call_module":
+            return f"{_original_class(self.modules[node.target]).__name__} at position {node.target}"
+        stack = node.meta.get("nn_module_stack") or {}
+        inside = ""
+        if stack:
+            path, kind = list(stack.values())[-1]
+            kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+            inside = f" in {kind.rsplit('.', 1)[-1]} at position {path}" if path else ""
+        return f"{_name(node)} ('{node.name}'){inside}{_location(node)}"
+
+    def add(self, kind, inputs, shape, name, **fields) -> int:
+        if kind == "affine" and fields.get("bias") is None:
+            fields["bias"] = np.zeros(shape)
+        elif kind == "affine":
+            fields["bias"] = np.ascontiguousarray(np.broadcast_to(fields["bias"], shape), dtype=np.float64)
+        self.nodes.append(Node(kind, tuple(inputs), tuple(shape), name, **fields))
+        return len(self.nodes) - 1
+
+    def shape(self, value) -> tuple[int, ...]:
+        return self.nodes[value.index].shape
+
+    def out_shape(self, node) -> tuple[int, ...] | None:
+        value = self.probe[node]
+        return tuple(value.shape[1:]) if hasattr(value, "shape") else None
+
+    def refuse(self, node, why: str, hint: str | None = None):
+        """Record a problem; reading goes on with a stand-in value so that every problem is listed."""
+        import torch
+
+        self.problems.append(f"{self.place(node)} {why}")
+        if hint:
+            self.hints.add(hint)
+        value = self.probe.get(node)
+        if isinstance(value, torch.Tensor) and value.ndim >= 1 and value.shape[0] == PROBE_BATCH:
+            shape = tuple(value.shape[1:])
+            stand_in = Zero(self.input_shape_, shape)
+            return _Var(self.add("affine", (0,), shape, f"{node.name}:unsupported", ops=(stand_in,)))
+        return _Bad()
+
+    # ------------------------------------------------------------------------------------- dispatching
+    def lower_node(self, node):
+        import torch
+
+        value = self.probe[node]
+        if isinstance(value, torch.Tensor) and (value.ndim == 0 or value.shape[0] != PROBE_BATCH):
+            return self.refuse(node, "reduces or reshapes across the batch dimension", None)
+        if isinstance(value, torch.Tensor) and not value.is_floating_point():
+            return self.refuse(node, f"gives a {value.dtype} tensor: not a piecewise-linear function")
+        if isinstance(value, torch.Tensor) and value[0].numel() == 0:
+            raise ValueError(f"{self.place(node)} gives an empty value (shape {tuple(value.shape)})")
+        if node.op == "call_module":
+            return self.lower_module(node, self.modules[node.target])
+        return self.lower_function(node, _name(node))
+
+    def lower_module(self, node, module):
+        from torch import nn
+
+        cls = _original_class(module)
+        x = self.env[node.args[0]] if node.args else None
+        if cls is nn.Linear:
+            return self.linear(node, x, module.weight, module.bias)
+        if cls in (
+            nn.Conv1d,
+            nn.Conv2d,
+            nn.Conv3d,
+            nn.ConvTranspose1d,
+            nn.ConvTranspose2d,
+            nn.ConvTranspose3d,
+        ):
+            return self.conv_module(node, module, x)
+        if cls in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d):
+            if module.training:
+                return self.refuse(
+                    node, "is in training mode (it normalises by batch statistics)", NEEDS_EVAL
+                )
+            if module.running_mean is None:
+                return self.refuse(
+                    node,
+                    "has no running statistics (track_running_stats=False): it always normalises "
+                    "by batch statistics, which is not piecewise linear",
+                )
+            return self.batch_norm(
+                node, x, module.running_mean, module.running_var, module.weight, module.bias, module.eps
+            )
+        if cls in (
+            nn.Dropout,
+            nn.Dropout1d,
+            nn.Dropout2d,
+            nn.Dropout3d,
+            nn.AlphaDropout,
+            nn.FeatureAlphaDropout,
+        ):
+            if module.training and module.p > 0:
+                return self.refuse(node, "is in training mode (random masks)", NEEDS_EVAL)
+            return x
+        if cls is nn.Identity:
+            return x
+        if cls in (
+            nn.AvgPool1d,
+            nn.AvgPool2d,
+            nn.AvgPool3d,
+            nn.AdaptiveAvgPool1d,
+            nn.AdaptiveAvgPool2d,
+            nn.AdaptiveAvgPool3d,
+            nn.UpsamplingBilinear2d,
+        ):
+            return self.nonnegative(node, x)
+        if cls is nn.Upsample:
+            if module.mode in ("nearest", "nearest-exact"):
+                return self.data_movement(node)
+            if module.mode == "bicubic":
+                return self.refuse(node, "(bicubic) has negative coefficients; use bilinear")
+            return self.nonnegative(node, x)
+        if (
+            cls.__name__
+            in (
+                "Flatten",
+                "Unflatten",
+                "PixelShuffle",
+                "PixelUnshuffle",
+                "ChannelShuffle",
+                "UpsamplingNearest2d",
+            )
+            or cls.__name__.endswith("Pad1d")
+            or cls.__name__.endswith(("Pad2d", "Pad3d"))
+        ):
+            return self.data_movement(node)
+        if cls is nn.ReLU:
+            return self.activation(node, x, 0.0)
+        if cls is nn.LeakyReLU:
+            return self.activation(node, x, float(module.negative_slope))
+        if cls is nn.PReLU:
+            return self.prelu(node, x, module.weight)
+        if cls in (nn.ReLU6, nn.Hardtanh):
+            return self.clamp(node, x, float(module.min_val), float(module.max_val))
+        if cls is nn.Threshold:
+            return self.threshold(node, x, module.threshold, module.value)
+        if cls in (nn.MaxPool1d, nn.MaxPool2d):
+            bound = dict(
+                kernel_size=module.kernel_size,
+                stride=module.stride,
+                padding=module.padding,
+                dilation=module.dilation,
+                ceil_mode=module.ceil_mode,
+                return_indices=module.return_indices,
+            )
+            return self.max_pool(node, x, 1 if cls is nn.MaxPool1d else 2, bound)
+        if cls in (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d):
+            if module.return_indices:
+                return self.refuse(node, "returns argmax indices, which are not piecewise linear")
+            return self.adaptive_max_pool(node, x, 1 if cls is nn.AdaptiveMaxPool1d else 2)
+        if cls in (nn.Softmax, nn.LogSoftmax):
+            return self.softmax(node, x)
+        return self.unsupported(node, cls.__name__)
+
+    def unsupported(self, node, name: str):
+        lowered = name.lower().replace("_", "")
+        if any(lowered.startswith(n.replace("_", "")) for n in NOT_PIECEWISE_LINEAR) or "norm" in lowered:
+            self.hints.add(
+                "replace smooth activations and normalisations by ReLU, LeakyReLU, PReLU, "
+                "Hardtanh or ReLU6 (and BatchNorm in eval mode)"
+            )
+            return self.refuse(node, "is not piecewise linear")
+        return self.refuse(node, "has no piecewise-linear reading in tropical")
+
+    def lower_function(self, node, name):
+        args, kwargs = node.args, node.kwargs
+        env = self.env
+        x = env[args[0]] if args and isinstance(args[0], _fx_node()) else None
+        if name in ("add", "sub", "rsub", "neg", "mul", "div"):
+            return self.arithmetic(node, name)
+        if name in ("matmul", "linear"):
+            return self.matmul(node, name)
+        if name in DATA_MOVEMENT:
+            if name == "getitem" and _is_variable(map_env(args[1:], env)):
+                return self.refuse(node, "indexes with a value that depends on the input")
+            return self.data_movement(node)
+        if name in DTYPE_CONVERSIONS:
+            return x
+        if name in NONNEGATIVE_LINEAR or name in ("interpolate", "upsample"):
+            mode = _kwarg(node, "mode", 2, "nearest") if name in ("interpolate", "upsample") else None
+            if mode in ("nearest", "nearest-exact"):
+                return self.data_movement(node)
+            if mode == "bicubic":
+                return self.refuse(node, "(bicubic) has negative coefficients; use bilinear")
+            return self.nonnegative(node, x)
+        if name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"):
+            bound = (CONV_TRANSPOSE if "transpose" in name else CONV)(self.constants_of(node), {})
+            bound.update({k: self.probe_or_const(v) for k, v in node.kwargs.items()})
+            if _is_variable([env.get(a) for a in node.all_input_nodes if a is not args[0]]):
+                return self.refuse(node, "has weights that depend on the input")
+            return self.conv(node, x, name, bound)
+        if name == "batch_norm":
+            bound = BATCH_NORM(
+                self.constants_of(node), {k: self.probe_or_const(v) for k, v in kwargs.items()}
+            )
+            if bound["training"]:
+                return self.refuse(node, "normalises by batch statistics (training=True)", NEEDS_EVAL)
+            return self.batch_norm(
+                node,
+                x,
+                bound["running_mean"],
+                bound["running_var"],
+                bound["weight"],
+                bound["bias"],
+                bound["eps"],
+            )
+        if name in (
+            "dropout",
+            "dropout1d",
+            "dropout2d",
+            "dropout3d",
+            "alpha_dropout",
+            "feature_alpha_dropout",
+        ):
+            p, training = _kwarg(node, "p", 1, 0.5), _kwarg(node, "training", 2, True)
+            if training and p > 0:
+                return self.refuse(
+                    node,
+                    "is active (training=True)",
+                    "pass training=self.training to functional dropout and " + NEEDS_EVAL,
+                )
+            return x
+        if name == "relu":
+            return self.activation(node, x, 0.0)
+        if name == "leaky_relu":
+            return self.activation(node, x, float(_kwarg(node, "negative_slope", 1, 0.01)))
+        if name == "prelu":
+            return self.prelu(node, x, self.probe_or_const(_kwarg(node, "weight", 1, None)))
+        if name == "abs":
+            return self.activation(node, x, -1.0)
+        if name == "relu6":
+            return self.clamp(node, x, 0.0, 6.0)
+        if name == "hardtanh":
+            return self.clamp(
+                node, x, float(_kwarg(node, "min_val", 1, -1.0)), float(_kwarg(node, "max_val", 2, 1.0))
+            )
+        if name == "threshold":
+            return self.threshold(node, x, _kwarg(node, "threshold", 1, None), _kwarg(node, "value", 2, None))
+        if name in ("clamp", "clamp_min", "clamp_max"):
+            low = _kwarg(node, "min", 1, None) if name != "clamp_max" else None
+            high = _kwarg(node, "max", 2 if name == "clamp" else 1, None) if name != "clamp_min" else None
+            if _is_variable([env.get(v) for v in (low, high) if isinstance(v, _fx_node())]):
+                return self.refuse(node, "clamps to bounds that depend on the input; use torch.maximum")
+            return self.clamp(node, x, self.probe_or_const(low), self.probe_or_const(high))
+        if name in ("maximum", "minimum", "max", "min", "amax", "amin"):
+            return self.maximum(node, name)
+        if name in ("max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices"):
+            bound = MAX_POOL(self.constants_of(node), {k: self.probe_or_const(v) for k, v in kwargs.items()})
+            return self.max_pool(node, x, 1 if "1d" in name else 2, bound)
+        if name in ("adaptive_max_pool1d", "adaptive_max_pool2d"):
+            if _kwarg(node, "return_indices", 2, False):
+                return self.refuse(node, "returns argmax indices, which are not piecewise linear")
+            return self.adaptive_max_pool(node, x, 1 if "1d" in name else 2)
+        if name in ("softmax", "log_softmax"):
+            return self.softmax(node, x)
+        return self.unsupported(node, name)
+
+    def constants_of(self, node) -> list:
+        return [self.probe_or_const(a) for a in node.args]
+
+    def probe_or_const(self, value):
+        return self.probe[value] if isinstance(value, _fx_node()) else value
+
+    # ---------------------------------------------------------------------------------------- affine
+
+
+def _original_class(module):
+    from torch.nn.utils import parametrize
+
+    cls = type(module)
+    return cls.__bases__[0] if parametrize.is_parametrized(module) else cls
+
+
+def _dtype_device(model):
+    import torch
+
+    for tensor in [*model.parameters(), *model.buffers()]:
+        if tensor.is_floating_point():
+            return tensor.dtype, tensor.device
+    return torch.float32, torch.device("cpu")
+
+
+def _prune(graph: Graph) -> Graph:
+    """Drop the nodes the output does not depend on, renumbering the rest."""
+    needed = {graph.output, 0}
+    for index in range(len(graph.nodes) - 1, -1, -1):
+        if index in needed:
+            needed.update(graph.nodes[index].inputs)
+    order = sorted(needed)
+    new = {old: i for i, old in enumerate(order)}
+    nodes = []
+    for old in order:
+        node = graph.nodes[old]
+        nodes.append(
+            Node(
+                node.kind,
+                tuple(new[i] for i in node.inputs),
+                node.shape,
+                node.name,
+                node.ops,
+                node.bias,
+                node.slope,
+                node.windows,
+            )
+        )
+    return Graph(graph.input_shape, tuple(nodes), new[graph.output])
