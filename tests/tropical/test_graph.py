@@ -3,6 +3,8 @@
 The oracle is always the model's own forward pass in float64.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -642,6 +644,17 @@ def test_tensor_constants_are_read_and_not_left_on_the_model():
     assert not [name for name in vars(model) if name.startswith("_tensor_constant")]
 
 
+class _Traced(nn.Module):
+    """Wraps a Sequential so that the reader cannot take its plain-MLP shortcut and traces it with fx."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x)
+
+
 def test_a_misreading_is_caught_by_the_final_check(monkeypatch):
     """The safety net: a lowering rule that is wrong (here, every ReLU read as LeakyReLU(0.5)) is refused."""
     import tropical._graph_lowering as lowering
@@ -654,4 +667,42 @@ def test_a_misreading_is_caught_by_the_final_check(monkeypatch):
     monkeypatch.setattr(lowering.Lowering, "activation", wrong)
     model = randomise(nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2)), 9)
     with pytest.raises(UnsupportedLayerError, match="read this model as a different function"):
+        piecewise_linear_graph(_Traced(model))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    widths=st.lists(st.integers(1, 6), min_size=2, max_size=5),
+    activation=st.sampled_from(["relu", "leaky", "none"]),
+    bias=st.booleans(),
+    dropout=st.booleans(),
+    seed=st.integers(0, 10_000),
+)
+def test_plain_mlps_read_without_tracing_give_the_traced_graph(widths, activation, bias, dropout, seed):
+    layers = []
+    for k, (n_in, n_out) in enumerate(itertools.pairwise(widths)):
+        layers.append(nn.Linear(n_in, n_out, bias=bias))
+        if k < len(widths) - 2:
+            layers += {"relu": [nn.ReLU()], "leaky": [nn.LeakyReLU(0.3)], "none": []}[activation]
+            layers += [nn.Dropout(0.5)] if dropout else [nn.Identity()]
+    model = randomise(nn.Sequential(*layers), seed, zero_fraction=0.2)
+    shortcut = assert_graph_equals_model(model, None, seed)
+    traced = piecewise_linear_graph(_Traced(model))
+    assert [n.kind for n in shortcut.nodes] == [n.kind for n in traced.nodes]
+    assert [n.inputs for n in shortcut.nodes] == [n.inputs for n in traced.nodes]
+    assert shortcut.output == traced.output
+    for a, b in zip(shortcut.nodes, traced.nodes, strict=True):
+        assert a.shape == b.shape and np.all(a.slope == b.slope)
+        if a.kind == "affine":
+            np.testing.assert_array_equal(a.ops[0].matrix(), b.ops[0].matrix())
+            np.testing.assert_array_equal(a.bias, b.bias)
+
+
+def test_plain_mlps_that_need_a_message_go_through_the_reader():
+    with pytest.raises(UnsupportedLayerError, match="eval"):
+        piecewise_linear_graph(nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5)).train())
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2))
+    with torch.no_grad():
+        model[2].weight[0, 1] = float("nan")
+    with pytest.raises(ValueError, match="1 NaN or infinite"):
         piecewise_linear_graph(model)
