@@ -32,6 +32,8 @@ _WHERE = {
     "decision_subdivision": "tropical.decision",
     "decision_zonotopes": "tropical.decision",
     "from_torch": "tropical.network",
+    "Graph": "tropical.graph",
+    "piecewise_linear_graph": "tropical.graph",
     "linear_regions": "tropical.regions",
     "region_count_bound": "tropical.network",
 }
@@ -40,6 +42,7 @@ _SUBMODULES = ("metrics", "plot")
 __all__ = [
     "ComputationTooLargeError",
     "DegenerateGeometryError",
+    "Graph",
     "Polytope",
     "Regions",
     "TropicalCurve",
@@ -58,6 +61,7 @@ __all__ = [
     "from_torch",
     "linear_regions",
     "metrics",
+    "piecewise_linear_graph",
     "plot",
     "region_count_bound",
 ]
@@ -81,6 +85,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from tropical import metrics, plot
     from tropical.decision import decision_hull, decision_polytope, decision_subdivision, decision_zonotopes
     from tropical.errors import ComputationTooLargeError, DegenerateGeometryError, UnsupportedLayerError
+    from tropical.graph import Graph, piecewise_linear_graph
     from tropical.network import TropicalMap, from_torch, region_count_bound
     from tropical.polynomial import TropicalPolynomial, TropicalRational
     from tropical.polytope import Polytope

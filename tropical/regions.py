@@ -765,12 +765,11 @@ def _plane_points(plane, input_shape):
         raise ValueError(
             f"plane must be three points (x0, x1, x2) of the input space, got shape {points.shape}"
         )
-    if points.ndim > 2:
-        shape = points.shape[1:]
-        if input_shape is None:
-            input_shape = shape
-        elif math.prod(np.atleast_1d(input_shape)) != math.prod(shape):
-            raise ValueError(f"plane points have shape {shape} but input_shape={input_shape!r}")
+    shape = points.shape[1:]  # the points are given as the model takes its inputs (flat or image-shaped)
+    if input_shape is None:
+        input_shape = shape
+    elif math.prod(np.atleast_1d(input_shape)) != math.prod(shape):
+        raise ValueError(f"plane points have shape {shape} but input_shape={input_shape!r}")
     return points.reshape(3, -1), input_shape
 
 

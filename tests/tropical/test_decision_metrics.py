@@ -296,3 +296,38 @@ def test_digits_shaped_networks_get_every_section_that_their_depth_allows():
     shallow = decision_metrics(mlp([64, 300, 10], seed=0), mlp([64, 300, 10], seed=1), data=(X, y), planes=3)
     assert shallow["polytope_method"] == "bracket" and shallow["plane_method"] == "exact"
     assert shallow["projected_polytope_hausdorff"] <= shallow["polytope_hausdorff_upper"]
+
+
+class _FlatDigitsConvNet(nn.Module):
+    """A user's own conv module that takes flat 8x8 digits, as lottery.load_dataset("digits") gives them."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, kernel_size=3, padding=1)
+        self.fc = nn.Linear(2 * 4 * 4, 3)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x.view(-1, 1, 8, 8)))
+        return self.fc(torch.flatten(nn.functional.max_pool2d(x, 2), 1))
+
+
+def test_custom_conv_module_on_flat_data_is_compared_on_planes():
+    torch.manual_seed(0)
+    reference, model = _FlatDigitsConvNet().double().eval(), _FlatDigitsConvNet().double().eval()
+    X = np.random.default_rng(0).normal(size=(12, 64))
+    y = np.arange(12) % 3
+    row = decision_metrics(reference, model, plane=X[:3], data=(X, y), planes=1, seed=0)
+    assert row["polytope_method"].startswith("skipped: UnsupportedLayerError")  # max-pooling: not one layer
+    assert row["boundary_method"] == "exact" and row["plane_method"] == "exact"
+    same = decision_metrics(reference, reference, plane=X[:3])
+    assert same["boundary_agreement"] == 1.0 and same["boundary_hausdorff"] == 0.0
+    # the agreement is the fraction of the plane's domain (the padded box) where both predict the same class
+    from tropical import linear_regions
+
+    regions = linear_regions(reference, plane=X[:3])
+    (u0, v0), (u1, v1) = regions.domain.min(axis=0), regions.domain.max(axis=0)
+    u, v = np.meshgrid(np.linspace(u0, u1, 150)[1:-1], np.linspace(v0, v1, 150)[1:-1])
+    points = regions.to_input(np.column_stack([u.ravel(), v.ravel()]))
+    with torch.no_grad():
+        both = [net(torch.from_numpy(points)).argmax(1).numpy() for net in (reference, model)]
+    assert row["boundary_agreement"] == pytest.approx(np.mean(both[0] == both[1]), abs=0.03)

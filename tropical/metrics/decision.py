@@ -194,14 +194,12 @@ def _projected_polytope_metrics(Zr, Zm) -> dict:
     }
 
 
-def _bracket_metrics(reference, model, classes, upper: float, seed: int) -> dict:
+def _bracket_metrics(Zr, Zm, upper: float, seed: int) -> dict:
     """The certified Hausdorff bracket of the two decision polytopes, never enumerated."""
-    from tropical.decision import decision_hull
     from tropical.metrics.support import hausdorff_bracket
+    from tropical.zonotope import ZonotopeHull
 
-    bracket = hausdorff_bracket(
-        decision_hull(model, classes), decision_hull(reference, classes), method="bracket", seed=seed
-    )
+    bracket = hausdorff_bracket(ZonotopeHull(*Zm), ZonotopeHull(*Zr), method="bracket", seed=seed)
     return {
         "polytope_method": "bracket",
         "polytope_hausdorff": bracket.lower,
@@ -210,7 +208,9 @@ def _bracket_metrics(reference, model, classes, upper: float, seed: int) -> dict
     }
 
 
-def _polytope_metrics(reference, model, classes, n_out, max_exact_vertices, max_memory, seed) -> dict:
+def _polytope_metrics(
+    reference, model, classes, n_out, max_exact_vertices, max_memory, seed, input_shape
+) -> dict:
     from tropical.budget import single_threaded
     from tropical.decision import decision_zonotopes
 
@@ -219,8 +219,8 @@ def _polytope_metrics(reference, model, classes, n_out, max_exact_vertices, max_
         row["polytope_method"] = "skipped: a 1-output network has no pair of class scores (needs 2 outputs)"
         return row
     try:
-        Zr = decision_zonotopes(reference, classes)
-        Zm = decision_zonotopes(model, classes)
+        Zr = decision_zonotopes(reference, classes, input_shape=input_shape)
+        Zm = decision_zonotopes(model, classes, input_shape=input_shape)
     except UnsupportedLayerError as error:
         row["polytope_method"] = _reason(error)
         return row
@@ -234,7 +234,7 @@ def _polytope_metrics(reference, model, classes, n_out, max_exact_vertices, max_
             except _SKIPPED:
                 pass  # bounded below instead
         try:
-            row.update(_bracket_metrics(reference, model, classes, row["generator_distance"], seed))
+            row.update(_bracket_metrics(Zr, Zm, row["generator_distance"], seed))
             return row
         except _SKIPPED:
             pass
@@ -346,6 +346,7 @@ def decision_metrics(
     max_exact_vertices: int = 10_000,
     max_regions: int = 2_000_000,
     max_memory: float = 1e9,
+    input_shape=None,
 ) -> dict:
     """Compare a classifier (e.g. a retrained ticket) with a reference (e.g. the dense network).
 
@@ -396,6 +397,9 @@ def decision_metrics(
     max_memory : float
         Bytes allowed for the generator matching (``3 * 8 * p^2 * d``); above it ``generator_distance``
         is NaN.
+    input_shape : tuple of int, optional
+        Per-sample input shape of models that need one (conv nets, :func:`tropical.piecewise_linear_graph`);
+        by default the shape of the points of ``data`` or ``plane``, as the models take them.
 
     Returns
     -------
@@ -422,10 +426,21 @@ def decision_metrics(
     >>> row["plane_method"]
     'skipped: no data= given'
     """
-    from tropical.layers import affine_layers
+    from tropical.graph import piecewise_linear_graph
+
+    def read(net):
+        try:
+            return piecewise_linear_graph(net, input_shape=input_shape)
+        except ValueError:  # a conv net needs its input shape: the points given are shaped as it takes them
+            given = data[0] if data is not None and len(data) == 2 else plane
+            if input_shape is not None or given is None or not np.shape(given)[1:]:
+                raise
+            return piecewise_linear_graph(net, input_shape=np.shape(given)[1:])
 
     try:
-        shapes = [(layers[0].n_in, layers[-1].n_out) for layers in map(affine_layers, (reference, model))]
+        graphs = [read(net) for net in (reference, model)]
+        shapes = [(graph.n_in, math.prod(graph.output_shape)) for graph in graphs]
+        input_shape = graphs[0].input_shape
     except UnsupportedLayerError as error:
         row = {key: _NAN for key in DECISION_METRICS}
         for key in ("polytope_method", "boundary_method", "plane_method"):
@@ -447,7 +462,7 @@ def decision_metrics(
     if not (max_memory > 0 and math.isfinite(max_memory)):
         raise ValueError(f"max_memory must be a positive number of bytes, got {max_memory!r}")
     row = _polytope_metrics(
-        reference, model, classes, n_out, int(max_exact_vertices), float(max_memory), seed
+        reference, model, classes, n_out, int(max_exact_vertices), float(max_memory), seed, input_shape
     )
     row.update(_boundary_metrics(reference, model, bounds, plane, n_in, int(max_regions)))
     row.update(_plane_section(reference, model, data, planes, triplets, radius, seed, int(max_regions)))
