@@ -540,3 +540,112 @@ REDUCED_NOT_IDEMPOTENT_LAYERS = [
         [-0.08340084571379777],
     ),
 ]
+
+
+REDUCED_KEEPS_NONVERTICES_LIFTED = np.array(
+    [
+        [0.0, 0.0, 6.3025797835689197, 8.342820311729529, 0.0],
+        [
+            0.0027383968506493163,
+            0.00033094921931775241,
+            6.3025643436698049,
+            8.3391728527045803,
+            0.00086092568277442458,
+        ],
+        [
+            0.0070174549946912758,
+            0.011767519340280762,
+            6.2729597378786313,
+            8.3336773348268736,
+            -0.013282570532770618,
+        ],
+        [
+            0.0097558518453405921,
+            0.012098468559598516,
+            6.2729442979795165,
+            8.3300298758019249,
+            -0.012421644849996192,
+        ],
+        [
+            0.030758152788672118,
+            0.022958291080933838,
+            6.3181014695425279,
+            8.3446580123669136,
+            0.0062512792244827659,
+        ],
+        [
+            0.060514169314940899,
+            0.048868191414286388,
+            6.3361352602050900,
+            8.3546665919491065,
+            0.011641527771042661,
+        ],
+        [
+            0.067531624309632179,
+            0.060635710754567154,
+            6.3065152145148016,
+            8.3455236150464511,
+            -0.0016410427617279573,
+        ],
+        [
+            0.070270021160281498,
+            0.060966659973884903,
+            6.3064997746156868,
+            8.3418761560215025,
+            -0.00078011707895353152,
+        ],
+        [
+            0.088533925252963705,
+            0.071495533275902468,
+            6.3516723860778130,
+            8.3601517516114399,
+            0.017031881312751004,
+        ],
+        [
+            0.091272322103613024,
+            0.071826482495220223,
+            6.3516569461786982,
+            8.3565042925864912,
+            0.017892806995525427,
+        ],
+        [
+            0.095551380247654971,
+            0.083263052616183247,
+            6.3220523403875255,
+            8.3510087747087844,
+            0.0037493107799803846,
+        ],
+        [
+            0.098289777098304290,
+            0.083594001835500989,
+            6.3220369004884107,
+            8.3473613156838375,
+            0.0046102364627548095,
+        ],
+    ]
+)
+
+
+def test_regression_reduced_keeps_nonvertices():
+    """reduced_keeps_nonvertices.py: G_1 of a 4-4-3-2 net (12 monomials in 4 variables); monomials 4-7 are
+    exact convex combinations of others with the same coefficient (inside faces of the upper hull) and were
+    kept, so same_function said False for identical functions."""
+    from scipy.optimize import linprog
+
+    lifted = REDUCED_KEEPS_NONVERTICES_LIFTED
+    p = TropicalPolynomial(lifted[:, :4], lifted[:, 4])
+    # oracle: the best coefficient a convex combination of the others reaches at each exponent (an LP)
+    below = []
+    for i in range(len(lifted)):
+        others = np.delete(lifted, i, axis=0)
+        a_eq = np.vstack([others[:, :4].T, np.ones(len(others))])
+        result = linprog(-others[:, 4], A_eq=a_eq, b_eq=np.append(lifted[i, :4], 1.0), method="highs")
+        below.append(result.status == 0 and -result.fun >= lifted[i, 4] - 1e-12)
+    vertices = np.flatnonzero(~np.array(below))
+    assert list(vertices) == [0, 1, 2, 3, 8, 9, 10, 11]
+    assert {tuple(row) for row in p.reduced().lifted} == {tuple(row) for row in lifted[vertices]}
+    q = TropicalPolynomial(lifted[vertices, :4], lifted[vertices, 4])
+    X = np.random.default_rng(0).standard_normal((1000, 4)) * 10
+    np.testing.assert_array_equal(p(X), q(X))  # the same function, and:
+    assert p.same_function(q)
+    assert set(np.concatenate(p.dual_subdivision())) <= set(vertices)
