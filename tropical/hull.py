@@ -130,8 +130,15 @@ def unique_rows(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> tu
     return representatives, groups
 
 
-def _qhull(coordinates: np.ndarray) -> ConvexHull:
-    """Qhull on rescaled coordinates; equations are returned in the rescaled coordinates."""
+def _qhull(coordinates: np.ndarray, *, joggle: bool = False) -> ConvexHull:
+    """Qhull on rescaled coordinates; equations are returned in the rescaled coordinates.
+
+    With ``joggle`` the input is perturbed by Qhull's joggle (about 1e-11 of the extent, far inside the
+    tolerance): the facets are then simplicial and Qhull cannot meet a topology error. The callers merge
+    facets and decide vertices with the tolerance, so the answer is the same.
+    """
+    if joggle:
+        return ConvexHull(coordinates, qhull_options="QJ")
     return ConvexHull(coordinates, qhull_options="Qt Q12" if coordinates.shape[1] > 4 else "Qt")
 
 
@@ -390,11 +397,14 @@ def convex_hull_vertices(points: np.ndarray, tolerance: float = RELATIVE_TOLERAN
 
 
 def _qhull_or_none(coordinates: np.ndarray) -> ConvexHull | None:
-    """Qhull of full-dimensional scaled coordinates, or None where Qhull gives up (nearly degenerate sets)."""
-    try:
-        return _qhull(coordinates)
-    except QhullError:
-        return None
+    """Qhull of full-dimensional scaled coordinates, retried with a joggle where Qhull gives up on nearly
+    degenerate sets (a "wide merge" topology error); None when that fails too. No QhullError escapes."""
+    for joggle in (False, True):
+        try:
+            return _qhull(coordinates, joggle=joggle)
+        except QhullError:
+            continue
+    return None
 
 
 @dataclass(frozen=True)
@@ -546,10 +556,8 @@ def _face_vertices(projected: np.ndarray, simplices: np.ndarray, tolerance: floa
     y = projected[members, :-1]
     if y.shape[1] == 2:  # the common case (cells of plane curves): a monotone chain, no Qhull call
         return members[_polygon_corners(y, tolerance)]
-    try:  # distinct points spanning R^k (the face is a full-dimensional cell)
-        return members[_qhull(normalise(y)[0]).vertices]
-    except QhullError:
-        return members[convex_hull_vertices(y, tolerance)]
+    hull = _qhull_or_none(normalise(y)[0])  # distinct points spanning R^k (a full-dimensional cell)
+    return members[hull.vertices if hull is not None else convex_hull_vertices(y, tolerance)]
 
 
 def _polygon_corners(y: np.ndarray, tolerance: float) -> np.ndarray:

@@ -11,8 +11,9 @@ from functools import cached_property
 
 import numpy as np
 from scipy.linalg import null_space
-from scipy.spatial import ConvexHull
+from scipy.spatial import ConvexHull, QhullError
 
+from tropical.errors import DegenerateGeometryError
 from tropical.hull import RELATIVE_TOLERANCE, affine_frame, convex_hull_vertices
 
 __all__ = ["Polytope"]
@@ -67,7 +68,14 @@ class Polytope:
         """Qhull of the vertices in the affine hull's coordinates (None below dimension 2)."""
         if self.dimension < 2:
             return None
-        return ConvexHull(self._frame.coordinates(self.vertices))
+        try:
+            return ConvexHull(self._frame.coordinates(self.vertices))
+        except QhullError:
+            raise DegenerateGeometryError(
+                f"Qhull cannot build the facets of this {self.dimension}-dimensional polytope with "
+                f"{len(self.vertices)} vertices (nearly degenerate input); its vertices are exact, and "
+                "Polytope(points + noise) with noise of about 1e-9 of the diameter gives facets and volume"
+            ) from None
 
     @cached_property
     def equations(self) -> np.ndarray:

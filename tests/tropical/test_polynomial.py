@@ -300,11 +300,11 @@ def test_reduction_faces_and_newton_polytope_survive_a_qhull_failure(monkeypatch
     real_qhull = tropical.hull._qhull
     failures = []
 
-    def qhull_failing_on_large_inputs(points):  # fails on every set with redundant points
+    def qhull_failing_on_large_inputs(points, **options):  # fails on every set with redundant points
         if len(points) > len(expected_kept):
             failures.append(len(points))
             raise scipy.spatial.QhullError("QH6271 qhull topology error (simulated)")
-        return real_qhull(points)
+        return real_qhull(points, **options)
 
     monkeypatch.setattr(tropical.hull, "_qhull", qhull_failing_on_large_inputs)
     q = TropicalPolynomial(p.exponents, p.coefficients)
