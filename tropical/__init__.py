@@ -6,7 +6,12 @@ Public names (see README): :class:`TropicalPolynomial`, :class:`TropicalRational
 
 from tropical import metrics, plot
 from tropical.decision import decision_polytope, decision_subdivision, decision_zonotopes
-from tropical.errors import ComputationTooLargeError, DegenerateGeometryError, UnsupportedLayerError
+from tropical.errors import (
+    ComputationTooLargeError,
+    DegenerateGeometryError,
+    TropicalError,
+    UnsupportedLayerError,
+)
 from tropical.network import TropicalMap, from_torch, region_count_bound
 from tropical.polynomial import TropicalPolynomial, TropicalRational
 from tropical.polytope import Polytope
@@ -20,6 +25,7 @@ __all__ = [
     "Polytope",
     "Regions",
     "TropicalCurve",
+    "TropicalError",
     "TropicalMap",
     "TropicalPolynomial",
     "TropicalRational",

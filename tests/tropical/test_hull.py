@@ -122,3 +122,21 @@ def test_no_raw_qhull_error_escapes_when_qhull_always_fails(monkeypatch):
         p.dual_subdivision()
     with pytest.raises(DegenerateGeometryError, match="Qhull cannot"):
         from_torch(small_net())
+
+
+# ------------------------------------------------------------------------------------ exceptions
+def test_one_base_exception_under_the_tropical_ones():
+    from tropical import ComputationTooLargeError, TropicalError, UnsupportedLayerError
+
+    for error, builtin in [
+        (UnsupportedLayerError, TypeError),
+        (DegenerateGeometryError, ValueError),
+        (ComputationTooLargeError, RuntimeError),
+    ]:
+        assert issubclass(error, TropicalError) and issubclass(error, builtin)
+    with pytest.raises(TropicalError):
+        from_torch(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)))
+    with pytest.raises(TropicalError, match="limit"):
+        TropicalPolynomial(np.zeros((5000, 2)), np.zeros(5000)) * TropicalPolynomial(
+            np.zeros((5000, 2)), np.zeros(5000)
+        )

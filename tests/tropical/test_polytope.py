@@ -160,3 +160,31 @@ def test_regression_polytope_boundary_points():
     polytope = Polytope(points)
     assert {tuple(v) for v in polytope.vertices} == {tuple(points[i]) for i in expected}
     assert polytope.volume == pytest.approx(ConvexHull(points).volume, rel=1e-9)
+
+
+def test_arrays_are_read_only_so_cached_answers_cannot_go_stale():
+    """P.vertices *= 2 used to succeed and leave P.volume (cached) at the old value."""
+    cube = Polytope(np.array(np.meshgrid([0, 1], [0, 1], [0, 1])).reshape(3, -1).T)
+    assert cube.volume == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="read-only"):
+        cube.vertices *= 2
+    with pytest.raises(AttributeError):
+        cube.vertices = cube.vertices * 2
+    for array in (cube.equations, cube.affine_equations, cube.centroid):
+        with pytest.raises(ValueError, match="read-only"):
+            array[...] = 0
+    assert cube.volume == pytest.approx(1.0)
+    np.testing.assert_allclose(cube.centroid, 0.5)
+    doubled = cube.scaled(2.0)  # the way to change a polytope: a new one
+    assert doubled.volume == pytest.approx(8.0)
+    assert len(cube.equations) == 6
+
+
+def test_facets_of_a_polytope_far_from_the_origin_are_merged_and_distinct():
+    """One row per facet, at any scale and offset (Qhull's coplanar triangles merged with the tolerance)."""
+    cube = np.array(np.meshgrid([0, 1], [0, 1], [0, 1])).reshape(3, -1).T.astype(float)
+    for scale, offset in [(1e-8, 0.0), (1.0, 1e6), (1e6, -3e7)]:
+        polytope = Polytope(cube * scale + offset)
+        assert len(polytope.equations) == 6
+        inside = cube.mean(axis=0) * scale + offset
+        assert polytope.contains(inside[None]).all()
