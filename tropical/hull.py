@@ -5,10 +5,14 @@ first finds the affine hull of the points (by an SVD), works in coordinates of t
 treats dimensions 0 and 1 without Qhull. Coordinates are rescaled before Qhull so that badly scaled
 inputs (exponents of order 1, coefficients of order 10^4) do not lose precision.
 
-The tolerance convention is written once, here: two points (or a point and a hyperplane) are considered
-to coincide when their distance is below ``RELATIVE_TOLERANCE`` times the diameter of the point set (after
-the per-coordinate rescaling). With float64 inputs computed by a few hundred additions this keeps exact
-combinatorics for every input whose features are not closer than about 1e-9 of its size.
+The tolerance contract is written once, in ``docs/tolerances.md``, and decided here: points *coincide*
+within ``RELATIVE_TOLERANCE`` times the scale of the set (:func:`unique_rows`), a direction is *flat* when
+the set's spread along it is below that (:func:`affine_frame`), a point is a *vertex* when it is farther
+than that from the hull of the others (:func:`convex_hull_vertices`), and a monomial is kept when it beats
+every other one by more than the tolerance relative to the size of the terms somewhere
+(:func:`upper_hull_vertices`). Each point gets one decision, certified by a witness from Qhull's facets or
+made by a linear program, so reductions are idempotent and do not depend on Qhull's triangulation. No
+``QhullError`` escapes this module.
 """
 
 from __future__ import annotations
@@ -361,8 +365,10 @@ def _vertex_witnesses(
 def convex_hull_vertices(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> np.ndarray:
     """Indices of the vertices of ``conv(points)``, in any dimension and for degenerate sets.
 
-    Coinciding points are merged (the first index is reported). In 2-D the vertices are returned in
-    counter-clockwise order (in the frame of the affine hull when the set is flat).
+    A point is a vertex when its max-norm distance to the hull of the other points exceeds ``tolerance``
+    times the set's scale (docs/tolerances.md): points on faces and edges of the hull of the others, up to
+    rounding, are not vertices. Coinciding points are merged (the first index is reported). In 2-D the
+    vertices are returned in counter-clockwise order (in the frame of the affine hull when the set is flat).
 
     Parameters
     ----------
@@ -456,10 +462,12 @@ def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANC
     """Indices of the vertices of the upper hull of lifted points ``(a_i, c_i)``.
 
     These are exactly the monomials ``c_i + <a_i, x>`` of a max-plus polynomial that are the unique
-    maximum for some ``x`` (MATH.md §1). Degenerate inputs are exact: duplicate exponents keep the largest
-    coefficient, flat exponent sets are handled in their affine hull, coplanar lifted points reduce to
-    the vertices of the Newton polytope, and ``d = 1`` or fewer than ``d + 2`` points need no Qhull. Above
-    ``MAX_QHULL_DIMENSION`` an LP decides redundancy point by point.
+    maximum for some ``x`` (MATH.md §1), by more than ``tolerance`` relative to the size of the terms
+    (docs/tolerances.md, "Tie"); see :func:`_strict_upper`. The reduction is idempotent. Degenerate inputs
+    are exact: duplicate exponents keep the largest coefficient, flat exponent sets are handled in their
+    affine hull, coplanar lifted points reduce to the vertices of the Newton polytope, and ``d = 1`` or
+    fewer than ``d + 2`` points need no Qhull. Above ``MAX_QHULL_DIMENSION`` an LP decides redundancy
+    point by point.
 
     Parameters
     ----------

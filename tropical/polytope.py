@@ -3,6 +3,10 @@
 A :class:`Polytope` is built from any finite point set (its convex hull); it may be lower-dimensional
 (a segment in the plane, a flat polygon in 3-D). ``volume`` is always the ``d``-volume in the ambient
 dimension (zero for a flat polytope); ``relative_volume`` is the volume inside the affine hull.
+
+Vertices, flatness and coinciding points are decided relative to the extent of the point set, as written in
+``docs/tolerances.md``: points on faces or edges of the hull of the others (up to rounding) are not
+vertices. All arrays are read-only, so that cached answers (volume, facets) stay those of the vertices.
 """
 
 from __future__ import annotations

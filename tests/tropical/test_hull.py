@@ -140,3 +140,80 @@ def test_one_base_exception_under_the_tropical_ones():
         TropicalPolynomial(np.zeros((5000, 2)), np.zeros(5000)) * TropicalPolynomial(
             np.zeros((5000, 2)), np.zeros(5000)
         )
+
+
+# ------------------------------------------------ the tolerance contract: answers scale with the data
+def tie_net(seed):
+    """A 2-5-4-2 ReLU net with a duplicated row, a parallel row, a zero bias and a dead unit."""
+    generator = torch.Generator().manual_seed(seed)
+    model = nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 2)).double()
+    with torch.no_grad():
+        for linear in model[::2]:
+            linear.weight.copy_(torch.randn(linear.weight.shape, generator=generator, dtype=torch.float64))
+            linear.bias.copy_(torch.randn(linear.bias.shape, generator=generator, dtype=torch.float64))
+        model[0].weight[1], model[0].bias[1] = model[0].weight[0], model[0].bias[0]  # duplicated
+        model[2].weight[1], model[2].bias[1] = 2 * model[2].weight[0], 2 * model[2].bias[0]  # parallel
+        model[2].bias[2] = 0.0
+        model[2].weight[3], model[2].bias[3] = 0.0, -1.0  # dead
+    return model
+
+
+def scaled_copy(model, *, inputs=1.0, outputs=1.0):
+    """f(x) -> outputs * f(inputs * x): exponents scale by inputs * outputs, coefficients by outputs."""
+    copy = nn.Sequential(*[type(m)() if not isinstance(m, nn.Linear) else nn.Linear(1, 1) for m in model])
+    copy = copy.double()
+    for target, source in zip(copy, model, strict=True):
+        if isinstance(source, nn.Linear):
+            target.weight = nn.Parameter(source.weight.detach().clone())
+            target.bias = nn.Parameter(source.bias.detach().clone())
+    with torch.no_grad():
+        copy[0].weight.mul_(inputs)
+        copy[-1].weight.mul_(outputs)
+        copy[-1].bias.mul_(outputs)
+    return copy
+
+
+def assert_scaled_monomials(scaled, reference, exponent_factor, coefficient_factor):
+    """Same monomial set: every row of ``scaled`` is a row of ``reference`` with its parts scaled."""
+    assert len(scaled) == len(reference)
+    expected = np.column_stack(
+        [reference.exponents * exponent_factor, reference.coefficients * coefficient_factor]
+    )
+    scale = np.abs(expected).max(axis=0)
+    distance = (np.abs(scaled.lifted[:, None, :] - expected[None, :, :]) / scale).max(axis=-1)
+    assert (distance.min(axis=1) < 1e-9).all() and (distance.min(axis=0) < 1e-9).all()
+
+
+@pytest.mark.parametrize("factor", [1e-8, 1e-4, 1e4, 1e8])
+def test_from_torch_reduced_and_polytope_answers_scale_with_the_net(factor):
+    """The tolerance contract (docs/tolerances.md) is relative to the data's scale: scaling a net's outputs or
+    inputs by 1e-8 ... 1e8 scales the monomials and changes no decision. The oracle is the unscaled net
+    (its answers, scaled analytically), and the network's own forward pass."""
+    model = tie_net(0)
+    reference = from_torch(model)
+    X = np.random.default_rng(0).normal(size=(300, 2)) * 3
+    for kind in ("outputs", "inputs"):
+        scaled_model = scaled_copy(model, **{kind: factor})
+        result = from_torch(scaled_model)
+        # outputs: f -> factor * f scales exponents and coefficients; inputs: x -> factor * x scales exponents
+        coefficient_factor = factor if kind == "outputs" else 1.0
+        for mine, theirs in zip(result, reference, strict=True):
+            for polynomial, expected in (
+                (mine.numerator, theirs.numerator),
+                (mine.denominator, theirs.denominator),
+            ):
+                assert_scaled_monomials(polynomial, expected, factor, coefficient_factor)
+                newton = polynomial.newton_polytope()
+                assert len(newton.vertices) == len(expected.newton_polytope().vertices)
+                assert newton.volume == pytest.approx(expected.newton_polytope().volume * factor**2, rel=1e-8)
+        points = X / factor if kind == "inputs" else X
+        with torch.no_grad():
+            network = scaled_model(torch.tensor(points)).numpy()
+        np.testing.assert_allclose(result(points), network, rtol=1e-9, atol=1e-9 * np.abs(network).max())
+    # reduced() of a raw polynomial with exact ties, scaled in both parts independently
+    p = TropicalPolynomial(np.random.default_rng(1).integers(-3, 4, size=(80, 3)), np.zeros(80))
+    p = p * TropicalPolynomial(np.random.default_rng(2).integers(-2, 3, size=(20, 3)), np.arange(20) % 3)
+    reduced = p.reduced()
+    for exponent_factor, coefficient_factor in [(factor, 1.0), (1.0, factor), (factor, factor)]:
+        q = TropicalPolynomial(p.exponents * exponent_factor, p.coefficients * coefficient_factor)
+        assert_scaled_monomials(q.reduced(), reduced, exponent_factor, coefficient_factor)

@@ -626,7 +626,8 @@ REDUCED_KEEPS_NONVERTICES_LIFTED = np.array(
 )
 
 
-def test_regression_reduced_keeps_nonvertices():
+@pytest.mark.parametrize(("exponent_scale", "coefficient_scale"), [(1.0, 1.0), (1e-8, 1e8), (1e8, 1e-8)])
+def test_regression_reduced_keeps_nonvertices(exponent_scale, coefficient_scale):
     """reduced_keeps_nonvertices.py: G_1 of a 4-4-3-2 net (12 monomials in 4 variables); monomials 4-7 are
     exact convex combinations of others with the same coefficient (inside faces of the upper hull) and were
     kept, so same_function said False for identical functions."""
@@ -644,6 +645,8 @@ def test_regression_reduced_keeps_nonvertices():
     vertices = np.flatnonzero(~np.array(below))
     assert list(vertices) == [0, 1, 2, 3, 8, 9, 10, 11]
     assert {tuple(row) for row in p.reduced().lifted} == {tuple(row) for row in lifted[vertices]}
+    scaled = TropicalPolynomial(lifted[:, :4] * exponent_scale, lifted[:, 4] * coefficient_scale).reduced()
+    np.testing.assert_array_equal(scaled.exponents, lifted[vertices, :4] * exponent_scale)
     q = TropicalPolynomial(lifted[vertices, :4], lifted[vertices, 4])
     X = np.random.default_rng(0).standard_normal((1000, 4)) * 10
     np.testing.assert_array_equal(p(X), q(X))  # the same function, and:

@@ -136,7 +136,8 @@ def test_points_on_faces_and_edges_are_not_vertices(d, perturbation, seed):
     assert polytope.volume == pytest.approx(scale**d, rel=1e-9)
 
 
-def test_regression_polytope_boundary_points():
+@pytest.mark.parametrize("scale", [1e-8, 1.0, 1e8])
+def test_regression_polytope_boundary_points(scale):
     """polytope_boundary_points.py: 12 points of which 4 lie on faces of the hull of the others (to 7e-16):
     Polytope reported 12 vertices where there are 8."""
     points = np.array(
@@ -157,9 +158,9 @@ def test_regression_polytope_boundary_points():
     )
     expected = lp_vertices(points)
     assert len(expected) == 8
-    polytope = Polytope(points)
-    assert {tuple(v) for v in polytope.vertices} == {tuple(points[i]) for i in expected}
-    assert polytope.volume == pytest.approx(ConvexHull(points).volume, rel=1e-9)
+    polytope = Polytope(points * scale)
+    assert {tuple(v) for v in polytope.vertices} == {tuple(points[i] * scale) for i in expected}
+    assert polytope.volume == pytest.approx(ConvexHull(points).volume * scale**3, rel=1e-9)
 
 
 def test_arrays_are_read_only_so_cached_answers_cannot_go_stale():
