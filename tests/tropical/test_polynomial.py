@@ -652,3 +652,25 @@ def test_regression_reduced_keeps_nonvertices(exponent_scale, coefficient_scale)
     np.testing.assert_array_equal(p(X), q(X))  # the same function, and:
     assert p.same_function(q)
     assert set(np.concatenate(p.dual_subdivision())) <= set(vertices)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 4), st.integers(0, 10_000), st.sampled_from([0.0, 8.0]), st.sampled_from([1.0, 0.05]))
+def test_convex_combinations_of_monomials_are_never_kept(d, seed, offset, spread):
+    """Monomials added as convex combinations of 2 to 4 others (on edges and faces of the upper hull, or
+    below it, up to rounding) change nothing: the reduction keeps exactly the original set's monomials,
+    and reducing again changes nothing."""
+    rng = np.random.default_rng(seed)
+    # also small clusters far from the origin, as the last layers of a net produce them
+    lifted = np.column_stack([offset + spread * rng.normal(size=(12, d)), spread * rng.normal(size=12)])
+    kept = TropicalPolynomial(lifted[:, :-1], lifted[:, -1]).reduced()
+    vertices = kept.lifted
+    combinations = []
+    for size in rng.integers(2, 5, size=10):
+        chosen = rng.choice(len(vertices), size=min(size, len(vertices)), replace=False)
+        weights = rng.dirichlet(np.ones(len(chosen)))
+        combinations.append(weights @ vertices[chosen])
+    extended = np.vstack([lifted, combinations])
+    p = TropicalPolynomial(extended[:, :-1], extended[:, -1]).reduced()
+    assert {tuple(row) for row in p.lifted} == {tuple(row) for row in vertices}
+    np.testing.assert_array_equal(p.reduced().lifted, p.lifted)
