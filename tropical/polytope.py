@@ -93,14 +93,17 @@ class Polytope:
         """Qhull of the vertices in the affine hull's coordinates (None below dimension 2)."""
         if self.dimension < 2:
             return None
-        try:
-            return ConvexHull(self._frame.coordinates(self.vertices))
-        except QhullError:
-            raise DegenerateGeometryError(
-                f"Qhull cannot build the facets of this {self.dimension}-dimensional polytope with "
-                f"{len(self.vertices)} vertices (nearly degenerate input); its vertices are exact, and "
-                "Polytope(points + noise) with noise of about 1e-9 of the diameter gives facets and volume"
-            ) from None
+        coordinates = self._frame.coordinates(self.vertices)
+        for options in (None, "QJ"):  # Qhull's joggle (1e-11 of the extent) where a merge fails
+            try:
+                return ConvexHull(coordinates, qhull_options=options)
+            except QhullError:
+                continue
+        raise DegenerateGeometryError(
+            f"Qhull cannot build the facets of this {self.dimension}-dimensional polytope with "
+            f"{len(self.vertices)} vertices, even with a joggle; its vertices are exact, and "
+            "Polytope(points + noise) with noise of about 1e-9 of the diameter gives facets and volume"
+        )
 
     @cached_property
     def equations(self) -> np.ndarray:

@@ -78,8 +78,9 @@ def small_net():
 
 def test_regression_qhull_crash_6d_a_wide_merge_is_retried_with_a_joggle(monkeypatch):
     """qhull_crash_6d.py: a raw QhullError ("topology error ... wide merge") escaped from_torch on a 6-8-8-2
-    net through the hull fallback, which re-raised it. Simulated here: Qhull fails everywhere unless the
-    input is joggled; from_torch still returns the exact map (the network's own forward pass decides)."""
+    net (from the facets of a Newton polytope, and the hull fallback re-raised it). Simulated here: Qhull
+    fails everywhere unless the input is joggled; from_torch still returns the exact map (the network's own
+    forward pass decides)."""
     model = small_net()
     expected = from_torch(model)
     real_qhull = tropical.hull._qhull
@@ -91,7 +92,14 @@ def test_regression_qhull_crash_6d_a_wide_merge_is_retried_with_a_joggle(monkeyp
             raise scipy.spatial.QhullError("QH6271 qhull topology error (wide merge, simulated)")
         return real_qhull(points, joggle=True)
 
+    def convex_hull_failing_unless_joggled(points, qhull_options=None):
+        calls.append(qhull_options == "QJ")
+        if qhull_options != "QJ":
+            raise scipy.spatial.QhullError("QH6271 qhull topology error (wide merge, simulated)")
+        return scipy.spatial.ConvexHull(points, qhull_options="QJ")
+
     monkeypatch.setattr(tropical.hull, "_qhull", qhull_failing_unless_joggled)
+    monkeypatch.setattr(tropical.polytope, "ConvexHull", convex_hull_failing_unless_joggled)
     monkeypatch.setattr(tropical.network, "ConvexHull", _failing)
     result = from_torch(model)
     assert True in calls and False in calls
