@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 _WHERE = {
     "ComputationTooLargeError": "tropical.errors",
     "DegenerateGeometryError": "tropical.errors",
+    "TropicalError": "tropical.errors",
     "UnsupportedLayerError": "tropical.errors",
     "Polytope": "tropical.polytope",
     "Regions": "tropical.regions",
@@ -46,6 +47,7 @@ __all__ = [
     "Polytope",
     "Regions",
     "TropicalCurve",
+    "TropicalError",
     "TropicalMap",
     "TropicalPolynomial",
     "TropicalRational",
@@ -84,7 +86,12 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from tropical import metrics, plot
     from tropical.decision import decision_hull, decision_polytope, decision_subdivision, decision_zonotopes
-    from tropical.errors import ComputationTooLargeError, DegenerateGeometryError, UnsupportedLayerError
+    from tropical.errors import (
+        ComputationTooLargeError,
+        DegenerateGeometryError,
+        TropicalError,
+        UnsupportedLayerError,
+    )
     from tropical.graph import Graph, piecewise_linear_graph
     from tropical.network import TropicalMap, from_torch, region_count_bound
     from tropical.polynomial import TropicalPolynomial, TropicalRational

@@ -1,7 +1,9 @@
 """Project exceptions.
 
 Bad arguments raise the built-in ``ValueError`` or ``TypeError`` with a message naming the argument.
-Two situations get their own classes so that callers can catch them specifically:
+Three situations get their own classes so that callers can catch them specifically; all three derive from
+:class:`TropicalError` (catch it for "anything the tropical package itself refused") and from the built-in
+exception they used to be, so ``except ValueError`` keeps working:
 
 - :class:`UnsupportedLayerError` -- a network contains a layer that has no tropical (max-plus) form;
 - :class:`DegenerateGeometryError` -- a geometric computation is undefined for the given input
@@ -10,18 +12,22 @@ Two situations get their own classes so that callers can catch them specifically
   the message carries an estimate of the size and names the keyword that controls the limit.
 """
 
-__all__ = ["ComputationTooLargeError", "DegenerateGeometryError", "UnsupportedLayerError"]
+__all__ = ["ComputationTooLargeError", "DegenerateGeometryError", "TropicalError", "UnsupportedLayerError"]
 
 
-class UnsupportedLayerError(TypeError):
+class TropicalError(Exception):
+    """Base class of the exceptions raised by the tropical package itself."""
+
+
+class UnsupportedLayerError(TropicalError, TypeError):
     """A module of a network has no exact tropical counterpart (e.g. ``Tanh``, ``Conv2d``)."""
 
 
-class DegenerateGeometryError(ValueError):
+class DegenerateGeometryError(TropicalError, ValueError):
     """A geometric quantity is undefined for a degenerate input."""
 
 
-class ComputationTooLargeError(RuntimeError):
+class ComputationTooLargeError(TropicalError, RuntimeError):
     """A computation would exceed a size limit.
 
     Attributes

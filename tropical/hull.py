@@ -5,10 +5,14 @@ first finds the affine hull of the points (by an SVD), works in coordinates of t
 treats dimensions 0 and 1 without Qhull. Coordinates are rescaled before Qhull so that badly scaled
 inputs (exponents of order 1, coefficients of order 10^4) do not lose precision.
 
-The tolerance convention is written once, here: two points (or a point and a hyperplane) are considered
-to coincide when their distance is below ``RELATIVE_TOLERANCE`` times the diameter of the point set (after
-the per-coordinate rescaling). With float64 inputs computed by a few hundred additions this keeps exact
-combinatorics for every input whose features are not closer than about 1e-9 of its size.
+The tolerance contract is written once, in ``docs/tolerances.md``, and decided here: points *coincide*
+within ``RELATIVE_TOLERANCE`` times the scale of the set (:func:`unique_rows`), a direction is *flat* when
+the set's spread along it is below that (:func:`affine_frame`), a point is a *vertex* when it is farther
+than that from the hull of the others (:func:`convex_hull_vertices`), and a monomial is kept when it beats
+every other one by more than the tolerance relative to the size of the terms somewhere
+(:func:`upper_hull_vertices`). Each point gets one decision, certified by a witness from Qhull's facets or
+made by a linear program, so reductions are idempotent and do not depend on Qhull's triangulation. No
+``QhullError`` escapes this module.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import ConvexHull, QhullError
+from scipy.spatial import ConvexHull, QhullError, cKDTree
+
+from tropical.errors import DegenerateGeometryError
 
 __all__ = [
     "RELATIVE_TOLERANCE",
@@ -101,7 +107,12 @@ def affine_frame(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> A
 
 
 def unique_rows(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> tuple[np.ndarray, np.ndarray]:
-    """Group rows that coincide up to ``tolerance`` times the extent of the set.
+    """Group rows that coincide up to ``tolerance`` times the extent of the set (docs/tolerances.md).
+
+    Two rows coincide when they differ by at most ``tolerance * scale`` in every coordinate; groups are the
+    connected components of that relation (single linkage), so two rows of different groups are always
+    farther apart than the tolerance, wherever they lie (a grid of buckets would split close pairs that
+    straddle a bucket boundary).
 
     Returns
     -------
@@ -113,14 +124,25 @@ def unique_rows(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> tu
     points = np.asarray(points, dtype=float)
     if len(points) == 0:
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
-    step = tolerance * _scale(points)
-    keys = np.round(points / step)
-    _, representatives, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    return representatives, inverse.reshape(-1)
+    distinct, inverse = np.unique(points, axis=0, return_inverse=True)
+    pairs = cKDTree(distinct).query_pairs(tolerance * _scale(points), p=np.inf, output_type="ndarray")
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(distinct),) * 2)
+    _, labels = connected_components(graph, directed=False)
+    groups = labels[inverse.reshape(-1)]
+    representatives = np.full(labels.max() + 1, len(points))
+    np.minimum.at(representatives, groups, np.arange(len(points)))
+    return representatives, groups
 
 
-def _qhull(coordinates: np.ndarray) -> ConvexHull:
-    """Qhull on rescaled coordinates; equations are returned in the rescaled coordinates."""
+def _qhull(coordinates: np.ndarray, *, joggle: bool = False) -> ConvexHull:
+    """Qhull on rescaled coordinates; equations are returned in the rescaled coordinates.
+
+    With ``joggle`` the input is perturbed by Qhull's joggle (about 1e-11 of the extent, far inside the
+    tolerance): the facets are then simplicial and Qhull cannot meet a topology error. The callers merge
+    facets and decide vertices with the tolerance, so the answer is the same.
+    """
+    if joggle:
+        return ConvexHull(coordinates, qhull_options="QJ")
     return ConvexHull(coordinates, qhull_options="Qt Q12" if coordinates.shape[1] > 4 else "Qt")
 
 
@@ -171,32 +193,182 @@ def upper_simplices(
     return upper
 
 
-def _vertices_by_linear_programs(points: np.ndarray) -> np.ndarray:
-    """Indices of points that are not convex combinations of the others (one LP per point).
+#: HiGHS's default feasibility tolerances (1e-7) are coarser than RELATIVE_TOLERANCE; these are its finest.
+_LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+#: Candidates per block when margins are evaluated (a block is at most this many values).
+_BLOCK_VALUES = 4_000_000
 
-    The points are centred and rescaled first: the LP solver's tolerances are absolute (about 1e-7), which
-    would merge every point of a set of size 1e-8.
+
+def _best_rival(values: np.ndarray, candidates: np.ndarray, rivals: np.ndarray) -> np.ndarray:
+    """Row-wise maximum of ``values`` (candidates x rivals) over the rivals other than the candidate."""
+    own = candidates[:, None] == rivals[None, :]
+    return np.where(own, -np.inf, values).max(axis=1, initial=-np.inf)
+
+
+def _distance_to_others(points: np.ndarray, i: int, rivals: np.ndarray) -> float:
+    """L-infinity distance from ``points[i]`` to the convex hull of ``points[rivals]`` (one LP)."""
+    others = points[rivals[rivals != i]]
+    m, k = others.shape
+    if m == 0:
+        return np.inf
+    a_ub = np.block([[others.T, -np.ones((k, 1))], [-others.T, -np.ones((k, 1))]])
+    b_ub = np.concatenate([points[i], -points[i]])
+    a_eq = np.append(np.ones(m), 0.0)[None]
+    objective = np.append(np.zeros(m), 1.0)
+    result = linprog(
+        objective,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a_eq,
+        b_eq=[1.0],
+        bounds=(0, None),
+        method="highs",
+        options=_LP_OPTIONS,
+    )
+    return float(result.fun) if result.status == 0 else np.inf
+
+
+def _strict_vertices(
+    points: np.ndarray, candidates: np.ndarray, directions: np.ndarray, rivals: np.ndarray, tolerance: float
+) -> np.ndarray:
+    """The candidates farther than ``tolerance`` (L-infinity) from the convex hull of all other points.
+
+    This is the module's one definition of a vertex (docs/tolerances.md), decided once per point: a
+    candidate is certified by its witness direction ``u`` when ``<u, v> - max_p <u, p>`` exceeds
+    ``tolerance * ||u||_1`` (a lower bound of the distance); the others are decided by a linear program.
+
+    Parameters
+    ----------
+    points : ndarray, shape (n, k)
+        Centred and divided by the set's scale (so that ``tolerance`` is relative).
+    candidates : ndarray of int, shape (c,)
+        Points that may be vertices (every true vertex among them).
+    directions : ndarray, shape (c, k)
+        A witness direction per candidate (e.g. the mean of the normals of its facets).
+    rivals : ndarray of int
+        Points whose hull is that of all points (every true vertex among them).
+
+    Returns
+    -------
+    ndarray of int, the kept candidates in their given order.
     """
-    points = (points - points.mean(axis=0)) / _scale(points)
-    n = len(points)
-    keep = np.ones(n, dtype=bool)
-    for i in range(n):
-        others = np.flatnonzero(keep & (np.arange(n) != i))
-        if len(others) == 0:
-            continue
-        a_eq = np.vstack([points[others].T, np.ones(len(others))])
-        b_eq = np.append(points[i], 1.0)
-        result = linprog(np.zeros(len(others)), A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        if result.status == 0:
-            keep[i] = False
-    return np.flatnonzero(keep)
+    margins = np.empty(len(candidates))
+    block = max(1, _BLOCK_VALUES // max(len(rivals), 1))
+    for start in range(0, len(candidates), block):
+        chosen, u = candidates[start : start + block], directions[start : start + block]
+        best = _best_rival(u @ points[rivals].T, chosen, rivals)
+        norms = np.maximum(np.abs(u).sum(axis=1), 1e-300)
+        margins[start : start + block] = (np.einsum("ck,ck->c", u, points[chosen]) - best) / norms
+    keep = margins > tolerance
+    for j in np.flatnonzero(~keep):
+        keep[j] = _distance_to_others(points, candidates[j], rivals) > tolerance
+    return candidates[keep]
+
+
+def _winning_margin(lifted: np.ndarray, i: int, rivals: np.ndarray, tolerance: float) -> float:
+    """``max_x min_p (c_i - c_p + <a_i - a_p, x>) - tolerance * ||x||_1`` over the rivals ``p != i`` (an LP).
+
+    ``lifted`` is scaled (exponents and coefficients by their own scales); the margin is capped at 1.
+    """
+    others = lifted[rivals[rivals != i]]
+    m, k = len(others), lifted.shape[1] - 1
+    if m == 0:
+        return 1.0
+    # variables: x (k), z >= |x| (k), t; maximise t
+    a_ub = np.block(
+        [
+            [others[:, :-1] - lifted[i, :-1], np.full((m, k), tolerance), np.ones((m, 1))],
+            [np.eye(k), -np.eye(k), np.zeros((k, 1))],
+            [-np.eye(k), -np.eye(k), np.zeros((k, 1))],
+        ]
+    )
+    b_ub = np.concatenate([lifted[i, -1] - others[:, -1], np.zeros(2 * k)])
+    objective = np.zeros(2 * k + 1)
+    objective[-1] = -1.0
+    bounds = [(None, None)] * k + [(0, None)] * k + [(None, 1.0)]
+    result = linprog(objective, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs", options=_LP_OPTIONS)
+    return -float(result.fun) if result.status == 0 else -np.inf
+
+
+def _scaled_lifted(projected: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Lifted points with exponents and coefficients centred and divided by their own scales."""
+    exponent_scale, coefficient_scale = _scale(projected[:, :-1]), _scale(projected[:, -1:])
+    scaled = np.column_stack(
+        [
+            (projected[:, :-1] - projected[:, :-1].mean(axis=0)) / exponent_scale,
+            (projected[:, -1] - projected[:, -1].mean()) / coefficient_scale,
+        ]
+    )
+    return scaled, exponent_scale, coefficient_scale
+
+
+def _strict_upper(
+    projected: np.ndarray,
+    candidates: np.ndarray,
+    witnesses: np.ndarray | None,
+    rivals: np.ndarray,
+    tolerance: float,
+) -> np.ndarray:
+    """The candidates that win by more than the tolerance somewhere: the module's one definition of an
+    upper vertex (docs/tolerances.md), decided once per monomial.
+
+    Monomial ``i`` is kept iff for some ``x``::
+
+        c_i + <a_i, x>  >  max_{p != i} (c_p + <a_p, x>) + tolerance * (s_c + s_a * ||x||_1)
+
+    with ``s_a``, ``s_c`` the scales of the exponents and coefficients: it beats every other monomial by
+    more than the rounding of terms of that size. A witness ``x`` per candidate (from Qhull's facets)
+    certifies most candidates; the others are decided by a linear program. The scales only grow with the
+    point set, so a monomial kept from a set is kept from any subset that contains it: the reduction is
+    idempotent.
+
+    Parameters
+    ----------
+    projected : ndarray, shape (n, k + 1)
+        Lifted points ``(y, c)`` with distinct exponents ``y``.
+    candidates : ndarray of int
+        Every upper vertex is among them.
+    witnesses : ndarray, shape (c, k), or None
+        A point ``x`` (in the units of ``projected``) per candidate where it is expected to win.
+    rivals : ndarray of int
+        Every upper vertex is among them.
+    """
+    scaled, exponent_scale, coefficient_scale = _scaled_lifted(projected)
+    keep = np.zeros(len(candidates), dtype=bool)
+    if witnesses is not None:
+        x = witnesses * (exponent_scale / coefficient_scale)  # the same points in scaled units
+        x[~np.isfinite(x)] = 0.0
+        block = max(1, _BLOCK_VALUES // max(len(rivals), 1))
+        for start in range(0, len(candidates), block):
+            chosen, at = candidates[start : start + block], x[start : start + block]
+            values = scaled[rivals, -1] + at @ scaled[rivals, :-1].T
+            own = scaled[chosen, -1] + np.einsum("ck,ck->c", at, scaled[chosen, :-1])
+            margin = own - _best_rival(values, chosen, rivals) - tolerance * np.abs(at).sum(axis=1)
+            keep[start : start + block] = margin > tolerance
+    for j in np.flatnonzero(~keep):
+        keep[j] = _winning_margin(scaled, candidates[j], rivals, tolerance) > tolerance
+    return candidates[keep]
+
+
+def _vertex_witnesses(
+    hull: ConvexHull, facets: np.ndarray, n: int, vertices: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices of the given facets of a Qhull hull (or the given ``vertices``) and the sum of the unit
+    normals of their facets among ``facets``, shape (v, D)."""
+    simplices = hull.simplices[facets]
+    normals = np.zeros((n, hull.equations.shape[1] - 1))
+    np.add.at(normals, simplices.ravel(), np.repeat(hull.equations[facets, :-1], simplices.shape[1], axis=0))
+    vertices = np.unique(simplices) if vertices is None else vertices
+    return vertices, normals[vertices]
 
 
 def convex_hull_vertices(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> np.ndarray:
     """Indices of the vertices of ``conv(points)``, in any dimension and for degenerate sets.
 
-    Coinciding points are merged (the first index is reported). In 2-D the vertices are returned in
-    counter-clockwise order (in the frame of the affine hull when the set is flat).
+    A point is a vertex when its max-norm distance to the hull of the other points exceeds ``tolerance``
+    times the set's scale (docs/tolerances.md): points on faces and edges of the hull of the others, up to
+    rounding, are not vertices. Coinciding points are merged (the first index is reported). In 2-D the
+    vertices are returned in counter-clockwise order (in the frame of the affine hull when the set is flat).
 
     Parameters
     ----------
@@ -216,19 +388,29 @@ def convex_hull_vertices(points: np.ndarray, tolerance: float = RELATIVE_TOLERAN
     if k == 1:
         line = coordinates[:, 0]
         return representatives[[int(np.argmin(line)), int(np.argmax(line))]]
-    if k > MAX_QHULL_DIMENSION:
-        return representatives[_vertices_by_linear_programs(coordinates)]
-    scaled, _ = normalise(coordinates)
-    try:
-        hull = _qhull(scaled)
-    except QhullError:  # nearly degenerate input that Qhull cannot merge: decide point by point
-        return representatives[_vertices_by_linear_programs(coordinates)]
-    vertices = hull.vertices  # counter-clockwise in 2-D
-    if k == 2:  # Qhull may keep points lying exactly on an edge
-        vertices = vertices[_corners(coordinates[vertices])]
+    # the decision is made on coordinates divided by the set's scale, so that the tolerance is relative
+    unit = (coordinates - coordinates.mean(axis=0)) / _scale(points[representatives])
+    everyone = np.arange(len(unit))
+    hull = None if k > MAX_QHULL_DIMENSION else _qhull_or_none(normalise(coordinates)[0])
+    if hull is None:  # too many dimensions, or input that Qhull cannot merge: decide point by point
+        return representatives[_strict_vertices(unit, everyone, np.zeros_like(unit), everyone, tolerance)]
+    vertices, directions = _vertex_witnesses(hull, np.arange(len(hull.simplices)), len(unit))
+    kept = _strict_vertices(unit, vertices, directions, vertices, tolerance)
+    vertices = hull.vertices[np.isin(hull.vertices, kept)]  # counter-clockwise in 2-D
     if k == 2 and points.shape[1] == 2 and np.linalg.det(frame.basis) < 0:
         vertices = vertices[::-1]
     return representatives[vertices]
+
+
+def _qhull_or_none(coordinates: np.ndarray) -> ConvexHull | None:
+    """Qhull of full-dimensional scaled coordinates, retried with a joggle where Qhull gives up on nearly
+    degenerate sets (a "wide merge" topology error); None when that fails too. No QhullError escapes."""
+    for joggle in (False, True):
+        try:
+            return _qhull(coordinates, joggle=joggle)
+        except QhullError:
+            continue
+    return None
 
 
 @dataclass(frozen=True)
@@ -276,39 +458,16 @@ def _on_one_hyperplane(projected: np.ndarray, tolerance: float) -> bool:
     )
 
 
-def _upper_by_linear_programs(lifted: np.ndarray, tolerance: float) -> np.ndarray:
-    """Monomials that are the unique maximum somewhere: maximise the margin t by which monomial i wins.
-
-    For each i: maximise t subject to c_j - c_i + <a_j - a_i, x> + t <= 0 for all j != i and t <= 1.
-    """
-    # Centred and rescaled (exponents and coefficients separately, which keeps the maximising monomials):
-    # the margin t is then relative, and the LP solver's absolute tolerances (about 1e-7) do not decide
-    # the answer for polynomials of size 1e-8.
-    exponents = (lifted[:, :-1] - lifted[:, :-1].mean(axis=0)) / _scale(lifted[:, :-1])
-    coefficients = (lifted[:, -1] - lifted[:, -1].mean()) / _scale(lifted[:, -1:])
-    n, d = exponents.shape
-    keep = np.zeros(n, dtype=bool)
-    objective = np.zeros(d + 1)
-    objective[-1] = -1.0
-    for i in range(n):
-        others = np.arange(n) != i
-        a_ub = np.hstack([exponents[others] - exponents[i], np.ones((n - 1, 1))])
-        b_ub = coefficients[i] - coefficients[others]
-        result = linprog(
-            objective, A_ub=a_ub, b_ub=b_ub, bounds=[(None, None)] * d + [(None, 1.0)], method="highs"
-        )
-        keep[i] = result.status == 0 and -result.fun > tolerance
-    return np.flatnonzero(keep)
-
-
 def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> np.ndarray:
     """Indices of the vertices of the upper hull of lifted points ``(a_i, c_i)``.
 
     These are exactly the monomials ``c_i + <a_i, x>`` of a max-plus polynomial that are the unique
-    maximum for some ``x`` (MATH.md §1). Degenerate inputs are exact: duplicate exponents keep the largest
-    coefficient, flat exponent sets are handled in their affine hull, coplanar lifted points reduce to
-    the vertices of the Newton polytope, and ``d = 1`` or fewer than ``d + 2`` points need no Qhull. Above
-    ``MAX_QHULL_DIMENSION`` an LP decides redundancy point by point.
+    maximum for some ``x`` (MATH.md §1), by more than ``tolerance`` relative to the size of the terms
+    (docs/tolerances.md, "Tie"); see :func:`_strict_upper`. The reduction is idempotent. Degenerate inputs
+    are exact: duplicate exponents keep the largest coefficient, flat exponent sets are handled in their
+    affine hull, coplanar lifted points reduce to the vertices of the Newton polytope, and ``d = 1`` or
+    fewer than ``d + 2`` points need no Qhull. Above ``MAX_QHULL_DIMENSION`` an LP decides redundancy
+    point by point.
 
     Parameters
     ----------
@@ -326,8 +485,6 @@ def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANC
     projected = np.column_stack(
         [frame.coordinates(lifted[representatives, :-1]), lifted[representatives, -1]]
     )
-    if frame.dimension + 1 > MAX_QHULL_DIMENSION:
-        return np.sort(representatives[_upper_by_linear_programs(projected, tolerance)])
     k = frame.dimension
     if _on_one_hyperplane(projected, tolerance):
         local = convex_hull_vertices(projected[:, :-1], tolerance)
@@ -336,18 +493,42 @@ def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANC
             [face.vertices for face in _faces_1d(projected, np.arange(len(projected)), frame)]
         )
     else:
-        scaled, _ = normalise(projected, lifted=True)
-        try:
-            hull = _qhull(scaled)
-        except QhullError:  # nearly degenerate input that Qhull cannot merge: decide point by point
-            return np.sort(representatives[_upper_by_linear_programs(projected, tolerance)])
-        upper = np.flatnonzero(upper_simplices(hull, scaled[:, :-1]))
-        faces = [
-            _face_vertices(projected, hull.simplices[g], tolerance)
-            for g in _merged_facets(hull, upper, tolerance)
-        ]
-        local = np.concatenate([np.zeros(0, dtype=int), *faces])
+        hull, upper = _upper_hull(projected)
+        if hull is None:  # too many dimensions, or input that Qhull cannot merge: decide point by point
+            everyone = np.arange(len(projected))
+            local = _strict_upper(projected, everyone, None, everyone, tolerance)
+        else:
+            candidates, witnesses = _upper_witnesses(hull, upper, projected)
+            local = _strict_upper(projected, candidates, witnesses, hull.vertices, tolerance)
     return np.sort(representatives[np.unique(local)])
+
+
+def _upper_hull(projected: np.ndarray) -> tuple[ConvexHull | None, np.ndarray]:
+    """Qhull of lifted points (rescaled) and its upper facets; ``(None, [])`` where Qhull is not used."""
+    if projected.shape[1] > MAX_QHULL_DIMENSION:
+        return None, np.zeros(0, dtype=int)
+    scaled, _ = normalise(projected, lifted=True)
+    hull = _qhull_or_none(scaled)
+    if hull is None:
+        return None, np.zeros(0, dtype=int)
+    return hull, np.flatnonzero(upper_simplices(hull, scaled[:, :-1]))
+
+
+def _upper_witnesses(hull: ConvexHull, upper: np.ndarray, projected: np.ndarray):
+    """The vertices of the upper facets, and for each a point ``x`` inside its region (shape (v, k)).
+
+    The point comes from a positive combination of the unit normals of all the vertex's facets (in Qhull's
+    rescaled coordinates): an interior direction of its normal cone. The facets that are not upper get a
+    weight small enough to keep the combination upward, so that it is a finite point ``x``.
+    """
+    _, spread = normalise(projected, lifted=True)
+    candidates, upward = _vertex_witnesses(hull, upper, len(projected))
+    lateral = np.setdiff1d(np.arange(len(hull.simplices)), upper)
+    _, sideways = _vertex_witnesses(hull, lateral, len(projected), candidates)
+    descent = np.maximum(-sideways[:, -1], 0.0)
+    weight = np.minimum(1.0, 0.5 * upward[:, -1] / np.maximum(descent, 1e-300))
+    normals = (upward + weight[:, None] * sideways) / spread
+    return candidates, normals[:, :-1] / normals[:, -1:]
 
 
 def _merged_facets(hull: ConvexHull, upper: np.ndarray, tolerance: float) -> list[np.ndarray]:
@@ -383,10 +564,8 @@ def _face_vertices(projected: np.ndarray, simplices: np.ndarray, tolerance: floa
     y = projected[members, :-1]
     if y.shape[1] == 2:  # the common case (cells of plane curves): a monotone chain, no Qhull call
         return members[_polygon_corners(y, tolerance)]
-    try:  # distinct points spanning R^k (the face is a full-dimensional cell)
-        return members[_qhull(normalise(y)[0]).vertices]
-    except QhullError:
-        return members[convex_hull_vertices(y, tolerance)]
+    hull = _qhull_or_none(normalise(y)[0])  # distinct points spanning R^k (a full-dimensional cell)
+    return members[hull.vertices if hull is not None else convex_hull_vertices(y, tolerance)]
 
 
 def _polygon_corners(y: np.ndarray, tolerance: float) -> np.ndarray:
@@ -459,20 +638,27 @@ def _faces(projected: np.ndarray, representatives: np.ndarray, frame: AffineFram
     if k == 1:
         return _faces_1d(projected, representatives, frame)
     scaled, spread = normalise(projected, lifted=True)
-    try:
-        hull = _qhull(scaled)
-    except QhullError:
+    hull = _qhull_or_none(scaled)
+    if hull is None:
         # Nearly degenerate input that Qhull cannot merge. The upper faces are those of the upper vertices
         # alone (every vertex of the Newton polytope lifts to one), found exactly by linear programs; Qhull
         # is retried on those.
-        kept = _upper_by_linear_programs(projected, tolerance)
+        everyone = np.arange(len(projected))
+        kept = _strict_upper(projected, everyone, None, everyone, tolerance)
         if len(kept) == len(projected):
-            raise
+            raise DegenerateGeometryError(
+                f"Qhull cannot resolve the upper hull of {len(projected)} nearly degenerate lifted points in "
+                f"dimension {k + 1}, and every point is an upper vertex, so no smaller set can be tried. "
+                "Perturbing the polynomial's coefficients by about 1e-9 of their size separates the faces."
+            )
         return _faces(projected[kept], representatives[kept], frame, tolerance)
     upper = np.flatnonzero(upper_simplices(hull, scaled[:, :-1]))
+    candidates, witnesses = _upper_witnesses(hull, upper, projected)
+    strict = _strict_upper(projected, candidates, witnesses, hull.vertices, tolerance)
     faces = []
     for group in _merged_facets(hull, upper, tolerance):  # Qhull's triangles merged into true cells
         members = _face_vertices(projected, hull.simplices[group], tolerance)
+        members = members[np.isin(members, strict)]  # points inside a face are no vertices of it
         normal = hull.equations[group[0], :-1] / spread  # hyperplane normal in unscaled (y, c) coordinates
         x = frame.basis.T @ (normal[:-1] / normal[-1])
         if k == 2:

@@ -5,6 +5,9 @@ A tropical polynomial in ``d`` variables is ``f(x) = max_i (c_i + <a_i, x>)`` (M
 ⊕ is the maximum, tropical multiplication ⊙ the sum; ``f ⊙ g`` is the Minkowski sum of the lifted point
 sets and ``f^{⊙t}`` scales every exponent and coefficient by ``t >= 0``.
 
+Which monomials coincide, tie or are kept is decided relative to the scales of the exponents and of the
+coefficients, as written in ``docs/tolerances.md`` (implemented in :mod:`tropical.hull`).
+
 References
 ----------
 Maclagan & Sturmfels, *Introduction to Tropical Geometry*, AMS 2015 (dual subdivisions, hypersurfaces).
@@ -208,10 +211,13 @@ class TropicalPolynomial:
     def reduced(self, *, tolerance: float = RELATIVE_TOLERANCE) -> TropicalPolynomial:
         """The same function with only the vertices of the upper hull of the lifted points.
 
-        A monomial is kept iff it is the unique maximum on some open set (MATH.md §1). Duplicate
-        exponents keep the largest coefficient; flat exponent sets, coplanar lifted points and ``d = 1``
-        are handled exactly (see :func:`tropical.hull.upper_hull_vertices`). Monomials are returned in
-        lexicographic order of their exponents.
+        A monomial is kept iff it is the unique maximum on some open set (MATH.md §1): iff it beats every
+        other monomial somewhere by more than ``tolerance`` relative to the size of the terms there
+        (docs/tolerances.md, "Tie"). One decision per monomial, so ``p.reduced().reduced()`` equals
+        ``p.reduced()``, and scaling exponents or coefficients does not change which monomials are kept.
+        Duplicate exponents keep the largest coefficient; flat exponent sets, coplanar lifted points and
+        ``d = 1`` are handled exactly (see :func:`tropical.hull.upper_hull_vertices`). Monomials are
+        returned in lexicographic order of their exponents.
         """
         keep = upper_hull_vertices(self.lifted, tolerance)
         order = np.lexsort(self.exponents[keep].T[::-1])
@@ -245,7 +251,11 @@ class TropicalPolynomial:
         return tropical_curve(self, bounds, tolerance=tolerance)
 
     def same_function(self, other: TropicalPolynomial, *, tolerance: float = 1e-9) -> bool:
-        """Whether both polynomials have the same reduced monomials (hence equal everywhere)."""
+        """Whether both polynomials have the same reduced monomials (hence equal everywhere).
+
+        Lifted points are matched within ``tolerance`` times the largest of 1 and their largest entry
+        (docs/tolerances.md); monomials inside faces of the upper hull are no part of either reduction.
+        """
         a, b = self.reduced(), other.reduced()
         if len(a) != len(b):
             return False

@@ -3,6 +3,10 @@
 A :class:`Polytope` is built from any finite point set (its convex hull); it may be lower-dimensional
 (a segment in the plane, a flat polygon in 3-D). ``volume`` is always the ``d``-volume in the ambient
 dimension (zero for a flat polytope); ``relative_volume`` is the volume inside the affine hull.
+
+Vertices, flatness and coinciding points are decided relative to the extent of the point set, as written in
+``docs/tolerances.md``: points on faces or edges of the hull of the others (up to rounding) are not
+vertices. All arrays are read-only, so that cached answers (volume, facets) stay those of the vertices.
 """
 
 from __future__ import annotations
@@ -11,11 +15,17 @@ from functools import cached_property
 
 import numpy as np
 from scipy.linalg import null_space
-from scipy.spatial import ConvexHull
+from scipy.spatial import ConvexHull, QhullError
 
-from tropical.hull import RELATIVE_TOLERANCE, affine_frame, convex_hull_vertices
+from tropical.errors import DegenerateGeometryError
+from tropical.hull import RELATIVE_TOLERANCE, affine_frame, convex_hull_vertices, unique_rows
 
 __all__ = ["Polytope"]
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
 
 
 class Polytope:
@@ -31,6 +41,7 @@ class Polytope:
     ----------
     vertices : ndarray, shape (v, d)
         The vertices; counter-clockwise in 2-D (in the affine hull's frame when the polygon is flat).
+        Read-only, like every array of the polytope: a changed polytope is a new ``Polytope``.
     dimension : int
         Dimension of the affine hull (0 for a point, 1 for a segment, ...).
     ambient_dimension : int
@@ -51,10 +62,25 @@ class Polytope:
             raise ValueError(f"points must be a non-empty (n, d) array, got shape {points.shape}")
         if not np.all(np.isfinite(points)):
             raise ValueError("points contain NaN or infinite coordinates")
-        self.ambient_dimension = points.shape[1]
-        self.vertices = points[convex_hull_vertices(points)]
-        self._frame = affine_frame(self.vertices)
-        self.dimension = self._frame.dimension
+        self._ambient_dimension = points.shape[1]
+        self._vertices = points[convex_hull_vertices(points)]
+        self._vertices.setflags(write=False)  # the cached volume, facets... stay those of the vertices
+        self._frame = affine_frame(self._vertices)
+
+    @property
+    def vertices(self) -> np.ndarray:
+        """The vertices, shape (v, d), read-only."""
+        return self._vertices
+
+    @property
+    def dimension(self) -> int:
+        """Dimension of the affine hull."""
+        return self._frame.dimension
+
+    @property
+    def ambient_dimension(self) -> int:
+        """``d``."""
+        return self._ambient_dimension
 
     def __repr__(self) -> str:
         return (
@@ -67,7 +93,17 @@ class Polytope:
         """Qhull of the vertices in the affine hull's coordinates (None below dimension 2)."""
         if self.dimension < 2:
             return None
-        return ConvexHull(self._frame.coordinates(self.vertices))
+        coordinates = self._frame.coordinates(self.vertices)
+        for options in (None, "QJ"):  # Qhull's joggle (1e-11 of the extent) where a merge fails
+            try:
+                return ConvexHull(coordinates, qhull_options=options)
+            except QhullError:
+                continue
+        raise DegenerateGeometryError(
+            f"Qhull cannot build the facets of this {self.dimension}-dimensional polytope with "
+            f"{len(self.vertices)} vertices, even with a joggle; its vertices are exact, and "
+            "Polytope(points + noise) with noise of about 1e-9 of the diameter gives facets and volume"
+        )
 
     @cached_property
     def equations(self) -> np.ndarray:
@@ -78,22 +114,26 @@ class Polytope:
         """
         basis, origin = self._frame.basis, self._frame.origin
         if self.dimension == 0:
-            return np.zeros((0, self.ambient_dimension + 1))
+            return _read_only(np.zeros((0, self.ambient_dimension + 1)))
         if self.dimension == 1:
             coordinates = self._frame.coordinates(self.vertices)[:, 0]
             local = np.array([[1.0, -coordinates.max()], [-1.0, coordinates.min()]])
         else:
+            # Qhull's triangles of one facet have the same equation (up to rounding): one row per facet
             local = self._hull.equations
-            keys = np.round(local / (RELATIVE_TOLERANCE * 10), 0)
-            local = local[np.unique(keys, axis=0, return_index=True)[1]]
+            extent = max(float(np.ptp(self._frame.coordinates(self.vertices), axis=0).max()), 1e-300)
+            first, _ = unique_rows(
+                np.column_stack([local[:, :-1], local[:, -1] / extent]), 10 * RELATIVE_TOLERANCE
+            )
+            local = local[np.sort(first)]
         normals = local[:, :-1] @ basis
-        return np.column_stack([normals, local[:, -1] - normals @ origin])
+        return _read_only(np.column_stack([normals, local[:, -1] - normals @ origin]))
 
     @cached_property
     def affine_equations(self) -> np.ndarray:
         """Equalities ``normal @ x + offset == 0`` of the affine hull, shape (d - k, d + 1)."""
         normals = null_space(self._frame.basis).T if self.dimension else np.eye(self.ambient_dimension)
-        return np.column_stack([normals, -normals @ self._frame.origin])
+        return _read_only(np.column_stack([normals, -normals @ self._frame.origin]))
 
     @cached_property
     def relative_volume(self) -> float:
@@ -113,14 +153,14 @@ class Polytope:
     def centroid(self) -> np.ndarray:
         """Centre of mass of the polytope as a solid in its affine hull, shape (d,)."""
         if self.dimension <= 1:
-            return self.vertices.mean(axis=0)
+            return _read_only(self.vertices.mean(axis=0))
         coordinates = self._frame.coordinates(self.vertices)
         inner = coordinates.mean(axis=0)
         simplices = coordinates[self._hull.simplices]  # (f, k, k): facets coned to an inner point
         edges = simplices - inner
         volumes = np.abs(np.linalg.det(edges))
         centres = (simplices.sum(axis=1) + inner) / (self.dimension + 1)
-        return self._frame.embed((volumes @ centres / volumes.sum())[None])[0]
+        return _read_only(self._frame.embed((volumes @ centres / volumes.sum())[None])[0])
 
     @cached_property
     def diameter(self) -> float:

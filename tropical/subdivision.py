@@ -7,6 +7,9 @@ of the Newton polygon induced by the coefficients: every cell of the subdivision
 their points, every edge on the boundary of the Newton polygon is a ray leaving its cell's point along the
 edge's outward normal, and a flat (one-dimensional) Newton polygon gives parallel lines.
 
+Which monomials tie and which cells are distinct is decided as written in ``docs/tolerances.md`` (by
+:mod:`tropical.hull`): the curve's vertices and pieces come from the kept monomials only.
+
 Reference: Maclagan & Sturmfels, *Introduction to Tropical Geometry*, AMS 2015, Prop. 3.1.6.
 """
 

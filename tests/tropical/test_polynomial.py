@@ -1,7 +1,10 @@
 """TropicalPolynomial: evaluation, arithmetic, reduction and Newton polytopes against independent oracles."""
 
+import itertools
+
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial import ConvexHull
@@ -297,11 +300,11 @@ def test_reduction_faces_and_newton_polytope_survive_a_qhull_failure(monkeypatch
     real_qhull = tropical.hull._qhull
     failures = []
 
-    def qhull_failing_on_large_inputs(points):  # fails on every set with redundant points
+    def qhull_failing_on_large_inputs(points, **options):  # fails on every set with redundant points
         if len(points) > len(expected_kept):
             failures.append(len(points))
             raise scipy.spatial.QhullError("QH6271 qhull topology error (simulated)")
-        return real_qhull(points)
+        return real_qhull(points, **options)
 
     monkeypatch.setattr(tropical.hull, "_qhull", qhull_failing_on_large_inputs)
     q = TropicalPolynomial(p.exponents, p.coefficients)
@@ -369,3 +372,305 @@ def test_too_large_product_raises_with_estimate(monkeypatch):
     with pytest.raises(ComputationTooLargeError, match="400 candidate monomials") as info:
         p * p
     assert info.value.estimate == 400
+
+
+# ------------------------------------------------------------------- exact ties (issue 14): idempotence
+def assert_same_monomials(p, q, tolerance=1e-9):
+    """Both polynomials have the same monomials: equal counts and every lifted row matched both ways."""
+    assert len(p) == len(q), (len(p), len(q))
+    scale = tolerance * max(1.0, np.abs(p.lifted).max(), np.abs(q.lifted).max())
+    distance = np.abs(p.lifted[:, None, :] - q.lifted[None, :, :]).max(axis=-1)
+    assert (distance.min(axis=1) <= scale).all() and (distance.min(axis=0) <= scale).all()
+
+
+@st.composite
+def tie_networks(draw):
+    """Small ReLU nets full of exact ties: integer weights, duplicated and parallel rows, zero biases and
+    dead units (input dimension <= 3, widths <= 5, one or two hidden layers, one or two outputs)."""
+    from torch import nn
+
+    d = draw(st.integers(1, 3))
+    widths = [d, *draw(st.lists(st.integers(1, 5), min_size=1, max_size=2)), draw(st.integers(1, 2))]
+    modules = []
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(widths)):
+        if draw(st.booleans()):
+            entries = st.integers(-2, 2).map(float)
+        else:
+            entries = st.floats(-2, 2, allow_nan=False).map(lambda w: round(w, 3))
+        weight = np.array(
+            draw(st.lists(st.lists(entries, min_size=n_in, max_size=n_in), min_size=n_out, max_size=n_out))
+        )
+        bias = np.array(
+            draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, -1.0, 0.5]), min_size=n_out, max_size=n_out))
+        )
+        if n_out >= 2 and draw(st.booleans()):  # a duplicated or parallel row
+            factor = draw(st.sampled_from([1.0, 2.0, 0.5]))
+            weight[1], bias[1] = factor * weight[0], factor * bias[0]
+        if draw(st.booleans()):  # a dead unit (or a constant one)
+            weight[-1], bias[-1] = 0.0, draw(st.sampled_from([0.0, -1.0, 1.0]))
+        linear = nn.Linear(n_in, n_out).double()
+        linear.weight.data = torch.tensor(weight)
+        linear.bias.data = torch.tensor(bias)
+        modules.append(linear)
+        if i < len(widths) - 2:
+            modules.append(nn.ReLU())
+    return nn.Sequential(*modules)
+
+
+def raw_products(model):
+    """The unreduced ⊙ products of the last layer's recursion (what reduced() sees in method="recursion")."""
+    from tropical.layers import affine_layers
+    from tropical.network import _recursion_layer
+
+    layers = affine_layers(model)
+    d = layers[0].n_in
+    F = [TropicalPolynomial.variable(k, d) for k in range(d)]
+    G = [TropicalPolynomial.constant(0.0, d) for _ in range(d)]
+    for layer in layers[:-1]:
+        F, G = _recursion_layer(F, G, layer, d)
+
+    def unreduced(factors, d):
+        product = TropicalPolynomial.constant(0.0, d)
+        for factor in factors:
+            product = product * factor
+        return product
+
+    return [
+        p
+        for pair in zip(*_recursion_layer(F, G, layers[-1], d, product=unreduced), strict=True)
+        for p in pair
+    ]
+
+
+@settings(max_examples=25, deadline=None)
+@given(tie_networks())
+def test_reduced_is_idempotent_on_raw_products_of_nets_with_exact_ties(model):
+    for p in raw_products(model):
+        once = p.reduced()
+        twice = once.reduced()
+        np.testing.assert_array_equal(twice.lifted, once.lifted)
+        X = np.random.default_rng(0).normal(size=(200, p.dimension)) * 3
+        np.testing.assert_allclose(once(X), p(X), rtol=1e-12, atol=1e-12)  # the same function
+
+
+@settings(max_examples=60, deadline=None)
+@given(grid_polynomials)
+def test_reduced_is_idempotent_on_grid_polynomials(data):
+    p = TropicalPolynomial(*data)
+    once = p.reduced()
+    np.testing.assert_array_equal(once.reduced().lifted, once.lifted)
+
+
+@settings(max_examples=25, deadline=None)
+@given(tie_networks())
+def test_recursion_and_oracle_give_identical_monomials_on_nets_with_exact_ties(model):
+    from tropical import from_torch
+
+    oracle, recursion = from_torch(model, method="oracle"), from_torch(model, method="recursion")
+    for a, b in zip(oracle, recursion, strict=True):
+        assert_same_monomials(a.numerator, b.numerator)
+        assert_same_monomials(a.denominator, b.denominator)
+    X = np.random.default_rng(1).normal(size=(200, oracle.dimension)) * 3
+    with torch.no_grad():
+        expected = model(torch.tensor(X)).numpy()
+    np.testing.assert_allclose(recursion(X), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_regression_reduced_not_idempotent():
+    """reduced_not_idempotent.py: the 6,144-monomial raw product of the last layer of a 4-4-3-4-1 net kept
+    129 monomials, reducing again gave 128 (one lay on an edge of the upper hull, 3e-14 below the best
+    convex combination of its neighbours), so method="recursion" disagreed with the oracle."""
+    from tropical import from_torch
+
+    model = _reduced_not_idempotent_net()
+    recursion, oracle = from_torch(model, method="recursion"), from_torch(model, method="oracle")
+    F = recursion[0].numerator
+    np.testing.assert_array_equal(F.reduced().lifted, F.lifted)
+    assert_same_monomials(F, oracle[0].numerator)
+    assert_same_monomials(recursion[0].denominator, oracle[0].denominator)
+    # independent oracle: every kept monomial beats all the others by a clear margin somewhere
+    from conftest import max_margins
+
+    lifted = (F.lifted - F.lifted.mean(axis=0)) / np.ptp(F.lifted, axis=0)
+    assert (max_margins(lifted[:, :-1], lifted[:, -1]) > 1e-9).all()
+
+
+def _reduced_not_idempotent_net():
+    """The 4-4-3-4-1 ReLU net of reduced_not_idempotent.py (float64 weights and biases)."""
+    from torch import nn
+
+    modules = []
+    for k, (weight, bias) in enumerate(REDUCED_NOT_IDEMPOTENT_LAYERS):
+        linear = nn.Linear(len(weight[0]), len(weight)).double()
+        linear.weight.data = torch.tensor(weight, dtype=torch.float64)
+        linear.bias.data = torch.tensor(bias, dtype=torch.float64)
+        modules += [linear] + ([nn.ReLU()] if k < len(REDUCED_NOT_IDEMPOTENT_LAYERS) - 1 else [])
+    return nn.Sequential(*modules)
+
+
+REDUCED_NOT_IDEMPOTENT_LAYERS = [
+    (
+        [
+            [-0.602909460013681, -0.5734775653298014, 0.7413301499552994, -1.6861352441317117],
+            [0.23092406748939268, -0.6256844637125416, 1.8745915612152577, 0.37562381651014115],
+            [-0.7185207860026604, 2.465965105541538, 1.3245242726234205, 1.3198864713332825],
+            [-1.0192390951055519, -0.7968942688458025, 1.4833560816236386, 1.3807323411575811],
+        ],
+        [-0.35445393530602903, 1.3726816966574342, 0.233006231496782, 1.1904237218621359],
+    ),
+    (
+        [
+            [2.324025523074435, -1.4387681497461005, -1.4904768011164724, -0.5158086379191879],
+            [0.18637439028202346, 0.1541114849823208, -0.6241562966829795, 0.6806237079680435],
+            [-0.9880472487064892, -0.5281632482265507, 1.0933223604233135, -0.3079226444947571],
+        ],
+        [-0.20691328459337402, -1.8588106315750565, 1.1109226004730428],
+    ),
+    (
+        [
+            [0.48889681656422107, -1.6807195465909537, -0.7969159982690814],
+            [-1.8758191126514219, -1.6138117814383974, 0.4892449962068526],
+            [-0.2164114458953667, 1.0422009643958523, -0.3096948323456531],
+            [0.2086910342582143, -0.8883605451556044, -0.544725529854368],
+        ],
+        [0.5076326322083589, -0.7209486256578693, 0.43515880533089063, 0.11501983765097208],
+    ),
+    (
+        [[-0.7337014582480669, 0.11447782468706846, -0.7427298357735225, 2.278368280739007]],
+        [-0.08340084571379777],
+    ),
+]
+
+
+REDUCED_KEEPS_NONVERTICES_LIFTED = np.array(
+    [
+        [0.0, 0.0, 6.3025797835689197, 8.342820311729529, 0.0],
+        [
+            0.0027383968506493163,
+            0.00033094921931775241,
+            6.3025643436698049,
+            8.3391728527045803,
+            0.00086092568277442458,
+        ],
+        [
+            0.0070174549946912758,
+            0.011767519340280762,
+            6.2729597378786313,
+            8.3336773348268736,
+            -0.013282570532770618,
+        ],
+        [
+            0.0097558518453405921,
+            0.012098468559598516,
+            6.2729442979795165,
+            8.3300298758019249,
+            -0.012421644849996192,
+        ],
+        [
+            0.030758152788672118,
+            0.022958291080933838,
+            6.3181014695425279,
+            8.3446580123669136,
+            0.0062512792244827659,
+        ],
+        [
+            0.060514169314940899,
+            0.048868191414286388,
+            6.3361352602050900,
+            8.3546665919491065,
+            0.011641527771042661,
+        ],
+        [
+            0.067531624309632179,
+            0.060635710754567154,
+            6.3065152145148016,
+            8.3455236150464511,
+            -0.0016410427617279573,
+        ],
+        [
+            0.070270021160281498,
+            0.060966659973884903,
+            6.3064997746156868,
+            8.3418761560215025,
+            -0.00078011707895353152,
+        ],
+        [
+            0.088533925252963705,
+            0.071495533275902468,
+            6.3516723860778130,
+            8.3601517516114399,
+            0.017031881312751004,
+        ],
+        [
+            0.091272322103613024,
+            0.071826482495220223,
+            6.3516569461786982,
+            8.3565042925864912,
+            0.017892806995525427,
+        ],
+        [
+            0.095551380247654971,
+            0.083263052616183247,
+            6.3220523403875255,
+            8.3510087747087844,
+            0.0037493107799803846,
+        ],
+        [
+            0.098289777098304290,
+            0.083594001835500989,
+            6.3220369004884107,
+            8.3473613156838375,
+            0.0046102364627548095,
+        ],
+    ]
+)
+
+
+@pytest.mark.parametrize(("exponent_scale", "coefficient_scale"), [(1.0, 1.0), (1e-8, 1e8), (1e8, 1e-8)])
+def test_regression_reduced_keeps_nonvertices(exponent_scale, coefficient_scale):
+    """reduced_keeps_nonvertices.py: G_1 of a 4-4-3-2 net (12 monomials in 4 variables); monomials 4-7 are
+    exact convex combinations of others with the same coefficient (inside faces of the upper hull) and were
+    kept, so same_function said False for identical functions."""
+    from scipy.optimize import linprog
+
+    lifted = REDUCED_KEEPS_NONVERTICES_LIFTED
+    p = TropicalPolynomial(lifted[:, :4], lifted[:, 4])
+    # oracle: the best coefficient a convex combination of the others reaches at each exponent (an LP)
+    below = []
+    for i in range(len(lifted)):
+        others = np.delete(lifted, i, axis=0)
+        a_eq = np.vstack([others[:, :4].T, np.ones(len(others))])
+        result = linprog(-others[:, 4], A_eq=a_eq, b_eq=np.append(lifted[i, :4], 1.0), method="highs")
+        below.append(result.status == 0 and -result.fun >= lifted[i, 4] - 1e-12)
+    vertices = np.flatnonzero(~np.array(below))
+    assert list(vertices) == [0, 1, 2, 3, 8, 9, 10, 11]
+    assert {tuple(row) for row in p.reduced().lifted} == {tuple(row) for row in lifted[vertices]}
+    scaled = TropicalPolynomial(lifted[:, :4] * exponent_scale, lifted[:, 4] * coefficient_scale).reduced()
+    np.testing.assert_array_equal(scaled.exponents, lifted[vertices, :4] * exponent_scale)
+    q = TropicalPolynomial(lifted[vertices, :4], lifted[vertices, 4])
+    X = np.random.default_rng(0).standard_normal((1000, 4)) * 10
+    np.testing.assert_array_equal(p(X), q(X))  # the same function, and:
+    assert p.same_function(q)
+    assert set(np.concatenate(p.dual_subdivision())) <= set(vertices)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 4), st.integers(0, 10_000), st.sampled_from([0.0, 8.0]), st.sampled_from([1.0, 0.05]))
+def test_convex_combinations_of_monomials_are_never_kept(d, seed, offset, spread):
+    """Monomials added as convex combinations of 2 to 4 others (on edges and faces of the upper hull, or
+    below it, up to rounding) change nothing: the reduction keeps exactly the original set's monomials,
+    and reducing again changes nothing."""
+    rng = np.random.default_rng(seed)
+    # also small clusters far from the origin, as the last layers of a net produce them
+    lifted = np.column_stack([offset + spread * rng.normal(size=(12, d)), spread * rng.normal(size=12)])
+    kept = TropicalPolynomial(lifted[:, :-1], lifted[:, -1]).reduced()
+    vertices = kept.lifted
+    combinations = []
+    for size in rng.integers(2, 5, size=10):
+        chosen = rng.choice(len(vertices), size=min(size, len(vertices)), replace=False)
+        weights = rng.dirichlet(np.ones(len(chosen)))
+        combinations.append(weights @ vertices[chosen])
+    extended = np.vstack([lifted, combinations])
+    p = TropicalPolynomial(extended[:, :-1], extended[:, -1]).reduced()
+    assert {tuple(row) for row in p.lifted} == {tuple(row) for row in vertices}
+    np.testing.assert_array_equal(p.reduced().lifted, p.lifted)

@@ -1,0 +1,227 @@
+"""tropical.hull: grouping, vertices and upper hulls against brute force, and Qhull failures handled."""
+
+import numpy as np
+import pytest
+import scipy.spatial
+import torch
+from torch import nn
+
+import tropical.hull
+import tropical.network
+import tropical.polytope
+from tropical import DegenerateGeometryError, Polytope, TropicalPolynomial, from_torch
+from tropical.hull import unique_rows
+
+
+def brute_force_groups(points, step):
+    """Connected components of the relation 'differ by at most step in every coordinate' (all pairs)."""
+    n = len(points)
+    close = (np.abs(points[:, None, :] - points[None, :, :]).max(axis=-1) <= step).astype(int)
+    reach = close
+    for _ in range(n):
+        reach = ((reach @ close) > 0).astype(int)
+    return {frozenset(np.flatnonzero(row)) for row in reach}
+
+
+def groups_of(inverse):
+    return {frozenset(np.flatnonzero(inverse == g)) for g in np.unique(inverse)}
+
+
+# ------------------------------------------------------------------------------------- unique_rows
+def test_regression_unique_rows_groups_close_points_across_a_grid_boundary():
+    """unique_rows promised to group rows within the tolerance but bucketed with np.round(points / step):
+    two points 1e-12 apart straddling a bucket boundary were not grouped."""
+    points = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, 0.5]])
+    step = 1e-9 * 1.0  # the tolerance times the extent of the set
+    boundary = 1234.5 * step  # np.round(boundary / step) rounds to the even neighbour: a bucket edge
+    pair = np.array([[boundary - 5e-13, 0.25], [boundary + 5e-13, 0.25]])
+    points = np.vstack([points, pair])
+    representatives, inverse = unique_rows(points)
+    assert inverse[3] == inverse[4]
+    assert len(representatives) == 4
+    assert representatives[inverse[4]] == 3  # the first row of the group
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_unique_rows_matches_brute_force_single_linkage(seed):
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(30, 3))
+    copies = base[rng.integers(0, 30, size=40)] + rng.uniform(-1, 1, size=(40, 3)) * 10.0 ** rng.integers(
+        -14, -7, size=(40, 1)
+    )
+    points = np.vstack([base, copies])
+    step = 1e-9 * max(np.ptp(points, axis=0).max(), 1e-3 * np.abs(points).max())
+    representatives, inverse = unique_rows(points)
+    assert groups_of(inverse) == brute_force_groups(points, step)
+    for g, first in enumerate(representatives):
+        assert first == np.flatnonzero(inverse == g).min()
+
+
+def test_unique_rows_exact_duplicates_and_empty_input():
+    representatives, inverse = unique_rows(np.array([[1.0, 2.0], [1.0, 2.0], [3.0, 4.0], [1.0, 2.0]]))
+    np.testing.assert_array_equal(inverse, [inverse[0], inverse[0], inverse[2], inverse[0]])
+    assert inverse[0] != inverse[2]
+    assert sorted(representatives) == [0, 2]
+    representatives, inverse = unique_rows(np.zeros((0, 3)))
+    assert len(representatives) == 0 and len(inverse) == 0
+
+
+# ------------------------------------------------------------------------------ Qhull failures
+def _failing(*args, **kwargs):
+    raise scipy.spatial.QhullError("QH6271 qhull topology error (wide merge, simulated)")
+
+
+def small_net():
+    torch.manual_seed(3)
+    return nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 1)).double()
+
+
+def test_regression_qhull_crash_6d_a_wide_merge_is_retried_with_a_joggle(monkeypatch):
+    """qhull_crash_6d.py: a raw QhullError ("topology error ... wide merge") escaped from_torch on a 6-8-8-2
+    net (from the facets of a Newton polytope, and the hull fallback re-raised it). Simulated here: Qhull
+    fails everywhere unless the input is joggled; from_torch still returns the exact map (the network's own
+    forward pass decides)."""
+    model = small_net()
+    expected = from_torch(model)
+    real_qhull = tropical.hull._qhull
+    calls = []
+
+    def qhull_failing_unless_joggled(points, *, joggle=False):
+        calls.append(joggle)
+        if not joggle:
+            raise scipy.spatial.QhullError("QH6271 qhull topology error (wide merge, simulated)")
+        return real_qhull(points, joggle=True)
+
+    def convex_hull_failing_unless_joggled(points, qhull_options=None):
+        calls.append(qhull_options == "QJ")
+        if qhull_options != "QJ":
+            raise scipy.spatial.QhullError("QH6271 qhull topology error (wide merge, simulated)")
+        return scipy.spatial.ConvexHull(points, qhull_options="QJ")
+
+    monkeypatch.setattr(tropical.hull, "_qhull", qhull_failing_unless_joggled)
+    monkeypatch.setattr(tropical.polytope, "ConvexHull", convex_hull_failing_unless_joggled)
+    monkeypatch.setattr(tropical.network, "ConvexHull", _failing)
+    result = from_torch(model)
+    assert True in calls and False in calls
+    for a, b in zip(result, expected, strict=True):
+        assert a.numerator.same_function(b.numerator, tolerance=1e-9)
+        assert a.denominator.same_function(b.denominator, tolerance=1e-9)
+    X = np.random.default_rng(0).normal(size=(500, 2)) * 4
+    with torch.no_grad():
+        np.testing.assert_allclose(result(X), model(torch.tensor(X)).numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_no_raw_qhull_error_escapes_when_qhull_always_fails(monkeypatch):
+    """With every Qhull call failing: vertices and reductions are decided exactly by linear programs, and
+    what needs Qhull's facets raises DegenerateGeometryError with a message, never a raw QhullError."""
+    rng = np.random.default_rng(0)
+    p = TropicalPolynomial(rng.integers(-3, 4, size=(40, 3)), rng.integers(-6, 7, size=40) / 2)
+    points = rng.normal(size=(30, 3))
+    expected_reduced = {tuple(row) for row in p.reduced().lifted}
+    expected_vertices = {tuple(row) for row in Polytope(points).vertices}
+    for module in (tropical.hull, tropical.polytope, tropical.network):
+        monkeypatch.setattr(module, "ConvexHull", _failing)
+    assert {tuple(row) for row in p.reduced().lifted} == expected_reduced
+    polytope = Polytope(points)
+    assert {tuple(row) for row in polytope.vertices} == expected_vertices
+    with pytest.raises(DegenerateGeometryError, match="Qhull cannot"):
+        polytope.volume  # noqa: B018
+    with pytest.raises(DegenerateGeometryError, match="Qhull cannot"):
+        p.dual_subdivision()
+    with pytest.raises(DegenerateGeometryError, match="Qhull cannot"):
+        from_torch(small_net())
+
+
+# ------------------------------------------------------------------------------------ exceptions
+def test_one_base_exception_under_the_tropical_ones():
+    from tropical import ComputationTooLargeError, TropicalError, UnsupportedLayerError
+
+    for error, builtin in [
+        (UnsupportedLayerError, TypeError),
+        (DegenerateGeometryError, ValueError),
+        (ComputationTooLargeError, RuntimeError),
+    ]:
+        assert issubclass(error, TropicalError) and issubclass(error, builtin)
+    with pytest.raises(TropicalError):
+        from_torch(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)))
+    with pytest.raises(TropicalError, match="limit"):
+        TropicalPolynomial(np.zeros((5000, 2)), np.zeros(5000)) * TropicalPolynomial(
+            np.zeros((5000, 2)), np.zeros(5000)
+        )
+
+
+# ------------------------------------------------ the tolerance contract: answers scale with the data
+def tie_net(seed):
+    """A 2-5-4-2 ReLU net with a duplicated row, a parallel row, a zero bias and a dead unit."""
+    generator = torch.Generator().manual_seed(seed)
+    model = nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 2)).double()
+    with torch.no_grad():
+        for linear in model[::2]:
+            linear.weight.copy_(torch.randn(linear.weight.shape, generator=generator, dtype=torch.float64))
+            linear.bias.copy_(torch.randn(linear.bias.shape, generator=generator, dtype=torch.float64))
+        model[0].weight[1], model[0].bias[1] = model[0].weight[0], model[0].bias[0]  # duplicated
+        model[2].weight[1], model[2].bias[1] = 2 * model[2].weight[0], 2 * model[2].bias[0]  # parallel
+        model[2].bias[2] = 0.0
+        model[2].weight[3], model[2].bias[3] = 0.0, -1.0  # dead
+    return model
+
+
+def scaled_copy(model, *, inputs=1.0, outputs=1.0):
+    """f(x) -> outputs * f(inputs * x): exponents scale by inputs * outputs, coefficients by outputs."""
+    copy = nn.Sequential(*[type(m)() if not isinstance(m, nn.Linear) else nn.Linear(1, 1) for m in model])
+    copy = copy.double()
+    for target, source in zip(copy, model, strict=True):
+        if isinstance(source, nn.Linear):
+            target.weight = nn.Parameter(source.weight.detach().clone())
+            target.bias = nn.Parameter(source.bias.detach().clone())
+    with torch.no_grad():
+        copy[0].weight.mul_(inputs)
+        copy[-1].weight.mul_(outputs)
+        copy[-1].bias.mul_(outputs)
+    return copy
+
+
+def assert_scaled_monomials(scaled, reference, exponent_factor, coefficient_factor):
+    """Same monomial set: every row of ``scaled`` is a row of ``reference`` with its parts scaled."""
+    assert len(scaled) == len(reference)
+    expected = np.column_stack(
+        [reference.exponents * exponent_factor, reference.coefficients * coefficient_factor]
+    )
+    scale = np.abs(expected).max(axis=0)
+    distance = (np.abs(scaled.lifted[:, None, :] - expected[None, :, :]) / scale).max(axis=-1)
+    assert (distance.min(axis=1) < 1e-9).all() and (distance.min(axis=0) < 1e-9).all()
+
+
+@pytest.mark.parametrize("factor", [1e-8, 1e-4, 1e4, 1e8])
+def test_from_torch_reduced_and_polytope_answers_scale_with_the_net(factor):
+    """The tolerance contract (docs/tolerances.md) is relative to the data's scale: scaling a net's outputs or
+    inputs by 1e-8 ... 1e8 scales the monomials and changes no decision. The oracle is the unscaled net
+    (its answers, scaled analytically), and the network's own forward pass."""
+    model = tie_net(0)
+    reference = from_torch(model)
+    X = np.random.default_rng(0).normal(size=(300, 2)) * 3
+    for kind in ("outputs", "inputs"):
+        scaled_model = scaled_copy(model, **{kind: factor})
+        result = from_torch(scaled_model)
+        # outputs: f -> factor * f scales exponents and coefficients; inputs: x -> factor * x scales exponents
+        coefficient_factor = factor if kind == "outputs" else 1.0
+        for mine, theirs in zip(result, reference, strict=True):
+            for polynomial, expected in (
+                (mine.numerator, theirs.numerator),
+                (mine.denominator, theirs.denominator),
+            ):
+                assert_scaled_monomials(polynomial, expected, factor, coefficient_factor)
+                newton = polynomial.newton_polytope()
+                assert len(newton.vertices) == len(expected.newton_polytope().vertices)
+                assert newton.volume == pytest.approx(expected.newton_polytope().volume * factor**2, rel=1e-8)
+        points = X / factor if kind == "inputs" else X
+        with torch.no_grad():
+            network = scaled_model(torch.tensor(points)).numpy()
+        np.testing.assert_allclose(result(points), network, rtol=1e-9, atol=1e-9 * np.abs(network).max())
+    # reduced() of a raw polynomial with exact ties, scaled in both parts independently
+    p = TropicalPolynomial(np.random.default_rng(1).integers(-3, 4, size=(80, 3)), np.zeros(80))
+    p = p * TropicalPolynomial(np.random.default_rng(2).integers(-2, 3, size=(20, 3)), np.arange(20) % 3)
+    reduced = p.reduced()
+    for exponent_factor, coefficient_factor in [(factor, 1.0), (1.0, factor), (factor, factor)]:
+        q = TropicalPolynomial(p.exponents * exponent_factor, p.coefficients * coefficient_factor)
+        assert_scaled_monomials(q.reduced(), reduced, exponent_factor, coefficient_factor)
