@@ -1,5 +1,7 @@
 """tropical.hull: grouping, vertices and upper hulls against brute force, and Qhull failures handled."""
 
+from copy import deepcopy
+
 import numpy as np
 import pytest
 import scipy.spatial
@@ -168,12 +170,7 @@ def tie_net(seed):
 
 def scaled_copy(model, *, inputs=1.0, outputs=1.0):
     """f(x) -> outputs * f(inputs * x): exponents scale by inputs * outputs, coefficients by outputs."""
-    copy = nn.Sequential(*[type(m)() if not isinstance(m, nn.Linear) else nn.Linear(1, 1) for m in model])
-    copy = copy.double()
-    for target, source in zip(copy, model, strict=True):
-        if isinstance(source, nn.Linear):
-            target.weight = nn.Parameter(source.weight.detach().clone())
-            target.bias = nn.Parameter(source.bias.detach().clone())
+    copy = deepcopy(model)
     with torch.no_grad():
         copy[0].weight.mul_(inputs)
         copy[-1].weight.mul_(outputs)
