@@ -39,6 +39,8 @@ Two exact algorithms produce the reduced polynomials of this recursion:
 from __future__ import annotations
 
 import math
+import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -46,6 +48,7 @@ from functools import partial
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
+from tropical._threads import limited_threads
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.graph import Dense, Graph, piecewise_linear_graph
 from tropical.hull import (
@@ -473,6 +476,65 @@ def _recursion_layer(F, G, layer: AffineLayer, d: int, product=_product):
     return new_F, new_G
 
 
+# ---------------------------------------------------------------------------------------- progress
+#: With ``progress=None``: seconds before a bar appears on a terminal, and before plain lines start elsewhere.
+AUTO_PROGRESS_DELAY = {"tty": 2.0, "plain": 10.0}
+#: Smallest interval between two plain-text progress lines.
+PLAIN_PROGRESS_INTERVAL = 5.0
+
+
+class _Progress:
+    """Progress over the polynomials of a conversion: a tqdm bar on a terminal, plain lines elsewhere.
+
+    ``progress=True`` shows it from the start; ``None`` (auto) only once the conversion has run for
+    :data:`AUTO_PROGRESS_DELAY` seconds, so quick calls stay silent; ``False`` never. Without a terminal
+    (CI, nohup, a notebook's captured stderr) one line is written to stderr at most every
+    :data:`PLAIN_PROGRESS_INTERVAL` seconds and when the last polynomial is done.
+    """
+
+    def __init__(self, total: int, progress: bool | None, unit: str = "polynomials", stream=None):
+        self.total, self.done, self.unit = total, 0, unit
+        self.stream = sys.stderr if stream is None else stream
+        self.start = self.last_line = time.perf_counter()
+        tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.bar = None
+        self.plain_delay = None
+        if progress is False or total == 0:
+            return
+        if tty:
+            from tqdm.auto import tqdm
+
+            delay = 0.0 if progress else AUTO_PROGRESS_DELAY["tty"]
+            self.bar = tqdm(
+                total=total, desc=f"tropical {unit}", unit=unit[:-1], delay=delay, file=self.stream
+            )
+        else:
+            self.plain_delay = 0.0 if progress else AUTO_PROGRESS_DELAY["plain"]
+
+    def update(self, what: str, monomials: int) -> None:
+        """One more polynomial is done: ``what`` names it, ``monomials`` is its size."""
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            return
+        if self.plain_delay is None:
+            return
+        now = time.perf_counter()
+        due = now - self.last_line >= PLAIN_PROGRESS_INTERVAL or self.done == self.total
+        if now - self.start >= self.plain_delay and (due or (self.plain_delay == 0.0 and self.done == 1)):
+            print(
+                f"from_torch: {self.done}/{self.total} {self.unit}, last {what} ({monomials:,} monomials), "
+                f"{now - self.start:.1f} s",
+                file=self.stream,
+                flush=True,
+            )
+            self.last_line = now
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 # ------------------------------------------------------------------------------------ size control
 def region_count_bound(widths: Sequence[int]) -> float:
     """Upper bound on the number of linear regions of a ReLU network (Serra, Tjandraatmadja & Ramalingam,
@@ -501,8 +563,9 @@ def from_torch(
     max_monomials: int = DEFAULT_MAX_MONOMIALS,
     seed: int = 0,
     samples: int = 4096,
-    progress: bool = False,
+    progress: bool | None = None,
     input_shape=None,
+    threads: int | None = 1,
 ) -> TropicalMap:
     """The exact tropical rational map of a piecewise-linear network (Zhang et al., ICML 2018).
 
@@ -526,11 +589,19 @@ def from_torch(
         Seed of the random starting points of the oracle (the result does not depend on it).
     samples : int
         Number of starting points of the oracle (>= 1).
-    progress : bool
-        Show a progress bar over the polynomials.
+    progress : bool or None
+        Progress over the polynomials: a tqdm bar when stderr is a terminal, otherwise one plain line on
+        stderr every few seconds (so logs under CI or nohup show where the time goes). ``None`` (default)
+        shows it only for long conversions (after 2 s on a terminal, 10 s elsewhere); ``True`` from the
+        start; ``False`` never.
     input_shape : tuple of int, optional
         Per-sample input shape (e.g. ``(1, 3)`` for a ``Conv1d`` on a length-3 signal), needed when the
         model does not start with a ``Linear`` layer. The map's variables are the flattened input.
+    threads : int or None
+        BLAS/OpenMP threads (threadpoolctl) and torch intra-op threads while the polynomials are built
+        (default 1: the oracle multiplies small matrices, where more threads only wait on each other,
+        several times slower on a busy machine). The previous limits are restored on return; ``None``
+        leaves the thread pools as they are.
 
     Returns
     -------
@@ -549,9 +620,19 @@ def from_torch(
     """
     if method not in ("auto", "oracle", "recursion"):
         raise ValueError(f"method must be 'auto', 'oracle' or 'recursion', got {method!r}")
-    for name, value in (("samples", samples), ("max_monomials", max_monomials)):
+    for name, value in (("samples", samples), ("max_monomials", max_monomials), ("threads", threads)):
+        if name == "threads" and value is None:
+            continue
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if progress not in (None, True, False):
+        raise ValueError(f"progress must be True, False or None (auto), got {progress!r}")
+    with limited_threads(threads):
+        return _convert(model, method, layers, max_monomials, seed, samples, progress, input_shape)
+
+
+def _convert(model, method, layers, max_monomials, seed, samples, progress, input_shape) -> TropicalMap:
+    """:func:`from_torch` after its arguments are checked, inside the thread limits."""
     graph = piecewise_linear_graph(model, input_shape=input_shape)
     d = graph.n_in
     if method == "auto":
@@ -570,12 +651,7 @@ def from_torch(
     widths = [d] + [layer.n_out for layer in affine if layer.slope is not None]
     bound = region_count_bound(widths)
     rng = np.random.default_rng(seed)
-
-    from tqdm.auto import tqdm
-
     depths = range(len(affine)) if layers else [len(affine) - 1]
-    total = sum(2 * affine[depth].n_out for depth in depths)
-    bar = tqdm(total=total, disable=not progress, desc="tropical polynomials", unit="poly")
     if method == "recursion":
         if bound > max_monomials:
             raise ComputationTooLargeError(
@@ -588,16 +664,18 @@ def from_torch(
         F = [TropicalPolynomial.variable(k, d) for k in range(d)]
         G = [TropicalPolynomial.constant(0.0, d) for _ in range(d)]
         per_layer = []
-        for layer in affine:
+        bar = _Progress(len(affine), progress, unit="layers")
+        for depth, layer in enumerate(affine):
             F, G = _recursion_layer(F, G, layer, d)
             per_layer.append([TropicalRational(f, g) for f, g in zip(F, G, strict=True)])
-            bar.update(2 * layer.n_out if layers or layer is affine[-1] else 0)
+            bar.update(f"layer {depth}", max(len(p) for p in F + G))
         bar.close()
         return TropicalMap(per_layer[-1], per_layer if layers else None, graph)
 
     initial = _sample_points(affine, samples, rng)
     directions = rng.standard_normal((max(64, 16 * d), d))
     per_layer = []
+    bar = _Progress(sum(2 * affine[depth].n_out for depth in depths), progress)
     for depth in depths:
         units = []
         for unit in range(affine[depth].n_out):
@@ -606,17 +684,15 @@ def from_torch(
                 what = f"{'G' if denominator else 'F'} of unit {unit} of layer {depth}"
                 oracle = _Oracle(partial(_forward, affine, depth=depth), unit, denominator)
                 pair.append(_oracle_hull(oracle, initial, directions, max_monomials, what))
-                bar.update(1)
+                bar.update(what, len(pair[-1]))
             units.append(TropicalRational(*pair))
         per_layer.append(units)
     bar.close()
     return TropicalMap(per_layer[-1], per_layer if layers else None, graph)
 
 
-def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, samples: int, progress: bool):
+def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, samples: int, progress):
     """The oracle on a graph that is not a chain: one polynomial per unit of the requested nodes."""
-    from tqdm.auto import tqdm
-
     rng = np.random.default_rng(seed)
     d = graph.n_in
     splits = {id(op): _split(op) for node in graph.nodes for op in node.ops}
@@ -626,8 +702,7 @@ def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, sampl
         i for i, node in enumerate(graph.nodes) if node.kind in ("activation", "max") and i < graph.output
     ]
     targets = [*targets, graph.output] if layers else [graph.output]
-    bar = tqdm(total=sum(2 * graph.nodes[t].size for t in targets), disable=not progress, unit="poly",
-               desc="tropical polynomials")  # fmt: skip
+    bar = _Progress(sum(2 * graph.nodes[t].size for t in targets), progress)
     per_node = []
     for target in targets:
         forward = partial(_graph_forward, graph, splits, target=target)
@@ -638,7 +713,7 @@ def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, sampl
                 what = f"{'G' if denominator else 'F'} of unit {unit} of {graph.nodes[target].name!r}"
                 oracle = _Oracle(forward, unit, denominator)
                 pair.append(_oracle_hull(oracle, initial, directions, max_monomials, what))
-                bar.update(1)
+                bar.update(what, len(pair[-1]))
             units.append(TropicalRational(*pair))
         per_node.append(units)
     bar.close()
