@@ -53,6 +53,7 @@ from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.graph import Dense, Graph, piecewise_linear_graph
 from tropical.hull import (
     MAX_QHULL_DIMENSION,
+    RELATIVE_TOLERANCE,
     affine_frame,
     normalise,
     unique_rows,
@@ -348,6 +349,61 @@ def _facet_ties(lifted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array([f.normal for f in faces]), np.array([f.value for f in faces])
 
 
+def _final_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> np.ndarray:
+    """Indices of the upper hull vertices of lifted points, from one Qhull triangulation, without a loop.
+
+    A point is a vertex exactly when its region ``{x : c + <a, x> is the maximum}`` has an interior. That
+    region is the convex hull of the tie points of the point's upper triangles plus the cone of the
+    outward normals of the Newton polytope's facets through it, so the mean of the tie points pushed along
+    the sum of the normals lies in its relative interior: the point is a vertex when it beats every other
+    point there by more than rounding. Points inside a face (coplanar triangles, the middle of an edge)
+    only tie there. Degenerate sets go to
+    :func:`tropical.hull.upper_hull_vertices`.
+    """
+    exponents = lifted[:, :-1]
+    n, d = exponents.shape
+    if (
+        d < 2
+        or n <= d + 1
+        or affine_frame(exponents).dimension != d
+        or affine_frame(lifted).dimension != d + 1
+    ):
+        return upper_hull_vertices(lifted)
+    scaled, spread = normalise(lifted, lifted=True)
+    try:
+        hull = ConvexHull(scaled, qhull_options="Qt")
+    except QhullError:
+        return upper_hull_vertices(lifted)
+    is_upper = upper_simplices(hull, scaled[:, :-1])
+    upper = np.flatnonzero(is_upper)
+    normals = hull.equations[upper, :-1] / spread
+    ties = normals[:, :-1] / normals[:, -1:]
+    simplices = hull.simplices[upper]
+    count = np.bincount(simplices.ravel(), minlength=n)
+    centre = np.zeros((n, d))
+    np.add.at(centre, simplices.ravel(), np.repeat(ties, d + 1, axis=0))
+    candidates = np.flatnonzero(count)
+    centre = centre[candidates] / count[candidates, None]
+    # the recession cone: outward normals of the Newton polytope's facets through the point
+    newton = Polytope(exponents).equations
+    distance = exponents[candidates] @ newton[:, :-1].T + newton[:, -1]
+    on_facet = np.abs(distance) <= 10 * tolerance * np.ptp(exponents, axis=0).max()
+    push = on_facet @ newton[:, :-1]
+    extent = 1.0 + float(np.ptp(ties, axis=0).max(initial=0.0))
+    X = centre + extent * push
+    size = np.abs(lifted).max(axis=0)
+    vertex = np.zeros(len(candidates), dtype=bool)
+    step = max(1, (1 << 22) // n)
+    for start in range(0, len(candidates), step):  # chunks of the (candidates, n) value table
+        block = slice(start, start + step)
+        values = lifted[:, -1] + X[block] @ exponents.T
+        own = values[np.arange(len(values)), candidates[block]].copy()
+        values[np.arange(len(values)), candidates[block]] = -np.inf
+        scale = size[-1] + np.abs(X[block]).sum(axis=1) * size[:-1].max()
+        vertex[block] = own > values.max(axis=1) + tolerance * scale
+    return candidates[vertex]
+
+
 def _newton_directions(exponents: np.ndarray) -> np.ndarray:
     """Outward facet normals of the Newton polytope, and both normals of its affine hull if it is flat."""
     polytope = Polytope(exponents)
@@ -371,6 +427,22 @@ class _Oracle:
     def __call__(self, X: np.ndarray, at_infinity: bool = False) -> np.ndarray:
         F, G = self.forward(X, at_infinity=at_infinity)
         return (G if self.denominator else F).unit(self.unit)
+
+
+class _SharedStart:
+    """``forward(X, at_infinity)`` that keeps its answer for the starting points and directions, which are
+    the same for every polynomial of a layer (one forward pass instead of one per polynomial)."""
+
+    def __init__(self, forward, initial: np.ndarray, directions: np.ndarray):
+        self.forward, self.starts, self.kept = forward, (initial, directions), {}
+
+    def __call__(self, X: np.ndarray, at_infinity: bool = False):
+        if not any(X is start for start in self.starts):
+            return self.forward(X, at_infinity=at_infinity)
+        key = (id(X), at_infinity)
+        if key not in self.kept:
+            self.kept[key] = self.forward(X, at_infinity=at_infinity)
+        return self.kept[key]
 
 
 def _sample_points(layers: list[AffineLayer], n: int, rng: np.random.Generator) -> np.ndarray:
@@ -427,7 +499,7 @@ def _oracle_hull(oracle: _Oracle, initial: np.ndarray, directions: np.ndarray, m
         if len(new) == 0:
             break
         points = np.vstack([points, new])
-    keep = upper_hull_vertices(points)
+    keep = _final_vertices(points)
     order = np.lexsort(points[keep, :-1].T[::-1])
     return TropicalPolynomial(points[keep[order], :-1], points[keep[order], -1])
 
@@ -677,12 +749,13 @@ def _convert(model, method, layers, max_monomials, seed, samples, progress, inpu
     per_layer = []
     bar = _Progress(sum(2 * affine[depth].n_out for depth in depths), progress)
     for depth in depths:
+        forward = _SharedStart(partial(_forward, affine, depth=depth), initial, directions)
         units = []
         for unit in range(affine[depth].n_out):
             pair = []
             for denominator in (False, True):
                 what = f"{'G' if denominator else 'F'} of unit {unit} of layer {depth}"
-                oracle = _Oracle(partial(_forward, affine, depth=depth), unit, denominator)
+                oracle = _Oracle(forward, unit, denominator)
                 pair.append(_oracle_hull(oracle, initial, directions, max_monomials, what))
                 bar.update(what, len(pair[-1]))
             units.append(TropicalRational(*pair))
@@ -705,7 +778,7 @@ def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, sampl
     bar = _Progress(sum(2 * graph.nodes[t].size for t in targets), progress)
     per_node = []
     for target in targets:
-        forward = partial(_graph_forward, graph, splits, target=target)
+        forward = _SharedStart(partial(_graph_forward, graph, splits, target=target), initial, directions)
         units = []
         for unit in range(graph.nodes[target].size):
             pair = []
