@@ -328,8 +328,13 @@ def _graph_forward(graph: Graph, splits: dict, X: np.ndarray, target: int, at_in
 
 
 # ----------------------------------------------------------------------------- hull by the oracle
-def _facet_ties(lifted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Tie points ``x`` and values of the upper facets of lifted points (Qhull triangles, not merged)."""
+def _facet_ties(lifted: np.ndarray):
+    """Tie points ``x`` and values of the upper facets of lifted points, and the Qhull hull they come from.
+
+    Qhull's triangles of one face share its tie point: each face is returned once (up to rounding). The
+    hull is ``(hull, upper)`` (``upper`` marks the upper facets) or None when the merged faces of
+    :func:`tropical.hull.upper_faces` were used.
+    """
     exponents = lifted[:, :-1]
     d = exponents.shape[1]
     frame = affine_frame(exponents)
@@ -344,12 +349,14 @@ def _facet_ties(lifted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             normals = hull.equations[upper, :-1] / spread
             ties = normals[:, :-1] / normals[:, -1:]
             first = lifted[hull.simplices[upper, 0]]
-            return ties, first[:, -1] + np.einsum("fd,fd->f", first[:, :-1], ties)
+            values = first[:, -1] + np.einsum("fd,fd->f", first[:, :-1], ties)
+            faces, _ = unique_rows(np.column_stack([ties, values]), tolerance=1e-11)
+            return ties[faces], values[faces], (hull, upper)
     faces = upper_faces(lifted)
-    return np.array([f.normal for f in faces]), np.array([f.value for f in faces])
+    return np.array([f.normal for f in faces]), np.array([f.value for f in faces]), None
 
 
-def _final_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> np.ndarray:
+def _final_vertices(lifted: np.ndarray, hull=None, tolerance: float = RELATIVE_TOLERANCE) -> np.ndarray:
     """Indices of the upper hull vertices of lifted points, from one Qhull triangulation, without a loop.
 
     A point is a vertex exactly when its region ``{x : c + <a, x> is the maximum}`` has an interior. That
@@ -358,7 +365,8 @@ def _final_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -
     the sum of the normals lies in its relative interior: the point is a vertex when it beats every other
     point there by more than rounding. Points inside a face (coplanar triangles, the middle of an edge)
     only tie there. Degenerate sets go to
-    :func:`tropical.hull.upper_hull_vertices`.
+    :func:`tropical.hull.upper_hull_vertices`. ``hull`` is the ``(hull, upper)`` of :func:`_facet_ties` for
+    these points, if known.
     """
     exponents = lifted[:, :-1]
     n, d = exponents.shape
@@ -370,18 +378,20 @@ def _final_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -
     ):
         return upper_hull_vertices(lifted)
     scaled, spread = normalise(lifted, lifted=True)
-    try:
-        hull = ConvexHull(scaled, qhull_options="Qt")
-    except QhullError:
-        return upper_hull_vertices(lifted)
-    is_upper = upper_simplices(hull, scaled[:, :-1])
-    upper = np.flatnonzero(is_upper)
+    if hull is None:
+        try:
+            hull = ConvexHull(scaled, qhull_options="Qt")
+        except QhullError:
+            return upper_hull_vertices(lifted)
+        upper = np.flatnonzero(upper_simplices(hull, scaled[:, :-1]))
+    else:
+        hull, upper = hull
     normals = hull.equations[upper, :-1] / spread
     ties = normals[:, :-1] / normals[:, -1:]
     simplices = hull.simplices[upper]
     count = np.bincount(simplices.ravel(), minlength=n)
-    centre = np.zeros((n, d))
-    np.add.at(centre, simplices.ravel(), np.repeat(ties, d + 1, axis=0))
+    spread_ties = np.repeat(ties, d + 1, axis=0)
+    centre = np.column_stack([np.bincount(simplices.ravel(), spread_ties[:, j], n) for j in range(d)])
     candidates = np.flatnonzero(count)
     centre = centre[candidates] / count[candidates, None]
     # the recession cone: outward normals of the Newton polytope's facets through the point
@@ -483,7 +493,7 @@ def _oracle_hull(oracle: _Oracle, initial: np.ndarray, directions: np.ndarray, m
         above = reach > current + VIOLATION_TOLERANCE * np.abs(normals).sum(axis=1) * exponent_size
         found.append(candidates[above])
         # the upper facets: tie points
-        ties, values = _facet_ties(points)
+        ties, values, hull = _facet_ties(points)
         if len(ties):
             candidates = oracle(ties)
             reach = candidates[:, -1] + np.einsum("fd,fd->f", candidates[:, :-1], ties)
@@ -498,8 +508,8 @@ def _oracle_hull(oracle: _Oracle, initial: np.ndarray, directions: np.ndarray, m
         new = np.vstack(found)
         if len(new) == 0:
             break
-        points = np.vstack([points, new])
-    keep = _final_vertices(points)
+        points, hull = np.vstack([points, new]), None
+    keep = _final_vertices(points, hull)
     order = np.lexsort(points[keep, :-1].T[::-1])
     return TropicalPolynomial(points[keep[order], :-1], points[keep[order], -1])
 
