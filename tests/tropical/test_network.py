@@ -486,3 +486,34 @@ def test_bad_threads_and_progress_are_named(bad):
     model = build_network((2, 3, 1), "relu", True, 0.0, seed=0)
     with pytest.raises(ValueError, match=next(iter(bad))):
         from_torch(model, **bad)
+
+
+def _vertices_by_margin(lifted):
+    """Brute force: a point is an upper hull vertex when it beats all others somewhere (LP margin > 0)."""
+    from scipy.optimize import linprog
+
+    n, d = lifted.shape[0], lifted.shape[1] - 1
+    keep = []
+    for i in range(n):
+        others = np.arange(n) != i
+        a_ub = np.hstack([lifted[others, :-1] - lifted[i, :-1], np.ones((n - 1, 1))])
+        b_ub = lifted[i, -1] - lifted[others, -1]
+        bounds = [(None, None)] * d + [(None, 1.0)]
+        result = linprog(np.r_[np.zeros(d), -1.0], A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+        if result.status == 0 and -result.fun > 1e-7:
+            keep.append(i)
+    return np.array(keep, dtype=int)
+
+
+@settings(max_examples=25, deadline=None)
+@given(d=st.integers(2, 3), pieces=st.integers(1, 5), seed=st.integers(0, 10_000))
+def test_final_reduction_matches_brute_force_on_coplanar_points(d, pieces, seed):
+    """Lattice exponents under a concave piecewise-linear height: most points lie inside faces or edges."""
+    from tropical.network import _final_vertices
+
+    rng = np.random.default_rng(seed)
+    exponents = np.array(list(itertools.product(range(4), repeat=d)), dtype=float)
+    slopes, offsets = rng.integers(-3, 4, size=(pieces, d)), rng.integers(-3, 4, size=pieces)
+    heights = (exponents @ slopes.T + offsets).min(axis=1)
+    lifted = np.column_stack([exponents, heights])
+    np.testing.assert_array_equal(np.sort(_final_vertices(lifted)), _vertices_by_margin(lifted))
