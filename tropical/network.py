@@ -467,10 +467,27 @@ def _sample_points(layers: list[AffineLayer], n: int, rng: np.random.Generator) 
     return points
 
 
+def _face_keys(ties: np.ndarray, values: np.ndarray, tested: dict) -> np.ndarray:
+    """One 64-bit hash per face, of its tie point and value rounded to 1e-11 of the first round's scale."""
+    faces = np.column_stack([ties, values])
+    if "step" not in tested:
+        tested["step"] = 1e-11 * max(float(np.abs(faces).max(initial=0.0)), 1e-300)
+    rounded = np.clip(np.round(faces / tested["step"]), -(2.0**62), 2.0**62).astype(np.int64).view(np.uint64)
+    key = np.zeros(len(faces), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in rounded.T:  # d + 1 columns; splitmix64-style mixing of each coordinate into the key
+            key = (key ^ column) * np.uint64(0xBF58476D1CE4E5B9)
+            key ^= key >> np.uint64(31)
+            key *= np.uint64(0x94D049BB133111EB)
+            key ^= key >> np.uint64(29)
+    return key.view(np.int64)
+
+
 def _oracle_hull(oracle: _Oracle, initial: np.ndarray, directions: np.ndarray, max_monomials: int, what: str):
     """Upper hull vertices of the lifted polytope that the oracle explores (see the module docstring)."""
     points = np.vstack([oracle(initial), oracle(directions, at_infinity=True)])
     rng = np.random.default_rng(0)
+    tested = {"keys": np.zeros(0, dtype=np.int64)}
     for _ in range(10_000):
         representatives, _ = unique_rows(points)
         points = points[representatives]
@@ -494,12 +511,17 @@ def _oracle_hull(oracle: _Oracle, initial: np.ndarray, directions: np.ndarray, m
         found.append(candidates[above])
         # the upper facets: tie points
         ties, values, hull = _facet_ties(points)
+        # a face tested in an earlier round and not violated gives the same answer again: skip it
+        keys = _face_keys(ties, values, tested)
+        fresh = ~np.isin(keys, tested["keys"])
+        ties, values, keys = ties[fresh], values[fresh], keys[fresh]
         if len(ties):
             candidates = oracle(ties)
             reach = candidates[:, -1] + np.einsum("fd,fd->f", candidates[:, :-1], ties)
             size = np.abs(np.vstack([points, candidates])).max(axis=0)
             scale = np.abs(values) + size[-1] + np.abs(ties).sum(axis=1) * size[:-1].max()
             above = reach > values + VIOLATION_TOLERANCE * scale
+            tested["keys"] = np.union1d(tested["keys"], keys[~above])
             if above.any():
                 jitter = ties[above] + 1e-7 * (1 + np.abs(ties[above])) * rng.standard_normal(
                     ties[above].shape
