@@ -1,24 +1,32 @@
 """Benchmark: ``tropical.from_torch`` against the term-by-term baseline, in the same run.
 
-Nets 2-16-16-2, 2-32-32-2, 2-64-64-2, 2-16-16-16-2, with PyTorch's default init ("random") and after
-training on two moons ("moons"). For each: seconds of both methods, their ratio, the monomial counts
-(F/G of both outputs), and whether both give identical monomial sets. The baseline is skipped above
-``--baseline-limit`` seconds of estimated work (its cost is reported as a lower bound then).
+Nets 2-16-16-2, 2-32-32-2, 2-64-64-2, 2-16-16-16-2, 3-16-16-2, 4-10-10-2 (``--nets`` picks some), with
+PyTorch's default init ("random") and after training on two moons ("moons", ``--kinds``). For each: seconds
+of both methods, their ratio, the monomial counts (F/G of both outputs), and whether both give identical
+monomial sets. The baseline is stopped after ``--baseline-limit`` seconds (its cost is reported as a lower
+bound then). Everything runs with one BLAS thread (the baseline's child process too), so that the ratio
+measures the algorithms. ``--before REV`` also times ``from_torch`` of ``tropical/network.py`` at git
+revision ``REV`` (the rest of the package as checked out) in the same run.
 
-Usage: ``python benchmarks/bench_from_torch.py [--quick] [--baseline-limit 600]``
+Usage: ``python benchmarks/bench_from_torch.py [--quick] [--nets 2-32-32-2 4-10-10-2] [--kinds random]
+[--baseline-limit 600] [--before REV]``
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import multiprocessing
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from sklearn.datasets import make_moons
+from threadpoolctl import threadpool_limits
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -26,7 +34,7 @@ from baseline_recursion import baseline_from_torch
 
 from tropical import from_torch
 
-NETS = [(2, 16, 16, 2), (2, 32, 32, 2), (2, 64, 64, 2), (2, 16, 16, 16, 2)]
+NETS = [(2, 16, 16, 2), (2, 32, 32, 2), (2, 64, 64, 2), (2, 16, 16, 16, 2), (3, 16, 16, 2), (4, 10, 10, 2)]
 
 
 def make_net(widths, seed):
@@ -51,8 +59,10 @@ def train_on_moons(model, seed, epochs=300):
 
 
 def _baseline_worker(model, queue):
-    start = time.perf_counter()
-    result = baseline_from_torch(model)
+    torch.set_num_threads(1)
+    with threadpool_limits(limits=1):
+        start = time.perf_counter()
+        result = baseline_from_torch(model)
     queue.put((time.perf_counter() - start, [(r.numerator.lifted, r.denominator.lifted) for r in result]))
 
 
@@ -71,6 +81,34 @@ def run_baseline(model, limit):
         process.join()
 
 
+def from_torch_at(revision):
+    """``from_torch`` of ``tropical/network.py`` at a git revision (the rest of the package as it is)."""
+    root = Path(__file__).resolve().parent.parent
+    source = subprocess.run(
+        ["git", "show", f"{revision}:tropical/network.py"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "network_before.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("tropical._network_before", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.from_torch
+
+
+def best_seconds(function, model, repeats=3):
+    """Best of ``repeats`` calls (the machine is shared) and the last result."""
+    seconds = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function(model)
+        seconds = min(seconds, time.perf_counter() - start)
+    return seconds, result
+
+
 def same_sets(ours, lifted_pairs):
     from tropical import TropicalPolynomial
 
@@ -83,45 +121,60 @@ def same_sets(ours, lifted_pairs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="only the two smallest nets")
+    parser.add_argument("--quick", action="store_true", help="only 2-16-16-2 and 2-16-16-16-2")
+    parser.add_argument("--nets", nargs="*", help="widths like 2-32-32-2 (default: all)")
+    parser.add_argument("--kinds", nargs="*", default=["random", "moons"], choices=["random", "moons"])
+    parser.add_argument("--repeats", type=int, default=3, help="best of this many from_torch calls")
     parser.add_argument(
         "--baseline-limit", type=float, default=600.0, help="seconds before the baseline is stopped"
     )
+    parser.add_argument("--before", help="git revision whose tropical/network.py is timed too")
     args = parser.parse_args()
-    nets = NETS[:1] + NETS[3:] if args.quick else NETS
-    from_torch(make_net((2, 4, 2), seed=0))  # warm-up: first calls load scipy's Qhull and HiGHS
-    print("| net | weights | from_torch s | baseline s | ratio | monomials F/G (out 1; out 2) | identical |")
-    print("|---|---|---|---|---|---|---|")
-    for widths in nets:
-        for kind in ("random", "moons"):
-            model = make_net(widths, seed=0)
-            if kind == "moons":
-                train_on_moons(model, seed=0)
-            seconds = np.inf
-            for _ in range(3):  # best of three: the machine is shared
-                start = time.perf_counter()
-                ours = from_torch(model)
-                seconds = min(seconds, time.perf_counter() - start)
-            X = np.random.default_rng(0).normal(size=(1000, 2)) * 5
-            with torch.no_grad():
-                error = np.abs(ours(X) - model(torch.tensor(X)).numpy()).max()
-            assert error < 1e-8, error
-            baseline = run_baseline(model, args.baseline_limit)
-            counts = "; ".join(f"{f}/{g}" for f, g in ours.monomial_counts())
-            name = "-".join(map(str, widths))
-            if baseline is None:
-                print(
-                    f"| {name} | {kind} | {seconds:.2f} | > {args.baseline_limit:.0f} (stopped) | "
-                    f"> {args.baseline_limit / seconds:.0f}x | {counts} | n/a |"
-                )
-            else:
-                base_seconds, lifted = baseline
-                print(
-                    f"| {name} | {kind} | {seconds:.2f} | {base_seconds:.2f} | "
-                    f"{base_seconds / seconds:.1f}x | "
-                    f"{counts} | {same_sets(ours, lifted)} |",
-                    flush=True,
-                )
+    nets = NETS[:1] + NETS[3:4] if args.quick else NETS
+    if args.nets:
+        nets = [tuple(int(w) for w in name.split("-")) for name in args.nets]
+    before = from_torch_at(args.before) if args.before else None
+    torch.set_num_threads(1)
+    with threadpool_limits(limits=1):
+        from_torch(make_net((2, 4, 2), seed=0))  # warm-up: first calls load scipy's Qhull and HiGHS
+        print(
+            "| net | weights | from_torch s | before s | baseline s | ratio to baseline | "
+            "monomials F/G (out 1; out 2) | identical |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for widths in nets:
+            for kind in args.kinds:
+                row(widths, kind, before, args)
+
+
+def row(widths, kind, before, args):
+    model = make_net(widths, seed=0)
+    if kind == "moons":
+        if widths[0] != 2:
+            return
+        train_on_moons(model, seed=0)
+    seconds, ours = best_seconds(from_torch, model, args.repeats)
+    before_seconds = f"{best_seconds(before, model, args.repeats)[0]:.2f}" if before else "-"
+    X = np.random.default_rng(0).normal(size=(1000, widths[0])) * 5
+    with torch.no_grad():
+        error = np.abs(ours(X) - model(torch.tensor(X)).numpy()).max()
+    assert error < 1e-8, error
+    baseline = run_baseline(model, args.baseline_limit)
+    counts = "; ".join(f"{f}/{g}" for f, g in ours.monomial_counts())
+    name = "-".join(map(str, widths))
+    if baseline is None:
+        print(
+            f"| {name} | {kind} | {seconds:.2f} | {before_seconds} | > {args.baseline_limit:.0f} (stopped) | "
+            f"> {args.baseline_limit / seconds:.0f}x | {counts} | n/a |",
+            flush=True,
+        )
+    else:
+        base_seconds, lifted = baseline
+        print(
+            f"| {name} | {kind} | {seconds:.2f} | {before_seconds} | {base_seconds:.2f} | "
+            f"{base_seconds / seconds:.1f}x | {counts} | {same_sets(ours, lifted)} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ Two exact algorithms produce the reduced polynomials of this recursion:
 from __future__ import annotations
 
 import math
+import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -46,10 +48,12 @@ from functools import partial
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
+from tropical._threads import limited_threads
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.graph import Dense, Graph, piecewise_linear_graph
 from tropical.hull import (
     MAX_QHULL_DIMENSION,
+    RELATIVE_TOLERANCE,
     affine_frame,
     normalise,
     unique_rows,
@@ -324,8 +328,13 @@ def _graph_forward(graph: Graph, splits: dict, X: np.ndarray, target: int, at_in
 
 
 # ----------------------------------------------------------------------------- hull by the oracle
-def _facet_ties(lifted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Tie points ``x`` and values of the upper facets of lifted points (Qhull triangles, not merged)."""
+def _facet_ties(lifted: np.ndarray):
+    """Tie points ``x`` and values of the upper facets of lifted points, and the Qhull hull they come from.
+
+    Qhull's triangles of one face share its tie point: each face is returned once (up to rounding). The
+    hull is ``(hull, upper)`` (``upper`` marks the upper facets) or None when the merged faces of
+    :func:`tropical.hull.upper_faces` were used.
+    """
     exponents = lifted[:, :-1]
     d = exponents.shape[1]
     frame = affine_frame(exponents)
@@ -340,9 +349,69 @@ def _facet_ties(lifted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             normals = hull.equations[upper, :-1] / spread
             ties = normals[:, :-1] / normals[:, -1:]
             first = lifted[hull.simplices[upper, 0]]
-            return ties, first[:, -1] + np.einsum("fd,fd->f", first[:, :-1], ties)
+            values = first[:, -1] + np.einsum("fd,fd->f", first[:, :-1], ties)
+            faces, _ = unique_rows(np.column_stack([ties, values]), tolerance=1e-11)
+            return ties[faces], values[faces], (hull, upper)
     faces = upper_faces(lifted)
-    return np.array([f.normal for f in faces]), np.array([f.value for f in faces])
+    return np.array([f.normal for f in faces]), np.array([f.value for f in faces]), None
+
+
+def _final_vertices(lifted: np.ndarray, hull=None, tolerance: float = RELATIVE_TOLERANCE) -> np.ndarray:
+    """Indices of the upper hull vertices of lifted points, from one Qhull triangulation, without a loop.
+
+    A point is a vertex exactly when its region ``{x : c + <a, x> is the maximum}`` has an interior. That
+    region is the convex hull of the tie points of the point's upper triangles plus the cone of the
+    outward normals of the Newton polytope's facets through it, so the mean of the tie points pushed along
+    the sum of the normals lies in its relative interior: the point is a vertex when it beats every other
+    point there by more than rounding. Points inside a face (coplanar triangles, the middle of an edge)
+    only tie there. Degenerate sets go to
+    :func:`tropical.hull.upper_hull_vertices`. ``hull`` is the ``(hull, upper)`` of :func:`_facet_ties` for
+    these points, if known.
+    """
+    exponents = lifted[:, :-1]
+    n, d = exponents.shape
+    if (
+        d < 2
+        or n <= d + 1
+        or affine_frame(exponents).dimension != d
+        or affine_frame(lifted).dimension != d + 1
+    ):
+        return upper_hull_vertices(lifted)
+    scaled, spread = normalise(lifted, lifted=True)
+    if hull is None:
+        try:
+            hull = ConvexHull(scaled, qhull_options="Qt")
+        except QhullError:
+            return upper_hull_vertices(lifted)
+        upper = np.flatnonzero(upper_simplices(hull, scaled[:, :-1]))
+    else:
+        hull, upper = hull
+    normals = hull.equations[upper, :-1] / spread
+    ties = normals[:, :-1] / normals[:, -1:]
+    simplices = hull.simplices[upper]
+    count = np.bincount(simplices.ravel(), minlength=n)
+    spread_ties = np.repeat(ties, d + 1, axis=0)
+    centre = np.column_stack([np.bincount(simplices.ravel(), spread_ties[:, j], n) for j in range(d)])
+    candidates = np.flatnonzero(count)
+    centre = centre[candidates] / count[candidates, None]
+    # the recession cone: outward normals of the Newton polytope's facets through the point
+    newton = Polytope(exponents).equations
+    distance = exponents[candidates] @ newton[:, :-1].T + newton[:, -1]
+    on_facet = np.abs(distance) <= 10 * tolerance * np.ptp(exponents, axis=0).max()
+    push = on_facet @ newton[:, :-1]
+    extent = 1.0 + float(np.ptp(ties, axis=0).max(initial=0.0))
+    X = centre + extent * push
+    size = np.abs(lifted).max(axis=0)
+    vertex = np.zeros(len(candidates), dtype=bool)
+    step = max(1, (1 << 22) // n)
+    for start in range(0, len(candidates), step):  # chunks of the (candidates, n) value table
+        block = slice(start, start + step)
+        values = lifted[:, -1] + X[block] @ exponents.T
+        own = values[np.arange(len(values)), candidates[block]].copy()
+        values[np.arange(len(values)), candidates[block]] = -np.inf
+        scale = size[-1] + np.abs(X[block]).sum(axis=1) * size[:-1].max()
+        vertex[block] = own > values.max(axis=1) + tolerance * scale
+    return candidates[vertex]
 
 
 def _newton_directions(exponents: np.ndarray) -> np.ndarray:
@@ -370,6 +439,22 @@ class _Oracle:
         return (G if self.denominator else F).unit(self.unit)
 
 
+class _SharedStart:
+    """``forward(X, at_infinity)`` that keeps its answer for the starting points and directions, which are
+    the same for every polynomial of a layer (one forward pass instead of one per polynomial)."""
+
+    def __init__(self, forward, initial: np.ndarray, directions: np.ndarray):
+        self.forward, self.starts, self.kept = forward, (initial, directions), {}
+
+    def __call__(self, X: np.ndarray, at_infinity: bool = False):
+        if not any(X is start for start in self.starts):
+            return self.forward(X, at_infinity=at_infinity)
+        key = (id(X), at_infinity)
+        if key not in self.kept:
+            self.kept[key] = self.forward(X, at_infinity=at_infinity)
+        return self.kept[key]
+
+
 def _sample_points(layers: list[AffineLayer], n: int, rng: np.random.Generator) -> np.ndarray:
     """Points at several scales around the first layer's hyperplanes, where most regions are."""
     first = layers[0]
@@ -382,10 +467,27 @@ def _sample_points(layers: list[AffineLayer], n: int, rng: np.random.Generator) 
     return points
 
 
+def _face_keys(ties: np.ndarray, values: np.ndarray, tested: dict) -> np.ndarray:
+    """One 64-bit hash per face, of its tie point and value rounded to 1e-11 of the first round's scale."""
+    faces = np.column_stack([ties, values])
+    if "step" not in tested:
+        tested["step"] = 1e-11 * max(float(np.abs(faces).max(initial=0.0)), 1e-300)
+    rounded = np.clip(np.round(faces / tested["step"]), -(2.0**62), 2.0**62).astype(np.int64).view(np.uint64)
+    key = np.zeros(len(faces), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in rounded.T:  # d + 1 columns; splitmix64-style mixing of each coordinate into the key
+            key = (key ^ column) * np.uint64(0xBF58476D1CE4E5B9)
+            key ^= key >> np.uint64(31)
+            key *= np.uint64(0x94D049BB133111EB)
+            key ^= key >> np.uint64(29)
+    return key.view(np.int64)
+
+
 def _oracle_hull(oracle: _Oracle, initial: np.ndarray, directions: np.ndarray, max_monomials: int, what: str):
     """Upper hull vertices of the lifted polytope that the oracle explores (see the module docstring)."""
     points = np.vstack([oracle(initial), oracle(directions, at_infinity=True)])
     rng = np.random.default_rng(0)
+    tested = {"keys": np.zeros(0, dtype=np.int64)}
     for _ in range(10_000):
         representatives, _ = unique_rows(points)
         points = points[representatives]
@@ -408,13 +510,18 @@ def _oracle_hull(oracle: _Oracle, initial: np.ndarray, directions: np.ndarray, m
         above = reach > current + VIOLATION_TOLERANCE * np.abs(normals).sum(axis=1) * exponent_size
         found.append(candidates[above])
         # the upper facets: tie points
-        ties, values = _facet_ties(points)
+        ties, values, hull = _facet_ties(points)
+        # a face tested in an earlier round and not violated gives the same answer again: skip it
+        keys = _face_keys(ties, values, tested)
+        fresh = ~np.isin(keys, tested["keys"])
+        ties, values, keys = ties[fresh], values[fresh], keys[fresh]
         if len(ties):
             candidates = oracle(ties)
             reach = candidates[:, -1] + np.einsum("fd,fd->f", candidates[:, :-1], ties)
             size = np.abs(np.vstack([points, candidates])).max(axis=0)
             scale = np.abs(values) + size[-1] + np.abs(ties).sum(axis=1) * size[:-1].max()
             above = reach > values + VIOLATION_TOLERANCE * scale
+            tested["keys"] = np.union1d(tested["keys"], keys[~above])
             if above.any():
                 jitter = ties[above] + 1e-7 * (1 + np.abs(ties[above])) * rng.standard_normal(
                     ties[above].shape
@@ -423,8 +530,8 @@ def _oracle_hull(oracle: _Oracle, initial: np.ndarray, directions: np.ndarray, m
         new = np.vstack(found)
         if len(new) == 0:
             break
-        points = np.vstack([points, new])
-    keep = upper_hull_vertices(points)
+        points, hull = np.vstack([points, new]), None
+    keep = _final_vertices(points, hull)
     order = np.lexsort(points[keep, :-1].T[::-1])
     return TropicalPolynomial(points[keep[order], :-1], points[keep[order], -1])
 
@@ -473,6 +580,65 @@ def _recursion_layer(F, G, layer: AffineLayer, d: int, product=_product):
     return new_F, new_G
 
 
+# ---------------------------------------------------------------------------------------- progress
+#: With ``progress=None``: seconds before a bar appears on a terminal, and before plain lines start elsewhere.
+AUTO_PROGRESS_DELAY = {"tty": 2.0, "plain": 10.0}
+#: Smallest interval between two plain-text progress lines.
+PLAIN_PROGRESS_INTERVAL = 5.0
+
+
+class _Progress:
+    """Progress over the polynomials of a conversion: a tqdm bar on a terminal, plain lines elsewhere.
+
+    ``progress=True`` shows it from the start; ``None`` (auto) only once the conversion has run for
+    :data:`AUTO_PROGRESS_DELAY` seconds, so quick calls stay silent; ``False`` never. Without a terminal
+    (CI, nohup, a notebook's captured stderr) one line is written to stderr at most every
+    :data:`PLAIN_PROGRESS_INTERVAL` seconds and when the last polynomial is done.
+    """
+
+    def __init__(self, total: int, progress: bool | None, unit: str = "polynomials", stream=None):
+        self.total, self.done, self.unit = total, 0, unit
+        self.stream = sys.stderr if stream is None else stream
+        self.start = self.last_line = time.perf_counter()
+        tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.bar = None
+        self.plain_delay = None
+        if progress is False or total == 0:
+            return
+        if tty:
+            from tqdm.auto import tqdm
+
+            delay = 0.0 if progress else AUTO_PROGRESS_DELAY["tty"]
+            self.bar = tqdm(
+                total=total, desc=f"tropical {unit}", unit=unit[:-1], delay=delay, file=self.stream
+            )
+        else:
+            self.plain_delay = 0.0 if progress else AUTO_PROGRESS_DELAY["plain"]
+
+    def update(self, what: str, monomials: int) -> None:
+        """One more polynomial is done: ``what`` names it, ``monomials`` is its size."""
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            return
+        if self.plain_delay is None:
+            return
+        now = time.perf_counter()
+        due = now - self.last_line >= PLAIN_PROGRESS_INTERVAL or self.done == self.total
+        if now - self.start >= self.plain_delay and (due or (self.plain_delay == 0.0 and self.done == 1)):
+            print(
+                f"from_torch: {self.done}/{self.total} {self.unit}, last {what} ({monomials:,} monomials), "
+                f"{now - self.start:.1f} s",
+                file=self.stream,
+                flush=True,
+            )
+            self.last_line = now
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 # ------------------------------------------------------------------------------------ size control
 def region_count_bound(widths: Sequence[int]) -> float:
     """Upper bound on the number of linear regions of a ReLU network (Serra, Tjandraatmadja & Ramalingam,
@@ -501,8 +667,9 @@ def from_torch(
     max_monomials: int = DEFAULT_MAX_MONOMIALS,
     seed: int = 0,
     samples: int = 4096,
-    progress: bool = False,
+    progress: bool | None = None,
     input_shape=None,
+    threads: int | None = 1,
 ) -> TropicalMap:
     """The exact tropical rational map of a piecewise-linear network (Zhang et al., ICML 2018).
 
@@ -526,11 +693,19 @@ def from_torch(
         Seed of the random starting points of the oracle (the result does not depend on it).
     samples : int
         Number of starting points of the oracle (>= 1).
-    progress : bool
-        Show a progress bar over the polynomials.
+    progress : bool or None
+        Progress over the polynomials: a tqdm bar when stderr is a terminal, otherwise one plain line on
+        stderr every few seconds (so logs under CI or nohup show where the time goes). ``None`` (default)
+        shows it only for long conversions (after 2 s on a terminal, 10 s elsewhere); ``True`` from the
+        start; ``False`` never.
     input_shape : tuple of int, optional
         Per-sample input shape (e.g. ``(1, 3)`` for a ``Conv1d`` on a length-3 signal), needed when the
         model does not start with a ``Linear`` layer. The map's variables are the flattened input.
+    threads : int or None
+        BLAS/OpenMP threads (threadpoolctl) and torch intra-op threads while the polynomials are built
+        (default 1: the oracle multiplies small matrices, where more threads only wait on each other,
+        several times slower on a busy machine). The previous limits are restored on return; ``None``
+        leaves the thread pools as they are.
 
     Returns
     -------
@@ -549,9 +724,19 @@ def from_torch(
     """
     if method not in ("auto", "oracle", "recursion"):
         raise ValueError(f"method must be 'auto', 'oracle' or 'recursion', got {method!r}")
-    for name, value in (("samples", samples), ("max_monomials", max_monomials)):
+    for name, value in (("samples", samples), ("max_monomials", max_monomials), ("threads", threads)):
+        if name == "threads" and value is None:
+            continue
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if progress not in (None, True, False):
+        raise ValueError(f"progress must be True, False or None (auto), got {progress!r}")
+    with limited_threads(threads):
+        return _convert(model, method, layers, max_monomials, seed, samples, progress, input_shape)
+
+
+def _convert(model, method, layers, max_monomials, seed, samples, progress, input_shape) -> TropicalMap:
+    """:func:`from_torch` after its arguments are checked, inside the thread limits."""
     graph = piecewise_linear_graph(model, input_shape=input_shape)
     d = graph.n_in
     if method == "auto":
@@ -570,12 +755,7 @@ def from_torch(
     widths = [d] + [layer.n_out for layer in affine if layer.slope is not None]
     bound = region_count_bound(widths)
     rng = np.random.default_rng(seed)
-
-    from tqdm.auto import tqdm
-
     depths = range(len(affine)) if layers else [len(affine) - 1]
-    total = sum(2 * affine[depth].n_out for depth in depths)
-    bar = tqdm(total=total, disable=not progress, desc="tropical polynomials", unit="poly")
     if method == "recursion":
         if bound > max_monomials:
             raise ComputationTooLargeError(
@@ -588,35 +768,36 @@ def from_torch(
         F = [TropicalPolynomial.variable(k, d) for k in range(d)]
         G = [TropicalPolynomial.constant(0.0, d) for _ in range(d)]
         per_layer = []
-        for layer in affine:
+        bar = _Progress(len(affine), progress, unit="layers")
+        for depth, layer in enumerate(affine):
             F, G = _recursion_layer(F, G, layer, d)
             per_layer.append([TropicalRational(f, g) for f, g in zip(F, G, strict=True)])
-            bar.update(2 * layer.n_out if layers or layer is affine[-1] else 0)
+            bar.update(f"layer {depth}", max(len(p) for p in F + G))
         bar.close()
         return TropicalMap(per_layer[-1], per_layer if layers else None, graph)
 
     initial = _sample_points(affine, samples, rng)
     directions = rng.standard_normal((max(64, 16 * d), d))
     per_layer = []
+    bar = _Progress(sum(2 * affine[depth].n_out for depth in depths), progress)
     for depth in depths:
+        forward = _SharedStart(partial(_forward, affine, depth=depth), initial, directions)
         units = []
         for unit in range(affine[depth].n_out):
             pair = []
             for denominator in (False, True):
                 what = f"{'G' if denominator else 'F'} of unit {unit} of layer {depth}"
-                oracle = _Oracle(partial(_forward, affine, depth=depth), unit, denominator)
+                oracle = _Oracle(forward, unit, denominator)
                 pair.append(_oracle_hull(oracle, initial, directions, max_monomials, what))
-                bar.update(1)
+                bar.update(what, len(pair[-1]))
             units.append(TropicalRational(*pair))
         per_layer.append(units)
     bar.close()
     return TropicalMap(per_layer[-1], per_layer if layers else None, graph)
 
 
-def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, samples: int, progress: bool):
+def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, samples: int, progress):
     """The oracle on a graph that is not a chain: one polynomial per unit of the requested nodes."""
-    from tqdm.auto import tqdm
-
     rng = np.random.default_rng(seed)
     d = graph.n_in
     splits = {id(op): _split(op) for node in graph.nodes for op in node.ops}
@@ -626,11 +807,10 @@ def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, sampl
         i for i, node in enumerate(graph.nodes) if node.kind in ("activation", "max") and i < graph.output
     ]
     targets = [*targets, graph.output] if layers else [graph.output]
-    bar = tqdm(total=sum(2 * graph.nodes[t].size for t in targets), disable=not progress, unit="poly",
-               desc="tropical polynomials")  # fmt: skip
+    bar = _Progress(sum(2 * graph.nodes[t].size for t in targets), progress)
     per_node = []
     for target in targets:
-        forward = partial(_graph_forward, graph, splits, target=target)
+        forward = _SharedStart(partial(_graph_forward, graph, splits, target=target), initial, directions)
         units = []
         for unit in range(graph.nodes[target].size):
             pair = []
@@ -638,7 +818,7 @@ def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, sampl
                 what = f"{'G' if denominator else 'F'} of unit {unit} of {graph.nodes[target].name!r}"
                 oracle = _Oracle(forward, unit, denominator)
                 pair.append(_oracle_hull(oracle, initial, directions, max_monomials, what))
-                bar.update(1)
+                bar.update(what, len(pair[-1]))
             units.append(TropicalRational(*pair))
         per_node.append(units)
     bar.close()

@@ -430,3 +430,90 @@ def test_bad_arguments_are_named():
         from_torch(model)(np.zeros((2, 2, 2)))
     with pytest.raises(ValueError, match="meta"):
         from_torch(nn.Sequential(nn.Linear(2, 3)).to("meta"))
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+def test_thread_limits_hold_inside_and_are_restored(monkeypatch):
+    """The oracle runs with one BLAS and torch thread; the caller's settings are back afterwards."""
+    from threadpoolctl import threadpool_limits
+
+    import tropical.network as network
+
+    seen = []
+    original = network._oracle_hull
+
+    def spy(*args, **kwargs):
+        seen.append((torch.get_num_threads(), _blas_threads()))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(network, "_oracle_hull", spy)
+    model = build_network((2, 4, 1), "relu", True, 0.0, seed=0)
+    with threadpool_limits(limits=2, user_api="blas"):
+        torch.set_num_threads(2)
+        before = (torch.get_num_threads(), _blas_threads())
+        result = from_torch(model)
+        after = (torch.get_num_threads(), _blas_threads())
+        from_torch(model, threads=None)
+        unlimited = seen[-1]
+    torch.set_num_threads(1)
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    np.testing.assert_allclose(rationals(result, X), outputs(model, X), atol=1e-9)
+    assert after == before
+    assert all(threads == 1 and all(b == 1 for b in blas) for threads, blas in seen[:-2])
+    assert unlimited == before
+
+
+def test_progress_lines_without_a_terminal(capsys):
+    """Without a TTY, progress=True writes plain lines to stderr; auto and False are quiet on quick calls."""
+    model = build_network((2, 3, 2), "relu", True, 0.0, seed=1)
+    from_torch(model, progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines and lines[-1].startswith("from_torch: 4/4 polynomials")
+    for progress in (None, False):
+        from_torch(model, progress=progress)
+        assert capsys.readouterr().err == ""
+    from_torch(model, method="recursion", progress=True)
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("from_torch: 2/2 layers")
+
+
+@pytest.mark.parametrize("bad", [{"threads": 0}, {"threads": 1.5}, {"progress": "yes"}])
+def test_bad_threads_and_progress_are_named(bad):
+    model = build_network((2, 3, 1), "relu", True, 0.0, seed=0)
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        from_torch(model, **bad)
+
+
+def _vertices_by_margin(lifted):
+    """Brute force: a point is an upper hull vertex when it beats all others somewhere (LP margin > 0)."""
+    from scipy.optimize import linprog
+
+    n, d = lifted.shape[0], lifted.shape[1] - 1
+    keep = []
+    for i in range(n):
+        others = np.arange(n) != i
+        a_ub = np.hstack([lifted[others, :-1] - lifted[i, :-1], np.ones((n - 1, 1))])
+        b_ub = lifted[i, -1] - lifted[others, -1]
+        bounds = [(None, None)] * d + [(None, 1.0)]
+        result = linprog(np.r_[np.zeros(d), -1.0], A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+        if result.status == 0 and -result.fun > 1e-7:
+            keep.append(i)
+    return np.array(keep, dtype=int)
+
+
+@settings(max_examples=25, deadline=None)
+@given(d=st.integers(2, 3), pieces=st.integers(1, 5), seed=st.integers(0, 10_000))
+def test_final_reduction_matches_brute_force_on_coplanar_points(d, pieces, seed):
+    """Lattice exponents under a concave piecewise-linear height: most points lie inside faces or edges."""
+    from tropical.network import _final_vertices
+
+    rng = np.random.default_rng(seed)
+    exponents = np.array(list(itertools.product(range(4), repeat=d)), dtype=float)
+    slopes, offsets = rng.integers(-3, 4, size=(pieces, d)), rng.integers(-3, 4, size=pieces)
+    heights = (exponents @ slopes.T + offsets).min(axis=1)
+    lifted = np.column_stack([exponents, heights])
+    np.testing.assert_array_equal(np.sort(_final_vertices(lifted)), _vertices_by_margin(lifted))
