@@ -264,11 +264,11 @@ def test_a_geometry_error_becomes_nan_with_its_reason_and_the_sweep_goes_on(monk
     )
     calls = []
 
-    def decision_zonotopes(model, classes):
+    def decision_zonotopes(model, classes, **options):
         calls.append(1)
         if len(calls) == 3:  # the second ticket only
             raise failure
-        return original(model, classes)
+        return original(model, classes, **options)
 
     original = tropical.decision.decision_zonotopes
     monkeypatch.setattr(tropical.decision, "decision_zonotopes", decision_zonotopes)
