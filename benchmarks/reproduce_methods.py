@@ -283,14 +283,22 @@ def tables(records: list[dict], rows: list[dict], args) -> str:
             "| Frobenius |",
             "|---:|---|---:|---:|---:|---:|---:|---:|",
         ]
-        columns = ("hausdorff", "hausdorff_normalized", "iou", "generator_bound", "frobenius")
+        columns = ("polytope_hausdorff", "polytope_hausdorff_normalized", "polytope_iou",
+                   "generator_distance", "frobenius")  # fmt: skip
+        renamed = {
+            "polytope_hausdorff": "hausdorff",
+            "polytope_hausdorff_normalized": "hausdorff_normalized",
+            "polytope_iou": "iou",
+            "generator_distance": "generator_bound",
+        }  # fmt: skip (older JSON)
+        rows = [{**r, **{new: r[old] for new, old in renamed.items() if old in r}} for r in rows]
         for sparsity in dict.fromkeys(r["sparsity"] for r in rows):
             for method in ("magnitude", "tropical", "cluster"):
                 chosen = [r for r in rows if r["sparsity"] == sparsity and r["method"] == method]
                 cells = [mean_std([100 * r["test_accuracy"] for r in chosen])]
                 for column in columns:
                     values = [r[column] for r in chosen if r[column] is not None and not np.isnan(r[column])]
-                    digits = 3 if column in ("hausdorff_normalized", "iou") else 2
+                    digits = 3 if column in ("polytope_hausdorff_normalized", "polytope_iou") else 2
                     cells.append(mean_std(values, digits))
                 lines.append(f"| {100 * sparsity:.0f}% | {method} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

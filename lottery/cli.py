@@ -159,6 +159,9 @@ def _compare_figures(result, out: Path) -> list[Path]:
     if len(result.config.hidden) == 1 and result.widths[0] == 2:
         figure, _ = result.plot_polygons()
         paths += save(figure, out, "newton_polygons")
+    elif len(result.config.hidden) == 1:
+        figure, _ = result.plot_projected_polygons()
+        paths += save(figure, out, "projected_newton_polygons")
     if "bounds" in result.domain:
         figure, _ = result.plot_boundaries()
         paths += save(figure, out, "boundaries")

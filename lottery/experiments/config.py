@@ -11,6 +11,8 @@ from functools import partial
 
 import torch
 
+from tropical.metrics import DECISION_METRICS
+
 __all__ = [
     "COLUMNS",
     "INITIALIZATIONS",
@@ -102,6 +104,11 @@ class ComparisonConfig:
         Domain of the exact boundary comparisons for 2-D inputs (standardised coordinates); default: the box
         of all the data padded by 10 % of its largest side. Inputs of higher dimension use the plane through
         the first three test points.
+    planes : int
+        For inputs above 2-D, the number of data planes (through triplets of test points, Somepalli et al.
+        2022) on which ticket and dense net are compared exactly: the ``triangle_*``, ``box_*`` and
+        ``local_*`` columns (:func:`tropical.metrics.plane_metrics`). 2-D inputs use the ``bounds`` box
+        instead (their plane columns are NaN with ``plane_method = "skipped: no data= given"``).
     """
 
     dataset: str = _option("moons", "dataset name (lottery.DATASETS)")
@@ -131,6 +138,12 @@ class ComparisonConfig:
     data_seed: int = _option(0, "seed of the dataset", type=int)
     classes: tuple[int, int] = _option(
         (0, 1), "the pair of classes of the decision polytope", nargs=2, type=int, metavar=("I", "J")
+    )
+    planes: int = _option(
+        3,
+        "data planes through triplets of test points for the plane metrics of inputs above 2-D "
+        "(tropical.metrics.plane_metrics; each costs about two exact region computations per ticket)",
+        type=int,
     )
     bounds: tuple[float, float, float, float] | None = _option(
         None, "2-D domain of the boundary comparison (default: the data's box, padded)", nargs=4, type=float,
@@ -200,6 +213,7 @@ class ComparisonConfig:
         set_("lr", _number(self.lr, "lr", 0.0, math.inf))
         _positive_int(self.epochs, "epochs")
         _positive_int(self.batch_size, "batch_size")
+        _positive_int(self.planes, "planes")
         if self.n_samples is not None:
             _positive_int(self.n_samples, "n_samples")
         if self.noise is not None:
@@ -250,7 +264,9 @@ def digest(values) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-#: Columns of :attr:`ComparisonResult.rows`, in order, with their meaning.
+#: Columns of :attr:`ComparisonResult.rows`, in order, with their meaning: the run's own columns, then every
+#: key of :data:`tropical.metrics.DECISION_METRICS` (``model`` = the retrained ticket, ``reference`` = the
+#: dense net of the same seed), where ``*_method`` columns say how each group was computed.
 COLUMNS = {
     "init": "initialisation of the kept weights before retraining (lottery.experiments.INITIALIZATIONS)",
     "sparsity": "target fraction of weights removed from every pruned layer (one-shot, from the trained "
@@ -259,24 +275,10 @@ COLUMNS = {
     "density": "fraction of all prunable weights (output layer included) kept, as realised",
     "test_accuracy": "accuracy of the retrained ticket on the test split",
     "dense_test_accuracy": "accuracy of the dense net of the same seed on the test split",
-    "polytope_hausdorff": "Hausdorff distance of the decision polytopes conv(Z1 ∪ Z2), ticket vs dense, raw",
-    "polytope_hausdorff_normalized": "the same after centring each polytope and scaling it to unit diameter",
-    "polytope_iou": "intersection over union of the two decision polytopes, raw",
-    "polytope_iou_normalized": "IoU after centring and scaling each polytope to unit diameter",
-    "polytope_volume_ratio": "area of the ticket's decision polytope / the dense net's (raw)",
-    "polytope_vertices": "vertices of the ticket's decision polytope",
-    "dense_polytope_vertices": "vertices of the dense net's decision polytope",
-    "generator_distance": "max over the two zonotopes of the matched generator distance (Misiakos et al. "
-    "2022), ticket vs dense, raw: an upper bound of polytope_hausdorff",
-    "polytope_method": "how the polytope columns were computed: 'exact', or 'skipped: <why>' (then NaN)",
-    "boundary_agreement": "exact fraction of the domain's area where ticket and dense predict the same class",
-    "boundary_hausdorff": "exact Hausdorff distance between the two decision boundaries (input units)",
-    "linear_regions": "number of linear regions of the ticket on the domain",
-    "dense_linear_regions": "number of linear regions of the dense net on the domain",
-    "boundary_method": "how the boundary and region columns were computed: 'exact', or 'skipped: <why>'",
+    **DECISION_METRICS,
 }
 #: The text columns saying how each group of geometric columns was computed.
-METHOD_COLUMNS = ("polytope_method", "boundary_method")
+METHOD_COLUMNS = tuple(column for column in COLUMNS if column.endswith("_method"))
 
 
 def load_data(config: ComparisonConfig):

@@ -22,7 +22,7 @@ from lottery.experiments.config import (
     model_widths,
 )
 
-__all__ = ["METRIC_LABELS", "ComparisonResult"]
+__all__ = ["HIGH_DIMENSIONAL_METRICS", "METRIC_LABELS", "ComparisonResult"]
 
 #: Axis labels of the metrics in figures (raw or normalised is always said).
 METRIC_LABELS = {
@@ -38,7 +38,25 @@ METRIC_LABELS = {
     "boundary_agreement": "area where ticket and dense agree (fraction)",
     "boundary_hausdorff": "Hausdorff distance of decision boundaries",
     "linear_regions": "linear regions on the domain",
+    "polytope_hausdorff_lower": "Hausdorff distance to dense polytope,\ncertified lower bound (raw)",
+    "polytope_hausdorff_upper": "Hausdorff distance to dense polytope,\ncertified upper bound (raw)",
+    "projected_polytope_hausdorff": "Hausdorff distance of projected polytopes\n(dense principal plane, raw)",
+    "projected_polytope_iou": "IoU of projected polytopes\n(dense principal plane)",
+    "triangle_agreement_mean": "agreement with dense on data planes\n(fraction of test-point triangles)",
+    "box_agreement_mean": "agreement with dense on data planes\n(fraction of padded boxes)",
+    "triangle_boundary_hausdorff_mean": "Hausdorff distance of boundaries\non data triangles (input units)",
+    "triangle_regions_mean": "linear regions per data triangle",
 }
+
+#: The default metrics of :meth:`ComparisonResult.plot_metrics` for inputs above 2-D (data-plane columns).
+HIGH_DIMENSIONAL_METRICS = (
+    "test_accuracy",
+    "polytope_hausdorff_upper",
+    "projected_polytope_iou",
+    "boundary_agreement",
+    "triangle_agreement_mean",
+    "box_agreement_mean",
+)
 
 
 def _json_value(value):
@@ -196,13 +214,15 @@ class ComparisonResult:
     # --------------------------------------------------------------------------------------- figures
     def plot_metrics(
         self,
-        metrics=("test_accuracy", "polytope_hausdorff", "polytope_hausdorff_normalized",
-                 "polytope_iou_normalized", "polytope_volume_ratio", "boundary_agreement"),
+        metrics=None,
         *,
         axes=None,
         title: str | None = None,
     ):  # fmt: skip
         """Metric vs sparsity, mean ± std over seeds, one curve per initialisation.
+
+        ``metrics`` defaults to the polytope and boundary columns for 2-D inputs and to
+        :data:`HIGH_DIMENSIONAL_METRICS` (bounds of the polytope distance, data-plane agreement) above.
 
         Returns
         -------
@@ -210,6 +230,12 @@ class ComparisonResult:
         """
         import matplotlib.pyplot as plt
 
+        if metrics is None:
+            metrics = (
+                ("test_accuracy", "polytope_hausdorff", "polytope_hausdorff_normalized",
+                 "polytope_iou_normalized", "polytope_volume_ratio", "boundary_agreement")
+                if self.widths[0] == 2 else HIGH_DIMENSIONAL_METRICS
+            )  # fmt: skip
         metrics = [m for m in metrics if m in COLUMNS]
         if axes is None:
             columns = min(3, len(metrics))
@@ -289,6 +315,28 @@ class ComparisonResult:
                              fontsize="small")  # fmt: skip
         for column, sparsity in enumerate(sparsities):  # above the first row of tickets
             axes[1, column].set_title(f"{100 * sparsity:g}% pruned", fontsize="small")
+        return figure, axes
+
+    def plot_projected_polygons(self, *, seed=None, inits=None, sparsities=None, axes=None, title=None):
+        """Decision polytopes of every ticket projected on the dense net's principal plane, any input size.
+
+        One row per initialisation, one column per sparsity; every panel shows the dense net's projected
+        polytope (grey) and the ticket's (outlined) with shared axes (:func:`tropical.plot.
+        projected_newton_polygon_grid`; one hidden layer only). Returns ``(Figure, ndarray of Axes)``.
+        """
+        from tropical.plot import projected_newton_polygon_grid
+
+        if len(self.config.hidden) != 1:
+            raise ValueError(
+                "plot_projected_polygons needs one hidden layer (a decision polytope); use plot_metrics"
+            )
+        seed, inits, sparsities, models = self._grid(seed, inits, sparsities)
+        figure, axes = projected_newton_polygon_grid(
+            self.dense_model(seed), models, row_labels=list(inits), axes=axes,
+            column_labels=[f"{100 * s:g}% pruned" for s in sparsities], classes=self.config.classes,
+            title=title or f"Decision polytopes of a {self._network_text()} (seed {seed}), projected on the "
+            "dense net's principal generator plane: dense in grey, ticket outlined (raw units)",
+        )  # fmt: skip
         return figure, axes
 
     def plot_boundaries(self, *, seed=None, inits=None, sparsities=None, points: int = 300, title=None):

@@ -15,7 +15,6 @@ from concurrent.futures import Executor, as_completed
 from dataclasses import fields
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from lottery.errors import geometry_errors
@@ -30,29 +29,25 @@ from lottery.experiments.config import (
     model_widths,
 )
 from lottery.experiments.result import ComparisonResult
+from tropical.metrics import DECISION_METRICS
 
 __all__ = [
     "CACHE_VERSION",
     "COLUMNS",
-    "MAX_POLYTOPE_DIMENSION",
     "METHOD_COLUMNS",
     "compare_initializations",
     "decision_metrics",
     "default_cache_dir",
     "model_widths",
     "run_comparison",
+    "ticket_metrics",
 ]
 
 #: Bump when a task's output changes meaning: old cache entries are then ignored.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 # ----------------------------------------------------------------------------------------------- helpers
-_POLYTOPE_COLUMNS = [
-    c for c in COLUMNS if ("polytope" in c or c == "generator_distance") and c != "polytope_method"
-]
-
-
 def default_cache_dir() -> Path:
     """``$TROPICAL_LOTTERY_CACHE``, else ``~/.cache/tropical-lottery``."""
     env = os.environ.get("TROPICAL_LOTTERY_CACHE")
@@ -102,7 +97,8 @@ def _ticket_key(config: ComparisonConfig, seed: int, sparsity: float, init: str)
     values = config.to_dict()
     return digest({
         "version": CACHE_VERSION, "kind": "ticket", "dense": _dense_key(config, seed), "sparsity": sparsity,
-        "init": init, **{k: values[k] for k in ("criterion", "scope", "prune_output", "classes", "bounds")},
+        "init": init,
+        **{k: values[k] for k in ("criterion", "scope", "prune_output", "classes", "bounds", "planes")},
     })  # fmt: skip
 
 
@@ -112,10 +108,7 @@ def _derived_seed(*parts) -> int:
 
 
 # ----------------------------------------------------------------------------------------------- metrics
-#: Input dimensions up to which the decision polytopes of a comparison are enumerated exactly. Beyond it the
-#: number of vertices grows like ``C(generators, dimension)`` and their memory with its square (a 64-input
-#: net asked for 23 GiB), so the polytope columns are NaN with ``polytope_method = "skipped: ..."``.
-MAX_POLYTOPE_DIMENSION = 3
+_GEOMETRY = [column for column in COLUMNS if column in DECISION_METRICS]
 
 
 def _skipped(error: Exception) -> str:
@@ -127,112 +120,45 @@ def _skipped(error: Exception) -> str:
     return f"skipped: {type(error).__name__}: {text}"
 
 
-def decision_metrics(
-    model, dense, *, classes=(0, 1), bounds=None, plane=None, max_polytope_dimension=MAX_POLYTOPE_DIMENSION
-) -> dict:
-    """Compare a classifier (e.g. a retrained ticket) with a reference (the dense net), exactly.
+def ticket_metrics(dense, model, config: ComparisonConfig, data) -> dict:
+    """The geometric columns of one ticket: :func:`tropical.metrics.decision_metrics` (dense first).
 
-    What cannot be computed never raises: its columns are NaN and ``polytope_method`` /
-    ``boundary_method`` say why (``"exact"`` or ``"skipped: <reason>"``), so that a sweep keeps going.
-
-    Parameters
-    ----------
-    model, dense : torch.nn.Module
-        Two ReLU classifiers of the same input and output sizes.
-    classes : (int, int)
-        The class pair of the decision polytopes (Alfarra et al. 2022).
-    bounds, plane
-        The 2-D domain of the boundary comparison, as for :func:`tropical.linear_regions`.
-    max_polytope_dimension : int
-        Inputs of higher dimension skip the polytope metrics (:data:`MAX_POLYTOPE_DIMENSION`).
-
-    Returns
-    -------
-    dict
-        The geometric columns of :data:`COLUMNS`: polytope metrics (NaN unless both nets have one hidden
-        layer; raw and normalised to the centroid and unit diameter; the generator distance is the larger
-        of the two zonotopes' matched generator distances, which bounds the raw Hausdorff distance since
-        ``H(conv(A ∪ B), conv(A' ∪ B')) <= max(H(A, A'), H(B, B'))``), the exact area agreement of the
-        predicted classes, the Hausdorff distance of the exact decision boundaries, the region counts, and
-        how each group was computed.
-
-    Examples
-    --------
-    >>> from lottery import mlp
-    >>> a, b = mlp([2, 8, 2], seed=0), mlp([2, 8, 2], seed=1)
-    >>> m = decision_metrics(a, a, bounds=(-2, 2, -2, 2))
-    >>> m["polytope_hausdorff"], m["boundary_agreement"], m["polytope_method"]
-    (0.0, 1.0, 'exact')
+    Inputs above 2-D are also compared on ``config.planes`` planes through triplets of test points. A
+    geometry error that escapes the tropical function (which turns most of them into NaN + reason itself)
+    makes every geometric column NaN with the reason in the ``*_method`` columns, so a sweep goes on.
     """
-    return {
-        **_polytope_metrics(model, dense, classes, max_polytope_dimension),
-        **_boundary_metrics(model, dense, bounds, plane),
-    }
+    from tropical.metrics import decision_metrics as compare
 
-
-def _polytope_metrics(model, dense, classes, max_dimension: int) -> dict:
-    """The polytope columns and ``polytope_method``; NaN with the reason where tropical cannot compute."""
-    import tropical as tr
-    from tropical.errors import DegenerateGeometryError
-
-    nan_row = dict.fromkeys(_POLYTOPE_COLUMNS, float("nan"))
+    options = dict(domain(config, data), classes=config.classes, seed=0)
+    if data.n_features > 2:
+        options.update(data=(data.x_test.double().numpy(), data.y_test.numpy()), planes=config.planes)
     try:
-        Z = tr.decision_zonotopes(model, classes)
-        Zd = tr.decision_zonotopes(dense, classes)
-        dimension = Z[0].ambient_dimension
-        if dimension > max_dimension:
-            return {
-                **nan_row,
-                "polytope_method": f"skipped: {dimension}-D inputs; decision polytopes are enumerated "
-                f"exactly up to {max_dimension}-D (their vertex count grows like C(generators, dimension))",
-            }
-        P = tr.Polytope(np.vstack([Z[0].vertices(), Z[1].vertices()]))
-        Pd = tr.Polytope(np.vstack([Zd[0].vertices(), Zd[1].vertices()]))
-        metrics = tr.metrics
-
-        def guarded(function, *args, **kwargs):
-            try:
-                return float(function(*args, **kwargs))
-            except DegenerateGeometryError:
-                return float("nan")
-
-        row = dict(nan_row)
-        row["polytope_hausdorff"] = guarded(metrics.hausdorff, P, Pd)
-        row["polytope_hausdorff_normalized"] = guarded(
-            metrics.hausdorff, P, Pd, normalize="centroid_diameter"
-        )
-        row["polytope_iou"] = guarded(metrics.iou, P, Pd)
-        row["polytope_iou_normalized"] = guarded(metrics.iou, P, Pd, normalize="centroid_diameter")
-        row["polytope_volume_ratio"] = guarded(metrics.volume_ratio, P, Pd)
-        row["polytope_vertices"] = int(metrics.vertex_count(P))
-        row["dense_polytope_vertices"] = int(metrics.vertex_count(Pd))
-        row["generator_distance"] = max(
-            float(metrics.generator_distance(Z[0], Zd[0])), float(metrics.generator_distance(Z[1], Zd[1]))
-        )
+        return compare(dense, model, **options)
     except geometry_errors() as error:
-        return {**nan_row, "polytope_method": _skipped(error)}
-    return {**row, "polytope_method": "exact"}
+        row = dict.fromkeys(_GEOMETRY, float("nan"))
+        row.update(dict.fromkeys(METHOD_COLUMNS, _skipped(error)))
+        return row
 
 
-def _boundary_metrics(model, dense, bounds, plane) -> dict:
-    """The boundary and region columns and ``boundary_method``; NaN with the reason where they fail."""
-    import tropical as tr
+def decision_metrics(model, dense, **options) -> dict:
+    """Deprecated: :func:`tropical.metrics.decision_metrics` with the reference (``dense``) first.
 
-    columns = ("boundary_agreement", "boundary_hausdorff", "linear_regions", "dense_linear_regions")
-    try:
-        regions = tr.linear_regions(model, bounds=bounds, plane=plane)
-        dense_regions = tr.linear_regions(dense, bounds=bounds, plane=plane)
-        row = {
-            "boundary_agreement": float(tr.metrics.region_agreement(regions, dense_regions)),
-            "boundary_hausdorff": float(
-                tr.metrics.boundary_hausdorff(regions.decision_boundary(), dense_regions.decision_boundary())
-            ),
-            "linear_regions": len(regions),
-            "dense_linear_regions": len(dense_regions),
-        }
-    except geometry_errors() as error:
-        return {**dict.fromkeys(columns, float("nan")), "boundary_method": _skipped(error)}
-    return {**row, "boundary_method": "exact"}
+    ``decision_metrics(model, dense, **options)`` is ``tropical.metrics.decision_metrics(dense, model,
+    **options)``; ``max_polytope_dimension=`` is ignored (the tropical function chooses between exact,
+    bracketed and projected polytope metrics itself).
+    """
+    import warnings
+
+    from tropical.metrics import decision_metrics as compare
+
+    warnings.warn(
+        "lottery.experiments.decision_metrics(model, dense) is deprecated; use "
+        "tropical.metrics.decision_metrics(dense, model) (reference first)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    options.pop("max_polytope_dimension", None)
+    return compare(dense, model, **options)
 
 
 # ------------------------------------------------------------------------------------------------- tasks
@@ -307,7 +233,7 @@ def train_ticket(config: dict, seed: int, sparsity: float, init: str, dense):
             "init": init, "sparsity": sparsity, "seed": seed, "density": float(mask.density),
             "test_accuracy": accuracy, "dense_test_accuracy": float(dense.provenance["test_accuracy"]),
         }  # fmt: skip
-        row.update(decision_metrics(model, dense_model, classes=config.classes, **domain(config, data)))
+        row.update(ticket_metrics(dense_model, model, config, data))
     row = {column: row[column] for column in COLUMNS}
     return Ticket(
         mask=mask, init_state=dense.init_state, start_state=start, trained_state=result.final_state,

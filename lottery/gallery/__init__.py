@@ -19,6 +19,7 @@ GALLERY_MODULES = [
     "lottery.gallery.polytopes",
     "lottery.gallery.regions",
     "lottery.gallery.initializations",
+    "lottery.gallery.digits",
 ]
 
 

@@ -23,10 +23,10 @@ zonotopes", ICLR 2022) compress instead: K-means on the (lifted) generators ``|w
 positive and negative units of ``w = B(1,:) - B(2,:)``, each cluster replaced by one unit whose generator is
 the sum of its members (:func:`cluster_units`), reducing the hidden width.
 
-The geometry is the tropical package's: :func:`decision_metrics` compares the decision polytopes
-(:func:`tropical.decision_polytope`) of two networks exactly with :mod:`tropical.metrics` (Hausdorff, IoU,
-generator bound). Only the optimisation loop, whose iterates are arrays rather than a torch model, computes
-the generators itself (:func:`generators`, the array form of :func:`tropical.decision_zonotopes`).
+The geometry is the tropical package's: :func:`tropical.metrics.decision_metrics` compares the decision
+polytopes (:func:`tropical.decision_polytope`) of two networks (Hausdorff distance, IoU, generator
+distance; exact in 2-D). Only the optimisation loop, whose iterates are arrays rather than a torch model,
+computes the generators itself (:func:`generators`, the array form of :func:`tropical.decision_zonotopes`).
 
 Departures from the papers
 --------------------------
@@ -343,53 +343,53 @@ def _finite_or_none(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def decision_metrics(reference: nn.Module, model: nn.Module) -> dict[str, float]:
-    """Exact comparison of the decision polytopes of two one-hidden-layer two-class networks.
+def _polytope_row(reference: nn.Module, model: nn.Module) -> dict:
+    """The decision-polytope keys of :func:`tropical.metrics.decision_metrics` for classes (0, 1).
 
-    The polytopes are :func:`tropical.decision_polytope` (``conv(Z(G1) ∪ Z(G2))`` with the shared base point,
-    MATH.md §3) and the metrics those of :mod:`tropical.metrics` (MATH.md §4).
-
-    Parameters
-    ----------
-    reference, model : torch.nn.Module
-        ``Linear(n, p), ReLU, Linear(p, 2)``; the widths may differ, the input sizes must agree.
-
-    Returns
-    -------
-    dict
-        ``hausdorff`` (raw, :func:`tropical.metrics.hausdorff`), ``hausdorff_normalized`` (the same after
-        ``normalize="centroid_diameter"``: shape only), ``iou`` (raw) and ``generator_bound``
-        ``max_k generator_distance(Z_k, Z̃_k)`` (:func:`tropical.metrics.generator_distance` of the two
-        zonotope pairs, bases included), an upper bound of ``hausdorff``. A metric is NaN when it is
-        undefined (e.g. the IoU of flat polytopes) or its polytope is too large to enumerate
-        (:class:`tropical.ComputationTooLargeError`, only for inputs of dimension >= 3).
+    ``polytope_method`` (a string) and the float keys of :data:`tropical.metrics.DECISION_METRICS` that
+    name a polytope, plus ``generator_distance`` (an upper bound of ``polytope_hausdorff``).
     """
-    from tropical import decision_polytope, decision_zonotopes
-    from tropical.errors import ComputationTooLargeError, DegenerateGeometryError
-    from tropical.metrics import generator_distance, hausdorff, iou
+    from tropical.metrics import DECISION_METRICS
+    from tropical.metrics import decision_metrics as compare
 
     for net in (reference, model):
         one_hidden_layer(net)
-    zonotopes = [decision_zonotopes(net, (0, 1)) for net in (reference, model)]
-    bound = max(generator_distance(a, b) for a, b in zip(*zonotopes, strict=True))
-    nan = float("nan")
-    try:
-        P, Q = decision_polytope(reference, (0, 1)), decision_polytope(model, (0, 1))
-    except ComputationTooLargeError:
-        return {"hausdorff": nan, "hausdorff_normalized": nan, "iou": nan, "generator_bound": bound}
+    row = compare(reference, model, classes=(0, 1))
+    return {k: row[k] for k in DECISION_METRICS if "polytope" in k or k == "generator_distance"}
 
-    def guarded(function, **kwargs) -> float:
-        try:
-            return function(P, Q, **kwargs)
-        except DegenerateGeometryError:
-            return nan
 
-    return {
-        "hausdorff": hausdorff(P, Q),
-        "hausdorff_normalized": guarded(hausdorff, normalize="centroid_diameter"),
-        "iou": guarded(iou),
-        "generator_bound": bound,
-    }
+#: The keys of the deprecated :func:`decision_metrics` and the tropical keys they were renamed to.
+_RENAMED = {
+    "hausdorff": "polytope_hausdorff",
+    "hausdorff_normalized": "polytope_hausdorff_normalized",
+    "iou": "polytope_iou",
+    "generator_bound": "generator_distance",
+}
+
+
+def decision_metrics(reference: nn.Module, model: nn.Module) -> dict[str, float]:
+    """Deprecated: use :func:`tropical.metrics.decision_metrics` (keys renamed, see below).
+
+    Returns ``hausdorff``, ``hausdorff_normalized``, ``iou`` and ``generator_bound``: the tropical keys
+    ``polytope_hausdorff``, ``polytope_hausdorff_normalized``, ``polytope_iou`` and ``generator_distance``
+    of the decision polytopes of two one-hidden-layer two-class networks.
+    """
+    import warnings
+
+    warnings.warn(
+        "lottery.methods.tropical_prune.decision_metrics is deprecated; use "
+        "tropical.metrics.decision_metrics(reference, model) (keys polytope_hausdorff, "
+        "polytope_hausdorff_normalized, polytope_iou, generator_distance)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    row = _polytope_row(reference, model)
+    return {old: float(row[new]) for old, new in _RENAMED.items()}
+
+
+def _provenance_values(row: dict) -> dict:
+    """JSON-friendly values of a metrics row: non-finite floats become None, strings stay."""
+    return {k: v if isinstance(v, str) else _finite_or_none(v) for k, v in row.items()}
 
 
 # -- Misiakos et al.: clustering ------------------------------------------------------------------------
@@ -515,8 +515,9 @@ def tropical_prune(
         ``start_state``: the pruned weights before fine-tuning; ``trained_state``: after (or the same when
         ``finetune`` is false); ``init_state``: θ0. Provenance: the objective trace, ``pruned_test_accuracy``
         (before fine-tuning), ``dense_test_accuracy``, ``effective_sparsity``, ``polytope``
-        (:func:`decision_metrics` of the dense and the pruned network before fine-tuning, ``None`` for an
-        undefined metric) and ``hausdorff`` (its exact Hausdorff distance).
+        (the polytope keys of :func:`tropical.metrics.decision_metrics` of the dense and the pruned network
+        before fine-tuning, ``None`` for an undefined metric) and ``hausdorff`` (its
+        ``polytope_hausdorff``).
     """
     check_data(data)
     seed = check_seed(seed)
@@ -533,7 +534,7 @@ def tropical_prune(
     )
     start = snapshot(model)
     pruned_accuracy = evaluate(model, data.x_test, data.y_test)[1]
-    polytope = {k: _finite_or_none(v) for k, v in decision_metrics(dense_model, model).items()}
+    polytope = _provenance_values(_polytope_row(dense_model, model))
     history = None
     if finetune:
         tuned = train_model(model, data, mask=mask, config=config, progress=progress)
@@ -548,7 +549,7 @@ def tropical_prune(
             lambdas=list(result.lambdas), warmup=warmup, iterations=iterations, finetune=finetune,
             objective=result.objective.tolist(), projection=result.projection,
             effective_sparsity=1.0 - nonzero / mask.n_total, pruned_test_accuracy=pruned_accuracy,
-            dense_test_accuracy=dense.history.test_accuracy, hausdorff=polytope["hausdorff"],
+            dense_test_accuracy=dense.history.test_accuracy, hausdorff=polytope["polytope_hausdorff"],
             polytope=polytope,
             test_accuracy=history.test_accuracy if history is not None else pruned_accuracy,
         ),
@@ -599,7 +600,7 @@ def tropical_cluster(
     start = snapshot(small)
     pruned_accuracy = evaluate(small, data.x_test, data.y_test)[1]
     A_small = one_hidden_layer(small)[0]
-    polytope = {k: _finite_or_none(v) for k, v in decision_metrics(model, small).items()}
+    polytope = _provenance_values(_polytope_row(model, small))
     mask = Mask.ones(small)
     history = None
     if finetune:
@@ -612,8 +613,8 @@ def tropical_cluster(
         provenance=provenance(
             "tropical_cluster", paper=PAPERS["tropical_cluster"], mask=mask, data=data, seed=seed,
             config=config, original_width=int(A.shape[0]), width=int(A_small.shape[0]), finetune=finetune,
-            weight_fraction=small_weight_fraction(A.shape, A_small.shape), hausdorff=polytope["hausdorff"],
-            polytope=polytope,
+            weight_fraction=small_weight_fraction(A.shape, A_small.shape),
+            hausdorff=polytope["polytope_hausdorff"], polytope=polytope,
             pruned_test_accuracy=pruned_accuracy, dense_test_accuracy=dense.history.test_accuracy,
             test_accuracy=history.test_accuracy if history is not None else pruned_accuracy,
         ),
@@ -654,9 +655,9 @@ def compare_with_magnitude(
     Returns
     -------
     dict
-        ``{"dense" | "magnitude" | "tropical" | "cluster": {"test_accuracy", "hausdorff",
-        "hausdorff_normalized", "iou", "generator_bound", "frobenius", "weight_fraction"}}``: the
-        :func:`decision_metrics` of each network against the dense one (exact, via :mod:`tropical.metrics`)
+        ``{"dense" | "magnitude" | "tropical" | "cluster": {"test_accuracy", "polytope_hausdorff", ...,
+        "generator_distance", "frobenius", "weight_fraction"}}``: the polytope keys of
+        :func:`tropical.metrics.decision_metrics` of each network against the dense one (float keys only)
         and ``frobenius`` ``sqrt(||G̃1 - G1||_F^2 + ||G̃2 - G2||_F^2)``, the unit-by-unit distance that
         tropical pruning minimises (NaN for the clustered net, whose units do not correspond one to one).
     """
@@ -679,7 +680,7 @@ def compare_with_magnitude(
             )
         return {
             "test_accuracy": evaluate(net, data.x_test, data.y_test)[1],
-            **decision_metrics(model, net),
+            **{k: v for k, v in _polytope_row(model, net).items() if k != "polytope_method"},
             "frobenius": frobenius,
             "weight_fraction": fraction,
         }

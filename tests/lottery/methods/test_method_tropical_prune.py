@@ -14,7 +14,6 @@ from lottery.data import load_dataset
 from lottery.methods.tropical_prune import (
     cluster_units,
     compare_with_magnitude,
-    decision_metrics,
     generators,
     one_hidden_layer,
     prune_generators,
@@ -22,6 +21,7 @@ from lottery.methods.tropical_prune import (
     tropical_prune,
 )
 from lottery.models import mlp
+from tropical.metrics import decision_metrics
 
 
 def test_generators_hand_made():
@@ -89,14 +89,30 @@ def test_decision_metrics_match_brute_force_polygons(seed):
     for other in (perturbed(net, seed + 10), mlp([2, 5, 2], seed=seed + 20)):  # same and different width
         got = decision_metrics(net, other)
         P, Q = brute_polygon(net), brute_polygon(other)
-        assert got["hausdorff"] == pytest.approx(brute_hausdorff(P, Q), rel=1e-9, abs=1e-12)
+        assert got["polytope_hausdorff"] == pytest.approx(brute_hausdorff(P, Q), rel=1e-9, abs=1e-12)
         shape = brute_hausdorff(brute_shape(P), brute_shape(Q))
-        assert got["hausdorff_normalized"] == pytest.approx(shape, rel=1e-9, abs=1e-12)
-        assert got["iou"] == pytest.approx(P.intersection(Q).area / P.union(Q).area, rel=1e-9, abs=1e-12)
-        assert got["hausdorff"] <= got["generator_bound"] + 1e-9
+        assert got["polytope_hausdorff_normalized"] == pytest.approx(shape, rel=1e-9, abs=1e-12)
+        assert got["polytope_iou"] == pytest.approx(
+            P.intersection(Q).area / P.union(Q).area, rel=1e-9, abs=1e-12
+        )
+        assert got["polytope_hausdorff"] <= got["generator_distance"] + 1e-9
     same = decision_metrics(net, copy.deepcopy(net))
-    assert same["hausdorff"] == pytest.approx(0, abs=1e-12) and same["iou"] == pytest.approx(1)
-    assert same["generator_bound"] == pytest.approx(0, abs=1e-12)
+    assert same["polytope_hausdorff"] == pytest.approx(0, abs=1e-12) and same[
+        "polytope_iou"
+    ] == pytest.approx(1)
+    assert same["generator_distance"] == pytest.approx(0, abs=1e-12)
+
+
+def test_deprecated_decision_metrics_warns_and_keeps_its_keys():
+    from lottery.methods.tropical_prune import decision_metrics as old
+
+    net, other = mlp([2, 6, 2], seed=0), mlp([2, 5, 2], seed=1)
+    with pytest.warns(DeprecationWarning, match="tropical.metrics.decision_metrics"):
+        got = old(net, other)
+    P, Q = brute_polygon(net), brute_polygon(other)
+    assert set(got) == {"hausdorff", "hausdorff_normalized", "iou", "generator_bound"}
+    assert got["hausdorff"] == pytest.approx(brute_hausdorff(P, Q), rel=1e-9, abs=1e-12)
+    assert got["iou"] == pytest.approx(P.intersection(Q).area / P.union(Q).area, rel=1e-9, abs=1e-12)
 
 
 def test_compare_with_magnitude_uses_exact_polytope_metrics():
@@ -113,8 +129,8 @@ def test_compare_with_magnitude_uses_exact_polytope_metrics():
             w[w.abs() < threshold] = 0.0
     P, Q = brute_polygon(net), brute_polygon(pruned)
     row = result["magnitude"]
-    assert row["hausdorff"] == pytest.approx(brute_hausdorff(P, Q), rel=1e-9)
-    assert row["iou"] == pytest.approx(P.intersection(Q).area / P.union(Q).area, rel=1e-9)
+    assert row["polytope_hausdorff"] == pytest.approx(brute_hausdorff(P, Q), rel=1e-9)
+    assert row["polytope_iou"] == pytest.approx(P.intersection(Q).area / P.union(Q).area, rel=1e-9)
     assert row["weight_fraction"] == pytest.approx(0.5)
     A, B = net[0].weight.detach().double(), net[2].weight.detach().double()
     a, b = pruned[0].weight.detach().double(), pruned[2].weight.detach().double()
@@ -123,11 +139,14 @@ def test_compare_with_magnitude_uses_exact_polytope_metrics():
         ((u(b, i, j)[:, None] * a - u(B, i, j)[:, None] * A) ** 2).sum() for i, j in ((0, 1), (1, 0))
     )
     assert row["frobenius"] == pytest.approx(float(squared.sqrt()), rel=1e-6)
-    assert result["dense"]["hausdorff"] == pytest.approx(0, abs=1e-12) and result["dense"]["iou"] == 1
+    assert (
+        result["dense"]["polytope_hausdorff"] == pytest.approx(0, abs=1e-12)
+        and result["dense"]["polytope_iou"] == 1
+    )
     assert np.isnan(result["cluster"]["frobenius"])
     for values in result.values():
-        assert values["hausdorff"] <= values["generator_bound"] + 1e-9
-        assert 0 <= values["iou"] <= 1
+        assert values["polytope_hausdorff"] <= values["generator_distance"] + 1e-9
+        assert 0 <= values["polytope_iou"] <= 1
 
 
 def small_problem(seed=0, p=12, n=3):
@@ -199,8 +218,12 @@ def test_tropical_prune_ticket_and_errors():
         assert torch.equal(ticket.trained_state[name][~keep], torch.zeros(int((~keep).sum())))
     assert ticket.provenance["hausdorff"] >= 0 and "objective" in ticket.provenance
     polytope = ticket.provenance["polytope"]
-    assert polytope["hausdorff"] == ticket.provenance["hausdorff"] <= polytope["generator_bound"] + 1e-9
-    assert 0 <= polytope["iou"] <= 1
+    assert (
+        polytope["polytope_hausdorff"]
+        == ticket.provenance["hausdorff"]
+        <= polytope["generator_distance"] + 1e-9
+    )
+    assert 0 <= polytope["polytope_iou"] <= 1 and polytope["polytope_method"] == "exact"
     with pytest.raises(ValueError, match="one-hidden-layer"):
         tropical_prune(functools.partial(mlp, [2, 4, 4, 2]), data, sparsity=0.5)
     with pytest.raises(ValueError, match="two classes"):
