@@ -1,6 +1,6 @@
 """Decision-boundary polytopes of one-hidden-layer ReLU classifiers (Alfarra et al., TPAMI 2022).
 
-For ``f(x) = B max(A x + c1, 0) + c2`` with ``A`` of shape ``(p, n)`` and classes ``i, j`` (MATH.md §3;
+For ``f(x) = B max(A x + c1, 0) + c2`` with ``A`` of shape ``(p, n)`` and classes ``i, j`` (docs/math.md §3;
 Alfarra, Bibi, Hammoud, Gaafar & Ghanem, "On the decision boundaries of neural networks: a tropical
 geometry perspective", TPAMI 2022, arXiv:2002.08838; Zhang, Naitzat & Lim, ICML 2018):
 
@@ -150,7 +150,7 @@ def decision_zonotopes(
 
     References
     ----------
-    Alfarra et al., TPAMI 2022 (arXiv:2002.08838), Theorem 2; MATH.md §3.
+    Alfarra et al., TPAMI 2022 (arXiv:2002.08838), Theorem 2; docs/math.md §3.
     """
     net = _classifier(model, classes, "decision_zonotopes", input_shape)
     if lifted:
@@ -222,7 +222,7 @@ def decision_polytope(
     Returns
     -------
     Polytope
-        Equal to the Newton polytope of the expanded ``R`` (MATH.md §3), without expanding it.
+        Equal to the Newton polytope of the expanded ``R`` (docs/math.md §3), without expanding it.
 
     Raises
     ------
@@ -848,8 +848,8 @@ def decision_hypersurface(
 ):
     """The decision boundary of a one-hidden-layer 2-D classifier as the mixed part of ``T(R)``, exactly.
 
-    Only ties between a monomial of ``T_1 = H_i ⊙ Q_j`` and one of ``T_2 = H_j ⊙ Q_i`` are kept (MATH.md §2):
-    ties inside one side are kinks of ``f_i - f_j``'s pieces, not boundary.
+    Only ties between a monomial of ``T_1 = H_i ⊙ Q_j`` and one of ``T_2 = H_j ⊙ Q_i`` are kept
+    (docs/math.md §2): ties inside one side are kinks of ``f_i - f_j``'s pieces, not boundary.
 
     Parameters
     ----------

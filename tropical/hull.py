@@ -462,7 +462,7 @@ def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANC
     """Indices of the vertices of the upper hull of lifted points ``(a_i, c_i)``.
 
     These are exactly the monomials ``c_i + <a_i, x>`` of a max-plus polynomial that are the unique
-    maximum for some ``x`` (MATH.md §1), by more than ``tolerance`` relative to the size of the terms
+    maximum for some ``x`` (docs/math.md §1), by more than ``tolerance`` relative to the size of the terms
     (docs/tolerances.md, "Tie"); see :func:`_strict_upper`. The reduction is idempotent. Degenerate inputs
     are exact: duplicate exponents keep the largest coefficient, flat exponent sets are handled in their
     affine hull, coplanar lifted points reduce to the vertices of the Newton polytope, and ``d = 1`` or

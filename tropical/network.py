@@ -1,6 +1,6 @@
 """ReLU networks as tropical rational maps (Zhang, Naitzat & Lim, ICML 2018).
 
-For a layer ``x -> sigma(W x + b)`` whose input is ``F - G`` (MATH.md §2), with ``W = W+ - W-``::
+For a layer ``x -> sigma(W x + b)`` whose input is ``F - G`` (docs/math.md §2), with ``W = W+ - W-``::
 
     H = W+ F + W- G + b,    N = W+ G + W- F,
     ReLU:        F' = H ⊕ N,                       G' = N
@@ -548,7 +548,7 @@ def _product(factors: list[TropicalPolynomial], d: int) -> TropicalPolynomial:
 
 
 def _recursion_layer(F, G, layer: AffineLayer, d: int, product=_product):
-    """One step of Zhang et al.'s recursion in polynomial arithmetic (MATH.md §2).
+    """One step of Zhang et al.'s recursion in polynomial arithmetic (docs/math.md §2).
 
     ``product(factors, d)`` computes the ⊙ of a list of polynomials (reduced).
     """

@@ -1,6 +1,6 @@
 """Max-plus polynomials with real exponents ("tropical signomials") and their quotients.
 
-A tropical polynomial in ``d`` variables is ``f(x) = max_i (c_i + <a_i, x>)`` (MATH.md §1), stored as an
+A tropical polynomial in ``d`` variables is ``f(x) = max_i (c_i + <a_i, x>)`` (docs/math.md §1), stored as an
 ``(m, d)`` array of exponents ``a_i`` and an ``(m,)`` array of coefficients ``c_i``. Tropical addition
 ⊕ is the maximum, tropical multiplication ⊙ the sum; ``f ⊙ g`` is the Minkowski sum of the lifted point
 sets and ``f^{⊙t}`` scales every exponent and coefficient by ``t >= 0``.
@@ -211,7 +211,7 @@ class TropicalPolynomial:
     def reduced(self, *, tolerance: float = RELATIVE_TOLERANCE) -> TropicalPolynomial:
         """The same function with only the vertices of the upper hull of the lifted points.
 
-        A monomial is kept iff it is the unique maximum on some open set (MATH.md §1): iff it beats every
+        A monomial is kept iff it is the unique maximum on some open set (docs/math.md §1): iff it beats every
         other monomial somewhere by more than ``tolerance`` relative to the size of the terms there
         (docs/tolerances.md, "Tie"). One decision per monomial, so ``p.reduced().reduced()`` equals
         ``p.reduced()``, and scaling exponents or coefficients does not change which monomials are kept.

@@ -1,7 +1,7 @@
 """Tropical curves: the hypersurface of a max-plus polynomial in two variables, exactly.
 
 The tropical hypersurface ``T(f)`` is the set where the maximum of ``f(x) = max_i (c_i + <a_i, x>)`` is
-attained at least twice (MATH.md §1). In two variables it is a polyhedral curve, dual to the subdivision
+attained at least twice (docs/math.md §1). In two variables it is a polyhedral curve, dual to the subdivision
 of the Newton polygon induced by the coefficients: every cell of the subdivision is a point of the curve
 (where the cell's monomials tie), every interior edge shared by two cells is a bounded segment between
 their points, every edge on the boundary of the Newton polygon is a ray leaving its cell's point along the

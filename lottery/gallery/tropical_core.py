@@ -23,7 +23,7 @@ def moons_newton_polygons(out_dir: Path, *, quick: bool = False) -> list[Path]:
     F1, G1 = tropical_map[0].numerator, tropical_map[0].denominator
     F2, G2 = tropical_map[1].numerator, tropical_map[1].denominator
     first, second = (F1 * G2).reduced(), (F2 * G1).reduced()
-    boundary_polynomial = first + second  # R = F1 ⊙ G2 ⊕ F2 ⊙ G1 (MATH.md §2)
+    boundary_polynomial = first + second  # R = F1 ⊙ G2 ⊕ F2 ⊙ G1 (docs/math.md §2)
 
     def mixed(monomials):  # a tie between one monomial of F1 ⊙ G2 and one of F2 ⊙ G1
         return (monomials < len(first)).sum(axis=1) == 1

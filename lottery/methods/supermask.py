@@ -7,7 +7,7 @@ identity of a differentiable surrogate (straight-through estimator):
 ``bernoulli`` (Zhou, Lan, Liu, Yosinski, "Deconstructing lottery tickets: zeros, signs, and the supermask",
 NeurIPS 2019)
     ``m ~ Bernoulli(sigmoid(s))`` drawn at every step from a seeded generator; the gradient flows to
-    ``sigmoid(s)`` as if ``m`` were it. SGD, lr 100, momentum 0.9 (MATH.md §5). The sparsity is learned:
+    ``sigmoid(s)`` as if ``m`` were it. SGD, lr 100, momentum 0.9 (docs/math.md §5). The sparsity is learned:
     ``sparsity`` only sets the initial keep probability ``sigmoid(s0) = 1 - sparsity``.
 ``top_k`` (Ramanujan, Wortsman, Kembhavi, Farhadi, Rastegari, "What's hidden in a randomly weighted neural
 network?", CVPR 2020, edge-popup)

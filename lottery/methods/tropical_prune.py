@@ -2,7 +2,7 @@
 
 For ``f(x) = B max(A x + c1, 0) + c2`` with ``A`` (p, n) and ``B`` (2, p), the decision boundary lies in the
 tropical hypersurface of a polynomial whose Newton polytope is ``conv(Z(G1) ∪ Z(G2))`` with generators
-(MATH.md §3)
+(docs/math.md §3)
 
     G1 = Diag[ReLU(B(1,:)) + ReLU(-B(2,:))] A,   G2 = Diag[ReLU(B(2,:)) + ReLU(-B(1,:))] A.
 
@@ -135,7 +135,7 @@ def _check_two_class(A, B) -> tuple[np.ndarray, np.ndarray]:
 
 
 def generators(A, B) -> tuple[np.ndarray, np.ndarray]:
-    """``G1``, ``G2`` of Alfarra et al., each (p, n): row j is ``w_j A_j`` (MATH.md §3), from weight arrays.
+    """``G1``, ``G2`` of Alfarra et al., each (p, n): row j is ``w_j A_j`` (docs/math.md §3), from weights.
 
     The array form of ``tropical.decision_zonotopes(model, (0, 1))[k].generators``, for the weights inside
     the optimisation loop of :func:`prune_generators`, which are not a torch model (the tests check that

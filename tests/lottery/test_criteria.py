@@ -12,7 +12,7 @@ from lottery.models import mlp
 
 
 def test_lenet_300_100_schedule():
-    """Frankle & Carbin (2019), Figure 3 / MATH.md §5: 20% hidden, 10% output per round."""
+    """Frankle & Carbin (2019), Figure 3 / docs/math.md §5: 20% hidden, 10% output per round."""
     net = mlp([784, 300, 100, 10], seed=0)
     mask = Mask.ones(net)
     rates = layerwise_rates(mask)

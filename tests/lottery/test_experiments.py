@@ -1,7 +1,7 @@
 """lottery.experiments: the comparison runner, its cache, executors and result table.
 
 Numbers are checked against independent computations: support functions of the zonotopes written from the
-weights (MATH.md §3-4), a dense grid for the agreement area, masks counted from the trained weights.
+weights (docs/math.md §3-4), a dense grid for the agreement area, masks counted from the trained weights.
 """
 
 import csv
@@ -112,7 +112,7 @@ def test_lottery_ticket_starts_from_theta0(tiny):
 
 
 def support(model, directions):
-    """Support function of Alfarra's conv(Z1 ∪ Z2) written from the weights (MATH.md §3, §4)."""
+    """Support function of Alfarra's conv(Z1 ∪ Z2) written from the weights (docs/math.md §3, §4)."""
     A = model[0].weight.detach().double().numpy()
     B = model[2].weight.detach().double().numpy()
     w1 = np.maximum(B[0], 0) + np.maximum(-B[1], 0)

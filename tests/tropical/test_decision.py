@@ -29,7 +29,7 @@ def make_net(n_in, width, n_out=2, *, seed=0, zero_bias=False, prune=None):
 
 
 def expanded_R(model, classes=(0, 1)):
-    """R = H_i Q_j ⊕ H_j Q_i expanded over all 2^p choices, literally from MATH.md §3 (labels: side 1 / 2)."""
+    """R = H_i Q_j ⊕ H_j Q_i expanded over all 2^p choices, as in docs/math.md §3 (labels: side 1 / 2)."""
     A = model[0].weight.detach().numpy()
     c1 = model[0].bias.detach().numpy()
     B = model[2].weight.detach().numpy()

@@ -198,7 +198,7 @@ def test_docs_high_dimensions_examples_run():
 
 
 def expanded_exponents(model, classes=(0, 1)):
-    """Exponents of R = H_i Q_j ⊕ H_j Q_i over all 2^p choices, straight from the weights (MATH.md §3)."""
+    """Exponents of R = H_i Q_j ⊕ H_j Q_i over all 2^p choices, from the weights (docs/math.md §3)."""
     A = model[0].weight.detach().double().numpy()
     B = model[2].weight.detach().double().numpy()
     Ap, Am = np.maximum(A, 0), np.maximum(-A, 0)

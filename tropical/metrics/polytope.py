@@ -1,7 +1,7 @@
 """Similarity of convex polytopes and zonotopes: Hausdorff, IoU, volumes, support functions, generators.
 
 Every metric takes two shapes -- :class:`~tropical.polytope.Polytope`, :class:`~tropical.zonotope.Zonotope`
-or an ``(n, d)`` array of points (its convex hull) -- and a keyword ``normalize=`` (MATH.md §4):
+or an ``(n, d)`` array of points (its convex hull) -- and a keyword ``normalize=`` (docs/math.md §4):
 
 ``"none"``
     The raw polytopes. Pruning shrinks generators, so raw metrics mix shape and size.

@@ -47,7 +47,7 @@ def test_generators_agree_with_the_tropical_package():
 
 
 def brute_polygon(net) -> shapely.Polygon:
-    """conv(o + Z(G1) ∪ o + Z(G2)) from all 2 x 2^p subset sums (MATH.md §3), as a shapely polygon."""
+    """conv(o + Z(G1) ∪ o + Z(G2)) from all 2 x 2^p subset sums (docs/math.md §3), as a shapely polygon."""
     A = net[0].weight.detach().double().numpy()
     B = net[2].weight.detach().double().numpy()
     w1 = np.maximum(B[0], 0) + np.maximum(-B[1], 0)
