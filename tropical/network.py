@@ -782,16 +782,10 @@ def _convert(model, method, layers, max_monomials, seed, samples, progress, inpu
     bar = _Progress(sum(2 * affine[depth].n_out for depth in depths), progress)
     for depth in depths:
         forward = _SharedStart(partial(_forward, affine, depth=depth), initial, directions)
-        units = []
-        for unit in range(affine[depth].n_out):
-            pair = []
-            for denominator in (False, True):
-                what = f"{'G' if denominator else 'F'} of unit {unit} of layer {depth}"
-                oracle = _Oracle(forward, unit, denominator)
-                pair.append(_oracle_hull(oracle, initial, directions, max_monomials, what))
-                bar.update(what, len(pair[-1]))
-            units.append(TropicalRational(*pair))
-        per_layer.append(units)
+        where = f"layer {depth}"
+        per_layer.append(
+            _unit_rationals(forward, affine[depth].n_out, where, initial, directions, max_monomials, bar)
+        )
     bar.close()
     return TropicalMap(per_layer[-1], per_layer if layers else None, graph)
 
@@ -811,18 +805,26 @@ def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, sampl
     per_node = []
     for target in targets:
         forward = _SharedStart(partial(_graph_forward, graph, splits, target=target), initial, directions)
-        units = []
-        for unit in range(graph.nodes[target].size):
-            pair = []
-            for denominator in (False, True):
-                what = f"{'G' if denominator else 'F'} of unit {unit} of {graph.nodes[target].name!r}"
-                oracle = _Oracle(forward, unit, denominator)
-                pair.append(_oracle_hull(oracle, initial, directions, max_monomials, what))
-                bar.update(what, len(pair[-1]))
-            units.append(TropicalRational(*pair))
-        per_node.append(units)
+        node = graph.nodes[target]
+        per_node.append(
+            _unit_rationals(forward, node.size, repr(node.name), initial, directions, max_monomials, bar)
+        )
     bar.close()
     return TropicalMap(per_node[-1], per_node if layers else None, graph)
+
+
+def _unit_rationals(forward, units: int, where: str, initial, directions, max_monomials: int, bar):
+    """``F ⊘ G`` of every unit of one layer or node, each polynomial grown by the oracle."""
+    rationals = []
+    for unit in range(units):
+        pair = []
+        for denominator in (False, True):
+            what = f"{'G' if denominator else 'F'} of unit {unit} of {where}"
+            oracle = _Oracle(forward, unit, denominator)
+            pair.append(_oracle_hull(oracle, initial, directions, max_monomials, what))
+            bar.update(what, len(pair[-1]))
+        rationals.append(TropicalRational(*pair))
+    return rationals
 
 
 def _split(op, max_entries: int = 1 << 22):

@@ -217,6 +217,22 @@ def classifier_geometry(
     return artists
 
 
+def _grid(models, axes, share: bool):
+    """Panels for ``models`` (a list, or a list of rows): (rows of models, columns, figure, axes)."""
+    import matplotlib.pyplot as plt
+
+    if len(models) and not isinstance(models[0], list | tuple):
+        models = [list(models)]
+    rows, columns = len(models), max(len(row) for row in models)
+    if axes is None:
+        figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.2 * rows), squeeze=False,
+                                    sharex=share, sharey=share)  # fmt: skip
+    else:
+        axes = np.atleast_2d(axes)
+        figure = axes[0, 0].figure
+    return models, columns, figure, axes
+
+
 def decision_polygon_grid(
     models,
     *,
@@ -252,17 +268,7 @@ def decision_polygon_grid(
     -------
     (Figure, ndarray of Axes)
     """
-    import matplotlib.pyplot as plt
-
-    if len(models) and not isinstance(models[0], list | tuple):
-        models = [list(models)]
-    rows, columns = len(models), max(len(row) for row in models)
-    if axes is None:
-        figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.2 * rows), squeeze=False,
-                                    sharex=share_axes, sharey=share_axes)  # fmt: skip
-    else:
-        axes = np.atleast_2d(axes)
-        figure = axes[0, 0].figure
+    models, columns, figure, axes = _grid(models, axes, share_axes)
     titled = set()  # a column's label goes above its top-most drawn panel
     handles = None
     for r, row in enumerate(models):
@@ -294,7 +300,7 @@ def decision_polygon_grid(
         figure.legend(*handles, ncol=len(handles[0]), fontsize="small", frameon=False, **place)
     figure.suptitle(title if title is not None else f"Newton polygons ({_NORMALIZE_TEXT[normalize]})")
     for c in range(columns):  # x label under the bottom-most drawn panel of each column
-        drawn = [r for r in range(rows) if axes[r, c].axison]
+        drawn = [r for r in range(len(models)) if axes[r, c].axison]
         if drawn:
             axes[drawn[-1], c].set_xlabel("exponent of $x_1$", fontsize="small")
     figure.supylabel("exponent of $x_2$", fontsize="small")
@@ -454,19 +460,9 @@ def projected_newton_polygon_grid(
     -------
     (Figure, ndarray of Axes)
     """
-    import matplotlib.pyplot as plt
-
     from tropical.metrics.projection import principal_plane
 
-    if len(models) and not isinstance(models[0], list | tuple):
-        models = [list(models)]
-    rows, columns = len(models), max(len(row) for row in models)
-    if axes is None:
-        figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.2 * rows), squeeze=False,
-                                    sharex=True, sharey=True)  # fmt: skip
-    else:
-        axes = np.atleast_2d(axes)
-        figure = axes[0, 0].figure
+    models, columns, figure, axes = _grid(models, axes, True)
     plane = principal_plane(reference, classes=classes) if basis is None else basis
     for r, row in enumerate(models):
         for c in range(columns):
