@@ -1,8 +1,12 @@
 """Shared independent oracles for the tropical tests."""
 
+import itertools
+
 import numpy as np
 import pytest
+import torch
 from scipy.optimize import linprog
+from torch import nn
 
 
 def max_margins(exponents, coefficients):
@@ -36,3 +40,18 @@ def unique_max_somewhere(exponents, coefficients, margin=1e-7):
 @pytest.fixture
 def unique_max_oracle():
     return unique_max_somewhere
+
+
+def mlp(widths, *, seed=0):
+    """A float64 ReLU MLP of the given widths with torch's default initialisation under ``seed``."""
+    torch.manual_seed(seed)
+    modules = []
+    for n_in, n_out in itertools.pairwise(widths):
+        modules += [nn.Linear(n_in, n_out), nn.ReLU()]
+    return nn.Sequential(*modules[:-1]).double()
+
+
+def forward(model, points):
+    """The network's own float64 forward pass: the oracle of most tests."""
+    with torch.no_grad():
+        return model(torch.as_tensor(points, dtype=torch.float64)).numpy()

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import shapely
 import torch
+from conftest import forward, mlp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -24,19 +25,6 @@ from tropical.decision import decision_zonotopes
 from tropical.metrics import DECISION_METRICS, decision_metrics
 
 STRINGS = {"polytope_method", "boundary_method", "plane_method"}
-
-
-def mlp(widths, *, seed=0):
-    torch.manual_seed(seed)
-    modules = []
-    for n_in, n_out in itertools.pairwise(widths):
-        modules += [nn.Linear(n_in, n_out), nn.ReLU()]
-    return nn.Sequential(*modules[:-1]).double()
-
-
-def forward(model, points):
-    with torch.no_grad():
-        return model(torch.as_tensor(points, dtype=torch.float64)).numpy()
 
 
 def data(d, n=40, seed=0):

@@ -6,12 +6,11 @@ patterns), shapely (segment clipping), and hand-built networks whose boundary is
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 import shapely
 import torch
+from conftest import forward, mlp
 from torch import nn
 
 from tropical.metrics import (
@@ -24,19 +23,6 @@ from tropical.metrics import (
 )
 from tropical.metrics.planes import _clip_segments
 from tropical.regions import decision_boundary, linear_regions
-
-
-def mlp(widths, *, seed=0):
-    torch.manual_seed(seed)
-    modules = []
-    for n_in, n_out in itertools.pairwise(widths):
-        modules += [nn.Linear(n_in, n_out), nn.ReLU()]
-    return nn.Sequential(*modules[:-1]).double()
-
-
-def forward(model, points):
-    with torch.no_grad():
-        return model(torch.as_tensor(points, dtype=torch.float64)).numpy()
 
 
 def activation_patterns(model, points):

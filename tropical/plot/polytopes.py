@@ -233,6 +233,17 @@ def _grid(models, axes, share: bool):
     return models, columns, figure, axes
 
 
+def _panels(models, columns: int, axes):
+    """``(row, column, ax, model)`` for every panel that has a model; panels without one are switched off."""
+    for r, row in enumerate(models):
+        for c in range(columns):
+            model = row[c] if c < len(row) else None
+            if model is None:
+                axes[r, c].set_axis_off()
+            else:
+                yield r, c, axes[r, c], model
+
+
 def decision_polygon_grid(
     models,
     *,
@@ -271,23 +282,17 @@ def decision_polygon_grid(
     models, columns, figure, axes = _grid(models, axes, share_axes)
     titled = set()  # a column's label goes above its top-most drawn panel
     handles = None
-    for r, row in enumerate(models):
-        for c in range(columns):
-            ax = axes[r, c]
-            model = row[c] if c < len(row) else None
-            if model is None:
-                ax.set_axis_off()
-                continue
-            decision_polygon(model, ax, classes=classes, normalize=normalize, subdivision=subdivision,
-                             vertices=False, legend=False, title="")  # fmt: skip
-            handles = handles or ax.get_legend_handles_labels()
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            if c not in titled and column_labels is not None and c < len(column_labels):
-                ax.set_title(str(column_labels[c]), fontsize="small")
-                titled.add(c)
-            if c == 0 and row_labels is not None and r < len(row_labels):
-                ax.set_ylabel(str(row_labels[r]), fontsize="small")
+    for r, c, ax, model in _panels(models, columns, axes):
+        decision_polygon(model, ax, classes=classes, normalize=normalize, subdivision=subdivision,
+                         vertices=False, legend=False, title="")  # fmt: skip
+        handles = handles or ax.get_legend_handles_labels()
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        if c not in titled and column_labels is not None and c < len(column_labels):
+            ax.set_title(str(column_labels[c]), fontsize="small")
+            titled.add(c)
+        if c == 0 and row_labels is not None and r < len(row_labels):
+            ax.set_ylabel(str(row_labels[r]), fontsize="small")
     for ax in axes.ravel():  # shared axes cannot adjust their limits for the aspect ratio
         ax.set_aspect("equal", adjustable="box" if share_axes else "datalim")
     if handles and handles[0]:
@@ -464,21 +469,15 @@ def projected_newton_polygon_grid(
 
     models, columns, figure, axes = _grid(models, axes, True)
     plane = principal_plane(reference, classes=classes) if basis is None else basis
-    for r, row in enumerate(models):
-        for c in range(columns):
-            ax = axes[r, c]
-            model = row[c] if c < len(row) else None
-            if model is None:
-                ax.set_axis_off()
-                continue
-            projected_newton_polygons([reference, model], ax, labels=["reference", "model"], basis=plane,
-                                      classes=classes, title="", legend=False)  # fmt: skip
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            if r == 0 and column_labels is not None and c < len(column_labels):
-                ax.set_title(str(column_labels[c]), fontsize="small")
-            if c == 0 and row_labels is not None and r < len(row_labels):
-                ax.set_ylabel(str(row_labels[r]), fontsize="small")
+    for r, c, ax, model in _panels(models, columns, axes):
+        projected_newton_polygons([reference, model], ax, labels=["reference", "model"], basis=plane,
+                                  classes=classes, title="", legend=False)  # fmt: skip
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        if r == 0 and column_labels is not None and c < len(column_labels):
+            ax.set_title(str(column_labels[c]), fontsize="small")
+        if c == 0 and row_labels is not None and r < len(row_labels):
+            ax.set_ylabel(str(row_labels[r]), fontsize="small")
     for ax in axes.ravel():
         ax.set_aspect("equal", adjustable="box")
     figure.suptitle(title if title is not None else "Projected Newton polygons (reference in grey)")
