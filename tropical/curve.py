@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tropical._validation import box
+from tropical._validation import box, positional_deprecated
 from tropical.hull import RELATIVE_TOLERANCE, affine_frame, unique_rows, upper_faces
 
 __all__ = ["TropicalCurve", "clip_to_box", "curve_from_cell_edges", "tropical_curve"]
@@ -67,7 +67,7 @@ class TropicalCurve:
         )
 
 
-def clip_to_box(starts, directions, t_low, t_high, bounds) -> tuple[np.ndarray, np.ndarray]:
+def clip_to_box(starts, directions, t_low, t_high, *legacy, bounds=None) -> tuple[np.ndarray, np.ndarray]:
     """Clip parametric pieces ``start + t * direction``, ``t in [t_low, t_high]``, to a box.
 
     Liang-Barsky clipping, vectorised over pieces; ``t_low``/``t_high`` may be infinite (rays, lines).
@@ -77,6 +77,7 @@ def clip_to_box(starts, directions, t_low, t_high, bounds) -> tuple[np.ndarray, 
     starts, directions : ndarray, shape (s, 2)
     t_low, t_high : ndarray, shape (s,)
     bounds : (xmin, xmax, ymin, ymax)
+        Keyword-only (positionally: deprecated).
 
     Returns
     -------
@@ -85,6 +86,7 @@ def clip_to_box(starts, directions, t_low, t_high, bounds) -> tuple[np.ndarray, 
     kept : ndarray of int, shape (s',)
         Index of each kept piece in the input.
     """
+    bounds = positional_deprecated("clip_to_box", ("bounds",), legacy).get("bounds", bounds)
     xmin, xmax, ymin, ymax = box(bounds)
     starts = np.asarray(starts, dtype=float).reshape(-1, 2)
     directions = np.asarray(directions, dtype=float).reshape(-1, 2)
@@ -116,7 +118,7 @@ def clip_to_box(starts, directions, t_low, t_high, bounds) -> tuple[np.ndarray, 
     return segments, kept
 
 
-def tropical_curve(polynomial, bounds, *, tolerance: float = RELATIVE_TOLERANCE) -> TropicalCurve:
+def tropical_curve(polynomial, *legacy, bounds=None, tolerance: float = RELATIVE_TOLERANCE) -> TropicalCurve:
     """The tropical curve ``T(f)`` of a polynomial in two variables, clipped to ``bounds``.
 
     Parameters
@@ -124,6 +126,7 @@ def tropical_curve(polynomial, bounds, *, tolerance: float = RELATIVE_TOLERANCE)
     polynomial : TropicalPolynomial
         In two variables; it need not be reduced (labels index its own monomials).
     bounds : (xmin, xmax, ymin, ymax)
+        Keyword-only (positionally: deprecated).
 
     Returns
     -------
@@ -133,7 +136,7 @@ def tropical_curve(polynomial, bounds, *, tolerance: float = RELATIVE_TOLERANCE)
     """
     if polynomial.dimension != 2:
         raise ValueError(f"the tropical curve needs a polynomial in 2 variables, got {polynomial.dimension}")
-    bounds = box(bounds)
+    bounds = box(positional_deprecated("tropical_curve", ("bounds",), legacy).get("bounds", bounds))
     exponents = polynomial.exponents
     representatives, _ = unique_rows(exponents, tolerance)
     frame = affine_frame(exponents[representatives], tolerance)
@@ -149,7 +152,7 @@ def tropical_curve(polynomial, bounds, *, tolerance: float = RELATIVE_TOLERANCE)
         pairs = np.array([face.vertices for face in faces])
         n = len(faces)
         segments, kept = clip_to_box(
-            starts, np.tile(along, (n, 1)), np.full(n, -np.inf), np.full(n, np.inf), bounds
+            starts, np.tile(along, (n, 1)), np.full(n, -np.inf), np.full(n, np.inf), bounds=bounds
         )
         return TropicalCurve(segments, pairs[kept], np.full(len(kept), "line"), np.zeros((0, 2)), bounds)
 
@@ -157,10 +160,14 @@ def tropical_curve(polynomial, bounds, *, tolerance: float = RELATIVE_TOLERANCE)
     first = np.concatenate([face.vertices for face in faces])  # edges of every cell, counter-clockwise
     second = np.concatenate([np.roll(face.vertices, -1) for face in faces])
     owner = np.repeat(np.arange(len(faces)), [len(face.vertices) for face in faces])
-    return curve_from_cell_edges(exponents, first, second, owner, tie_points, bounds, vertices=tie_points)
+    return curve_from_cell_edges(
+        exponents, first, second, owner, tie_points, bounds=bounds, vertices=tie_points
+    )
 
 
-def curve_from_cell_edges(exponents, first, second, owner, tie_points, bounds, *, vertices) -> TropicalCurve:
+def curve_from_cell_edges(
+    exponents, first, second, owner, tie_points, *legacy, bounds=None, vertices
+) -> TropicalCurve:
     """Assemble a tropical curve from the edges of the cells of a dual subdivision in the plane.
 
     Every edge ``first[k] -> second[k]`` (counter-clockwise around cell ``owner[k]``) that two cells share
@@ -174,10 +181,11 @@ def curve_from_cell_edges(exponents, first, second, owner, tie_points, bounds, *
     first, second, owner : ndarray of int, shape (e,)
     tie_points : ndarray, shape (cells, 2)
     bounds : (xmin, xmax, ymin, ymax)
+        Keyword-only (positionally: deprecated).
     vertices : ndarray, shape (v, 2)
         Stored as :attr:`TropicalCurve.vertices`.
     """
-    bounds = box(bounds)
+    bounds = box(positional_deprecated("curve_from_cell_edges", ("bounds",), legacy).get("bounds", bounds))
     key = np.sort(np.column_stack([first, second]), axis=1).astype(int)
     if len(key) == 0:
         return TropicalCurve(np.zeros((0, 2, 2)), np.zeros((0, 2), int), np.zeros(0, str), vertices, bounds)
@@ -201,7 +209,7 @@ def curve_from_cell_edges(exponents, first, second, owner, tie_points, bounds, *
         np.vstack([seg_direction, ray_direction]),
         np.zeros(n_seg + n_ray),
         np.concatenate([np.ones(n_seg), np.full(n_ray, np.inf)]),
-        bounds,
+        bounds=bounds,
     )
     pairs = np.vstack([key[shared][order][::2], key[~shared]])
     kinds = np.array(["segment"] * n_seg + ["ray"] * n_ray)

@@ -142,6 +142,7 @@ def regions(
 def regions_comparison(
     model_a,
     model_b,
+    axes=None,
     *,
     bounds=None,
     plane=None,
@@ -149,7 +150,6 @@ def regions_comparison(
     data=None,
     labels=None,
     titles=("model A", "model B"),
-    axes=None,
     shade_color="crimson",
     **options,
 ):
@@ -165,14 +165,14 @@ def regions_comparison(
     ----------
     model_a, model_b : torch.nn.Module or Regions
         Two classifiers with the same number of outputs, on the same domain.
+    axes : sequence of two matplotlib Axes, optional
+        A new 1 x 2 figure when omitted.
     bounds, plane, polygon
         The domain, as for :func:`tropical.linear_regions` (omit them when passing Regions).
     data, labels
         Optional data points and their classes, drawn on both panels.
     titles : (str, str)
         Panel titles.
-    axes : sequence of two matplotlib Axes, optional
-        A new 1 x 2 figure when omitted.
     shade_color : color
         Hatch colour of the disagreement area (where the predicted classes differ).
     **options

@@ -149,7 +149,7 @@ def curve(
             raise ValueError(
                 f"bounds=(xmin, xmax, ymin, ymax) is needed to draw the curve of a {type(curve).__name__}"
             )
-        pieces = curve.hypersurface(bounds)
+        pieces = curve.hypersurface(bounds=bounds)
     else:
         raise TypeError(
             "curve must be a TropicalCurve, a TropicalPolynomial or a DecisionSubdivision, "

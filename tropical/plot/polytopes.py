@@ -269,7 +269,7 @@ def classifier_geometry(
         colours = None if labels is None else float_array(labels, "labels")
         artists["data"] = left.scatter(data[:, 0], data[:, 1], c=colours, s=6, cmap="coolwarm", alpha=0.6,
                                        zorder=1)  # fmt: skip
-    curve = sub.hypersurface(bounds)
+    curve = sub.hypersurface(bounds=bounds)
     artists["boundary"] = left.add_collection(
         LineCollection(curve.segments, colors="black", linewidths=1.5, zorder=2,
                        label=f"exact decision boundary f{classes[0]} = f{classes[1]}")
@@ -336,6 +336,7 @@ def _panels(models, columns: int, axes):
 
 def decision_polygon_grid(
     models,
+    axes=None,
     *,
     row_labels=None,
     column_labels=None,
@@ -343,7 +344,6 @@ def decision_polygon_grid(
     normalize: str = "none",
     subdivision: bool = True,
     share_axes: bool = True,
-    axes=None,
     title: str | None = None,
 ):
     """Newton polygons of several models laid out in a grid (e.g. initialisations x sparsities).
@@ -352,6 +352,8 @@ def decision_polygon_grid(
     ----------
     models : sequence of sequences of torch.nn.Module or DecisionSubdivision (None for an empty panel)
         ``models[r][c]`` is drawn in row ``r``, column ``c``; a flat sequence gives one row.
+    axes : 2-D array of matplotlib Axes, optional
+        A new figure when omitted.
     row_labels, column_labels : sequence of str, optional
         Written on the left of each row / above each column (e.g. ``"rewind"``, ``"sparsity 75%"``).
     classes : (int, int)
@@ -361,7 +363,6 @@ def decision_polygon_grid(
         Draw the dual subdivisions.
     share_axes : bool
         The same axis limits in every panel, so that sizes are comparable (pruning shrinks polygons).
-    axes : 2-D array of matplotlib Axes, optional
     title : str, optional
         Defaults to ``"Newton polygons (raw)"`` / ``"(normalised: ...)"``.
 
@@ -542,12 +543,12 @@ def projected_newton_polygons(
 def projected_newton_polygon_grid(
     reference,
     models,
+    axes=None,
     *,
     row_labels=None,
     column_labels=None,
     classes=(0, 1),
     basis=None,
-    axes=None,
     title: str | None = None,
 ):
     """Projected Newton polygons of tickets in a grid (e.g. initialisations x sparsities), any input size.
@@ -561,10 +562,11 @@ def projected_newton_polygon_grid(
     reference : torch.nn.Module, Zonotope, ZonotopeHull, Polytope or array_like
         Usually the dense network.
     models : sequence of sequences (or a flat sequence) of models, None for an empty panel
+    axes : 2-D array of matplotlib Axes, optional
+        A new figure when omitted.
     row_labels, column_labels : sequence of str, optional
     classes : (int, int)
     basis : array_like, shape (2, d), optional
-    axes : 2-D array of matplotlib Axes, optional
     title : str, optional
         Defaults to ``"Projected Newton polygons (reference in grey)"``.
 
