@@ -194,6 +194,15 @@ def test_deprecated_spellings_still_draw_the_same():
     with pytest.warns(DeprecationWarning, match="data=X"):
         old = classifier_geometry(model, X, y)
     _assert_same(_geometry(old), _geometry(new))
+    _, axes = plt.subplots(1, 2)
+    with pytest.warns(DeprecationWarning):
+        mixed = classifier_geometry(model, X, y, axes=axes)  # the gallery's former call
+    assert mixed["axes"][0] is axes[0]
+    _assert_same(_geometry(mixed), _geometry(new))
+    _, axes = plt.subplots(1, 2)
+    assert classifier_geometry(model, axes, data=X)["axes"][1] is axes[1]
+    with pytest.raises(TypeError, match="axes twice"):
+        classifier_geometry(model, axes, axes=axes)
     grid = decision_polygon_grid([model])
     with pytest.warns(DeprecationWarning, match="dict"):
         figure, axes = grid

@@ -192,8 +192,8 @@ def _is_axes_pair(axes) -> bool:
 
 def classifier_geometry(
     model,
+    *positional,
     axes=None,
-    *legacy,
     data=None,
     labels=None,
     classes=(0, 1),
@@ -212,9 +212,9 @@ def classifier_geometry(
         ``Linear(2, p) -> ReLU -> Linear(p, m)``, or its :func:`~tropical.decision_subdivision` (then the
         outlines of ``Z1`` and ``Z2`` are not drawn: see :func:`decision_polygon`).
     axes : pair of matplotlib Axes, optional
-        A new 1 x 2 figure when omitted.
+        The second positional parameter (or ``axes=``); a new 1 x 2 figure when omitted.
     data : array_like or tensor (n, 2), optional
-        Points to scatter (input space). Formerly the third positional argument ``X``: passing it (and
+        Points to scatter (input space). Formerly the second positional argument ``X``: passing it (and
         ``labels``) positionally still works, with a DeprecationWarning.
     labels : array_like or tensor (n,), optional
         Classes colouring the data.
@@ -235,12 +235,15 @@ def classifier_geometry(
     """
     from matplotlib.collections import LineCollection
 
-    if axes is not None and not _is_axes_pair(axes):  # the former signature (model, X, y, *, ...)
-        legacy, axes = (axes, *legacy), None
-    if legacy:
-        if len(legacy) > 2:
+    legacy = positional
+    if positional and _is_axes_pair(positional[0]):
+        if axes is not None:
+            raise TypeError("classifier_geometry() got axes twice (positionally and as axes=)")
+        axes, legacy = positional[0], positional[1:]
+    if legacy:  # the former signature (model, X, y, *, ...)
+        if len(legacy) > 2 or axes is positional[0]:
             raise TypeError(
-                f"classifier_geometry() takes 2 positional arguments (model, axes), got {len(legacy) + 1}"
+                f"classifier_geometry() takes 2 positional arguments (model, axes), got {len(positional) + 1}"
             )
         warnings.warn(
             "classifier_geometry(model, X, y) is deprecated; write "
