@@ -408,6 +408,12 @@ class Zonotope:
         """Centre of mass, shape (d,), read-only: the centre of symmetry ``base + sum(g) / 2``."""
         return _read_only(self.base + self.generators.sum(axis=0) / 2)
 
+    @cached_property
+    def diameter(self) -> float:
+        """Largest distance between two points, ``2 max_v |v - centroid|`` (a zonotope is centrally symmetric:
+        the farthest point from a vertex ``v`` is ``2 centroid - v``), as :attr:`Polytope.diameter`."""
+        return float(2 * np.linalg.norm(np.asarray(self.vertices) - self.centroid, axis=1).max())
+
     @property
     def center(self) -> np.ndarray:
         """Deprecated spelling of :attr:`centroid` (the same point)."""
@@ -754,6 +760,11 @@ class ZonotopeHull:
     def centroid(self) -> np.ndarray:
         """Centre of mass of the hull, shape (d,), read-only (:attr:`Polytope.centroid` of its vertices)."""
         return self.to_polytope().centroid
+
+    @cached_property
+    def diameter(self) -> float:
+        """Largest distance between two points of the hull (:attr:`Polytope.diameter` of its vertices)."""
+        return self.to_polytope().diameter
 
     @cached_property
     def dimension(self) -> int:

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial import ConvexHull
+from scipy.spatial.distance import pdist
 
 from tropical import ComputationTooLargeError, Zonotope
 from tropical.zonotope import zonotope_vertex_bound
@@ -228,6 +229,7 @@ def test_vertices_centroid_reduced_dimension_mean_what_they_mean_on_polytope(p, 
         assert body.dimension == brute.dimension
         assert same_sets(np.asarray(body.vertices), brute.vertices, 1e-7)
         np.testing.assert_allclose(body.centroid, brute.centroid, atol=1e-8)
+        assert body.diameter == pytest.approx(pdist(brute.vertices).max() if len(brute.vertices) > 1 else 0.0)
     assert brute.reduced is brute and brute.reduced.dimension == brute.dimension
 
 
@@ -269,6 +271,7 @@ def test_zonotope_hull_follows_the_protocol():
     brute = Polytope(np.vstack([subset_sums(Z.generators, Z.base) for Z in (Z1, Z2)]))
     assert same_sets(np.asarray(hull.vertices), brute.vertices)
     np.testing.assert_allclose(hull.centroid, brute.centroid, atol=1e-9)
+    assert hull.diameter == pytest.approx(pdist(brute.vertices).max())
     assert hull.dimension == brute.dimension == 3
     flat = ZonotopeHull(Zonotope([[1.0, 0.0, 0.0]]), Zonotope([[0.0, 1.0, 0.0]], [0.0, 0.0, 0.0]))
     assert flat.dimension == 2
