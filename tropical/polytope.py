@@ -68,6 +68,13 @@ class Polytope:
         self._vertices.setflags(write=False)  # the cached volume, facets... stay those of the vertices
         self._frame = affine_frame(self._vertices)
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickling: numpy restores arrays writable, so every array (cached ones too) is frozen again."""
+        self.__dict__.update(state)
+        for value in state.values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+
     @property
     def vertices(self) -> np.ndarray:
         """The vertices, shape (v, d), read-only."""

@@ -363,6 +363,13 @@ class Zonotope:
         self._base = _read_only(np.array(base, dtype=np.float64))
         self._tolerance = float(tolerance)
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickling: numpy restores arrays writable, so every array (cached ones too) is frozen again."""
+        self.__dict__.update(state)
+        for value in state.values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+
     @property
     def generators(self) -> np.ndarray:
         """The generators as given, shape (p, d), read-only."""

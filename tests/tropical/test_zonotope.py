@@ -248,6 +248,25 @@ def test_arrays_are_read_only_and_the_callers_stay_writable():
     np.testing.assert_array_equal(zonotope.base, [1.0, 1.0])
 
 
+def test_pickled_bodies_stay_read_only():
+    import pickle
+
+    from tropical import Polytope
+
+    rng = np.random.default_rng(13)
+    zonotope = Zonotope(rng.standard_normal((5, 3)))
+    polytope = Polytope(rng.standard_normal((20, 3)))
+    _ = zonotope.vertices, zonotope.centroid, polytope.centroid, polytope.equations  # cached arrays too
+    for body, arrays in ((zonotope, ("generators", "base", "vertices", "centroid")),
+                         (polytope, ("vertices", "centroid", "equations"))):  # fmt: skip
+        copy = pickle.loads(pickle.dumps(body))
+        for name in arrays:
+            np.testing.assert_array_equal(getattr(copy, name), getattr(body, name))
+            with pytest.raises(ValueError, match="read-only"):
+                getattr(copy, name)[...] = 0
+    assert copy.volume == polytope.volume
+
+
 def test_former_spellings_warn_and_answer_the_same():
     rng = np.random.default_rng(11)
     zonotope = Zonotope(rng.standard_normal((5, 3)), [1.0, 0.0, -1.0])
