@@ -51,6 +51,8 @@ __all__ = [
     "decision_zonotopes",
 ]
 
+#: ``DecisionWeights.construction`` of a deep network's first hidden layer read with ``rest="linear"``.
+FIRST_LAYER = "first layer, rest linear"
 #: Largest number of line pairs the 2-D sweep accepts by default (a 2-2000-2 net has about 2e6).
 DEFAULT_MAX_PAIRS = 5_000_000
 
@@ -187,7 +189,7 @@ def _read_layers(model, function: str, rest, input_shape) -> tuple[AffineLayer, 
             f"chain); this model reads as: {described}.{advice}"
         )
     if deep:
-        return layers[0], _linear_rest(layers[1:]), "first layer, rest linear"
+        return layers[0], _linear_rest(layers[1:]), FIRST_LAYER
     return layers[0], layers[1], "one hidden layer"
 
 
