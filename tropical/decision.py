@@ -627,10 +627,8 @@ class _Cells:
         _, first, inverse = np.unique(combined, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         offsets = np.concatenate([[0], np.cumsum(sizes)])
-        owner = np.repeat(np.arange(len(sizes)), sizes)
         side_min = np.minimum.reduceat(sides, offsets[:-1])
         side_max = np.maximum.reduceat(sides, offsets[:-1])
-        del owner
         return DecisionSubdivision(
             lifted[first, :2], lifted[first, 2], sides[first], inverse, offsets, ties, side_min != side_max
         )
@@ -672,7 +670,117 @@ def _normalised_lines(net: DecisionWeights, tolerance: float):
     return merged, merged_weights, base
 
 
+@dataclass(frozen=True)
+class _Arrangement:
+    """The ``q`` distinct live hidden-unit lines of a 2-input classifier and what each contributes.
+
+    Attributes
+    ----------
+    lines : ndarray, shape (q, 3)
+        ``(a, c)`` with ``|a| = 1``: line ``l`` is ``{<a_l, x> + c_l = 0}``, its unit active on the positive
+        side.
+    weights : ndarray, shape (2, q)
+        Generator weights of both sides (``w_1``, ``w_2`` of the merged units, scaled by the row norms).
+    base : ndarray, shape (6,)
+        Lifted base points of both sides, ``(exponent, coefficient)`` of ``T_1`` then of ``T_2``.
+    G : ndarray, shape (q, 6)
+        Lifted generators of every line for both sides (``weights[k, l] * lines[l]``).
+    H : ndarray of uint64, shape (q, 2)
+        Random 64-bit hash of every line per side (0 where the side has no generator): a monomial is
+        identified by the sum of the hashes of its active units, modulo 2^64.
+    magnitude : float
+        Scale of all coordinates, for relative tolerances.
+    tolerance : float
+    """
+
+    lines: np.ndarray
+    weights: np.ndarray
+    base: np.ndarray
+    G: np.ndarray
+    H: np.ndarray
+    magnitude: float
+    tolerance: float
+
+    @property
+    def q(self) -> int:
+        return len(self.lines)
+
+    @property
+    def feet(self) -> np.ndarray:
+        """Point of every line closest to the origin, shape (q, 2)."""
+        return -self.lines[:, 2, None] * self.lines[:, :2]
+
+    @property
+    def directions(self) -> np.ndarray:
+        """Unit direction of every line, shape (q, 2): ``t`` runs along ``feet + t * directions``."""
+        return np.column_stack([-self.lines[:, 1], self.lines[:, 0]])
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """The sweep along every line: crossings with the other lines sorted by position, grouped into runs
+    (crossings at the same point: concurrent lines), with the lifted base points of both sides before and
+    after each run (prefix sums of the generators switched on or off).
+
+    ``E`` is the number of crossings (twice the number of intersecting pairs), ``R`` the number of runs.
+
+    Attributes
+    ----------
+    points, t, other : ndarray, shapes (E, 2), (E,), (E,)
+        Crossing point, its position along the swept line, and the index of the crossing line; sorted by
+        swept line, then ``t``.
+    counts : ndarray, shape (q,)
+        Crossings per swept line.
+    init, init_hash : ndarray, shapes (q, 6), (q, 2)
+        Lifted generator sum (and hash) of the units active at ``t = -inf`` on every line.
+    start, end, line, length, min_other : ndarray, shape (R,)
+        First and last crossing of every run, its swept line, its number of crossings and the lowest
+        index of the lines crossing there.
+    before, before_hash, after, after_hash : ndarray, shapes (R, 6), (R, 2)
+        Generator sums (and hashes) active just before and just after every run, ``init`` included.
+    leaving, leaving_hash : ndarray, shapes (R, 6), (R, 2)
+        Generators (and hashes) of the units that switch off at the run.
+    """
+
+    points: np.ndarray
+    t: np.ndarray
+    other: np.ndarray
+    counts: np.ndarray
+    init: np.ndarray
+    init_hash: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    line: np.ndarray
+    length: np.ndarray
+    min_other: np.ndarray
+    before: np.ndarray
+    before_hash: np.ndarray
+    after: np.ndarray
+    after_hash: np.ndarray
+    leaving: np.ndarray
+    leaving_hash: np.ndarray
+
+
 def _arrangement_subdivision(net: DecisionWeights, tolerance: float, max_pairs: int) -> DecisionSubdivision:
+    """``δ(R)`` of a 2-input classifier by the line sweep of the module docstring, in four phases: the lines
+    (:func:`_arrangement`), the sweep along each line (:func:`_sweep`), the cells dual to the arrangement's
+    vertices (:func:`_vertex_cells`) and those dual to crossings of the boundary with a line
+    (:func:`_crossing_cells`)."""
+    arrangement = _arrangement(net, tolerance, max_pairs)
+    cells = _Cells()
+    if arrangement.q == 0:
+        return cells.build()
+    runs = _sweep(arrangement)
+    if runs is None:  # one line, or all lines parallel: no vertices, a flat Newton polygon
+        a = arrangement
+        return _parallel_subdivision(a.lines, a.G, a.H, a.weights, a.base, a.magnitude, a.tolerance)
+    _vertex_cells(arrangement, runs, cells)
+    _crossing_cells(arrangement, runs, cells)
+    return cells.build()
+
+
+def _arrangement(net: DecisionWeights, tolerance: float, max_pairs: int) -> _Arrangement:
+    """The merged, normalised lines with their lifted generators and hashes, after the size check."""
     lines, weights, base = _normalised_lines(net, tolerance)
     q = len(lines)
     pairs_count = q * (q - 1) // 2
@@ -686,7 +794,6 @@ def _arrangement_subdivision(net: DecisionWeights, tolerance: float, max_pairs: 
             estimate=float(pairs_count),
             limit=float(max_pairs),
         )
-    a, c = lines[:, :2], lines[:, 2]
     G = np.concatenate([weights[0][:, None] * lines, weights[1][:, None] * lines], axis=1)  # (q, 6)
     rng = np.random.default_rng(20020838)
     hashes = rng.integers(0, np.iinfo(np.uint64).max, size=q, dtype=np.uint64, endpoint=True)
@@ -694,11 +801,14 @@ def _arrangement_subdivision(net: DecisionWeights, tolerance: float, max_pairs: 
         np.uint64
     )
     magnitude = np.abs(base).sum() + np.abs(G).sum()
-    cells = _Cells()
-    if q == 0:
-        return cells.build()
-    x0 = -c[:, None] * a  # (q, 2) foot of each line
-    direction = np.column_stack([-a[:, 1], a[:, 0]])
+    return _Arrangement(lines, weights, base.reshape(6), G, H, float(magnitude), tolerance)
+
+
+def _sweep(arrangement: _Arrangement) -> _Runs | None:
+    """Sort the crossings along every line and accumulate the generators switched on and off (prefix sums
+    over a ``(q, width, 6)`` padding, ``width`` the most crossings on one line); None without crossings."""
+    G, H, tolerance, q = arrangement.G, arrangement.H, arrangement.tolerance, arrangement.q
+    a, c = arrangement.lines[:, :2], arrangement.lines[:, 2]
     det = a[:, None, 0] * a[None, :, 1] - a[:, None, 1] * a[None, :, 0]  # det(a_i, a_j) = <a_j, dir_i>
     parallel = np.abs(det) <= 1e-12
     np.fill_diagonal(parallel, False)
@@ -712,15 +822,15 @@ def _arrangement_subdivision(net: DecisionWeights, tolerance: float, max_pairs: 
     d_ij = det[i, j]
     good = np.abs(d_ij) > 1e-12
     i, j, d_ij = i[good], j[good], d_ij[good]
-    if len(i) == 0:  # one line, or all lines parallel: an arrangement without vertices, a flat Newton polygon
-        return _parallel_subdivision(lines, G, H, weights, base, magnitude, tolerance)
+    if len(i) == 0:
+        return None
     point = np.column_stack(
         [(-c[i] * a[j, 1] + c[j] * a[i, 1]) / d_ij, (-a[i, 0] * c[j] + a[j, 0] * c[i]) / d_ij]
     )
     line = np.concatenate([i, j])
     other = np.concatenate([j, i])
     points = np.vstack([point, point])
-    t = np.einsum("ek,ek->e", points, direction[line])
+    t = np.einsum("ek,ek->e", points, arrangement.directions[line])
     sign = np.concatenate([np.sign(d_ij), -np.sign(d_ij)])
     order = np.lexsort((t, line))
     line, other, points, t, sign = line[order], other[order], points[order], t[order], sign[order]
@@ -746,32 +856,44 @@ def _arrangement_subdivision(net: DecisionWeights, tolerance: float, max_pairs: 
     run_start = np.flatnonzero(new_run)
     run_end = np.append(run_start[1:], E) - 1
     run_line = line[run_start]
-    run_length = run_end - run_start + 1
-    run_min_other = np.minimum.reduceat(other, run_start) if E else np.zeros(0, int)
     leaving = np.where(sign[:, None] < 0, G[other], 0.0)
     leaving_hash = np.where(sign[:, None] < 0, H[other], 0).astype(np.uint64)
-    run_leaving = np.add.reduceat(leaving, run_start, axis=0) if E else np.zeros((0, 6))
-    run_leaving_hash = np.add.reduceat(leaving_hash, run_start, axis=0) if E else np.zeros((0, 2), np.uint64)
-    run_before = init[run_line] + exclusive[run_start]
-    run_before_hash = init_hash[run_line] + exclusive_hash[run_start]
-    run_after = init[run_line] + inclusive[run_end]
-    run_after_hash = init_hash[run_line] + inclusive_hash[run_end]
+    return _Runs(
+        points=points,
+        t=t,
+        other=other,
+        counts=counts,
+        init=init,
+        init_hash=init_hash,
+        start=run_start,
+        end=run_end,
+        line=run_line,
+        length=run_end - run_start + 1,
+        min_other=np.minimum.reduceat(other, run_start),
+        before=init[run_line] + exclusive[run_start],
+        before_hash=init_hash[run_line] + exclusive_hash[run_start],
+        after=init[run_line] + inclusive[run_end],
+        after_hash=init_hash[run_line] + inclusive_hash[run_end],
+        leaving=np.add.reduceat(leaving, run_start, axis=0),
+        leaving_hash=np.add.reduceat(leaving_hash, run_start, axis=0),
+    )
 
-    # ---- vertices of the arrangement (each once: on its lowest-numbered line)
-    canonical = run_line < run_min_other
-    r = np.flatnonzero(canonical)
-    x = points[run_start[r]]
-    P = base.reshape(1, 6) + run_before[r] - run_leaving[r]  # (v, 6) lifted base points of both sides
-    P_hash = run_before_hash[r] - run_leaving_hash[r]
+
+def _vertex_cells(arrangement: _Arrangement, runs: _Runs, cells: _Cells) -> None:
+    """Cells dual to the vertices of the arrangement (each once: on its lowest-numbered line). A generic
+    vertex where one side wins is a parallelogram of that side, ``v`` of them at once; concurrent lines or a
+    tie ``T_1 = T_2`` at the vertex are few and handled one by one (:func:`_degenerate_cell`)."""
+    G, H, weights = arrangement.G, arrangement.H, arrangement.weights
+    r = np.flatnonzero(runs.line < runs.min_other)
+    x = runs.points[runs.start[r]]  # (v, 2)
+    P = arrangement.base + runs.before[r] - runs.leaving[r]  # (v, 6) lifted base points of both sides
+    P_hash = runs.before_hash[r] - runs.leaving_hash[r]
     xh = np.column_stack([x, np.ones(len(x))])
-    T1 = np.einsum("vk,vk->v", P[:, :3], xh)
-    T2 = np.einsum("vk,vk->v", P[:, 3:], xh)
-    size = magnitude * np.maximum(1.0, np.abs(x).max(axis=1))
-    D = T1 - T2
-    tie = np.abs(D) <= tolerance * size
-    generic = run_length[r] == 1
-    fast = generic & ~tie
-    li, lj = run_line[r[fast]], other[run_start[r[fast]]]
+    D = np.einsum("vk,vk->v", P[:, :3], xh) - np.einsum("vk,vk->v", P[:, 3:], xh)  # T1 - T2
+    size = arrangement.magnitude * np.maximum(1.0, np.abs(x).max(axis=1))
+    tie = np.abs(D) <= arrangement.tolerance * size
+    fast = (runs.length[r] == 1) & ~tie
+    li, lj = runs.line[r[fast]], runs.other[runs.start[r[fast]]]
     for side in (0, 1):
         winner = (D[fast] > 0) if side == 0 else (D[fast] < 0)
         ok = winner & (weights[side, li] > 0) & (weights[side, lj] > 0)
@@ -787,36 +909,42 @@ def _arrangement_subdivision(net: DecisionWeights, tolerance: float, max_pairs: 
         lifted = np.stack([B, B + first, B + first + second, B + second], axis=1)
         keys = np.stack([h0, h0 + hf, h0 + hf + hs, h0 + hs], axis=1)
         cells.add(lifted, np.int64(side + 1), keys, x[fast][ok])
-    for k in np.flatnonzero(~fast):  # concurrent lines or a tie at a vertex: few, handled one by one
-        through = np.concatenate([[run_line[r[k]]], other[run_start[r[k]] : run_end[r[k]] + 1]])
+    for k in np.flatnonzero(~fast):
+        run = r[k]
+        through = np.concatenate([[runs.line[run]], runs.other[runs.start[run] : runs.end[run] + 1]])
         _degenerate_cell(cells, x[k], P[k], P_hash[k], D[k], bool(tie[k]), through, G, H)
 
-    # ---- points where the boundary T1 = T2 crosses a line (inside an edge of the arrangement)
-    has_runs = counts > 0
+
+def _crossing_cells(arrangement: _Arrangement, runs: _Runs, cells: _Cells) -> None:
+    """Cells dual to the points where the boundary ``T_1 = T_2`` crosses a line inside an edge of the
+    arrangement: on each of the ``q + R`` intervals between consecutive runs (``T_1 - T_2`` is affine in
+    ``t`` there) a sign change gives a quadrilateral or triangle mixing both sides."""
+    G, H, weights, q = arrangement.G, arrangement.H, arrangement.weights, arrangement.q
+    tolerance, magnitude = arrangement.tolerance, arrangement.magnitude
     first_run = np.full(q, -1)
-    first_run[run_line[::-1]] = np.arange(len(run_line))[::-1]
-    next_same = np.append(run_line[1:] == run_line[:-1], False)
-    interval_line = np.concatenate([np.arange(q), run_line])
-    interval_state = np.vstack([init, run_after])
-    interval_hash = np.vstack([init_hash, run_after_hash])
-    t_run = t[run_start]
+    first_run[runs.line[::-1]] = np.arange(len(runs.line))[::-1]
+    next_same = np.append(runs.line[1:] == runs.line[:-1], False)
+    interval_line = np.concatenate([np.arange(q), runs.line])  # (q + R,): before the first run, after each
+    interval_state = np.vstack([runs.init, runs.after])
+    interval_hash = np.vstack([runs.init_hash, runs.after_hash])
+    t_run = runs.t[runs.start]
     low = np.concatenate([np.full(q, -np.inf), t_run])
     high = np.concatenate([
-        np.where(has_runs, t_run[np.maximum(first_run, 0)], np.inf),
+        np.where(runs.counts > 0, t_run[np.maximum(first_run, 0)], np.inf),
         np.where(next_same, np.append(t_run[1:], np.inf), np.inf),
     ])  # fmt: skip
-    S = base.reshape(1, 6) + interval_state
+    S = arrangement.base + interval_state
     difference = S[:, :3] - S[:, 3:]
-    foot, along = x0[interval_line], direction[interval_line]
+    foot, along = arrangement.feet[interval_line], arrangement.directions[interval_line]
     alpha = np.einsum("ek,ek->e", difference[:, :2], foot) + difference[:, 2]
     beta = np.einsum("ek,ek->e", difference[:, :2], along)
     moving = np.abs(beta) > tolerance * magnitude
     with np.errstate(divide="ignore", invalid="ignore"):
         t_zero = np.where(moving, -alpha / np.where(moving, beta, 1.0), np.nan)
     # The boundary crosses the interval when T1 - T2 changes sign between its ends by more than the tie
-    # tolerance of the vertices (the same test as `tie` above): a vertex that is a tie already carries the
-    # boundary, and a crossing found next to it as well would give overlapping cells.
-    sides = []
+    # tolerance of the vertices (the same test as `tie` in _vertex_cells): a vertex that is a tie already
+    # carries the boundary, and a crossing found next to it as well would give overlapping cells.
+    end_signs = []
     for end, infinite_sign in ((low, -1.0), (high, 1.0)):
         finite = np.isfinite(end)
         t_end = np.where(finite, end, 0.0)
@@ -824,8 +952,8 @@ def _arrangement_subdivision(net: DecisionWeights, tolerance: float, max_pairs: 
         where = foot + t_end[:, None] * along
         threshold = tolerance * magnitude * np.maximum(1.0, np.abs(where).max(axis=1))
         side = np.where(value > threshold, 1, np.where(value < -threshold, -1, 0))
-        sides.append(np.where(finite, side, np.sign(infinite_sign * beta)))
-    crossing = moving & (sides[0] * sides[1] < 0) & np.isfinite(t_zero)
+        end_signs.append(np.where(finite, side, np.sign(infinite_sign * beta)))
+    crossing = moving & (end_signs[0] * end_signs[1] < 0) & np.isfinite(t_zero)
     e = np.flatnonzero(crossing)
     lid = interval_line[e]
     tie_points = foot[e] + t_zero[e, None] * along[e]
@@ -851,7 +979,6 @@ def _arrangement_subdivision(net: DecisionWeights, tolerance: float, max_pairs: 
         key[reverse] = key[reverse, ::-1]
         side = np.where(reverse[:, None], side[:, ::-1], side)
         cells.add(polygon, side, key, tie_points[mask])
-    return cells.build()
 
 
 def _parallel_subdivision(lines, G, H, weights, base, magnitude, tolerance) -> DecisionSubdivision:

@@ -517,8 +517,8 @@ def generator_distance(
         ``-sum(g) / 2``).
     max_bytes, max_seconds : float
         Limits on the estimated memory (the ``p x p`` cost matrix, from :func:`scipy.spatial.distance.cdist`,
-        and the assignment's work arrays) and time (``p^3`` assignment steps) of the matching, checked
-        before it starts.
+        and the assignment's work arrays) and time (``p^3`` assignment steps, measured 14 s at ``p = 3000``)
+        of the matching, checked before it starts.
 
     Returns
     -------
@@ -547,7 +547,7 @@ def generator_distance(
     total = 0.0
     if size:
         check_cost(
-            Cost(5 * 8.0 * size * size, 2e-9 * size * size * d + 1e-8 * float(size) ** 3),
+            Cost(5 * 8.0 * size * size, 2e-9 * size * size * d + 1e-9 * float(size) ** 3),
             what=f"the matching of {size:,} generators in R^{d}",
             alternative="tropical.metrics.hausdorff_bracket(Z1, Z2) (certified bounds without a "
             "full assignment)",
