@@ -192,3 +192,28 @@ def test_deep_rest_linear_is_exact_where_later_units_are_active():
     X = np.random.default_rng(2).uniform(-1, 1, size=(100, 2))
     T1, T2 = weights.sides(X)
     np.testing.assert_allclose(T1 - T2, difference(model, X), atol=1e-9)
+
+
+def cell_set(lifted, cells):
+    return sorted(tuple(sorted(map(tuple, np.round(lifted[c], 7)))) for c in cells)
+
+
+@pytest.mark.parametrize(("slope", "seed"), [(0.1, 0), (0.7, 1), (1.8, 2), (-0.5, 3), (-0.5, 5), (-1.0, 5)])
+def test_leaky_subdivision_sweep_equals_hull_and_from_torch_and_lies_on_the_boundary(slope, seed):
+    model = leaky_net(2, 6, 3, slope, seed=seed)
+    sweep = tr.decision_subdivision(model, (0, 2), method="arrangement")
+    hull = tr.decision_subdivision(model, (0, 2), method="hull")
+    assert len(sweep) > 0 and cell_set(sweep.lifted, sweep.cells) == cell_set(hull.lifted, hull.cells)
+    m = tr.from_torch(model)
+    F0, G0 = m[0].numerator, m[0].denominator
+    F2, G2 = m[2].numerator, m[2].denominator
+    R = ((F0 * G2) + (F2 * G0)).reduced()
+    assert cell_set(R.lifted, [c for c in R.dual_subdivision() if len(c) >= 3]) == cell_set(
+        sweep.lifted, sweep.cells
+    )
+    curve = tr.decision_subdivision(model, (0, 2)).hypersurface((-5, 5, -5, 5))
+    grid = forward(model, np.mgrid[-5:5:200j, -5:5:200j].reshape(2, -1).T)
+    values = grid[:, 0] - grid[:, 2]
+    assert (len(curve) > 0) == (values.min() < 0 < values.max())  # a boundary in the box iff a sign change
+    out = forward(model, curve.segments.mean(axis=1))
+    np.testing.assert_allclose(out[:, 0], out[:, 2], atol=1e-9)
