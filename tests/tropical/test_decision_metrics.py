@@ -107,6 +107,29 @@ def test_exact_polytope_metrics_equal_brute_force_polygons(seed):
     assert row["polytope_hausdorff"] <= row["generator_distance"] + 1e-9
 
 
+@pytest.mark.parametrize(("slope", "other"), [(0.2, 1.5), (-0.5, 0.0)])
+def test_leaky_polytope_metrics_equal_the_newton_polygons_of_from_torch(slope, other):
+    """The decision polygon of a LeakyReLU net is Newt(F_0 G_1 ⊕ F_1 G_0) of tropical.from_torch."""
+    import tropical as tr
+
+    def leaky(seed, a):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(2, 5), nn.LeakyReLU(a), nn.Linear(5, 2)).double()
+
+    def newton_polygon(model):
+        m = tr.from_torch(model)
+        R = (m[0].numerator * m[1].denominator) + (m[1].numerator * m[0].denominator)
+        return shapely.MultiPoint(R.exponents).convex_hull
+
+    reference, model = leaky(0, slope), leaky(1, other)
+    row = decision_metrics(reference, model, bounds=(-2, 2, -2, 2))
+    P, Q = newton_polygon(model), newton_polygon(reference)
+    assert row["polytope_method"] == "exact"
+    assert row["polytope_hausdorff"] == pytest.approx(convex_hausdorff(P, Q), rel=1e-9)
+    assert row["polytope_iou"] == pytest.approx(P.intersection(Q).area / P.union(Q).area, rel=1e-9)
+    assert row["polytope_hausdorff"] <= row["generator_distance"] + 1e-9
+
+
 def test_boundary_agreement_equals_dense_sampling_of_both_networks():
     reference, model = mlp([2, 9, 3], seed=4), mlp([2, 6, 3], seed=5)
     row = decision_metrics(reference, model, classes=(0, 2), bounds=(-2, 1, -1, 2))

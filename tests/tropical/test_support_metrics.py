@@ -146,6 +146,14 @@ def test_models_are_read_as_decision_polytopes():
     deep = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 5), torch.nn.ReLU())
     with pytest.raises(UnsupportedLayerError, match="one-hidden-layer"):
         hausdorff_bracket(deep, big_a)
+    lenet = torch.nn.Sequential(
+        torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 3)
+    ).double()
+    with pytest.raises(UnsupportedLayerError, match=r"decision_hull\(model, classes, rest='linear'\)"):
+        hausdorff_bracket(lenet, lenet)
+    first_layer = decision_hull(lenet, rest="linear")
+    same = hausdorff_bracket(first_layer, decision_hull(lenet, rest="linear"))
+    assert same.lower == 0.0 and same.upper == pytest.approx(0.0, abs=1e-9)
 
 
 def test_point_arrays_and_bad_input():

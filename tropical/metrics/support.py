@@ -169,8 +169,15 @@ def convex_body(value, *, classes=(0, 1), name: str = "A"):
         return _PointSet(value.vertices)
     if _is_model(value):
         from tropical.decision import decision_hull
+        from tropical.errors import UnsupportedLayerError
 
-        return decision_hull(value, classes)
+        try:
+            return decision_hull(value, classes)
+        except UnsupportedLayerError as error:
+            raise UnsupportedLayerError(
+                f"{name}: {error} Here, pass tropical.decision_hull(model, classes, rest='linear') in place "
+                "of a deeper model (this function takes bodies, not a rest= option)."
+            ) from None
     try:
         points = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value, dtype=float)
     except (TypeError, ValueError) as error:
