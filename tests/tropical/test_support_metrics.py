@@ -281,3 +281,23 @@ def test_bracket_of_hulls_of_parallel_zonotopes_contains_the_exact_distance(d, p
                                directions=256, seed=seed)  # fmt: skip
     tolerance = 1e-7 * (1 + exact)
     assert result.lower <= exact + tolerance and exact <= result.upper + tolerance
+
+
+@given(st.integers(1, 8), st.integers(1, 8), st.floats(0.01, 5.0), st.integers(0, 10_000))
+@settings(max_examples=40, deadline=None)
+def test_rows_projected_on_the_l1_ball_keep_the_map_inside_the_zonotope(q, p, scale, seed):
+    """The general map bound needs every row of M in the unit l1 ball: projection keeps rows inside and
+    moves the others onto the sphere by soft thresholding (the Euclidean projection's form)."""
+    from tropical.metrics.support import _rows_in_l1_ball
+
+    M = np.random.default_rng(seed).standard_normal((q, p)) * scale
+    out = _rows_in_l1_ball(M)
+    norms = np.abs(M).sum(axis=1)
+    assert (np.abs(out).sum(axis=1) <= 1 + 1e-12).all()
+    np.testing.assert_allclose(out[norms <= 1], M[norms <= 1])
+    outside = norms > 1
+    np.testing.assert_allclose(np.abs(out[outside]).sum(axis=1), 1.0, rtol=1e-9)
+    shrink = np.abs(M[outside]) - np.abs(out[outside])  # the same threshold on every kept entry of a row
+    for row, kept in zip(shrink, np.abs(out[outside]) > 0, strict=True):
+        assert np.ptp(row[kept]) <= 1e-9 * (1 + scale) and (row[~kept] <= row[kept].max() + 1e-9).all()
+    assert (np.sign(out) * np.sign(M) >= 0).all()
