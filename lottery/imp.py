@@ -18,10 +18,10 @@ from torch import nn
 
 from lottery.criteria import layerwise_rates, prune
 from lottery.masks import Mask
-from lottery.reinit import PRUNED_VALUES, REINITS, reinit
+from lottery.reinitialisation import PRUNED_VALUES, REINITS, reinit
 from lottery.ticket import Ticket, call_model_fn
-from lottery.train import History, TrainConfig
-from lottery.train import train as train_model
+from lottery.training import History, TrainConfig
+from lottery.training import train as train_model
 
 __all__ = ["IMPResult", "iterative_magnitude_pruning", "retrain"]
 
@@ -121,7 +121,7 @@ def iterative_magnitude_pruning(
         A name in ``lottery.criteria.CRITERIA``, scored on the previous round's trained weights (and θ0).
     scope : {"layer", "global"}
     reinit : str
-        A name in ``lottery.reinit.REINITS``; ``"rewind"`` gives the lottery ticket.
+        A name in ``lottery.reinitialisation.REINITS``; ``"rewind"`` gives the lottery ticket.
     pruned : {"zero", "frozen", "zero_where_shrunk"}
         Values of the pruned weights.
     train : TrainConfig or dict, optional
@@ -297,7 +297,7 @@ def retrain(
     model_fn : callable
     data : lottery.data.Dataset
     reinit : str
-        A name in ``lottery.reinit.REINITS``.
+        A name in ``lottery.reinitialisation.REINITS``.
     pruned : {"zero", "frozen", "zero_where_shrunk"}
     train : TrainConfig or dict, optional
         Default: the ticket's own training configuration (``provenance["train"]``), else ``TrainConfig()``.

@@ -24,7 +24,7 @@ from torch import nn
 from lottery._compat import renamed
 from lottery.errors import TicketChecksumError, TicketFileError
 from lottery.masks import Mask
-from lottery.train import History
+from lottery.training import History
 
 __all__ = ["Ticket"]
 
@@ -183,7 +183,7 @@ class Ticket:
         ):
             raise ValueError(f"rewind_step must be an int >= 0, got {self.rewind_step!r}")
         if self.history is not None and not isinstance(self.history, History):
-            raise TypeError(f"history must be a lottery.train.History, got {type(self.history).__name__}")
+            raise TypeError(f"history must be a lottery.training.History, got {type(self.history).__name__}")
         if not isinstance(self.provenance, Mapping):
             raise TypeError(f"provenance must be a dict, got {type(self.provenance).__name__}")
         try:
@@ -195,7 +195,7 @@ class Ticket:
 
     @staticmethod
     def _pruned(given, recorded) -> str:
-        from lottery.reinit import PRUNED_VALUES
+        from lottery.reinitialisation import PRUNED_VALUES
 
         if given is not None and recorded is not None and given != recorded:
             raise ValueError(f"pruned={given!r} but provenance records pruned={recorded!r}")

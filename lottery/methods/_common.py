@@ -1,7 +1,7 @@
 """Helpers shared by the methods: argument checks, configurations and provenance.
 
-Every method trains with :func:`lottery.train.train`; those whose mask changes while training (RigL, gradual
-magnitude pruning, Early-Bird) do so from its ``on_step``/``on_epoch`` callbacks.
+Every method trains with :func:`lottery.training.train`; those whose mask changes while training (RigL,
+gradual magnitude pruning, Early-Bird) do so from its ``on_step``/``on_epoch`` callbacks.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from torch import nn
 
 from lottery.masks import Mask
 from lottery.ticket import call_model_fn
-from lottery.train import TrainConfig, progress_bar, snapshot
+from lottery.training import TrainConfig, progress_bar, snapshot
 
 State = dict[str, torch.Tensor]
 

@@ -38,9 +38,9 @@ from lottery.methods._common import (
     resolve_config,
     snapshot,
 )
-from lottery.reinit import reinit
+from lottery.reinitialisation import reinit
 from lottery.ticket import Ticket
-from lottery.train import train as train_model
+from lottery.training import train as train_model
 
 __all__ = ["at_init", "dense", "imp_rounds", "imp_ticket"]
 

@@ -36,8 +36,8 @@ from lottery.methods._common import (
     snapshot,
 )
 from lottery.ticket import Ticket
-from lottery.train import Loop
-from lottery.train import train as train_model
+from lottery.training import Loop
+from lottery.training import train as train_model
 
 __all__ = ["DISTRIBUTIONS", "cosine_drop_fraction", "layer_sparsities", "random_mask", "rigl"]
 

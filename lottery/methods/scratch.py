@@ -31,10 +31,10 @@ from lottery.methods._common import (
     resolve_config,
     snapshot,
 )
-from lottery.reinit import reinit
+from lottery.reinitialisation import reinit
 from lottery.ticket import Ticket
-from lottery.train import TrainConfig
-from lottery.train import train as train_model
+from lottery.training import TrainConfig
+from lottery.training import train as train_model
 
 __all__ = ["BUDGETS", "scratch", "scratch_config"]
 

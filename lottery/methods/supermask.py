@@ -46,9 +46,9 @@ from lottery.methods._common import (
     resolve_config,
     snapshot,
 )
-from lottery.reinit import reinit
+from lottery.reinitialisation import reinit
 from lottery.ticket import Ticket
-from lottery.train import train as train_model
+from lottery.training import train as train_model
 
 __all__ = [
     "VARIANTS",
@@ -195,7 +195,7 @@ def supermask_training(
     """Learn a supermask for the current (frozen) weights of ``model``; ``model`` is not modified.
 
     A copy of ``model`` gets a :class:`ScoredMask` parametrisation on every prunable weight and is trained
-    by :func:`lottery.train.train` with the scores as the only parameters (weights and biases frozen).
+    by :func:`lottery.training.train` with the scores as the only parameters (weights and biases frozen).
 
     Parameters
     ----------

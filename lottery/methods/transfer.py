@@ -28,7 +28,7 @@ from lottery.masks import Mask
 from lottery.methods._common import check_data, check_seed, new_model, provenance, resolve_config
 from lottery.methods.baselines import imp_ticket
 from lottery.ticket import Ticket
-from lottery.train import train as train_model
+from lottery.training import train as train_model
 
 __all__ = ["OUTPUT_LAYER", "class_subset", "mirrored", "transfer", "transfer_ticket"]
 

@@ -66,8 +66,8 @@ from lottery.methods._common import (
 )
 from lottery.models import mlp
 from lottery.ticket import Ticket
-from lottery.train import evaluate
-from lottery.train import train as train_model
+from lottery.training import evaluate
+from lottery.training import train as train_model
 
 __all__ = [
     "TropicalPruneResult",

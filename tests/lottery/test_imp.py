@@ -53,7 +53,7 @@ def test_rounds_prune_survivors_and_rewind_bit_for_bit(run):
 
 
 def test_dense_theta_k_is_the_training_checkpoint(data, run):
-    from lottery.train import train
+    from lottery.training import train
 
     net = model_fn(seed=0)
     result = train(net, data, config={**TRAIN, "seed": 0}, checkpoint_steps=[4])

@@ -6,7 +6,7 @@ import torch
 from lottery.data import load_dataset
 from lottery.masks import Mask
 from lottery.models import mlp
-from lottery.train import TrainConfig, evaluate, train
+from lottery.training import TrainConfig, evaluate, train
 
 
 @pytest.fixture(scope="module")

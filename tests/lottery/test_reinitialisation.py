@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from lottery.masks import Mask
 from lottery.models import mlp
-from lottery.reinit import REINITS, pruned_values, reinit
+from lottery.reinitialisation import REINITS, pruned_values, reinit
 
 
 def setup(seed=0, density=0.4):
