@@ -33,11 +33,11 @@ import copy
 import math
 from collections.abc import Callable, Iterable, Mapping
 
-import numpy as np
 import torch
 from torch import nn
 
 from lottery._compat import renamed
+from lottery._validation import check_fraction, check_seed
 from lottery.masks import Mask
 from lottery.registry import Registry
 
@@ -254,24 +254,12 @@ def scores(
         shapes = {n: tuple(parameters[n].shape) for n in names}
     if mask is not None and not shapes:
         shapes = {n: tuple(mask[n].shape) for n in names}
-    generator = torch.Generator().manual_seed(_check_seed(seed))
+    generator = torch.Generator().manual_seed(check_seed(seed))
     result = function(
         names, final=final, initial=initial, model=model, batches=batches, mask=mask, shapes=shapes,
         generator=generator,
     )  # fmt: skip
     return result
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    return int(seed)
-
-
-def _fraction(value, argument: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{argument} must be a number in [0, 1], got {value!r}")
-    return float(value)
 
 
 def _per_layer(value, names: list[str], argument: str) -> dict[str, float]:
@@ -283,8 +271,8 @@ def _per_layer(value, names: list[str], argument: str) -> dict[str, float]:
                 f"{argument}: per-layer values must name exactly the masked parameters {names}; "
                 f"unknown {unknown}, missing {missing}"
             )
-        return {n: _fraction(value[n], f"{argument}[{n!r}]") for n in names}
-    fraction = _fraction(value, argument)
+        return {n: check_fraction(value[n], f"{argument}[{n!r}]") for n in names}
+    fraction = check_fraction(value, argument)
     return dict.fromkeys(names, fraction)
 
 
@@ -348,7 +336,7 @@ def mask_from_scores(
         raise ValueError(
             f"scores and mask cover different parameters: scores {sorted(scores)}, mask {sorted(names)}"
         )
-    generator = torch.Generator().manual_seed(_check_seed(seed))
+    generator = torch.Generator().manual_seed(check_seed(seed))
     flat_scores, alive = {}, {}
     for n in names:
         s = torch.as_tensor(scores[n]).detach().to("cpu", torch.float64)
@@ -384,9 +372,9 @@ def mask_from_scores(
         n_alive = sum(len(a) for a in alive.values())
         n_total = sum(mask[n].numel() for n in names)
         if rate is not None:
-            count = _round(_fraction(rate, "rate") * n_alive)
+            count = _round(check_fraction(rate, "rate") * n_alive)
         else:
-            count = _round(_fraction(sparsity, "sparsity") * n_total) - (n_total - n_alive)
+            count = _round(check_fraction(sparsity, "sparsity") * n_total) - (n_total - n_alive)
         pool_scores = torch.cat([flat_scores[n][candidates[n]] for n in names])
         owner = torch.cat(
             [torch.full((len(candidates[n]),), i, dtype=torch.long) for i, n in enumerate(names)]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from lottery._validation import check_positive_int, check_seed
 from lottery.criteria import layerwise_rates, prune
 from lottery.masks import Mask
 from lottery.reinitialisation import PRUNED_VALUES, REINITS, reinit
@@ -139,14 +140,11 @@ def iterative_magnitude_pruning(
     IMPResult
         ``dense`` and ``rounds`` tickets, each with its training curves.
     """
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
-        raise ValueError(f"rounds must be an int >= 1, got {rounds!r}")
+    rounds = check_positive_int(rounds, "rounds")
     if rate is not None and rates is not None:
         raise ValueError("give at most one of rate= and rates=")
-    if isinstance(rewind_step, bool) or not isinstance(rewind_step, int) or rewind_step < 0:
-        raise ValueError(f"rewind_step must be an int >= 0, got {rewind_step!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    rewind_step = check_positive_int(rewind_step, "rewind_step", allow_zero=True)
+    seed = check_seed(seed)
     REINITS[reinit]  # unknown names fail before any training
     if pruned not in PRUNED_VALUES:
         raise ValueError(f"pruned={pruned!r} is not one of {', '.join(PRUNED_VALUES)}")

@@ -33,9 +33,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import numpy as np
 import torch
 
+from lottery._validation import check_seed
 from lottery.masks import Mask
 from lottery.registry import Registry
 
@@ -204,8 +204,7 @@ def reinit(
         raise TypeError(f"mask must be a lottery.Mask, got {type(mask).__name__}")
     if not isinstance(init_state, Mapping):
         raise TypeError(f"init_state must be a state dict, got {type(init_state).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    seed = check_seed(seed)
     mask.check(init_state)
     for argument, state in (("rewind_state", rewind_state), ("final_state", final_state)):
         if state is not None:

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from lottery._compat import renamed
+from lottery._validation import check_positive_int
 from lottery.errors import TicketChecksumError, TicketFileError
 from lottery.masks import Mask
 from lottery.training import History
@@ -176,12 +177,7 @@ class Ticket:
         self.trained_state = _plain(self.trained_state, "trained_state")
         if self.init_state is None or self.start_state is None:
             raise ValueError("init_state and start_state are required")
-        if (
-            isinstance(self.rewind_step, bool)
-            or not isinstance(self.rewind_step, int)
-            or self.rewind_step < 0
-        ):
-            raise ValueError(f"rewind_step must be an int >= 0, got {self.rewind_step!r}")
+        self.rewind_step = check_positive_int(self.rewind_step, "rewind_step", allow_zero=True)
         if self.history is not None and not isinstance(self.history, History):
             raise TypeError(f"history must be a lottery.training.History, got {type(self.history).__name__}")
         if not isinstance(self.provenance, Mapping):

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lottery._validation import check_data, check_positive_int, check_seed
 from lottery.masks import Mask
 
 __all__ = [
@@ -99,11 +100,11 @@ class TrainConfig:
         if self.epochs is not None and self.iterations is not None:
             raise ValueError("give at most one of epochs= and iterations=")
         for name in ("epochs", "iterations", "batch_size", "eval_every", "patience", "step_size"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise TypeError(f"seed must be an int, got {type(self.seed).__name__}")
+            if getattr(self, name) is not None:
+                check_positive_int(getattr(self, name), name)
+        if isinstance(self.seed, np.integer):  # JSON-serialisable: a plain int
+            object.__setattr__(self, "seed", int(self.seed))
+        check_seed(self.seed)
 
     def steps_per_epoch(self, n_train: int) -> int:
         return math.ceil(n_train / self.batch_size)
@@ -512,11 +513,7 @@ def train(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    for attribute in ("x_train", "y_train", "x_val", "y_val"):
-        if not hasattr(data, attribute):
-            raise TypeError(
-                f"data must provide x_train, y_train, x_val, y_val (a lottery.data.Dataset); no {attribute}"
-            )
+    check_data(data)
     if config is None:
         config = TrainConfig()
     elif isinstance(config, Mapping):

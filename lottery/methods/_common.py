@@ -6,14 +6,13 @@ gradual magnitude pruning, Early-Bird) do so from its ``on_step``/``on_epoch`` c
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 
-import numpy as np
 import torch
 from torch import nn
 
+from lottery._validation import check_seed
 from lottery.masks import Mask
 from lottery.ticket import call_model_fn
 from lottery.training import TrainConfig, progress_bar, snapshot
@@ -21,41 +20,12 @@ from lottery.training import TrainConfig, progress_bar, snapshot
 State = dict[str, torch.Tensor]
 
 __all__ = [
-    "check_fraction",
-    "check_positive_int",
-    "check_seed",
     "new_model",
     "progress_bar",
     "provenance",
     "resolve_config",
     "snapshot",
 ]
-
-
-def check_seed(seed) -> int:
-    """``seed`` as an int, or ``TypeError`` naming the argument."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    return int(seed)
-
-
-def check_fraction(value, argument: str, *, low: float = 0.0, high: float = 1.0, open_high=False) -> float:
-    """A float in ``[low, high]`` (``[low, high)`` if ``open_high``), else ``ValueError`` naming it."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating) or math.isnan(value):
-        raise ValueError(f"{argument} must be a number in [{low}, {high}], got {value!r}")
-    value = float(value)
-    if value < low or value > high or (open_high and value == high):
-        bracket = ")" if open_high else "]"
-        raise ValueError(f"{argument} must be a number in [{low}, {high}{bracket}, got {value!r}")
-    return value
-
-
-def check_positive_int(value, argument: str, *, allow_zero: bool = False) -> int:
-    """A positive (or non-negative) int, else ``ValueError`` naming the argument."""
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{argument} must be an int >= {low}, got {value!r}")
-    return int(value)
 
 
 def resolve_config(train, seed: int, argument: str = "train", **defaults) -> TrainConfig:
@@ -89,16 +59,6 @@ def resolve_config(train, seed: int, argument: str = "train", **defaults) -> Tra
 def new_model(model_fn: Callable[..., nn.Module], seed: int) -> nn.Module:
     """``model_fn(seed=seed)`` (or ``model_fn()``), checked to be a module."""
     return call_model_fn(model_fn, seed)
-
-
-def check_data(data, argument: str = "data") -> None:
-    """``TypeError`` unless ``data`` looks like a :class:`lottery.data.Dataset`."""
-    for attribute in ("x_train", "y_train", "x_val", "y_val"):
-        if not hasattr(data, attribute):
-            raise TypeError(
-                f"{argument} must provide x_train, y_train, x_val, y_val (a lottery.data.Dataset); "
-                f"no {attribute}"
-            )
 
 
 def provenance(method: str, *, paper: str, mask: Mask, data, seed: int, config=None, **extra) -> dict:

@@ -27,17 +27,10 @@ import torch
 from torch import nn
 
 import lottery.imp as imp
+from lottery._validation import check_data, check_fraction, check_seed
 from lottery.criteria import prune
 from lottery.masks import Mask
-from lottery.methods._common import (
-    check_data,
-    check_fraction,
-    check_seed,
-    new_model,
-    provenance,
-    resolve_config,
-    snapshot,
-)
+from lottery.methods._common import new_model, provenance, resolve_config, snapshot
 from lottery.reinitialisation import reinit
 from lottery.ticket import Ticket
 from lottery.training import train as train_model

@@ -25,18 +25,10 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from lottery._validation import check_data, check_fraction, check_positive_int, check_seed
 from lottery.criteria import mask_from_scores
 from lottery.masks import Mask
-from lottery.methods._common import (
-    check_data,
-    check_fraction,
-    check_positive_int,
-    check_seed,
-    new_model,
-    provenance,
-    resolve_config,
-    snapshot,
-)
+from lottery.methods._common import new_model, provenance, resolve_config, snapshot
 from lottery.methods.rigl import layer_sparsities
 from lottery.ticket import Ticket
 from lottery.training import Loop

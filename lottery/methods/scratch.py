@@ -21,16 +21,9 @@ from dataclasses import replace
 
 from torch import nn
 
+from lottery._validation import check_data, check_fraction, check_seed
 from lottery.criteria import prune
-from lottery.methods._common import (
-    check_data,
-    check_fraction,
-    check_seed,
-    new_model,
-    provenance,
-    resolve_config,
-    snapshot,
-)
+from lottery.methods._common import new_model, provenance, resolve_config, snapshot
 from lottery.reinitialisation import reinit
 from lottery.ticket import Ticket
 from lottery.training import TrainConfig

@@ -36,16 +36,9 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from lottery._compat import renamed
+from lottery._validation import check_data, check_fraction, check_seed
 from lottery.masks import Mask
-from lottery.methods._common import (
-    check_data,
-    check_fraction,
-    check_seed,
-    new_model,
-    provenance,
-    resolve_config,
-    snapshot,
-)
+from lottery.methods._common import new_model, provenance, resolve_config, snapshot
 from lottery.reinitialisation import reinit
 from lottery.ticket import Ticket
 from lottery.training import train as train_model

@@ -23,9 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from lottery._validation import check_data, check_seed
 from lottery.data import Dataset, load_dataset
 from lottery.masks import Mask
-from lottery.methods._common import check_data, check_seed, new_model, provenance, resolve_config
+from lottery.methods._common import new_model, provenance, resolve_config
 from lottery.methods.baselines import imp_ticket
 from lottery.ticket import Ticket
 from lottery.training import train as train_model

@@ -53,17 +53,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from lottery._validation import check_data, check_fraction, check_positive_int, check_seed
 from lottery.masks import Mask
-from lottery.methods._common import (
-    check_data,
-    check_fraction,
-    check_positive_int,
-    check_seed,
-    new_model,
-    provenance,
-    resolve_config,
-    snapshot,
-)
+from lottery.methods._common import new_model, provenance, resolve_config, snapshot
 from lottery.models import mlp
 from lottery.ticket import Ticket
 from lottery.training import evaluate
