@@ -219,12 +219,12 @@ def iterative_magnitude_pruning(
     if dense is None:
         net = call_model_fn(model_fn, seed)
         net.load_state_dict(init_state)
-        result = train_model(net, data, config=config, checkpoint_steps=[rewind_step], progress=progress)
+        result = train_model(net, data, train=config, checkpoint_steps=[rewind_step], progress=progress)
         mask = Mask.ones(net)
         dense = Ticket(
             mask=mask, init_state=init_state, start_state=init_state,
             rewind_state=result.checkpoints[rewind_step], rewind_step=rewind_step,
-            trained_state=result.final_state, history=result.history,
+            trained_state=result.trained_state, history=result.history,
             provenance={**provenance(0, mask), "reinit": None},
         )  # fmt: skip
         if directory is not None:
@@ -250,12 +250,12 @@ def iterative_magnitude_pruning(
             net = call_model_fn(model_fn, seed)
             net.load_state_dict(start)
             result = train_model(
-                net, data, mask=mask, frozen=None if pruned == "zero" else start, config=config,
+                net, data, mask=mask, frozen=None if pruned == "zero" else start, train=config,
                 start_step=rewind_step, progress=progress,
             )  # fmt: skip
             ticket = Ticket(
                 mask=mask, init_state=init_state, start_state=start, rewind_state=rewind_state,
-                rewind_step=rewind_step, trained_state=result.final_state, history=result.history,
+                rewind_step=rewind_step, trained_state=result.trained_state, history=result.history,
                 provenance=provenance(index, mask),
             )  # fmt: skip
             if directory is not None:
@@ -265,10 +265,10 @@ def iterative_magnitude_pruning(
     return IMPResult(dense, tickets)
 
 
-def reinit_start(strategy, mask, init_state, rewind_state, final_state, pruned, seed, init_fn):
-    """``reinit`` with the IMP conventions (θk for rewinding; pruned values from θ0 and the final state)."""
+def reinit_start(strategy, mask, init_state, rewind_state, trained_state, pruned, seed, init_fn):
+    """``reinit`` with the IMP conventions (θk for rewinding; pruned values from θ0 and the trained state)."""
     return reinit(
-        strategy, mask, init_state, rewind_state=rewind_state, final_state=final_state, pruned=pruned,
+        strategy, mask, init_state, rewind_state=rewind_state, trained_state=trained_state, pruned=pruned,
         seed=seed, init_fn=init_fn,
     )  # fmt: skip
 
@@ -324,7 +324,7 @@ def retrain(
     with torch.no_grad():
         net.load_state_dict(start)
     result = train_model(
-        net, data, mask=ticket.mask, frozen=None if pruned == "zero" else start, config=config,
+        net, data, mask=ticket.mask, frozen=None if pruned == "zero" else start, train=config,
         start_step=ticket.rewind_step, progress=progress,
     )  # fmt: skip
     provenance = {
@@ -338,6 +338,6 @@ def retrain(
     }
     return Ticket(
         mask=ticket.mask, init_state=ticket.init_state, start_state=start, rewind_state=ticket.rewind_state,
-        rewind_step=ticket.rewind_step, trained_state=result.final_state, history=result.history,
+        rewind_step=ticket.rewind_step, trained_state=result.trained_state, history=result.history,
         provenance=provenance,
     )  # fmt: skip

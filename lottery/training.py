@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lottery._compat import renamed
 from lottery._validation import check_data, check_positive_int, check_seed
 from lottery.masks import Mask
 
@@ -200,8 +202,8 @@ class TrainResult:
     history : History
     checkpoints : dict of int to state dict
         Copies of the state after ``k`` updates for every requested ``k`` (for rewinding).
-    final_state : state dict
-        Copy of the returned weights.
+    trained_state : state dict
+        Copy of the returned weights (``final_state`` is its deprecated name).
     optimizer : torch.optim.Optimizer
         The optimizer at the end (its buffers are zero at pruned positions).
     mask : Mask or None
@@ -211,9 +213,19 @@ class TrainResult:
     model: nn.Module
     history: History
     checkpoints: dict[int, State]
-    final_state: State
+    trained_state: State
     optimizer: torch.optim.Optimizer | None = None
     mask: Mask | None = None
+
+    @property
+    def final_state(self) -> State:
+        """Deprecated name of :attr:`trained_state`."""
+        warnings.warn(
+            "TrainResult.final_state is deprecated; use TrainResult.trained_state",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.trained_state
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
@@ -447,7 +459,7 @@ def train(
     *,
     mask: Mask | None = None,
     frozen: Mapping[str, torch.Tensor] | None = None,
-    config: TrainConfig | Mapping | None = None,
+    train: TrainConfig | Mapping | None = None,
     start_step: int = 0,
     checkpoint_steps: Iterable[int] = (),
     parameters: Iterable[torch.Tensor] | None = None,
@@ -456,6 +468,7 @@ def train(
     best_after: int = 0,
     progress: bool | None = None,
     desc: str = "train",
+    config: TrainConfig | Mapping | None = None,
     **options,
 ) -> TrainResult:
     """Train a classifier with mini-batch SGD or Adam, keeping the pruned weights fixed.
@@ -478,8 +491,9 @@ def train(
         A callback may replace it (``loop.mask = new_mask``).
     frozen : mapping of str to torch.Tensor, optional
         Values of the pruned entries (full-shape tensors; only pruned positions are read); default 0.
-    config : TrainConfig or mapping, optional
-        Hyper-parameters; ``**options`` override single fields (``train(net, data, epochs=5, lr=0.05)``).
+    train : TrainConfig or mapping, optional
+        Hyper-parameters, under the name every method of :mod:`lottery` gives them (``config=`` is its
+        deprecated name); ``**options`` override single fields (``train(net, data, epochs=5, lr=0.05)``).
     start_step : int
         Number of updates already done (for resuming from a rewind checkpoint).
     checkpoint_steps : iterable of int
@@ -514,12 +528,13 @@ def train(
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     check_data(data)
+    config = renamed("train", "config", config, "train", train)
     if config is None:
         config = TrainConfig()
     elif isinstance(config, Mapping):
         config = TrainConfig.from_dict(config)
     elif not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig or a dict, got {type(config).__name__}")
+        raise TypeError(f"train must be a TrainConfig or a dict, got {type(config).__name__}")
     if options:
         known = {f.name for f in fields(TrainConfig)}
         unknown = sorted(set(options) - known)

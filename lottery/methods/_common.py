@@ -61,7 +61,7 @@ def new_model(model_fn: Callable[..., nn.Module], seed: int) -> nn.Module:
     return call_model_fn(model_fn, seed)
 
 
-def provenance(method: str, *, paper: str, mask: Mask, data, seed: int, config=None, **extra) -> dict:
+def provenance(method: str, *, paper: str, mask: Mask, data, seed: int, train=None, **extra) -> dict:
     """The provenance dictionary every method writes into its tickets (JSON-serialisable).
 
     Keys: ``method``, ``paper``, ``seed``, ``dataset``, ``sparsity``, ``layer_sparsity``, ``train`` (the
@@ -74,7 +74,7 @@ def provenance(method: str, *, paper: str, mask: Mask, data, seed: int, config=N
         "dataset": getattr(data, "name", None),
         "sparsity": mask.sparsity,
         "layer_sparsity": mask.layer_sparsity(),
-        "train": config.to_dict() if config is not None else None,
+        "train": train.to_dict() if train is not None else None,
     }
     record.update(extra)
     return record

@@ -168,12 +168,12 @@ def at_init(
     mask = prune(model, criterion=criterion, sparsity=sparsity, scope=scope, batches=batches, seed=seed)
     start = reinit("rewind", mask, init_state)
     model.load_state_dict(start)
-    result = train_model(model, data, mask=mask, config=config, progress=progress)
+    result = train_model(model, data, mask=mask, train=config, progress=progress)
     return Ticket(
-        mask=mask, init_state=init_state, start_state=start, trained_state=result.final_state,
+        mask=mask, init_state=init_state, start_state=start, trained_state=result.trained_state,
         history=result.history,
         provenance=provenance(
-            criterion, paper=PAPERS[criterion], mask=mask, data=data, seed=seed, config=config,
+            criterion, paper=PAPERS[criterion], mask=mask, data=data, seed=seed, train=config,
             criterion=criterion, scope=scope, reinit="rewind", pruned="zero",
             test_accuracy=result.history.test_accuracy,
         ),
@@ -198,12 +198,12 @@ def dense(
     model = new_model(model_fn, seed)
     init_state = snapshot(model)
     mask = Mask.ones(model)
-    result = train_model(model, data, config=config, progress=progress)
+    result = train_model(model, data, train=config, progress=progress)
     return Ticket(
-        mask=mask, init_state=init_state, start_state=init_state, trained_state=result.final_state,
+        mask=mask, init_state=init_state, start_state=init_state, trained_state=result.trained_state,
         history=result.history,
         provenance=provenance(
-            "dense", paper=PAPERS["dense"], mask=mask, data=data, seed=seed, config=config,
+            "dense", paper=PAPERS["dense"], mask=mask, data=data, seed=seed, train=config,
             test_accuracy=result.history.test_accuracy,
         ),
     )  # fmt: skip

@@ -164,7 +164,7 @@ def gmp(
         events.append({"step": step, "sparsity": loop.mask.sparsity})
 
     result = train_model(
-        model, data, mask=mask, config=config, on_step=prune, best_after=t0 + n * frequency,
+        model, data, mask=mask, train=config, on_step=prune, best_after=t0 + n * frequency,
         progress=progress, desc="gmp",
     )  # fmt: skip
     history, final = result.history, result.mask
@@ -175,7 +175,7 @@ def gmp(
         mask=final, init_state=init_state, start_state=start_state, trained_state=snapshot(model),
         history=history,
         provenance=provenance(
-            "gmp", paper=PAPER, mask=final, data=data, seed=seed, config=config,
+            "gmp", paper=PAPER, mask=final, data=data, seed=seed, train=config,
             initial_sparsity=initial_sparsity, start_step=t0, n_intervals=n, frequency=frequency,
             distribution=distribution, events=events, test_accuracy=history.test_accuracy,
         ),

@@ -276,7 +276,7 @@ def rigl(
             on_update(step, loop.model, _copy(before), _copy(loop.mask), grown_all)
 
     result = train_model(
-        model, data, mask=mask, config=config, on_step=update_mask, best_after=end, progress=progress,
+        model, data, mask=mask, train=config, on_step=update_mask, best_after=end, progress=progress,
         desc="rigl",
     )  # fmt: skip
     history, mask = result.history, result.mask
@@ -287,7 +287,7 @@ def rigl(
     return Ticket(
         mask=final, init_state=init_state, start_state=start, trained_state=snapshot(model), history=history,
         provenance=provenance(
-            "rigl", paper=PAPER, mask=final, data=data, seed=seed, config=config,
+            "rigl", paper=PAPER, mask=final, data=data, seed=seed, train=config,
             distribution=distribution, delta_t=delta_t, t_end=t_end, alpha=alpha, n_updates=len(updates),
             target_layer_sparsity=sparsities, test_accuracy=history.test_accuracy,
         ),

@@ -232,7 +232,7 @@ def supermask_training(
         parametrisations[n] = ScoredMask(initial[n], variant=variant, count=counts[n], generator=generator)
         parametrize.register_parametrization(modules[module_name], attribute, parametrisations[n])
     history = train_model(
-        scored, data, config=config, parameters=[parametrisations[n].scores for n in names],
+        scored, data, train=config, parameters=[parametrisations[n].scores for n in names],
         progress=progress, desc=f"supermask ({variant})",
     ).history  # fmt: skip
     scores = {n: parametrisations[n].scores.detach().clone() for n in names}
@@ -295,7 +295,7 @@ def supermask(
         history=result.history,
         provenance=provenance(
             f"supermask_{variant}", paper=PAPERS[variant], mask=result.mask, data=data, seed=seed,
-            config=config, variant=variant, weights=weights, initial_sparsity=sparsity,
+            train=config, variant=variant, weights=weights, initial_sparsity=sparsity,
             test_accuracy=result.history.test_accuracy, pruned="zero",
         ),
     )  # fmt: skip

@@ -165,7 +165,7 @@ def transfer_ticket(
     mask = Mask(masks)
     model.load_state_dict(start)
     frozen = ticket.frozen_values() if not reset else None
-    result = train_model(model, data, mask=mask, frozen=frozen, config=config, progress=progress)
+    result = train_model(model, data, mask=mask, frozen=frozen, train=config, progress=progress)
     init_state = dict(ticket.init_state)
     if reset:
         init_state.update({k: target[k] for k in last_keys})
@@ -178,9 +178,9 @@ def transfer_ticket(
     }
     return Ticket(
         mask=mask, init_state=init_state, start_state=start, rewind_state=None,
-        trained_state=result.final_state, history=result.history,
+        trained_state=result.trained_state, history=result.history,
         provenance=provenance(
-            "transfer", paper=PAPER, mask=mask, data=data, seed=seed, config=config, source=source,
+            "transfer", paper=PAPER, mask=mask, data=data, seed=seed, train=config, source=source,
             output_layer="reset" if reset else "transfer", test_accuracy=result.history.test_accuracy,
             pruned=ticket.pruned if not reset else "zero",
         ),

@@ -556,7 +556,7 @@ def _dense_one_hidden(model_fn, data, config, seed, progress, function: str):
     if getattr(data, "n_classes", 2) != 2:
         raise ValueError(f"data must have two classes for tropical pruning, got {data.n_classes}")
     init_state = snapshot(model)
-    result = train_model(model, data, config=config, progress=progress)
+    result = train_model(model, data, train=config, progress=progress)
     return model, init_state, result
 
 
@@ -615,15 +615,15 @@ def tropical_prune(
     polytope = _provenance_values(_polytope_row(dense_model, model))
     history = None
     if finetune:
-        tuned = train_model(model, data, mask=mask, config=config, progress=progress)
-        history, trained = tuned.history, tuned.final_state
+        tuned = train_model(model, data, mask=mask, train=config, progress=progress)
+        history, trained = tuned.history, tuned.trained_state
     else:
         trained = start
     nonzero = sum(int(torch.count_nonzero(start[name])) for name in mask)
     return Ticket(
         mask=mask, init_state=init_state, start_state=start, trained_state=trained, history=history,
         provenance=provenance(
-            "tropical", paper=PAPERS["tropical"], mask=mask, data=data, seed=seed, config=config,
+            "tropical", paper=PAPERS["tropical"], mask=mask, data=data, seed=seed, train=config,
             lambdas=list(result.lambdas), warmup=warmup, iterations=iterations, finetune=finetune,
             objective=result.objective.tolist(), projection=result.projection,
             effective_sparsity=1.0 - nonzero / mask.n_total, pruned_test_accuracy=pruned_accuracy,
@@ -682,15 +682,15 @@ def tropical_cluster(
     mask = Mask.ones(small)
     history = None
     if finetune:
-        tuned = train_model(small, data, config=config, progress=progress)
-        history, trained = tuned.history, tuned.final_state
+        tuned = train_model(small, data, train=config, progress=progress)
+        history, trained = tuned.history, tuned.trained_state
     else:
         trained = start
     return Ticket(
         mask=mask, init_state=start, start_state=start, trained_state=trained, history=history,
         provenance=provenance(
             "tropical_cluster", paper=PAPERS["tropical_cluster"], mask=mask, data=data, seed=seed,
-            config=config, original_width=int(A.shape[0]), width=int(A_small.shape[0]), finetune=finetune,
+            train=config, original_width=int(A.shape[0]), width=int(A_small.shape[0]), finetune=finetune,
             weight_fraction=small_weight_fraction(A.shape, A_small.shape),
             hausdorff=polytope["polytope_hausdorff"], polytope=polytope,
             pruned_test_accuracy=pruned_accuracy, dense_test_accuracy=dense.history.test_accuracy,

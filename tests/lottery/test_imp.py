@@ -56,9 +56,9 @@ def test_dense_theta_k_is_the_training_checkpoint(data, run):
     from lottery.training import train
 
     net = model_fn(seed=0)
-    result = train(net, data, config={**TRAIN, "seed": 0}, checkpoint_steps=[4])
+    result = train(net, data, train={**TRAIN, "seed": 0}, checkpoint_steps=[4])
     assert states_equal(result.checkpoints[4], run.dense.rewind_state)
-    assert states_equal(result.final_state, run.dense.trained_state)
+    assert states_equal(result.trained_state, run.dense.trained_state)
 
 
 def test_same_seed_identical_different_seed_differs(data, run):
