@@ -453,6 +453,76 @@ class Validation:
             )
 
 
+def _resolve_config(train, options: Mapping) -> TrainConfig:
+    """``train=`` (a TrainConfig, a mapping of its fields or None) as a TrainConfig, ``options`` applied."""
+    if train is None:
+        config = TrainConfig()
+    elif isinstance(train, Mapping):
+        config = TrainConfig.from_dict(train)
+    elif isinstance(train, TrainConfig):
+        config = train
+    else:
+        raise TypeError(f"train must be a TrainConfig or a dict, got {type(train).__name__}")
+    if options:
+        known = {f.name for f in fields(TrainConfig)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(f"unknown training options {unknown}; known: {sorted(known)}")
+        config = replace(config, **options)
+    return config
+
+
+def _check_inputs(model, data, mask, frozen, callbacks: Mapping[str, Callable | None]) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_data(data)
+    if mask is not None and not isinstance(mask, Mask):
+        raise TypeError(f"mask must be a lottery.Mask, got {type(mask).__name__}")
+    if frozen is not None and mask is None:
+        raise ValueError("frozen= needs mask=")
+    for name, callback in callbacks.items():
+        if callback is not None and not callable(callback):
+            raise TypeError(f"{name} must be callable, got {type(callback).__name__}")
+
+
+def _checkpoint_steps(checkpoint_steps: Iterable[int], start_step, total: int) -> set[int]:
+    """The requested checkpoint steps, each in ``[start_step, total]`` (``start_step`` checked first)."""
+    if isinstance(start_step, bool) or not isinstance(start_step, int) or not 0 <= start_step <= total:
+        raise ValueError(f"start_step must be an int in [0, {total}], got {start_step!r}")
+    wanted = set()
+    for k in checkpoint_steps:
+        if isinstance(k, bool) or not isinstance(k, int) or not start_step <= k <= total:
+            raise ValueError(f"checkpoint_steps: {k!r} is not an int in [{start_step}, {total}]")
+        wanted.add(k)
+    return wanted
+
+
+def _update(
+    loop: Loop, x: torch.Tensor, y: torch.Tensor, lr: float, on_step
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimizer step on the batch ``x`` (b, ...), ``y`` (b,): forward, backward, ``on_step(loop)``, then
+    the masked update (gradients masked, step, optimizer buffers and weights masked). Returns the batch loss
+    (a scalar tensor) and the logits (b, classes)."""
+    optimizer = loop.optimizer
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    optimizer.zero_grad(set_to_none=True)
+    out = loop.model(x)
+    loss = nn.functional.cross_entropy(out, y)
+    loss.backward()
+    if on_step is not None:
+        on_step(loop)
+    enforcer = loop._enforcer
+    if not loop.skip_update:
+        if enforcer is not None:
+            enforcer.gradients()
+        optimizer.step()
+    if enforcer is not None:
+        enforcer.optimizer_buffers(optimizer)
+        enforcer.weights()
+    return loss, out
+
+
 def train(
     model: nn.Module,
     data,
@@ -525,72 +595,26 @@ def train(
     Deterministic on CPU for a given ``config.seed``: the global RNGs are not used (models with dropout
     would use them; the MLPs of :mod:`lottery.models` have none).
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    check_data(data)
-    config = renamed("train", "config", config, "train", train)
-    if config is None:
-        config = TrainConfig()
-    elif isinstance(config, Mapping):
-        config = TrainConfig.from_dict(config)
-    elif not isinstance(config, TrainConfig):
-        raise TypeError(f"train must be a TrainConfig or a dict, got {type(config).__name__}")
-    if options:
-        known = {f.name for f in fields(TrainConfig)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise TypeError(f"unknown training options {unknown}; known: {sorted(known)}")
-        config = replace(config, **options)
-    if mask is not None and not isinstance(mask, Mask):
-        raise TypeError(f"mask must be a lottery.Mask, got {type(mask).__name__}")
-    if frozen is not None and mask is None:
-        raise ValueError("frozen= needs mask=")
-    for name, callback in (("on_step", on_step), ("on_epoch", on_epoch)):
-        if callback is not None and not callable(callback):
-            raise TypeError(f"{name} must be callable, got {type(callback).__name__}")
-
+    _check_inputs(model, data, mask, frozen, {"on_step": on_step, "on_epoch": on_epoch})
+    config = _resolve_config(renamed("train", "config", config, "train", train), options)
     x_train, y_train = data.x_train, data.y_train
     n = len(y_train)
-    total = config.total_steps(n)
-    per_epoch = config.steps_per_epoch(n)
+    total, per_epoch = config.total_steps(n), config.steps_per_epoch(n)
     eval_every = config.eval_every or per_epoch
-    if isinstance(start_step, bool) or not isinstance(start_step, int) or not 0 <= start_step <= total:
-        raise ValueError(f"start_step must be an int in [0, {total}], got {start_step!r}")
-    wanted = set()
-    for k in checkpoint_steps:
-        if isinstance(k, bool) or not isinstance(k, int) or not start_step <= k <= total:
-            raise ValueError(f"checkpoint_steps: {k!r} is not an int in [{start_step}, {total}]")
-        wanted.add(k)
+    wanted = _checkpoint_steps(checkpoint_steps, start_step, total)
 
     optimizer = make_optimizer(config, model.parameters() if parameters is None else list(parameters))
     history = History()
     loop = Loop(model, optimizer, config, history, mask, frozen)
-    checkpoints: dict[int, State] = {}
-    if start_step in wanted:
-        checkpoints[start_step] = snapshot(model)
+    checkpoints: dict[int, State] = {start_step: snapshot(model)} if start_step in wanted else {}
     validation = Validation(config, data, history, best_after=best_after)
     bar = progress_bar(total - start_step, progress, desc)
     model.train()
     step = start_step
     try:
         for current, index, lr in minibatches(config, n, start_step=start_step):
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            optimizer.zero_grad(set_to_none=True)
-            out = model(x_train[index])
-            loss = nn.functional.cross_entropy(out, y_train[index])
-            loss.backward()
             loop.step, loop.epoch, loop.skip_update = current, current // per_epoch, False
-            if on_step is not None:
-                on_step(loop)
-            enforcer = loop._enforcer
-            if not loop.skip_update:
-                if enforcer is not None:
-                    enforcer.gradients()
-                optimizer.step()
-            if enforcer is not None:
-                enforcer.optimizer_buffers(optimizer)
-                enforcer.weights()
+            loss, out = _update(loop, x_train[index], y_train[index], lr, on_step)
             step = current + 1
             history.record_step(step, loss, out, y_train[index], lr)
             bar.update(1)
