@@ -20,6 +20,7 @@ from lottery.training import TrainConfig, progress_bar, snapshot
 State = dict[str, torch.Tensor]
 
 __all__ = [
+    "masked_state",
     "new_model",
     "progress_bar",
     "provenance",
@@ -54,6 +55,14 @@ def resolve_config(train, seed: int, argument: str = "train", **defaults) -> Tra
     else:
         raise TypeError(f"{argument} must be a TrainConfig, a dict or None, got {type(train).__name__}")
     return replace(config, seed=check_seed(seed))
+
+
+def masked_state(state: Mapping[str, torch.Tensor], mask: Mask) -> State:
+    """Copies of ``state``'s tensors with the entries ``mask`` prunes set to zero (e.g. θ0 ⊙ m)."""
+    out = {k: v.clone() for k, v in state.items()}
+    for name, keep in mask.items():
+        out[name] = torch.where(keep, out[name], torch.zeros_like(out[name]))
+    return out
 
 
 def new_model(model_fn: Callable[..., nn.Module], seed: int) -> nn.Module:

@@ -28,7 +28,7 @@ from torch import nn
 from lottery._validation import check_data, check_fraction, check_positive_int, check_seed
 from lottery.criteria import mask_from_scores
 from lottery.masks import Mask
-from lottery.methods._common import new_model, provenance, resolve_config, snapshot
+from lottery.methods._common import masked_state, new_model, provenance, resolve_config, snapshot
 from lottery.methods.rigl import layer_sparsities
 from lottery.ticket import Ticket
 from lottery.training import Loop
@@ -82,6 +82,30 @@ def cubic_sparsity(
     events = min(n, (step - start) // frequency)
     progress = events / n
     return final + (initial - final) * (1.0 - progress) ** 3
+
+
+def _magnitude_pruner(
+    parameters, targets, *, ratio, t0, n, frequency, seed, events
+) -> Callable[[Loop], None]:
+    """The ``on_step`` callback of :func:`gmp`: at ``t0 + i frequency`` (``i = 0..n``) prune every layer by
+    magnitude to its cubic-schedule sparsity (``ratio`` of its target at ``t0``, the target at the end),
+    appending ``{"step", "sparsity"}`` to ``events``."""
+
+    def prune(loop: Loop) -> None:
+        step = loop.step
+        if step < t0 or (step - t0) % frequency != 0 or (step - t0) // frequency > n:
+            return
+        wanted = {
+            name: cubic_sparsity(step, final=s, initial=ratio * s, start=t0, n=n, frequency=frequency)
+            for name, s in targets.items()
+        }
+        scores = {name: parameters[name].detach().abs().to("cpu", torch.float64) for name in loop.mask}
+        loop.mask = mask_from_scores(
+            scores, sparsity=wanted, mask=loop.mask, seed=seed * 1_000_003 + step, allow_empty_layers=True
+        )
+        events.append({"step": step, "sparsity": loop.mask.sparsity})
+
+    return prune
 
 
 def gmp(
@@ -147,32 +171,18 @@ def gmp(
     parameters = dict(model.named_parameters())
     mask = Mask({name: torch.ones_like(parameters[name], dtype=torch.bool) for name in targets})
     events = []
-
-    def prune(loop: Loop) -> None:
-        step = loop.step
-        if step < t0 or (step - t0) % frequency != 0 or (step - t0) // frequency > n:
-            return
-        ratio = initial_sparsity / sparsity if sparsity > 0 else 0.0
-        wanted = {
-            name: cubic_sparsity(step, final=s, initial=ratio * s, start=t0, n=n, frequency=frequency)
-            for name, s in targets.items()
-        }
-        scores = {name: parameters[name].detach().abs().to("cpu", torch.float64) for name in loop.mask}
-        loop.mask = mask_from_scores(
-            scores, sparsity=wanted, mask=loop.mask, seed=seed * 1_000_003 + step, allow_empty_layers=True
-        )
-        events.append({"step": step, "sparsity": loop.mask.sparsity})
-
+    ratio = initial_sparsity / sparsity if sparsity > 0 else 0.0
+    prune = _magnitude_pruner(
+        parameters, targets, ratio=ratio, t0=t0, n=n, frequency=frequency, seed=seed, events=events
+    )
     result = train_model(
         model, data, mask=mask, train=config, on_step=prune, best_after=t0 + n * frequency,
         progress=progress, desc="gmp",
     )  # fmt: skip
     history, final = result.history, result.mask
-    start_state = {k: v.clone() for k, v in init_state.items()}
-    for name, keep in final.items():
-        start_state[name] = torch.where(keep, start_state[name], torch.zeros_like(start_state[name]))
     return Ticket(
-        mask=final, init_state=init_state, start_state=start_state, trained_state=snapshot(model),
+        mask=final, init_state=init_state, start_state=masked_state(init_state, final),
+        trained_state=snapshot(model),
         history=history,
         provenance=provenance(
             "gmp", paper=PAPER, mask=final, data=data, seed=seed, train=config,

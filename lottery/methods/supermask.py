@@ -38,7 +38,7 @@ from torch.nn.utils import parametrize
 from lottery._compat import renamed
 from lottery._validation import check_data, check_fraction, check_seed
 from lottery.masks import Mask
-from lottery.methods._common import new_model, provenance, resolve_config, snapshot
+from lottery.methods._common import masked_state, new_model, provenance, resolve_config, snapshot
 from lottery.reinitialisation import reinit
 from lottery.ticket import Ticket
 from lottery.training import train as train_model
@@ -312,9 +312,7 @@ def supermask(
     result = supermask_training(
         model, data, variant=variant, sparsity=sparsity, train=config, seed=seed, progress=progress
     )
-    start = {k: v.clone() for k, v in result.weights.items()}
-    for n, keep in result.mask.items():
-        start[n] = torch.where(keep, start[n], torch.zeros_like(start[n]))
+    start = masked_state(result.weights, result.mask)
     return Ticket(
         mask=result.mask, init_state=init_state, start_state=start, trained_state=start,
         history=result.history,
