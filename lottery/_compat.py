@@ -27,7 +27,7 @@ def renamed(function: str, old: str, old_value, new: str, new_value):
 def deprecated_module(old: str, new: str) -> types.ModuleType:
     """Register ``sys.modules[old]``: a module reading every attribute from module ``new``, with a warning.
 
-    For a module renamed because the package exports a function of the module's name (``lottery.train``
+    For a module renamed because its package exports a function of the module's name (``lottery.train``
     the function shadowed ``lottery.train`` the module). The old module must have no file any more: the
     package attribute stays the function, and ``from old import X`` and ``importlib.import_module(old)``
     keep working through this entry of ``sys.modules`` (an import finds it there before looking for a file),
@@ -61,8 +61,18 @@ def deprecated_module(old: str, new: str) -> types.ModuleType:
     return sys.modules[old]
 
 
-#: Modules renamed because :mod:`lottery` exports a function of their old name (``lottery.train``,
-#: ``lottery.reinit``): importing this module registers the old names (see :func:`deprecated_module`).
-RENAMED_MODULES = {"lottery.train": "lottery.training", "lottery.reinit": "lottery.reinitialisation"}
+#: Modules renamed because their package exports a function of their old name (``lottery.train``,
+#: ``lottery.methods.gmp``, ...): importing this module registers the old names (:func:`deprecated_module`).
+RENAMED_MODULES = {
+    "lottery.train": "lottery.training",
+    "lottery.reinit": "lottery.reinitialisation",
+    "lottery.methods.early_bird": "lottery.methods.early_bird_tickets",
+    "lottery.methods.gmp": "lottery.methods.gradual_pruning",
+    "lottery.methods.rigl": "lottery.methods.dynamic_sparsity",
+    "lottery.methods.scratch": "lottery.methods.from_scratch",
+    "lottery.methods.supermask": "lottery.methods.supermasks",
+    "lottery.methods.transfer": "lottery.methods.transfer_tickets",
+    "lottery.methods.tropical_prune": "lottery.methods.tropical_pruning",
+}
 for _old, _new in RENAMED_MODULES.items():
     deprecated_module(_old, _new)

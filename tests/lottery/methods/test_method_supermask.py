@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lottery.data import load_dataset
-from lottery.methods.supermask import supermask, supermask_training, top_k_mask
+from lottery.methods.supermasks import supermask, supermask_training, top_k_mask
 from lottery.models import mlp
 from lottery.training import TrainConfig
 

@@ -13,7 +13,7 @@ from scipy.optimize import minimize
 
 import tropical
 from lottery.data import load_dataset
-from lottery.methods.tropical_prune import (
+from lottery.methods.tropical_pruning import (
     _pruned_copy,
     cluster_units,
     compare_with_magnitude,
@@ -109,7 +109,7 @@ def test_decision_metrics_match_brute_force_polygons(seed):
 
 
 def test_deprecated_decision_metrics_warns_and_keeps_its_keys():
-    from lottery.methods.tropical_prune import decision_metrics as old
+    from lottery.methods.tropical_pruning import decision_metrics as old
 
     net, other = mlp([2, 6, 2], seed=0), mlp([2, 5, 2], seed=1)
     with pytest.warns(DeprecationWarning, match="tropical.metrics.decision_metrics"):

@@ -458,7 +458,7 @@ def decision_metrics(reference: nn.Module, model: nn.Module) -> dict[str, float]
     import warnings
 
     warnings.warn(
-        "lottery.methods.tropical_prune.decision_metrics is deprecated; use "
+        "lottery.methods.tropical_pruning.decision_metrics is deprecated; use "
         "tropical.metrics.decision_metrics(reference, model) (keys polytope_hausdorff, "
         "polytope_hausdorff_normalized, polytope_iou, generator_distance)",
         DeprecationWarning,

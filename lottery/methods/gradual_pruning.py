@@ -29,7 +29,7 @@ from lottery._validation import check_data, check_fraction, check_positive_int, 
 from lottery.criteria import mask_from_scores
 from lottery.masks import Mask
 from lottery.methods._common import masked_state, new_model, provenance, resolve_config, snapshot
-from lottery.methods.rigl import layer_sparsities
+from lottery.methods.dynamic_sparsity import layer_sparsities
 from lottery.ticket import Ticket
 from lottery.training import Loop
 from lottery.training import train as train_model
@@ -138,7 +138,7 @@ def gmp(
     frequency : int, optional
         ``Δt`` in steps; default one epoch. ``n = floor((end T - t0) / Δt)`` intervals (at least 1).
     distribution : {"uniform", "erk"}
-        Per-layer final sparsities (:func:`lottery.methods.rigl.layer_sparsities`).
+        Per-layer final sparsities (:func:`lottery.methods.dynamic_sparsity.layer_sparsities`).
     train : TrainConfig or dict, optional
     seed : int
         Seeds θ0, the data order and magnitude tie-breaks.
