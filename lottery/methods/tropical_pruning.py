@@ -163,7 +163,9 @@ def _relu_form(weights: DecisionWeights) -> tuple[np.ndarray, np.ndarray, np.nda
     return A_hat, B_hat, s
 
 
-def _from_relu_form(result: TropicalPruneResult, weights: DecisionWeights, s: np.ndarray):
+def _from_relu_form(
+    result: TropicalPruneResult, weights: DecisionWeights, s: np.ndarray
+) -> tuple[np.ndarray, ...]:
     """The pruned ``(Ã, B̃)`` and their masks from the solution ``(Â, B̂)`` of the ReLU form.
 
     Units with ``s = 0`` (slope 1, linear) have no generators: their kept weights stay as they were.
@@ -550,9 +552,12 @@ def cluster_units(model: nn.Module, *, width: int, seed: int = 0, n_init: int = 
 
 
 # -- methods with the common signature --------------------------------------------------------------------
-def _dense_one_hidden(model_fn, data, config, seed, progress, function: str):
+def _dense_one_hidden(model_fn, data, config, seed, progress, function: str, *, relu: bool = False):
+    """The network of ``model_fn``, checked before training (ReLU units only if ``relu``), then trained."""
     model = new_model(model_fn, seed)
-    _classifier(model, function)
+    weights, _ = _classifier(model, function)
+    if relu:
+        _require_relu(weights, function)
     if getattr(data, "n_classes", 2) != 2:
         raise ValueError(f"data must have two classes for tropical pruning, got {data.n_classes}")
     init_state = snapshot(model)
@@ -671,7 +676,7 @@ def tropical_cluster(
     seed = check_seed(seed)
     sparsity = check_fraction(sparsity, "sparsity", open_high=True)
     config = resolve_config(train, seed)
-    model, _, dense = _dense_one_hidden(model_fn, data, config, seed, progress, "tropical_cluster")
+    model, _, dense = _dense_one_hidden(model_fn, data, config, seed, progress, "tropical_cluster", relu=True)
     A = one_hidden_layer(model)[0]
     width = max(2, round((1.0 - sparsity) * A.shape[0]))
     small = cluster_units(model, width=width, seed=seed, n_init=n_init)

@@ -20,6 +20,7 @@ from lottery.methods.tropical_pruning import (
     generators,
     one_hidden_layer,
     prune_generators,
+    tropical_cluster,
     tropical_objective,
     tropical_prune,
 )
@@ -318,3 +319,13 @@ def test_clustering_refuses_leaky_units():
     data = load_dataset("moons", n_samples=60, seed=0)
     with pytest.raises(UnsupportedLayerError, match="needs ReLU hidden units"):
         compare_with_magnitude(activation_net(torch.nn.LeakyReLU(0.2), n=2), data, sparsity=0.5)
+
+
+def test_tropical_cluster_refuses_leaky_units_before_training():
+    data = load_dataset("moons", n_samples=60, seed=0)
+
+    def model_fn(seed):
+        return activation_net(torch.nn.LeakyReLU(0.1), n=2, seed=seed)
+
+    with pytest.raises(UnsupportedLayerError, match="tropical_cluster needs ReLU hidden units"):
+        tropical_cluster(model_fn, data, sparsity=0.5, train=dict(epochs=1000))  # would take minutes
