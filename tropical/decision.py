@@ -33,7 +33,7 @@ from functools import cached_property
 
 import numpy as np
 
-from tropical._validation import corner_mask
+from tropical._validation import corner_mask, positional_deprecated
 from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, check_cost, count_text, hull_cost
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.hull import RELATIVE_TOLERANCE, convex_hull_vertices, unique_rows, upper_faces
@@ -1137,7 +1137,12 @@ def _mixed_curve(subdivision: DecisionSubdivision, bounds):
 
 
 def decision_hypersurface(
-    model, bounds, classes=(0, 1), *, method: str = "auto", tolerance: float = RELATIVE_TOLERANCE
+    model,
+    classes=(0, 1),
+    *legacy,
+    bounds=None,
+    method: str = "auto",
+    tolerance: float = RELATIVE_TOLERANCE,
 ):
     """The decision boundary of a one-hidden-layer 2-D classifier as the mixed part of ``T(R)``, exactly.
 
@@ -1149,7 +1154,8 @@ def decision_hypersurface(
     model, classes
         As in :func:`decision_zonotopes`; the model must have 2 inputs.
     bounds : (xmin, xmax, ymin, ymax)
-        Box the pieces are clipped to.
+        Box the pieces are clipped to, keyword-only (the old order ``(model, bounds, classes)`` still works
+        with a ``DeprecationWarning``).
     method, tolerance
         As in :func:`decision_subdivision`.
 
@@ -1159,6 +1165,13 @@ def decision_hypersurface(
         ``segments`` (s, 2, 2); ``monomials`` (s, 2) index pairs into the subdivision's ``exponents`` (one
         monomial of each side); ``kinds``; ``vertices`` = tie points of the mixed cells.
     """
+    if bounds is None and np.size(classes) == 4:  # the old order: (model, bounds, classes)
+        old = positional_deprecated("decision_hypersurface", ("bounds", "classes"), (classes, *legacy))
+        bounds, classes = old["bounds"], old.get("classes", (0, 1))
+    elif legacy:
+        raise TypeError("decision_hypersurface() takes model and classes positionally; pass bounds=")
+    if bounds is None:
+        raise TypeError("decision_hypersurface() needs bounds=(xmin, xmax, ymin, ymax)")
     return decision_subdivision(model, classes, method=method, tolerance=tolerance).hypersurface(
         bounds=bounds
     )
