@@ -115,8 +115,9 @@ def _per_region_bytes(value) -> float:
 
 
 class _GraphSweep:
-    def __init__(self, graph, partition: Partition, tolerance, max_regions, max_memory):
+    def __init__(self, graph, partition: Partition, tolerance, max_regions, max_memory, use_compiled=None):
         self.graph = graph
+        self.use_compiled = use_compiled
         self.partition = partition
         self.tolerance = tolerance
         self.max_regions = max_regions
@@ -173,7 +174,7 @@ class _GraphSweep:
             _check_memory(32.0 * before * n, self.max_memory, f"the lines of node {node.name!r}")
             lines = tuple(row[:, np.zeros(before, dtype=np.int64)] for row in lines)
         partition.reset_bits(n)
-        neuron = partition.split_layer(lines, self.max_regions)
+        neuron = partition.split_layer(lines, self.max_regions, use_compiled=self.use_compiled)
         if neuron is not None:
             raise ComputationTooLargeError(
                 f"more than max_regions={self.max_regions} linear regions after {neuron + 1} of the {n} "
@@ -395,14 +396,15 @@ class _GraphSweep:
         return argmax
 
 
-def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory):
+def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory, use_compiled=None):
     """Regions of a :class:`tropical.graph.Graph` on ``domain``; returns what :func:`tropical.regions._sweep`
-    returns: the partition, the output maps (R, n_out, 3), the patterns, the centre and the scale."""
+    returns: the partition, the output maps (R, n_out, 3), the patterns, the centre and the scale.
+    ``use_compiled`` as for :meth:`Partition.split_layer`."""
     low, high = domain.min(axis=0), domain.max(axis=0)
     center = 0.5 * (low + high)
     scale = 0.5 * float(np.max(high - low))
     partition = Partition((domain - center) / scale, tolerance)
-    sweep = _GraphSweep(graph, partition, tolerance, max_regions, max_memory)
+    sweep = _GraphSweep(graph, partition, tolerance, max_regions, max_memory, use_compiled)
     for index, node in enumerate(graph.nodes):
         if node.kind == "input":
             value = np.empty((1, 3, graph.n_in))

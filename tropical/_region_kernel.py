@@ -19,11 +19,14 @@ number of regions passes ``max_regions``; Python then grows, compacts or raises 
 The next layer's maps (:func:`direct_maps`, :func:`tree_maps`) are the same sums as the numpy products in
 :func:`tropical.regions._next_maps` in another order, so they agree to rounding (~1e-16 relative); the
 regions then agree vertex for vertex up to that rounding (``test_compiled_sweep_equals_the_numpy_sweep``).
-Compiled functions are cached on disk (``cache=True``): the first call on a machine compiles for a few
-seconds, later processes load them.
+Compiled functions are cached on disk (``cache=True``): the first call on a machine compiles for about
+ten seconds (:func:`announce_compilation` says so on stderr beforehand), later processes load them.
 """
 
 from __future__ import annotations
+
+import os
+import sys
 
 import numba as nb
 import numpy as np
@@ -231,3 +234,20 @@ def tree_maps(maps, map_id, bits, slope, weight_t, bias, order, predecessor):
                 flipped >>= 1
                 bit += 1
     return out
+
+
+def announce_compilation() -> None:
+    """Write one line to stderr when the kernels are not in numba's disk cache (they compile on first use)."""
+    try:
+        cached = all(
+            os.path.exists(function._cache._cache_file._index_path)
+            for function in (_sweep_layer, direct_maps, tree_maps)
+        )
+    except AttributeError:  # pragma: no cover - numba's cache layout changed
+        return
+    if not cached:
+        print(
+            "tropical: compiling the linear-regions kernels with numba (once per installation, ~10 s)",
+            file=sys.stderr,
+            flush=True,
+        )

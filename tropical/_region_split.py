@@ -23,19 +23,29 @@ import numpy as np
 
 SENTINEL = 0
 _KERNEL: object = False  # the compiled kernels' module once imported (None: numba is missing)
+#: Elements (vertices + pool entries) that the numpy split may scan in one sweep before the compiled kernel is
+#: loaded: about 0.3 s of numpy on one core, the cost of importing numba and loading its cached kernels.
+NUMPY_WORK = 40_000_000
 
 
-def compiled():
-    """:mod:`tropical._region_kernel`, imported on first use (numba costs ~0.1 s to import); None
-    without numba, where the numpy path gives the same regions more slowly."""
+def compiled(*, load: bool = True):
+    """:mod:`tropical._region_kernel` (numba), or None.
+
+    With ``load=False`` only a kernel already imported in this process is returned. Importing numba and
+    loading the cached kernels costs ~0.5 s, so the sweep runs small partitions with numpy and loads the
+    kernel only when a sweep has scanned :data:`NUMPY_WORK` elements (:meth:`Partition.split_layer`). The
+    first load after installing compiles the kernels (~10 s): a line on stderr says so beforehand.
+    """
     global _KERNEL
-    if _KERNEL is False:
+    if _KERNEL is False and load:
         try:
             from tropical import _region_kernel as module
         except ImportError:  # pragma: no cover - numba missing
             module = None
+        else:
+            module.announce_compilation()
         _KERNEL = module
-    return _KERNEL
+    return _KERNEL or None
 
 
 def _grown(array: np.ndarray, needed: int) -> np.ndarray:
@@ -93,6 +103,7 @@ class Partition:
         self.nslots = 1
         self.nregions = 1
         self.generation = 0  # incremented whenever slots are renumbered (compact, merge)
+        self.work = 0  # elements scanned by the numpy split so far (see split_layer)
 
     # ------------------------------------------------------------------ bookkeeping
     def copy(self) -> Partition:
@@ -337,28 +348,35 @@ class Partition:
             self.compact()
         return len(split_ids)
 
-    def split_layer(self, lines, max_regions: int) -> int | None:
+    def split_layer(self, lines, max_regions: int, *, use_compiled: bool | None = None) -> int | None:
         """Split by every neuron of a layer in order, setting bit ``j`` for neuron ``j``.
 
-        ``lines`` is :meth:`normalised` of the layer's maps. Equivalent to
-        ``split(line_values(*(row[j] for row in lines)), bit=j)`` for each ``j`` (the same vertices,
-        vertex numbering and region order), in one compiled loop (:mod:`tropical._region_kernel`) when
-        numba is available: the numpy split costs ~60 calls (~75 us) per neuron whatever the number of
-        regions, which dominated small networks. Returns the index of the neuron after which the
+        ``lines`` is :meth:`normalised` of the layer's maps. Runs
+        ``split(line_values(*(row[j] for row in lines)), bit=j)`` for each ``j`` with numpy, or the same
+        splits in one compiled loop (:mod:`tropical._region_kernel`), which gives the same vertices bit
+        for bit, in the same numbering and region order. ``use_compiled``: True always compiles, False
+        never; None (default) uses the kernel if this process has loaded it already, and otherwise loads it
+        once the numpy split of this partition has scanned :data:`NUMPY_WORK` elements (numpy answers small
+        networks before numba would have loaded). Returns the index of the neuron after which the
         partition first had more than ``max_regions`` regions, or None.
         """
-        _kernel = compiled()
-        if _kernel is None:
-            for neuron in range(len(lines[0])):
-                self.split(self.line_values(*(row[neuron] for row in lines)), bit=neuron)
-                if self.nregions > max_regions:
-                    return neuron
+        _kernel = compiled(load=bool(use_compiled)) if use_compiled is not False else None
+        n_neurons, neuron = len(lines[0]), 0
+        while _kernel is None and neuron < n_neurons:
+            self.work += self.nv + self.npool
+            self.split(self.line_values(*(row[neuron] for row in lines)), bit=neuron)
+            if self.nregions > max_regions:
+                return neuron
+            neuron += 1
+            if use_compiled is None and self.work > NUMPY_WORK and neuron < n_neurons:
+                _kernel = compiled()
+                use_compiled = _kernel is not None  # numba missing: stay with numpy
+        if neuron == n_neurons:
             return None
         a, b, c, gradient = (np.ascontiguousarray(row) for row in lines)
         self.gradient = gradient[-1] if len(gradient) else np.ones(1)
         values = np.empty(len(self.x))
         code = np.empty(len(self.x), dtype=np.uint8)
-        neuron = 0
         while True:
             status, neuron, self.nv, self.npool, self.live_corners, self.nslots, self.nregions, *need = (
                 _kernel._sweep_layer(

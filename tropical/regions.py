@@ -70,8 +70,8 @@ from functools import cached_property
 
 import numpy as np
 
-from tropical._region_graph import graph_sweep
-from tropical._region_split import Partition, compiled
+from tropical._region_split import Partition
+from tropical._region_split import compiled as compiled_kernel
 from tropical.errors import ComputationTooLargeError
 from tropical.graph import Composed, Convolution, Signed, TorchLinear, piecewise_linear_graph
 from tropical.layers import AffineLayer
@@ -226,7 +226,7 @@ def _tree_depths(predecessor: np.ndarray, root: int) -> np.ndarray:
         pointer = np.where(done, pointer, pointer[pointer])
 
 
-def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
+def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory, use_compiled=None):
     """The next layer's pre-activation map on every region, as (R, n_next, 3).
 
     Two neighbouring regions of the same previous-layer region differ in the activation of the neurons
@@ -235,9 +235,6 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
     region per previous-layer region and propagated along a breadth-first spanning tree of the adjacency
     graph: O(R n_next) work instead of the O(R n n_next) of a matrix product per region.
     """
-    from scipy.sparse import coo_array
-    from scipy.sparse.csgraph import breadth_first_order, connected_components
-
     n = maps.shape[1]
     n_regions = len(map_id)
     n_next = n if weight is None else weight.shape[0]
@@ -250,7 +247,7 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
             limit=max_memory,
         )
     work = n_regions * n * n_next
-    kernel = compiled()
+    kernel = None if use_compiled is False else compiled_kernel(load=bool(use_compiled))
     if (
         weight is None
         or (maps.shape[0] == 1 and work <= _BLAS_WORK)
@@ -263,6 +260,9 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
         maps = np.ascontiguousarray(maps)
         if n_next <= _DIRECT_NEXT:  # few outputs: the full product per region is as cheap as a tree
             return kernel.direct_maps(maps, map_id, bits, float(slope), weight_t, bias)
+    from scipy.sparse import coo_array  # ~0.3 s to import: only for the spanning tree
+    from scipy.sparse.csgraph import breadth_first_order, connected_components
+
     _, _, left, right = partition.shared_edges()
     same = map_id[left] == map_id[right]
     left, right = left[same], right[same]
@@ -314,7 +314,9 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
     return result.reshape(n_regions, n_next, 3)
 
 
-def _sweep(layers: list[AffineLayer], domain, origin, frame, tolerance, max_regions, max_memory):
+def _sweep(
+    layers: list[AffineLayer], domain, origin, frame, tolerance, max_regions, max_memory, use_compiled
+):
     low, high = domain.min(axis=0), domain.max(axis=0)
     center = 0.5 * (low + high)
     scale = 0.5 * float(np.max(high - low))
@@ -330,7 +332,7 @@ def _sweep(layers: list[AffineLayer], domain, origin, frame, tolerance, max_regi
         n = layer.n_out
         partition.reset_bits(n)
         lines = Partition.normalised(maps)
-        neuron = partition.split_layer(lines, max_regions)
+        neuron = partition.split_layer(lines, max_regions, use_compiled=use_compiled)
         if neuron is not None:
             remaining = sum(lay.n_out for lay in layers[index:] if lay.slope is not None) - neuron - 1
             raise ComputationTooLargeError(
@@ -347,7 +349,9 @@ def _sweep(layers: list[AffineLayer], domain, origin, frame, tolerance, max_regi
         nxt = layers[index + 1] if index + 1 < len(layers) else None
         weight = None if nxt is None else nxt.weight
         bias = None if nxt is None else nxt.bias
-        maps = _next_maps(partition, maps, map_id, bits, layer.slope, weight, bias, max_memory)
+        if use_compiled is None and compiled_kernel(load=False) is not None:
+            use_compiled = True  # loaded during this layer: the maps too
+        maps = _next_maps(partition, maps, map_id, bits, layer.slope, weight, bias, max_memory, use_compiled)
         partition.map_id[:n_regions] = np.arange(n_regions)
         corners, offsets = partition.corner_arrays()
         partition.home[corners] = np.repeat(np.arange(n_regions), np.diff(offsets))
@@ -668,6 +672,7 @@ def linear_regions(
     tolerance: float = 1e-9,
     max_regions: int = 20_000_000,
     max_memory: float = 4e9,
+    compiled: bool | None = None,
 ) -> Regions:
     """The exact linear regions of a ReLU network on a 2-D domain.
 
@@ -700,6 +705,13 @@ def linear_regions(
     max_memory : float
         Bytes allowed for the per-region affine maps (24 bytes per region and unit: of one layer for the
         layer sweep, of every value still needed by a later node for the graph sweep).
+    compiled : bool or None
+        Whether the splits run in the numba kernels of :mod:`tropical._region_kernel` (same regions, vertex
+        for vertex; next-layer maps agree to rounding). ``None`` (default): numpy answers small networks
+        without loading numba (~0.5 s), and the kernels are loaded once a sweep has scanned ~4e7 vertex and
+        corner entries (a few hundred milliseconds of numpy), then used for the rest of the process. The
+        first load after installing compiles them (~10 s, announced on stderr). ``True`` loads them now
+        (for many calls in one session); ``False`` stays with numpy.
 
     Returns
     -------
@@ -738,14 +750,25 @@ def linear_regions(
         raise ValueError(f"tolerance must be in (0, 1e-3], got {tolerance}")
     if int(max_regions) < 1:
         raise ValueError(f"max_regions must be positive, got {max_regions}")
+    if compiled not in (None, True, False):
+        raise ValueError(f"compiled must be True, False or None (auto), got {compiled!r}")
+    if compiled and compiled_kernel() is None:
+        raise ImportError(
+            "compiled=True needs numba (pip install numba); compiled=None runs numpy without it"
+        )
     plane, input_shape = _plane_points(plane, input_shape)
     graph = piecewise_linear_graph(model, input_shape=input_shape)
     domain, origin, frame = _domain(graph.n_in, bounds, plane, polygon)
     layers = _dense_chain(graph)
     if layers is not None:
-        sweep = _sweep(layers, domain, origin, frame, tolerance, int(max_regions), float(max_memory))
+        sweep = _sweep(
+            layers, domain, origin, frame, tolerance, int(max_regions), float(max_memory), compiled
+        )
     else:
-        sweep = graph_sweep(graph, domain, origin, frame, tolerance, int(max_regions), float(max_memory))
+        from tropical._region_graph import graph_sweep
+
+        limits = (tolerance, int(max_regions), float(max_memory), compiled)
+        sweep = graph_sweep(graph, domain, origin, frame, *limits)
     partition, maps, patterns, center, scale = sweep
     n_outputs = math.prod(graph.output_shape)
     return Regions(partition, maps, patterns, center, scale, domain, origin, frame, n_outputs)
