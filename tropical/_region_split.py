@@ -25,7 +25,7 @@ SENTINEL = 0
 _KERNEL: object = False  # the compiled kernels' module once imported (None: numba is missing)
 #: Elements (vertices + pool entries) that the numpy split may scan in one sweep before the compiled kernel is
 #: loaded: about 0.3 s of numpy on one core, the cost of importing numba and loading its cached kernels.
-NUMPY_WORK = 40_000_000
+NUMPY_WORK = 20_000_000
 
 
 def compiled(*, load: bool = True):

@@ -66,6 +66,7 @@ outputs coincide (duplicated rows, or every unit feeding them off) is never spli
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from functools import cached_property
 
 import numpy as np
@@ -79,8 +80,9 @@ from tropical.layers import AffineLayer
 __all__ = ["Regions", "decision_boundary", "decision_regions", "linear_regions"]
 
 _CHUNK_BYTES = 48_000_000
-_BLAS_WORK = 100_000_000  # regions x n x n_next up to which one matrix product beats the tree (one map)
-_DIRECT_NEXT = 4  # next-layer widths up to which the compiled per-region product beats the tree
+_THREADED_WORK = 100_000  # multiply-adds from which OpenBLAS uses threads: limit them to one (issue 13)
+_BLAS_CONTROLLER = None
+_BLAS_WORK = 100_000_000  # regions x n x n_next up to which one matrix product beats the compiled tree
 
 
 # ---------------------------------------------------------------------------------------------- domains
@@ -212,6 +214,23 @@ def _direct_maps(maps, map_id, bits, slope, weight, bias) -> np.ndarray:
     return out
 
 
+@contextmanager
+def _one_blas_thread(work: float):
+    """One BLAS thread inside the block when its products (``work`` multiply-adds) are large enough for
+    OpenBLAS to start threads: on a machine where other processes use the cores, those threads wait on each
+    other (several times slower, issue 13). The previous limits are restored on exit."""
+    global _BLAS_CONTROLLER
+    if work < _THREADED_WORK:
+        yield
+        return
+    if _BLAS_CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS_CONTROLLER = ThreadpoolController()
+    with _BLAS_CONTROLLER.limit(limits=1, user_api="blas"):
+        yield
+
+
 def _tree_depths(predecessor: np.ndarray, root: int) -> np.ndarray:
     """Depth of every node of a tree given by predecessors (the root is its own predecessor)."""
     pointer = predecessor.copy()
@@ -229,11 +248,13 @@ def _tree_depths(predecessor: np.ndarray, root: int) -> np.ndarray:
 def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory, use_compiled=None):
     """The next layer's pre-activation map on every region, as (R, n_next, 3).
 
-    Two neighbouring regions of the same previous-layer region differ in the activation of the neurons
-    whose line separates them (usually one), so their next-layer maps differ by ``(1 - slope)`` times
-    ``weight[:, j] (x) maps[j]`` for each such neuron ``j``. The maps are computed in full on one root
-    region per previous-layer region and propagated along a breadth-first spanning tree of the adjacency
-    graph: O(R n_next) work instead of the O(R n n_next) of a matrix product per region.
+    Two regions of the same previous-layer region differ in the activation of the neurons whose lines
+    separate them, so their next-layer maps differ by ``+-(1 - slope) weight[:, j] (x) maps[j]`` for each such
+    neuron ``j``. The maps are computed in full on one root region per previous-layer region and propagated
+    along a forest (:func:`_reference_forest`, or for the compiled kernel :func:`_spanning_forest` when one
+    map covers the whole domain): O(R n_next k) work for ``k`` differing neurons per region (a few), instead
+    of the O(R n n_next) of a matrix product per region. With numpy, one map for the whole domain (after the
+    first layer) takes one BLAS product (a level-by-level spanning tree is slower in numpy).
     """
     n = maps.shape[1]
     n_regions = len(map_id)
@@ -246,26 +267,45 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory, u
             estimate=estimate,
             limit=max_memory,
         )
-    work = n_regions * n * n_next
     kernel = None if use_compiled is False else compiled_kernel(load=bool(use_compiled))
-    if (
-        weight is None
-        or (maps.shape[0] == 1 and work <= _BLAS_WORK)
-        or (kernel is None and work <= 4_000_000)
-    ):
-        return _direct_maps(maps, map_id, bits, slope, weight, bias)  # one BLAS product, or small
+    if weight is None or (maps.shape[0] == 1 and (kernel is None or n_regions * n * n_next <= _BLAS_WORK)):
+        return _direct_maps(maps, map_id, bits, slope, weight, bias)
+    if maps.shape[0] == 1:
+        order, predecessor = _spanning_forest(partition, n_regions)
+    else:
+        order, predecessor = _reference_forest(map_id)
     if kernel is not None:
         weight_t = np.ascontiguousarray(weight.T, dtype=np.float64)
         bias = np.ascontiguousarray(bias, dtype=np.float64)
         maps = np.ascontiguousarray(maps)
-        if n_next <= _DIRECT_NEXT:  # few outputs: the full product per region is as cheap as a tree
-            return kernel.direct_maps(maps, map_id, bits, float(slope), weight_t, bias)
-    from scipy.sparse import coo_array  # ~0.3 s to import: only for the spanning tree
+        return kernel.tree_maps(maps, map_id, bits, float(slope), weight_t, bias, order, predecessor)
+    return _forest_maps(maps, map_id, bits, slope, weight, bias, predecessor)
+
+
+def _reference_forest(map_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each region's parent is the first region of its previous-layer region (the roots).
+
+    Returns ``order`` (roots first) and ``predecessor`` (R + 1,): a root's predecessor is the virtual node
+    ``R``, which is its own predecessor.
+    """
+    n_regions = len(map_id)
+    _, roots = np.unique(map_id, return_index=True)
+    root_of = np.empty(int(map_id.max()) + 1, dtype=np.int64)
+    root_of[map_id[roots]] = roots
+    predecessor = np.append(root_of[map_id], n_regions)
+    predecessor[roots] = n_regions
+    is_root = np.zeros(n_regions, dtype=bool)
+    is_root[roots] = True
+    return np.concatenate([roots, np.flatnonzero(~is_root)]), predecessor
+
+
+def _spanning_forest(partition, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
+    """A breadth-first spanning forest of the region adjacency (neighbours differ in one neuron), in the
+    convention of :func:`_reference_forest`, for a layer whose regions all share one previous map."""
+    from scipy.sparse import coo_array  # ~0.3 s to import: only for first layers of 10^4+ regions
     from scipy.sparse.csgraph import breadth_first_order, connected_components
 
     _, _, left, right = partition.shared_edges()
-    same = map_id[left] == map_id[right]
-    left, right = left[same], right[same]
     graph = coo_array((np.ones(len(left)), (left, right)), shape=(n_regions, n_regions)).tocsr()
     _, labels = connected_components(graph, directed=False)
     _, roots = np.unique(labels, return_index=True)
@@ -275,15 +315,21 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory, u
     graph = coo_array((np.ones(len(rows)), (rows, cols)), shape=(n_regions + 1, n_regions + 1)).tocsr()
     order, predecessor = breadth_first_order(graph, virtual, directed=False, return_predecessors=True)
     predecessor[virtual] = virtual
-    if kernel is not None:
-        return kernel.tree_maps(maps, map_id, bits, float(slope), weight_t, bias, order, predecessor)
-    depth = _tree_depths(predecessor, virtual)[:n_regions]
+    return order, predecessor
 
+
+def _forest_maps(maps, map_id, bits, slope, weight, bias, predecessor) -> np.ndarray:
+    """numpy propagation of the maps along a forest (see :func:`_next_maps`), level by level."""
+    n_regions = len(map_id)
+    n_next = weight.shape[0]
+    virtual = n_regions
+    depth = _tree_depths(predecessor, virtual)[:n_regions]
+    roots = np.flatnonzero(depth == 1)
     result = np.empty((n_regions, n_next * 3))
     result[roots] = _direct_maps(maps, map_id[roots], bits[roots], slope, weight, bias).reshape(
         len(roots), -1
     )
-    # the neurons whose activation differs between each region and its tree parent
+    # the neurons whose activation differs between each region and its parent
     child = np.flatnonzero(depth >= 2)
     parent = predecessor[child]
     flipped = bits[child] ^ bits[parent]
@@ -300,17 +346,17 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory, u
     entry_bounds = np.searchsorted(entry_depth, np.arange(depth.max() + 2))
     by_depth = np.argsort(depth, kind="stable")
     node_bounds = np.searchsorted(depth[by_depth], np.arange(depth.max() + 2))
+    weight_t = np.ascontiguousarray(weight.T)
+    step = max(1, _CHUNK_BYTES // (24 * n_next))
     for level in range(2, int(depth.max()) + 1):
         nodes = by_depth[node_bounds[level] : node_bounds[level + 1]]
         result[nodes] = result[predecessor[nodes]]
-        lo, hi = entry_bounds[level], entry_bounds[level + 1]
-        if hi > lo:
+        for lo in range(entry_bounds[level], entry_bounds[level + 1], step):
+            hi = min(lo + step, entry_bounds[level + 1])
             r, j = region[lo:hi], neuron[lo:hi]
-            delta = (gain[lo:hi, None] * weight[:, j].T)[:, :, None] * maps[map_id[r], j, None, :]
-            if len(r) == 1 or np.all(r[1:] > r[:-1]):  # one flipped neuron per region (sorted below)
-                result[r] += delta.reshape(hi - lo, -1)
-            else:
-                np.add.at(result, r, delta.reshape(hi - lo, -1))
+            delta = (gain[lo:hi, None] * weight_t[j])[:, :, None] * maps[map_id[r], j, None, :]
+            starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])  # entries of one region are adjacent
+            result[r[starts]] += np.add.reduceat(delta.reshape(hi - lo, -1), starts, axis=0)
     return result.reshape(n_regions, n_next, 3)
 
 
@@ -351,7 +397,10 @@ def _sweep(
         bias = None if nxt is None else nxt.bias
         if use_compiled is None and compiled_kernel(load=False) is not None:
             use_compiled = True  # loaded during this layer: the maps too
-        maps = _next_maps(partition, maps, map_id, bits, layer.slope, weight, bias, max_memory, use_compiled)
+        with _one_blas_thread(0 if weight is None else n_regions * weight.size):
+            maps = _next_maps(
+                partition, maps, map_id, bits, layer.slope, weight, bias, max_memory, use_compiled
+            )
         partition.map_id[:n_regions] = np.arange(n_regions)
         corners, offsets = partition.corner_arrays()
         partition.home[corners] = np.repeat(np.arange(n_regions), np.diff(offsets))
@@ -708,7 +757,7 @@ def linear_regions(
     compiled : bool or None
         Whether the splits run in the numba kernels of :mod:`tropical._region_kernel` (same regions, vertex
         for vertex; next-layer maps agree to rounding). ``None`` (default): numpy answers small networks
-        without loading numba (~0.5 s), and the kernels are loaded once a sweep has scanned ~4e7 vertex and
+        without loading numba (~0.5 s), and the kernels are loaded once a sweep has scanned ~2e7 vertex and
         corner entries (a few hundred milliseconds of numpy), then used for the rest of the process. The
         first load after installing compiles them (~10 s, announced on stderr). ``True`` loads them now
         (for many calls in one session); ``False`` stays with numpy.

@@ -241,6 +241,18 @@ def test_kinds_and_chain_of_an_mlp():
     assert first.slope == 0.2 and second.slope is None
 
 
+def test_chain_composes_consecutive_linear_layers():
+    # consecutive dense layers are multiplied out; the composed chain equals the model's forward pass
+    model = randomise(
+        nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 4), nn.Linear(4, 2)), 4
+    )
+    layers = piecewise_linear_graph(model).chain()
+    assert [layer.weight.shape for layer in layers] == [(4, 3), (2, 4)]
+    X = np.random.default_rng(1).normal(size=(7, 3))
+    hidden = np.maximum(X @ layers[0].weight.T + layers[0].bias, 0)
+    np.testing.assert_allclose(hidden @ layers[1].weight.T + layers[1].bias, forward(model, X), atol=1e-6)
+
+
 def test_chain_composes_conv_and_refuses_large_dense_weights():
     model = randomise(nn.Sequential(nn.Conv1d(1, 2, 2), nn.ReLU(), nn.Flatten(), nn.Linear(6, 2)), 1)
     graph = piecewise_linear_graph(model, input_shape=(1, 4))
