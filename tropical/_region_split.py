@@ -19,6 +19,8 @@ partition stays an exact cell complex (every interior edge is an edge of exactly
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 SENTINEL = 0
@@ -46,6 +48,27 @@ def compiled(*, load: bool = True):
             module.announce_compilation()
         _KERNEL = module
     return _KERNEL or None
+
+
+_THREADED_WORK = 100_000  # multiply-adds from which OpenBLAS uses threads: limit them to one (issue 13)
+_BLAS_CONTROLLER = None
+
+
+@contextmanager
+def one_blas_thread(work: float):
+    """One BLAS thread inside the block when its products (``work`` multiply-adds) are large enough for
+    OpenBLAS to start threads: on a machine where other processes use the cores, those threads wait on each
+    other (several times slower, issue 13). The previous limits are restored on exit."""
+    global _BLAS_CONTROLLER
+    if work < _THREADED_WORK:
+        yield
+        return
+    if _BLAS_CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS_CONTROLLER = ThreadpoolController()
+    with _BLAS_CONTROLLER.limit(limits=1, user_api="blas"):
+        yield
 
 
 def _grown(array: np.ndarray, needed: int) -> np.ndarray:

@@ -66,12 +66,11 @@ outputs coincide (duplicated rows, or every unit feeding them off) is never spli
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from functools import cached_property
 
 import numpy as np
 
-from tropical._region_split import Partition
+from tropical._region_split import Partition, one_blas_thread
 from tropical._region_split import compiled as compiled_kernel
 from tropical.errors import ComputationTooLargeError
 from tropical.graph import Composed, Convolution, Signed, TorchLinear, piecewise_linear_graph
@@ -80,8 +79,6 @@ from tropical.layers import AffineLayer
 __all__ = ["Regions", "decision_boundary", "decision_regions", "linear_regions"]
 
 _CHUNK_BYTES = 48_000_000
-_THREADED_WORK = 100_000  # multiply-adds from which OpenBLAS uses threads: limit them to one (issue 13)
-_BLAS_CONTROLLER = None
 _BLAS_WORK = 100_000_000  # regions x n x n_next up to which one matrix product beats the compiled tree
 
 
@@ -212,23 +209,6 @@ def _direct_maps(maps, map_id, bits, slope, weight, bias) -> np.ndarray:
             out[lo : lo + chunk] = product.reshape(-1, 3, n_next).transpose(0, 2, 1)
             out[lo : lo + chunk, :, 2] += bias
     return out
-
-
-@contextmanager
-def _one_blas_thread(work: float):
-    """One BLAS thread inside the block when its products (``work`` multiply-adds) are large enough for
-    OpenBLAS to start threads: on a machine where other processes use the cores, those threads wait on each
-    other (several times slower, issue 13). The previous limits are restored on exit."""
-    global _BLAS_CONTROLLER
-    if work < _THREADED_WORK:
-        yield
-        return
-    if _BLAS_CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-
-        _BLAS_CONTROLLER = ThreadpoolController()
-    with _BLAS_CONTROLLER.limit(limits=1, user_api="blas"):
-        yield
 
 
 def _tree_depths(predecessor: np.ndarray, root: int) -> np.ndarray:
@@ -397,7 +377,7 @@ def _sweep(
         bias = None if nxt is None else nxt.bias
         if use_compiled is None and compiled_kernel(load=False) is not None:
             use_compiled = True  # loaded during this layer: the maps too
-        with _one_blas_thread(0 if weight is None else n_regions * weight.size):
+        with one_blas_thread(0 if weight is None else n_regions * weight.size):
             maps = _next_maps(
                 partition, maps, map_id, bits, layer.slope, weight, bias, max_memory, use_compiled
             )
@@ -817,7 +797,8 @@ def linear_regions(
         from tropical._region_graph import graph_sweep
 
         limits = (tolerance, int(max_regions), float(max_memory), compiled)
-        sweep = graph_sweep(graph, domain, origin, frame, *limits)
+        with one_blas_thread(float("inf")):  # products of every size on every node
+            sweep = graph_sweep(graph, domain, origin, frame, *limits)
     partition, maps, patterns, center, scale = sweep
     n_outputs = math.prod(graph.output_shape)
     return Regions(partition, maps, patterns, center, scale, domain, origin, frame, n_outputs)

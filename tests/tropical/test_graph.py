@@ -718,3 +718,26 @@ def test_plain_mlps_that_need_a_message_go_through_the_reader():
         model[2].weight[0, 1] = float("nan")
     with pytest.raises(ValueError, match="1 NaN or infinite"):
         piecewise_linear_graph(model)
+
+
+def test_reading_leaves_torch_threads_as_they_were():
+    # the probe runs with one torch thread (tiny batches); the caller's setting is restored
+    class Skip(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(2, 3), nn.Linear(3, 3)
+
+        def forward(self, x):
+            h = torch.relu(self.a(x))
+            return h + torch.relu(self.b(h))
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        model = randomise(Skip(), 5)
+        graph = piecewise_linear_graph(model)
+        assert torch.get_num_threads() == 2
+        X = np.random.default_rng(2).normal(size=(4, 2))
+        np.testing.assert_allclose(graph(X), forward(model, X), atol=1e-6)
+    finally:
+        torch.set_num_threads(previous)
