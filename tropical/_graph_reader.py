@@ -205,7 +205,7 @@ def read(model, input_shape) -> Graph:
     buffers = {name: buffer.detach().clone() for name, buffer in model.named_buffers()}
     # the probe runs the model: leave no trace in it (running statistics of a BatchNorm in training mode)
     # nor in the global random state (dropout)
-    with torch.no_grad(), torch.random.fork_rng(devices=[]), _one_torch_thread(torch):
+    with torch.no_grad(), torch.random.fork_rng(devices=[]), one_torch_thread(torch):
         try:
             reader = _Reader(model)
             reader.check_lazy_modules()
@@ -221,10 +221,11 @@ def read(model, input_shape) -> Graph:
 
 
 @contextmanager
-def _one_torch_thread(torch):
+def one_torch_thread(torch):
     """torch's intra-op pool at one thread inside the block (restored on exit): the probe runs the model on a
     batch of two, where a pool of threads only waits on itself, and on a machine where other processes use
-    the cores each tiny call then takes milliseconds instead of microseconds (issue 13)."""
+    the cores each tiny call then takes milliseconds instead of microseconds (issue 13). The graph sweep of
+    :mod:`tropical.regions` runs its convolutions in it too."""
     previous = torch.get_num_threads()
     if previous > 1:
         torch.set_num_threads(1)

@@ -797,7 +797,11 @@ def linear_regions(
         from tropical._region_graph import graph_sweep
 
         limits = (tolerance, int(max_regions), float(max_memory), compiled)
-        with one_blas_thread(float("inf")):  # products of every size on every node
+        import torch
+
+        from tropical._graph_reader import one_torch_thread
+
+        with one_blas_thread(float("inf")), one_torch_thread(torch):  # convolutions of every size
             sweep = graph_sweep(graph, domain, origin, frame, *limits)
     partition, maps, patterns, center, scale = sweep
     n_outputs = math.prod(graph.output_shape)
