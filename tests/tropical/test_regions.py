@@ -533,6 +533,28 @@ def test_sweep_that_loads_the_kernel_midway_equals_the_numpy_sweep(monkeypatch):
     np.testing.assert_allclose(mixed.vertices, plain.vertices, rtol=0, atol=1e-9)
 
 
+@FAST
+@given(seed=st.integers(0, 10_000), n_lines=st.integers(1, 12))
+def test_split_restricted_to_all_live_slots_equals_the_full_split(seed, n_lines):
+    # Partition.split(slots=...) reads the values at the given slots' corners only; given every live slot
+    # it makes the same partition, vertex for vertex
+    from tropical._region_split import Partition
+
+    rng = np.random.default_rng(seed)
+    square = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+    full, restricted = Partition(square, 1e-9), Partition(square, 1e-9)
+    for line in rng.normal(size=(n_lines, 3)):
+        full.split(full.vertex_values(line[None]))
+        live = np.flatnonzero(restricted.alive[: restricted.nslots])
+        corners = restricted.pool[: restricted.npool]
+        restricted.split(restricted.vertex_values(line[None], vertices=corners), slots=live)
+    for partition in (full, restricted):
+        partition.compact()
+    assert full.nregions == restricted.nregions
+    np.testing.assert_array_equal(full.pool[: full.npool], restricted.pool[: restricted.npool])
+    np.testing.assert_array_equal(full.x[: full.nv], restricted.x[: restricted.nv])
+
+
 def test_small_sweeps_leave_numba_unloaded(monkeypatch):
     import tropical._region_split as split
 
