@@ -409,8 +409,9 @@ class Partition:
         splits in one compiled loop (:mod:`tropical._region_kernel`), which gives the same vertices bit
         for bit, in the same numbering and region order. ``use_compiled``: True always compiles, False
         never; None (default) uses the kernel if this process has loaded it already, and otherwise loads it
-        once the numpy split of this partition has scanned :data:`NUMPY_WORK` elements (numpy answers small
-        networks before numba would have loaded). Returns the index of the neuron after which the
+        once the numpy split of this partition has scanned :data:`NUMPY_WORK` elements and the rest of the
+        layer would scan at least half as many again (numpy answers small networks before numba would have
+        loaded). Returns the index of the neuron after which the
         partition first had more than ``max_regions`` regions, or None.
         """
         _kernel = compiled(load=bool(use_compiled)) if use_compiled is not False else None
@@ -421,7 +422,8 @@ class Partition:
             if self.nregions > max_regions:
                 return neuron
             neuron += 1
-            if use_compiled is None and self.work > NUMPY_WORK and neuron < n_neurons:
+            remaining = (n_neurons - neuron) * (self.nv + self.npool + SPLIT_CALL_WORK)  # at least
+            if use_compiled is None and self.work > NUMPY_WORK and remaining > NUMPY_WORK // 2:
                 _kernel = compiled()
                 use_compiled = _kernel is not None  # numba missing: stay with numpy
         if neuron == n_neurons:

@@ -9,7 +9,7 @@ higher-dimensional input space -- the cells are convex polygons and can be liste
    there is a line; one vectorised sign test over all vertices finds the regions that it crosses, and
    only those are split in two (children inherit their parent's affine maps);
 3. after the last neuron of a layer each region has one activation pattern ``D``; the next layer's
-   pre-activation maps are ``W (D * P) + b`` per region (one matrix product per chunk of regions);
+   pre-activation maps are ``W (D * P) + b`` per region;
 4. the output layer gives one affine map per region. Decision boundaries come from one more split per
    pair of classes (where the outputs tie) within each region.
 
@@ -18,9 +18,11 @@ The number of regions of a layer-wise refinement is bounded by Serra, Tjandraatm
 general position over a large enough box is ``1 + p + C(p, 2)`` (a line arrangement). The same layer-wise
 splitting is the algorithm of regioncam (Twan van Laarhoven, https://github.com/twanvl/regioncam), which
 the tests and ``benchmarks/bench_regions.py`` use as an independent reference; the implementation here is
-our own (numpy, float64, regions as one flat vertex array). The split of step 2 for all neurons of a layer,
-and the per-region maps of step 3, run as numba kernels (:mod:`tropical._region_kernel`) when numba is
-installed; without it the numpy path gives the same regions.
+our own (numpy, float64, regions as one flat vertex array). Step 3 propagates the maps from one reference
+region per previous-layer region (regions of one previous region differ in a few activations). The numpy
+path is the reference; the split of step 2 for all neurons of a layer, and the maps of step 3, also exist as
+numba kernels (:mod:`tropical._region_kernel`, the same regions), loaded only once a sweep is large enough
+to pay for loading them (``compiled=`` of :func:`linear_regions`).
 
 These steps are for chains of dense layers (MLPs). Every other model that
 :func:`tropical.graph.piecewise_linear_graph` reads (convolutions, pooling, residual connections, per-unit
