@@ -430,6 +430,12 @@ class Partition:
             return None
         a, b, c, gradient = (np.ascontiguousarray(row) for row in lines)
         self.gradient = gradient[-1] if len(gradient) else np.ones(1)
+        # room for the layer at once (each return of the kernel to grow costs a call): a line arrangement's
+        # count on one region, four times the regions otherwise
+        left = n_neurons - neuron
+        regions = 1 + left + left * (left - 1) // 2 if self.nregions == 1 else 4 * self.nregions
+        regions = min(regions, max_regions + 1, 4 * self.nregions + 2_000_000)
+        self._reserve(self.nv + 2 * regions, self.npool + 8 * regions, self.nslots + 2 * regions)
         values = np.empty(len(self.x))
         code = np.empty(len(self.x), dtype=np.uint8)
         while True:
@@ -447,16 +453,20 @@ class Partition:
             if status == _kernel.COMPACT or self.npool > 2 * self.live_corners + 1024:
                 self.compact()
             if status == _kernel.GROW:
-                need_vertices, need_pool, need_slots = need
-                if need_vertices > len(self.x):
-                    self.x = _grown(self.x, need_vertices)
-                    self.y = _grown(self.y, need_vertices)
-                    self.home = _grown(self.home, need_vertices)
+                self._reserve(*need)
+                if len(values) < len(self.x):
                     values = np.empty(len(self.x))
                     code = np.empty(len(self.x), dtype=np.uint8)
-                self.pool = _grown(self.pool, need_pool)
-                for name in ("start", "length", "alive", "map_id", "bits"):
-                    setattr(self, name, _grown(getattr(self, name), need_slots))
+
+    def _reserve(self, vertices: int, pool: int, slots: int) -> None:
+        """Room for this many vertices, pool entries and slots (capacities at least double)."""
+        if vertices > len(self.x):
+            self.x = _grown(self.x, vertices)
+            self.y = _grown(self.y, vertices)
+            self.home = _grown(self.home, vertices)
+        self.pool = _grown(self.pool, pool)
+        for name in ("start", "length", "alive", "map_id", "bits"):
+            setattr(self, name, _grown(getattr(self, name), slots))
 
     def merge(self, group: np.ndarray) -> None:
         """Merge regions: ``group`` (nregions,) numbers the new regions; the regions of one group must tile
