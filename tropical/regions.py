@@ -740,7 +740,7 @@ def linear_regions(
         Whether the splits run in the numba kernels of :mod:`tropical._region_kernel` (same regions, vertex
         for vertex; next-layer maps agree to rounding). ``None`` (default): numpy answers small networks
         without loading numba (~0.5 s), and the kernels are loaded once a sweep has scanned ~2e7 vertex and
-        corner entries (a few hundred milliseconds of numpy) with as many again left in the layer, then
+        corner entries (a few hundred milliseconds of numpy) with half as many again left in the layer, then
         used for the rest of the process. The
         first load after installing compiles them (~10 s, announced on stderr). ``True`` loads them now
         (for many calls in one session); ``False`` stays with numpy.
