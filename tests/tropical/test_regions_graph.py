@@ -300,7 +300,7 @@ def test_boundary_metrics_and_plots_take_conv_nets_on_image_planes():
     from matplotlib import pyplot as plt
 
     from tropical.metrics.boundary import class_iou, region_agreement, region_statistics
-    from tropical.plot.regions import regions as plot_regions
+    from tropical.plot import regions as plot_regions
 
     a, b, plane = digits_conv_net(0), digits_conv_net(1), digit_plane(0)
     agreement = region_agreement(a, b, plane=plane)
