@@ -102,7 +102,7 @@ def test_regression_qhull_crash_6d_a_wide_merge_is_retried_with_a_joggle(monkeyp
 
     monkeypatch.setattr(tropical.hull, "_qhull", qhull_failing_unless_joggled)
     monkeypatch.setattr(tropical.polytope, "ConvexHull", convex_hull_failing_unless_joggled)
-    monkeypatch.setattr(tropical.network, "ConvexHull", _failing)
+    monkeypatch.setattr(tropical.network, "_Qhull", _failing)
     result = from_torch(model)
     assert True in calls and False in calls
     for a, b in zip(result, expected, strict=True):
@@ -121,8 +121,9 @@ def test_no_raw_qhull_error_escapes_when_qhull_always_fails(monkeypatch):
     points = rng.normal(size=(30, 3))
     expected_reduced = {tuple(row) for row in p.reduced().lifted}
     expected_vertices = {tuple(row) for row in Polytope(points).vertices}
-    for module in (tropical.hull, tropical.polytope, tropical.network):
+    for module in (tropical.hull, tropical.polytope):
         monkeypatch.setattr(module, "ConvexHull", _failing)
+    monkeypatch.setattr(tropical.network, "_Qhull", _failing)
     assert {tuple(row) for row in p.reduced().lifted} == expected_reduced
     polytope = Polytope(points)
     assert {tuple(row) for row in polytope.vertices} == expected_vertices
