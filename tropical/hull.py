@@ -201,9 +201,14 @@ _BLOCK_VALUES = 4_000_000
 
 
 def _best_rival(values: np.ndarray, candidates: np.ndarray, rivals: np.ndarray) -> np.ndarray:
-    """Row-wise maximum of ``values`` (candidates x rivals) over the rivals other than the candidate."""
-    own = candidates[:, None] == rivals[None, :]
-    return np.where(own, -np.inf, values).max(axis=1, initial=-np.inf)
+    """Row-wise maximum of ``values`` (candidates x rivals, overwritten) over the rivals other than the
+    candidate (``rivals`` are distinct)."""
+    if len(rivals):
+        order = np.argsort(rivals, kind="stable")
+        column = order[np.minimum(np.searchsorted(rivals[order], candidates), len(rivals) - 1)]
+        row = np.flatnonzero(rivals[column] == candidates)
+        values[row, column[row]] = -np.inf
+    return values.max(axis=1, initial=-np.inf)
 
 
 def _distance_to_others(points: np.ndarray, i: int, rivals: np.ndarray) -> float:

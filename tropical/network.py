@@ -433,7 +433,7 @@ def _polynomial_values(lifted: np.ndarray, X: np.ndarray) -> np.ndarray:
     return values
 
 
-def _final_vertices(lifted: np.ndarray, faces=None, newton: Polytope | None = None) -> np.ndarray:
+def _final_vertices(lifted: np.ndarray, faces=None, newton: _Newton | None = None) -> np.ndarray:
     """Indices of the upper hull vertices of lifted points: the monomials of the reduced polynomial.
 
     Every vertex of an upper face is a candidate, with a witness: the mean of the tie points of its faces,
@@ -449,7 +449,7 @@ def _final_vertices(lifted: np.ndarray, faces=None, newton: Polytope | None = No
     faces : tuple, optional
         ``(members, owner, ties)`` of :meth:`_GrowingHull.upper_faces` for these points; computed here
         when omitted. Degenerate sets go to :func:`tropical.hull.upper_hull_vertices`.
-    newton : Polytope, optional
+    newton : _Newton, optional
         The Newton polytope of the exponents, if known.
     """
     n, d = lifted.shape[0], lifted.shape[1] - 1
@@ -464,7 +464,7 @@ def _final_vertices(lifted: np.ndarray, faces=None, newton: Polytope | None = No
     candidates = np.flatnonzero(count)
     centre = np.column_stack([np.bincount(members, ties[owner, j], n) for j in range(d)])
     centre = centre[candidates] / count[candidates, None]
-    equations = (Polytope(lifted[:, :-1]) if newton is None else newton).equations
+    equations = (_Newton.of(lifted[:, :-1]) if newton is None else newton).equations
     distance = lifted[candidates, :-1] @ equations[:, :-1].T + equations[:, -1]
     on_facet = np.abs(distance) <= 10 * RELATIVE_TOLERANCE * np.ptp(lifted[:, :-1], axis=0).max()
     extent = 1.0 + float(np.ptp(ties, axis=0).max(initial=0.0))
@@ -472,14 +472,47 @@ def _final_vertices(lifted: np.ndarray, faces=None, newton: Polytope | None = No
     return upper_vertices_with_witnesses(lifted, candidates, witnesses)
 
 
-def _newton_directions(polytope: Polytope) -> np.ndarray:
-    """Outward facet normals of the Newton polytope, and both normals of its affine hull if it is flat."""
-    directions = [
-        polytope.equations[:, :-1],
-        polytope.affine_equations[:, :-1],
-        -polytope.affine_equations[:, :-1],
-    ]
-    return np.vstack([np.atleast_2d(u) for u in directions if len(u)])
+@dataclass
+class _Newton:
+    """The Newton polytope of the monomials found so far.
+
+    ``equations`` are its facets (``normal @ a + offset <= 0``, unit outward normals), ``directions`` the
+    facet normals and both normals of its affine hull when it is flat (the directions at infinity to
+    test), and ``vertices`` its vertices (coordinates; with the next round's new exponents they span it).
+    """
+
+    equations: np.ndarray
+    directions: np.ndarray
+    vertices: np.ndarray
+
+    @classmethod
+    def of(cls, exponents: np.ndarray) -> _Newton:
+        """One Qhull with merged facets (isotropic scaling keeps the normals); flat or 1-D sets, and sets
+        Qhull cannot take, by :class:`~tropical.polytope.Polytope`."""
+        d = exponents.shape[1]
+        if d >= 2 and len(exponents) > d and affine_frame(exponents).dimension == d:
+            scaled, spread = normalise(exponents)
+            try:
+                qhull = _Qhull(
+                    b"i", np.ascontiguousarray(scaled), _GROWING_QHULL_OPTIONS, required_options=b""
+                )
+                facets, equations = qhull.get_hull_facets()
+                qhull.close()
+            except QhullError:
+                facets = None
+            if facets is not None:
+                normals = equations[:, :-1]
+                offsets = equations[:, -1] * spread[0] - normals @ exponents.mean(axis=0)
+                vertices = np.unique(np.fromiter(itertools.chain.from_iterable(facets), dtype=np.int64))
+                return cls(np.column_stack([normals, offsets]), normals, exponents[vertices])
+        polytope = Polytope(exponents)
+        directions = [
+            polytope.equations[:, :-1],
+            polytope.affine_equations[:, :-1],
+            -polytope.affine_equations[:, :-1],
+        ]
+        directions = np.vstack([np.atleast_2d(u) for u in directions if len(u)])
+        return cls(polytope.equations, directions, polytope.vertices)
 
 
 class _Oracle:
@@ -576,8 +609,8 @@ def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: st
             budget.check(len(points), what)
             found = []
             # the Newton polytope: directions at infinity
-            newton = Polytope(newton_exponents)
-            normals = _newton_directions(newton)
+            newton = _Newton.of(newton_exponents)
+            normals = newton.directions
             candidates = oracle(normals, at_infinity=True)
             reach = np.einsum("fd,fd->f", candidates[:, :-1], normals)
             current = (normals @ points[:, :-1].T).max(axis=1)
@@ -677,8 +710,9 @@ def _recursion_layer(F, G, layer: AffineLayer, d: int, product=_product):
 #: together), measured on random and PyTorch-initialised nets on a 2-core machine (benchmarks/RESULTS.md).
 _SECONDS_PER_POINT = {2: 1e-4, 3: 1e-4, 4: 1.1e-4, 5: 3.3e-4, 6: 1.9e-3, 7: 1.1e-2}
 _BYTES_PER_POINT = {2: 2e4, 3: 2e4, 4: 4e4, 5: 6e4, 6: 1e5, 7: 2e5}
-#: How the cost per point grows with the number of points ``n``: ``(n / 1000) ** exponent``.
-_GROWTH_EXPONENT = {2: 0.0, 3: 0.0, 4: 0.0, 5: 0.15, 6: 0.6, 7: 0.8}
+#: How the cost per point grows with the number of points ``n``: ``(n / 1000) ** exponent``, one exponent
+#: below 1,000 points and one above (7-D hulls of 1,800 monomials took 7x longer per point than of 850).
+_GROWTH_EXPONENT = {2: (0, 0), 3: (0, 0), 4: (0, 0), 5: (0.15, 0.15), 6: (0.6, 1.5), 7: (0.8, 2.5)}
 #: Wall-clock seconds per CPU second on a loaded 2-core machine, and the final size of a polynomial per
 #: monomial estimated from the starting points (typically 1.2-3x, median about 2).
 _WALL_MARGIN, _GROWTH_OF_ESTIMATE = 2.0, 2.0
@@ -688,9 +722,11 @@ def _oracle_cost(n: float, d: int) -> Cost:
     """Estimated peak memory and time of the oracle on one polynomial whose hull has ``n`` lifted points
     in ``d + 1`` dimensions."""
     dimension = min(d + 1, max(_SECONDS_PER_POINT))
-    growth = (max(n, 1.0) / 1000.0) ** _GROWTH_EXPONENT[dimension]
+    below, above = _GROWTH_EXPONENT[dimension]
+    relative = max(n, 1.0) / 1000.0
+    growth = relative ** (below if relative < 1 else above)
     return Cost(
-        5e7 + n * _BYTES_PER_POINT[dimension] * growth,
+        5e7 + n * _BYTES_PER_POINT[dimension] * relative**below,
         _WALL_MARGIN * n * _SECONDS_PER_POINT[dimension] * growth,
     )
 
