@@ -337,6 +337,9 @@ def _graph_forward(graph: Graph, splits: dict, X: np.ndarray, target: int, at_in
 #: Qhull options of the growing hull: coplanar facets are merged (one facet per cell of the dual
 #: subdivision, no triangulation), and the wide merges of nearly degenerate lifted sets are allowed.
 _GROWING_QHULL_OPTIONS = b"C-0 Q12"
+#: Points are inserted into the growing hull while their scaled coordinates stay within this (the first
+#: set's are within 1); farther ones make the oracle build the hull anew with a fresh scaling.
+_REBUILD_EXTENT = 8.0
 
 
 def _spans(lifted: np.ndarray) -> bool:
@@ -382,9 +385,13 @@ class _GrowingHull:
         return np.ascontiguousarray((lifted - self.origin) / self.spread)
 
     def add(self, lifted: np.ndarray) -> bool:
-        """Insert points (the next rows); False when Qhull gives up (the hull is unusable then)."""
+        """Insert points (the next rows); False when Qhull gives up (the hull is unusable then) or when they
+        lie far outside the first set's box (its scaling would cost Qhull precision: build anew)."""
+        scaled = self._scaled(lifted)
+        if np.abs(scaled).max(initial=0.0) > _REBUILD_EXTENT:
+            return False
         try:
-            self.qhull.add_points(self._scaled(lifted))
+            self.qhull.add_points(scaled)
         except QhullError:
             return False
         self.size += len(lifted)
