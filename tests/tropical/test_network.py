@@ -152,6 +152,28 @@ def test_oracle_survives_qhull_failures(monkeypatch, failing):
         assert a.denominator.same_function(b.denominator, tolerance=1e-9)
 
 
+def test_oracle_rebuilds_its_hull_for_far_points(monkeypatch):
+    """Points far outside the growing hull's first box are not inserted (Qhull's precision follows the
+    scaling): the hull is built anew from all points, with the same monomials."""
+    import tropical.network
+
+    model = build_network([2, 16, 16, 1], "relu", True, 0.0, 7)
+    expected = from_torch(model)
+    built = []
+    original = tropical.network._GrowingHull.__init__
+
+    def counting(self, lifted):
+        built.append(len(lifted))
+        original(self, lifted)
+
+    monkeypatch.setattr(tropical.network._GrowingHull, "__init__", counting)
+    monkeypatch.setattr(tropical.network, "_REBUILD_EXTENT", 0.5)  # every insertion is "far"
+    result = from_torch(model)
+    assert len(built) > 2 * 2  # more than one hull per polynomial
+    assert result[0].numerator.same_function(expected[0].numerator, tolerance=1e-9)
+    assert result[0].denominator.same_function(expected[0].denominator, tolerance=1e-9)
+
+
 def test_every_monomial_is_the_unique_max_somewhere(unique_max_oracle):
     """Reduced polynomials of the network have no redundant monomials (checked by linear programs)."""
     model = build_network([2, 6, 5, 1], "relu", True, 0.0, 3)
