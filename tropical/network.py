@@ -53,7 +53,7 @@ from scipy.spatial import QhullError
 from scipy.spatial._qhull import _Qhull
 
 from tropical._threads import limited_threads
-from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, Cost, check_cost, count_text
+from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, Cost, check_cost, count_text, hull_cost
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.graph import Dense, Graph, piecewise_linear_graph
 from tropical.hull import (
@@ -668,14 +668,48 @@ def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: st
 
 
 # -------------------------------------------------------------------------------------- recursion
-def _product(factors: list[TropicalPolynomial], d: int) -> TropicalPolynomial:
-    """⊙ of many polynomials as a balanced tree of reduced pairwise products."""
+def _product(factors: list[TropicalPolynomial], d: int, check=None) -> TropicalPolynomial:
+    """⊙ of many polynomials as a balanced tree of reduced pairwise products.
+
+    ``check(n)``, if given, is called before each pairwise product of ``n`` lifted points is formed.
+    """
     if not factors:
         return TropicalPolynomial.constant(0.0, d)
     while len(factors) > 1:
-        paired = [(factors[i] * factors[i + 1]).reduced() for i in range(0, len(factors) - 1, 2)]
+        paired = []
+        for i in range(0, len(factors) - 1, 2):
+            if check is not None:
+                check(len(factors[i]) * len(factors[i + 1]))
+            paired.append((factors[i] * factors[i + 1]).reduced())
         factors = paired + ([factors[-1]] if len(factors) % 2 else [])
     return factors[0]
+
+
+class _RecursionBudget:
+    """The estimated cost of ``method="recursion"``, summed over its pairwise products as they come: each
+    product of ``n`` lifted points is reduced by a hull in ``d + 1`` dimensions
+    (:func:`tropical.budget.hull_cost`; above 7 dimensions one linear program over all ``n`` points per
+    point, whose cost grows with ``n``: 60 ms each at ``n = 4096`` in 9-D). Raises
+    :class:`ComputationTooLargeError` before the product that would take the sum above the limits."""
+
+    def __init__(self, d: int, limits: dict):
+        self.d, self.limits, self.seconds = d, limits, 0.0
+
+    def __call__(self, n: int) -> None:
+        cost = hull_cost(n, self.d + 1)
+        if self.d + 1 > MAX_QHULL_DIMENSION:  # one LP over all n points per point: measured 60 ms at 4,096
+            cost = Cost(cost.memory, n * (0.012 + 1.2e-5 * n))
+        self.seconds += cost.seconds
+        check_cost(
+            Cost(cost.memory, self.seconds),
+            what=(
+                f"method='recursion' on a {self.d}-input network (its pairwise products so far, the last of "
+                f"{n:,} lifted points, reduced in {self.d + 1} dimensions)"
+            ),
+            max_bytes=self.limits["max_bytes"],
+            max_seconds=self.limits["max_seconds"],
+            alternative=_ALTERNATIVE,
+        )
 
 
 def _recursion_layer(F, G, layer: AffineLayer, d: int, product=_product):
@@ -705,8 +739,8 @@ def _recursion_layer(F, G, layer: AffineLayer, d: int, product=_product):
         else:  # s x + (1 - s) relu(x): the negative factor goes to G
             M = (H + N).reduced()
             a, b = float(slope), 1.0 - float(slope)
-            new_F.append(_product([p**w for p, w in ((H, a), (M, b)) if w > 0], d))
-            N = _product([N] + [p**-w for p, w in ((H, a), (M, b)) if w < 0], d)
+            new_F.append(product([p**w for p, w in ((H, a), (M, b)) if w > 0], d))
+            N = product([N] + [p**-w for p, w in ((H, a), (M, b)) if w < 0], d)
         new_G.append(N)
     return new_F, new_G
 
@@ -919,12 +953,13 @@ def from_torch(
         several times slower on a busy machine). The previous limits are restored on return; ``None``
         leaves the thread pools as they are.
     max_seconds, max_bytes : float
-        Limits of the oracle's estimated running time (seconds on a 2-core machine) and peak memory (bytes)
-        (:mod:`tropical.budget`). The cost follows the number of monomials and the input dimension (the
-        hulls are in ``d + 1`` dimensions): it is estimated from the monomials found at the starting points
-        before any hull is built, and again before every round, from the monomials found so far. Above
-        either limit :class:`ComputationTooLargeError` is raised with the estimate and what to compute
-        instead. The decision depends on the monomials found, never on the clock.
+        Limits of the estimated running time (seconds on a 2-core machine) and peak memory (bytes)
+        (:mod:`tropical.budget`; docs/from_torch_speed.md). The cost follows the number of monomials and
+        the input dimension (the hulls are in ``d + 1`` dimensions). The oracle estimates it from the
+        monomials found at the starting points before any hull is built, and again before every round;
+        the recursion sums the estimates of its pairwise products before each one is formed. Above either
+        limit :class:`ComputationTooLargeError` is raised with the estimate and what to compute instead.
+        The decision depends on the monomials found, never on the clock.
 
     Returns
     -------
@@ -998,8 +1033,9 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
         G = [TropicalPolynomial.constant(0.0, d) for _ in range(d)]
         per_layer = []
         bar = _Progress(len(affine), progress, unit="layers")
+        product = partial(_product, check=_RecursionBudget(d, limits))
         for depth, layer in enumerate(affine):
-            F, G = _recursion_layer(F, G, layer, d)
+            F, G = _recursion_layer(F, G, layer, d, product=product)
             per_layer.append([TropicalRational(f, g) for f, g in zip(F, G, strict=True)])
             bar.update(f"layer {depth}", max(len(p) for p in F + G))
         bar.close()

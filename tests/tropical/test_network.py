@@ -615,3 +615,20 @@ def test_bad_budgets_are_named(bad):
     model = build_network((2, 3, 1), "relu", True, 0.0, seed=0)
     with pytest.raises(ValueError, match=next(iter(bad))):
         from_torch(model, **bad)
+
+
+def test_recursion_on_many_inputs_is_refused_before_its_long_products():
+    """An 8-16-1 net (method "auto" is the recursion above 6 inputs) ran 270 s: its last product of 4,096
+    lifted points is reduced by one LP per point in 9-D. The summed estimate of the products refuses it
+    before that product is formed, naming the limit and a 2-D slice."""
+    generator = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1)).double()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.tensor(generator.standard_normal(tuple(parameter.shape))))
+    with pytest.raises(ComputationTooLargeError, match=r"method='recursion'.*max_seconds=60") as info:
+        from_torch(model)
+    assert info.value.estimate > info.value.limit == 60
+    assert "tropical.linear_regions(model, plane=" in str(info.value)
+    with pytest.raises(ComputationTooLargeError, match=r"max_seconds=0\.01"):
+        from_torch(build_network([2, 8, 8, 1], "relu", True, 0.0, 0), method="recursion", max_seconds=0.01)
