@@ -39,6 +39,7 @@ __all__ = [
     "upper_faces",
     "upper_hull_vertices",
     "upper_simplices",
+    "upper_vertices_with_witnesses",
 ]
 
 RELATIVE_TOLERANCE = 1e-9
@@ -200,9 +201,14 @@ _BLOCK_VALUES = 4_000_000
 
 
 def _best_rival(values: np.ndarray, candidates: np.ndarray, rivals: np.ndarray) -> np.ndarray:
-    """Row-wise maximum of ``values`` (candidates x rivals) over the rivals other than the candidate."""
-    own = candidates[:, None] == rivals[None, :]
-    return np.where(own, -np.inf, values).max(axis=1, initial=-np.inf)
+    """Row-wise maximum of ``values`` (candidates x rivals, overwritten) over the rivals other than the
+    candidate (``rivals`` are distinct)."""
+    if len(rivals):
+        order = np.argsort(rivals, kind="stable")
+        column = order[np.minimum(np.searchsorted(rivals[order], candidates), len(rivals) - 1)]
+        row = np.flatnonzero(rivals[column] == candidates)
+        values[row, column[row]] = -np.inf
+    return values.max(axis=1, initial=-np.inf)
 
 
 def _distance_to_others(points: np.ndarray, i: int, rivals: np.ndarray) -> float:
@@ -501,6 +507,45 @@ def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANC
             candidates, witnesses = _upper_witnesses(hull, upper, projected)
             local = _strict_upper(projected, candidates, witnesses, hull.vertices, tolerance)
     return np.sort(representatives[np.unique(local)])
+
+
+def upper_vertices_with_witnesses(
+    lifted: np.ndarray, candidates: np.ndarray, witnesses: np.ndarray, tolerance: float = RELATIVE_TOLERANCE
+) -> np.ndarray:
+    """:func:`upper_hull_vertices` when a superset of the vertices and a witness per candidate are known.
+
+    The same decision as :func:`upper_hull_vertices` (docs/tolerances.md, "Tie"): a candidate is kept when
+    it beats every other candidate by more than the tolerance at its witness, or else by a linear program.
+    Used by :func:`tropical.from_torch`, whose growing hull already knows the upper faces.
+
+    Parameters
+    ----------
+    lifted : array_like, shape (m, d + 1)
+        Exponents in the first ``d`` columns, coefficients in the last.
+    candidates : ndarray of int, shape (c,)
+        Every upper vertex is among them.
+    witnesses : ndarray, shape (c, d)
+        A point ``x`` per candidate where it is expected to be the unique maximum.
+
+    Returns
+    -------
+    ndarray of int, shape (v,), sorted
+    """
+    lifted = np.asarray(lifted, dtype=float)
+    representatives, frame = _lifted_frame(lifted, tolerance)
+    d = lifted.shape[1] - 1
+    projected = np.column_stack(
+        [frame.coordinates(lifted[representatives, :-1]), lifted[representatives, -1]]
+    )
+    if frame.dimension < max(d, 2) or _on_one_hyperplane(projected, tolerance):
+        return upper_hull_vertices(lifted, tolerance)
+    position = np.full(len(lifted), -1)
+    position[representatives] = np.arange(len(representatives))
+    local = position[candidates]
+    chosen = local >= 0  # a repeated exponent with a smaller coefficient is never kept
+    x = np.asarray(witnesses, dtype=float)[chosen] @ frame.basis.T  # the same points in frame coordinates
+    kept = _strict_upper(projected, local[chosen], x, local[chosen], tolerance)
+    return np.sort(representatives[kept])
 
 
 def _upper_hull(projected: np.ndarray) -> tuple[ConvexHull | None, np.ndarray]:
