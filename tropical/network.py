@@ -49,8 +49,13 @@ from functools import partial
 import numpy as np
 from scipy.spatial import QhullError
 
-# the Qhull object behind scipy.spatial.ConvexHull (scipy >= 1.0): incremental and without triangulation
-from scipy.spatial._qhull import _Qhull
+try:  # private scipy API: merged facets without triangulation, incremental insertion
+    from scipy.spatial._qhull import _Qhull
+except ImportError:  # a scipy without it: every caller catches QhullError and uses the public hull functions
+
+    def _Qhull(*args, **kwargs):
+        raise QhullError("scipy.spatial._qhull._Qhull is not available in this scipy version")
+
 
 from tropical._threads import limited_threads
 from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, Cost, check_cost, count_text, hull_cost
