@@ -26,6 +26,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
+from tropical._validation import corner_mask
 from tropical.errors import DegenerateGeometryError
 
 __all__ = [
@@ -125,6 +126,8 @@ def unique_rows(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> tu
     points = np.asarray(points, dtype=float)
     if len(points) == 0:
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    if points.shape[1] == 0:  # rows of no coordinates all coincide
+        return np.zeros(1, dtype=int), np.zeros(len(points), dtype=int)
     distinct, inverse = np.unique(points, axis=0, return_inverse=True)
     pairs = cKDTree(distinct).query_pairs(tolerance * _scale(points), p=np.inf, output_type="ndarray")
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(distinct),) * 2)
@@ -717,25 +720,11 @@ def _face(projected, vertices, local, frame: AffineFrame, x: np.ndarray) -> Uppe
     return UpperFace(vertices, x, float(projected[local[0], -1] + a0 @ x))
 
 
-def _corners(ring: np.ndarray) -> np.ndarray:
-    """Mask of the points of a convex polygon ring (in order) that are corners, not mid-edge points.
-
-    A point is dropped only when the ring goes straight on through it: the turn is (almost) zero and the
-    two edges point the same way. Sharp corners of thin polygons (a turn of almost 180 degrees) stay.
-    """
-    before, after = ring - np.roll(ring, 1, axis=0), np.roll(ring, -1, axis=0) - ring
-    cross = before[:, 0] * after[:, 1] - before[:, 1] * after[:, 0]
-    dot = np.einsum("ij,ij->i", before, after)
-    lengths = np.linalg.norm(before, axis=1) * np.linalg.norm(after, axis=1)
-    straight = (np.abs(cross) <= RELATIVE_TOLERANCE * lengths) & (dot > 0)
-    return ~straight if (~straight).sum() >= 3 else np.ones(len(ring), dtype=bool)
-
-
 def _counter_clockwise(y: np.ndarray, members: np.ndarray, frame: AffineFrame) -> np.ndarray:
     """Order a convex cell's points counter-clockwise and drop points in the middle of an edge."""
     centred = y - y.mean(axis=0)
     order = np.argsort(np.arctan2(centred[:, 1], centred[:, 0]))
-    order = order[_corners(centred[order])]
+    order = order[corner_mask(centred[order], RELATIVE_TOLERANCE)]
     if frame.basis.shape == (2, 2) and np.linalg.det(frame.basis) < 0:
         order = order[::-1]
     return members[order]
