@@ -58,6 +58,7 @@ except ImportError:  # a scipy without it: every caller catches QhullError and u
 
 
 from tropical._threads import limited_threads
+from tropical._validation import float_array
 from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, Cost, check_cost, count_text, hull_cost
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.graph import Dense, Graph, piecewise_linear_graph
@@ -123,9 +124,7 @@ class TropicalMap(Sequence):
 
     def __call__(self, X) -> np.ndarray:
         """Evaluate all outputs: ``(n, d) -> (n, k)`` (the network's own forward pass when it is known)."""
-        if hasattr(X, "detach"):  # a torch tensor
-            X = X.detach().cpu().numpy()
-        X = np.asarray(X, dtype=np.float64)
+        X = float_array(X, "X")
         if X.ndim != 2 or X.shape[1] != self.dimension:
             raise ValueError(f"X must have shape (n, {self.dimension}), got {X.shape}")
         if self.graph is not None:
