@@ -108,9 +108,9 @@ def test_models_of_any_input_size_and_the_plot():
     )
     assert len(artists["polygons"]) == 2 and len(artists["parts"]) == 4
     assert artists["polygons"][0].axes.get_legend() is not None
-    _, axes = tr.plot.projected_newton_polygon_grid(
+    axes = tr.plot.projected_newton_polygon_grid(
         dense, [[ticket, dense], [ticket]], row_labels=["a", "b"], column_labels=["x", "y"], classes=(2, 5)
-    )
+    )["axes"]
     assert axes.shape == (2, 2) and not axes[1, 1].axison
     drawn = axes[0, 0].patches[1].get_xy()[:-1]  # the ticket's polygon, closed by matplotlib
     assert np.allclose(np.sort(drawn, axis=0), np.sort(polygons[1].hull, axis=0))
