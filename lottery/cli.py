@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 __all__ = ["build_parser", "load_model", "main"]
@@ -42,10 +43,14 @@ def _figures(args) -> None:
     unknown = sorted(set(selected) - set(makers))
     if unknown:
         raise UserError(f"unknown figure(s) {', '.join(unknown)}; known: {', '.join(makers)}")
-    for name in selected:
-        print(f"[figures] {name} ...", flush=True)
+    start = time.perf_counter()
+    for k, name in enumerate(selected, 1):
+        print(f"[figures] {name} ({k}/{len(selected)}) ...", flush=True)
+        began = time.perf_counter()
         for path in makers[name](Path(args.out), quick=args.quick):
             print(f"[figures]   wrote {path}", flush=True)
+        print(f"[figures] {name} done in {time.perf_counter() - began:.1f} s; elapsed "
+              f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------ compare
@@ -111,6 +116,14 @@ def _compare(args) -> None:
         raise UserError(str(error)) from None
     if args.cache and args.no_cache:
         raise UserError("give at most one of --cache and --no-cache")
+    if config.model is not None:
+        from lottery.experiments.runner import network_input_shape
+
+        try:
+            shape = network_input_shape(config)
+        except (ValueError, TypeError) as error:
+            raise UserError(str(error)) from None
+        print(f"[compare] {config.model} reads inputs of shape {list(shape)}", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     n_tasks = len(config.seeds) * (1 + len(config.inits) * len(config.sparsities))
@@ -140,14 +153,19 @@ def _compare(args) -> None:
     finally:
         for close in closers:
             close()
-    info = result.cache_info
-    print(f"[compare] done: {info['misses']} computed, {info['hits']} from the cache ({info['directory']})")
+    info, timing = result.cache_info, result.timing
+    print(f"[compare] done: {info['misses']} computed, {info['hits']} from the cache ({info['directory']}); "
+          f"training {timing['train_s']:.0f} s, geometry {timing['geometry_s']:.0f} s of task time (CPU "
+          f"{timing['train_cpu_s']:.0f} + {timing['geometry_cpu_s']:.0f} s), {timing['wall_s']:.0f} s wall",
+          flush=True)  # fmt: skip
+    start = time.perf_counter()
     written = [out / "results.csv", out / "results.json"]
     result.to_csv(written[0])
     result.to_json(written[1])
-    written += _compare_figures(result, out)
     for path in written:
         print(f"[compare]   wrote {path}", flush=True)
+    for path in _compare_figures(result, out):
+        print(f"[compare]   wrote {path} ({time.perf_counter() - start:.1f} s)", flush=True)
 
 
 def _compare_figures(result, out: Path) -> list[Path]:
@@ -156,10 +174,11 @@ def _compare_figures(result, out: Path) -> list[Path]:
     paths = []
     figure, _ = result.plot_metrics()
     paths += save(figure, out, "metrics")
-    if len(result.config.hidden) == 1 and result.widths[0] == 2:
+    one_hidden = result.config.model is None and len(result.config.hidden) == 1
+    if one_hidden and result.widths[0] == 2:
         figure, _ = result.plot_polygons()
         paths += save(figure, out, "newton_polygons")
-    elif len(result.config.hidden) == 1:
+    elif one_hidden:
         figure, _ = result.plot_projected_polygons()
         paths += save(figure, out, "projected_newton_polygons")
     if "bounds" in result.domain:

@@ -398,3 +398,81 @@ def test_cache_false_and_the_deprecated_cache_dir_false(tmp_path, monkeypatch):
     assert cached.cache_info["directory"] == str(tmp_path / "default")
     with pytest.raises(TypeError, match="cache must be True or False"):
         compare_initializations(**config, cache="no")
+
+
+# ------------------------------------------------------------------------------- progress and timing
+def test_progress_lines_and_the_time_split(tmp_path, capsys):
+    options = dict(hidden=6, sparsities=(0.5,), inits=("lottery", "xavier"), seeds=1, epochs=2, n_samples=200)
+    result = compare_initializations(**options, cache_dir=tmp_path)
+    err = capsys.readouterr().err  # not a terminal: one line per finished task
+    assert "[compare] dense 1/1 (seed 0): training" in err
+    assert "[compare] ticket 1/2 (lottery, 50%, seed 0): training" in err
+    assert "[compare] ticket 2/2 (xavier, 50%, seed 0): training" in err
+    timing = result.timing
+    tasks = [result.dense[0], *result.tickets.values()]
+    assert timing["tasks_computed"] == 3 and timing["tasks_cached"] == 0
+    for key in ("train_s", "train_cpu_s", "geometry_s", "geometry_cpu_s"):  # the totals are the tasks' sums
+        assert timing[key] == pytest.approx(
+            sum(t.provenance["seconds"].get(key, 0.0) for t in tasks), abs=0.01
+        )
+        assert timing[key] >= 0
+    assert "geometry_s" not in result.dense[0].provenance["seconds"]
+    assert json.loads(result.to_json())["timing"] == timing
+    again = compare_initializations(**options, cache_dir=tmp_path, progress=False)
+    assert capsys.readouterr().err == ""  # silent
+    assert again.timing["tasks_computed"] == 0 and again.timing["tasks_cached"] == 3
+    assert again.timing["geometry_s"] == 0 and again.tickets[("lottery", 0.5, 0)].provenance["seconds"]
+
+
+# ------------------------------------------------------------------------------- a custom conv model
+CONV_MODULE = """
+from torch import nn
+
+def conv():  # affine (conv) -> ReLU -> affine: has decision zonotopes
+    return nn.Sequential(nn.Conv2d(1, 1, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(16, 10))
+"""
+
+
+@pytest.mark.slow
+def test_a_conv_factory_is_compared_end_to_end_on_digits(tmp_path, monkeypatch):
+    (tmp_path / "h6_conv_factory.py").write_text(CONV_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from h6_conv_factory import conv
+
+    result = compare_initializations(
+        "digits", model="h6_conv_factory:conv", sparsities=(0.5,), inits=("lottery", "gaussian"), seeds=1,
+        epochs=2, planes=1, cache=False, progress=False,
+    )  # fmt: skip
+    data = __import__("lottery").load_dataset("digits")
+    images = data.x_test.reshape(-1, 1, 8, 8)
+    for row in result.rows:
+        model = result.model(row["init"], 0.5)
+        assert isinstance(model[0], torch.nn.Conv2d)
+        with torch.no_grad():  # the model's own forward pass on image-shaped digits
+            accuracy = (model(images).argmax(dim=1) == data.y_test).float().mean().item()
+        assert row["test_accuracy"] == pytest.approx(accuracy)
+        assert row["polytope_method"] == "bracket"  # a conv first layer has zonotopes
+        assert row["polytope_hausdorff_lower"] <= row["polytope_hausdorff_upper"]
+        assert row["boundary_method"] == row["plane_method"] == "exact"
+    assert result.dense[0].provenance["input_shape"] == [1, 8, 8]
+    # the gaussian ticket starts from fresh N(0, 0.1^2) weights on the kept positions, biases zero
+    ticket = result.tickets[("gaussian", 0.5, 0)]
+    kept = ticket.start_state["0.weight"][ticket.mask["0.weight"]]
+    assert not torch.equal(kept, result.dense[0].init_state["0.weight"][ticket.mask["0.weight"]])
+    assert float(ticket.start_state["0.bias"].abs().max()) == 0.0
+    assert type(result.dense_model()) is type(conv())
+
+
+def test_a_model_that_cannot_read_the_data_fails_before_training(tmp_path, monkeypatch):
+    (tmp_path / "h6_linear_factory.py").write_text(
+        "from torch import nn\n\ndef ten():\n    return nn.Linear(10, 10)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError, match=r"takes none of the input shapes.*\(64,\).*\(1, 8, 8\)"):
+        compare_initializations("digits", model="h6_linear_factory:ten", cache=False)
+    with pytest.raises(ValueError, match="holds 49 values but digits has 64"):
+        compare_initializations("digits", model="h6_linear_factory:ten", input_shape=(1, 7, 7), cache=False)
+    with pytest.raises(ValueError, match="no attribute 'missing'"):
+        ComparisonConfig(model="h6_linear_factory:missing")
+    with pytest.raises(ValueError, match="input_shape must be"):
+        ComparisonConfig(input_shape=(1, 0))
