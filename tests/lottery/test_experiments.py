@@ -476,3 +476,36 @@ def test_a_model_that_cannot_read_the_data_fails_before_training(tmp_path, monke
         ComparisonConfig(model="h6_linear_factory:missing")
     with pytest.raises(ValueError, match="input_shape must be"):
         ComparisonConfig(input_shape=(1, 0))
+
+
+def test_progress_draws_a_bar_on_a_terminal_and_lines_elsewhere():
+    from lottery.experiments.progress import Progress
+
+    class Stream(io.StringIO):
+        def __init__(self, tty: bool):
+            super().__init__()
+            self.tty = tty
+
+        def isatty(self):
+            return self.tty
+
+    for tty in (True, False):
+        stream = Stream(tty)
+        report = Progress(None, prefix="[x]", stream=stream)
+        report.group(2, "tickets")
+        report.finished("ticket 1/2 (a)")
+        report.finished("ticket 2/2 (b)")
+        report.close()
+        report.line("done")
+        text = stream.getvalue()
+        assert ("\r" in text) is tty  # tqdm redraws its bar with carriage returns; a log gets none
+        assert ("[x] ticket 1/2 (a); elapsed " in text) is not tty
+        assert text.endswith("[x] done\n")
+    silent = Stream(False)
+    report = Progress(False, stream=silent)
+    report.group(1, "x")
+    report.finished("a")
+    report.line("b")
+    assert silent.getvalue() == ""
+    with pytest.raises(TypeError, match="progress must be True, False or None"):
+        Progress("yes")
