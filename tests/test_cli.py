@@ -394,3 +394,47 @@ def test_compare_a_custom_conv_model_on_digits(tmp_path, monkeypatch, capsys):
     one_line_error(capsys, [*argv, "--no-cache", "--input-shape", "1", "7", "7"], "input_shape", "64")
     one_line_error(capsys, [*argv, "--no-cache", "--model", "h6_digit_convs:flat_only"],
                    "takes none of the input shapes", "--input-shape")  # fmt: skip
+
+
+@pytest.mark.slow
+def test_regions_on_the_plane_through_three_test_digits_of_a_conv_model(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    (tmp_path / "h6_plane_convs.py").write_text(CONV_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from h6_plane_convs import pooled
+
+    torch.manual_seed(0)
+    net = pooled().eval()
+    torch.save(net.state_dict(), tmp_path / "conv.pt")
+    argv = ["regions", str(tmp_path / "conv.pt"), "--model", "h6_plane_convs:pooled", "--out", str(tmp_path)]
+    assert main([*argv, "--plane", "0", "1", "2", "--dataset", "digits"]) == 0
+    metrics = json.loads((tmp_path / "conv_regions.json").read_text())
+    assert metrics["input_shape"] == [1, 8, 8] and (tmp_path / "conv_regions.png").stat().st_size > 0
+    # a lower bound from the network itself: distinct activation patterns (ReLU signs, max-pool winners) on
+    # a grid over the triangle's bounding box, inside the plane's padded box
+    points = lt.load_dataset("digits").x_test[:3].double().reshape(3, -1)
+    d1, d2 = points[1] - points[0], points[2] - points[0]
+    e1 = d1 / d1.norm()
+    e2 = d2 - (d2 @ e1) * e1
+    e2 = e2 / e2.norm()
+    corners = torch.stack([torch.zeros(2, dtype=torch.float64), torch.stack([d1 @ e1, d1 @ e2]),
+                           torch.stack([d2 @ e1, d2 @ e2])])  # fmt: skip
+    corners = corners.numpy()
+    u, v = np.meshgrid(*(np.linspace(corners[:, k].min(), corners[:, k].max(), 200) for k in (0, 1)))
+    grid = points[0] + torch.as_tensor(u.ravel())[:, None] * e1 + torch.as_tensor(v.ravel())[:, None] * e2
+    with torch.no_grad():
+        pre = net[0].double()(grid.reshape(-1, 1, 8, 8))
+        _, winners = torch.nn.functional.max_pool2d(pre.relu(), 2, return_indices=True)
+    patterns = torch.cat([(pre > 0).flatten(1), winners.flatten(1)], dim=1).numpy()
+    assert len(np.unique(patterns, axis=0)) <= metrics["linear_regions"]
+    # the same plane from a file of the three points, in the shape the model takes
+    np.save(tmp_path / "three.npy", points.reshape(3, 1, 8, 8).numpy())
+    (tmp_path / "conv_regions.json").unlink()
+    assert main([*argv, "--plane", str(tmp_path / "three.npy")]) == 0
+    from_file = json.loads((tmp_path / "conv_regions.json").read_text())
+    assert from_file["linear_regions"] == metrics["linear_regions"]
+    one_line_error(capsys, [*argv, "--plane", "0", "1", "2"], "--dataset")
+    one_line_error(capsys, [*argv, "--plane", "0", "1", "99999", "--dataset", "digits"], "indices below")
+    one_line_error(capsys, [*argv, "--plane", "0", "1", "2", "--dataset", "digits", "--bounds", "0", "1", "0",
+                            "1"], "at most one")  # fmt: skip
