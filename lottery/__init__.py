@@ -8,6 +8,7 @@
 0.5
 """
 
+from lottery._compat import RENAMED_MODULES  # noqa: F401  (registers the old module names first)
 from lottery.criteria import CRITERIA, layerwise_rates, mask_from_scores, prune, scores, snip_scores
 from lottery.data import DATASETS, Dataset, load_dataset
 from lottery.experiments import ComparisonResult, compare_initializations
@@ -15,9 +16,9 @@ from lottery.imp import IMPResult, iterative_magnitude_pruning, retrain
 from lottery.masks import Mask, hamming_distance, prunable_names
 from lottery.models import mlp
 from lottery.registry import Registry
-from lottery.reinit import PRUNED_VALUES, REINITS, pruned_values, reinit
+from lottery.reinitialisation import PRUNED_VALUES, REINITS, pruned_values, reinit
 from lottery.ticket import Ticket
-from lottery.train import History, TrainConfig, TrainResult, evaluate, train
+from lottery.training import History, TrainConfig, TrainResult, evaluate, train
 
 __all__ = [
     "CRITERIA",

@@ -33,11 +33,11 @@ import copy
 import math
 from collections.abc import Callable, Iterable, Mapping
 
-import numpy as np
 import torch
 from torch import nn
 
 from lottery._compat import renamed
+from lottery._validation import check_fraction, check_seed
 from lottery.masks import Mask
 from lottery.registry import Registry
 
@@ -254,24 +254,12 @@ def scores(
         shapes = {n: tuple(parameters[n].shape) for n in names}
     if mask is not None and not shapes:
         shapes = {n: tuple(mask[n].shape) for n in names}
-    generator = torch.Generator().manual_seed(_check_seed(seed))
+    generator = torch.Generator().manual_seed(check_seed(seed))
     result = function(
         names, final=final, initial=initial, model=model, batches=batches, mask=mask, shapes=shapes,
         generator=generator,
     )  # fmt: skip
     return result
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    return int(seed)
-
-
-def _fraction(value, argument: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{argument} must be a number in [0, 1], got {value!r}")
-    return float(value)
 
 
 def _per_layer(value, names: list[str], argument: str) -> dict[str, float]:
@@ -283,8 +271,8 @@ def _per_layer(value, names: list[str], argument: str) -> dict[str, float]:
                 f"{argument}: per-layer values must name exactly the masked parameters {names}; "
                 f"unknown {unknown}, missing {missing}"
             )
-        return {n: _fraction(value[n], f"{argument}[{n!r}]") for n in names}
-    fraction = _fraction(value, argument)
+        return {n: check_fraction(value[n], f"{argument}[{n!r}]") for n in names}
+    fraction = check_fraction(value, argument)
     return dict.fromkeys(names, fraction)
 
 
@@ -348,9 +336,29 @@ def mask_from_scores(
         raise ValueError(
             f"scores and mask cover different parameters: scores {sorted(scores)}, mask {sorted(names)}"
         )
-    generator = torch.Generator().manual_seed(_check_seed(seed))
-    flat_scores, alive = {}, {}
+    generator = torch.Generator().manual_seed(check_seed(seed))
+    flat_scores, alive = _survivors(scores, mask)
+    # Candidates (surviving entries) in ascending score order, ties random; the best one may be protected.
+    candidates = {}
     for n in names:
+        order = alive[n][_ascending(flat_scores[n][alive[n]], generator)]
+        candidates[n] = order if allow_empty_layers else order[:-1]
+    if scope == "layer":
+        counts = _layer_counts(rate, sparsity, mask, alive)
+        removed = {n: candidates[n][: max(0, min(counts[n], len(candidates[n])))] for n in names}
+    else:
+        removed = _global_removal(rate, sparsity, mask, alive, flat_scores, candidates, generator)
+    new = {n: mask[n].reshape(-1).clone() for n in names}
+    for n in names:
+        new[n][removed[n]] = False
+    return Mask({n: new[n].reshape(mask[n].shape) for n in names})
+
+
+def _survivors(scores: Mapping[str, torch.Tensor], mask: Mask) -> tuple[Scores, dict[str, torch.Tensor]]:
+    """Per name: the scores flattened to float64, shape (numel,), and the flat indices of the entries the
+    mask keeps, shape (n_alive,) int64. Shapes must match the mask; NaN scores are refused."""
+    flat_scores, alive = {}, {}
+    for n in mask:
         s = torch.as_tensor(scores[n]).detach().to("cpu", torch.float64)
         if tuple(s.shape) != tuple(mask[n].shape):
             raise ValueError(f"scores[{n!r}] has shape {tuple(s.shape)}, the mask {tuple(mask[n].shape)}")
@@ -358,46 +366,41 @@ def mask_from_scores(
             raise ValueError(f"scores[{n!r}] contains NaN")
         flat_scores[n] = s.reshape(-1)
         alive[n] = torch.nonzero(mask[n].reshape(-1)).reshape(-1)
+    return flat_scores, alive
 
-    # Candidates (surviving entries) in ascending score order, ties random; the best one may be protected.
-    candidates = {}
-    for n in names:
-        order = alive[n][_ascending(flat_scores[n][alive[n]], generator)]
-        candidates[n] = order if allow_empty_layers else order[:-1]
 
-    new = {n: mask[n].reshape(-1).clone() for n in names}
-    if scope == "layer":
-        if rate is not None:
-            rates = _per_layer(rate, names, "rate")
-            counts = {n: _round(rates[n] * len(alive[n])) for n in names}
-        else:
-            targets = _per_layer(sparsity, names, "sparsity")
-            counts = {
-                n: _round(targets[n] * mask[n].numel()) - (mask[n].numel() - len(alive[n])) for n in names
-            }
-        for n in names:
-            k = max(0, min(counts[n], len(candidates[n])))
-            new[n][candidates[n][:k]] = False
+def _layer_counts(rate, sparsity, mask: Mask, alive: Mapping[str, torch.Tensor]) -> dict[str, int]:
+    """Entries to remove from each layer: ``rate`` of its survivors, or what reaches its target sparsity."""
+    names = list(mask)
+    if rate is not None:
+        rates = _per_layer(rate, names, "rate")
+        return {n: _round(rates[n] * len(alive[n])) for n in names}
+    targets = _per_layer(sparsity, names, "sparsity")
+    return {n: _round(targets[n] * mask[n].numel()) - (mask[n].numel() - len(alive[n])) for n in names}
+
+
+def _global_removal(
+    rate, sparsity, mask, alive, flat_scores, candidates, generator
+) -> dict[str, torch.Tensor]:
+    """Flat indices to remove per name when all layers share one ranking (``scope="global"``).
+
+    The count is ``rate`` of all survivors, or what reaches the overall target sparsity; the lowest
+    ``count`` candidates of the pooled scores (ties random from ``generator``) are removed.
+    """
+    if isinstance(rate, Mapping) or isinstance(sparsity, Mapping):
+        raise ValueError("per-layer rate/sparsity mappings need scope='layer'")
+    names = list(mask)
+    n_alive = sum(len(a) for a in alive.values())
+    n_total = sum(mask[n].numel() for n in names)
+    if rate is not None:
+        count = _round(check_fraction(rate, "rate") * n_alive)
     else:
-        if isinstance(rate, Mapping) or isinstance(sparsity, Mapping):
-            raise ValueError("per-layer rate/sparsity mappings need scope='layer'")
-        n_alive = sum(len(a) for a in alive.values())
-        n_total = sum(mask[n].numel() for n in names)
-        if rate is not None:
-            count = _round(_fraction(rate, "rate") * n_alive)
-        else:
-            count = _round(_fraction(sparsity, "sparsity") * n_total) - (n_total - n_alive)
-        pool_scores = torch.cat([flat_scores[n][candidates[n]] for n in names])
-        owner = torch.cat(
-            [torch.full((len(candidates[n]),), i, dtype=torch.long) for i, n in enumerate(names)]
-        )
-        position = torch.cat([candidates[n] for n in names])
-        k = max(0, min(count, len(pool_scores)))
-        chosen = _ascending(pool_scores, generator)[:k]
-        for i, n in enumerate(names):
-            picked = chosen[owner[chosen] == i]
-            new[n][position[picked]] = False
-    return Mask({n: new[n].reshape(mask[n].shape) for n in names})
+        count = _round(check_fraction(sparsity, "sparsity") * n_total) - (n_total - n_alive)
+    pool_scores = torch.cat([flat_scores[n][candidates[n]] for n in names])  # (n_candidates,)
+    owner = torch.cat([torch.full((len(candidates[n]),), i, dtype=torch.long) for i, n in enumerate(names)])
+    position = torch.cat([candidates[n] for n in names])
+    chosen = _ascending(pool_scores, generator)[: max(0, min(count, len(pool_scores)))]
+    return {n: position[chosen[owner[chosen] == i]] for i, n in enumerate(names)}
 
 
 def layerwise_rates(names: Iterable[str], *, hidden: float = 0.2, output: float = 0.1) -> dict[str, float]:

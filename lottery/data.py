@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from lottery._validation import check_fraction, check_seed
 from lottery.registry import Registry
 
 __all__ = ["DATASETS", "Dataset", "load_dataset"]
@@ -236,11 +237,9 @@ def load_dataset(
     (2, 2)
     """
     generate = DATASETS[name]
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    for argument, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if not isinstance(value, int | float) or not 0.0 <= value < 1.0:
-            raise ValueError(f"{argument} must be a number in [0, 1), got {value!r}")
+    seed = check_seed(seed)
+    val_fraction = check_fraction(val_fraction, "val_fraction", open_high=True)
+    test_fraction = check_fraction(test_fraction, "test_fraction", open_high=True)
     if val_fraction + test_fraction >= 1.0:
         raise ValueError(f"val_fraction + test_fraction must be < 1, got {val_fraction + test_fraction}")
     if n_samples is not None and (

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from lottery.criteria import layerwise_rates, prune
+from lottery._validation import check_positive_int, check_seed
+from lottery.criteria import CRITERIA, layerwise_rates, prune
 from lottery.masks import Mask
-from lottery.reinit import PRUNED_VALUES, REINITS, reinit
+from lottery.reinitialisation import PRUNED_VALUES, REINITS, reinit
 from lottery.ticket import Ticket, call_model_fn
-from lottery.train import History, TrainConfig
-from lottery.train import train as train_model
+from lottery.training import History, State, TrainConfig
+from lottery.training import train as train_model
 
 __all__ = ["IMPResult", "iterative_magnitude_pruning", "retrain"]
 
@@ -77,6 +78,145 @@ def _round_path(directory: str, index: int) -> str:
     return os.path.join(directory, f"round_{index:02d}.pt")
 
 
+def _open_directory(directory: str | os.PathLike | None, settings: dict) -> str | None:
+    """Create ``directory`` and write ``config.json``, or check that the one there has these ``settings``."""
+    if directory is None:
+        return None
+    directory = os.fspath(directory)
+    os.makedirs(directory, exist_ok=True)
+    config_path = os.path.join(directory, "config.json")
+    if not os.path.exists(config_path):
+        _write_json(config_path, settings)
+        return directory
+    with open(config_path) as handle:
+        saved = json.load(handle)
+    if saved != json.loads(json.dumps(settings)):
+        changed = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
+        raise ValueError(
+            f"directory {directory!r} holds a run with a different configuration "
+            f"(differs in {changed}); use another directory"
+        )
+    return directory
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every round of one IMP run shares: the checked arguments of :func:`iterative_magnitude_pruning`.
+
+    ``init_state`` is θ0 (a state dict of the architecture ``model_fn`` builds); ``amount`` the per-round
+    rate (one float, or one per prunable weight name); ``settings`` the run's configuration, written to
+    ``config.json`` and into every ticket's provenance.
+    """
+
+    model_fn: Callable[..., nn.Module]
+    data: object
+    config: TrainConfig
+    init_state: State
+    rewind_step: int
+    criterion: str
+    scope: str
+    amount: float | dict[str, float]
+    reinit: str
+    pruned: str
+    seed: int
+    progress: bool | None
+    directory: str | None
+    settings: dict
+
+    def model(self, state: Mapping[str, torch.Tensor]) -> nn.Module:
+        """The architecture holding ``state``."""
+        net = call_model_fn(self.model_fn, self.seed)
+        net.load_state_dict(state)
+        return net
+
+    def init_fn(self, seed: int) -> dict:
+        """A fresh initialisation of the architecture (``random_reinit``)."""
+        return call_model_fn(self.model_fn, seed).state_dict()
+
+    def provenance(self, index: int, mask: Mask) -> dict:
+        return {
+            **{k: v for k, v in self.settings.items() if k != "architecture"},
+            "round": index,
+            "sparsity": mask.sparsity,
+            "layer_sparsity": mask.layer_sparsity(),
+        }
+
+    def load(self, index: int) -> Ticket | None:
+        """Round ``index`` from the directory, or ``None`` when it has not been computed yet."""
+        if self.directory is None or not os.path.exists(_round_path(self.directory, index)):
+            return None
+        path = _round_path(self.directory, index)
+        ticket = Ticket.load(path)
+        if ticket.provenance.get("round") != index:
+            raise ValueError(f"{path!r} holds round {ticket.provenance.get('round')}")
+        return ticket
+
+    def save(self, index: int, ticket: Ticket) -> Ticket:
+        if self.directory is not None:
+            ticket.save(_round_path(self.directory, index))
+        return ticket
+
+
+def _settings(
+    model, data, config, *, criterion, scope, reinit, pruned, rate, rates, rewind_step, seed
+) -> dict:
+    """The configuration of an IMP run as JSON-serialisable values (``config.json``, provenance)."""
+    return {
+        "method": "imp",
+        "criterion": criterion,
+        "scope": scope,
+        "reinit": reinit,
+        "pruned": pruned,
+        "rate": rate,
+        "rates": dict(rates) if rates is not None else None,
+        "rewind_step": rewind_step,
+        "seed": seed,
+        "dataset": getattr(data, "name", None),
+        "dataset_seed": getattr(data, "seed", None),
+        "train": config.to_dict(),
+        "architecture": _architecture(model),
+    }
+
+
+def _dense_round(run: _Run) -> Ticket:
+    """Round 0: train θ0 densely, keeping θk (the state after ``rewind_step`` updates)."""
+    net = run.model(run.init_state)
+    result = train_model(
+        net, run.data, train=run.config, checkpoint_steps=[run.rewind_step], progress=run.progress
+    )
+    mask = Mask.ones(net)
+    return run.save(0, Ticket(
+        mask=mask, init_state=run.init_state, start_state=run.init_state,
+        rewind_state=result.checkpoints[run.rewind_step], rewind_step=run.rewind_step,
+        trained_state=result.trained_state, history=result.history,
+        provenance={**run.provenance(0, mask), "reinit": None},
+    ))  # fmt: skip
+
+
+def _pruning_round(run: _Run, index: int, previous: Ticket, rewind_state: State) -> Ticket:
+    """Round ``index``: prune the lowest-scored survivors of ``previous`` (scored on its trained weights and
+    θ0), re-initialise the survivors (θk for rewinding), train from step k with the mask held."""
+    round_seed = run.seed * 1_000_003 + index
+    mask = prune(
+        run.model(previous.trained_state), criterion=run.criterion, rate=run.amount, mask=previous.mask,
+        init_state=run.init_state, scope=run.scope, batches=run.data if run.criterion == "snip" else None,
+        seed=round_seed,
+    )  # fmt: skip
+    start = reinit_start(
+        run.reinit, mask, run.init_state, rewind_state, previous.trained_state, run.pruned, round_seed,
+        run.init_fn,
+    )  # fmt: skip
+    result = train_model(
+        run.model(start), run.data, mask=mask, frozen=None if run.pruned == "zero" else start,
+        train=run.config, start_step=run.rewind_step, progress=run.progress,
+    )  # fmt: skip
+    return run.save(index, Ticket(
+        mask=mask, init_state=run.init_state, start_state=start, rewind_state=rewind_state,
+        rewind_step=run.rewind_step, trained_state=result.trained_state, history=result.history,
+        provenance=run.provenance(index, mask),
+    ))  # fmt: skip
+
+
 def iterative_magnitude_pruning(
     model_fn: Callable[..., nn.Module],
     data,
@@ -121,7 +261,7 @@ def iterative_magnitude_pruning(
         A name in ``lottery.criteria.CRITERIA``, scored on the previous round's trained weights (and θ0).
     scope : {"layer", "global"}
     reinit : str
-        A name in ``lottery.reinit.REINITS``; ``"rewind"`` gives the lottery ticket.
+        A name in ``lottery.reinitialisation.REINITS``; ``"rewind"`` gives the lottery ticket.
     pruned : {"zero", "frozen", "zero_where_shrunk"}
         Values of the pruned weights.
     train : TrainConfig or dict, optional
@@ -139,19 +279,14 @@ def iterative_magnitude_pruning(
     IMPResult
         ``dense`` and ``rounds`` tickets, each with its training curves.
     """
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
-        raise ValueError(f"rounds must be an int >= 1, got {rounds!r}")
+    rounds = check_positive_int(rounds, "rounds")
     if rate is not None and rates is not None:
         raise ValueError("give at most one of rate= and rates=")
-    if isinstance(rewind_step, bool) or not isinstance(rewind_step, int) or rewind_step < 0:
-        raise ValueError(f"rewind_step must be an int >= 0, got {rewind_step!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    rewind_step = check_positive_int(rewind_step, "rewind_step", allow_zero=True)
+    seed = check_seed(seed)
     REINITS[reinit]  # unknown names fail before any training
     if pruned not in PRUNED_VALUES:
         raise ValueError(f"pruned={pruned!r} is not one of {', '.join(PRUNED_VALUES)}")
-    from lottery.criteria import CRITERIA
-
     CRITERIA[criterion]
     config = TrainConfig.from_dict({**_config_of(train).to_dict(), "seed": seed})
     total = config.total_steps(len(data.y_train))
@@ -160,117 +295,30 @@ def iterative_magnitude_pruning(
 
     model = call_model_fn(model_fn, seed)
     init_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    names = list(Mask.ones(model))
     if rate is None and rates is None:
-        rates = layerwise_rates(names)
-    amount = rate if rate is not None else dict(rates)
-
-    settings = {
-        "method": "imp",
-        "criterion": criterion,
-        "scope": scope,
-        "reinit": reinit,
-        "pruned": pruned,
-        "rate": rate,
-        "rates": dict(rates) if rates is not None else None,
-        "rewind_step": rewind_step,
-        "seed": seed,
-        "dataset": getattr(data, "name", None),
-        "dataset_seed": getattr(data, "seed", None),
-        "train": config.to_dict(),
-        "architecture": _architecture(model),
-    }
-    if directory is not None:
-        directory = os.fspath(directory)
-        os.makedirs(directory, exist_ok=True)
-        config_path = os.path.join(directory, "config.json")
-        if os.path.exists(config_path):
-            with open(config_path) as handle:
-                saved = json.load(handle)
-            if saved != json.loads(json.dumps(settings)):
-                changed = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
-                raise ValueError(
-                    f"directory {directory!r} holds a run with a different configuration "
-                    f"(differs in {changed}); use another directory"
-                )
-        else:
-            _write_json(config_path, settings)
-
-    def provenance(index: int, mask: Mask) -> dict:
-        return {
-            **{k: v for k, v in settings.items() if k != "architecture"},
-            "round": index,
-            "sparsity": mask.sparsity,
-            "layer_sparsity": mask.layer_sparsity(),
-        }
-
-    def load_round(index: int) -> Ticket | None:
-        if directory is None or not os.path.exists(_round_path(directory, index)):
-            return None
-        ticket = Ticket.load(_round_path(directory, index))
-        if ticket.provenance.get("round") != index:
-            raise ValueError(
-                f"{_round_path(directory, index)!r} holds round {ticket.provenance.get('round')}"
-            )
-        return ticket
-
-    def init_fn(s: int) -> dict:
-        return call_model_fn(model_fn, s).state_dict()
-
-    dense = load_round(0)
-    if dense is None:
-        net = call_model_fn(model_fn, seed)
-        net.load_state_dict(init_state)
-        result = train_model(net, data, config=config, checkpoint_steps=[rewind_step], progress=progress)
-        mask = Mask.ones(net)
-        dense = Ticket(
-            mask=mask, init_state=init_state, start_state=init_state,
-            rewind_state=result.checkpoints[rewind_step], rewind_step=rewind_step,
-            trained_state=result.final_state, history=result.history,
-            provenance={**provenance(0, mask), "reinit": None},
-        )  # fmt: skip
-        if directory is not None:
-            dense.save(_round_path(directory, 0))
-    rewind_state = dense.rewind_state
-
-    tickets: list[Ticket] = []
-    previous = dense
+        rates = layerwise_rates(list(Mask.ones(model)))
+    settings = _settings(
+        model, data, config, criterion=criterion, scope=scope, reinit=reinit, pruned=pruned, rate=rate,
+        rates=rates, rewind_step=rewind_step, seed=seed,
+    )  # fmt: skip
+    run = _Run(
+        model_fn=model_fn, data=data, config=config, init_state=init_state, rewind_step=rewind_step,
+        criterion=criterion, scope=scope, amount=rate if rate is not None else dict(rates), reinit=reinit,
+        pruned=pruned, seed=seed, progress=progress, directory=_open_directory(directory, settings),
+        settings=settings,
+    )  # fmt: skip
+    dense = run.load(0) or _dense_round(run)
+    tickets, previous = [], dense
     for index in range(1, rounds + 1):
-        ticket = load_round(index)
-        if ticket is None:
-            round_seed = seed * 1_000_003 + index
-            scored = call_model_fn(model_fn, seed)
-            scored.load_state_dict(previous.trained_state)
-            mask = prune(
-                scored, criterion=criterion, rate=amount,
-                mask=previous.mask, init_state=init_state, scope=scope,
-                batches=data if criterion == "snip" else None, seed=round_seed,
-            )  # fmt: skip
-            start = reinit_start(
-                reinit, mask, init_state, rewind_state, previous.trained_state, pruned, round_seed, init_fn
-            )
-            net = call_model_fn(model_fn, seed)
-            net.load_state_dict(start)
-            result = train_model(
-                net, data, mask=mask, frozen=None if pruned == "zero" else start, config=config,
-                start_step=rewind_step, progress=progress,
-            )  # fmt: skip
-            ticket = Ticket(
-                mask=mask, init_state=init_state, start_state=start, rewind_state=rewind_state,
-                rewind_step=rewind_step, trained_state=result.final_state, history=result.history,
-                provenance=provenance(index, mask),
-            )  # fmt: skip
-            if directory is not None:
-                ticket.save(_round_path(directory, index))
-        tickets.append(ticket)
-        previous = ticket
+        previous = run.load(index) or _pruning_round(run, index, previous, dense.rewind_state)
+        tickets.append(previous)
     return IMPResult(dense, tickets)
 
 
-def reinit_start(strategy, mask, init_state, rewind_state, final_state, pruned, seed, init_fn):
-    """``reinit`` with the IMP conventions (θk for rewinding; pruned values from θ0 and the final state)."""
+def reinit_start(strategy, mask, init_state, rewind_state, trained_state, pruned, seed, init_fn):
+    """``reinit`` with the IMP conventions (θk for rewinding; pruned values from θ0 and the trained state)."""
     return reinit(
-        strategy, mask, init_state, rewind_state=rewind_state, final_state=final_state, pruned=pruned,
+        strategy, mask, init_state, rewind_state=rewind_state, trained_state=trained_state, pruned=pruned,
         seed=seed, init_fn=init_fn,
     )  # fmt: skip
 
@@ -297,7 +345,7 @@ def retrain(
     model_fn : callable
     data : lottery.data.Dataset
     reinit : str
-        A name in ``lottery.reinit.REINITS``.
+        A name in ``lottery.reinitialisation.REINITS``.
     pruned : {"zero", "frozen", "zero_where_shrunk"}
     train : TrainConfig or dict, optional
         Default: the ticket's own training configuration (``provenance["train"]``), else ``TrainConfig()``.
@@ -326,7 +374,7 @@ def retrain(
     with torch.no_grad():
         net.load_state_dict(start)
     result = train_model(
-        net, data, mask=ticket.mask, frozen=None if pruned == "zero" else start, config=config,
+        net, data, mask=ticket.mask, frozen=None if pruned == "zero" else start, train=config,
         start_step=ticket.rewind_step, progress=progress,
     )  # fmt: skip
     provenance = {
@@ -340,6 +388,6 @@ def retrain(
     }
     return Ticket(
         mask=ticket.mask, init_state=ticket.init_state, start_state=start, rewind_state=ticket.rewind_state,
-        rewind_step=ticket.rewind_step, trained_state=result.final_state, history=result.history,
+        rewind_step=ticket.rewind_step, trained_state=result.trained_state, history=result.history,
         provenance=provenance,
     )  # fmt: skip

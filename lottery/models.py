@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from lottery._validation import check_seed
+
 __all__ = ["ACTIVATIONS", "INITS", "init_std", "mlp"]
 
 ACTIVATIONS = ("relu", "leaky_relu")
@@ -93,8 +95,7 @@ def mlp(
             raise ValueError(f"widths must be positive ints, got {list(widths)}")
     _check_choice(activation, ACTIVATIONS, "activation")
     _check_choice(init, INITS, "init")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+    seed = check_seed(seed, allow_none=True)
     generator = torch.Generator().manual_seed(0 if seed is None else seed)
     modules: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(itertools.pairwise(widths)):

@@ -22,9 +22,10 @@ import torch
 from torch import nn
 
 from lottery._compat import renamed
+from lottery._validation import check_positive_int
 from lottery.errors import TicketChecksumError, TicketFileError
 from lottery.masks import Mask
-from lottery.train import History
+from lottery.training import History
 
 __all__ = ["Ticket"]
 
@@ -176,14 +177,9 @@ class Ticket:
         self.trained_state = _plain(self.trained_state, "trained_state")
         if self.init_state is None or self.start_state is None:
             raise ValueError("init_state and start_state are required")
-        if (
-            isinstance(self.rewind_step, bool)
-            or not isinstance(self.rewind_step, int)
-            or self.rewind_step < 0
-        ):
-            raise ValueError(f"rewind_step must be an int >= 0, got {self.rewind_step!r}")
+        self.rewind_step = check_positive_int(self.rewind_step, "rewind_step", allow_zero=True)
         if self.history is not None and not isinstance(self.history, History):
-            raise TypeError(f"history must be a lottery.train.History, got {type(self.history).__name__}")
+            raise TypeError(f"history must be a lottery.training.History, got {type(self.history).__name__}")
         if not isinstance(self.provenance, Mapping):
             raise TypeError(f"provenance must be a dict, got {type(self.provenance).__name__}")
         try:
@@ -195,7 +191,7 @@ class Ticket:
 
     @staticmethod
     def _pruned(given, recorded) -> str:
-        from lottery.reinit import PRUNED_VALUES
+        from lottery.reinitialisation import PRUNED_VALUES
 
         if given is not None and recorded is not None and given != recorded:
             raise ValueError(f"pruned={given!r} but provenance records pruned={recorded!r}")

@@ -42,62 +42,108 @@ from tropical.zonotope import ALTERNATIVES, Zonotope, ZonotopeHull, _merge_2d
 
 __all__ = [
     "DecisionSubdivision",
+    "DecisionWeights",
     "decision_hull",
     "decision_hypersurface",
     "decision_polytope",
     "decision_subdivision",
+    "decision_weights",
     "decision_zonotopes",
 ]
 
+#: ``DecisionWeights.construction`` of a deep network's first hidden layer read with ``rest="linear"``.
+FIRST_LAYER = "first layer, rest linear"
 #: Largest number of line pairs the 2-D sweep accepts by default (a 2-2000-2 net has about 2e6).
 DEFAULT_MAX_PAIRS = 5_000_000
 
 
 @dataclass(frozen=True)
-class _Classifier:
-    """The numbers of Alfarra et al.'s construction for one pair of classes (float64)."""
+class DecisionWeights:
+    """The arrays of Alfarra et al.'s construction for one pair of classes ``(i, j)``, in float64.
 
-    A: np.ndarray  # (p, n)
-    c1: np.ndarray  # (p,)
-    w1: np.ndarray  # (p,)
-    w2: np.ndarray  # (p,)
-    o: np.ndarray  # (n,)
-    c2: tuple[float, float]
+    The classifier is read as ``f(x) = B σ(A x + c1) + c2`` with ``σ(z) = where(z >= 0, z, a z)`` per hidden
+    unit (``a = 0``: ReLU; any real slope: LeakyReLU, PReLU) and two output rows ``B_i``, ``B_j``. Then
+    (docs/high_dimensions.md, "LeakyReLU and deep networks")
 
+        f_i - f_j = T_1 - T_2,    T_k(x) = <base_k, x> + constant_k + sum_l w_kl max(A_l x + c1_l, 0),
 
-def _classifier(model, classes, function: str, input_shape=None) -> _Classifier:
-    """Read ``affine -> ReLU -> affine`` (any model whose graph is that chain, e.g. a custom module or a
-    convolution first layer, densified with a size guard). A single-logit binary classifier ``z`` is read as
-    the two logits ``(0, z)``: class 1 where ``z > 0``."""
-    layers = affine_layers(model, input_shape=input_shape)
+    and ``Newt(T_k) = base_k + Z(G_k)`` with ``G_k = Diag(w_k) A``: the decision zonotopes.
 
-    def kind(slope):
-        if slope is None:
-            return "linear"
-        if np.ndim(slope):
-            return "PReLU"
-        return "ReLU" if slope == 0.0 else f"LeakyReLU({slope})"
+    Attributes
+    ----------
+    weight : ndarray, shape (p, n)
+        ``A``, the hidden layer (masks of pruned models applied; a convolution as its dense matrix).
+    bias : ndarray, shape (p,)
+        ``c1``.
+    slope : ndarray, shape (p,)
+        ``a``, the activation slope of every hidden unit on the negative side (0 for ReLU).
+    output_weight : ndarray, shape (2, p)
+        ``(B_i, B_j)``, the output rows of the two classes. For a deep network read with ``rest="linear"``
+        the rows of the product of the later weights (see :func:`decision_weights`).
+    output_bias : ndarray, shape (2,)
+        ``(c2_i, c2_j)``.
+    generator_weights : ndarray, shape (2, p)
+        ``w_1``, ``w_2`` (non-negative): ``G_k = w_k[:, None] * A``.
+    bases : ndarray, shape (2, n)
+        Base points of the two zonotopes (for ReLU both are ``o = (|B_i| + |B_j|) A-``).
+    constants : ndarray, shape (2,)
+        Constant terms of ``T_1`` and ``T_2`` (the last coordinate of the lifted base points).
+    classes : (int, int)
+        ``(i, j)``.
+    construction : str
+        ``"one hidden layer"`` (exact), or ``"first layer, rest linear"`` for a deeper network read with
+        ``rest="linear"``.
+    """
 
-    kinds = [kind(layer.slope) for layer in layers]
-    if len(layers) != 2 or kinds[0] != "ReLU" or kinds[1] != "linear":
-        described = " -> ".join(
-            f"affine({layer.n_in}->{layer.n_out}), {kind}" for layer, kind in zip(layers, kinds, strict=True)
+    weight: np.ndarray
+    bias: np.ndarray
+    slope: np.ndarray
+    output_weight: np.ndarray
+    output_bias: np.ndarray
+    generator_weights: np.ndarray
+    bases: np.ndarray
+    constants: np.ndarray
+    classes: tuple[int, int]
+    construction: str
+
+    @property
+    def generators(self) -> tuple[np.ndarray, np.ndarray]:
+        """``G_1``, ``G_2``, each (p, n): row ``l`` is ``w_kl A_l`` (zero for dead or pruned units)."""
+        G1, G2 = (w[:, None] * self.weight for w in self.generator_weights)
+        return G1, G2
+
+    def zonotopes(self, *, lifted: bool = False) -> tuple[Zonotope, Zonotope]:
+        """The two decision zonotopes (as :func:`decision_zonotopes`)."""
+        if lifted:
+            L = np.column_stack([self.weight, self.bias])
+            return tuple(
+                Zonotope(w[:, None] * L, np.append(base, constant))
+                for w, base, constant in zip(self.generator_weights, self.bases, self.constants, strict=True)
+            )
+        return tuple(
+            Zonotope(w[:, None] * self.weight, base)
+            for w, base in zip(self.generator_weights, self.bases, strict=True)
         )
-        raise UnsupportedLayerError(
-            f"{function} needs a one-hidden-layer classifier Linear -> ReLU -> Linear (optionally with "
-            f"Flatten/Dropout/Identity); this model reads as: {described}. For deeper or LeakyReLU networks "
-            "use tropical.from_torch(model): output k is F_k - G_k and the decision boundary between classes "
-            "i and j lies on the tropical hypersurface of F_i ⊙ G_j ⊕ F_j ⊙ G_i."
+
+    def sides(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """``T_1(X)`` and ``T_2(X)`` at points ``X`` of shape (N, n); ``T_1 - T_2 = f_i - f_j``."""
+        X = np.asarray(X, dtype=np.float64)
+        hidden = np.maximum(X @ self.weight.T + self.bias, 0.0)  # (N, p)
+        return tuple(
+            X @ base + constant + hidden @ w
+            for w, base, constant in zip(self.generator_weights, self.bases, self.constants, strict=True)
         )
-    if layers[1].n_out == 1:  # one logit z: the classes are (0, z)
-        single = layers[1]
-        layers = [
-            layers[0],
-            AffineLayer(np.vstack([np.zeros_like(single.weight), single.weight]),
-                        np.append(0.0, single.bias), None, single.source),
-        ]  # fmt: skip
-    first, second = layers
-    m = second.n_out
+
+
+def _kind(slope) -> str:
+    if slope is None:
+        return "linear"
+    if np.ndim(slope):
+        return "PReLU"
+    return "ReLU" if slope == 0.0 else f"LeakyReLU({slope})"
+
+
+def _class_pair(classes, m: int) -> tuple[int, int]:
     integers = isinstance(classes, tuple | list | np.ndarray) and len(classes) == 2
     integers = integers and all(isinstance(c, int | np.integer) and not isinstance(c, bool) for c in classes)
     if not integers:
@@ -107,31 +153,157 @@ def _classifier(model, classes, function: str, input_shape=None) -> _Classifier:
         raise ValueError(f"the model has {m} output; a decision boundary needs at least 2 classes")
     if not (0 <= i < m and 0 <= j < m) or i == j:
         raise ValueError(f"classes must be two different indices in [0, {m}), got {classes!r}")
-    A, c1 = first.weight, first.bias
-    Bi, Bj = second.weight[i], second.weight[j]
-    w1 = np.maximum(Bi, 0) + np.maximum(-Bj, 0)
-    w2 = np.maximum(Bj, 0) + np.maximum(-Bi, 0)
-    o = (np.abs(Bi) + np.abs(Bj)) @ np.maximum(-A, 0)
-    return _Classifier(A, c1, w1, w2, o, (float(second.bias[i]), float(second.bias[j])))
+    return i, j
+
+
+def _linear_rest(layers: list[AffineLayer]) -> AffineLayer:
+    """The later layers composed with every activation read as the identity: ``W_L ... W_2`` and the
+    composed bias, the affine map of the rest of the network where all its units are active."""
+    weight, bias = layers[0].weight, layers[0].bias
+    for layer in layers[1:]:
+        weight, bias = layer.weight @ weight, layer.weight @ bias + layer.bias
+    return AffineLayer(weight, bias, None, ", ".join(layer.source for layer in layers))
+
+
+def _read_layers(model, function: str, rest, input_shape) -> tuple[AffineLayer, AffineLayer, str]:
+    """The hidden layer and the output map of ``model`` (see :func:`decision_weights`)."""
+    if rest not in (None, "linear"):
+        raise ValueError(f"rest must be None or 'linear', got {rest!r}")
+    layers = affine_layers(model, input_shape=input_shape)
+    kinds = [_kind(layer.slope) for layer in layers]
+    shape_ok = len(layers) >= 2 and kinds[0] != "linear" and kinds[-1] == "linear"
+    deep = len(layers) > 2
+    if not shape_ok or (deep and rest is None):
+        described = " -> ".join(
+            f"affine({layer.n_in}->{layer.n_out}), {kind}" for layer, kind in zip(layers, kinds, strict=True)
+        )
+        advice = (
+            " For a deeper network pass rest='linear' (Alfarra et al.'s construction on the first hidden "
+            "layer, the later layers read as their linear part), or use tropical.from_torch(model) for the "
+            "exact tropical rational map: output k is F_k - G_k and the decision boundary between classes i "
+            "and j lies on the tropical hypersurface of F_i ⊙ G_j ⊕ F_j ⊙ G_i."
+        )
+        raise UnsupportedLayerError(
+            f"{function} needs a one-hidden-layer classifier affine -> ReLU/LeakyReLU/PReLU -> affine "
+            "(Linear layers, optionally with Flatten/Dropout/Identity, or any module whose graph is that "
+            f"chain); this model reads as: {described}.{advice}"
+        )
+    if deep:
+        return layers[0], _linear_rest(layers[1:]), FIRST_LAYER
+    return layers[0], layers[1], "one hidden layer"
+
+
+def decision_weights(model, classes=(0, 1), *, rest: str | None = None, input_shape=None) -> DecisionWeights:
+    """The classifier weights and zonotope generators of Alfarra et al.'s construction for two classes.
+
+    The public array form of :func:`decision_zonotopes`, for code that works on the weights themselves
+    (e.g. pruning by matching generators, ``lottery.methods.tropical_prune``).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        ``affine -> σ -> affine`` with ``σ`` ReLU, LeakyReLU (any slope, also above 1 or negative) or PReLU
+        (``Linear`` layers, ``Flatten``/``Dropout``/``Identity`` allowed; pruned weights read as the model
+        computes them; any model whose piecewise-linear graph is that chain, e.g. a custom module or a
+        convolution first layer). ``m >= 2`` outputs, or one logit ``z`` read as the two logits ``(0, z)``
+        (class 1 where ``z > 0``). With ``rest="linear"``, also a deeper chain (see ``rest``).
+    classes : (int, int)
+        The two classes ``(i, j)`` whose decision boundary ``f_i = f_j`` is studied.
+    rest : {None, "linear"}
+        How the layers after the first hidden layer are read. ``None``: there must be exactly one affine
+        output map (the exact construction of Alfarra et al., Theorem 2). ``"linear"``: a deeper network is
+        read as its first hidden layer followed by the *linear part* of the rest, the product
+        ``W_L ... W_2`` of the later weights (every later activation read as the identity, the affine map of
+        the rest on the region where all later units are active). The zonotopes then describe the first
+        layer's contribution to the decision boundary, exactly on that region only; this is how Alfarra et
+        al.'s first-layer quantities are applied to deep nets here (docs/high_dimensions.md).
+    input_shape : tuple of int, optional
+        Per-sample input shape, for models that do not start with a ``Linear`` layer (e.g. ``(1, 8, 8)``
+        for a convolution first layer, read as its dense matrix on the flattened input).
+
+    Returns
+    -------
+    DecisionWeights
+        ``weight`` (p, n), ``bias`` (p,), ``slope`` (p,), ``output_weight`` (2, p), ``output_bias`` (2,),
+        ``generator_weights`` (2, p), ``generators`` (``G_1``, ``G_2``, each (p, n)), ``bases`` (2, n),
+        ``constants`` (2,).
+
+    Raises
+    ------
+    UnsupportedLayerError
+        For any other architecture (naming what the model reads as and what to use instead).
+    ValueError
+        For classes that are not two different output indices.
+
+    References
+    ----------
+    Alfarra, Bibi, Hammoud, Gaafar & Ghanem, "On the decision boundaries of neural networks: a tropical
+    geometry perspective", TPAMI 2022 (arXiv:2002.08838), Theorem 2; Zhang, Naitzat & Lim, "Tropical
+    geometry of deep neural networks", ICML 2018 (the LeakyReLU split). docs/math.md §3.
+
+    Examples
+    --------
+    >>> import torch
+    >>> torch.manual_seed(0) and None
+    >>> net = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.LeakyReLU(0.2), torch.nn.Linear(5, 2))
+    >>> weights = decision_weights(net, (0, 1))
+    >>> [G.shape for G in weights.generators], weights.slope.tolist()
+    ([(5, 3), (5, 3)], [0.2, 0.2, 0.2, 0.2, 0.2])
+    >>> X = torch.randn(4, 3, dtype=torch.float64)
+    >>> T1, T2 = weights.sides(X.numpy())
+    >>> out = net.double()(X).detach().numpy()
+    >>> bool(abs((T1 - T2) - (out[:, 0] - out[:, 1])).max() < 1e-9)
+    True
+    """
+    return _weights(model, classes, "decision_weights", rest, input_shape)
+
+
+def _weights(model, classes, function: str, rest, input_shape) -> DecisionWeights:
+    hidden, output, construction = _read_layers(model, function, rest, input_shape)
+    if output.n_out == 1:  # one logit z: the classes are (0, z)
+        output = AffineLayer(
+            np.vstack([np.zeros_like(output.weight), output.weight]), np.append(0.0, output.bias), None,
+            output.source,
+        )  # fmt: skip
+    i, j = _class_pair(classes, output.n_out)
+    A, c1 = hidden.weight, hidden.bias
+    a = np.broadcast_to(np.asarray(hidden.slope, dtype=np.float64), c1.shape).copy()
+    B = output.weight[[i, j]]
+    # σ(z) = a z + (1 - a) relu(z); relu(A_l x + c1_l) = max(A+_l x + c1_l, A-_l x) - A-_l x (docs)
+    u = np.array([np.maximum(B[0], 0) + np.maximum(-B[1], 0), np.maximum(B[1], 0) + np.maximum(-B[0], 0)])
+    b = 1.0 - a
+    generator_weights = u * np.maximum(b, 0) + u[::-1] * np.maximum(-b, 0)
+    Ap, Am = np.maximum(A, 0), np.maximum(-A, 0)
+    positive = np.maximum(a, 0)[:, None] * Ap + np.maximum(b, 0)[:, None] * Am  # exponents of F'_l at rest
+    negative = Am + np.maximum(-a, 0)[:, None] * Ap + np.maximum(-b, 0)[:, None] * Am  # of G'_l
+    bases = u @ positive + u[::-1] @ negative
+    constants = output.bias[[i, j]] + u @ (np.maximum(a, 0) * c1) + u[::-1] @ (np.maximum(-a, 0) * c1)
+    return DecisionWeights(
+        A, c1, a, B, output.bias[[i, j]], generator_weights, bases, constants, (i, j), construction
+    )
 
 
 def decision_zonotopes(
-    model, classes=(0, 1), *, lifted: bool = False, input_shape=None
+    model, classes=(0, 1), *, lifted: bool = False, rest: str | None = None, input_shape=None
 ) -> tuple[Zonotope, Zonotope]:
     """Alfarra et al.'s zonotopes ``Z(G_1)``, ``Z(G_2)`` of a one-hidden-layer classifier.
 
     Parameters
     ----------
     model : torch.nn.Module
-        ``Linear -> ReLU -> Linear`` (``Flatten``, ``Dropout``, ``Identity`` allowed; pruned weights are read
-        as the model computes them; any model whose piecewise-linear graph is that chain, e.g. a custom
-        module or a convolution first layer), input size ``n``, hidden width ``p``, ``m >= 2`` outputs, or
-        one logit ``z`` read as the two logits ``(0, z)`` (class 1 where ``z > 0``).
+        ``Linear -> ReLU -> Linear`` (``LeakyReLU`` with any slope and ``PReLU`` too; ``Flatten``,
+        ``Dropout``, ``Identity`` allowed; pruned weights are read as the model computes them; any model
+        whose piecewise-linear graph is that chain, e.g. a custom module or a convolution first layer),
+        input size ``n``, hidden width ``p``, ``m >= 2`` outputs, or one logit ``z`` read as the two logits
+        ``(0, z)`` (class 1 where ``z > 0``).
     classes : (int, int)
         The two classes ``(i, j)`` whose decision boundary ``f_i = f_j`` is studied.
     lifted : bool
         Return the lifted zonotopes in ``R^{n+1}`` (biases as the last coordinate): generators
-        ``w_kl (A_l, c1_l)`` based at ``(o, c2_i)`` and ``(o, c2_j)``.
+        ``w_kl (A_l, c1_l)`` based at ``(o, c2_i)`` and ``(o, c2_j)`` (for ReLU).
+    rest : {None, "linear"}
+        ``"linear"`` accepts a deeper network: its first hidden layer, with the rest of the network read as
+        its linear part (see :func:`decision_weights`).
     input_shape : tuple of int, optional
         Per-sample input shape, for models that do not start with a ``Linear`` layer (e.g. ``(1, 8, 8)``
         for a convolution first layer, read as its dense matrix on the flattened input).
@@ -139,36 +311,35 @@ def decision_zonotopes(
     Returns
     -------
     (Zonotope, Zonotope)
-        ``Z1 = o + Z(Diag(relu(B_i) + relu(-B_j)) A)`` (Newton polytope of ``H_i ⊙ Q_j``) and
+        For ReLU ``Z1 = o + Z(Diag(relu(B_i) + relu(-B_j)) A)`` (Newton polytope of ``H_i ⊙ Q_j``) and
         ``Z2 = o + Z(Diag(relu(B_j) + relu(-B_i)) A)`` (of ``H_j ⊙ Q_i``), both with ``p`` generators
         (zero rows for pruned or irrelevant neurons) and the shared base ``o = (|B_i| + |B_j|) A^-``.
+        For LeakyReLU/PReLU slopes ``a`` the generator weights and base points of
+        :class:`DecisionWeights` (docs/high_dimensions.md): ``Newt(F_i ⊙ G_j)`` and ``Newt(F_j ⊙ G_i)`` of
+        :func:`tropical.from_torch`.
 
     Raises
     ------
     UnsupportedLayerError
-        For any other architecture, with a pointer to :func:`tropical.from_torch` for deeper nets.
+        For any other architecture, with a pointer to ``rest="linear"`` and :func:`tropical.from_torch` for
+        deeper nets.
 
     References
     ----------
     Alfarra et al., TPAMI 2022 (arXiv:2002.08838), Theorem 2; docs/math.md §3.
     """
-    net = _classifier(model, classes, "decision_zonotopes", input_shape)
-    if lifted:
-        L = np.column_stack([net.A, net.c1])
-        return (
-            Zonotope(net.w1[:, None] * L, np.append(net.o, net.c2[0])),
-            Zonotope(net.w2[:, None] * L, np.append(net.o, net.c2[1])),
-        )
-    return Zonotope(net.w1[:, None] * net.A, net.o), Zonotope(net.w2[:, None] * net.A, net.o)
+    return _weights(model, classes, "decision_zonotopes", rest, input_shape).zonotopes(lifted=lifted)
 
 
-def decision_hull(model, classes=(0, 1), *, lifted: bool = False, input_shape=None) -> ZonotopeHull:
+def decision_hull(
+    model, classes=(0, 1), *, lifted: bool = False, rest: str | None = None, input_shape=None
+) -> ZonotopeHull:
     """The decision-boundary polytope ``conv(Z1 ∪ Z2)`` as a :class:`~tropical.zonotope.ZonotopeHull`,
     without enumerating its vertices: exact support functions and projections in any input dimension.
 
     Parameters
     ----------
-    model, classes, lifted, input_shape
+    model, classes, lifted, rest, input_shape
         As in :func:`decision_zonotopes`.
 
     Returns
@@ -186,12 +357,13 @@ def decision_hull(model, classes=(0, 1), *, lifted: bool = False, input_shape=No
     >>> hull.ambient_dimension, hull.support([1.0] * 784) > 0
     (784, True)
     """
-    net = _classifier(model, classes, "decision_hull", input_shape)
-    weights = np.vstack([net.w1, net.w2])
+    net = _weights(model, classes, "decision_hull", rest, input_shape)
     if lifted:
-        bases = np.array([np.append(net.o, net.c2[0]), np.append(net.o, net.c2[1])])
-        return ZonotopeHull._from_scaled_rows(np.column_stack([net.A, net.c1]), weights, bases)
-    return ZonotopeHull._from_scaled_rows(net.A, weights, np.vstack([net.o, net.o]))
+        bases = np.column_stack([net.bases, net.constants])
+        return ZonotopeHull._from_scaled_rows(
+            np.column_stack([net.weight, net.bias]), net.generator_weights, bases
+        )
+    return ZonotopeHull._from_scaled_rows(net.weight, net.generator_weights, net.bases)
 
 
 def decision_polytope(
@@ -202,13 +374,14 @@ def decision_polytope(
     max_candidates: int = 2_000_000,
     max_bytes: float = DEFAULT_MAX_BYTES,
     max_seconds: float = DEFAULT_MAX_SECONDS,
+    rest: str | None = None,
     input_shape=None,
 ) -> Polytope:
     """The decision-boundary polytope ``conv(Z1 ∪ Z2)`` of a one-hidden-layer classifier, enumerated.
 
     Parameters
     ----------
-    model, classes, input_shape
+    model, classes, rest, input_shape
         As in :func:`decision_zonotopes`.
     lifted : bool
         The lifted polytope in ``R^{n+1}`` (biases as the last coordinate): the extended Newton polytope of
@@ -230,7 +403,7 @@ def decision_polytope(
         When an estimate is above its limit (typically from 5-6 input dimensions on): use
         :func:`decision_hull` (support functions, :func:`tropical.metrics.hausdorff_bracket`, projections).
     """
-    hull = decision_hull(model, classes, lifted=lifted, input_shape=input_shape)
+    hull = decision_hull(model, classes, lifted=lifted, rest=rest, input_shape=input_shape)
     try:  # every estimate is checked before any enumeration starts
         return hull.to_polytope(max_candidates=max_candidates, max_bytes=max_bytes, max_seconds=max_seconds)
     except ComputationTooLargeError as error:
@@ -375,8 +548,8 @@ def decision_subdivision(
     """
     if method not in ("auto", "arrangement", "hull"):
         raise ValueError(f"method must be 'auto', 'arrangement' or 'hull', got {method!r}")
-    net = _classifier(model, classes, "decision_subdivision")
-    n = net.A.shape[1]
+    net = _weights(model, classes, "decision_subdivision", None, None)
+    n = net.weight.shape[1]
     if method == "auto":
         method = "arrangement" if n == 2 else "hull"
     if method == "arrangement":
@@ -386,15 +559,14 @@ def decision_subdivision(
     return _hull_subdivision(net, tolerance, max_bytes, max_seconds)
 
 
-def _hull_subdivision(net: _Classifier, tolerance: float, max_bytes: float, max_seconds: float):
-    L = np.column_stack([net.A, net.c1])
-    Z1 = Zonotope(net.w1[:, None] * L, np.append(net.o, net.c2[0]))
-    Z2 = Zonotope(net.w2[:, None] * L, np.append(net.o, net.c2[1]))
+def _hull_subdivision(net: DecisionWeights, tolerance: float, max_bytes: float, max_seconds: float):
+    Z1, Z2 = net.zonotopes(lifted=True)
+    L = Z1.generators
     bounds = ZonotopeHull(Z1, Z2)._vertex_bounds()
     check_cost(
         Z1.vertex_cost() + Z2.vertex_cost() + hull_cost(sum(bounds), L.shape[1]),
         what=(
-            f"the dual subdivision of a {net.A.shape[1]}-input net "
+            f"the dual subdivision of a {net.weight.shape[1]}-input net "
             f"(up to {count_text(sum(bounds))} lifted monomials)"
         ),
         max_bytes=max_bytes,
@@ -412,8 +584,8 @@ def _hull_subdivision(net: _Classifier, tolerance: float, max_bytes: float, max_
     dimension = int(np.count_nonzero(singular > tolerance * singular.max(initial=0.0)))
     faces = [face for face in upper_faces(lifted, tolerance) if dimension and len(face.vertices) > dimension]
     if not faces:
-        return _empty_subdivision(net.A.shape[1])
-    if dimension == 2 == net.A.shape[1]:  # a merged Qhull face may list points lying on its edges
+        return _empty_subdivision(net.weight.shape[1])
+    if dimension == 2 == net.weight.shape[1]:  # a merged Qhull face may list points lying on its edges
         faces = [replace(face, vertices=face.vertices[_corners(lifted[face.vertices, :2])]) for face in faces]
     flat = np.concatenate([face.vertices for face in faces])
     used, local = np.unique(flat, return_inverse=True)
@@ -455,19 +627,18 @@ class _Cells:
         _, first, inverse = np.unique(combined, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         offsets = np.concatenate([[0], np.cumsum(sizes)])
-        owner = np.repeat(np.arange(len(sizes)), sizes)
         side_min = np.minimum.reduceat(sides, offsets[:-1])
         side_max = np.maximum.reduceat(sides, offsets[:-1])
-        del owner
         return DecisionSubdivision(
             lifted[first, :2], lifted[first, 2], sides[first], inverse, offsets, ties, side_min != side_max
         )
 
 
-def _normalised_lines(net: _Classifier, tolerance: float):
+def _normalised_lines(net: DecisionWeights, tolerance: float):
     """Lines ``(a, c)`` with ``|a| = 1`` (oriented, merged), per-side weights and adjusted lifted bases."""
-    A, c1, w1, w2 = net.A, net.c1, net.w1, net.w2
-    base = np.array([np.append(net.o, net.c2[0]), np.append(net.o, net.c2[1])])  # (2, 3)
+    A, c1 = net.weight, net.bias
+    w1, w2 = net.generator_weights
+    base = np.column_stack([net.bases, net.constants])  # (2, 3) lifted base points of both sides
     norms = np.hypot(A[:, 0], A[:, 1])
     active = (w1 > 0) | (w2 > 0)
     scale = max(norms[active].max(initial=0.0), 1e-300)
@@ -499,7 +670,117 @@ def _normalised_lines(net: _Classifier, tolerance: float):
     return merged, merged_weights, base
 
 
-def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int) -> DecisionSubdivision:
+@dataclass(frozen=True)
+class _Arrangement:
+    """The ``q`` distinct live hidden-unit lines of a 2-input classifier and what each contributes.
+
+    Attributes
+    ----------
+    lines : ndarray, shape (q, 3)
+        ``(a, c)`` with ``|a| = 1``: line ``l`` is ``{<a_l, x> + c_l = 0}``, its unit active on the positive
+        side.
+    weights : ndarray, shape (2, q)
+        Generator weights of both sides (``w_1``, ``w_2`` of the merged units, scaled by the row norms).
+    base : ndarray, shape (6,)
+        Lifted base points of both sides, ``(exponent, coefficient)`` of ``T_1`` then of ``T_2``.
+    G : ndarray, shape (q, 6)
+        Lifted generators of every line for both sides (``weights[k, l] * lines[l]``).
+    H : ndarray of uint64, shape (q, 2)
+        Random 64-bit hash of every line per side (0 where the side has no generator): a monomial is
+        identified by the sum of the hashes of its active units, modulo 2^64.
+    magnitude : float
+        Scale of all coordinates, for relative tolerances.
+    tolerance : float
+    """
+
+    lines: np.ndarray
+    weights: np.ndarray
+    base: np.ndarray
+    G: np.ndarray
+    H: np.ndarray
+    magnitude: float
+    tolerance: float
+
+    @property
+    def q(self) -> int:
+        return len(self.lines)
+
+    @property
+    def feet(self) -> np.ndarray:
+        """Point of every line closest to the origin, shape (q, 2)."""
+        return -self.lines[:, 2, None] * self.lines[:, :2]
+
+    @property
+    def directions(self) -> np.ndarray:
+        """Unit direction of every line, shape (q, 2): ``t`` runs along ``feet + t * directions``."""
+        return np.column_stack([-self.lines[:, 1], self.lines[:, 0]])
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """The sweep along every line: crossings with the other lines sorted by position, grouped into runs
+    (crossings at the same point: concurrent lines), with the lifted base points of both sides before and
+    after each run (prefix sums of the generators switched on or off).
+
+    ``E`` is the number of crossings (twice the number of intersecting pairs), ``R`` the number of runs.
+
+    Attributes
+    ----------
+    points, t, other : ndarray, shapes (E, 2), (E,), (E,)
+        Crossing point, its position along the swept line, and the index of the crossing line; sorted by
+        swept line, then ``t``.
+    counts : ndarray, shape (q,)
+        Crossings per swept line.
+    init, init_hash : ndarray, shapes (q, 6), (q, 2)
+        Lifted generator sum (and hash) of the units active at ``t = -inf`` on every line.
+    start, end, line, length, min_other : ndarray, shape (R,)
+        First and last crossing of every run, its swept line, its number of crossings and the lowest
+        index of the lines crossing there.
+    before, before_hash, after, after_hash : ndarray, shapes (R, 6), (R, 2)
+        Generator sums (and hashes) active just before and just after every run, ``init`` included.
+    leaving, leaving_hash : ndarray, shapes (R, 6), (R, 2)
+        Generators (and hashes) of the units that switch off at the run.
+    """
+
+    points: np.ndarray
+    t: np.ndarray
+    other: np.ndarray
+    counts: np.ndarray
+    init: np.ndarray
+    init_hash: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    line: np.ndarray
+    length: np.ndarray
+    min_other: np.ndarray
+    before: np.ndarray
+    before_hash: np.ndarray
+    after: np.ndarray
+    after_hash: np.ndarray
+    leaving: np.ndarray
+    leaving_hash: np.ndarray
+
+
+def _arrangement_subdivision(net: DecisionWeights, tolerance: float, max_pairs: int) -> DecisionSubdivision:
+    """``δ(R)`` of a 2-input classifier by the line sweep of the module docstring, in four phases: the lines
+    (:func:`_arrangement`), the sweep along each line (:func:`_sweep`), the cells dual to the arrangement's
+    vertices (:func:`_vertex_cells`) and those dual to crossings of the boundary with a line
+    (:func:`_crossing_cells`)."""
+    arrangement = _arrangement(net, tolerance, max_pairs)
+    cells = _Cells()
+    if arrangement.q == 0:
+        return cells.build()
+    runs = _sweep(arrangement)
+    if runs is None:  # one line, or all lines parallel: no vertices, a flat Newton polygon
+        a = arrangement
+        return _parallel_subdivision(a.lines, a.G, a.H, a.weights, a.base, a.magnitude, a.tolerance)
+    _vertex_cells(arrangement, runs, cells)
+    _crossing_cells(arrangement, runs, cells)
+    return cells.build()
+
+
+def _arrangement(net: DecisionWeights, tolerance: float, max_pairs: int) -> _Arrangement:
+    """The merged, normalised lines with their lifted generators and hashes, after the size check."""
     lines, weights, base = _normalised_lines(net, tolerance)
     q = len(lines)
     pairs_count = q * (q - 1) // 2
@@ -513,7 +794,6 @@ def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int)
             estimate=float(pairs_count),
             limit=float(max_pairs),
         )
-    a, c = lines[:, :2], lines[:, 2]
     G = np.concatenate([weights[0][:, None] * lines, weights[1][:, None] * lines], axis=1)  # (q, 6)
     rng = np.random.default_rng(20020838)
     hashes = rng.integers(0, np.iinfo(np.uint64).max, size=q, dtype=np.uint64, endpoint=True)
@@ -521,11 +801,14 @@ def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int)
         np.uint64
     )
     magnitude = np.abs(base).sum() + np.abs(G).sum()
-    cells = _Cells()
-    if q == 0:
-        return cells.build()
-    x0 = -c[:, None] * a  # (q, 2) foot of each line
-    direction = np.column_stack([-a[:, 1], a[:, 0]])
+    return _Arrangement(lines, weights, base.reshape(6), G, H, float(magnitude), tolerance)
+
+
+def _sweep(arrangement: _Arrangement) -> _Runs | None:
+    """Sort the crossings along every line and accumulate the generators switched on and off (prefix sums
+    over a ``(q, width, 6)`` padding, ``width`` the most crossings on one line); None without crossings."""
+    G, H, tolerance, q = arrangement.G, arrangement.H, arrangement.tolerance, arrangement.q
+    a, c = arrangement.lines[:, :2], arrangement.lines[:, 2]
     det = a[:, None, 0] * a[None, :, 1] - a[:, None, 1] * a[None, :, 0]  # det(a_i, a_j) = <a_j, dir_i>
     parallel = np.abs(det) <= 1e-12
     np.fill_diagonal(parallel, False)
@@ -539,15 +822,15 @@ def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int)
     d_ij = det[i, j]
     good = np.abs(d_ij) > 1e-12
     i, j, d_ij = i[good], j[good], d_ij[good]
-    if len(i) == 0:  # one line, or all lines parallel: an arrangement without vertices, a flat Newton polygon
-        return _parallel_subdivision(lines, G, H, weights, base, magnitude, tolerance)
+    if len(i) == 0:
+        return None
     point = np.column_stack(
         [(-c[i] * a[j, 1] + c[j] * a[i, 1]) / d_ij, (-a[i, 0] * c[j] + a[j, 0] * c[i]) / d_ij]
     )
     line = np.concatenate([i, j])
     other = np.concatenate([j, i])
     points = np.vstack([point, point])
-    t = np.einsum("ek,ek->e", points, direction[line])
+    t = np.einsum("ek,ek->e", points, arrangement.directions[line])
     sign = np.concatenate([np.sign(d_ij), -np.sign(d_ij)])
     order = np.lexsort((t, line))
     line, other, points, t, sign = line[order], other[order], points[order], t[order], sign[order]
@@ -573,32 +856,44 @@ def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int)
     run_start = np.flatnonzero(new_run)
     run_end = np.append(run_start[1:], E) - 1
     run_line = line[run_start]
-    run_length = run_end - run_start + 1
-    run_min_other = np.minimum.reduceat(other, run_start) if E else np.zeros(0, int)
     leaving = np.where(sign[:, None] < 0, G[other], 0.0)
     leaving_hash = np.where(sign[:, None] < 0, H[other], 0).astype(np.uint64)
-    run_leaving = np.add.reduceat(leaving, run_start, axis=0) if E else np.zeros((0, 6))
-    run_leaving_hash = np.add.reduceat(leaving_hash, run_start, axis=0) if E else np.zeros((0, 2), np.uint64)
-    run_before = init[run_line] + exclusive[run_start]
-    run_before_hash = init_hash[run_line] + exclusive_hash[run_start]
-    run_after = init[run_line] + inclusive[run_end]
-    run_after_hash = init_hash[run_line] + inclusive_hash[run_end]
+    return _Runs(
+        points=points,
+        t=t,
+        other=other,
+        counts=counts,
+        init=init,
+        init_hash=init_hash,
+        start=run_start,
+        end=run_end,
+        line=run_line,
+        length=run_end - run_start + 1,
+        min_other=np.minimum.reduceat(other, run_start),
+        before=init[run_line] + exclusive[run_start],
+        before_hash=init_hash[run_line] + exclusive_hash[run_start],
+        after=init[run_line] + inclusive[run_end],
+        after_hash=init_hash[run_line] + inclusive_hash[run_end],
+        leaving=np.add.reduceat(leaving, run_start, axis=0),
+        leaving_hash=np.add.reduceat(leaving_hash, run_start, axis=0),
+    )
 
-    # ---- vertices of the arrangement (each once: on its lowest-numbered line)
-    canonical = run_line < run_min_other
-    r = np.flatnonzero(canonical)
-    x = points[run_start[r]]
-    P = base.reshape(1, 6) + run_before[r] - run_leaving[r]  # (v, 6) lifted base points of both sides
-    P_hash = run_before_hash[r] - run_leaving_hash[r]
+
+def _vertex_cells(arrangement: _Arrangement, runs: _Runs, cells: _Cells) -> None:
+    """Cells dual to the vertices of the arrangement (each once: on its lowest-numbered line). A generic
+    vertex where one side wins is a parallelogram of that side, ``v`` of them at once; concurrent lines or a
+    tie ``T_1 = T_2`` at the vertex are few and handled one by one (:func:`_degenerate_cell`)."""
+    G, H, weights = arrangement.G, arrangement.H, arrangement.weights
+    r = np.flatnonzero(runs.line < runs.min_other)
+    x = runs.points[runs.start[r]]  # (v, 2)
+    P = arrangement.base + runs.before[r] - runs.leaving[r]  # (v, 6) lifted base points of both sides
+    P_hash = runs.before_hash[r] - runs.leaving_hash[r]
     xh = np.column_stack([x, np.ones(len(x))])
-    T1 = np.einsum("vk,vk->v", P[:, :3], xh)
-    T2 = np.einsum("vk,vk->v", P[:, 3:], xh)
-    size = magnitude * np.maximum(1.0, np.abs(x).max(axis=1))
-    D = T1 - T2
-    tie = np.abs(D) <= tolerance * size
-    generic = run_length[r] == 1
-    fast = generic & ~tie
-    li, lj = run_line[r[fast]], other[run_start[r[fast]]]
+    D = np.einsum("vk,vk->v", P[:, :3], xh) - np.einsum("vk,vk->v", P[:, 3:], xh)  # T1 - T2
+    size = arrangement.magnitude * np.maximum(1.0, np.abs(x).max(axis=1))
+    tie = np.abs(D) <= arrangement.tolerance * size
+    fast = (runs.length[r] == 1) & ~tie
+    li, lj = runs.line[r[fast]], runs.other[runs.start[r[fast]]]
     for side in (0, 1):
         winner = (D[fast] > 0) if side == 0 else (D[fast] < 0)
         ok = winner & (weights[side, li] > 0) & (weights[side, lj] > 0)
@@ -614,36 +909,42 @@ def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int)
         lifted = np.stack([B, B + first, B + first + second, B + second], axis=1)
         keys = np.stack([h0, h0 + hf, h0 + hf + hs, h0 + hs], axis=1)
         cells.add(lifted, np.int64(side + 1), keys, x[fast][ok])
-    for k in np.flatnonzero(~fast):  # concurrent lines or a tie at a vertex: few, handled one by one
-        through = np.concatenate([[run_line[r[k]]], other[run_start[r[k]] : run_end[r[k]] + 1]])
+    for k in np.flatnonzero(~fast):
+        run = r[k]
+        through = np.concatenate([[runs.line[run]], runs.other[runs.start[run] : runs.end[run] + 1]])
         _degenerate_cell(cells, x[k], P[k], P_hash[k], D[k], bool(tie[k]), through, G, H)
 
-    # ---- points where the boundary T1 = T2 crosses a line (inside an edge of the arrangement)
-    has_runs = counts > 0
+
+def _crossing_cells(arrangement: _Arrangement, runs: _Runs, cells: _Cells) -> None:
+    """Cells dual to the points where the boundary ``T_1 = T_2`` crosses a line inside an edge of the
+    arrangement: on each of the ``q + R`` intervals between consecutive runs (``T_1 - T_2`` is affine in
+    ``t`` there) a sign change gives a quadrilateral or triangle mixing both sides."""
+    G, H, weights, q = arrangement.G, arrangement.H, arrangement.weights, arrangement.q
+    tolerance, magnitude = arrangement.tolerance, arrangement.magnitude
     first_run = np.full(q, -1)
-    first_run[run_line[::-1]] = np.arange(len(run_line))[::-1]
-    next_same = np.append(run_line[1:] == run_line[:-1], False)
-    interval_line = np.concatenate([np.arange(q), run_line])
-    interval_state = np.vstack([init, run_after])
-    interval_hash = np.vstack([init_hash, run_after_hash])
-    t_run = t[run_start]
+    first_run[runs.line[::-1]] = np.arange(len(runs.line))[::-1]
+    next_same = np.append(runs.line[1:] == runs.line[:-1], False)
+    interval_line = np.concatenate([np.arange(q), runs.line])  # (q + R,): before the first run, after each
+    interval_state = np.vstack([runs.init, runs.after])
+    interval_hash = np.vstack([runs.init_hash, runs.after_hash])
+    t_run = runs.t[runs.start]
     low = np.concatenate([np.full(q, -np.inf), t_run])
     high = np.concatenate([
-        np.where(has_runs, t_run[np.maximum(first_run, 0)], np.inf),
+        np.where(runs.counts > 0, t_run[np.maximum(first_run, 0)], np.inf),
         np.where(next_same, np.append(t_run[1:], np.inf), np.inf),
     ])  # fmt: skip
-    S = base.reshape(1, 6) + interval_state
+    S = arrangement.base + interval_state
     difference = S[:, :3] - S[:, 3:]
-    foot, along = x0[interval_line], direction[interval_line]
+    foot, along = arrangement.feet[interval_line], arrangement.directions[interval_line]
     alpha = np.einsum("ek,ek->e", difference[:, :2], foot) + difference[:, 2]
     beta = np.einsum("ek,ek->e", difference[:, :2], along)
     moving = np.abs(beta) > tolerance * magnitude
     with np.errstate(divide="ignore", invalid="ignore"):
         t_zero = np.where(moving, -alpha / np.where(moving, beta, 1.0), np.nan)
     # The boundary crosses the interval when T1 - T2 changes sign between its ends by more than the tie
-    # tolerance of the vertices (the same test as `tie` above): a vertex that is a tie already carries the
-    # boundary, and a crossing found next to it as well would give overlapping cells.
-    sides = []
+    # tolerance of the vertices (the same test as `tie` in _vertex_cells): a vertex that is a tie already
+    # carries the boundary, and a crossing found next to it as well would give overlapping cells.
+    end_signs = []
     for end, infinite_sign in ((low, -1.0), (high, 1.0)):
         finite = np.isfinite(end)
         t_end = np.where(finite, end, 0.0)
@@ -651,8 +952,8 @@ def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int)
         where = foot + t_end[:, None] * along
         threshold = tolerance * magnitude * np.maximum(1.0, np.abs(where).max(axis=1))
         side = np.where(value > threshold, 1, np.where(value < -threshold, -1, 0))
-        sides.append(np.where(finite, side, np.sign(infinite_sign * beta)))
-    crossing = moving & (sides[0] * sides[1] < 0) & np.isfinite(t_zero)
+        end_signs.append(np.where(finite, side, np.sign(infinite_sign * beta)))
+    crossing = moving & (end_signs[0] * end_signs[1] < 0) & np.isfinite(t_zero)
     e = np.flatnonzero(crossing)
     lid = interval_line[e]
     tie_points = foot[e] + t_zero[e, None] * along[e]
@@ -678,7 +979,6 @@ def _arrangement_subdivision(net: _Classifier, tolerance: float, max_pairs: int)
         key[reverse] = key[reverse, ::-1]
         side = np.where(reverse[:, None], side[:, ::-1], side)
         cells.add(polygon, side, key, tie_points[mask])
-    return cells.build()
 
 
 def _parallel_subdivision(lines, G, H, weights, base, magnitude, tolerance) -> DecisionSubdivision:

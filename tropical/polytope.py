@@ -17,6 +17,7 @@ import numpy as np
 from scipy.linalg import null_space
 from scipy.spatial import ConvexHull, QhullError
 
+from tropical._validation import diameter, float_array
 from tropical.errors import DegenerateGeometryError
 from tropical.hull import RELATIVE_TOLERANCE, affine_frame, convex_hull_vertices, unique_rows
 
@@ -44,6 +45,8 @@ class Polytope:
         Read-only, like every array of the polytope: a changed polytope is a new ``Polytope``.
     dimension : int
         Dimension of the affine hull (0 for a point, 1 for a segment, ...).
+    centroid : ndarray, shape (d,)
+        Centre of mass (read-only).
     ambient_dimension : int
         ``d``.
 
@@ -57,15 +60,20 @@ class Polytope:
     """
 
     def __init__(self, points):
-        points = np.asarray(points.detach().cpu().numpy() if hasattr(points, "detach") else points, float)
+        points = float_array(points, "points")
         if points.ndim != 2 or len(points) == 0:
             raise ValueError(f"points must be a non-empty (n, d) array, got shape {points.shape}")
-        if not np.all(np.isfinite(points)):
-            raise ValueError("points contain NaN or infinite coordinates")
         self._ambient_dimension = points.shape[1]
         self._vertices = points[convex_hull_vertices(points)]
         self._vertices.setflags(write=False)  # the cached volume, facets... stay those of the vertices
         self._frame = affine_frame(self._vertices)
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickling: numpy restores arrays writable, so every array (cached ones too) is frozen again."""
+        self.__dict__.update(state)
+        for value in state.values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
 
     @property
     def vertices(self) -> np.ndarray:
@@ -164,12 +172,14 @@ class Polytope:
 
     @cached_property
     def diameter(self) -> float:
-        """Largest distance between two vertices."""
-        vertices, largest = self.vertices, 0.0
-        for start in range(0, len(vertices), 1024):  # blocks keep memory at 1024 x v distances
-            block = vertices[start : start + 1024, None, :] - vertices[None, :, :]
-            largest = max(largest, float((block**2).sum(axis=-1).max()))
-        return float(np.sqrt(largest))
+        """Largest distance between two vertices (``O(v log v)`` in 2-D, blocks of pairs otherwise)."""
+        return diameter(self.vertices)
+
+    @property
+    def reduced(self) -> Polytope:
+        """The polytope described without redundancy: itself, since only its vertices are kept (for the
+        protocol shared with :attr:`Zonotope.reduced`, whose generators are merged)."""
+        return self
 
     def support(self, directions) -> np.ndarray:
         """Support function ``h(u) = max_v <u, v>`` for a batch of directions.

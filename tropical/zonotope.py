@@ -30,11 +30,13 @@ The Newton polytopes of one-hidden-layer ReLU networks are zonotopes (Zhang, Nai
 from __future__ import annotations
 
 import math
+import warnings
 from functools import cached_property
 from itertools import combinations
 
 import numpy as np
 
+from tropical._validation import float_array
 from tropical.budget import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_SECONDS,
@@ -60,7 +62,8 @@ _CHUNK_ENTRIES = 4_000_000
 ALTERNATIVES = (
     "measure without vertices: the support(directions) method of Zonotope and ZonotopeHull is exact in any "
     "dimension, tropical.metrics.hausdorff_bracket(A, B) brackets the Hausdorff distance (models accepted) "
-    "and tropical.metrics.projected_polygons(...) gives exact 2-D projections."
+    "and tropical.metrics.projected_polygons(...) gives exact 2-D projections; "
+    "or raise the limits: enumerate_vertices(max_candidates=..., max_bytes=..., max_seconds=...)."
 )
 #: A fixed generic direction used to orient generators canonically (no global RNG).
 _REFERENCE = np.array([1.0, 0.5773502691896258, 0.3183098861837907, 0.2718281828459045, 0.1414213562373095])
@@ -76,18 +79,9 @@ def zonotope_vertex_bound(p: int, d: int) -> int:
     return 2 * sum(math.comb(p - 1, i) for i in range(min(d, p)))
 
 
-def _as_array(values, name: str) -> np.ndarray:
-    if hasattr(values, "detach"):
-        values = values.detach().cpu().numpy()
-    array = np.asarray(values, dtype=float)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite entries")
-    return array
-
-
 def _directions(directions, d: int) -> np.ndarray:
     """Directions as an ``(m, d)`` float array (one direction may be given as a ``(d,)`` vector)."""
-    u = np.atleast_2d(_as_array(directions, "directions"))
+    u = np.atleast_2d(float_array(directions, "directions"))
     if u.ndim != 2 or u.shape[1] != d:
         raise ValueError(f"directions must be an (m, {d}) array, got shape {np.shape(directions)}")
     return u
@@ -108,7 +102,7 @@ def largest_singular_value(rows: np.ndarray) -> float:
 
 
 def _linear_map(basis, d: int) -> np.ndarray:
-    basis = np.atleast_2d(_as_array(basis, "basis"))
+    basis = np.atleast_2d(float_array(basis, "basis"))
     if basis.ndim != 2 or basis.shape[1] != d or len(basis) == 0:
         raise ValueError(f"basis must be a (k, {d}) array with k >= 1 rows, got shape {basis.shape}")
     return basis
@@ -255,11 +249,53 @@ def _vertices_general(generators, base, tolerance, max_candidates, max_bytes, ma
                     "max_bytes": max_bytes,
                     "max_seconds": max_seconds,
                 }
-                inner = local.vertices(**limits) @ plane
+                inner = local.enumerate_vertices(**limits) @ plane
                 candidates.append(corner_sum[row] + inner)
     points = np.vstack(candidates)
     representatives, _ = unique_rows(points, tolerance)  # every facet vertex is a vertex of Z
     return points[np.sort(representatives)]
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+class _Vertices(np.ndarray):
+    """A read-only vertex array that can still be called like the former method ``vertices()``.
+
+    ``Z.vertices`` is an attribute now, as on :class:`~tropical.polytope.Polytope`; ``Z.vertices()`` and
+    ``Z.vertices(max_bytes=...)`` keep working for one release, with a DeprecationWarning. Arithmetic on it
+    gives plain arrays.
+    """
+
+    _enumerate = None
+
+    @classmethod
+    def of(cls, vertices: np.ndarray, enumerate_vertices) -> _Vertices:
+        array = np.asarray(vertices).view(cls)
+        array._enumerate = enumerate_vertices
+        array.setflags(write=False)
+        return array
+
+    def __call__(self, **limits) -> np.ndarray:
+        warnings.warn(
+            "vertices is an attribute now, as on Polytope: write Z.vertices, or Z.enumerate_vertices(...) to "
+            "give limits",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if limits and self._enumerate is not None:
+            return self._enumerate(**limits)
+        return self.view(np.ndarray)
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        if return_scalar:
+            return array[()]
+        return array.view(np.ndarray) if isinstance(array, np.ndarray) else array
+
+    def __repr__(self) -> str:
+        return repr(self.view(np.ndarray))
 
 
 class Zonotope:
@@ -276,8 +312,15 @@ class Zonotope:
     Attributes
     ----------
     generators : ndarray, shape (p, d)
-        The generators as given (float64, not merged).
+        The generators as given (float64, not merged), read-only like every array of the zonotope: a changed
+        zonotope is a new ``Zonotope`` (:meth:`scaled`, :meth:`translated`).
     base : ndarray, shape (d,)
+    vertices : ndarray, shape (v, d)
+        Read-only (see :meth:`enumerate_vertices`).
+    centroid : ndarray, shape (d,)
+        ``base + sum(g) / 2``, the centre of symmetry.
+    dimension : int
+        Dimension of the affine hull (rank of the generators), as :attr:`Polytope.dimension`.
     ambient_dimension : int
         ``d``.
 
@@ -291,7 +334,7 @@ class Zonotope:
     Examples
     --------
     >>> square = Zonotope([[1, 0], [0, 1]])
-    >>> square.vertices()
+    >>> square.vertices
     array([[0., 0.],
            [1., 0.],
            [1., 1.],
@@ -303,23 +346,49 @@ class Zonotope:
     """
 
     def __init__(self, generators, base=None, *, tolerance: float = RELATIVE_TOLERANCE):
-        generators = _as_array(generators, "generators")
+        generators = float_array(generators, "generators")
         if generators.ndim == 1 and base is not None:
-            generators = generators.reshape(-1, len(np.atleast_1d(_as_array(base, "base"))))
+            generators = generators.reshape(-1, len(np.atleast_1d(float_array(base, "base"))))
         if generators.ndim != 2:
             raise ValueError(f"generators must be a (p, d) array, got shape {generators.shape}")
         d = generators.shape[1]
         if d == 0:
             raise ValueError("generators must have at least one column (d >= 1)")
-        base = np.zeros(d) if base is None else _as_array(base, "base").reshape(-1)
+        base = np.zeros(d) if base is None else float_array(base, "base").reshape(-1)
         if base.shape != (d,):
             raise ValueError(f"base must have shape ({d},) to match generators, got {base.shape}")
         if not tolerance > 0:
             raise ValueError(f"tolerance must be positive, got {tolerance!r}")
-        self.generators = generators
-        self.base = base
-        self.ambient_dimension = d
-        self.tolerance = tolerance
+        self._generators = _read_only(np.array(generators, dtype=np.float64))  # a copy: the caller's is free
+        self._base = _read_only(np.array(base, dtype=np.float64))
+        self._tolerance = float(tolerance)
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickling: numpy restores arrays writable, so every array (cached ones too) is frozen again."""
+        self.__dict__.update(state)
+        for value in state.values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+
+    @property
+    def generators(self) -> np.ndarray:
+        """The generators as given, shape (p, d), read-only."""
+        return self._generators
+
+    @property
+    def base(self) -> np.ndarray:
+        """The vertex ``lambda = 0``, shape (d,), read-only."""
+        return self._base
+
+    @property
+    def ambient_dimension(self) -> int:
+        """``d``."""
+        return self._generators.shape[1]
+
+    @property
+    def tolerance(self) -> float:
+        """Relative tolerance of merging and rank decisions."""
+        return self._tolerance
 
     def __repr__(self) -> str:
         return f"Zonotope(generators={len(self.generators)}, ambient_dimension={self.ambient_dimension})"
@@ -341,14 +410,26 @@ class Zonotope:
             g, base = _merge_nd(self.generators, self.base, self.tolerance)
         return Zonotope(g, base, tolerance=self.tolerance)
 
+    @cached_property
+    def centroid(self) -> np.ndarray:
+        """Centre of mass, shape (d,), read-only: the centre of symmetry ``base + sum(g) / 2``."""
+        return _read_only(self.base + self.generators.sum(axis=0) / 2)
+
+    @cached_property
+    def diameter(self) -> float:
+        """Largest distance between two points, ``2 max_v |v - centroid|`` (a zonotope is centrally symmetric:
+        the farthest point from a vertex ``v`` is ``2 centroid - v``), as :attr:`Polytope.diameter`."""
+        return float(2 * np.linalg.norm(np.asarray(self.vertices) - self.centroid, axis=1).max())
+
     @property
     def center(self) -> np.ndarray:
-        """Centre of symmetry ``base + sum(g) / 2``, shape (d,); it is also the centroid."""
-        return self.base + self.generators.sum(axis=0) / 2
+        """Deprecated spelling of :attr:`centroid` (the same point)."""
+        warnings.warn("Zonotope.center is renamed Zonotope.centroid, as on Polytope", DeprecationWarning, 2)
+        return self.centroid
 
     @cached_property
     def dimension(self) -> int:
-        """Dimension of the zonotope (rank of the generator matrix)."""
+        """Dimension of the affine hull (rank of the generator matrix), as :attr:`Polytope.dimension`."""
         reduced = self.reduced.generators
         if len(reduced) == 0:
             return 0
@@ -359,17 +440,26 @@ class Zonotope:
 
     def translated(self, offset) -> Zonotope:
         """The zonotope moved by ``offset`` (shape (d,))."""
-        return Zonotope(self.generators, self.base + _as_array(offset, "offset"), tolerance=self.tolerance)
+        return Zonotope(self.generators, self.base + float_array(offset, "offset"), tolerance=self.tolerance)
 
     def scaled(self, factor: float, *, about=None) -> Zonotope:
         """The zonotope scaled by ``factor`` about ``about`` (default: the origin)."""
-        centre = np.zeros(self.ambient_dimension) if about is None else _as_array(about, "about")
+        centre = np.zeros(self.ambient_dimension) if about is None else float_array(about, "about")
         return Zonotope(
             factor * self.generators, centre + factor * (self.base - centre), tolerance=self.tolerance
         )
 
     # ------------------------------------------------------------------------------------- vertices
-    def vertices(
+    @cached_property
+    def vertices(self) -> np.ndarray:
+        """The vertices, shape (v, d), read-only: :meth:`enumerate_vertices` with the default limits.
+
+        Counter-clockwise in 2-D, starting at the lowest vertex (after orientation); in other dimensions in
+        no particular order.
+        """
+        return _Vertices.of(self.enumerate_vertices(), self.enumerate_vertices)
+
+    def enumerate_vertices(
         self,
         *,
         max_candidates: int = DEFAULT_MAX_CANDIDATES,
@@ -445,7 +535,9 @@ class Zonotope:
 
         The limits bound the vertex enumeration and the convex hull that :class:`Polytope` computes.
         """
-        vertices = self.vertices(max_candidates=max_candidates, max_bytes=max_bytes, max_seconds=max_seconds)
+        vertices = self.enumerate_vertices(
+            max_candidates=max_candidates, max_bytes=max_bytes, max_seconds=max_seconds
+        )
         check_cost(
             hull_cost(len(vertices), self.dimension),
             what=f"the convex hull of {len(vertices):,} zonotope vertices in dimension {self.dimension}",
@@ -473,7 +565,7 @@ class Zonotope:
         Examples
         --------
         >>> cube = Zonotope([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
-        >>> cube.projected([[1, 0, 0], [0, 1, 0]]).vertices()
+        >>> cube.projected([[1, 0, 0], [0, 1, 0]]).vertices
         array([[0., 0.],
                [1., 0.],
                [1., 1.],
@@ -494,7 +586,7 @@ class Zonotope:
         -------
         ndarray, shape (m,) (or a float for one direction)
         """
-        directions = _as_array(directions, "directions")
+        directions = float_array(directions, "directions")
         single = directions.ndim == 1
         u = np.atleast_2d(directions)
         if u.shape[1] != self.ambient_dimension:
@@ -594,7 +686,7 @@ class ZonotopeHull:
     >>> hull = ZonotopeHull(Zonotope([[1, 0]]), Zonotope([[0, 1]]))  # two unit segments from the origin
     >>> hull.support([[1.0, 1.0], [-1.0, 0.0]])
     array([1., 0.])
-    >>> hull.vertices()
+    >>> hull.vertices
     array([[0., 0.],
            [1., 0.],
            [0., 1.]])
@@ -665,7 +757,29 @@ class ZonotopeHull:
             return ZonotopeHull._from_scaled_rows(rows @ basis.T, weights, bases @ basis.T)
         return ZonotopeHull(*(zonotope.projected(basis) for zonotope in self.zonotopes))
 
-    def vertices(
+    @cached_property
+    def vertices(self) -> np.ndarray:
+        """The vertices of the hull, shape (v, d), read-only: :meth:`enumerate_vertices` with the default
+        limits (counter-clockwise in 2-D)."""
+        return _Vertices.of(self.enumerate_vertices(), self.enumerate_vertices)
+
+    @cached_property
+    def centroid(self) -> np.ndarray:
+        """Centre of mass of the hull, shape (d,), read-only (:attr:`Polytope.centroid` of its vertices)."""
+        return self.to_polytope().centroid
+
+    @cached_property
+    def diameter(self) -> float:
+        """Largest distance between two points of the hull (:attr:`Polytope.diameter` of its vertices)."""
+        return self.to_polytope().diameter
+
+    @cached_property
+    def dimension(self) -> int:
+        """Dimension of the affine hull of the union, as :attr:`Polytope.dimension`."""
+        points = np.vstack([np.vstack([Z.base, Z.base + Z.generators]) for Z in self.zonotopes])
+        return affine_frame(points, self.zonotopes[0].tolerance).dimension
+
+    def enumerate_vertices(
         self,
         *,
         max_candidates: int = DEFAULT_MAX_CANDIDATES,
@@ -674,8 +788,8 @@ class ZonotopeHull:
     ) -> np.ndarray:
         """The vertices of the hull, shape (v, d) (counter-clockwise in 2-D), when affordable.
 
-        The vertices of every zonotope are enumerated (:meth:`Zonotope.vertices`), then the convex hull of
-        all of them is taken. Both steps are estimated first (:mod:`tropical.budget`).
+        The vertices of every zonotope are enumerated (:meth:`Zonotope.enumerate_vertices`), then the convex
+        hull of all of them is taken. Both steps are estimated first (:mod:`tropical.budget`).
 
         Raises
         ------
@@ -713,7 +827,7 @@ class ZonotopeHull:
             max_seconds=max_seconds,
             alternative=ALTERNATIVES,
         )
-        points = np.vstack([zonotope.vertices(**limits) for zonotope in self.zonotopes])
+        points = np.vstack([zonotope.enumerate_vertices(**limits) for zonotope in self.zonotopes])
         return Polytope(points)
 
     def _vertex_bounds(self) -> list[int]:

@@ -55,7 +55,7 @@ def moons_net(widths, *, epochs: int, seed: int = 0, lr: float = 0.01, n_samples
     """
     from lottery.data import load_dataset
     from lottery.models import mlp
-    from lottery.train import train
+    from lottery.training import train
 
     data = load_dataset("moons", n_samples=n_samples, seed=seed)
     at_init, trained = mlp(widths, seed=seed), mlp(widths, seed=seed)

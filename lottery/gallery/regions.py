@@ -8,8 +8,8 @@ from pathlib import Path
 from lottery.criteria import prune
 from lottery.gallery import held_out_accuracy, moons_net, save
 from lottery.models import mlp
-from lottery.reinit import reinit
-from lottery.train import train
+from lottery.reinitialisation import reinit
+from lottery.training import train
 
 __all__ = ["FIGURES"]
 

@@ -47,7 +47,8 @@ from __future__ import annotations
 import functools
 
 from lottery.methods.baselines import at_init, dense, imp_rounds, imp_ticket
-from lottery.methods.early_bird import (
+from lottery.methods.dynamic_sparsity import cosine_drop_fraction, layer_sparsities, rigl
+from lottery.methods.early_bird_tickets import (
     EarlyBirdResult,
     EarlyBirdStopper,
     distance_matrix,
@@ -59,12 +60,11 @@ from lottery.methods.early_bird import (
     unit_scores,
     weight_mask_from_units,
 )
-from lottery.methods.gmp import cubic_sparsity, gmp
-from lottery.methods.rigl import cosine_drop_fraction, layer_sparsities, rigl
-from lottery.methods.scratch import scratch, scratch_config
-from lottery.methods.supermask import supermask, supermask_training, top_k_mask
-from lottery.methods.transfer import class_subset, mirrored, transfer, transfer_ticket
-from lottery.methods.tropical_prune import (
+from lottery.methods.from_scratch import scratch, scratch_config
+from lottery.methods.gradual_pruning import cubic_sparsity, gmp
+from lottery.methods.supermasks import supermask, supermask_training, top_k_mask
+from lottery.methods.transfer_tickets import class_subset, mirrored, transfer, transfer_ticket
+from lottery.methods.tropical_pruning import (
     cluster_units,
     compare_with_magnitude,
     decision_metrics,

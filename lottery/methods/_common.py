@@ -1,61 +1,32 @@
 """Helpers shared by the methods: argument checks, configurations and provenance.
 
-Every method trains with :func:`lottery.train.train`; those whose mask changes while training (RigL, gradual
-magnitude pruning, Early-Bird) do so from its ``on_step``/``on_epoch`` callbacks.
+Every method trains with :func:`lottery.training.train`; those whose mask changes while training (RigL,
+gradual magnitude pruning, Early-Bird) do so from its ``on_step``/``on_epoch`` callbacks.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 
-import numpy as np
 import torch
 from torch import nn
 
+from lottery._validation import check_seed
 from lottery.masks import Mask
 from lottery.ticket import call_model_fn
-from lottery.train import TrainConfig, progress_bar, snapshot
+from lottery.training import TrainConfig, progress_bar, snapshot
 
 State = dict[str, torch.Tensor]
 
 __all__ = [
-    "check_fraction",
-    "check_positive_int",
-    "check_seed",
+    "masked_state",
     "new_model",
     "progress_bar",
     "provenance",
     "resolve_config",
     "snapshot",
 ]
-
-
-def check_seed(seed) -> int:
-    """``seed`` as an int, or ``TypeError`` naming the argument."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    return int(seed)
-
-
-def check_fraction(value, argument: str, *, low: float = 0.0, high: float = 1.0, open_high=False) -> float:
-    """A float in ``[low, high]`` (``[low, high)`` if ``open_high``), else ``ValueError`` naming it."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating) or math.isnan(value):
-        raise ValueError(f"{argument} must be a number in [{low}, {high}], got {value!r}")
-    value = float(value)
-    if value < low or value > high or (open_high and value == high):
-        bracket = ")" if open_high else "]"
-        raise ValueError(f"{argument} must be a number in [{low}, {high}{bracket}, got {value!r}")
-    return value
-
-
-def check_positive_int(value, argument: str, *, allow_zero: bool = False) -> int:
-    """A positive (or non-negative) int, else ``ValueError`` naming the argument."""
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{argument} must be an int >= {low}, got {value!r}")
-    return int(value)
 
 
 def resolve_config(train, seed: int, argument: str = "train", **defaults) -> TrainConfig:
@@ -86,22 +57,20 @@ def resolve_config(train, seed: int, argument: str = "train", **defaults) -> Tra
     return replace(config, seed=check_seed(seed))
 
 
+def masked_state(state: Mapping[str, torch.Tensor], mask: Mask) -> State:
+    """Copies of ``state``'s tensors with the entries ``mask`` prunes set to zero (e.g. θ0 ⊙ m)."""
+    out = {k: v.clone() for k, v in state.items()}
+    for name, keep in mask.items():
+        out[name] = torch.where(keep, out[name], torch.zeros_like(out[name]))
+    return out
+
+
 def new_model(model_fn: Callable[..., nn.Module], seed: int) -> nn.Module:
     """``model_fn(seed=seed)`` (or ``model_fn()``), checked to be a module."""
     return call_model_fn(model_fn, seed)
 
 
-def check_data(data, argument: str = "data") -> None:
-    """``TypeError`` unless ``data`` looks like a :class:`lottery.data.Dataset`."""
-    for attribute in ("x_train", "y_train", "x_val", "y_val"):
-        if not hasattr(data, attribute):
-            raise TypeError(
-                f"{argument} must provide x_train, y_train, x_val, y_val (a lottery.data.Dataset); "
-                f"no {attribute}"
-            )
-
-
-def provenance(method: str, *, paper: str, mask: Mask, data, seed: int, config=None, **extra) -> dict:
+def provenance(method: str, *, paper: str, mask: Mask, data, seed: int, train=None, **extra) -> dict:
     """The provenance dictionary every method writes into its tickets (JSON-serialisable).
 
     Keys: ``method``, ``paper``, ``seed``, ``dataset``, ``sparsity``, ``layer_sparsity``, ``train`` (the
@@ -114,7 +83,7 @@ def provenance(method: str, *, paper: str, mask: Mask, data, seed: int, config=N
         "dataset": getattr(data, "name", None),
         "sparsity": mask.sparsity,
         "layer_sparsity": mask.layer_sparsity(),
-        "train": config.to_dict() if config is not None else None,
+        "train": train.to_dict() if train is not None else None,
     }
     record.update(extra)
     return record

@@ -27,20 +27,13 @@ import torch
 from torch import nn
 
 import lottery.imp as imp
+from lottery._validation import check_data, check_fraction, check_seed
 from lottery.criteria import prune
 from lottery.masks import Mask
-from lottery.methods._common import (
-    check_data,
-    check_fraction,
-    check_seed,
-    new_model,
-    provenance,
-    resolve_config,
-    snapshot,
-)
-from lottery.reinit import reinit
+from lottery.methods._common import new_model, provenance, resolve_config, snapshot
+from lottery.reinitialisation import reinit
 from lottery.ticket import Ticket
-from lottery.train import train as train_model
+from lottery.training import train as train_model
 
 __all__ = ["at_init", "dense", "imp_rounds", "imp_ticket"]
 
@@ -175,12 +168,12 @@ def at_init(
     mask = prune(model, criterion=criterion, sparsity=sparsity, scope=scope, batches=batches, seed=seed)
     start = reinit("rewind", mask, init_state)
     model.load_state_dict(start)
-    result = train_model(model, data, mask=mask, config=config, progress=progress)
+    result = train_model(model, data, mask=mask, train=config, progress=progress)
     return Ticket(
-        mask=mask, init_state=init_state, start_state=start, trained_state=result.final_state,
+        mask=mask, init_state=init_state, start_state=start, trained_state=result.trained_state,
         history=result.history,
         provenance=provenance(
-            criterion, paper=PAPERS[criterion], mask=mask, data=data, seed=seed, config=config,
+            criterion, paper=PAPERS[criterion], mask=mask, data=data, seed=seed, train=config,
             criterion=criterion, scope=scope, reinit="rewind", pruned="zero",
             test_accuracy=result.history.test_accuracy,
         ),
@@ -205,12 +198,12 @@ def dense(
     model = new_model(model_fn, seed)
     init_state = snapshot(model)
     mask = Mask.ones(model)
-    result = train_model(model, data, config=config, progress=progress)
+    result = train_model(model, data, train=config, progress=progress)
     return Ticket(
-        mask=mask, init_state=init_state, start_state=init_state, trained_state=result.final_state,
+        mask=mask, init_state=init_state, start_state=init_state, trained_state=result.trained_state,
         history=result.history,
         provenance=provenance(
-            "dense", paper=PAPERS["dense"], mask=mask, data=data, seed=seed, config=config,
+            "dense", paper=PAPERS["dense"], mask=mask, data=data, seed=seed, train=config,
             test_accuracy=result.history.test_accuracy,
         ),
     )  # fmt: skip

@@ -82,7 +82,7 @@ def test_training_keeps_pruned_conv_weights_at_zero(digits):
     net = DigitConv(seed=3)
     mask = lt.prune(net, criterion="random", sparsity=0.5, seed=0)
     result = lt.train(net, digits, mask=mask, epochs=1, batch_size=128, lr=0.05, checkpoint_steps=[1, 5])
-    for state in [*result.checkpoints.values(), result.final_state]:
+    for state in [*result.checkpoints.values(), result.trained_state]:
         for name, keep in mask.items():
             assert bool((state[name][~keep] == 0).all())
     assert result.history.test_accuracy > 0.3  # 10 classes: it learned from the sparse convolution

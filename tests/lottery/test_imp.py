@@ -53,12 +53,12 @@ def test_rounds_prune_survivors_and_rewind_bit_for_bit(run):
 
 
 def test_dense_theta_k_is_the_training_checkpoint(data, run):
-    from lottery.train import train
+    from lottery.training import train
 
     net = model_fn(seed=0)
-    result = train(net, data, config={**TRAIN, "seed": 0}, checkpoint_steps=[4])
+    result = train(net, data, train={**TRAIN, "seed": 0}, checkpoint_steps=[4])
     assert states_equal(result.checkpoints[4], run.dense.rewind_state)
-    assert states_equal(result.final_state, run.dense.trained_state)
+    assert states_equal(result.trained_state, run.dense.trained_state)
 
 
 def test_same_seed_identical_different_seed_differs(data, run):

@@ -5,9 +5,9 @@ import torch
 
 from lottery.masks import Mask
 from lottery.models import mlp
-from lottery.reinit import reinit
+from lottery.reinitialisation import reinit
 from lottery.ticket import Ticket
-from lottery.train import History
+from lottery.training import History
 
 model_fn = functools.partial(mlp, [6, 10, 3])
 

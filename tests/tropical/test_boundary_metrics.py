@@ -173,3 +173,26 @@ def test_identical_boundaries_and_classes_compare_exactly():
     assert boundary_hausdorff(segments, np.concatenate([segments, extra])) == pytest.approx(
         expected, abs=spacing
     )
+
+
+def test_metrics_of_regions_equal_metrics_of_models_without_a_second_sweep(monkeypatch):
+    import tropical.regions
+
+    a = nn.Sequential(nn.Linear(2, 6), nn.ReLU(), nn.Linear(6, 2)).double()
+    b = linear_classifier([[1, 2], [-1, 0.5]], [0.1, 0])
+    box = (-2, 2, -2, 2)
+    from_models = (
+        region_agreement(a, b, bounds=box),
+        class_iou(a, b, bounds=box),
+        region_statistics(a, bounds=box),
+    )
+    regions_a, regions_b = linear_regions(a, bounds=box), linear_regions(b, bounds=box)
+    with pytest.raises(ValueError, match="model_b is a Regions object already"):
+        region_agreement(a, regions_b, bounds=box)
+    monkeypatch.setattr(
+        tropical.regions, "linear_regions", lambda *args, **kwargs: pytest.fail("swept again")
+    )
+    assert region_agreement(regions_a, regions_b) == from_models[0]
+    np.testing.assert_array_equal(class_iou(regions_a, regions_b), from_models[1])
+    statistics = region_statistics(regions_a)
+    assert statistics.count == from_models[2].count and statistics.domain_area == from_models[2].domain_area

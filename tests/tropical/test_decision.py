@@ -190,9 +190,11 @@ def test_errors_point_to_from_torch():
     deep = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
     with pytest.raises(UnsupportedLayerError, match="from_torch"):
         tr.decision_zonotopes(deep)
-    leaky = nn.Sequential(nn.Linear(2, 4), nn.LeakyReLU(0.1), nn.Linear(4, 2))
     with pytest.raises(UnsupportedLayerError, match="from_torch"):
-        tr.decision_polytope(leaky)
+        tr.decision_polytope(deep)
+    ends_with_relu = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2), nn.ReLU())
+    with pytest.raises(UnsupportedLayerError, match="from_torch"):
+        tr.decision_polytope(ends_with_relu)
     fine = nn.Sequential(nn.Flatten(), nn.Linear(2, 4), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4, 3))
     fine.eval()
     tr.decision_zonotopes(fine, (0, 2))

@@ -107,6 +107,29 @@ def test_exact_polytope_metrics_equal_brute_force_polygons(seed):
     assert row["polytope_hausdorff"] <= row["generator_distance"] + 1e-9
 
 
+@pytest.mark.parametrize(("slope", "other"), [(0.2, 1.5), (-0.5, 0.0)])
+def test_leaky_polytope_metrics_equal_the_newton_polygons_of_from_torch(slope, other):
+    """The decision polygon of a LeakyReLU net is Newt(F_0 G_1 ⊕ F_1 G_0) of tropical.from_torch."""
+    import tropical as tr
+
+    def leaky(seed, a):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(2, 5), nn.LeakyReLU(a), nn.Linear(5, 2)).double()
+
+    def newton_polygon(model):
+        m = tr.from_torch(model)
+        R = (m[0].numerator * m[1].denominator) + (m[1].numerator * m[0].denominator)
+        return shapely.MultiPoint(R.exponents).convex_hull
+
+    reference, model = leaky(0, slope), leaky(1, other)
+    row = decision_metrics(reference, model, bounds=(-2, 2, -2, 2))
+    P, Q = newton_polygon(model), newton_polygon(reference)
+    assert row["polytope_method"] == "exact"
+    assert row["polytope_hausdorff"] == pytest.approx(convex_hausdorff(P, Q), rel=1e-9)
+    assert row["polytope_iou"] == pytest.approx(P.intersection(Q).area / P.union(Q).area, rel=1e-9)
+    assert row["polytope_hausdorff"] <= row["generator_distance"] + 1e-9
+
+
 def test_boundary_agreement_equals_dense_sampling_of_both_networks():
     reference, model = mlp([2, 9, 3], seed=4), mlp([2, 6, 3], seed=5)
     row = decision_metrics(reference, model, classes=(0, 2), bounds=(-2, 1, -1, 2))
@@ -191,10 +214,33 @@ def test_3d_polytopes_above_the_vertex_limit_are_bracketed_around_the_exact_dist
     assert bracket["polytope_hausdorff_lower"] == pytest.approx(distance, rel=0.05)  # the ascent finds it
 
 
-def test_deep_and_unsupported_networks_are_skipped_not_raised():
-    deep = decision_metrics(mlp([2, 5, 4, 2], seed=0), mlp([2, 5, 4, 2], seed=1), bounds=(-1, 1, -1, 1))
-    assert deep["polytope_method"].startswith("skipped: UnsupportedLayerError")
-    assert deep["boundary_method"] == "exact" and 0 <= deep["boundary_agreement"] <= 1
+def without_later_activations(model):
+    """The same layers with every activation after the first removed: a one-hidden-layer net."""
+    layers = list(copy.deepcopy(model))
+    first = next(k for k, layer in enumerate(layers) if not isinstance(layer, nn.Linear))
+    later = [layer for layer in layers[first + 1 :] if isinstance(layer, nn.Linear)]
+    return nn.Sequential(*layers[: first + 1], *later)
+
+
+@pytest.mark.parametrize("widths", [[2, 5, 4, 2], [3, 6, 5, 4, 3]])
+def test_deep_networks_are_measured_by_their_first_layer_or_skipped(widths):
+    a, b = mlp(widths, seed=0), mlp(widths, seed=1)
+    deep = decision_metrics(a, b, bounds=(-1, 1, -1, 1) if widths[0] == 2 else None)
+    shallow = decision_metrics(without_later_activations(a), without_later_activations(b))
+    assert shallow["polytope_method"] in ("exact", "bracket")
+    assert deep["polytope_method"] == shallow["polytope_method"] + " (first layer, rest linear)"
+    for key in ("polytope_hausdorff", "polytope_hausdorff_upper", "generator_distance", "polytope_iou"):
+        np.testing.assert_allclose(deep[key], shallow[key], rtol=1e-9)
+    if widths[0] == 2:
+        assert deep["boundary_method"] == "exact" and 0 <= deep["boundary_agreement"] <= 1
+    skipped = decision_metrics(a, b, rest=None)
+    assert skipped["polytope_method"].startswith("skipped: UnsupportedLayerError")
+    assert np.isnan(skipped["polytope_hausdorff"]) and np.isnan(skipped["generator_distance"])
+    with pytest.raises(ValueError, match="rest"):
+        decision_metrics(a, b, rest="jacobian")
+
+
+def test_unsupported_networks_are_skipped_not_raised():
     tanh = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2))
     row = decision_metrics(tanh, tanh, bounds=(-1, 1, -1, 1))
     assert all(row[key].startswith("skipped: UnsupportedLayerError") for key in STRINGS)
@@ -279,7 +325,8 @@ def test_digits_shaped_networks_get_every_section_that_their_depth_allows():
     deep = decision_metrics(
         mlp([64, 300, 100, 10], seed=0), mlp([64, 300, 100, 10], seed=1), data=(X, y), planes=3
     )
-    assert deep["polytope_method"].startswith("skipped: UnsupportedLayerError")
+    assert deep["polytope_method"] == "bracket (first layer, rest linear)"
+    assert deep["polytope_hausdorff_lower"] <= deep["polytope_hausdorff_upper"]
     assert deep["plane_method"] == "exact" and deep["box_regions_mean"] > 1000
     shallow = decision_metrics(mlp([64, 300, 10], seed=0), mlp([64, 300, 10], seed=1), data=(X, y), planes=3)
     assert shallow["polytope_method"] == "bracket" and shallow["plane_method"] == "exact"

@@ -72,3 +72,43 @@ def test_comparison_shades_the_disagreement():
     same = tplot.regions_comparison(a, a, bounds=box)
     assert same["agreement"] == pytest.approx(1.0)
     assert same["disagreement"] == [None, None]
+
+
+def test_regions_of_precomputed_regions_draws_the_same_figure(monkeypatch):
+    import tropical.regions
+
+    model = net(3)
+    box = (-2, 2, -2, 2)
+    result = linear_regions(model, bounds=box)
+    calls = []
+    original = tropical.regions.linear_regions
+    monkeypatch.setattr(
+        tropical.regions, "linear_regions", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
+    from_result = tplot.regions(result)
+    assert calls == []  # nothing computed again
+    from_model = tplot.regions(model, bounds=box)
+    assert calls == [1]
+    for a, b in zip(from_result["regions"].get_paths(), from_model["regions"].get_paths(), strict=True):
+        np.testing.assert_array_equal(a.vertices, b.vertices)
+    np.testing.assert_array_equal(
+        from_result["regions"].get_facecolors(), from_model["regions"].get_facecolors()
+    )
+    for a, b in zip(
+        from_result["boundary"].get_segments(), from_model["boundary"].get_segments(), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_module_is_not_named_like_its_function():
+    import importlib
+    import types
+
+    import tropical.plot.linear_regions as module
+
+    assert isinstance(module, types.ModuleType) and module.regions is tplot.regions
+    assert callable(tplot.regions) and not isinstance(tplot.regions, types.ModuleType)
+    with pytest.warns(DeprecationWarning, match="tropical.plot.linear_regions"):
+        from tropical.plot.regions import regions  # the former module path, for one release
+    assert regions is tplot.regions
+    assert importlib.import_module("tropical.plot").regions is tplot.regions  # not clobbered by the alias

@@ -1,12 +1,14 @@
 """Polytope metrics: identities, analytic values, independent oracles (shapely distances, dense support)."""
 
+import itertools
+
 import numpy as np
 import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tropical import DegenerateGeometryError, Polytope, Zonotope
+from tropical import ComputationTooLargeError, DegenerateGeometryError, Polytope, Zonotope
 from tropical.metrics import (
     compare_polytopes,
     generator_distance,
@@ -250,3 +252,34 @@ def test_models_are_read_as_decision_polytopes_or_refused_with_the_bracket_named
         hausdorff(net(40, 0, 16), net(40, 1, 16))
     with pytest.raises(TypeError, match="array of points"):
         hausdorff("a", SQUARE)
+
+
+@settings(max_examples=30, deadline=None)
+@given(p=st.integers(1, 6), q=st.integers(1, 6), d=st.integers(1, 5), seed=st.integers(0, 10_000))
+def test_generator_distance_is_the_best_matching_by_brute_force(p, q, d, seed):
+    rng = np.random.default_rng(seed)
+    G, H = rng.standard_normal((p, d)), rng.standard_normal((q, d))
+    size = max(p, q)
+    padded_g = np.vstack([G, np.zeros((size - p, d))])
+    padded_h = np.vstack([H, np.zeros((size - q, d))])
+    best = min(
+        np.linalg.norm(padded_g - padded_h[list(order)], axis=1).sum()
+        for order in itertools.permutations(range(size))
+    )
+    assert generator_distance(Zonotope(G), Zonotope(H)) == pytest.approx(best, rel=1e-12, abs=1e-12)
+
+
+def test_generator_distance_refuses_a_matching_above_its_limits_before_allocating():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    Z1, Z2 = Zonotope(rng.standard_normal((3000, 20))), Zonotope(rng.standard_normal((3000, 20)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ComputationTooLargeError, match="hausdorff_bracket") as error:
+            generator_distance(Z1, Z2, max_bytes=1e8)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert error.value.estimate > error.value.limit == 1e8
+    assert peak < 5e6  # nothing of the (3000, 3000) matrix was allocated

@@ -146,6 +146,14 @@ def test_models_are_read_as_decision_polytopes():
     deep = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 5), torch.nn.ReLU())
     with pytest.raises(UnsupportedLayerError, match="one-hidden-layer"):
         hausdorff_bracket(deep, big_a)
+    lenet = torch.nn.Sequential(
+        torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 3)
+    ).double()
+    with pytest.raises(UnsupportedLayerError, match=r"decision_hull\(model, classes, rest='linear'\)"):
+        hausdorff_bracket(lenet, lenet)
+    first_layer = decision_hull(lenet, rest="linear")
+    same = hausdorff_bracket(first_layer, decision_hull(lenet, rest="linear"))
+    assert same.lower == 0.0 and same.upper == pytest.approx(0.0, abs=1e-9)
 
 
 def test_point_arrays_and_bad_input():
@@ -231,3 +239,65 @@ def test_bracket_of_random_pruned_nets_contains_the_distance_of_the_expanded_new
     assert bracket.lower <= exact + tolerance <= bracket.upper + 2 * tolerance
     if n <= 3:
         assert hausdorff_bracket(*nets).upper == pytest.approx(exact, rel=1e-6, abs=1e-9)
+
+
+@given(st.integers(1, 6), st.integers(1, 6), st.integers(2, 4), st.integers(0, 10_000))
+@settings(max_examples=30, deadline=None)
+def test_bracket_of_zonotopes_in_orthogonal_subspaces_is_certified_and_tight(p, q, k, seed):
+    """Z in span(e_1..e_k), W in the orthogonal span(e_k+1..e_2k), both centred at 0: the nearest point of W
+    to any z in Z is 0, so H(Z, W) is the larger of the two largest vertex norms (brute force). Matching
+    generators one to one (Misiakos et al.) gives up to sqrt(2) times that; the map bound with t = 0 gives
+    the radii themselves."""
+    rng = np.random.default_rng(seed)
+    G = np.zeros((p, 2 * k))
+    H = np.zeros((q, 2 * k))
+    G[:, :k] = rng.standard_normal((p, k))
+    H[:, k:] = rng.standard_normal((q, k)) * rng.uniform(0.3, 3)
+    Z, W = Zonotope(G, -G.sum(axis=0) / 2), Zonotope(H, -H.sum(axis=0) / 2)
+    exact = max(np.linalg.norm(subset_sums(Z.generators, Z.base), axis=1).max(),
+                np.linalg.norm(subset_sums(W.generators, W.base), axis=1).max())  # fmt: skip
+    result = hausdorff_bracket(Z, W, method="bracket", directions=256, seed=seed)
+    assert result.lower <= exact * (1 + 1e-9) and exact <= result.upper * (1 + 1e-9)
+    assert result.upper <= 1.1 * exact
+
+
+@given(st.integers(3, 12), st.integers(2, 6), st.floats(0.0, 1.0), st.integers(0, 10_000))
+@settings(max_examples=25, deadline=None)
+def test_bracket_of_hulls_of_parallel_zonotopes_contains_the_exact_distance(d, p, mix, seed):
+    """Hulls of two zonotopes with parallel generators (as the decision zonotopes Z1, Z2 of one net), the
+    other pair partly related (a mix of the same directions and fresh ones), against all subset sums."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((p, d))
+    fresh = mix * A + (1 - mix) * rng.standard_normal((p, d))
+    members = []
+    for rows in (A, fresh):
+        weights = rng.uniform(0, 1, (2, p))
+        base = rng.standard_normal(d) * 0.3
+        members.append([Zonotope(w[:, None] * rows, base) for w in weights])
+    exact = hausdorff_oracle(
+        *[np.vstack([subset_sums(Z.generators, Z.base) for Z in pair]) for pair in members]
+    )
+    result = hausdorff_bracket(ZonotopeHull(*members[0]), ZonotopeHull(*members[1]), method="bracket",
+                               directions=256, seed=seed)  # fmt: skip
+    tolerance = 1e-7 * (1 + exact)
+    assert result.lower <= exact + tolerance and exact <= result.upper + tolerance
+
+
+@given(st.integers(1, 8), st.integers(1, 8), st.floats(0.01, 5.0), st.integers(0, 10_000))
+@settings(max_examples=40, deadline=None)
+def test_rows_projected_on_the_l1_ball_keep_the_map_inside_the_zonotope(q, p, scale, seed):
+    """The general map bound needs every row of M in the unit l1 ball: projection keeps rows inside and
+    moves the others onto the sphere by soft thresholding (the Euclidean projection's form)."""
+    from tropical.metrics.support import _rows_in_l1_ball
+
+    M = np.random.default_rng(seed).standard_normal((q, p)) * scale
+    out = _rows_in_l1_ball(M)
+    norms = np.abs(M).sum(axis=1)
+    assert (np.abs(out).sum(axis=1) <= 1 + 1e-12).all()
+    np.testing.assert_allclose(out[norms <= 1], M[norms <= 1])
+    outside = norms > 1
+    np.testing.assert_allclose(np.abs(out[outside]).sum(axis=1), 1.0, rtol=1e-9)
+    shrink = np.abs(M[outside]) - np.abs(out[outside])  # the same threshold on every kept entry of a row
+    for row, kept in zip(shrink, np.abs(out[outside]) > 0, strict=True):
+        assert np.ptp(row[kept]) <= 1e-9 * (1 + scale) and (row[~kept] <= row[kept].max() + 1e-9).all()
+    assert (np.sign(out) * np.sign(M) >= 0).all()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tropical._validation import as_regions, float_array
+
 __all__ = [
     "RegionStatistics",
     "boundary_hausdorff",
@@ -22,13 +24,11 @@ __all__ = [
 
 # ---------------------------------------------------------------------------------------------- Hausdorff
 def _segments(segments, name: str) -> np.ndarray:
-    array = np.asarray(segments, dtype=np.float64)
+    array = float_array(segments, name)
     if array.size == 0:
         return array.reshape(0, 2, 2)
     if array.ndim != 3 or array.shape[1:] != (2, 2):
         raise ValueError(f"{name} must be segments of shape (n, 2, 2), got {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} has NaN or infinite coordinates")
     return array  # a zero-length segment is a point of the set, and counts as one
 
 
@@ -169,14 +169,7 @@ def boundary_hausdorff(a, b) -> float:
 
 # ---------------------------------------------------------------------------------------------- areas
 def _class_regions(model, bounds, plane, polygon, name):
-    from tropical.regions import Regions, linear_regions
-
-    if isinstance(model, Regions):
-        if bounds is not None or plane is not None or polygon is not None:
-            raise ValueError(f"{name} is a Regions object already: do not pass bounds=, plane= or polygon=")
-        regions = model
-    else:
-        regions = linear_regions(model, bounds=bounds, plane=plane, polygon=polygon)
+    regions = as_regions(model, bounds=bounds, plane=plane, polygon=polygon, name=name)
     return regions, regions.decision_regions()
 
 
@@ -306,14 +299,7 @@ def region_statistics(model, *, bounds=None, plane=None, polygon=None) -> Region
     -------
     RegionStatistics
     """
-    from tropical.regions import Regions, linear_regions
-
-    if isinstance(model, Regions):
-        if bounds is not None or plane is not None or polygon is not None:
-            raise ValueError("model is a Regions object already: do not pass bounds=, plane= or polygon=")
-        regions = model
-    else:
-        regions = linear_regions(model, bounds=bounds, plane=plane, polygon=polygon)
+    regions = as_regions(model, bounds=bounds, plane=plane, polygon=polygon)
     areas = regions.areas
     total = float(areas.sum())
     fractions = areas / total

@@ -55,7 +55,9 @@ DECISION_METRICS = {
     "polytope_method": "how the polytope keys were computed: 'exact', 'bracket' (certified lower and upper "
     "bounds of the Hausdorff distance from support functions), 'projected' (polytope_hausdorff is the exact "
     "distance of the projections, a lower bound; the upper bound is generator_distance), or "
-    "'skipped: <reason>'",
+    "'skipped: <reason>'; for a deeper network followed by ' (first layer, rest linear)': the decision "
+    "polytopes of its first hidden layer with the later layers read as their linear part "
+    "(tropical.decision.decision_weights(rest='linear'))",
     "polytope_hausdorff": "Hausdorff distance of the decision polytopes conv(Z1 ∪ Z2), model vs reference, "
     "raw (with method 'bracket': the certified lower bound, the largest support-function gap found)",
     "polytope_hausdorff_lower": "certified lower bound of polytope_hausdorff (equal to it when exact)",
@@ -128,11 +130,10 @@ def _exact_affordable(zonotopes, max_exact_vertices: int) -> bool:
 def _generator_distance(Zr, Zm, max_memory: float) -> float:
     from tropical.metrics.polytope import generator_distance
 
-    size = max(len(Zr[0].generators), len(Zm[0].generators))
-    estimate = 3.0 * 8.0 * size * size * Zr[0].ambient_dimension  # the (p, p, d) differences and squares
-    if estimate > max_memory:
+    try:  # the matching's p x p cost matrix is estimated (and refused above max_memory) before allocation
+        return max(float(generator_distance(a, b, max_bytes=max_memory)) for a, b in zip(Zr, Zm, strict=True))
+    except ComputationTooLargeError:
         return _NAN
-    return max(float(generator_distance(a, b)) for a, b in zip(Zr, Zm, strict=True))
 
 
 def _exact_polytope_metrics(Zr, Zm) -> dict:
@@ -209,21 +210,35 @@ def _bracket_metrics(Zr, Zm, upper: float, seed: int) -> dict:
 
 
 def _polytope_metrics(
-    reference, model, classes, n_out, max_exact_vertices, max_memory, seed, input_shape
+    reference, model, classes, n_out, max_exact_vertices, max_memory, seed, input_shape, rest, deep
 ) -> dict:
-    from tropical.budget import single_threaded
-    from tropical.decision import decision_zonotopes
-
     row = dict.fromkeys(_POLYTOPE_KEYS, _NAN)
     if n_out == 1:
         row["polytope_method"] = "skipped: a 1-output network has no pair of class scores (needs 2 outputs)"
         return row
+    import tropical.decision as decision
+
+    def zonotopes(net, deeper: bool):
+        """The exact construction, or for a net with several activations the first layer's (rest=)."""
+        options = {"rest": rest} if deeper and rest is not None else {}
+        return decision.decision_zonotopes(net, classes, input_shape=input_shape, **options)
+
     try:
-        Zr = decision_zonotopes(reference, classes, input_shape=input_shape)
-        Zm = decision_zonotopes(model, classes, input_shape=input_shape)
+        Zr, Zm = zonotopes(reference, deep[0]), zonotopes(model, deep[1])
     except UnsupportedLayerError as error:
         row["polytope_method"] = _reason(error)
         return row
+    row.update(_measured_polytopes(Zr, Zm, max_exact_vertices, max_memory, seed))
+    if any(deep):  # a deep net's first layer: say so in the method
+        row["polytope_method"] += f" ({decision.FIRST_LAYER})"
+    return row
+
+
+def _measured_polytopes(Zr, Zm, max_exact_vertices, max_memory, seed) -> dict:
+    """Exact where affordable, else the certified bracket, else the projection's lower bound."""
+    from tropical.budget import single_threaded
+
+    row = {}
     with single_threaded():  # small products: BLAS threads only lose (up to 1000x on shared cores)
         row["generator_distance"] = _generator_distance(Zr, Zm, max_memory)
         row.update(_projected_polytope_metrics(Zr, Zm))
@@ -346,6 +361,7 @@ def decision_metrics(
     max_exact_vertices: int = 10_000,
     max_regions: int = 2_000_000,
     max_memory: float = 1e9,
+    rest: str | None = "linear",
     input_shape=None,
 ) -> dict:
     """Compare a classifier (e.g. a retrained ticket) with a reference (e.g. the dense network).
@@ -353,16 +369,19 @@ def decision_metrics(
     Three sections, each with a ``*_method`` key saying how it was computed:
 
     - **Decision polytopes** of the class pair ``classes`` (Alfarra et al., TPAMI 2022): the polytopes
-      ``conv(Z1 ∪ Z2)`` of :func:`tropical.decision_zonotopes` for one-hidden-layer ReLU classifiers.
+      ``conv(Z1 ∪ Z2)`` of :func:`tropical.decision_zonotopes` for one-hidden-layer ReLU, LeakyReLU or
+      PReLU classifiers.
       ``polytope_method`` is ``"exact"`` in 2-D, and in 3-D and 4-D while every zonotope has at most
       ``max_exact_vertices`` vertices (the bound ``2 Σ_{i<d} C(p-1, i)``, checked before anything is
       allocated). Otherwise ``"bracket"``: certified lower and upper bounds of the Hausdorff distance from
       exact support functions (:func:`tropical.metrics.hausdorff_bracket`); the keys that need vertices
       (IoU, volume ratio, vertex counts, normalised distance) are NaN. ``"projected"`` if even the
-      bracket cannot be computed; ``"skipped: <reason>"`` for deeper networks (``UnsupportedLayerError``)
-      or one output. ``generator_distance`` (Misiakos et al., ICLR 2022) and the exact 2-D metrics of the
-      projections on the reference's principal generator plane are computed for every one-hidden-layer
-      pair.
+      bracket cannot be computed. Deeper networks: the zonotopes of their first hidden layer with the rest
+      of the network read as its linear part (``rest="linear"``, the method then ends with
+      ``" (first layer, rest linear)"``), or ``"skipped: <reason>"`` with ``rest=None``; unsupported
+      layers or one output are skipped with the reason. ``generator_distance`` (Misiakos et al., ICLR
+      2022) and the exact 2-D metrics of the projections on the reference's principal generator plane are
+      computed for every pair with zonotopes.
     - **Decision boundaries on a 2-D domain** (``bounds=`` for 2-D inputs or ``plane=(x0, x1, x2)``):
       exact area agreement of the predicted classes, exact Hausdorff distance of the boundaries and region
       counts (:func:`tropical.metrics.region_agreement`, :func:`tropical.metrics.boundary_hausdorff`).
@@ -395,8 +414,13 @@ def decision_metrics(
     max_regions : int
         Largest number of linear regions per network and domain (more: the section is skipped).
     max_memory : float
-        Bytes allowed for the generator matching (``3 * 8 * p^2 * d``); above it ``generator_distance``
-        is NaN.
+        Bytes allowed for the generator matching (its ``p x p`` cost matrix); above it
+        ``generator_distance`` is NaN.
+    rest : {"linear", None}
+        How deeper networks enter the polytope section: ``"linear"`` (default) uses Alfarra et al.'s
+        construction on the first hidden layer with the rest of the network read as its linear part
+        (:func:`tropical.decision.decision_weights`; ``polytope_method`` then ends with
+        ``" (first layer, rest linear)"``); ``None`` skips them.
     input_shape : tuple of int, optional
         Per-sample input shape of models that need one (conv nets, :func:`tropical.piecewise_linear_graph`);
         by default the shape of the points of ``data`` or ``plane``, as the models take them.
@@ -461,8 +485,20 @@ def decision_metrics(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if not (max_memory > 0 and math.isfinite(max_memory)):
         raise ValueError(f"max_memory must be a positive number of bytes, got {max_memory!r}")
+    if rest not in (None, "linear"):
+        raise ValueError(f"rest must be 'linear' or None, got {rest!r}")
+    deep = [sum(node.kind == "activation" for node in graph.nodes) > 1 for graph in graphs]
     row = _polytope_metrics(
-        reference, model, classes, n_out, int(max_exact_vertices), float(max_memory), seed, input_shape
+        reference,
+        model,
+        classes,
+        n_out,
+        int(max_exact_vertices),
+        float(max_memory),
+        seed,
+        input_shape,
+        rest,
+        deep,
     )
     row.update(_boundary_metrics(reference, model, bounds, plane, n_in, int(max_regions)))
     row.update(_plane_section(reference, model, data, planes, triplets, radius, seed, int(max_regions)))

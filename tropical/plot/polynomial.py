@@ -1,14 +1,14 @@
 """Figures of single tropical polynomials: Newton polygons with their dual subdivision, tropical curves.
 
-matplotlib is imported inside the functions; every function takes ``ax=None`` (a new figure) and returns
-the artists it drew; none calls ``plt.show()``.
+matplotlib is imported inside the functions; every function takes ``ax=None`` (a new figure) as its second
+parameter and returns a dict of the artists it drew; none calls ``plt.show()``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["newton_polygon", "tropical_curve"]
+__all__ = ["curve", "newton_polygon", "tropical_curve"]
 
 
 def _axes(ax):
@@ -84,42 +84,84 @@ def newton_polygon(
     return artists
 
 
-def tropical_curve(
-    polynomial,
-    bounds,
+def curve(
+    curve,
     ax=None,
     *,
+    bounds=None,
     color: str = "tab:blue",
     keep=None,
     label: str | None = None,
     linewidth: float = 1.2,
     title: str | None = None,
 ):
-    """The tropical curve (non-smooth locus) of a polynomial in two variables, clipped to ``bounds``.
+    """A tropical curve in the plane: the non-smooth locus of a polynomial in two variables.
 
     Parameters
     ----------
-    polynomial : TropicalPolynomial
-    bounds : (xmin, xmax, ymin, ymax)
-        Input-space box of the figure.
+    curve : TropicalCurve, TropicalPolynomial or DecisionSubdivision
+        A computed :class:`~tropical.curve.TropicalCurve` (drawn as it is, on its own ``bounds``), or an
+        object with a ``hypersurface(bounds)`` method: a polynomial in two variables (its whole curve) or a
+        :class:`~tropical.decision.DecisionSubdivision` (the mixed part: the decision boundary).
     ax : matplotlib Axes, optional
+        A new figure when omitted.
+    bounds : (xmin, xmax, ymin, ymax), optional
+        Input-space box the curve is clipped to; required unless ``curve`` is a TropicalCurve (whose
+        ``bounds`` it must then equal, if given).
+    color : str
     keep : callable, optional
         ``keep(monomials) -> bool mask`` over the ``(s, 2)`` array of tying monomial pairs, to draw only some
         pieces (e.g. the mixed ties that form a decision boundary).
-    label, title : str, optional
+    label : str, optional
+        Legend entry.
+    linewidth : float
+    title : str, optional
 
     Returns
     -------
-    matplotlib.collections.LineCollection
+    dict
+        ``{"curve": LineCollection, "result": TropicalCurve}`` (the pieces drawn, after ``keep``).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from tropical import TropicalPolynomial
+    >>> p = TropicalPolynomial([[0, 0], [1, 0], [0, 1]], [0.0, 0.0, 0.0])  # max(0, x1, x2)
+    >>> drawn = curve(p, bounds=(-1, 1, -1, 1))
+    >>> len(drawn["result"])  # three rays from the origin
+    3
     """
     from matplotlib.collections import LineCollection
 
-    ax = _axes(ax)
-    curve = polynomial.hypersurface(bounds)
+    from tropical._validation import box
+    from tropical.curve import TropicalCurve
+
+    if isinstance(curve, TropicalCurve):
+        if bounds is not None and box(bounds) != tuple(curve.bounds):
+            raise ValueError(
+                f"the curve was clipped to {curve.bounds}, not to bounds={bounds}; omit bounds= or compute "
+                "the curve on the box you want"
+            )
+        pieces = curve
+    elif hasattr(curve, "hypersurface"):
+        if bounds is None:
+            raise ValueError(
+                f"bounds=(xmin, xmax, ymin, ymax) is needed to draw the curve of a {type(curve).__name__}"
+            )
+        pieces = curve.hypersurface(bounds=bounds)
+    else:
+        raise TypeError(
+            "curve must be a TropicalCurve, a TropicalPolynomial or a DecisionSubdivision, "
+            f"got {type(curve).__name__}"
+        )
     if keep is not None:
-        curve = curve.select(keep(curve.monomials))
-    lines = ax.add_collection(LineCollection(curve.segments, colors=color, linewidths=linewidth, label=label))
-    xmin, xmax, ymin, ymax = bounds
+        pieces = pieces.select(keep(pieces.monomials))
+    ax = _axes(ax)
+    lines = ax.add_collection(
+        LineCollection(pieces.segments, colors=color, linewidths=linewidth, label=label)
+    )
+    xmin, xmax, ymin, ymax = pieces.bounds
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_xlabel("$x_1$")
@@ -127,4 +169,21 @@ def tropical_curve(
     ax.set_aspect("equal")
     if title:
         ax.set_title(title)
-    return lines
+    return {"curve": lines, "result": pieces}
+
+
+def tropical_curve(polynomial, bounds, ax=None, **options):
+    """Deprecated: ``curve(polynomial, ax, bounds=bounds, ...)["curve"]`` (the same LineCollection).
+
+    ``tropical.plot.tropical_curve`` drew what :func:`tropical.curve.tropical_curve` computes; the figure is
+    now :func:`curve`, which also takes a computed curve and returns a dict like every plot function.
+    """
+    import warnings
+
+    warnings.warn(
+        "tropical.plot.tropical_curve(p, bounds, ax) is renamed tropical.plot.curve(p, ax, bounds=bounds), "
+        "which returns a dict ({'curve': LineCollection, 'result': TropicalCurve})",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return curve(polynomial, ax, bounds=bounds, **options)["curve"]

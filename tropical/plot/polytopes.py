@@ -5,15 +5,20 @@ The Newton polygon of a 2-D classifier is ``conv(Z1 ∪ Z2)`` with Alfarra et al
 two colours, the dual subdivision ``δ(R)`` drawn inside, monomials marked. Next to it, the data and the exact
 decision boundary (the mixed part of ``T(R)``). Every figure says whether the polygon is raw or normalised.
 
-matplotlib is imported inside the functions; every function takes ``ax=None`` (or ``axes=None``), returns
-the artists it drew and never calls ``plt.show()``.
+Every function draws a model or what was computed from it (a :class:`~tropical.decision.DecisionSubdivision`,
+zonotopes, polytopes), so nothing is computed twice. matplotlib is imported inside the functions; one-panel
+functions take ``ax=None`` as their second parameter and several-panel ones ``axes=None``; every function
+returns a dict of what it drew and never calls ``plt.show()``.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from tropical.decision import decision_subdivision, decision_zonotopes
+from tropical._validation import box, float_array
+from tropical.decision import DecisionSubdivision, decision_subdivision, decision_zonotopes
 from tropical.polytope import Polytope
 
 __all__ = [
@@ -42,18 +47,33 @@ def _axes(ax, projection=None):
 
 
 def _normalising_map(hull: Polytope, normalize: str):
-    """The affine map ``x -> (x - centre) * factor`` that normalises the decision polygon (hull)."""
-    from tropical.metrics.polytope import NORMALIZATIONS, _diameter
+    """The affine map ``x -> (x - centre) * factor`` of ``tropical.metrics.normalized(hull, normalize=...)``,
+    applied to the whole picture (zonotopes, subdivision) rather than to the hull alone."""
+    from tropical.metrics.polytope import NORMALIZATIONS
 
     if normalize not in NORMALIZATIONS:
         raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
     if normalize == "none":
         return np.zeros(2), 1.0
-    if normalize == "centroid_diameter":
-        size = _diameter(hull.vertices)
-    else:
-        size = np.sqrt(hull.volume)
+    size = hull.diameter if normalize == "centroid_diameter" else np.sqrt(hull.volume)
     return hull.centroid, (1.0 / size if size > 0 else 1.0)
+
+
+def _decision_parts(model, classes, zonotopes, subdivision: bool):
+    """``(Z1, Z2)`` (or None) and the DecisionSubdivision (or None when not needed) of a model or of a
+    DecisionSubdivision; nothing given is computed again."""
+    if isinstance(model, DecisionSubdivision):
+        sub = model
+        if zonotopes is None:
+            return None, sub
+    else:
+        sub = decision_subdivision(model, classes) if subdivision else None
+        if zonotopes is None:
+            zonotopes = decision_zonotopes(model, classes)
+    Z1, Z2 = zonotopes
+    if Z1.ambient_dimension != 2:
+        raise ValueError(f"a decision polygon needs a model with 2 inputs, got {Z1.ambient_dimension}")
+    return (Z1, Z2), sub
 
 
 def decision_polygon(
@@ -67,16 +87,18 @@ def decision_polygon(
     colors=("tab:orange", "tab:blue"),
     title: str | None = None,
     legend: bool = True,
+    zonotopes=None,
 ):
     """Newton polygon ``conv(Z1 ∪ Z2)`` of a one-hidden-layer classifier with 2 inputs.
 
     Parameters
     ----------
-    model : torch.nn.Module
-        ``Linear(2, p) -> ReLU -> Linear(p, m)``.
+    model : torch.nn.Module or DecisionSubdivision
+        ``Linear(2, p) -> ReLU -> Linear(p, m)``, or its :func:`~tropical.decision_subdivision` (not
+        computed again).
     ax : matplotlib Axes, optional
     classes : (int, int)
-        The pair of classes (``Z1`` belongs to ``classes[0]``).
+        The pair of classes (``Z1`` belongs to ``classes[0]``); only labels when ``model`` is computed.
     subdivision : bool
         Draw the edges of the dual subdivision ``δ(R)`` (grey; edges mixing both sides in black).
     vertices : bool
@@ -87,34 +109,46 @@ def decision_polygon(
         Colours of ``Z1`` and ``Z2``.
     title : str, optional
         Defaults to ``"Newton polygon (raw)"`` or ``"... (normalised: ...)"``.
+    legend : bool
+    zonotopes : (Zonotope, Zonotope), optional
+        ``Z1, Z2`` from :func:`~tropical.decision_zonotopes`, when already computed. A DecisionSubdivision
+        does not carry them: without ``zonotopes=`` the polygon is then the hull of its monomials and the
+        outlines of ``Z1`` and ``Z2`` are not drawn.
 
     Returns
     -------
     dict
-        Artists: ``"hull"``, ``"Z1"``, ``"Z2"``; ``"subdivision"``, ``"mixed"``, ``"vertices"`` if drawn.
+        Artists ``"hull"``, ``"Z1"``, ``"Z2"``, ``"subdivision"``, ``"mixed"``, ``"vertices"`` (None where not
+        drawn) and ``"result"``: the DecisionSubdivision drawn (None when neither subdivision nor vertices).
     """
     from matplotlib.collections import LineCollection
     from matplotlib.patches import Polygon as PolygonPatch
 
+    zonotopes, sub = _decision_parts(model, classes, zonotopes, subdivision or vertices)
+    if zonotopes is None:
+        if sub.exponents.shape[1] != 2:
+            raise ValueError(f"a decision polygon needs a 2-D subdivision, got {sub.exponents.shape[1]}-D")
+        V1 = V2 = None
+        hull = Polytope(sub.exponents)
+    else:
+        V1, V2 = zonotopes[0].vertices, zonotopes[1].vertices
+        hull = Polytope(np.vstack([V1, V2]))
     ax = _axes(ax)
-    Z1, Z2 = decision_zonotopes(model, classes)
-    if Z1.ambient_dimension != 2:
-        raise ValueError(f"decision_polygon needs a model with 2 inputs, got {Z1.ambient_dimension}")
-    V1, V2 = Z1.vertices(), Z2.vertices()
-    hull = Polytope(np.vstack([V1, V2]))
     centre, factor = _normalising_map(hull, normalize)
     move = lambda points: (np.asarray(points) - centre) * factor  # noqa: E731
-    artists = {}
+    artists = dict.fromkeys(("Z1", "Z2", "subdivision", "mixed", "vertices"))
+    artists["result"] = sub
     artists["hull"] = ax.add_patch(
         PolygonPatch(move(hull.vertices), closed=True, facecolor="0.85", edgecolor="0.3", lw=1.0,
                      label="conv(Z1 ∪ Z2)", zorder=1)
     )  # fmt: skip
     for name, V, color, cls in (("Z1", V1, colors[0], classes[0]), ("Z2", V2, colors[1], classes[1])):
+        if V is None:
+            continue
         closed = move(np.vstack([V, V[:1]]))
         (artists[name],) = ax.plot(closed[:, 0], closed[:, 1], color=color, lw=1.6, zorder=3,
                                    label=f"{name} (class {cls} side)")  # fmt: skip
     if subdivision or vertices:
-        sub = decision_subdivision(model, classes)
         points = move(sub.exponents)
         if subdivision and len(sub):
             edges = sub.edges()
@@ -140,66 +174,105 @@ def decision_polygon(
     return artists
 
 
-def _default_bounds(X, model):
-    if X is not None:
-        low, high = X.min(axis=0), X.max(axis=0)
-        pad = 0.1 * (high - low).max()
-        return (low[0] - pad, high[0] + pad, low[1] - pad, high[1] + pad)
-    return (-3.0, 3.0, -3.0, 3.0)
+def _default_bounds(data):
+    """The data's box plus 10 %, or ``[-3, 3]^2`` without data."""
+    if data is None:
+        return (-3.0, 3.0, -3.0, 3.0)
+    low, high = data.min(axis=0), data.max(axis=0)
+    pad = 0.1 * (high - low).max()
+    return (low[0] - pad, high[0] + pad, low[1] - pad, high[1] + pad)
+
+
+def _is_axes_pair(axes) -> bool:
+    try:
+        return len(axes) == 2 and all(hasattr(ax, "add_collection") for ax in axes)
+    except TypeError:
+        return False
 
 
 def classifier_geometry(
     model,
-    X=None,
-    y=None,
-    *,
+    *positional,
+    axes=None,
+    data=None,
+    labels=None,
     classes=(0, 1),
     bounds=None,
     normalize: str = "none",
-    axes=None,
     title: str | None = None,
 ):
     """Two panels: the data with the exact decision boundary, and the Newton polygon of the classifier.
 
+    The dual subdivision is computed once (one arrangement sweep) and gives both the boundary (its mixed
+    part, :meth:`DecisionSubdivision.hypersurface`) and the polygon panel (:func:`decision_polygon`).
+
     Parameters
     ----------
-    model : torch.nn.Module
-        ``Linear(2, p) -> ReLU -> Linear(p, m)``.
-    X : array_like (n, 2), optional
-        Data to scatter (input space).
-    y : array_like (n,), optional
-        Labels colouring the data.
+    model : torch.nn.Module or DecisionSubdivision
+        ``Linear(2, p) -> ReLU -> Linear(p, m)``, or its :func:`~tropical.decision_subdivision` (then the
+        outlines of ``Z1`` and ``Z2`` are not drawn: see :func:`decision_polygon`).
+    axes : pair of matplotlib Axes, optional
+        The second positional parameter (or ``axes=``); a new 1 x 2 figure when omitted.
+    data : array_like or tensor (n, 2), optional
+        Points to scatter (input space). Formerly the second positional argument ``X``: passing it (and
+        ``labels``) positionally still works, with a DeprecationWarning.
+    labels : array_like or tensor (n,), optional
+        Classes colouring the data.
     classes : (int, int)
     bounds : (xmin, xmax, ymin, ymax), optional
         Input-space box; default: the data's box plus 10 %, or ``[-3, 3]^2``.
     normalize : str
         For the Newton polygon panel (see :func:`decision_polygon`).
-    axes : pair of matplotlib Axes, optional
     title : str, optional
         Figure title.
 
     Returns
     -------
     dict
-        ``"boundary"`` (LineCollection of the exact boundary), ``"data"`` (scatter or None) and the artists of
-        :func:`decision_polygon` under ``"polygon"``.
+        ``"boundary"`` (LineCollection of the exact boundary), ``"data"`` (scatter or None), the artists of
+        :func:`decision_polygon` under ``"polygon"``, ``"result"`` (the DecisionSubdivision), ``"figure"``
+        and ``"axes"``.
     """
     from matplotlib.collections import LineCollection
 
-    from tropical.decision import decision_hypersurface
-
+    legacy = positional
+    if positional and _is_axes_pair(positional[0]):
+        if axes is not None:
+            raise TypeError("classifier_geometry() got axes twice (positionally and as axes=)")
+        axes, legacy = positional[0], positional[1:]
+    if legacy:  # the former signature (model, X, y, *, ...)
+        if len(legacy) > 2 or axes is positional[0]:
+            raise TypeError(
+                f"classifier_geometry() takes 2 positional arguments (model, axes), got {len(positional) + 1}"
+            )
+        warnings.warn(
+            "classifier_geometry(model, X, y) is deprecated; write "
+            "classifier_geometry(model, data=X, labels=y) (the second parameter is axes=)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        data, labels = (*legacy, None)[:2] if data is None and labels is None else (data, labels)
     if axes is None:
         import matplotlib.pyplot as plt
 
         _, axes = plt.subplots(1, 2, figsize=(9, 4.5))
     left, right = axes
-    X = None if X is None else np.asarray(X.detach().cpu().numpy() if hasattr(X, "detach") else X, float)
-    bounds = tuple(bounds) if bounds is not None else _default_bounds(X, model)
+    data = None if data is None else float_array(data, "data")
+    if data is not None and (data.ndim != 2 or data.shape[1] != 2):
+        raise ValueError(f"data must have shape (n, 2), got {data.shape}")
+    bounds = box(bounds) if bounds is not None else _default_bounds(data)
+    zonotopes = None
+    if isinstance(model, DecisionSubdivision):
+        sub = model
+    else:  # one subdivision (the sweep) for both panels; the zonotopes cost O(p log p)
+        sub = decision_subdivision(model, classes)
+        zonotopes = decision_zonotopes(model, classes)
     artists = {"data": None}
-    if X is not None:
-        colours = None if y is None else np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y)
-        artists["data"] = left.scatter(X[:, 0], X[:, 1], c=colours, s=6, cmap="coolwarm", alpha=0.6, zorder=1)
-    curve = decision_hypersurface(model, bounds, classes)
+    if data is not None:
+        colours = None if labels is None else float_array(labels, "labels")
+        artists["data"] = left.scatter(data[:, 0], data[:, 1], c=colours, s=6, cmap="coolwarm", alpha=0.6,
+                                       zorder=1)  # fmt: skip
+    curve = sub.hypersurface(bounds=bounds)
     artists["boundary"] = left.add_collection(
         LineCollection(curve.segments, colors="black", linewidths=1.5, zorder=2,
                        label=f"exact decision boundary f{classes[0]} = f{classes[1]}")
@@ -211,10 +284,30 @@ def classifier_geometry(
     left.set_ylabel("$x_2$")
     left.set_title("data and exact decision boundary")
     left.legend(loc="upper right", fontsize="x-small")
-    artists["polygon"] = decision_polygon(model, right, classes=classes, normalize=normalize)
+    artists["polygon"] = decision_polygon(
+        sub, right, classes=classes, normalize=normalize, zonotopes=zonotopes
+    )
     if title:
         left.figure.suptitle(title)
+    artists.update(result=sub, figure=left.figure, axes=[left, right])
     return artists
+
+
+class _GridArtists(dict):
+    """What the grid functions return: a dict with ``"figure"``, ``"axes"`` and ``"panels"``.
+
+    They returned the pair ``(figure, axes)`` before; unpacking ``figure, axes = ...`` still works for one
+    release, with a DeprecationWarning (iterating gives that pair; use ``.keys()`` for the keys).
+    """
+
+    def __iter__(self):
+        warnings.warn(
+            "the grid plot functions return a dict now; write result['figure'] and result['axes'] instead of "
+            "unpacking figure, axes = ...",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return iter((self["figure"], self["axes"]))
 
 
 def _grid(models, axes, share: bool):
@@ -246,6 +339,7 @@ def _panels(models, columns: int, axes):
 
 def decision_polygon_grid(
     models,
+    axes=None,
     *,
     row_labels=None,
     column_labels=None,
@@ -253,15 +347,16 @@ def decision_polygon_grid(
     normalize: str = "none",
     subdivision: bool = True,
     share_axes: bool = True,
-    axes=None,
     title: str | None = None,
 ):
     """Newton polygons of several models laid out in a grid (e.g. initialisations x sparsities).
 
     Parameters
     ----------
-    models : sequence of sequences of torch.nn.Module (or None for an empty panel)
+    models : sequence of sequences of torch.nn.Module or DecisionSubdivision (None for an empty panel)
         ``models[r][c]`` is drawn in row ``r``, column ``c``; a flat sequence gives one row.
+    axes : 2-D array of matplotlib Axes, optional
+        A new figure when omitted.
     row_labels, column_labels : sequence of str, optional
         Written on the left of each row / above each column (e.g. ``"rewind"``, ``"sparsity 75%"``).
     classes : (int, int)
@@ -271,20 +366,25 @@ def decision_polygon_grid(
         Draw the dual subdivisions.
     share_axes : bool
         The same axis limits in every panel, so that sizes are comparable (pruning shrinks polygons).
-    axes : 2-D array of matplotlib Axes, optional
     title : str, optional
         Defaults to ``"Newton polygons (raw)"`` / ``"(normalised: ...)"``.
 
     Returns
     -------
-    (Figure, ndarray of Axes)
+    dict
+        ``"figure"``, ``"axes"`` (2-D ndarray of Axes) and ``"panels"`` (``{(row, column): dict}``, the
+        returns of :func:`decision_polygon`). ``figure, axes = decision_polygon_grid(...)``, the former
+        return, still works with a DeprecationWarning.
     """
     models, columns, figure, axes = _grid(models, axes, share_axes)
     titled = set()  # a column's label goes above its top-most drawn panel
     handles = None
+    panels = {}
     for r, c, ax, model in _panels(models, columns, axes):
-        decision_polygon(model, ax, classes=classes, normalize=normalize, subdivision=subdivision,
-                         vertices=False, legend=False, title="")  # fmt: skip
+        panels[r, c] = decision_polygon(
+            model, ax, classes=classes, normalize=normalize, subdivision=subdivision, vertices=False,
+            legend=False, title="",
+        )  # fmt: skip
         handles = handles or ax.get_legend_handles_labels()
         ax.set_xlabel("")
         ax.set_ylabel("")
@@ -309,7 +409,7 @@ def decision_polygon_grid(
         if drawn:
             axes[drawn[-1], c].set_xlabel("exponent of $x_1$", fontsize="small")
     figure.supylabel("exponent of $x_2$", fontsize="small")
-    return figure, axes
+    return _GridArtists(figure=figure, axes=axes, panels=panels)
 
 
 def lifted_polytope(model, ax=None, *, classes=(0, 1), colors=("tab:orange", "tab:blue"), title=None):
@@ -318,16 +418,27 @@ def lifted_polytope(model, ax=None, *, classes=(0, 1), colors=("tab:orange", "ta
     Cells of ``T1 = H_i ⊙ Q_j`` only, of ``T2`` only, and mixed cells (on the decision boundary) get
     three colours; the lifted monomials are marked.
 
+    Parameters
+    ----------
+    model : torch.nn.Module or DecisionSubdivision
+        A one-hidden-layer classifier with 2 inputs, or its :func:`~tropical.decision_subdivision`.
+    ax : matplotlib Axes with ``projection="3d"``, optional
+    classes : (int, int)
+        The pair of classes (only labels when ``model`` is a DecisionSubdivision).
+    colors : (str, str)
+        Colours of the two sides.
+    title : str, optional
+
     Returns
     -------
     dict
-        ``"faces"`` (Poly3DCollection) and ``"vertices"`` (scatter).
+        ``"faces"`` (Poly3DCollection), ``"vertices"`` (scatter) and ``"result"`` (the DecisionSubdivision).
     """
     from matplotlib.patches import Patch
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
+    sub = model if isinstance(model, DecisionSubdivision) else decision_subdivision(model, classes)
     ax = _axes(ax, projection="3d")
-    sub = decision_subdivision(model, classes)
     lifted = sub.lifted
     cells = sub.cells
     first_side = sub.sides[sub.cell_vertices[sub.cell_offsets[:-1]]] if len(sub) else np.zeros(0, int)
@@ -352,7 +463,7 @@ def lifted_polytope(model, ax=None, *, classes=(0, 1), colors=("tab:orange", "ta
                  Patch(color="0.2", label="mixed (boundary vertex)")],
         loc="upper left", fontsize="x-small",
     )  # fmt: skip
-    return {"faces": faces, "vertices": points}
+    return {"faces": faces, "vertices": points, "result": sub}
 
 
 def projected_newton_polygons(
@@ -435,12 +546,12 @@ def projected_newton_polygons(
 def projected_newton_polygon_grid(
     reference,
     models,
+    axes=None,
     *,
     row_labels=None,
     column_labels=None,
     classes=(0, 1),
     basis=None,
-    axes=None,
     title: str | None = None,
 ):
     """Projected Newton polygons of tickets in a grid (e.g. initialisations x sparsities), any input size.
@@ -454,24 +565,31 @@ def projected_newton_polygon_grid(
     reference : torch.nn.Module, Zonotope, ZonotopeHull, Polytope or array_like
         Usually the dense network.
     models : sequence of sequences (or a flat sequence) of models, None for an empty panel
+    axes : 2-D array of matplotlib Axes, optional
+        A new figure when omitted.
     row_labels, column_labels : sequence of str, optional
     classes : (int, int)
     basis : array_like, shape (2, d), optional
-    axes : 2-D array of matplotlib Axes, optional
     title : str, optional
         Defaults to ``"Projected Newton polygons (reference in grey)"``.
 
     Returns
     -------
-    (Figure, ndarray of Axes)
+    dict
+        ``"figure"``, ``"axes"`` (2-D ndarray of Axes) and ``"panels"`` (``{(row, column): dict}``, the
+        returns of :func:`projected_newton_polygons`). ``figure, axes = projected_newton_polygon_grid(...)``,
+        the former return, still works with a DeprecationWarning.
     """
     from tropical.metrics.projection import principal_plane
 
     models, columns, figure, axes = _grid(models, axes, True)
     plane = principal_plane(reference, classes=classes) if basis is None else basis
+    panels = {}
     for r, c, ax, model in _panels(models, columns, axes):
-        projected_newton_polygons([reference, model], ax, labels=["reference", "model"], basis=plane,
-                                  classes=classes, title="", legend=False)  # fmt: skip
+        panels[r, c] = projected_newton_polygons(
+            [reference, model], ax, labels=["reference", "model"], basis=plane, classes=classes, title="",
+            legend=False,
+        )  # fmt: skip
         ax.set_xlabel("")
         ax.set_ylabel("")
         if r == 0 and column_labels is not None and c < len(column_labels):
@@ -487,4 +605,4 @@ def projected_newton_polygon_grid(
     figure.supylabel(
         "principal direction 2 of the reference" if basis is None else "basis row 2", fontsize="small"
     )
-    return figure, axes
+    return _GridArtists(figure=figure, axes=axes, panels=panels)

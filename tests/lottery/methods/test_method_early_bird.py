@@ -7,7 +7,7 @@ from torch import nn
 
 from lottery.data import load_dataset
 from lottery.masks import Mask
-from lottery.methods.early_bird import (
+from lottery.methods.early_bird_tickets import (
     EarlyBirdStopper,
     distance_matrix,
     early_bird,

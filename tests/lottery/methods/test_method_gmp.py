@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lottery.data import load_dataset
-from lottery.methods.gmp import cubic_sparsity, gmp
+from lottery.methods.gradual_pruning import cubic_sparsity, gmp
 from lottery.models import mlp
 
 

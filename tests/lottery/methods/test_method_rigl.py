@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lottery.data import load_dataset
-from lottery.methods.rigl import cosine_drop_fraction, layer_sparsities, random_mask, rigl
+from lottery.methods.dynamic_sparsity import cosine_drop_fraction, layer_sparsities, random_mask, rigl
 from lottery.models import mlp
 
 

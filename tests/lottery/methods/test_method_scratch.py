@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from lottery.data import load_dataset
-from lottery.methods.scratch import scratch, scratch_config
+from lottery.methods.from_scratch import scratch, scratch_config
 from lottery.models import mlp
-from lottery.train import TrainConfig
+from lottery.training import TrainConfig
 
 
 def test_scratch_budgets():

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from lottery.data import load_dataset
-from lottery.methods.supermask import supermask, supermask_training, top_k_mask
+from lottery.methods.supermasks import supermask, supermask_training, top_k_mask
 from lottery.models import mlp
-from lottery.train import TrainConfig
+from lottery.training import TrainConfig
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import torch
 
 from lottery.data import load_dataset
 from lottery.masks import Mask
-from lottery.methods.transfer import class_subset, mirrored, transfer, transfer_ticket
+from lottery.methods.transfer_tickets import class_subset, mirrored, transfer, transfer_ticket
 from lottery.models import mlp
 from lottery.ticket import Ticket
 

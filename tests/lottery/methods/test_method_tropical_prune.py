@@ -7,20 +7,26 @@ import pytest
 import shapely
 import shapely.affinity
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import minimize
 
 import tropical
 from lottery.data import load_dataset
-from lottery.methods.tropical_prune import (
+from lottery.methods.tropical_pruning import (
+    _pruned_copy,
     cluster_units,
     compare_with_magnitude,
     generators,
     one_hidden_layer,
     prune_generators,
+    tropical_cluster,
     tropical_objective,
     tropical_prune,
 )
 from lottery.models import mlp
+from tropical.decision import decision_weights
+from tropical.errors import UnsupportedLayerError
 from tropical.metrics import decision_metrics
 
 
@@ -104,7 +110,7 @@ def test_decision_metrics_match_brute_force_polygons(seed):
 
 
 def test_deprecated_decision_metrics_warns_and_keeps_its_keys():
-    from lottery.methods.tropical_prune import decision_metrics as old
+    from lottery.methods.tropical_pruning import decision_metrics as old
 
     net, other = mlp([2, 6, 2], seed=0), mlp([2, 5, 2], seed=1)
     with pytest.warns(DeprecationWarning, match="tropical.metrics.decision_metrics"):
@@ -224,7 +230,102 @@ def test_tropical_prune_ticket_and_errors():
         <= polytope["generator_distance"] + 1e-9
     )
     assert 0 <= polytope["polytope_iou"] <= 1 and polytope["polytope_method"] == "exact"
-    with pytest.raises(ValueError, match="one-hidden-layer"):
+    with pytest.raises(UnsupportedLayerError, match="tropical_prune works on one-hidden-layer"):
         tropical_prune(functools.partial(mlp, [2, 4, 4, 2]), data, sparsity=0.5)
     with pytest.raises(ValueError, match="two classes"):
         prune_generators(np.ones((3, 2)), np.ones((3, 3)), sparsity=0.5)
+
+
+def activation_net(activation: torch.nn.Module, p: int = 6, n: int = 3, seed: int = 0) -> torch.nn.Sequential:
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(n, p), activation, torch.nn.Linear(p, 2))
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    slopes=st.lists(
+        st.sampled_from([0.0, 0.25, 1.0, 1.5, -0.5, 3.0]) | st.floats(-2, 3, allow_nan=False),
+        min_size=6,
+        max_size=6,
+    ),
+    seed=st.integers(0, 1000),
+)
+def test_prelu_nets_are_pruned_in_the_relu_form_of_their_slopes(slopes, seed):
+    """Per-channel PReLU (any slopes, also 1 and above 1): the pruned copy's generators, as tropical reads
+    them, are the solver's; its objective, recomputed from tropical's generators, is the solver's last."""
+    prelu = torch.nn.PReLU(6)
+    with torch.no_grad():
+        prelu.weight.copy_(torch.tensor(slopes))
+    net = activation_net(prelu, seed=seed).double()
+    lambdas = (0.05, 0.02)
+    pruned, mask, result = _pruned_copy(
+        net, "test", sparsity=0.5, lambdas=lambdas, warmup=3, iterations=4, seed=seed
+    )
+    dense, after = decision_weights(net), decision_weights(pruned)
+    G, H = dense.generators, after.generators
+    solver = generators(result.weight, result.output_weight)
+    for k in range(2):
+        np.testing.assert_allclose(H[k], solver[k], rtol=0, atol=1e-12)
+    objective = sum(0.5 * np.sum((h - g) ** 2) + lam * np.linalg.norm(h, axis=1).sum()
+                    for h, g, lam in zip(H, G, lambdas, strict=True))  # fmt: skip
+    assert objective == pytest.approx(result.objective[-1], rel=1e-9, abs=1e-12)
+    for name, keep in mask.items():  # exactly the requested sparsity; pruned entries are zero
+        assert int(keep.sum()) == round(0.5 * keep.numel())
+        assert torch.all(dict(pruned.named_parameters())[name][~keep] == 0)
+    linear = np.asarray(slopes) == 1.0  # linear units keep their kept weights
+    kept = mask["0.weight"].numpy()[linear]
+    np.testing.assert_array_equal(after.weight[linear][kept], net[0].weight.detach().numpy()[linear][kept])
+
+
+def test_tropical_prune_of_a_leaky_relu_net_end_to_end():
+    data = load_dataset("moons", n_samples=200, seed=0)
+
+    def model_fn(seed):
+        return activation_net(torch.nn.LeakyReLU(0.1), p=12, n=2, seed=seed)
+
+    ticket = tropical_prune(model_fn, data, sparsity=0.5, train=dict(epochs=2, batch_size=32), seed=0)
+    assert ticket.density == pytest.approx(0.5, abs=0.02)
+    polytope = ticket.provenance["polytope"]
+    assert 0 <= polytope["polytope_iou"] <= 1
+    assert polytope["polytope_hausdorff"] <= polytope["generator_distance"] + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("model", "match"),
+    [
+        (mlp([2, 4, 4, 2], seed=0), "one-hidden-layer"),
+        (mlp([2, 4, 1], seed=0), r"two logits"),
+        (mlp([2, 4, 3], seed=0), r"two logits"),
+        (torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.BatchNorm1d(4).eval(), torch.nn.ReLU(),
+                             torch.nn.Linear(4, 2)), "no BatchNorm"),
+        (activation_net(torch.nn.Tanh()), "one-hidden-layer"),
+    ],
+    ids=["deep", "one-logit", "three-classes", "batchnorm", "tanh"],
+)  # fmt: skip
+def test_models_tropical_pruning_cannot_rewrite_are_refused_by_name(model, match):
+    if isinstance(model[1], torch.nn.BatchNorm1d):
+        with torch.no_grad():
+            model[1].running_var.fill_(4.0)  # folding changes A: it is not the Linear weight any more
+    with pytest.raises(UnsupportedLayerError, match=match):
+        one_hidden_layer(model)
+    with pytest.raises(UnsupportedLayerError, match=match):
+        _pruned_copy(model, "tropical_prune", sparsity=0.5)
+
+
+def test_clustering_refuses_leaky_units():
+    net = activation_net(torch.nn.PReLU(6))
+    with pytest.raises(UnsupportedLayerError, match="needs ReLU hidden units"):
+        cluster_units(net, width=3)
+    data = load_dataset("moons", n_samples=60, seed=0)
+    with pytest.raises(UnsupportedLayerError, match="needs ReLU hidden units"):
+        compare_with_magnitude(activation_net(torch.nn.LeakyReLU(0.2), n=2), data, sparsity=0.5)
+
+
+def test_tropical_cluster_refuses_leaky_units_before_training():
+    data = load_dataset("moons", n_samples=60, seed=0)
+
+    def model_fn(seed):
+        return activation_net(torch.nn.LeakyReLU(0.1), n=2, seed=seed)
+
+    with pytest.raises(UnsupportedLayerError, match="tropical_cluster needs ReLU hidden units"):
+        tropical_cluster(model_fn, data, sparsity=0.5, train=dict(epochs=1000))  # would take minutes

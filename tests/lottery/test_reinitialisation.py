@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from lottery.masks import Mask
 from lottery.models import mlp
-from lottery.reinit import REINITS, pruned_values, reinit
+from lottery.reinitialisation import REINITS, pruned_values, reinit
 
 
 def setup(seed=0, density=0.4):
@@ -102,7 +102,7 @@ def test_pruned_values_hand_made():
     mask = Mask({"w": torch.tensor([True, False, False, False])})
     assert pruned_values(mask, w0)["w"].tolist() == [0.0, 0.0, 0.0, 0.0]
     assert torch.allclose(pruned_values(mask, w0, pruned="frozen")["w"], torch.tensor([0.0, -0.2, 0.3, -0.4]))
-    shrunk = pruned_values(mask, w0, pruned="zero_where_shrunk", final_state=wf)["w"]
+    shrunk = pruned_values(mask, w0, pruned="zero_where_shrunk", trained_state=wf)["w"]
     assert torch.allclose(shrunk, torch.tensor([0.0, -0.2, 0.3, 0.0]))  # |wf| < |w0| only at index 3
     out = reinit("rewind", mask, w0, pruned="frozen")
     assert torch.equal(out["w"], w0["w"])
@@ -114,7 +114,7 @@ def test_errors():
         reinit("kaiming", mask, init)
     with pytest.raises(ValueError, match="pruned='random'"):
         reinit("rewind", mask, init, pruned="random")
-    with pytest.raises(ValueError, match="needs final_state"):
+    with pytest.raises(ValueError, match="needs trained_state"):
         reinit("rewind", mask, init, pruned="zero_where_shrunk")
     with pytest.raises(ValueError, match="rewind_state has keys"):
         reinit("rewind", mask, init, rewind_state={"0.weight": init["0.weight"]})

@@ -23,10 +23,17 @@ zonotopes", ICLR 2022) compress instead: K-means on the (lifted) generators ``|w
 positive and negative units of ``w = B(1,:) - B(2,:)``, each cluster replaced by one unit whose generator is
 the sum of its members (:func:`cluster_units`), reducing the hidden width.
 
-The geometry is the tropical package's: :func:`tropical.metrics.decision_metrics` compares the decision
-polytopes (:func:`tropical.decision_polytope`) of two networks (Hausdorff distance, IoU, generator
-distance; exact in 2-D). Only the optimisation loop, whose iterates are arrays rather than a torch model,
-computes the generators itself (:func:`generators`, the array form of :func:`tropical.decision_zonotopes`).
+The geometry is the tropical package's. A network is read by :func:`tropical.decision_weights` (``A``,
+``B``, the hidden slopes and the generators ``G1``, ``G2``; ``UnsupportedLayerError`` for any other
+architecture), and :func:`tropical.metrics.decision_metrics` compares the decision polytopes
+(:func:`tropical.decision_polytope`) of two networks (Hausdorff distance, IoU, generator distance; exact in
+2-D). Only the optimisation loop, whose iterates are arrays rather than a torch model, evaluates the
+generators of its iterates itself (:func:`generators`, the array form of ``DecisionWeights.generators``).
+
+LeakyReLU and PReLU hidden layers (any slopes ``a_j``, one per unit) are pruned too: unit j computes
+``a_j z + (1 - a_j) relu(z)``, so its generators are those of a ReLU unit with row ``|1 - a_j| A_j`` (and the
+two output entries swapped when ``a_j > 1``). The solver runs on that ReLU form and the weights are mapped
+back; units with ``a_j = 1`` are linear, have no generators and keep their weights where the mask keeps them.
 
 Departures from the papers
 --------------------------
@@ -53,21 +60,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from lottery._validation import check_data, check_fraction, check_positive_int, check_seed
 from lottery.masks import Mask
-from lottery.methods._common import (
-    check_data,
-    check_fraction,
-    check_positive_int,
-    check_seed,
-    new_model,
-    provenance,
-    resolve_config,
-    snapshot,
-)
+from lottery.methods._common import new_model, provenance, resolve_config, snapshot
 from lottery.models import mlp
 from lottery.ticket import Ticket
-from lottery.train import evaluate
-from lottery.train import train as train_model
+from lottery.training import evaluate
+from lottery.training import train as train_model
+from tropical.decision import DecisionWeights, decision_weights
+from tropical.errors import UnsupportedLayerError
 
 __all__ = [
     "TropicalPruneResult",
@@ -90,22 +91,105 @@ PAPERS = {
 }
 
 
-# -- reading and writing one-hidden-layer networks ------------------------------------------------------
-def one_hidden_layer(model: nn.Module) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """``A`` (p, n), ``c1`` (p,), ``B`` (k, p), ``c2`` (k,) in float64 and the two weight names.
+# -- reading and writing one-hidden-layer networks (read by tropical.decision_weights) --------------------
+def _classifier(model: nn.Module, function: str) -> tuple[DecisionWeights, list[str]]:
+    """Alfarra et al.'s weights of ``model`` for classes (0, 1) and the names of its two weight parameters.
 
-    Raises ``ValueError`` unless ``model`` is ``Linear, ReLU, Linear`` (read by
-    :func:`tropical.layers.affine_layers`).
+    The weights are :func:`tropical.decision_weights`' (which raises ``UnsupportedLayerError`` for anything
+    but ``affine -> ReLU/LeakyReLU/PReLU -> affine``). Pruning writes ``A`` and ``B`` back into the model, so
+    they must also be the model's own two prunable weight parameters, unchanged: a single logit, more than
+    two classes, a convolution or a BatchNorm folded into ``A`` are refused with ``UnsupportedLayerError``.
     """
-    from tropical.layers import affine_layers
-
-    layers = affine_layers(model)
-    if len(layers) != 2 or layers[0].slope != 0.0 or layers[1].slope is not None:
-        raise ValueError("model must be a one-hidden-layer ReLU network (Linear, ReLU, Linear)")
+    try:
+        weights = decision_weights(model, (0, 1))
+    except UnsupportedLayerError as error:
+        raise UnsupportedLayerError(
+            f"{function} works on one-hidden-layer two-class classifiers only (tropical reads this model "
+            f"with tropical.decision_weights): {error}"
+        ) from None
     names = list(Mask.ones(model))
-    if len(names) != 2:
-        raise ValueError(f"model must have exactly two Linear layers, found weights {names}")
-    return layers[0].weight, layers[0].bias, layers[1].weight, layers[1].bias, names
+    parameters = dict(model.named_parameters())
+    own = len(names) == 2 and all(
+        tuple(parameters[name].shape) == value.shape
+        and np.array_equal(parameters[name].detach().cpu().double().numpy(), value)
+        for name, value in zip(names, (weights.weight, weights.output_weight), strict=True)
+    )
+    if not own:
+        shapes = {name: tuple(parameters[name].shape) for name in names}
+        raise UnsupportedLayerError(
+            f"{function} rewrites the two weight matrices of Linear(n, p) -> activation -> Linear(p, 2), "
+            f"which must be the matrices the model computes with; this model's prunable weights are {shapes} "
+            f"and it reads as A {weights.weight.shape}, B {weights.output_weight.shape}. Use two Linear "
+            "layers and two logits (not one logit, no convolution, no BatchNorm between them)."
+        )
+    return weights, names
+
+
+def _require_relu(weights: DecisionWeights, function: str) -> None:
+    if np.any(weights.slope != 0.0):
+        slopes = np.unique(weights.slope)
+        raise UnsupportedLayerError(
+            f"{function} needs ReLU hidden units; this model's hidden activation has negative-side slopes "
+            f"{slopes[:5].tolist()}{' ...' if slopes.size > 5 else ''} (LeakyReLU or PReLU). "
+            "tropical_prune accepts them."
+        )
+
+
+def one_hidden_layer(model: nn.Module) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """``A`` (p, n), ``c1`` (p,), ``B`` (2, p), ``c2`` (2,) in float64 and the two weight names.
+
+    Read by :func:`tropical.decision_weights` (which also gives the hidden slopes and the generators).
+
+    Raises
+    ------
+    tropical.errors.UnsupportedLayerError
+        Unless ``model`` is ``Linear(n, p) -> ReLU/LeakyReLU/PReLU -> Linear(p, 2)`` (``Flatten``,
+        ``Dropout``, ``Identity`` allowed) whose two weight parameters are ``A`` and ``B``.
+    """
+    weights, names = _classifier(model, "one_hidden_layer")
+    return weights.weight, weights.bias, weights.output_weight, weights.output_bias, names
+
+
+def _relu_form(weights: DecisionWeights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``Â`` (p, n), ``B̂`` (2, p) of a ReLU network with the generators of ``weights``, and ``s = 1 - a``.
+
+    A unit with slope ``a`` computes ``a z + (1 - a) relu(z)``: its generators are those of a ReLU unit with
+    row ``|s| A_j`` and, when ``s < 0`` (``a > 1``), the two output entries swapped
+    (:class:`tropical.decision.DecisionWeights`). For ReLU (``a = 0``) ``Â = A`` and ``B̂ = B``.
+    """
+    s = 1.0 - weights.slope
+    A_hat = np.abs(s)[:, None] * weights.weight
+    B_hat = np.where(s < 0, weights.output_weight[::-1], weights.output_weight)
+    return A_hat, B_hat, s
+
+
+def _from_relu_form(
+    result: TropicalPruneResult, weights: DecisionWeights, s: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """The pruned ``(Ã, B̃)`` and their masks from the solution ``(Â, B̂)`` of the ReLU form.
+
+    Units with ``s = 0`` (slope 1, linear) have no generators: their kept weights stay as they were.
+    """
+    live = s != 0.0
+    scale = np.where(live, np.abs(s), 1.0)[:, None]
+    A_new = np.where(live[:, None], result.weight / scale, weights.weight * result.weight_mask)
+    B_new = np.where(s < 0, result.output_weight[::-1], result.output_weight)
+    B_mask = np.where(s < 0, result.output_mask[::-1], result.output_mask)
+    return A_new, B_new, result.weight_mask, B_mask
+
+
+def _pruned_copy(model: nn.Module, function: str, **options) -> tuple[nn.Module, Mask, TropicalPruneResult]:
+    """A copy of ``model`` pruned by :func:`prune_generators` (``options``), its mask and the solver's result.
+
+    The solver works on the ReLU form of the hidden slopes (:func:`_relu_form`); the copy holds the
+    weights mapped back, so that its generators (:func:`tropical.decision_weights`) are the solver's.
+    """
+    weights, names = _classifier(model, function)
+    A_hat, B_hat, s = _relu_form(weights)
+    result = prune_generators(A_hat, B_hat, **options)
+    A_new, B_new, A_mask, B_mask = _from_relu_form(result, weights, s)
+    pruned = _with_weights(copy.deepcopy(model), names, A_new, B_new)
+    return pruned, Mask({names[0]: torch.as_tensor(A_mask), names[1]: torch.as_tensor(B_mask)}), result
 
 
 def _with_weights(model: nn.Module, names: list[str], A: np.ndarray, B: np.ndarray) -> nn.Module:
@@ -137,9 +221,10 @@ def _check_two_class(A, B) -> tuple[np.ndarray, np.ndarray]:
 def generators(A, B) -> tuple[np.ndarray, np.ndarray]:
     """``G1``, ``G2`` of Alfarra et al., each (p, n): row j is ``w_j A_j`` (docs/math.md §3), from weights.
 
-    The array form of ``tropical.decision_zonotopes(model, (0, 1))[k].generators``, for the weights inside
-    the optimisation loop of :func:`prune_generators`, which are not a torch model (the tests check that
-    both agree). For a model use :func:`tropical.decision_zonotopes`, which also gives the base point.
+    The array form of ``tropical.decision_weights(model, (0, 1)).generators`` for a ReLU network, for the
+    weights inside the optimisation loop of :func:`prune_generators`, which are not a torch model (the tests
+    check that both agree). For a model use :func:`tropical.decision_weights`, which also reads LeakyReLU
+    and PReLU slopes and gives the base points.
 
     Parameters
     ----------
@@ -352,8 +437,6 @@ def _polytope_row(reference: nn.Module, model: nn.Module) -> dict:
     from tropical.metrics import DECISION_METRICS
     from tropical.metrics import decision_metrics as compare
 
-    for net in (reference, model):
-        one_hidden_layer(net)
     row = compare(reference, model, classes=(0, 1))
     return {k: row[k] for k in DECISION_METRICS if "polytope" in k or k == "generator_distance"}
 
@@ -377,7 +460,7 @@ def decision_metrics(reference: nn.Module, model: nn.Module) -> dict[str, float]
     import warnings
 
     warnings.warn(
-        "lottery.methods.tropical_prune.decision_metrics is deprecated; use "
+        "lottery.methods.tropical_pruning.decision_metrics is deprecated; use "
         "tropical.metrics.decision_metrics(reference, model) (keys polytope_hausdorff, "
         "polytope_hausdorff_normalized, polytope_iou, generator_distance)",
         DeprecationWarning,
@@ -399,7 +482,8 @@ def cluster_units(model: nn.Module, *, width: int, seed: int = 0, n_init: int = 
     Parameters
     ----------
     model : torch.nn.Module
-        ``Linear(n, p), ReLU, Linear(p, 2)``.
+        ``Linear(n, p), ReLU, Linear(p, 2)`` (``UnsupportedLayerError`` otherwise; the clustering is for
+        ReLU units).
     width : int
         Hidden width of the result, ``2 <= width``; with ``width >= p`` every unit is its own cluster.
     seed : int
@@ -422,9 +506,9 @@ def cluster_units(model: nn.Module, *, width: int, seed: int = 0, n_init: int = 
     """
     from sklearn.cluster import KMeans
 
-    A, c1, B, c2, _ = one_hidden_layer(model)
-    if B.shape[0] != 2:
-        raise ValueError(f"model must have two outputs, got {B.shape[0]}")
+    weights, _ = _classifier(model, "cluster_units")
+    _require_relu(weights, "cluster_units (Misiakos et al.)")
+    A, c1, B, c2 = weights.weight, weights.bias, weights.output_weight, weights.output_bias
     width = check_positive_int(width, "width")
     seed = check_seed(seed)
     w = B[0] - B[1]
@@ -468,13 +552,16 @@ def cluster_units(model: nn.Module, *, width: int, seed: int = 0, n_init: int = 
 
 
 # -- methods with the common signature --------------------------------------------------------------------
-def _dense_one_hidden(model_fn, data, config, seed, progress):
+def _dense_one_hidden(model_fn, data, config, seed, progress, function: str, *, relu: bool = False):
+    """The network of ``model_fn``, checked before training (ReLU units only if ``relu``), then trained."""
     model = new_model(model_fn, seed)
-    one_hidden_layer(model)
+    weights, _ = _classifier(model, function)
+    if relu:
+        _require_relu(weights, function)
     if getattr(data, "n_classes", 2) != 2:
         raise ValueError(f"data must have two classes for tropical pruning, got {data.n_classes}")
     init_state = snapshot(model)
-    result = train_model(model, data, config=config, progress=progress)
+    result = train_model(model, data, train=config, progress=progress)
     return model, init_state, result
 
 
@@ -522,30 +609,26 @@ def tropical_prune(
     check_data(data)
     seed = check_seed(seed)
     config = resolve_config(train, seed)
-    model, init_state, dense = _dense_one_hidden(model_fn, data, config, seed, progress)
-    A, _, B, _, names = one_hidden_layer(model)
-    dense_model = copy.deepcopy(model)
-    result = prune_generators(
-        A, B, sparsity=sparsity, lambdas=lambdas, warmup=warmup, iterations=iterations, seed=seed
-    )
-    _with_weights(model, names, result.weight, result.output_weight)
-    mask = Mask(
-        {names[0]: torch.as_tensor(result.weight_mask), names[1]: torch.as_tensor(result.output_mask)}
-    )
+    model, init_state, dense = _dense_one_hidden(model_fn, data, config, seed, progress, "tropical_prune")
+    dense_model = model
+    model, mask, result = _pruned_copy(
+        dense_model, "tropical_prune",
+        sparsity=sparsity, lambdas=lambdas, warmup=warmup, iterations=iterations, seed=seed,
+    )  # fmt: skip
     start = snapshot(model)
     pruned_accuracy = evaluate(model, data.x_test, data.y_test)[1]
     polytope = _provenance_values(_polytope_row(dense_model, model))
     history = None
     if finetune:
-        tuned = train_model(model, data, mask=mask, config=config, progress=progress)
-        history, trained = tuned.history, tuned.final_state
+        tuned = train_model(model, data, mask=mask, train=config, progress=progress)
+        history, trained = tuned.history, tuned.trained_state
     else:
         trained = start
-    nonzero = int(np.count_nonzero(result.weight) + np.count_nonzero(result.output_weight))
+    nonzero = sum(int(torch.count_nonzero(start[name])) for name in mask)
     return Ticket(
         mask=mask, init_state=init_state, start_state=start, trained_state=trained, history=history,
         provenance=provenance(
-            "tropical", paper=PAPERS["tropical"], mask=mask, data=data, seed=seed, config=config,
+            "tropical", paper=PAPERS["tropical"], mask=mask, data=data, seed=seed, train=config,
             lambdas=list(result.lambdas), warmup=warmup, iterations=iterations, finetune=finetune,
             objective=result.objective.tolist(), projection=result.projection,
             effective_sparsity=1.0 - nonzero / mask.n_total, pruned_test_accuracy=pruned_accuracy,
@@ -593,7 +676,7 @@ def tropical_cluster(
     seed = check_seed(seed)
     sparsity = check_fraction(sparsity, "sparsity", open_high=True)
     config = resolve_config(train, seed)
-    model, _, dense = _dense_one_hidden(model_fn, data, config, seed, progress)
+    model, _, dense = _dense_one_hidden(model_fn, data, config, seed, progress, "tropical_cluster", relu=True)
     A = one_hidden_layer(model)[0]
     width = max(2, round((1.0 - sparsity) * A.shape[0]))
     small = cluster_units(model, width=width, seed=seed, n_init=n_init)
@@ -604,15 +687,15 @@ def tropical_cluster(
     mask = Mask.ones(small)
     history = None
     if finetune:
-        tuned = train_model(small, data, config=config, progress=progress)
-        history, trained = tuned.history, tuned.final_state
+        tuned = train_model(small, data, train=config, progress=progress)
+        history, trained = tuned.history, tuned.trained_state
     else:
         trained = start
     return Ticket(
         mask=mask, init_state=start, start_state=start, trained_state=trained, history=history,
         provenance=provenance(
             "tropical_cluster", paper=PAPERS["tropical_cluster"], mask=mask, data=data, seed=seed,
-            config=config, original_width=int(A.shape[0]), width=int(A_small.shape[0]), finetune=finetune,
+            train=config, original_width=int(A.shape[0]), width=int(A_small.shape[0]), finetune=finetune,
             weight_fraction=small_weight_fraction(A.shape, A_small.shape),
             hausdorff=polytope["polytope_hausdorff"], polytope=polytope,
             pruned_test_accuracy=pruned_accuracy, dense_test_accuracy=dense.history.test_accuracy,
@@ -662,22 +745,16 @@ def compare_with_magnitude(
         tropical pruning minimises (NaN for the clustered net, whose units do not correspond one to one).
     """
     from lottery.criteria import prune
-    from tropical import decision_zonotopes
 
-    A, _, B, _, names = one_hidden_layer(model)
-    dense = decision_zonotopes(model, (0, 1))
+    weights, _ = _classifier(model, "compare_with_magnitude")
+    _require_relu(weights, "compare_with_magnitude (its clustering row, Misiakos et al.)")
+    A, dense = weights.weight, weights.generators
 
     def row(net: nn.Module, fraction: float, matched: bool = True) -> dict[str, float]:
         frobenius = float("nan")
         if matched:
-            pruned = decision_zonotopes(net, (0, 1))
-            frobenius = float(
-                np.sqrt(
-                    sum(
-                        np.sum((z.generators - g.generators) ** 2) for z, g in zip(pruned, dense, strict=True)
-                    )
-                )
-            )
+            pruned = decision_weights(net, (0, 1)).generators
+            frobenius = float(np.sqrt(sum(np.sum((H - G) ** 2) for H, G in zip(pruned, dense, strict=True))))
         return {
             "test_accuracy": evaluate(net, data.x_test, data.y_test)[1],
             **{k: v for k, v in _polytope_row(model, net).items() if k != "polytope_method"},
@@ -690,12 +767,11 @@ def compare_with_magnitude(
     mask = prune(magnitude, criterion="magnitude", sparsity=sparsity, scope="layer", seed=seed)
     mask.apply(magnitude)
     out["magnitude"] = row(magnitude, mask.density)
-    tropical = copy.deepcopy(model)
-    result = prune_generators(A, B, sparsity=sparsity, lambdas=lambdas, warmup=warmup, iterations=iterations,
-                              seed=seed)  # fmt: skip
-    _with_weights(tropical, names, result.weight, result.output_weight)
-    kept = int(result.weight_mask.sum() + result.output_mask.sum())
-    out["tropical"] = row(tropical, kept / (A.size + B.size))
+    tropical, tropical_mask, _ = _pruned_copy(
+        model, "compare_with_magnitude",
+        sparsity=sparsity, lambdas=lambdas, warmup=warmup, iterations=iterations, seed=seed,
+    )  # fmt: skip
+    out["tropical"] = row(tropical, tropical_mask.density)
     width = max(2, round((1.0 - check_fraction(sparsity, "sparsity")) * A.shape[0]))
     small = cluster_units(model, width=width, seed=seed)
     out["cluster"] = row(small, small_weight_fraction(A.shape, (small[0].weight.shape[0], A.shape[1])), False)

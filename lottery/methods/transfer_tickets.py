@@ -23,12 +23,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from lottery._validation import check_data, check_seed
 from lottery.data import Dataset, load_dataset
 from lottery.masks import Mask
-from lottery.methods._common import check_data, check_seed, new_model, provenance, resolve_config
+from lottery.methods._common import new_model, provenance, resolve_config
 from lottery.methods.baselines import imp_ticket
 from lottery.ticket import Ticket
-from lottery.train import train as train_model
+from lottery.training import train as train_model
 
 __all__ = ["OUTPUT_LAYER", "class_subset", "mirrored", "transfer", "transfer_ticket"]
 
@@ -91,6 +92,31 @@ def mirrored(data: Dataset, *, shape: tuple[int, int] = (8, 8), name: str | None
     )  # fmt: skip
 
 
+def _output_layer(ticket: Ticket, target: dict, names: list[str], output_layer: str) -> tuple[set[str], bool]:
+    """The state-dict keys of the output layer (the last prunable weight's module) and whether to reset it.
+
+    Only the output layer may differ in shape between the ticket and the target model (another number of
+    classes); ``output_layer="auto"`` resets it exactly then.
+    """
+    if set(names) != set(ticket.mask) or set(target) != set(ticket.start_state):
+        raise ValueError(
+            f"ticket: its parameters {sorted(ticket.start_state)} do not match the target model's "
+            f"{sorted(target)}"
+        )
+    prefix = names[-1][: -len("weight")]
+    last_keys = {k for k in target if k.startswith(prefix)}
+    mismatched = [k for k in target if tuple(target[k].shape) != tuple(ticket.start_state[k].shape)]
+    if any(k not in last_keys for k in mismatched):
+        raise ValueError(
+            f"ticket: shapes differ outside the output layer ({mismatched}); the source and target data must "
+            "have the same number of features"
+        )
+    reset = output_layer == "reset" or (output_layer == "auto" and bool(mismatched))
+    if mismatched and not reset:
+        raise ValueError(f"output_layer='transfer' but the output layer shapes differ: {mismatched}")
+    return last_keys, reset
+
+
 def transfer_ticket(
     ticket: Ticket,
     model_fn: Callable[..., nn.Module],
@@ -138,23 +164,8 @@ def transfer_ticket(
     model = new_model(model_fn, seed)
     target = {k: v.detach().clone() for k, v in model.state_dict().items()}
     names = list(Mask.ones(model))
-    if set(names) != set(ticket.mask) or set(target) != set(ticket.start_state):
-        raise ValueError(
-            f"ticket: its parameters {sorted(ticket.start_state)} do not match the target model's "
-            f"{sorted(target)}"
-        )
     last = names[-1]
-    prefix = last[: -len("weight")]
-    last_keys = {k for k in target if k.startswith(prefix)}
-    mismatched = [k for k in target if tuple(target[k].shape) != tuple(ticket.start_state[k].shape)]
-    if any(k not in last_keys for k in mismatched):
-        raise ValueError(
-            f"ticket: shapes differ outside the output layer ({mismatched}); the source and target data must "
-            "have the same number of features"
-        )
-    reset = output_layer == "reset" or (output_layer == "auto" and bool(mismatched))
-    if mismatched and not reset:
-        raise ValueError(f"output_layer='transfer' but the output layer shapes differ: {mismatched}")
+    last_keys, reset = _output_layer(ticket, target, names, output_layer)
     start = {k: v.clone() for k, v in ticket.start_state.items()}
     masks = {n: ticket.mask[n].clone() for n in names}
     if reset:
@@ -164,7 +175,7 @@ def transfer_ticket(
     mask = Mask(masks)
     model.load_state_dict(start)
     frozen = ticket.frozen_values() if not reset else None
-    result = train_model(model, data, mask=mask, frozen=frozen, config=config, progress=progress)
+    result = train_model(model, data, mask=mask, frozen=frozen, train=config, progress=progress)
     init_state = dict(ticket.init_state)
     if reset:
         init_state.update({k: target[k] for k in last_keys})
@@ -177,9 +188,9 @@ def transfer_ticket(
     }
     return Ticket(
         mask=mask, init_state=init_state, start_state=start, rewind_state=None,
-        trained_state=result.final_state, history=result.history,
+        trained_state=result.trained_state, history=result.history,
         provenance=provenance(
-            "transfer", paper=PAPER, mask=mask, data=data, seed=seed, config=config, source=source,
+            "transfer", paper=PAPER, mask=mask, data=data, seed=seed, train=config, source=source,
             output_layer="reset" if reset else "transfer", test_accuracy=result.history.test_accuracy,
             pruned=ticket.pruned if not reset else "zero",
         ),

@@ -24,20 +24,12 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 from torch import nn
 
+from lottery._validation import check_data, check_fraction, check_positive_int, check_seed
 from lottery.masks import Mask
-from lottery.methods._common import (
-    check_data,
-    check_fraction,
-    check_positive_int,
-    check_seed,
-    new_model,
-    provenance,
-    resolve_config,
-    snapshot,
-)
+from lottery.methods._common import masked_state, new_model, provenance, resolve_config, snapshot
 from lottery.ticket import Ticket
-from lottery.train import Loop
-from lottery.train import train as train_model
+from lottery.training import Loop
+from lottery.training import train as train_model
 
 __all__ = ["DISTRIBUTIONS", "cosine_drop_fraction", "layer_sparsities", "random_mask", "rigl"]
 
@@ -200,6 +192,35 @@ def _update(
     return new.reshape(keep.shape), grown.reshape(keep.shape)
 
 
+def _drop_and_grow(parameters, *, delta_t, end, alpha, updates, on_update) -> Callable[[Loop], None]:
+    """The ``on_step`` callback of :func:`rigl`: every ``delta_t`` steps before ``end``, drop the cosine
+    fraction of each layer's smallest kept weights and grow as many connections by gradient magnitude
+    (this iteration makes no optimizer update), appending ``{"step", "fraction"}`` to ``updates``."""
+
+    def update_mask(loop: Loop) -> None:
+        step = loop.step
+        if step == 0 or step % delta_t != 0 or step >= end:
+            return
+        fraction = cosine_drop_fraction(step, t_end=end, alpha=alpha)
+        before = loop.mask
+        after, grown_all = {}, {}
+        for name, keep in before.items():
+            p = parameters[name]
+            if p.grad is None or bool(keep.all()):
+                after[name], grown_all[name] = keep, torch.zeros_like(keep)
+                continue
+            after[name], grown_all[name] = _update(p, p.grad, keep, fraction)
+        # grown connections start at zero with zero optimizer buffers, also those dropped and regrown at once
+        loop.mask = Mask({name: after[name] & ~grown_all[name] for name in after})
+        loop.mask = Mask(after)
+        loop.skip_update = True  # the mask-update iteration replaces the optimizer update
+        updates.append({"step": step, "fraction": fraction})
+        if on_update is not None:
+            on_update(step, loop.model, _copy(before), _copy(loop.mask), grown_all)
+
+    return update_mask
+
+
 def rigl(
     model_fn: Callable[..., nn.Module],
     data,
@@ -261,41 +282,18 @@ def rigl(
     total = config.total_steps(len(data.y_train))
     end = max(1, math.floor(t_end * total))
     updates = []
-
-    def update_mask(loop: Loop) -> None:
-        step = loop.step
-        if step == 0 or step % delta_t != 0 or step >= end:
-            return
-        fraction = cosine_drop_fraction(step, t_end=end, alpha=alpha)
-        before = loop.mask
-        after, grown_all = {}, {}
-        for name, keep in before.items():
-            p = parameters[name]
-            if p.grad is None or bool(keep.all()):
-                after[name], grown_all[name] = keep, torch.zeros_like(keep)
-                continue
-            after[name], grown_all[name] = _update(p, p.grad, keep, fraction)
-        # grown connections start at zero with zero optimizer buffers, also those dropped and regrown at once
-        loop.mask = Mask({name: after[name] & ~grown_all[name] for name in after})
-        loop.mask = Mask(after)
-        loop.skip_update = True  # the mask-update iteration replaces the optimizer update
-        updates.append({"step": step, "fraction": fraction})
-        if on_update is not None:
-            on_update(step, loop.model, _copy(before), _copy(loop.mask), grown_all)
-
+    update_mask = _drop_and_grow(parameters, delta_t=delta_t, end=end, alpha=alpha, updates=updates,
+                                 on_update=on_update)  # fmt: skip
     result = train_model(
-        model, data, mask=mask, config=config, on_step=update_mask, best_after=end, progress=progress,
+        model, data, mask=mask, train=config, on_step=update_mask, best_after=end, progress=progress,
         desc="rigl",
     )  # fmt: skip
-    history, mask = result.history, result.mask
-    final = mask
-    start = {k: v.clone() for k, v in init_state.items()}
-    for name, keep in final.items():
-        start[name] = torch.where(keep, start[name], torch.zeros_like(start[name]))
+    history, final = result.history, result.mask
     return Ticket(
-        mask=final, init_state=init_state, start_state=start, trained_state=snapshot(model), history=history,
+        mask=final, init_state=init_state, start_state=masked_state(init_state, final),
+        trained_state=snapshot(model), history=history,
         provenance=provenance(
-            "rigl", paper=PAPER, mask=final, data=data, seed=seed, config=config,
+            "rigl", paper=PAPER, mask=final, data=data, seed=seed, train=config,
             distribution=distribution, delta_t=delta_t, t_end=t_end, alpha=alpha, n_updates=len(updates),
             target_layer_sparsity=sparsities, test_accuracy=history.test_accuracy,
         ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 
@@ -18,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from lottery._compat import renamed
+from lottery._validation import check_data, check_positive_int, check_seed
 from lottery.masks import Mask
 
 __all__ = [
@@ -99,11 +102,11 @@ class TrainConfig:
         if self.epochs is not None and self.iterations is not None:
             raise ValueError("give at most one of epochs= and iterations=")
         for name in ("epochs", "iterations", "batch_size", "eval_every", "patience", "step_size"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise TypeError(f"seed must be an int, got {type(self.seed).__name__}")
+            if getattr(self, name) is not None:
+                check_positive_int(getattr(self, name), name)
+        if isinstance(self.seed, np.integer):  # JSON-serialisable: a plain int
+            object.__setattr__(self, "seed", int(self.seed))
+        check_seed(self.seed)
 
     def steps_per_epoch(self, n_train: int) -> int:
         return math.ceil(n_train / self.batch_size)
@@ -199,8 +202,8 @@ class TrainResult:
     history : History
     checkpoints : dict of int to state dict
         Copies of the state after ``k`` updates for every requested ``k`` (for rewinding).
-    final_state : state dict
-        Copy of the returned weights.
+    trained_state : state dict
+        Copy of the returned weights (``final_state`` is its deprecated name).
     optimizer : torch.optim.Optimizer
         The optimizer at the end (its buffers are zero at pruned positions).
     mask : Mask or None
@@ -210,9 +213,19 @@ class TrainResult:
     model: nn.Module
     history: History
     checkpoints: dict[int, State]
-    final_state: State
+    trained_state: State
     optimizer: torch.optim.Optimizer | None = None
     mask: Mask | None = None
+
+    @property
+    def final_state(self) -> State:
+        """Deprecated name of :attr:`trained_state`."""
+        warnings.warn(
+            "TrainResult.final_state is deprecated; use TrainResult.trained_state",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.trained_state
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
@@ -440,13 +453,83 @@ class Validation:
             )
 
 
+def _resolve_config(train, options: Mapping) -> TrainConfig:
+    """``train=`` (a TrainConfig, a mapping of its fields or None) as a TrainConfig, ``options`` applied."""
+    if train is None:
+        config = TrainConfig()
+    elif isinstance(train, Mapping):
+        config = TrainConfig.from_dict(train)
+    elif isinstance(train, TrainConfig):
+        config = train
+    else:
+        raise TypeError(f"train must be a TrainConfig or a dict, got {type(train).__name__}")
+    if options:
+        known = {f.name for f in fields(TrainConfig)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(f"unknown training options {unknown}; known: {sorted(known)}")
+        config = replace(config, **options)
+    return config
+
+
+def _check_inputs(model, data, mask, frozen, callbacks: Mapping[str, Callable | None]) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_data(data)
+    if mask is not None and not isinstance(mask, Mask):
+        raise TypeError(f"mask must be a lottery.Mask, got {type(mask).__name__}")
+    if frozen is not None and mask is None:
+        raise ValueError("frozen= needs mask=")
+    for name, callback in callbacks.items():
+        if callback is not None and not callable(callback):
+            raise TypeError(f"{name} must be callable, got {type(callback).__name__}")
+
+
+def _checkpoint_steps(checkpoint_steps: Iterable[int], start_step, total: int) -> set[int]:
+    """The requested checkpoint steps, each in ``[start_step, total]`` (``start_step`` checked first)."""
+    if isinstance(start_step, bool) or not isinstance(start_step, int) or not 0 <= start_step <= total:
+        raise ValueError(f"start_step must be an int in [0, {total}], got {start_step!r}")
+    wanted = set()
+    for k in checkpoint_steps:
+        if isinstance(k, bool) or not isinstance(k, int) or not start_step <= k <= total:
+            raise ValueError(f"checkpoint_steps: {k!r} is not an int in [{start_step}, {total}]")
+        wanted.add(k)
+    return wanted
+
+
+def _update(
+    loop: Loop, x: torch.Tensor, y: torch.Tensor, lr: float, on_step
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimizer step on the batch ``x`` (b, ...), ``y`` (b,): forward, backward, ``on_step(loop)``, then
+    the masked update (gradients masked, step, optimizer buffers and weights masked). Returns the batch loss
+    (a scalar tensor) and the logits (b, classes)."""
+    optimizer = loop.optimizer
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    optimizer.zero_grad(set_to_none=True)
+    out = loop.model(x)
+    loss = nn.functional.cross_entropy(out, y)
+    loss.backward()
+    if on_step is not None:
+        on_step(loop)
+    enforcer = loop._enforcer
+    if not loop.skip_update:
+        if enforcer is not None:
+            enforcer.gradients()
+        optimizer.step()
+    if enforcer is not None:
+        enforcer.optimizer_buffers(optimizer)
+        enforcer.weights()
+    return loss, out
+
+
 def train(
     model: nn.Module,
     data,
     *,
     mask: Mask | None = None,
     frozen: Mapping[str, torch.Tensor] | None = None,
-    config: TrainConfig | Mapping | None = None,
+    train: TrainConfig | Mapping | None = None,
     start_step: int = 0,
     checkpoint_steps: Iterable[int] = (),
     parameters: Iterable[torch.Tensor] | None = None,
@@ -455,6 +538,7 @@ def train(
     best_after: int = 0,
     progress: bool | None = None,
     desc: str = "train",
+    config: TrainConfig | Mapping | None = None,
     **options,
 ) -> TrainResult:
     """Train a classifier with mini-batch SGD or Adam, keeping the pruned weights fixed.
@@ -477,8 +561,9 @@ def train(
         A callback may replace it (``loop.mask = new_mask``).
     frozen : mapping of str to torch.Tensor, optional
         Values of the pruned entries (full-shape tensors; only pruned positions are read); default 0.
-    config : TrainConfig or mapping, optional
-        Hyper-parameters; ``**options`` override single fields (``train(net, data, epochs=5, lr=0.05)``).
+    train : TrainConfig or mapping, optional
+        Hyper-parameters, under the name every method of :mod:`lottery` gives them (``config=`` is its
+        deprecated name); ``**options`` override single fields (``train(net, data, epochs=5, lr=0.05)``).
     start_step : int
         Number of updates already done (for resuming from a rewind checkpoint).
     checkpoint_steps : iterable of int
@@ -510,75 +595,26 @@ def train(
     Deterministic on CPU for a given ``config.seed``: the global RNGs are not used (models with dropout
     would use them; the MLPs of :mod:`lottery.models` have none).
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    for attribute in ("x_train", "y_train", "x_val", "y_val"):
-        if not hasattr(data, attribute):
-            raise TypeError(
-                f"data must provide x_train, y_train, x_val, y_val (a lottery.data.Dataset); no {attribute}"
-            )
-    if config is None:
-        config = TrainConfig()
-    elif isinstance(config, Mapping):
-        config = TrainConfig.from_dict(config)
-    elif not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig or a dict, got {type(config).__name__}")
-    if options:
-        known = {f.name for f in fields(TrainConfig)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise TypeError(f"unknown training options {unknown}; known: {sorted(known)}")
-        config = replace(config, **options)
-    if mask is not None and not isinstance(mask, Mask):
-        raise TypeError(f"mask must be a lottery.Mask, got {type(mask).__name__}")
-    if frozen is not None and mask is None:
-        raise ValueError("frozen= needs mask=")
-    for name, callback in (("on_step", on_step), ("on_epoch", on_epoch)):
-        if callback is not None and not callable(callback):
-            raise TypeError(f"{name} must be callable, got {type(callback).__name__}")
-
+    _check_inputs(model, data, mask, frozen, {"on_step": on_step, "on_epoch": on_epoch})
+    config = _resolve_config(renamed("train", "config", config, "train", train), options)
     x_train, y_train = data.x_train, data.y_train
     n = len(y_train)
-    total = config.total_steps(n)
-    per_epoch = config.steps_per_epoch(n)
+    total, per_epoch = config.total_steps(n), config.steps_per_epoch(n)
     eval_every = config.eval_every or per_epoch
-    if isinstance(start_step, bool) or not isinstance(start_step, int) or not 0 <= start_step <= total:
-        raise ValueError(f"start_step must be an int in [0, {total}], got {start_step!r}")
-    wanted = set()
-    for k in checkpoint_steps:
-        if isinstance(k, bool) or not isinstance(k, int) or not start_step <= k <= total:
-            raise ValueError(f"checkpoint_steps: {k!r} is not an int in [{start_step}, {total}]")
-        wanted.add(k)
+    wanted = _checkpoint_steps(checkpoint_steps, start_step, total)
 
     optimizer = make_optimizer(config, model.parameters() if parameters is None else list(parameters))
     history = History()
     loop = Loop(model, optimizer, config, history, mask, frozen)
-    checkpoints: dict[int, State] = {}
-    if start_step in wanted:
-        checkpoints[start_step] = snapshot(model)
+    checkpoints: dict[int, State] = {start_step: snapshot(model)} if start_step in wanted else {}
     validation = Validation(config, data, history, best_after=best_after)
     bar = progress_bar(total - start_step, progress, desc)
     model.train()
     step = start_step
     try:
         for current, index, lr in minibatches(config, n, start_step=start_step):
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            optimizer.zero_grad(set_to_none=True)
-            out = model(x_train[index])
-            loss = nn.functional.cross_entropy(out, y_train[index])
-            loss.backward()
             loop.step, loop.epoch, loop.skip_update = current, current // per_epoch, False
-            if on_step is not None:
-                on_step(loop)
-            enforcer = loop._enforcer
-            if not loop.skip_update:
-                if enforcer is not None:
-                    enforcer.gradients()
-                optimizer.step()
-            if enforcer is not None:
-                enforcer.optimizer_buffers(optimizer)
-                enforcer.weights()
+            loss, out = _update(loop, x_train[index], y_train[index], lr, on_step)
             step = current + 1
             history.record_step(step, loss, out, y_train[index], lr)
             bar.update(1)

@@ -30,21 +30,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from lottery._validation import check_data, check_fraction, check_positive_int, check_seed
 from lottery.criteria import mask_from_scores
 from lottery.masks import Mask
-from lottery.methods._common import (
-    check_data,
-    check_fraction,
-    check_positive_int,
-    check_seed,
-    new_model,
-    provenance,
-    resolve_config,
-    snapshot,
-)
+from lottery.methods._common import new_model, provenance, resolve_config, snapshot
 from lottery.ticket import Ticket
-from lottery.train import Loop
-from lottery.train import train as train_model
+from lottery.training import Loop
+from lottery.training import train as train_model
 
 __all__ = [
     "SOURCES",
@@ -345,7 +337,7 @@ def early_bird_search(
         loop.stop = draw(loop.model, loop.epoch)
 
     history = train_model(
-        model, data, config=search, on_epoch=on_epoch, progress=progress, desc="early-bird"
+        model, data, train=search, on_epoch=on_epoch, progress=progress, desc="early-bird"
     ).history
     if last[0] is None:  # fewer steps than one epoch
         draw(model, 1)
@@ -396,14 +388,14 @@ def early_bird(
     net.load_state_dict(result.state)
     mask.apply(net)
     start = snapshot(net)
-    trained = train_model(net, data, mask=mask, config=config, progress=progress)
+    trained = train_model(net, data, mask=mask, train=config, progress=progress)
     per_epoch = config.steps_per_epoch(len(data.y_train))
     epoch = result.epoch if result.epoch is not None else len(result.masks)
     return Ticket(
         mask=mask, init_state=result.init_state, start_state=start, rewind_state=result.state,
-        rewind_step=epoch * per_epoch, trained_state=trained.final_state, history=trained.history,
+        rewind_step=epoch * per_epoch, trained_state=trained.trained_state, history=trained.history,
         provenance=provenance(
-            "early_bird", paper=PAPER, mask=mask, data=data, seed=seed, config=config, structure=structure,
+            "early_bird", paper=PAPER, mask=mask, data=data, seed=seed, train=config, structure=structure,
             source=source, scope=scope, epsilon=epsilon, window=window, eb_epoch=result.epoch,
             searched_epochs=len(result.masks), unit_sparsity=sparsity if structure == "unit" else None,
             distance_matrix=result.distances.tolist(), test_accuracy=trained.history.test_accuracy,

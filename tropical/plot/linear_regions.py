@@ -1,24 +1,17 @@
 """Figures of linear regions and decision boundaries on a 2-D domain (see :mod:`tropical.regions`).
 
-matplotlib is imported inside the functions; every function takes ``ax=None`` (or ``axes=None``) and
-returns the artists it drew; none calls ``plt.show()``.
+matplotlib is imported inside the functions. :func:`regions` takes ``ax=None`` as its second parameter,
+:func:`regions_comparison` (two models) ``axes=None`` as a keyword; both return a dict of the artists they
+drew with the computed :class:`~tropical.regions.Regions`, and never call ``plt.show()``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from tropical._validation import as_regions, float_array
+
 __all__ = ["regions", "regions_comparison"]
-
-
-def _as_regions(model, bounds, plane, polygon):
-    from tropical.regions import Regions, linear_regions
-
-    if isinstance(model, Regions):
-        if bounds is not None or plane is not None or polygon is not None:
-            raise ValueError("model is a Regions object already: do not pass bounds=, plane= or polygon=")
-        return model
-    return linear_regions(model, bounds=bounds, plane=plane, polygon=polygon)
 
 
 def _pattern_colors(patterns: np.ndarray, cmap) -> np.ndarray:
@@ -106,7 +99,7 @@ def regions(
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection, PolyCollection
 
-    result = _as_regions(model, bounds, plane, polygon)
+    result = as_regions(model, bounds=bounds, plane=plane, polygon=polygon)
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 5))
     faces = PolyCollection(
@@ -124,7 +117,7 @@ def regions(
         ax.add_collection(lines)
     points = None
     if data is not None:
-        data = np.asarray(data, dtype=np.float64)
+        data = float_array(data, "data")
         if data.ndim != 2 or data.shape[1] != 2:
             raise ValueError(f"data must have shape (n, 2), got {data.shape}")
         points = ax.scatter(
@@ -149,6 +142,7 @@ def regions(
 def regions_comparison(
     model_a,
     model_b,
+    axes=None,
     *,
     bounds=None,
     plane=None,
@@ -156,7 +150,6 @@ def regions_comparison(
     data=None,
     labels=None,
     titles=("model A", "model B"),
-    axes=None,
     shade_color="crimson",
     **options,
 ):
@@ -172,14 +165,14 @@ def regions_comparison(
     ----------
     model_a, model_b : torch.nn.Module or Regions
         Two classifiers with the same number of outputs, on the same domain.
+    axes : sequence of two matplotlib Axes, optional
+        A new 1 x 2 figure when omitted.
     bounds, plane, polygon
         The domain, as for :func:`tropical.linear_regions` (omit them when passing Regions).
     data, labels
         Optional data points and their classes, drawn on both panels.
     titles : (str, str)
         Panel titles.
-    axes : sequence of two matplotlib Axes, optional
-        A new 1 x 2 figure when omitted.
     shade_color : color
         Hatch colour of the disagreement area (where the predicted classes differ).
     **options
@@ -196,8 +189,8 @@ def regions_comparison(
     import shapely
     from matplotlib.patches import PathPatch
 
-    result_a = _as_regions(model_a, bounds, plane, polygon)
-    result_b = _as_regions(model_b, bounds, plane, polygon)
+    result_a = as_regions(model_a, bounds=bounds, plane=plane, polygon=polygon, name="model_a")
+    result_b = as_regions(model_b, bounds=bounds, plane=plane, polygon=polygon, name="model_b")
     classes_a, classes_b = result_a.decision_regions(), result_b.decision_regions()
     if len(classes_a) != len(classes_b):
         raise ValueError(

@@ -6,7 +6,7 @@ import torch
 from lottery.data import load_dataset
 from lottery.masks import Mask
 from lottery.models import mlp
-from lottery.train import TrainConfig, evaluate, train
+from lottery.training import TrainConfig, evaluate, train
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_same_seed_identical_different_seed_differs(data):
         runs.append(result)
     a, b, c = runs
     assert a.history.loss == b.history.loss and a.history.val_accuracy == b.history.val_accuracy
-    assert all(torch.equal(a.final_state[k], b.final_state[k]) for k in a.final_state)
+    assert all(torch.equal(a.trained_state[k], b.trained_state[k]) for k in a.trained_state)
     assert a.history.loss != c.history.loss
 
 
@@ -90,11 +90,11 @@ def test_resume_from_step_k_continues_the_same_run(data):
     """With plain SGD (no optimizer state), training k steps then resuming at k equals one run."""
     config = TrainConfig(momentum=0.0, epochs=3, batch_size=50, schedule="cosine", lr=0.2)
     net, mask = sparse_setup()
-    full = train(net, data, mask=mask, config=config, checkpoint_steps=[7])
+    full = train(net, data, mask=mask, train=config, checkpoint_steps=[7])
     resumed_net, _ = sparse_setup()
     resumed_net.load_state_dict(full.checkpoints[7])
-    resumed = train(resumed_net, data, mask=mask, config=config, start_step=7)
-    assert all(torch.equal(full.final_state[k], resumed.final_state[k]) for k in full.final_state)
+    resumed = train(resumed_net, data, mask=mask, train=config, start_step=7)
+    assert all(torch.equal(full.trained_state[k], resumed.trained_state[k]) for k in full.trained_state)
     assert resumed.history.step[0] == 8 and resumed.history.lr == full.history.lr[7:]
 
 

@@ -36,19 +36,12 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from lottery._compat import renamed
+from lottery._validation import check_data, check_fraction, check_seed
 from lottery.masks import Mask
-from lottery.methods._common import (
-    check_data,
-    check_fraction,
-    check_seed,
-    new_model,
-    provenance,
-    resolve_config,
-    snapshot,
-)
-from lottery.reinit import reinit
+from lottery.methods._common import masked_state, new_model, provenance, resolve_config, snapshot
+from lottery.reinitialisation import reinit
 from lottery.ticket import Ticket
-from lottery.train import train as train_model
+from lottery.training import train as train_model
 
 __all__ = [
     "VARIANTS",
@@ -167,6 +160,11 @@ class ScoredMask(nn.Module):
 
 
 def _initial_scores(variant, weights, names, sparsity, generator):
+    """Initial scores (each of its weight's shape) and top-k counts ``round((1 - sparsity) numel)`` per name.
+
+    ``bernoulli``: the constant logit of the keep probability ``1 - sparsity``; ``top_k``: uniform on
+    ``±sqrt(3) std(W)`` (the weight's own scale, Ramanujan et al.'s Kaiming-uniform analogue).
+    """
     scores, counts = {}, {}
     for n in names:
         w = weights[n]
@@ -179,6 +177,35 @@ def _initial_scores(variant, weights, names, sparsity, generator):
             s = (torch.rand(w.shape, generator=generator) * 2.0 - 1.0) * bound
         scores[n] = s.to(w.dtype)
     return scores, counts
+
+
+def _scored_copy(model: nn.Module, initial: dict, counts: dict, *, variant: str, generator: torch.Generator):
+    """A frozen copy of ``model`` whose weights named in ``initial`` become ``W ⊙ m(scores)`` (ScoredMask).
+
+    Parameters
+    ----------
+    initial : dict of str to torch.Tensor
+        The initial scores, each of its weight's shape.
+    counts : dict of str to int
+        ``k`` of each weight for the top-k variant.
+
+    Returns
+    -------
+    (torch.nn.Module, dict of str to ScoredMask)
+        The copy (every original parameter frozen, in eval mode) and the parametrisations, whose ``scores``
+        are the only trainable parameters.
+    """
+    scored = copy.deepcopy(model)
+    for p in scored.parameters():
+        p.requires_grad_(False)
+    scored.eval()  # registering evaluates each parametrisation once: no Bernoulli draw (train() resets it)
+    modules = dict(scored.named_modules())
+    parametrisations = {}
+    for n, scores in initial.items():
+        module_name, _, attribute = n.rpartition(".")
+        parametrisations[n] = ScoredMask(scores, variant=variant, count=counts[n], generator=generator)
+        parametrize.register_parametrization(modules[module_name], attribute, parametrisations[n])
+    return scored, parametrisations
 
 
 def supermask_training(
@@ -195,7 +222,7 @@ def supermask_training(
     """Learn a supermask for the current (frozen) weights of ``model``; ``model`` is not modified.
 
     A copy of ``model`` gets a :class:`ScoredMask` parametrisation on every prunable weight and is trained
-    by :func:`lottery.train.train` with the scores as the only parameters (weights and biases frozen).
+    by :func:`lottery.training.train` with the scores as the only parameters (weights and biases frozen).
 
     Parameters
     ----------
@@ -228,18 +255,9 @@ def supermask_training(
     names = list(Mask.ones(model))
     generator = torch.Generator().manual_seed(seed * 1_000_003 + 3)
     initial, counts = _initial_scores(variant, weights, names, sparsity, generator)
-    scored = copy.deepcopy(model)
-    for p in scored.parameters():
-        p.requires_grad_(False)
-    scored.eval()  # registering evaluates each parametrisation once: no Bernoulli draw (train() resets it)
-    modules = dict(scored.named_modules())
-    parametrisations = {}
-    for n in names:
-        module_name, _, attribute = n.rpartition(".")
-        parametrisations[n] = ScoredMask(initial[n], variant=variant, count=counts[n], generator=generator)
-        parametrize.register_parametrization(modules[module_name], attribute, parametrisations[n])
+    scored, parametrisations = _scored_copy(model, initial, counts, variant=variant, generator=generator)
     history = train_model(
-        scored, data, config=config, parameters=[parametrisations[n].scores for n in names],
+        scored, data, train=config, parameters=[parametrisations[n].scores for n in names],
         progress=progress, desc=f"supermask ({variant})",
     ).history  # fmt: skip
     scores = {n: parametrisations[n].scores.detach().clone() for n in names}
@@ -294,15 +312,13 @@ def supermask(
     result = supermask_training(
         model, data, variant=variant, sparsity=sparsity, train=config, seed=seed, progress=progress
     )
-    start = {k: v.clone() for k, v in result.weights.items()}
-    for n, keep in result.mask.items():
-        start[n] = torch.where(keep, start[n], torch.zeros_like(start[n]))
+    start = masked_state(result.weights, result.mask)
     return Ticket(
         mask=result.mask, init_state=init_state, start_state=start, trained_state=start,
         history=result.history,
         provenance=provenance(
             f"supermask_{variant}", paper=PAPERS[variant], mask=result.mask, data=data, seed=seed,
-            config=config, variant=variant, weights=weights, initial_sparsity=sparsity,
+            train=config, variant=variant, weights=weights, initial_sparsity=sparsity,
             test_accuracy=result.history.test_accuracy, pruned="zero",
         ),
     )  # fmt: skip

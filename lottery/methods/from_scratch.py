@@ -21,20 +21,13 @@ from dataclasses import replace
 
 from torch import nn
 
+from lottery._validation import check_data, check_fraction, check_seed
 from lottery.criteria import prune
-from lottery.methods._common import (
-    check_data,
-    check_fraction,
-    check_seed,
-    new_model,
-    provenance,
-    resolve_config,
-    snapshot,
-)
-from lottery.reinit import reinit
+from lottery.methods._common import new_model, provenance, resolve_config, snapshot
+from lottery.reinitialisation import reinit
 from lottery.ticket import Ticket
-from lottery.train import TrainConfig
-from lottery.train import train as train_model
+from lottery.training import TrainConfig
+from lottery.training import train as train_model
 
 __all__ = ["BUDGETS", "scratch", "scratch_config"]
 
@@ -130,7 +123,7 @@ def scratch(
         sparsity = check_fraction(sparsity, "sparsity", open_high=True)
         model = new_model(model_fn, seed)
         init_state = snapshot(model)
-        dense = train_model(model, data, config=config, progress=progress)
+        dense = train_model(model, data, train=config, progress=progress)
         mask = prune(model, criterion=criterion, sparsity=sparsity, seed=seed)
         source = {
             "method": "one_shot",
@@ -154,13 +147,13 @@ def scratch(
     start = reinit("random_reinit", mask, init_state, seed=fresh_seed, init_fn=init_fn)
     net = new_model(model_fn, seed)
     net.load_state_dict(start)
-    result = train_model(net, data, mask=mask, config=run, progress=progress)
+    result = train_model(net, data, mask=mask, train=run, progress=progress)
     name = "scratch_e" if budget == "epochs" else "scratch_b"
     return Ticket(
-        mask=mask, init_state=init_state, start_state=start, trained_state=result.final_state,
+        mask=mask, init_state=init_state, start_state=start, trained_state=result.trained_state,
         history=result.history,
         provenance=provenance(
-            name, paper=PAPER, mask=mask, data=data, seed=seed, config=run, budget=budget, factor=factor,
+            name, paper=PAPER, mask=mask, data=data, seed=seed, train=run, budget=budget, factor=factor,
             max_factor=max_factor, reinit="random_reinit", fresh_seed=fresh_seed, source=source,
             test_accuracy=result.history.test_accuracy,
         ),

@@ -137,3 +137,27 @@ def test_regression_mixed_scales_lifted_dimension_decided_per_coordinate(exponen
     (face,) = upper_faces(p.lifted)
     values = coefficients + exponents @ face.normal
     np.testing.assert_allclose(values, face.value, rtol=0, atol=1e-12 * np.abs(coefficients).max())
+
+
+def test_module_is_named_for_what_it_holds_and_the_old_name_still_imports():
+    import tropical.curve as module
+
+    with pytest.warns(DeprecationWarning, match="tropical.curve"):
+        from tropical.subdivision import TropicalCurve, tropical_curve
+    assert TropicalCurve is module.TropicalCurve and tropical_curve is module.tropical_curve
+    with pytest.raises(AttributeError):
+        import tropical.subdivision
+
+        tropical.subdivision.nothing  # noqa: B018
+
+
+def test_bounds_is_keyword_only_and_positional_bounds_warn():
+    from tropical.curve import tropical_curve
+
+    p = TropicalPolynomial([[0, 0], [1, 0], [0, 1]], [0.0, 0.0, 0.0])
+    new = tropical_curve(p, bounds=BOUNDS)
+    with pytest.warns(DeprecationWarning, match="bounds="):
+        old = tropical_curve(p, BOUNDS)
+    np.testing.assert_array_equal(old.segments, new.segments)
+    with pytest.raises(TypeError, match="positional"):
+        tropical_curve(p, BOUNDS, BOUNDS)

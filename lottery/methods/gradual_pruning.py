@@ -25,22 +25,14 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from lottery._validation import check_data, check_fraction, check_positive_int, check_seed
 from lottery.criteria import mask_from_scores
 from lottery.masks import Mask
-from lottery.methods._common import (
-    check_data,
-    check_fraction,
-    check_positive_int,
-    check_seed,
-    new_model,
-    provenance,
-    resolve_config,
-    snapshot,
-)
-from lottery.methods.rigl import layer_sparsities
+from lottery.methods._common import masked_state, new_model, provenance, resolve_config, snapshot
+from lottery.methods.dynamic_sparsity import layer_sparsities
 from lottery.ticket import Ticket
-from lottery.train import Loop
-from lottery.train import train as train_model
+from lottery.training import Loop
+from lottery.training import train as train_model
 
 __all__ = ["cubic_sparsity", "gmp"]
 
@@ -92,6 +84,30 @@ def cubic_sparsity(
     return final + (initial - final) * (1.0 - progress) ** 3
 
 
+def _magnitude_pruner(
+    parameters, targets, *, ratio, t0, n, frequency, seed, events
+) -> Callable[[Loop], None]:
+    """The ``on_step`` callback of :func:`gmp`: at ``t0 + i frequency`` (``i = 0..n``) prune every layer by
+    magnitude to its cubic-schedule sparsity (``ratio`` of its target at ``t0``, the target at the end),
+    appending ``{"step", "sparsity"}`` to ``events``."""
+
+    def prune(loop: Loop) -> None:
+        step = loop.step
+        if step < t0 or (step - t0) % frequency != 0 or (step - t0) // frequency > n:
+            return
+        wanted = {
+            name: cubic_sparsity(step, final=s, initial=ratio * s, start=t0, n=n, frequency=frequency)
+            for name, s in targets.items()
+        }
+        scores = {name: parameters[name].detach().abs().to("cpu", torch.float64) for name in loop.mask}
+        loop.mask = mask_from_scores(
+            scores, sparsity=wanted, mask=loop.mask, seed=seed * 1_000_003 + step, allow_empty_layers=True
+        )
+        events.append({"step": step, "sparsity": loop.mask.sparsity})
+
+    return prune
+
+
 def gmp(
     model_fn: Callable[..., nn.Module],
     data,
@@ -122,7 +138,7 @@ def gmp(
     frequency : int, optional
         ``Δt`` in steps; default one epoch. ``n = floor((end T - t0) / Δt)`` intervals (at least 1).
     distribution : {"uniform", "erk"}
-        Per-layer final sparsities (:func:`lottery.methods.rigl.layer_sparsities`).
+        Per-layer final sparsities (:func:`lottery.methods.dynamic_sparsity.layer_sparsities`).
     train : TrainConfig or dict, optional
     seed : int
         Seeds θ0, the data order and magnitude tie-breaks.
@@ -155,35 +171,21 @@ def gmp(
     parameters = dict(model.named_parameters())
     mask = Mask({name: torch.ones_like(parameters[name], dtype=torch.bool) for name in targets})
     events = []
-
-    def prune(loop: Loop) -> None:
-        step = loop.step
-        if step < t0 or (step - t0) % frequency != 0 or (step - t0) // frequency > n:
-            return
-        ratio = initial_sparsity / sparsity if sparsity > 0 else 0.0
-        wanted = {
-            name: cubic_sparsity(step, final=s, initial=ratio * s, start=t0, n=n, frequency=frequency)
-            for name, s in targets.items()
-        }
-        scores = {name: parameters[name].detach().abs().to("cpu", torch.float64) for name in loop.mask}
-        loop.mask = mask_from_scores(
-            scores, sparsity=wanted, mask=loop.mask, seed=seed * 1_000_003 + step, allow_empty_layers=True
-        )
-        events.append({"step": step, "sparsity": loop.mask.sparsity})
-
+    ratio = initial_sparsity / sparsity if sparsity > 0 else 0.0
+    prune = _magnitude_pruner(
+        parameters, targets, ratio=ratio, t0=t0, n=n, frequency=frequency, seed=seed, events=events
+    )
     result = train_model(
-        model, data, mask=mask, config=config, on_step=prune, best_after=t0 + n * frequency,
+        model, data, mask=mask, train=config, on_step=prune, best_after=t0 + n * frequency,
         progress=progress, desc="gmp",
     )  # fmt: skip
     history, final = result.history, result.mask
-    start_state = {k: v.clone() for k, v in init_state.items()}
-    for name, keep in final.items():
-        start_state[name] = torch.where(keep, start_state[name], torch.zeros_like(start_state[name]))
     return Ticket(
-        mask=final, init_state=init_state, start_state=start_state, trained_state=snapshot(model),
+        mask=final, init_state=init_state, start_state=masked_state(init_state, final),
+        trained_state=snapshot(model),
         history=history,
         provenance=provenance(
-            "gmp", paper=PAPER, mask=final, data=data, seed=seed, config=config,
+            "gmp", paper=PAPER, mask=final, data=data, seed=seed, train=config,
             initial_sparsity=initial_sparsity, start_step=t0, n_intervals=n, frequency=frequency,
             distribution=distribution, events=events, test_accuracy=history.test_accuracy,
         ),

@@ -33,9 +33,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import numpy as np
 import torch
 
+from lottery._compat import renamed
+from lottery._validation import check_seed
 from lottery.masks import Mask
 from lottery.registry import Registry
 
@@ -116,6 +117,7 @@ def pruned_values(
     init_state: Mapping[str, torch.Tensor],
     *,
     pruned: str = "zero",
+    trained_state: Mapping[str, torch.Tensor] | None = None,
     final_state: Mapping[str, torch.Tensor] | None = None,
 ) -> State:
     """Values the pruned entries take (and keep during training), as full-shape tensors per masked name.
@@ -127,18 +129,19 @@ def pruned_values(
         θ0.
     pruned : {"zero", "frozen", "zero_where_shrunk"}
         Zhou et al. (2019): zero; frozen at θ0; zero where ``|θ_final| < |θ0|`` and θ0 elsewhere.
-    final_state : mapping, optional
-        Needed by ``zero_where_shrunk``.
+    trained_state : mapping, optional
+        The trained weights, needed by ``zero_where_shrunk`` (``final_state=`` is its deprecated name).
 
     Returns
     -------
     dict of str to torch.Tensor
         Only the pruned positions are meaningful (kept positions hold zeros).
     """
+    trained_state = renamed("pruned_values", "final_state", final_state, "trained_state", trained_state)
     if pruned not in PRUNED_VALUES:
         raise ValueError(f"pruned={pruned!r} is not one of {', '.join(PRUNED_VALUES)}")
-    if pruned == "zero_where_shrunk" and final_state is None:
-        raise ValueError("pruned='zero_where_shrunk' needs final_state=")
+    if pruned == "zero_where_shrunk" and trained_state is None:
+        raise ValueError("pruned='zero_where_shrunk' needs trained_state=")
     out = {}
     for n, keep in mask.items():
         w0 = _float(init_state[n])
@@ -147,7 +150,7 @@ def pruned_values(
         elif pruned == "frozen":
             values = w0
         else:
-            wf = _float(final_state[n])
+            wf = _float(trained_state[n])
             values = torch.where(wf.abs() < w0.abs(), torch.zeros_like(w0), w0)
         out[n] = torch.where(keep, torch.zeros_like(values), values)
     return out
@@ -159,10 +162,11 @@ def reinit(
     init_state: Mapping[str, torch.Tensor],
     *,
     rewind_state: Mapping[str, torch.Tensor] | None = None,
-    final_state: Mapping[str, torch.Tensor] | None = None,
+    trained_state: Mapping[str, torch.Tensor] | None = None,
     pruned: str = "zero",
     seed: int = 0,
     init_fn: Callable[[int], Mapping[str, torch.Tensor]] | None = None,
+    final_state: Mapping[str, torch.Tensor] | None = None,
 ) -> State:
     """The state dict a pruned network starts training from.
 
@@ -176,8 +180,8 @@ def reinit(
     rewind_state : mapping, optional
         θk, the state after k training steps (Frankle et al. 2020); used by ``rewind`` and ``flip_sign``
         and for the non-prunable parameters.
-    final_state : mapping, optional
-        Trained weights, needed by ``pruned="zero_where_shrunk"``.
+    trained_state : mapping, optional
+        Trained weights, needed by ``pruned="zero_where_shrunk"`` (``final_state=`` is its deprecated name).
     pruned : {"zero", "frozen", "zero_where_shrunk"}
         Values of the pruned entries, see :func:`pruned_values`.
     seed : int
@@ -199,15 +203,15 @@ def reinit(
     >>> reinit("signed_constant", m, w0)["w"].abs().unique().numel()  # one magnitude and the pruned zero
     2
     """
+    trained_state = renamed("reinit", "final_state", final_state, "trained_state", trained_state)
     function = REINITS[strategy]
     if not isinstance(mask, Mask):
         raise TypeError(f"mask must be a lottery.Mask, got {type(mask).__name__}")
     if not isinstance(init_state, Mapping):
         raise TypeError(f"init_state must be a state dict, got {type(init_state).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    seed = check_seed(seed)
     mask.check(init_state)
-    for argument, state in (("rewind_state", rewind_state), ("final_state", final_state)):
+    for argument, state in (("rewind_state", rewind_state), ("trained_state", trained_state)):
         if state is not None:
             if set(state) != set(init_state):
                 raise ValueError(f"{argument} has keys {sorted(state)}, init_state {sorted(init_state)}")
@@ -220,7 +224,7 @@ def reinit(
             raise ValueError(f"init_fn returned keys {sorted(fresh)}, expected {sorted(init_state)}")
     base = fresh if fresh is not None else (rewind_state if rewind_state is not None else init_state)
     out = {n: _float(t) for n, t in base.items()}
-    values = pruned_values(mask, init_state, pruned=pruned, final_state=final_state)
+    values = pruned_values(mask, init_state, pruned=pruned, trained_state=trained_state)
     for n, keep in mask.items():
         kept = function(n, keep, init=init_state, rewind=rewind_state, fresh=fresh, generator=generator)
         out[n] = torch.where(keep, kept.to(init_state[n].dtype), values[n])
