@@ -330,7 +330,7 @@ def _polytope(args) -> None:
         "classes": list(classes),
         "polytope_vertices": len(P.vertices),
         "polytope_area": float(P.volume),
-        "zonotope_vertices": [len(Z1.vertices()), len(Z2.vertices())],
+        "zonotope_vertices": [len(Z1.vertices), len(Z2.vertices)],
         "nonzero_generators": [int((np.abs(Z.generators).sum(axis=1) > 0).sum()) for Z in (Z1, Z2)],
         "subdivision_cells": len(subdivision),
         "boundary_cells": int(subdivision.mixed.sum()),

@@ -199,11 +199,11 @@ def train_dense(config: dict, seed: int):
         shape = input_shape(config, data, model)
         data = shaped(data, shape)
         init = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        result = train(model, data, config=_train_config(config, seed), progress=False)
+        result = train(model, data, train=_train_config(config, seed), progress=False)
         _, accuracy = evaluate(model, data.x_test, data.y_test)
         seconds = _seconds(start, "train")
     return Ticket(
-        mask=Mask.ones(model), init_state=init, start_state=init, trained_state=result.final_state,
+        mask=Mask.ones(model), init_state=init, start_state=init, trained_state=result.trained_state,
         history=result.history,
         provenance={"method": "dense", "seed": seed, "dataset": config.dataset, "test_accuracy": accuracy,
                     "train": _train_config(config, seed).to_dict(), "input_shape": list(shape),
@@ -253,7 +253,7 @@ def train_ticket(config: dict, seed: int, sparsity: float, init: str, dense):
         state = _start_state(init, mask, dense, config, flat, _derived_seed("init", init, seed, sparsity))
         model = build(seed=0)
         model.load_state_dict(state)
-        result = train(model, data, mask=mask, config=_train_config(config, seed), progress=False)
+        result = train(model, data, mask=mask, train=_train_config(config, seed), progress=False)
         model.eval()
         _, accuracy = evaluate(model, data.x_test, data.y_test)
         row = {
@@ -266,7 +266,7 @@ def train_ticket(config: dict, seed: int, sparsity: float, init: str, dense):
         seconds.update(_seconds(start, "geometry"))
     row = {column: row[column] for column in COLUMNS}
     return Ticket(
-        mask=mask, init_state=dense.init_state, start_state=state, trained_state=result.final_state,
+        mask=mask, init_state=dense.init_state, start_state=state, trained_state=result.trained_state,
         history=result.history,
         provenance={"method": "compare_initializations", "init": init, "sparsity": sparsity, "seed": seed,
                     "dataset": config.dataset, "criterion": config.criterion, "test_accuracy": accuracy,
