@@ -82,7 +82,8 @@ class ComparisonConfig:
         A name in :data:`lottery.DATASETS`.
     hidden : tuple of int
         Hidden widths: ``(100,)`` is the 2-100-2 net of Alfarra et al. (2022); two or more entries give a
-        deep net (no decision polytope then, but exact boundary comparisons).
+        deep net (its decision polytope is that of the first hidden layer with the rest of the network as
+        output map, as ``polytope_method`` says; the boundary comparisons are exact at any depth).
     sparsities : tuple of float
         Fractions of the prunable weights removed (one-shot, per layer or global, from the trained dense
         net), each in [0, 1).

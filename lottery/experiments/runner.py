@@ -470,8 +470,9 @@ def compare_initializations(
     For every seed a dense network is trained; for every (initialisation, sparsity, seed) it is pruned
     one-shot by ``criterion``, its kept weights are re-initialised (:data:`INITIALIZATIONS`), and it is
     retrained with the dense net's data order. Each ticket is compared with its dense net: test accuracy,
-    the decision polytope (one hidden layer; Alfarra et al. 2022: raw and normalised Hausdorff distance,
-    IoU, area ratio, vertex counts, generator distance) and the exact decision boundary on a 2-D domain
+    the decision polytope (Alfarra et al. 2022: raw and normalised Hausdorff distance, IoU, area ratio,
+    vertex counts, generator distance; of the first hidden layer for deeper nets, as ``polytope_method``
+    says) and the exact decision boundary on a 2-D domain
     (any depth: class-area agreement, boundary Hausdorff distance, linear-region counts). Geometry that
     cannot be computed is NaN with the reason in ``polytope_method`` / ``boundary_method``; the sweep goes on.
 
