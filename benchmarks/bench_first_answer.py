@@ -8,7 +8,10 @@ machine load hits all three alike:
 - ``regioncam``: the same with regioncam.
 
 The table reports the median wall time of each script over ``--repeat`` rounds, our overhead above the
-torch floor, and regioncam's whole-script time divided by ours (above 1: we answer first). Usage::
+torch floor, and regioncam's whole-script time divided by ours (above 1: we answer first); then the same for
+the seconds each script measures inside itself from just before importing the tool to the printed answer
+(import + first call: the part that differs between the scripts, without the noise of starting Python and
+importing torch on a busy machine). Usage::
 
     .venv/bin/python benchmarks/bench_first_answer.py --repeat 5
     .venv/bin/python benchmarks/bench_first_answer.py --nets 2-40-2 --repeat 3
@@ -39,14 +42,20 @@ model = nn.Sequential(*layers[:-1])
 model.load_state_dict(torch.load(sys.argv[2], weights_only=True))
 model.eval()
 """
+_CLOCK = "import time\nstart = time.perf_counter()\n"
+_REPORT = "print(time.perf_counter() - start)\n"  # the tool's own seconds, measured inside the process
 SCRIPTS = {
-    "torch": _LOAD + "print(model(torch.zeros(1, widths[0])).shape)\n",
+    "torch": _LOAD + _CLOCK + "print(model(torch.zeros(1, widths[0])).shape)\n" + _REPORT,
     "ours": _LOAD
+    + _CLOCK
     + "import tropical\n"
-    + f"print(len(tropical.linear_regions(model, bounds=({-SIZE}, {SIZE}, {-SIZE}, {SIZE}))))\n",
+    + f"print(len(tropical.linear_regions(model, bounds=({-SIZE}, {SIZE}, {-SIZE}, {SIZE}))))\n"
+    + _REPORT,
     "regioncam": _LOAD
+    + _CLOCK
     + f"import regioncam\ncamera = regioncam.Regioncam(size={SIZE})\n"
-    + "camera.add(model)\nprint(camera.num_faces)\n",
+    + "camera.add(model)\nprint(camera.num_faces)\n"
+    + _REPORT,
 }
 
 
@@ -64,12 +73,14 @@ def save_net(net: str, folder: pathlib.Path, seed: int = 0) -> pathlib.Path:
     return path
 
 
-def wall_time(script: str, net: str, path: pathlib.Path) -> tuple[float, str]:
+def wall_time(script: str, net: str, path: pathlib.Path) -> tuple[float, float, str]:
+    """Whole-process seconds, the tool's seconds inside the process (import + first call), the answer."""
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", script, net, str(path)], capture_output=True, text=True, check=True
     )
-    return time.perf_counter() - start, done.stdout.strip().splitlines()[-1]
+    *_, answer, inside = done.stdout.strip().splitlines()
+    return time.perf_counter() - start, float(inside), answer
 
 
 def main(argv=None) -> None:
@@ -79,24 +90,35 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     print(
         "| net | regions (ours / regioncam) | torch floor s | ours s | regioncam s | ours above floor s "
-        "| regioncam / ours |"
+        "| regioncam / ours | inside: ours s | inside: regioncam s | inside: regioncam / ours |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    # byte-compile the package as `pip install` does (with PYTHONDONTWRITEBYTECODE set, every process would
+    # otherwise compile the sources again: ~0.1 s that no installed package pays)
+    import compileall
+
+    import tropical
+
+    compileall.compile_dir(pathlib.Path(tropical.__file__).parent, quiet=1)
     with tempfile.TemporaryDirectory() as folder:
         for net in args.nets:
             path = save_net(net, pathlib.Path(folder))
             wall_time(SCRIPTS["ours"], net, path)  # the first run after install may compile; not timed
             times = {tool: [] for tool in SCRIPTS}
+            inside = {tool: [] for tool in SCRIPTS}
             answers = {}
             for _ in range(args.repeat):
                 for tool, script in SCRIPTS.items():
-                    seconds, answers[tool] = wall_time(script, net, path)
+                    seconds, tool_seconds, answers[tool] = wall_time(script, net, path)
                     times[tool].append(seconds)
+                    inside[tool].append(tool_seconds)
             median = {tool: statistics.median(values) for tool, values in times.items()}
+            own = {tool: statistics.median(values) for tool, values in inside.items()}
             floor, ours, peer = median["torch"], median["ours"], median["regioncam"]
             print(
                 f"| {net} | {answers['ours']} / {answers['regioncam']} | {floor:.2f} | {ours:.2f} | "
-                f"{peer:.2f} | {ours - floor:.2f} | {peer / ours:.2f} |",
+                f"{peer:.2f} | {ours - floor:.2f} | {peer / ours:.2f} | {own['ours']:.3f} | "
+                f"{own['regioncam']:.3f} | {own['regioncam'] / own['ours']:.2f} |",
                 flush=True,
             )
 

@@ -39,7 +39,7 @@ def main():
     rng = np.random.default_rng(0)
     rows = []
     G = rng.standard_normal((10**6, 2))
-    seconds, V = best_of(lambda: tr.Zonotope(G).vertices())
+    seconds, V = best_of(lambda: tr.Zonotope(G).vertices)
     rows.append(
         ("2-D zonotope vertices, 10^6 generators", f"{seconds:.3f} s", f"{len(V):,} vertices; target < 1 s")
     )
@@ -52,7 +52,7 @@ def main():
     for d in (2, 3):
         for p in (10, 14, 18):
             G = rng.standard_normal((p, d))
-            fast, V = best_of(lambda G=G: tr.Zonotope(G).vertices())
+            fast, V = best_of(lambda G=G: tr.Zonotope(G).vertices)
             corners = np.array(list(itertools.product([0.0, 1.0], repeat=p)))
             slow, hull = best_of(lambda G=G, corners=corners: ConvexHull(corners @ G), repeat=1)
             assert len(hull.vertices) == len(V)

@@ -20,17 +20,19 @@ _WHERE = {
     "UnsupportedLayerError": "tropical.errors",
     "Polytope": "tropical.polytope",
     "Regions": "tropical.regions",
-    "TropicalCurve": "tropical.subdivision",
+    "TropicalCurve": "tropical.curve",
     "TropicalMap": "tropical.network",
     "TropicalPolynomial": "tropical.polynomial",
     "TropicalRational": "tropical.polynomial",
     "Zonotope": "tropical.zonotope",
     "ZonotopeHull": "tropical.zonotope",
+    "DecisionWeights": "tropical.decision",
     "decision_hull": "tropical.decision",
     "decision_boundary": "tropical.regions",
     "decision_polytope": "tropical.decision",
     "decision_regions": "tropical.regions",
     "decision_subdivision": "tropical.decision",
+    "decision_weights": "tropical.decision",
     "decision_zonotopes": "tropical.decision",
     "from_torch": "tropical.network",
     "Graph": "tropical.graph",
@@ -42,6 +44,7 @@ _SUBMODULES = ("metrics", "plot")
 
 __all__ = [
     "ComputationTooLargeError",
+    "DecisionWeights",
     "DegenerateGeometryError",
     "Graph",
     "Polytope",
@@ -59,6 +62,7 @@ __all__ = [
     "decision_polytope",
     "decision_regions",
     "decision_subdivision",
+    "decision_weights",
     "decision_zonotopes",
     "from_torch",
     "linear_regions",
@@ -85,7 +89,15 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from tropical import metrics, plot
-    from tropical.decision import decision_hull, decision_polytope, decision_subdivision, decision_zonotopes
+    from tropical.curve import TropicalCurve
+    from tropical.decision import (
+        DecisionWeights,
+        decision_hull,
+        decision_polytope,
+        decision_subdivision,
+        decision_weights,
+        decision_zonotopes,
+    )
     from tropical.errors import (
         ComputationTooLargeError,
         DegenerateGeometryError,
@@ -97,5 +109,4 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from tropical.polynomial import TropicalPolynomial, TropicalRational
     from tropical.polytope import Polytope
     from tropical.regions import Regions, decision_boundary, decision_regions, linear_regions
-    from tropical.subdivision import TropicalCurve
     from tropical.zonotope import Zonotope, ZonotopeHull

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import operator
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -204,7 +205,7 @@ def read(model, input_shape) -> Graph:
     buffers = {name: buffer.detach().clone() for name, buffer in model.named_buffers()}
     # the probe runs the model: leave no trace in it (running statistics of a BatchNorm in training mode)
     # nor in the global random state (dropout)
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+    with torch.no_grad(), torch.random.fork_rng(devices=[]), one_torch_thread(torch):
         try:
             reader = _Reader(model)
             reader.check_lazy_modules()
@@ -217,6 +218,22 @@ def read(model, input_shape) -> Graph:
             for name, buffer in model.named_buffers():
                 if name in buffers and buffer.shape == buffers[name].shape:
                     buffer.copy_(buffers[name])
+
+
+@contextmanager
+def one_torch_thread(torch):
+    """torch's intra-op pool at one thread inside the block (restored on exit): the probe runs the model on a
+    batch of two, where a pool of threads only waits on itself, and on a machine where other processes use
+    the cores each tiny call then takes milliseconds instead of microseconds (issue 13). The graph sweep of
+    :mod:`tropical.regions` runs its convolutions in it too."""
+    previous = torch.get_num_threads()
+    if previous > 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)
 
 
 def _plain_sequential(model, input_shape) -> Graph | None:

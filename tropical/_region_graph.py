@@ -73,12 +73,19 @@ class _Masked:
             active = np.unpackbits(bits, axis=1, count=self.rows.shape[2], bitorder="little").astype(bool)
             factors = np.where(active, 1.0, self.slope)
             rows = self.rows
-        else:
-            bits = self.bits[:, features // 8][regions]  # the needed bytes only, then the regions
+            maps = (
+                rows[np.zeros(len(bits), dtype=np.int64)] if self.index is None else rows[self.index[regions]]
+            )
+        else:  # only the needed bytes and entries of the given regions
+            regions = np.arange(len(self.bits))[regions]
+            bits = self.bits[regions[:, None], (features // 8)[None, :]]
             active = (bits >> (features % 8).astype(np.uint8)) & 1
             factors = np.where(active == 1, 1.0, self.slope[features])
-            rows = self.rows[:, :, features]
-        maps = rows[np.zeros(len(bits), dtype=np.int64)] if self.index is None else rows[self.index[regions]]
+            if self.index is None:
+                maps = np.repeat(self.rows[:, :, features], len(regions), axis=0)
+            else:
+                rows = self.index[regions][:, None, None]
+                maps = self.rows[rows, np.arange(3)[None, :, None], features[None, None, :]]
         maps *= factors[:, None, :]
         return maps
 
@@ -115,8 +122,9 @@ def _per_region_bytes(value) -> float:
 
 
 class _GraphSweep:
-    def __init__(self, graph, partition: Partition, tolerance, max_regions, max_memory):
+    def __init__(self, graph, partition: Partition, tolerance, max_regions, max_memory, use_compiled=None):
         self.graph = graph
+        self.use_compiled = use_compiled
         self.partition = partition
         self.tolerance = tolerance
         self.max_regions = max_regions
@@ -173,7 +181,7 @@ class _GraphSweep:
             _check_memory(32.0 * before * n, self.max_memory, f"the lines of node {node.name!r}")
             lines = tuple(row[:, np.zeros(before, dtype=np.int64)] for row in lines)
         partition.reset_bits(n)
-        neuron = partition.split_layer(lines, self.max_regions)
+        neuron = partition.split_layer(lines, self.max_regions, use_compiled=self.use_compiled)
         if neuron is not None:
             raise ComputationTooLargeError(
                 f"more than max_regions={self.max_regions} linear regions after {neuron + 1} of the {n} "
@@ -205,11 +213,19 @@ class _GraphSweep:
             scale = float(np.abs(value).sum(axis=1).max(initial=0.0))
         tie = self.tolerance * scale
         open_regions = np.zeros(before, dtype=bool)
-        for k, regions in self._unsettled_outputs(value, windows, tie) if scale > 0 else ():
+        unsettled = self._unsettled_outputs(value, windows, tie) if scale > 0 else []
+        if unsettled:  # regions at the node's start that share an edge (both directions)
+            _, _, left, right = partition.shared_edges()
+            left, right = np.concatenate([left, right]), np.concatenate([right, left])
+        for k, regions in unsettled:
             entries = windows[k][windows[k] >= 0]
             coefficients = _take(value, np.arange(before), entries) if per_region else value[:, :, entries]
             open_regions[regions] = True
-            self._split_by_envelope(coefficients, scale, tie, open_regions)
+            # a split region's new vertices lie on its edges: only regions of the open ones and of their
+            # neighbours can share such an edge (pieces of two regions touch only if the regions do)
+            near = open_regions.copy()
+            near[right[open_regions[left]]] = True
+            self._split_by_envelope(coefficients, scale, tie, open_regions, near)
             open_regions[regions] = False
             if partition.nregions > self.max_regions:
                 raise ComputationTooLargeError(
@@ -270,12 +286,14 @@ class _GraphSweep:
         """The outputs of a max node whose window has two entries that may tie on some region, each with
         those regions (numbered as by :meth:`_label_regions`, which their pieces keep as ``map_id``). A
         region where the largest entry at its first corner beats every other entry at every corner by more
-        than ``tie`` never needs a split for that output (nor do its pieces after other outputs split it)."""
+        than ``tie``, or where no two entries change order beyond ``tie`` between its corners, never needs
+        a split for that output (nor do its pieces after other outputs split it)."""
         partition = self.partition
         corners, offsets = partition.corner_arrays()
         n = partition.nregions
         per_region = isinstance(value, _Masked) or value.shape[0] > 1
         block = max(1, 64 // windows.shape[1])  # outputs at a time
+        first_entry, second_entry = np.triu_indices(windows.shape[1], 1)
         unsettled = []
         for lo in range(0, len(windows), block):
             window = windows[lo : lo + block]
@@ -300,7 +318,16 @@ class _GraphSweep:
                 margin = np.take_along_axis(at, leader, axis=2) - at
                 np.put_along_axis(margin, leader, np.inf, axis=2)
                 margin[:, padding] = np.inf
-                settled[start:stop] = np.minimum.reduceat(margin.min(axis=2), firsts, axis=0) > tie
+                dominated = np.minimum.reduceat(margin.min(axis=2), firsts, axis=0) > tie
+                # or no two entries change order on the region: no tie line crosses it (entries equal on
+                # it, such as inactive ReLUs, tie everywhere and never split it)
+                at[:, padding] = 0.0
+                difference = at[:, :, first_entry] - at[:, :, second_entry]  # (corners, outputs, pairs)
+                threshold = tie * (1 - 1e-6)  # within rounding of the tie: looked at
+                crossable = (np.maximum.reduceat(difference, firsts, axis=0) > threshold) & (
+                    np.minimum.reduceat(difference, firsts, axis=0) < -threshold
+                )
+                settled[start:stop] = dominated | ~crossable.any(axis=2)
             for k in np.flatnonzero(~settled.all(axis=0)):
                 unsettled.append((lo + int(k), np.flatnonzero(~settled[:, k])))
         return unsettled
@@ -340,14 +367,15 @@ class _GraphSweep:
             result[open_slots] = ~np.any(best.reshape(-1, w, w) < -tie, axis=2)
         return result
 
-    def _split_by_envelope(self, coefficients: np.ndarray, scale: float, tie: float, open_regions) -> None:
+    def _split_by_envelope(self, coefficients, scale: float, tie: float, open_regions, near) -> None:
         """Split the regions along the lines where two window entries tie and both can be the largest;
-        only pieces of ``open_regions`` (bool per region at the node's start, ``map_id``) can be split."""
+        only pieces of ``open_regions`` (bool per region at the node's start, ``map_id``) can be split, and
+        only pieces of ``near`` (the open regions and their neighbours) are looked at."""
         partition = self.partition
 
-        def alive_slots(first=0):
+        def alive_slots(first=0, regions=open_regions):
             slots = first + np.flatnonzero(partition.alive[first : partition.nslots])
-            return slots[open_regions[partition.map_id[slots]]]
+            return slots[regions[partition.map_id[slots]]]
 
         alive = alive_slots()
         candidates = np.zeros((partition.nslots, coefficients.shape[2]), dtype=bool)
@@ -358,9 +386,15 @@ class _GraphSweep:
             eligible = candidates[:, a] & candidates[:, b]
             if not eligible.any():
                 continue
-            values = partition.vertex_values(coefficients[:, :, a] - coefficients[:, :, b], scale=scale)
+            looked_at = alive_slots(regions=near)
+            vertices = partition.pool[
+                _segment_ranges(partition.start[looked_at], partition.length[looked_at])[0]
+            ]
+            values = partition.vertex_values(
+                coefficients[:, :, a] - coefficients[:, :, b], scale=scale, vertices=vertices
+            )
             slots, generation = partition.nslots, partition.generation
-            partition.split(values, eligible_slots=eligible)
+            partition.split(values, eligible_slots=eligible, slots=looked_at)
             if partition.generation != generation:  # compacted: slots renumbered
                 alive = alive_slots()
                 candidates = np.zeros((partition.nslots, coefficients.shape[2]), dtype=bool)
@@ -395,14 +429,15 @@ class _GraphSweep:
         return argmax
 
 
-def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory):
+def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory, use_compiled=None):
     """Regions of a :class:`tropical.graph.Graph` on ``domain``; returns what :func:`tropical.regions._sweep`
-    returns: the partition, the output maps (R, n_out, 3), the patterns, the centre and the scale."""
+    returns: the partition, the output maps (R, n_out, 3), the patterns, the centre and the scale.
+    ``use_compiled`` as for :meth:`Partition.split_layer`."""
     low, high = domain.min(axis=0), domain.max(axis=0)
     center = 0.5 * (low + high)
     scale = 0.5 * float(np.max(high - low))
     partition = Partition((domain - center) / scale, tolerance)
-    sweep = _GraphSweep(graph, partition, tolerance, max_regions, max_memory)
+    sweep = _GraphSweep(graph, partition, tolerance, max_regions, max_memory, use_compiled)
     for index, node in enumerate(graph.nodes):
         if node.kind == "input":
             value = np.empty((1, 3, graph.n_in))

@@ -1,9 +1,10 @@
-"""Compiled split step of the linear-regions sweep (numba).
+"""Compiled split step of the linear-regions sweep (numba), an optional accelerator of the numpy reference.
 
-:meth:`tropical._region_split.Partition.split` costs about 60 numpy calls per neuron, which dominates on
-small networks (a few thousand regions, where each call touches only a few hundred elements). The kernel
-here runs the same split for all neurons of a layer in one compiled loop, on the partition's own arrays,
-with the same decisions in the same order, so that from the same maps it gives the numpy path's result
+:meth:`tropical._region_split.Partition.split` (the reference) costs about 60 numpy calls per neuron and scans
+every vertex and corner; from ~10^4 regions the compiled loop pays for loading numba (~0.5 s), and the sweep
+loads it then (:meth:`~tropical._region_split.Partition.split_layer`). The kernel here runs the same split for
+all neurons of a layer in one compiled loop, on the partition's own arrays, with the same decisions in the
+same order, so that from the same maps it gives the numpy path's result
 (the same vertices bit for bit, the same vertex numbering and region order):
 
 - per neuron, the line's signed distance at every vertex (its ``home`` map's normalised coefficients) and
@@ -16,14 +17,17 @@ with the same decisions in the same order, so that from the same maps it gives t
 The kernel returns to Python when the arrays need to grow, when the pool should be compacted, or when the
 number of regions passes ``max_regions``; Python then grows, compacts or raises and calls it again.
 
-The next layer's maps (:func:`direct_maps`, :func:`tree_maps`) are the same sums as the numpy products in
-:func:`tropical.regions._next_maps` in another order, so they agree to rounding (~1e-16 relative); the
+The next layer's maps (:func:`tree_maps`) are the sums of :func:`tropical.regions._forest_maps` along the
+same forest in another order, so they agree to rounding (~1e-16 relative); the
 regions then agree vertex for vertex up to that rounding (``test_compiled_sweep_equals_the_numpy_sweep``).
-Compiled functions are cached on disk (``cache=True``): the first call on a machine compiles for a few
-seconds, later processes load them.
+Compiled functions are cached on disk (``cache=True``): the first call on a machine compiles for about
+ten seconds (:func:`announce_compilation` says so on stderr beforehand), later processes load them.
 """
 
 from __future__ import annotations
+
+import os
+import sys
 
 import numba as nb
 import numpy as np
@@ -186,16 +190,6 @@ def _region_map(maps, m, bits, r, slope, weight_t, bias, out):
 
 
 @nb.njit(cache=True, nogil=True)
-def direct_maps(maps, map_id, bits, slope, weight_t, bias):
-    """Per region ``weight @ (D * maps[map_id]) + bias`` as (R, n_next, 3), skipping inactive ReLUs."""
-    n_regions = map_id.shape[0]
-    out = np.empty((n_regions, weight_t.shape[1], 3))
-    for r in range(n_regions):
-        _region_map(maps, map_id[r], bits, r, slope, weight_t, bias, out)
-    return out
-
-
-@nb.njit(cache=True, nogil=True)
 def tree_maps(maps, map_id, bits, slope, weight_t, bias, order, predecessor):
     """Next-layer maps along a spanning forest (see :func:`tropical.regions._next_maps`).
 
@@ -231,3 +225,19 @@ def tree_maps(maps, map_id, bits, slope, weight_t, bias, order, predecessor):
                 flipped >>= 1
                 bit += 1
     return out
+
+
+def announce_compilation() -> None:
+    """Write one line to stderr when the kernels are not in numba's disk cache (they compile on first use)."""
+    try:
+        cached = all(
+            os.path.exists(function._cache._cache_file._index_path) for function in (_sweep_layer, tree_maps)
+        )
+    except AttributeError:  # pragma: no cover - numba's cache layout changed
+        return
+    if not cached:
+        print(
+            "tropical: compiling the linear-regions kernels with numba (once per installation, ~10 s)",
+            file=sys.stderr,
+            flush=True,
+        )

@@ -19,23 +19,58 @@ partition stays an exact cell complex (every interior edge is an edge of exactly
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 SENTINEL = 0
 _KERNEL: object = False  # the compiled kernels' module once imported (None: numba is missing)
+#: Elements (vertices + pool entries) that the numpy split may scan in one sweep before the compiled kernel is
+#: loaded: about 0.5 s of numpy on one core, the cost of importing numba and loading its cached kernels. Each
+#: split also counts :data:`SPLIT_CALL_WORK` for its ~60 numpy calls.
+NUMPY_WORK = 20_000_000
+SPLIT_CALL_WORK = 3_000
 
 
-def compiled():
-    """:mod:`tropical._region_kernel`, imported on first use (numba costs ~0.1 s to import); None
-    without numba, where the numpy path gives the same regions more slowly."""
+def compiled(*, load: bool = True):
+    """:mod:`tropical._region_kernel` (numba), or None.
+
+    With ``load=False`` only a kernel already imported in this process is returned. Importing numba and
+    loading the cached kernels costs ~0.5 s, so the sweep runs small partitions with numpy and loads the
+    kernel only when a sweep has scanned :data:`NUMPY_WORK` elements (:meth:`Partition.split_layer`). The
+    first load after installing compiles the kernels (~10 s): a line on stderr says so beforehand.
+    """
     global _KERNEL
-    if _KERNEL is False:
+    if _KERNEL is False and load:
         try:
             from tropical import _region_kernel as module
         except ImportError:  # pragma: no cover - numba missing
             module = None
+        else:
+            module.announce_compilation()
         _KERNEL = module
-    return _KERNEL
+    return _KERNEL or None
+
+
+_THREADED_WORK = 100_000  # multiply-adds from which OpenBLAS uses threads: limit them to one (issue 13)
+_BLAS_CONTROLLER = None
+
+
+@contextmanager
+def one_blas_thread(work: float):
+    """One BLAS thread inside the block when its products (``work`` multiply-adds) are large enough for
+    OpenBLAS to start threads: on a machine where other processes use the cores, those threads wait on each
+    other (several times slower, issue 13). The previous limits are restored on exit."""
+    global _BLAS_CONTROLLER
+    if work < _THREADED_WORK:
+        yield
+        return
+    if _BLAS_CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS_CONTROLLER = ThreadpoolController()
+    with _BLAS_CONTROLLER.limit(limits=1, user_api="blas"):
+        yield
 
 
 def _grown(array: np.ndarray, needed: int) -> np.ndarray:
@@ -93,6 +128,7 @@ class Partition:
         self.nslots = 1
         self.nregions = 1
         self.generation = 0  # incremented whenever slots are renumbered (compact, merge)
+        self.work = 0  # elements scanned by the numpy split so far (see split_layer)
 
     # ------------------------------------------------------------------ bookkeeping
     def copy(self) -> Partition:
@@ -171,29 +207,38 @@ class Partition:
         # neuron); |c| < 1e12 by the flat threshold
         return a, b, c, gradient
 
-    def line_values(self, a: np.ndarray, b: np.ndarray, c: np.ndarray, gradient: np.ndarray) -> np.ndarray:
-        """Signed distances of every vertex to one neuron's lines (one row of :meth:`normalised`)."""
+    def line_values(self, a, b, c, gradient, *, vertices=None) -> np.ndarray:
+        """Signed distances of every vertex (or of ``vertices``, the others 0) to one neuron's lines (one
+        row of :meth:`normalised`)."""
         self.gradient = gradient
         nv = self.nv
+        if vertices is not None:
+            values = np.zeros(nv)
+            home = 0 if len(a) == 1 else self.home[vertices]
+            values[vertices] = a[home] * self.x[vertices] + b[home] * self.y[vertices] + c[home]
+            return values
         if len(a) == 1:
             return a[0] * self.x[:nv] + b[0] * self.y[:nv] + c[0]
         home = self.home[:nv]
         return a[home] * self.x[:nv] + b[home] * self.y[:nv] + c[home]
 
-    def vertex_values(self, coefficients: np.ndarray, *, scale: float | None = None) -> np.ndarray:
+    def vertex_values(
+        self, coefficients: np.ndarray, *, scale: float | None = None, vertices=None
+    ) -> np.ndarray:
         """Signed distances of every vertex to one line per map, ``coefficients`` of shape (n_maps, 3).
 
         With ``scale``, values are divided by ``max(gradient, scale)`` instead of the gradient: a vertex then
         lies on the line (``|value| <= tolerance``) when its raw value is within ``tolerance * scale`` *or*
         its distance is within ``tolerance``. Used for ties between outputs, whose rounding noise is
         relative to the outputs' scale, not to the (possibly zero) gradient of their difference.
+        ``vertices``: compute only these (the other entries are 0).
         """
         if scale is None:
             a, b, c, gradient = self.normalised(coefficients[:, None, :])
-            return self.line_values(a[0], b[0], c[0], gradient[0])
+            return self.line_values(a[0], b[0], c[0], gradient[0], vertices=vertices)
         gradient = np.maximum(np.hypot(coefficients[:, 0], coefficients[:, 1]), scale)
         lines = coefficients / gradient[:, None]
-        return self.line_values(lines[:, 0], lines[:, 1], lines[:, 2], gradient)
+        return self.line_values(lines[:, 0], lines[:, 1], lines[:, 2], gradient, vertices=vertices)
 
     def split(
         self,
@@ -202,6 +247,7 @@ class Partition:
         bit: int | None = None,
         eligible: np.ndarray | None = None,
         eligible_slots: np.ndarray | None = None,
+        slots: np.ndarray | None = None,
     ):
         """Split every region that the zero set of ``values`` crosses.
 
@@ -214,10 +260,13 @@ class Partition:
             Set this bit of ``bits`` in the regions on the positive side (and in the positive children).
         eligible : ndarray of bool, shape (n_maps,), optional
             Only regions whose map is eligible are split; crossed regions that are not eligible get the
-            crossing points inserted on their edges (so that the partition stays a cell complex) but stay
-            whole.
+            crossing points of the edges they share with split regions (so that the partition stays a cell
+            complex) but stay whole.
         eligible_slots : ndarray of bool, shape (nslots,), optional
             The same per region slot instead of per map.
+        slots : ndarray of int, optional
+            Look only at these live slots (``values`` is then read at their corners only). The caller
+            guarantees that no other region is crossed along an edge that a split region shares with it.
 
         Returns
         -------
@@ -225,22 +274,29 @@ class Partition:
             Number of regions split.
         """
         tol = self.tolerance
-        above = values > tol
-        below = values < -tol
-        # per vertex: 2 above the line, 1 below, 0 on it; a region is crossed when the bitwise OR over
-        # its corners is 3 (one reduceat over the whole pool)
-        code = above.view(np.uint8) << np.uint8(1)
-        code |= below.view(np.uint8)
-        code[SENTINEL] = 0
         nslots, npool = self.nslots, self.npool
-        corner_code = code[self.pool[:npool]]
-        side = np.bitwise_or.reduceat(corner_code, self.start[:nslots])
-        positive = side >= 2
-        crossed_mask = side == 3
+        # per vertex: 2 above the line, 1 below, 0 on it; a region is crossed when the bitwise OR over
+        # its corners is 3 (one reduceat over the whole pool, or over the corners of ``slots``)
+        if slots is None:
+            code = (values > tol).view(np.uint8) << np.uint8(1)
+            code |= (values < -tol).view(np.uint8)
+            code[SENTINEL] = 0
+            side = np.bitwise_or.reduceat(code[self.pool[:npool]], self.start[:nslots])
+            which = slice(0, nslots)
+        elif len(slots) == 0:
+            return 0
+        else:
+            positions, _, offsets = _segment_ranges(self.start[slots], self.length[slots])
+            vertices = self.pool[positions]
+            code = np.zeros(self.nv, dtype=np.uint8)
+            code[vertices] = (values[vertices] > tol).view(np.uint8) << np.uint8(1)
+            code[vertices] |= (values[vertices] < -tol).view(np.uint8)
+            side = np.bitwise_or.reduceat(code[vertices], offsets[:-1])
+            which = slots
         if bit is not None:
             byte, mask = divmod(bit, 8)
-            self.bits[:nslots, byte] |= positive.view(np.uint8) << np.uint8(mask)
-        crossed = np.flatnonzero(crossed_mask)
+            self.bits[which, byte] |= (side >= 2).view(np.uint8) << np.uint8(mask)
+        crossed = np.flatnonzero(side == 3) if slots is None else slots[side == 3]
         if len(crossed) == 0:
             return 0
         n_crossed = len(crossed)
@@ -250,8 +306,20 @@ class Partition:
         following = positions + 1
         following[offsets[1:] - 1] = positions[offsets[:-1]]
         successors = self.pool[following]
-        c_here = corner_code[positions]
-        crossing = (c_here | corner_code[following]) == 3
+        c_here = code[corners]
+        crossing = (c_here | code[successors]) == 3
+        if eligible_slots is not None:
+            eligible = eligible_slots[crossed]
+        elif eligible is not None:
+            eligible = eligible[self.map_id[crossed]]
+        if eligible is not None:
+            # a region that stays whole takes the crossing points of the edges it shares with a split one
+            # only (so that the partition stays a cell complex, and nothing propagates further)
+            edge = np.minimum(corners, successors).astype(np.int64) * self.nv + np.maximum(
+                corners, successors
+            )
+            split_edges = edge[crossing & eligible[owner]]
+            crossing &= eligible[owner] | np.isin(edge, split_edges)
 
         # one new vertex per crossed edge, shared by the regions on both sides of it
         a, b = corners[crossing].astype(np.int64), successors[crossing].astype(np.int64)
@@ -293,10 +361,6 @@ class Partition:
         np.not_equal(c_here, 1, out=keep_pos[:, 0])
         np.not_equal(c_here, 2, out=keep_neg[:, 0])
         keep_pos[:, 1] = keep_neg[:, 1] = crossing
-        if eligible_slots is not None:
-            eligible = eligible_slots[crossed]
-        elif eligible is not None:
-            eligible = eligible[self.map_id[crossed]]
         if eligible is not None:
             whole = ~eligible[owner]
             keep_pos[whole, 0] = True
@@ -337,28 +401,43 @@ class Partition:
             self.compact()
         return len(split_ids)
 
-    def split_layer(self, lines, max_regions: int) -> int | None:
+    def split_layer(self, lines, max_regions: int, *, use_compiled: bool | None = None) -> int | None:
         """Split by every neuron of a layer in order, setting bit ``j`` for neuron ``j``.
 
-        ``lines`` is :meth:`normalised` of the layer's maps. Equivalent to
-        ``split(line_values(*(row[j] for row in lines)), bit=j)`` for each ``j`` (the same vertices,
-        vertex numbering and region order), in one compiled loop (:mod:`tropical._region_kernel`) when
-        numba is available: the numpy split costs ~60 calls (~75 us) per neuron whatever the number of
-        regions, which dominated small networks. Returns the index of the neuron after which the
+        ``lines`` is :meth:`normalised` of the layer's maps. Runs
+        ``split(line_values(*(row[j] for row in lines)), bit=j)`` for each ``j`` with numpy, or the same
+        splits in one compiled loop (:mod:`tropical._region_kernel`), which gives the same vertices bit
+        for bit, in the same numbering and region order. ``use_compiled``: True always compiles, False
+        never; None (default) uses the kernel if this process has loaded it already, and otherwise loads it
+        once the numpy split of this partition has scanned :data:`NUMPY_WORK` elements and the rest of the
+        layer would scan at least half as many again (numpy answers small networks before numba would have
+        loaded). Returns the index of the neuron after which the
         partition first had more than ``max_regions`` regions, or None.
         """
-        _kernel = compiled()
-        if _kernel is None:
-            for neuron in range(len(lines[0])):
-                self.split(self.line_values(*(row[neuron] for row in lines)), bit=neuron)
-                if self.nregions > max_regions:
-                    return neuron
+        _kernel = compiled(load=bool(use_compiled)) if use_compiled is not False else None
+        n_neurons, neuron = len(lines[0]), 0
+        while _kernel is None and neuron < n_neurons:
+            self.work += self.nv + self.npool + SPLIT_CALL_WORK
+            self.split(self.line_values(*(row[neuron] for row in lines)), bit=neuron)
+            if self.nregions > max_regions:
+                return neuron
+            neuron += 1
+            remaining = (n_neurons - neuron) * (self.nv + self.npool + SPLIT_CALL_WORK)  # at least
+            if use_compiled is None and self.work > NUMPY_WORK and remaining > NUMPY_WORK // 2:
+                _kernel = compiled()
+                use_compiled = _kernel is not None  # numba missing: stay with numpy
+        if neuron == n_neurons:
             return None
         a, b, c, gradient = (np.ascontiguousarray(row) for row in lines)
         self.gradient = gradient[-1] if len(gradient) else np.ones(1)
+        # room for the layer at once (each return of the kernel to grow costs a call): a line arrangement's
+        # count on one region, four times the regions otherwise
+        left = n_neurons - neuron
+        regions = 1 + left + left * (left - 1) // 2 if self.nregions == 1 else 4 * self.nregions
+        regions = min(regions, max_regions + 1, 4 * self.nregions + 2_000_000)
+        self._reserve(self.nv + 2 * regions, self.npool + 8 * regions, self.nslots + 2 * regions)
         values = np.empty(len(self.x))
         code = np.empty(len(self.x), dtype=np.uint8)
-        neuron = 0
         while True:
             status, neuron, self.nv, self.npool, self.live_corners, self.nslots, self.nregions, *need = (
                 _kernel._sweep_layer(
@@ -374,16 +453,20 @@ class Partition:
             if status == _kernel.COMPACT or self.npool > 2 * self.live_corners + 1024:
                 self.compact()
             if status == _kernel.GROW:
-                need_vertices, need_pool, need_slots = need
-                if need_vertices > len(self.x):
-                    self.x = _grown(self.x, need_vertices)
-                    self.y = _grown(self.y, need_vertices)
-                    self.home = _grown(self.home, need_vertices)
+                self._reserve(*need)
+                if len(values) < len(self.x):
                     values = np.empty(len(self.x))
                     code = np.empty(len(self.x), dtype=np.uint8)
-                self.pool = _grown(self.pool, need_pool)
-                for name in ("start", "length", "alive", "map_id", "bits"):
-                    setattr(self, name, _grown(getattr(self, name), need_slots))
+
+    def _reserve(self, vertices: int, pool: int, slots: int) -> None:
+        """Room for this many vertices, pool entries and slots (capacities at least double)."""
+        if vertices > len(self.x):
+            self.x = _grown(self.x, vertices)
+            self.y = _grown(self.y, vertices)
+            self.home = _grown(self.home, vertices)
+        self.pool = _grown(self.pool, pool)
+        for name in ("start", "length", "alive", "map_id", "bits"):
+            setattr(self, name, _grown(getattr(self, name), slots))
 
     def merge(self, group: np.ndarray) -> None:
         """Merge regions: ``group`` (nregions,) numbers the new regions; the regions of one group must tile

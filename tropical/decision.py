@@ -33,6 +33,7 @@ from functools import cached_property
 
 import numpy as np
 
+from tropical._validation import corner_mask, positional_deprecated
 from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, check_cost, count_text, hull_cost
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.hull import RELATIVE_TOLERANCE, convex_hull_vertices, unique_rows, upper_faces
@@ -574,7 +575,7 @@ def _hull_subdivision(net: DecisionWeights, tolerance: float, max_bytes: float, 
         alternative="tropical.decision_hull(model) is the decision polytope, unenumerated; " + ALTERNATIVES,
     )
     limits = {"max_bytes": max_bytes, "max_seconds": max_seconds}
-    V1, V2 = Z1.vertices(**limits), Z2.vertices(**limits)
+    V1, V2 = Z1.enumerate_vertices(**limits), Z2.enumerate_vertices(**limits)
     lifted = np.vstack([V1, V2])
     sides = np.concatenate([np.ones(len(V1), int), np.full(len(V2), 2)])
     # the cells are the faces of the dimension of the Newton polytope (segments when it is flat); that
@@ -586,7 +587,10 @@ def _hull_subdivision(net: DecisionWeights, tolerance: float, max_bytes: float, 
     if not faces:
         return _empty_subdivision(net.weight.shape[1])
     if dimension == 2 == net.weight.shape[1]:  # a merged Qhull face may list points lying on its edges
-        faces = [replace(face, vertices=face.vertices[_corners(lifted[face.vertices, :2])]) for face in faces]
+        faces = [
+            replace(face, vertices=face.vertices[corner_mask(lifted[face.vertices, :2], RELATIVE_TOLERANCE)])
+            for face in faces
+        ]
     flat = np.concatenate([face.vertices for face in faces])
     used, local = np.unique(flat, return_inverse=True)
     offsets = np.concatenate([[0], np.cumsum([len(face.vertices) for face in faces])])
@@ -1092,27 +1096,16 @@ def _degenerate_cell(cells: _Cells, x, P, P_hash, D, tie, through, G, H):
     keys = np.concatenate([part[2] for part in parts])
     if len(parts) > 1:
         hull = convex_hull_vertices(lifted[:, :2])
-        hull = hull[_corners(lifted[hull, :2])]
+        hull = hull[corner_mask(lifted[hull, :2], RELATIVE_TOLERANCE)]
         lifted, sides, keys = lifted[hull], sides[hull], keys[hull]
     if len(lifted) < 3:
         return
     cells.add(lifted[None], sides[None], keys[None], np.asarray(x)[None])
 
 
-def _corners(polygon: np.ndarray) -> np.ndarray:
-    """Which vertices of a convex polygon (in order) are corners: Qhull may keep a point lying on an edge,
-    e.g. a monomial of one side in the middle of an edge of the other side's zonotope."""
-    if len(polygon) < 3:
-        return np.ones(len(polygon), dtype=bool)
-    incoming = polygon - np.roll(polygon, 1, axis=0)
-    outgoing = np.roll(polygon, -1, axis=0) - polygon
-    turn = incoming[:, 0] * outgoing[:, 1] - incoming[:, 1] * outgoing[:, 0]
-    return np.abs(turn) > RELATIVE_TOLERANCE * np.ptp(polygon, axis=0).max() ** 2
-
-
 # ---------------------------------------------------------------------------- decision hypersurface
 def _mixed_curve(subdivision: DecisionSubdivision, bounds):
-    from tropical.subdivision import TropicalCurve, clip_to_box, curve_from_cell_edges
+    from tropical.curve import TropicalCurve, clip_to_box, curve_from_cell_edges
 
     if subdivision.exponents.shape[1] != 2:
         raise ValueError("the decision hypersurface as segments needs a 2-D input")
@@ -1126,7 +1119,7 @@ def _mixed_curve(subdivision: DecisionSubdivision, bounds):
             np.column_stack([-delta[:, 1], delta[:, 0]]),
             np.full(n, -np.inf),
             np.full(n, np.inf),
-            bounds,
+            bounds=bounds,
         )
         return TropicalCurve(segments, pairs[kept], np.full(len(kept), "line"), np.zeros((0, 2)), bounds)
     first, second, owner = subdivision._cell_edges()
@@ -1138,13 +1131,18 @@ def _mixed_curve(subdivision: DecisionSubdivision, bounds):
         second[mixed],
         owner[mixed],
         ties,
-        bounds,
+        bounds=bounds,
         vertices=ties[subdivision.mixed],
     )
 
 
 def decision_hypersurface(
-    model, bounds, classes=(0, 1), *, method: str = "auto", tolerance: float = RELATIVE_TOLERANCE
+    model,
+    classes=(0, 1),
+    *legacy,
+    bounds=None,
+    method: str = "auto",
+    tolerance: float = RELATIVE_TOLERANCE,
 ):
     """The decision boundary of a one-hidden-layer 2-D classifier as the mixed part of ``T(R)``, exactly.
 
@@ -1156,14 +1154,24 @@ def decision_hypersurface(
     model, classes
         As in :func:`decision_zonotopes`; the model must have 2 inputs.
     bounds : (xmin, xmax, ymin, ymax)
-        Box the pieces are clipped to.
+        Box the pieces are clipped to, keyword-only (the old order ``(model, bounds, classes)`` still works
+        with a ``DeprecationWarning``).
     method, tolerance
         As in :func:`decision_subdivision`.
 
     Returns
     -------
-    tropical.subdivision.TropicalCurve
+    tropical.curve.TropicalCurve
         ``segments`` (s, 2, 2); ``monomials`` (s, 2) index pairs into the subdivision's ``exponents`` (one
         monomial of each side); ``kinds``; ``vertices`` = tie points of the mixed cells.
     """
-    return decision_subdivision(model, classes, method=method, tolerance=tolerance).hypersurface(bounds)
+    if bounds is None and np.size(classes) == 4:  # the old order: (model, bounds, classes)
+        old = positional_deprecated("decision_hypersurface", ("bounds", "classes"), (classes, *legacy))
+        bounds, classes = old["bounds"], old.get("classes", (0, 1))
+    elif legacy:
+        raise TypeError("decision_hypersurface() takes model and classes positionally; pass bounds=")
+    if bounds is None:
+        raise TypeError("decision_hypersurface() needs bounds=(xmin, xmax, ymin, ymax)")
+    return decision_subdivision(model, classes, method=method, tolerance=tolerance).hypersurface(
+        bounds=bounds
+    )

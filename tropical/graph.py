@@ -470,13 +470,20 @@ class Graph:
                     estimate=estimate,
                     limit=max_entries,
                 )
-            weight = np.eye(n_in).reshape(n_in, *before.shape)
-            bias = np.zeros((1, *before.shape))
-            for i in group:
-                node = self.nodes[i]
-                weight = node.ops[0].apply(weight)
-                bias = node.ops[0].apply(bias) + (0.0 if node.bias is None else node.bias)
-            weight, bias = weight.reshape(n_in, -1).T.copy(), bias.reshape(-1).copy()
+            if group and all(_is_matrix(self.nodes[i].ops[0]) for i in group):  # compose the matrices
+                weight, bias = None, np.zeros(n_in)
+                for i in group:
+                    node, matrix = self.nodes[i], self.nodes[i].ops[0].weight
+                    weight = matrix.astype(np.float64) if weight is None else matrix @ weight
+                    bias = matrix @ bias + (0.0 if node.bias is None else node.bias.reshape(-1))
+            else:
+                weight = np.eye(n_in).reshape(n_in, *before.shape)
+                bias = np.zeros((1, *before.shape))
+                for i in group:
+                    node = self.nodes[i]
+                    weight = node.ops[0].apply(weight)
+                    bias = node.ops[0].apply(bias) + (0.0 if node.bias is None else node.bias)
+                weight, bias = weight.reshape(n_in, -1).T.copy(), bias.reshape(-1).copy()
             source = ", ".join(self.nodes[i].name for i in group) or "identity"
             layers.append(AffineLayer(weight, bias, slope, source))
             group = []
@@ -573,3 +580,8 @@ def piecewise_linear_graph(model, *, input_shape=None) -> Graph:
     from tropical._graph_reader import read
 
     return read(model, input_shape)
+
+
+def _is_matrix(op) -> bool:
+    """Whether ``op`` is a plain matrix on a flat vector (its ``weight`` is the dense layer's weight)."""
+    return isinstance(op, Dense) and len(op.in_shape) == 1

@@ -9,7 +9,7 @@ higher-dimensional input space -- the cells are convex polygons and can be liste
    there is a line; one vectorised sign test over all vertices finds the regions that it crosses, and
    only those are split in two (children inherit their parent's affine maps);
 3. after the last neuron of a layer each region has one activation pattern ``D``; the next layer's
-   pre-activation maps are ``W (D * P) + b`` per region (one matrix product per chunk of regions);
+   pre-activation maps are ``W (D * P) + b`` per region;
 4. the output layer gives one affine map per region. Decision boundaries come from one more split per
    pair of classes (where the outputs tie) within each region.
 
@@ -18,9 +18,11 @@ The number of regions of a layer-wise refinement is bounded by Serra, Tjandraatm
 general position over a large enough box is ``1 + p + C(p, 2)`` (a line arrangement). The same layer-wise
 splitting is the algorithm of regioncam (Twan van Laarhoven, https://github.com/twanvl/regioncam), which
 the tests and ``benchmarks/bench_regions.py`` use as an independent reference; the implementation here is
-our own (numpy, float64, regions as one flat vertex array). The split of step 2 for all neurons of a layer,
-and the per-region maps of step 3, run as numba kernels (:mod:`tropical._region_kernel`) when numba is
-installed; without it the numpy path gives the same regions.
+our own (numpy, float64, regions as one flat vertex array). Step 3 propagates the maps from one reference
+region per previous-layer region (regions of one previous region differ in a few activations). The numpy
+path is the reference; the split of step 2 for all neurons of a layer, and the maps of step 3, also exist as
+numba kernels (:mod:`tropical._region_kernel`, the same regions), loaded only once a sweep is large enough
+to pay for loading them (``compiled=`` of :func:`linear_regions`).
 
 These steps are for chains of dense layers (MLPs). Every other model that
 :func:`tropical.graph.piecewise_linear_graph` reads (convolutions, pooling, residual connections, per-unit
@@ -70,8 +72,8 @@ from functools import cached_property
 
 import numpy as np
 
-from tropical._region_graph import graph_sweep
-from tropical._region_split import Partition, compiled
+from tropical._region_split import Partition, one_blas_thread
+from tropical._region_split import compiled as compiled_kernel
 from tropical.errors import ComputationTooLargeError
 from tropical.graph import Composed, Convolution, Signed, TorchLinear, piecewise_linear_graph
 from tropical.layers import AffineLayer
@@ -79,8 +81,7 @@ from tropical.layers import AffineLayer
 __all__ = ["Regions", "decision_boundary", "decision_regions", "linear_regions"]
 
 _CHUNK_BYTES = 48_000_000
-_BLAS_WORK = 100_000_000  # regions x n x n_next up to which one matrix product beats the tree (one map)
-_DIRECT_NEXT = 4  # next-layer widths up to which the compiled per-region product beats the tree
+_BLAS_WORK = 100_000_000  # regions x n x n_next up to which one matrix product beats the compiled tree
 
 
 # ---------------------------------------------------------------------------------------------- domains
@@ -226,18 +227,17 @@ def _tree_depths(predecessor: np.ndarray, root: int) -> np.ndarray:
         pointer = np.where(done, pointer, pointer[pointer])
 
 
-def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
+def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory, use_compiled=None):
     """The next layer's pre-activation map on every region, as (R, n_next, 3).
 
-    Two neighbouring regions of the same previous-layer region differ in the activation of the neurons
-    whose line separates them (usually one), so their next-layer maps differ by ``(1 - slope)`` times
-    ``weight[:, j] (x) maps[j]`` for each such neuron ``j``. The maps are computed in full on one root
-    region per previous-layer region and propagated along a breadth-first spanning tree of the adjacency
-    graph: O(R n_next) work instead of the O(R n n_next) of a matrix product per region.
+    Two regions of the same previous-layer region differ in the activation of the neurons whose lines
+    separate them, so their next-layer maps differ by ``+-(1 - slope) weight[:, j] (x) maps[j]`` for each such
+    neuron ``j``. The maps are computed in full on one root region per previous-layer region and propagated
+    along a forest (:func:`_reference_forest`, or for the compiled kernel :func:`_spanning_forest` when one
+    map covers the whole domain): O(R n_next k) work for ``k`` differing neurons per region (a few), instead
+    of the O(R n n_next) of a matrix product per region. With numpy, one map for the whole domain (after the
+    first layer) takes one BLAS product (a level-by-level spanning tree is slower in numpy).
     """
-    from scipy.sparse import coo_array
-    from scipy.sparse.csgraph import breadth_first_order, connected_components
-
     n = maps.shape[1]
     n_regions = len(map_id)
     n_next = n if weight is None else weight.shape[0]
@@ -249,23 +249,45 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
             estimate=estimate,
             limit=max_memory,
         )
-    work = n_regions * n * n_next
-    kernel = compiled()
-    if (
-        weight is None
-        or (maps.shape[0] == 1 and work <= _BLAS_WORK)
-        or (kernel is None and work <= 4_000_000)
-    ):
-        return _direct_maps(maps, map_id, bits, slope, weight, bias)  # one BLAS product, or small
+    kernel = None if use_compiled is False else compiled_kernel(load=bool(use_compiled))
+    if weight is None or (maps.shape[0] == 1 and (kernel is None or n_regions * n * n_next <= _BLAS_WORK)):
+        return _direct_maps(maps, map_id, bits, slope, weight, bias)
+    if maps.shape[0] == 1:
+        order, predecessor = _spanning_forest(partition, n_regions)
+    else:
+        order, predecessor = _reference_forest(map_id)
     if kernel is not None:
         weight_t = np.ascontiguousarray(weight.T, dtype=np.float64)
         bias = np.ascontiguousarray(bias, dtype=np.float64)
         maps = np.ascontiguousarray(maps)
-        if n_next <= _DIRECT_NEXT:  # few outputs: the full product per region is as cheap as a tree
-            return kernel.direct_maps(maps, map_id, bits, float(slope), weight_t, bias)
+        return kernel.tree_maps(maps, map_id, bits, float(slope), weight_t, bias, order, predecessor)
+    return _forest_maps(maps, map_id, bits, slope, weight, bias, predecessor)
+
+
+def _reference_forest(map_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each region's parent is the first region of its previous-layer region (the roots).
+
+    Returns ``order`` (roots first) and ``predecessor`` (R + 1,): a root's predecessor is the virtual node
+    ``R``, which is its own predecessor.
+    """
+    n_regions = len(map_id)
+    _, roots = np.unique(map_id, return_index=True)
+    root_of = np.empty(int(map_id.max()) + 1, dtype=np.int64)
+    root_of[map_id[roots]] = roots
+    predecessor = np.append(root_of[map_id], n_regions)
+    predecessor[roots] = n_regions
+    is_root = np.zeros(n_regions, dtype=bool)
+    is_root[roots] = True
+    return np.concatenate([roots, np.flatnonzero(~is_root)]), predecessor
+
+
+def _spanning_forest(partition, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
+    """A breadth-first spanning forest of the region adjacency (neighbours differ in one neuron), in the
+    convention of :func:`_reference_forest`, for a layer whose regions all share one previous map."""
+    from scipy.sparse import coo_array  # ~0.3 s to import: only for first layers of 10^4+ regions
+    from scipy.sparse.csgraph import breadth_first_order, connected_components
+
     _, _, left, right = partition.shared_edges()
-    same = map_id[left] == map_id[right]
-    left, right = left[same], right[same]
     graph = coo_array((np.ones(len(left)), (left, right)), shape=(n_regions, n_regions)).tocsr()
     _, labels = connected_components(graph, directed=False)
     _, roots = np.unique(labels, return_index=True)
@@ -275,15 +297,21 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
     graph = coo_array((np.ones(len(rows)), (rows, cols)), shape=(n_regions + 1, n_regions + 1)).tocsr()
     order, predecessor = breadth_first_order(graph, virtual, directed=False, return_predecessors=True)
     predecessor[virtual] = virtual
-    if kernel is not None:
-        return kernel.tree_maps(maps, map_id, bits, float(slope), weight_t, bias, order, predecessor)
-    depth = _tree_depths(predecessor, virtual)[:n_regions]
+    return order, predecessor
 
+
+def _forest_maps(maps, map_id, bits, slope, weight, bias, predecessor) -> np.ndarray:
+    """numpy propagation of the maps along a forest (see :func:`_next_maps`), level by level."""
+    n_regions = len(map_id)
+    n_next = weight.shape[0]
+    virtual = n_regions
+    depth = _tree_depths(predecessor, virtual)[:n_regions]
+    roots = np.flatnonzero(depth == 1)
     result = np.empty((n_regions, n_next * 3))
     result[roots] = _direct_maps(maps, map_id[roots], bits[roots], slope, weight, bias).reshape(
         len(roots), -1
     )
-    # the neurons whose activation differs between each region and its tree parent
+    # the neurons whose activation differs between each region and its parent
     child = np.flatnonzero(depth >= 2)
     parent = predecessor[child]
     flipped = bits[child] ^ bits[parent]
@@ -300,21 +328,23 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory):
     entry_bounds = np.searchsorted(entry_depth, np.arange(depth.max() + 2))
     by_depth = np.argsort(depth, kind="stable")
     node_bounds = np.searchsorted(depth[by_depth], np.arange(depth.max() + 2))
+    weight_t = np.ascontiguousarray(weight.T)
+    step = max(1, _CHUNK_BYTES // (24 * n_next))
     for level in range(2, int(depth.max()) + 1):
         nodes = by_depth[node_bounds[level] : node_bounds[level + 1]]
         result[nodes] = result[predecessor[nodes]]
-        lo, hi = entry_bounds[level], entry_bounds[level + 1]
-        if hi > lo:
+        for lo in range(entry_bounds[level], entry_bounds[level + 1], step):
+            hi = min(lo + step, entry_bounds[level + 1])
             r, j = region[lo:hi], neuron[lo:hi]
-            delta = (gain[lo:hi, None] * weight[:, j].T)[:, :, None] * maps[map_id[r], j, None, :]
-            if len(r) == 1 or np.all(r[1:] > r[:-1]):  # one flipped neuron per region (sorted below)
-                result[r] += delta.reshape(hi - lo, -1)
-            else:
-                np.add.at(result, r, delta.reshape(hi - lo, -1))
+            delta = (gain[lo:hi, None] * weight_t[j])[:, :, None] * maps[map_id[r], j, None, :]
+            starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])  # entries of one region are adjacent
+            result[r[starts]] += np.add.reduceat(delta.reshape(hi - lo, -1), starts, axis=0)
     return result.reshape(n_regions, n_next, 3)
 
 
-def _sweep(layers: list[AffineLayer], domain, origin, frame, tolerance, max_regions, max_memory):
+def _sweep(
+    layers: list[AffineLayer], domain, origin, frame, tolerance, max_regions, max_memory, use_compiled
+):
     low, high = domain.min(axis=0), domain.max(axis=0)
     center = 0.5 * (low + high)
     scale = 0.5 * float(np.max(high - low))
@@ -330,7 +360,7 @@ def _sweep(layers: list[AffineLayer], domain, origin, frame, tolerance, max_regi
         n = layer.n_out
         partition.reset_bits(n)
         lines = Partition.normalised(maps)
-        neuron = partition.split_layer(lines, max_regions)
+        neuron = partition.split_layer(lines, max_regions, use_compiled=use_compiled)
         if neuron is not None:
             remaining = sum(lay.n_out for lay in layers[index:] if lay.slope is not None) - neuron - 1
             raise ComputationTooLargeError(
@@ -347,7 +377,12 @@ def _sweep(layers: list[AffineLayer], domain, origin, frame, tolerance, max_regi
         nxt = layers[index + 1] if index + 1 < len(layers) else None
         weight = None if nxt is None else nxt.weight
         bias = None if nxt is None else nxt.bias
-        maps = _next_maps(partition, maps, map_id, bits, layer.slope, weight, bias, max_memory)
+        if use_compiled is None and compiled_kernel(load=False) is not None:
+            use_compiled = True  # loaded during this layer: the maps too
+        with one_blas_thread(0 if weight is None else n_regions * weight.size):
+            maps = _next_maps(
+                partition, maps, map_id, bits, layer.slope, weight, bias, max_memory, use_compiled
+            )
         partition.map_id[:n_regions] = np.arange(n_regions)
         corners, offsets = partition.corner_arrays()
         partition.home[corners] = np.repeat(np.arange(n_regions), np.diff(offsets))
@@ -668,6 +703,7 @@ def linear_regions(
     tolerance: float = 1e-9,
     max_regions: int = 20_000_000,
     max_memory: float = 4e9,
+    compiled: bool | None = None,
 ) -> Regions:
     """The exact linear regions of a ReLU network on a 2-D domain.
 
@@ -700,6 +736,14 @@ def linear_regions(
     max_memory : float
         Bytes allowed for the per-region affine maps (24 bytes per region and unit: of one layer for the
         layer sweep, of every value still needed by a later node for the graph sweep).
+    compiled : bool or None
+        Whether the splits run in the numba kernels of :mod:`tropical._region_kernel` (same regions, vertex
+        for vertex; next-layer maps agree to rounding). ``None`` (default): numpy answers small networks
+        without loading numba (~0.5 s), and the kernels are loaded once a sweep has scanned ~2e7 vertex and
+        corner entries (a few hundred milliseconds of numpy) with half as many again left in the layer, then
+        used for the rest of the process. The
+        first load after installing compiles them (~10 s, announced on stderr). ``True`` loads them now
+        (for many calls in one session); ``False`` stays with numpy.
 
     Returns
     -------
@@ -738,14 +782,30 @@ def linear_regions(
         raise ValueError(f"tolerance must be in (0, 1e-3], got {tolerance}")
     if int(max_regions) < 1:
         raise ValueError(f"max_regions must be positive, got {max_regions}")
+    if compiled not in (None, True, False):
+        raise ValueError(f"compiled must be True, False or None (auto), got {compiled!r}")
+    if compiled and compiled_kernel() is None:
+        raise ImportError(
+            "compiled=True needs numba (pip install numba); compiled=None runs numpy without it"
+        )
     plane, input_shape = _plane_points(plane, input_shape)
     graph = piecewise_linear_graph(model, input_shape=input_shape)
     domain, origin, frame = _domain(graph.n_in, bounds, plane, polygon)
     layers = _dense_chain(graph)
     if layers is not None:
-        sweep = _sweep(layers, domain, origin, frame, tolerance, int(max_regions), float(max_memory))
+        sweep = _sweep(
+            layers, domain, origin, frame, tolerance, int(max_regions), float(max_memory), compiled
+        )
     else:
-        sweep = graph_sweep(graph, domain, origin, frame, tolerance, int(max_regions), float(max_memory))
+        from tropical._region_graph import graph_sweep
+
+        limits = (tolerance, int(max_regions), float(max_memory), compiled)
+        import torch
+
+        from tropical._graph_reader import one_torch_thread
+
+        with one_blas_thread(float("inf")), one_torch_thread(torch):  # convolutions of every size
+            sweep = graph_sweep(graph, domain, origin, frame, *limits)
     partition, maps, patterns, center, scale = sweep
     n_outputs = math.prod(graph.output_shape)
     return Regions(partition, maps, patterns, center, scale, domain, origin, frame, n_outputs)

@@ -158,7 +158,7 @@ def distance_to_segments(points, segments):
 def test_boundary_points_lie_on_mixed_part_of_T_R(width, seed):
     model = make_net(2, width, seed=seed)
     bounds = (-4, 4, -4, 4)
-    curve = decision_hypersurface(model, bounds)
+    curve = decision_hypersurface(model, bounds=bounds)
     points = boundary_points_by_bisection(model, 200, seed)
     assert len(points) > 10
     assert distance_to_segments(points, curve.segments).max() < 1e-8
@@ -170,6 +170,17 @@ def test_boundary_points_lie_on_mixed_part_of_T_R(width, seed):
     assert all(np.isin(curve.kinds, ["segment", "ray"]))
 
 
+def test_decision_hypersurface_old_positional_bounds_warn_and_agree():
+    model = make_net(2, 5, 3, seed=23)
+    bounds = (-4, 4, -4, 4)
+    with pytest.warns(DeprecationWarning, match="bounds=, classes="):
+        old = decision_hypersurface(model, bounds, (0, 2))
+    new = decision_hypersurface(model, (0, 2), bounds=bounds)
+    np.testing.assert_array_equal(old.segments, new.segments)
+    with pytest.raises(TypeError, match="bounds="):
+        decision_hypersurface(model, (0, 2))
+
+
 def test_mixed_curve_equals_filtered_tropical_curve_of_expanded_R():
     model = make_net(2, 7, seed=32)
     exponents, coefficients, sides = expanded_R(model)
@@ -177,7 +188,7 @@ def test_mixed_curve_equals_filtered_tropical_curve_of_expanded_R():
     bounds = (-20, 20, -20, 20)
     full = R.hypersurface(bounds)
     mixed = full.select(sides[full.monomials[:, 0]] != sides[full.monomials[:, 1]])
-    ours = decision_hypersurface(model, bounds)
+    ours = decision_hypersurface(model, bounds=bounds)
     assert len(ours) > 0
     assert ours.length == pytest.approx(mixed.length, rel=1e-9)
     samples = ours.segments[:, 0] + np.linspace(0, 1, 7)[:, None, None] * (
@@ -272,7 +283,7 @@ def f_difference(model):
 
 def assert_hypersurface_is_decision_boundary(model, seed, bounds=(-6, 6, -6, 6)):
     """Bisection points of the network lie on decision_hypersurface, and its pieces have f0 = f1."""
-    curve = decision_hypersurface(model, bounds)
+    curve = decision_hypersurface(model, bounds=bounds)
     f = f_difference(model)
     points = boundary_points_by_bisection(model, 100, seed, box=5.0)
     if len(points):  # drop points next to a region where f0 = f1 identically (not a curve there)

@@ -241,6 +241,18 @@ def test_kinds_and_chain_of_an_mlp():
     assert first.slope == 0.2 and second.slope is None
 
 
+def test_chain_composes_consecutive_linear_layers():
+    # consecutive dense layers are multiplied out; the composed chain equals the model's forward pass
+    model = randomise(
+        nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 4), nn.Linear(4, 2)), 4
+    )
+    layers = piecewise_linear_graph(model).chain()
+    assert [layer.weight.shape for layer in layers] == [(4, 3), (2, 4)]
+    X = np.random.default_rng(1).normal(size=(7, 3))
+    hidden = np.maximum(X @ layers[0].weight.T + layers[0].bias, 0)
+    np.testing.assert_allclose(hidden @ layers[1].weight.T + layers[1].bias, forward(model, X), atol=1e-6)
+
+
 def test_chain_composes_conv_and_refuses_large_dense_weights():
     model = randomise(nn.Sequential(nn.Conv1d(1, 2, 2), nn.ReLU(), nn.Flatten(), nn.Linear(6, 2)), 1)
     graph = piecewise_linear_graph(model, input_shape=(1, 4))
@@ -706,3 +718,26 @@ def test_plain_mlps_that_need_a_message_go_through_the_reader():
         model[2].weight[0, 1] = float("nan")
     with pytest.raises(ValueError, match="1 NaN or infinite"):
         piecewise_linear_graph(model)
+
+
+def test_reading_leaves_torch_threads_as_they_were():
+    # the probe runs with one torch thread (tiny batches); the caller's setting is restored
+    class Skip(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(2, 3), nn.Linear(3, 3)
+
+        def forward(self, x):
+            h = torch.relu(self.a(x))
+            return h + torch.relu(self.b(h))
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        model = randomise(Skip(), 5)
+        graph = piecewise_linear_graph(model)
+        assert torch.get_num_threads() == 2
+        X = np.random.default_rng(2).normal(size=(4, 2))
+        np.testing.assert_allclose(graph(X), forward(model, X), atol=1e-6)
+    finally:
+        torch.set_num_threads(previous)

@@ -30,3 +30,20 @@ def test_import_loads_no_heavy_dependency():
     code = f"import sys, tropical; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == ""
+
+
+def test_regions_of_a_small_mlp_load_no_heavy_dependency():
+    # time to first answer (issue 13): a small network's regions run on numpy alone, with no torch.fx trace
+    heavy = ["numba", "scipy", "shapely", "torch.fx", "threadpoolctl"]
+    code = (
+        "import sys, torch, tropical\n"
+        "torch.manual_seed(0)\n"
+        "net = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))\n"
+        "before = set(sys.modules)\n"
+        "regions = tropical.linear_regions(net, bounds=(-5, 5, -5, 5))\n"
+        f"print(len(regions), ' '.join(m for m in {heavy!r} if m in sys.modules and m not in before))"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    count, *loaded = output.split()
+    assert int(count) > 1
+    assert loaded == []

@@ -195,7 +195,7 @@ def test_zonotope_inputs_and_generator_bound():
     # normalised zonotopes keep their type and are centred
     unit = normalized(Zonotope(G, [4.0, 4.0]), normalize="centroid_volume")
     assert isinstance(unit, Zonotope) and unit.volume == pytest.approx(1.0)
-    np.testing.assert_allclose(unit.center, 0, atol=1e-12)
+    np.testing.assert_allclose(unit.centroid, 0, atol=1e-12)
 
 
 def test_compare_polytopes_table():

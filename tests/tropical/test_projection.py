@@ -101,7 +101,7 @@ def test_models_of_any_input_size_and_the_plot():
     # the projection of the decision polytope = projection of its two zonotopes' vertices' hull
     Z1, Z2 = tr.decision_zonotopes(ticket, (2, 5))
     basis = polygons[0].basis
-    two_d = np.vstack([Z.projected(basis).vertices() for Z in (Z1, Z2)])
+    two_d = np.vstack([Z.projected(basis).vertices for Z in (Z1, Z2)])
     assert shapely.Polygon(polygons[1].hull).symmetric_difference(hull_polygon(two_d)).area < 1e-9
     artists = tr.plot.projected_newton_polygons(
         [dense, ticket], labels=["dense", "ticket 80%"], classes=(2, 5), zonotopes=True

@@ -490,16 +490,12 @@ def test_regression_single_unit_layer_maps_not_normalised_in_place():
     ],
     ids=["2-64-64-2", "2-200-2", "leaky-deep", "plane", "degenerate"],
 )
-def test_compiled_sweep_equals_the_numpy_sweep(monkeypatch, model, domain):
-    # the numba kernels (split step, next-layer maps) against the numpy path they replace: the same
+def test_compiled_sweep_equals_the_numpy_sweep(model, domain):
+    # the numba kernels (split step, next-layer maps) against the numpy path (the reference): the same
     # regions, vertex for vertex and in the same order; maps and vertices agree to rounding
-    import tropical._region_split as split
-
-    if split.compiled() is None:
-        pytest.skip("numba is not installed")
-    compiled = linear_regions(model, **domain)
-    monkeypatch.setattr(split, "_KERNEL", None)
-    plain = linear_regions(model, **domain)
+    pytest.importorskip("numba")
+    compiled = linear_regions(model, **domain, compiled=True)
+    plain = linear_regions(model, **domain, compiled=False)
     assert len(compiled) == len(plain)
     np.testing.assert_array_equal(compiled.region_vertices, plain.region_vertices)
     np.testing.assert_array_equal(compiled.activation_patterns, plain.activation_patterns)
@@ -508,16 +504,83 @@ def test_compiled_sweep_equals_the_numpy_sweep(monkeypatch, model, domain):
         np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
 
 
-def test_compiled_sweep_stops_at_max_regions_after_the_same_neuron(monkeypatch):
-    import tropical._region_split as split
-
+def test_compiled_sweep_stops_at_max_regions_after_the_same_neuron():
+    pytest.importorskip("numba")
     messages = []
-    for kernel in (split.compiled(), None):
-        monkeypatch.setattr(split, "_KERNEL", kernel)
+    for compiled in (True, False):
         with pytest.raises(ComputationTooLargeError) as info:
-            linear_regions(mlp((2, 30, 30, 2), seed=2), bounds=(-10, 10, -10, 10), max_regions=300)
+            linear_regions(
+                mlp((2, 30, 30, 2), seed=2), bounds=(-10, 10, -10, 10), max_regions=300, compiled=compiled
+            )
         messages.append((str(info.value), info.value.estimate))
     assert messages[0] == messages[1]
+
+
+def test_sweep_that_loads_the_kernel_midway_equals_the_numpy_sweep(monkeypatch):
+    # compiled=None starts with numpy and loads the kernel once the sweep has scanned NUMPY_WORK elements
+    # (here after a few neurons of the first layer): the regions are those of the numpy sweep
+    pytest.importorskip("numba")
+    import tropical._region_split as split
+
+    model = mlp((2, 30, 20, 3), seed=4)
+    plain = linear_regions(model, bounds=(-10, 10, -10, 10), compiled=False)
+    monkeypatch.setattr(split, "_KERNEL", False)  # as in a fresh process
+    monkeypatch.setattr(split, "NUMPY_WORK", 2_000)
+    mixed = linear_regions(model, bounds=(-10, 10, -10, 10))
+    assert split.compiled(load=False) is not None  # the switch happened
+    np.testing.assert_array_equal(mixed.region_vertices, plain.region_vertices)
+    np.testing.assert_array_equal(mixed.activation_patterns, plain.activation_patterns)
+    np.testing.assert_allclose(mixed.vertices, plain.vertices, rtol=0, atol=1e-9)
+
+
+@FAST
+@given(seed=st.integers(0, 10_000), n_lines=st.integers(1, 12))
+def test_split_restricted_to_all_live_slots_equals_the_full_split(seed, n_lines):
+    # Partition.split(slots=...) reads the values at the given slots' corners only; given every live slot
+    # it makes the same partition, vertex for vertex
+    from tropical._region_split import Partition
+
+    rng = np.random.default_rng(seed)
+    square = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+    full, restricted = Partition(square, 1e-9), Partition(square, 1e-9)
+    for line in rng.normal(size=(n_lines, 3)):
+        full.split(full.vertex_values(line[None]))
+        live = np.flatnonzero(restricted.alive[: restricted.nslots])
+        corners = restricted.pool[: restricted.npool]
+        restricted.split(restricted.vertex_values(line[None], vertices=corners), slots=live)
+    for partition in (full, restricted):
+        partition.compact()
+    assert full.nregions == restricted.nregions
+    np.testing.assert_array_equal(full.pool[: full.npool], restricted.pool[: restricted.npool])
+    np.testing.assert_array_equal(full.x[: full.nv], restricted.x[: restricted.nv])
+
+
+def test_small_sweeps_leave_numba_unloaded(monkeypatch):
+    import tropical._region_split as split
+
+    monkeypatch.setattr(split, "_KERNEL", False)
+    regions = linear_regions(mlp((2, 12, 12, 2), seed=1), bounds=(-5, 5, -5, 5))
+    assert len(regions) > 1
+    assert split.compiled(load=False) is None
+
+
+def test_compilation_is_announced_before_it_starts(monkeypatch, capsys):
+    pytest.importorskip("numba")
+    import tropical._region_kernel as kernel
+
+    monkeypatch.setattr(kernel.os.path, "exists", lambda path: False)  # as without numba's disk cache
+    kernel.announce_compilation()
+    assert "compiling" in capsys.readouterr().err
+    monkeypatch.undo()
+    linear_regions(mlp((2, 3, 3, 1), seed=0), bounds=(-1, 1, -1, 1), compiled=True)  # compiled and cached
+    capsys.readouterr()
+    kernel.announce_compilation()
+    assert capsys.readouterr().err == ""
+
+
+def test_compiled_option_is_checked():
+    with pytest.raises(ValueError, match="compiled"):
+        linear_regions(mlp((2, 3, 1), seed=0), bounds=(-1, 1, -1, 1), compiled="yes")
 
 
 @pytest.mark.parametrize(("seed", "scale"), [(7, 1e-8), (8, 1e6), (17, 1e6), (35, 1e-8)])

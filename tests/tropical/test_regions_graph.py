@@ -226,9 +226,26 @@ class RandomConvNet(nn.Module):
         return self.out(h.flatten(1))
 
 
+def assert_cell_complex(regions):
+    """Every edge is an edge of two regions, except the edges on the domain's boundary (of one): a vertex
+    that one region has on an edge and its neighbour has not would leave interior edges of one region."""
+    corners, offsets = regions.region_vertices, regions.offsets
+    following = np.arange(1, len(corners) + 1)
+    following[offsets[1:] - 1] = offsets[:-1]
+    tail, head = corners, corners[following]
+    keys = np.minimum(tail, head) * len(regions.vertices) + np.maximum(tail, head)
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    assert counts.max() <= 2
+    once = counts[inverse.reshape(-1)] == 1
+    lengths = np.linalg.norm(regions.vertices[head] - regions.vertices[tail], axis=1)
+    perimeter = np.linalg.norm(regions.domain - np.roll(regions.domain, 1, axis=0), axis=1).sum()
+    assert lengths[once].sum() == pytest.approx(perimeter, rel=1e-9)
+
+
 def assert_maps_equal_the_conv_network(model, plane, seed):
     regions = linear_regions(model, plane=plane)
     assert regions.areas.sum() == pytest.approx(float(np.prod(np.ptp(regions.domain, axis=0))), rel=1e-9)
+    assert_cell_complex(regions)
     points, owner = interior_points(regions, 2, seed)
     points = np.vstack([points, regions.centroids])
     owner = np.concatenate([owner, np.arange(len(regions))])
@@ -283,7 +300,7 @@ def test_boundary_metrics_and_plots_take_conv_nets_on_image_planes():
     from matplotlib import pyplot as plt
 
     from tropical.metrics.boundary import class_iou, region_agreement, region_statistics
-    from tropical.plot.regions import regions as plot_regions
+    from tropical.plot import regions as plot_regions
 
     a, b, plane = digits_conv_net(0), digits_conv_net(1), digit_plane(0)
     agreement = region_agreement(a, b, plane=plane)

@@ -71,7 +71,7 @@ def test_hull_support_equals_max_over_subset_sums_of_both(d):
     assert np.allclose(np.einsum("ij,ij->i", U, hull.support_points(U)), hull.support(U))
     if d <= 3:  # vertices against Qhull of all subset sums
         expected = points[ConvexHull(points).vertices]
-        assert sorted(map(tuple, np.round(hull.vertices(), 8))) == sorted(map(tuple, np.round(expected, 8)))
+        assert sorted(map(tuple, np.round(hull.vertices, 8))) == sorted(map(tuple, np.round(expected, 8)))
 
 
 def one_hidden(n, p, m=3, seed=0):

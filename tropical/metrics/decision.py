@@ -140,8 +140,8 @@ def _exact_polytope_metrics(Zr, Zm) -> dict:
     from tropical.metrics import polytope as metrics
     from tropical.polytope import Polytope
 
-    Pr = Polytope(np.vstack([Zr[0].vertices(), Zr[1].vertices()]))
-    Pm = Polytope(np.vstack([Zm[0].vertices(), Zm[1].vertices()]))
+    Pr = Polytope(np.vstack([Zr[0].vertices, Zr[1].vertices]))
+    Pm = Polytope(np.vstack([Zm[0].vertices, Zm[1].vertices]))
     counts = {
         "polytope_vertices": float(metrics.vertex_count(Pm)),
         "dense_polytope_vertices": float(metrics.vertex_count(Pr)),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment, linprog, nnls
 
+from tropical._validation import diameter
 from tropical.budget import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_SECONDS,
@@ -98,7 +99,7 @@ def _shape(value, name: str):
 
 
 def _vertices(shape) -> np.ndarray:
-    return shape.vertices() if isinstance(shape, Zonotope) else shape.vertices
+    return shape.vertices
 
 
 def _as_polytope(shape) -> Polytope:
@@ -149,30 +150,17 @@ def _hausdorff_2d(P: np.ndarray, Q: np.ndarray) -> float:
 
 
 def _diameter(vertices: np.ndarray) -> float:
-    """Largest distance between two vertices (2-D: antipodal pairs of the normal fan; else chunked pairs)."""
-    if len(vertices) < 2:
-        return 0.0
-    if vertices.shape[1] == 2 and len(vertices) > 64:
-        angles, supporting = _normal_fan(vertices)
-        theta = np.unique(np.mod(np.concatenate([angles, angles + np.pi]), _TWO_PI))
-        a = vertices[_support_index(angles, supporting, theta)]
-        b = vertices[_support_index(angles, supporting, theta + np.pi)]
-        return float(np.linalg.norm(a - b, axis=1).max())
+    """Largest distance between two vertices, after a cost check when it compares all pairs (not 2-D)."""
     n, d = vertices.shape
-    check_cost(
-        Cost(8.0 * 4_000_000 * (d + 1), 3e-9 * n * n * d),
-        what=f"the diameter of a polytope with {n:,} vertices in R^{d} (all pairs)",
-        max_bytes=DEFAULT_MAX_BYTES,
-        max_seconds=DEFAULT_MAX_SECONDS,
-        alternative="normalize='none' (raw polytopes), or tropical.metrics.hausdorff_bracket(P, Q)",
-    )
-    best = 0.0
-    chunk = max(1, 4_000_000 // len(vertices))
-    for start in range(0, len(vertices), chunk):
-        block = vertices[start : start + chunk]
-        squared = ((block[:, None, :] - vertices[None, :, :]) ** 2).sum(axis=-1)
-        best = max(best, float(squared.max()))
-    return float(np.sqrt(best))
+    if n > 1 and not (d == 2 and n > 64):
+        check_cost(
+            Cost(8.0 * 4_000_000 * (d + 1), 3e-9 * n * n * d),
+            what=f"the diameter of a polytope with {n:,} vertices in R^{d} (all pairs)",
+            max_bytes=DEFAULT_MAX_BYTES,
+            max_seconds=DEFAULT_MAX_SECONDS,
+            alternative="normalize='none' (raw polytopes), or tropical.metrics.hausdorff_bracket(P, Q)",
+        )
+    return diameter(vertices)
 
 
 # ------------------------------------------------------------------------------- normalisation
@@ -199,7 +187,7 @@ def normalized(P, *, normalize: str = "centroid_diameter"):
     P = _shape(P, "P")
     if normalize == "none":
         return P
-    centre = P.center if isinstance(P, Zonotope) else P.centroid
+    centre = P.centroid
     if normalize == "centroid_diameter":
         vertices = _vertices(P)
         # a zonotope is centrally symmetric about its centre: diameter = 2 max |v - c|, O(v d)
@@ -481,8 +469,7 @@ def centroid_shift(P, Q, *, normalize: str = "none") -> float:
     it is meaningful with ``normalize="none"``.
     """
     P, Q = _pair(P, Q, normalize)
-    centre = lambda S: S.center if isinstance(S, Zonotope) else S.centroid  # noqa: E731
-    return float(np.linalg.norm(centre(P) - centre(Q)))
+    return float(np.linalg.norm(P.centroid - Q.centroid))
 
 
 def vertex_count(P) -> int:

@@ -141,7 +141,7 @@ def _basis(basis, d: int) -> np.ndarray:
 def _project(body, basis: np.ndarray) -> ProjectedPolygon:
     members = _members(body)
     if members:
-        parts = tuple(Z.projected(basis).vertices() for Z in members)
+        parts = tuple(Z.projected(basis).vertices for Z in members)
         hull = Polytope(np.vstack(parts)).vertices if len(parts) > 1 else parts[0]
         return ProjectedPolygon(hull, parts, basis)
     points = body.points if isinstance(body, _PointSet) else body.vertices

@@ -304,7 +304,7 @@ def _zonotope_bound(Z: Zonotope, W: Zonotope, *, assign: bool = True) -> tuple[f
     d = Z.ambient_dimension
     G = np.vstack([G, np.zeros((n - len(G), d))])
     H = np.vstack([H, np.zeros((n - len(H), d))])
-    shift = Z.center - W.center
+    shift = Z.centroid - W.centroid
     matchings = [np.arange(n)]
     if (assign or len(Z) != len(W)) and 0 < n <= _MAX_ASSIGNMENT:
         matchings.append(linear_sum_assignment(_residual_costs(G, H))[1])
@@ -414,10 +414,10 @@ def _point_set_bound(A, B) -> float:
 def _centre_and_radius(body) -> tuple[np.ndarray, float]:
     """A point of the body and an upper bound of the distance of any point of the body to it."""
     if isinstance(body, Zonotope):
-        return body.center, body.radius
+        return body.centroid, body.radius
     if isinstance(body, ZonotopeHull):
-        centre = body.zonotopes[0].center
-        radius = max(np.linalg.norm(Z.center - centre) + Z.radius for Z in body.zonotopes)
+        centre = body.zonotopes[0].centroid
+        radius = max(np.linalg.norm(Z.centroid - centre) + Z.radius for Z in body.zonotopes)
         return centre, float(radius)
     centre = body.points.mean(axis=0)
     return centre, float(np.linalg.norm(body.points - centre, axis=1).max())
