@@ -315,12 +315,13 @@ class ComparisonResult:
         rows, columns = len(grid), len(sparsities)
         figure, axes = plt.subplots(rows, columns, figsize=(2.9 * columns, 1.75 * rows + 0.9), squeeze=False,
                                     sharex=True, sharey=True, constrained_layout=True)  # fmt: skip
-        figure, axes = decision_polygon_grid(
+        drawn = decision_polygon_grid(
             grid, axes=axes, row_labels=["dense (trained)", *inits],
             normalize=normalize,
             title=title or f"Newton polygons conv(Z1 ∪ Z2) of a {self._network_text()}, retrained from each "
             f"initialisation (seed {seed}; {text})",
         )  # fmt: skip
+        figure, axes = drawn["figure"], drawn["axes"]
         axes[0, 0].set_title(f"dense: {100 * self.dense[seed].provenance['test_accuracy']:.1f}% test acc.",
                              fontsize="small")  # fmt: skip
         for column, sparsity in enumerate(sparsities):  # above the first row of tickets
@@ -342,13 +343,13 @@ class ComparisonResult:
                 "use plot_metrics"
             )
         seed, inits, sparsities, models = self._grid(seed, inits, sparsities)
-        figure, axes = projected_newton_polygon_grid(
+        drawn = projected_newton_polygon_grid(
             self.dense_model(seed), models, row_labels=list(inits), axes=axes,
             column_labels=[f"{100 * s:g}% pruned" for s in sparsities], classes=self.config.classes,
             title=title or f"Decision polytopes of a {self._network_text()} (seed {seed}), projected on the "
             "dense net's principal generator plane: dense in grey, ticket outlined (raw units)",
         )  # fmt: skip
-        return figure, axes
+        return drawn["figure"], drawn["axes"]
 
     def plot_boundaries(self, *, seed=None, inits=None, sparsities=None, points: int = 300, title=None):
         """Data and exact decision boundaries of every ticket, the dense boundary dashed and the area where
