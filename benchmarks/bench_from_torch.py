@@ -2,7 +2,8 @@
 
 Nets 2-16-16-2, 2-32-32-2, 2-64-64-2, 2-16-16-16-2, 3-16-16-2, 4-10-10-2 (``--nets`` picks some), with
 PyTorch's default init ("random") and after training on two moons ("moons", ``--kinds``). For each: seconds
-of both methods, their ratio, the monomial counts (F/G of both outputs), and whether both give identical
+of both methods (wall-clock, and CPU seconds of ``from_torch``), their ratio, the monomial counts (F/G of
+both outputs), and whether both give identical
 monomial sets. The baseline is stopped after ``--baseline-limit`` seconds (its cost is reported as a lower
 bound then). Everything runs with one BLAS thread (the baseline's child process too), so that the ratio
 measures the algorithms. ``--before REV`` also times ``from_torch`` of ``tropical/network.py`` at git
@@ -100,13 +101,14 @@ def from_torch_at(revision):
 
 
 def best_seconds(function, model, repeats=3):
-    """Best of ``repeats`` calls (the machine is shared) and the last result."""
-    seconds = np.inf
+    """Best of ``repeats`` calls (the machine is shared): wall-clock seconds, CPU seconds, the last result."""
+    seconds = cpu = np.inf
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         result = function(model)
         seconds = min(seconds, time.perf_counter() - start)
-    return seconds, result
+        cpu = min(cpu, time.process_time() - cpu_start)
+    return seconds, cpu, result
 
 
 def same_sets(ours, lifted_pairs):
@@ -153,8 +155,12 @@ def row(widths, kind, before, args):
         if widths[0] != 2:
             return
         train_on_moons(model, seed=0)
-    seconds, ours = best_seconds(from_torch, model, args.repeats)
-    before_seconds = f"{best_seconds(before, model, args.repeats)[0]:.2f}" if before else "-"
+    seconds, cpu, ours = best_seconds(from_torch, model, args.repeats)
+    if before:
+        before_wall, before_cpu, _ = best_seconds(before, model, args.repeats)
+        before_seconds = f"{before_wall:.2f} (CPU {before_cpu:.2f})"
+    else:
+        before_seconds = "-"
     X = np.random.default_rng(0).normal(size=(1000, widths[0])) * 5
     with torch.no_grad():
         error = np.abs(ours(X) - model(torch.tensor(X)).numpy()).max()
@@ -164,14 +170,15 @@ def row(widths, kind, before, args):
     name = "-".join(map(str, widths))
     if baseline is None:
         print(
-            f"| {name} | {kind} | {seconds:.2f} | {before_seconds} | > {args.baseline_limit:.0f} (stopped) | "
+            f"| {name} | {kind} | {seconds:.2f} (CPU {cpu:.2f}) | {before_seconds} | "
+            f"> {args.baseline_limit:.0f} (stopped) | "
             f"> {args.baseline_limit / seconds:.0f}x | {counts} | n/a |",
             flush=True,
         )
     else:
         base_seconds, lifted = baseline
         print(
-            f"| {name} | {kind} | {seconds:.2f} | {before_seconds} | {base_seconds:.2f} | "
+            f"| {name} | {kind} | {seconds:.2f} (CPU {cpu:.2f}) | {before_seconds} | {base_seconds:.2f} | "
             f"{base_seconds / seconds:.1f}x | {counts} | {same_sets(ours, lifted)} |",
             flush=True,
         )

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tropical._validation import float_array
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 
 __all__ = [
@@ -383,9 +384,7 @@ class Graph:
         return self.nodes[self.output].shape
 
     def _inputs(self, X) -> np.ndarray:
-        if hasattr(X, "detach"):  # a torch tensor
-            X = X.detach().cpu().numpy()
-        X = np.asarray(X, dtype=np.float64)
+        X = float_array(X, "X")
         if X.ndim >= 1 and X.shape[1:] == self.input_shape:
             return X
         if X.ndim == 2 and X.shape[1] == self.n_in:

@@ -26,6 +26,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
+from tropical._validation import corner_mask
 from tropical.errors import DegenerateGeometryError
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "upper_faces",
     "upper_hull_vertices",
     "upper_simplices",
+    "upper_vertices_with_witnesses",
 ]
 
 RELATIVE_TOLERANCE = 1e-9
@@ -124,6 +126,8 @@ def unique_rows(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> tu
     points = np.asarray(points, dtype=float)
     if len(points) == 0:
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    if points.shape[1] == 0:  # rows of no coordinates all coincide
+        return np.zeros(1, dtype=int), np.zeros(len(points), dtype=int)
     distinct, inverse = np.unique(points, axis=0, return_inverse=True)
     pairs = cKDTree(distinct).query_pairs(tolerance * _scale(points), p=np.inf, output_type="ndarray")
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(distinct),) * 2)
@@ -200,9 +204,14 @@ _BLOCK_VALUES = 4_000_000
 
 
 def _best_rival(values: np.ndarray, candidates: np.ndarray, rivals: np.ndarray) -> np.ndarray:
-    """Row-wise maximum of ``values`` (candidates x rivals) over the rivals other than the candidate."""
-    own = candidates[:, None] == rivals[None, :]
-    return np.where(own, -np.inf, values).max(axis=1, initial=-np.inf)
+    """Row-wise maximum of ``values`` (candidates x rivals, overwritten) over the rivals other than the
+    candidate (``rivals`` are distinct)."""
+    if len(rivals):
+        order = np.argsort(rivals, kind="stable")
+        column = order[np.minimum(np.searchsorted(rivals[order], candidates), len(rivals) - 1)]
+        row = np.flatnonzero(rivals[column] == candidates)
+        values[row, column[row]] = -np.inf
+    return values.max(axis=1, initial=-np.inf)
 
 
 def _distance_to_others(points: np.ndarray, i: int, rivals: np.ndarray) -> float:
@@ -503,6 +512,45 @@ def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANC
     return np.sort(representatives[np.unique(local)])
 
 
+def upper_vertices_with_witnesses(
+    lifted: np.ndarray, candidates: np.ndarray, witnesses: np.ndarray, tolerance: float = RELATIVE_TOLERANCE
+) -> np.ndarray:
+    """:func:`upper_hull_vertices` when a superset of the vertices and a witness per candidate are known.
+
+    The same decision as :func:`upper_hull_vertices` (docs/tolerances.md, "Tie"): a candidate is kept when
+    it beats every other candidate by more than the tolerance at its witness, or else by a linear program.
+    Used by :func:`tropical.from_torch`, whose growing hull already knows the upper faces.
+
+    Parameters
+    ----------
+    lifted : array_like, shape (m, d + 1)
+        Exponents in the first ``d`` columns, coefficients in the last.
+    candidates : ndarray of int, shape (c,)
+        Every upper vertex is among them.
+    witnesses : ndarray, shape (c, d)
+        A point ``x`` per candidate where it is expected to be the unique maximum.
+
+    Returns
+    -------
+    ndarray of int, shape (v,), sorted
+    """
+    lifted = np.asarray(lifted, dtype=float)
+    representatives, frame = _lifted_frame(lifted, tolerance)
+    d = lifted.shape[1] - 1
+    projected = np.column_stack(
+        [frame.coordinates(lifted[representatives, :-1]), lifted[representatives, -1]]
+    )
+    if frame.dimension < max(d, 2) or _on_one_hyperplane(projected, tolerance):
+        return upper_hull_vertices(lifted, tolerance)
+    position = np.full(len(lifted), -1)
+    position[representatives] = np.arange(len(representatives))
+    local = position[candidates]
+    chosen = local >= 0  # a repeated exponent with a smaller coefficient is never kept
+    x = np.asarray(witnesses, dtype=float)[chosen] @ frame.basis.T  # the same points in frame coordinates
+    kept = _strict_upper(projected, local[chosen], x, local[chosen], tolerance)
+    return np.sort(representatives[kept])
+
+
 def _upper_hull(projected: np.ndarray) -> tuple[ConvexHull | None, np.ndarray]:
     """Qhull of lifted points (rescaled) and its upper facets; ``(None, [])`` where Qhull is not used."""
     if projected.shape[1] > MAX_QHULL_DIMENSION:
@@ -672,25 +720,11 @@ def _face(projected, vertices, local, frame: AffineFrame, x: np.ndarray) -> Uppe
     return UpperFace(vertices, x, float(projected[local[0], -1] + a0 @ x))
 
 
-def _corners(ring: np.ndarray) -> np.ndarray:
-    """Mask of the points of a convex polygon ring (in order) that are corners, not mid-edge points.
-
-    A point is dropped only when the ring goes straight on through it: the turn is (almost) zero and the
-    two edges point the same way. Sharp corners of thin polygons (a turn of almost 180 degrees) stay.
-    """
-    before, after = ring - np.roll(ring, 1, axis=0), np.roll(ring, -1, axis=0) - ring
-    cross = before[:, 0] * after[:, 1] - before[:, 1] * after[:, 0]
-    dot = np.einsum("ij,ij->i", before, after)
-    lengths = np.linalg.norm(before, axis=1) * np.linalg.norm(after, axis=1)
-    straight = (np.abs(cross) <= RELATIVE_TOLERANCE * lengths) & (dot > 0)
-    return ~straight if (~straight).sum() >= 3 else np.ones(len(ring), dtype=bool)
-
-
 def _counter_clockwise(y: np.ndarray, members: np.ndarray, frame: AffineFrame) -> np.ndarray:
     """Order a convex cell's points counter-clockwise and drop points in the middle of an edge."""
     centred = y - y.mean(axis=0)
     order = np.argsort(np.arctan2(centred[:, 1], centred[:, 0]))
-    order = order[_corners(centred[order])]
+    order = order[corner_mask(centred[order], RELATIVE_TOLERANCE)]
     if frame.basis.shape == (2, 2) and np.linalg.det(frame.basis) < 0:
         order = order[::-1]
     return members[order]

@@ -38,6 +38,7 @@ Two exact algorithms produce the reduced polynomials of this recursion:
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 import time
@@ -46,20 +47,31 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
+from scipy.spatial import QhullError
+
+try:  # private scipy API: merged facets without triangulation, incremental insertion
+    from scipy.spatial._qhull import _Qhull
+except ImportError:  # a scipy without it: every caller catches QhullError and uses the public hull functions
+
+    def _Qhull(*args, **kwargs):
+        raise QhullError("scipy.spatial._qhull._Qhull is not available in this scipy version")
+
 
 from tropical._threads import limited_threads
+from tropical._validation import float_array
+from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, Cost, check_cost, count_text, hull_cost
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.graph import Dense, Graph, piecewise_linear_graph
 from tropical.hull import (
     MAX_QHULL_DIMENSION,
     RELATIVE_TOLERANCE,
+    UPPER_NORMAL_THRESHOLD,
     affine_frame,
     normalise,
     unique_rows,
     upper_faces,
     upper_hull_vertices,
-    upper_simplices,
+    upper_vertices_with_witnesses,
 )
 from tropical.layers import AffineLayer
 from tropical.polynomial import TropicalPolynomial, TropicalRational
@@ -112,9 +124,7 @@ class TropicalMap(Sequence):
 
     def __call__(self, X) -> np.ndarray:
         """Evaluate all outputs: ``(n, d) -> (n, k)`` (the network's own forward pass when it is known)."""
-        if hasattr(X, "detach"):  # a torch tensor
-            X = X.detach().cpu().numpy()
-        X = np.asarray(X, dtype=np.float64)
+        X = float_array(X, "X")
         if X.ndim != 2 or X.shape[1] != self.dimension:
             raise ValueError(f"X must have shape (n, {self.dimension}), got {X.shape}")
         if self.graph is not None:
@@ -328,101 +338,192 @@ def _graph_forward(graph: Graph, splits: dict, X: np.ndarray, target: int, at_in
 
 
 # ----------------------------------------------------------------------------- hull by the oracle
-def _facet_ties(lifted: np.ndarray):
-    """Tie points ``x`` and values of the upper facets of lifted points, and the Qhull hull they come from.
+#: Qhull options of the growing hull: coplanar facets are merged (one facet per cell of the dual
+#: subdivision, no triangulation), and the wide merges of nearly degenerate lifted sets are allowed.
+_GROWING_QHULL_OPTIONS = b"C-0 Q12"
+#: Points are inserted into the growing hull while their scaled coordinates stay within this (the first
+#: set's are within 1); farther ones make the oracle build the hull anew with a fresh scaling.
+_REBUILD_EXTENT = 8.0
 
-    Qhull's triangles of one face share its tie point: each face is returned once (up to rounding). The
-    hull is ``(hull, upper)`` (``upper`` marks the upper facets) or None when the merged faces of
-    :func:`tropical.hull.upper_faces` were used.
+
+def _spans(lifted: np.ndarray) -> bool:
+    """Whether lifted points have full-dimensional exponents and do not lie on one hyperplane."""
+    d = lifted.shape[1] - 1
+    return (
+        d >= 1
+        and len(lifted) > d + 1
+        and affine_frame(lifted[:, :-1]).dimension == d
+        and affine_frame(normalise(lifted, lifted=True)[0]).dimension == d + 1
+    )
+
+
+class _GrowingHull:
+    """The upper faces of a growing set of lifted points: one incremental Qhull kept across the oracle's
+    rounds, so that a round that adds a handful of points costs a handful of insertions, not a new hull.
+
+    Qhull merges coplanar facets and does not triangulate: every upper facet is one cell of the dual
+    subdivision with one tie point (a cell of a 4-variable polynomial is about 20 triangles). The points
+    are centred and scaled once, by the first set. Point ``i`` of the hull is row ``i`` of the lifted
+    points in the order they were given.
     """
-    exponents = lifted[:, :-1]
-    d = exponents.shape[1]
-    frame = affine_frame(exponents)
-    if frame.dimension == d and d >= 1 and affine_frame(lifted).dimension == d + 1:
-        scaled, spread = normalise(lifted, lifted=True)
+
+    def __init__(self, lifted: np.ndarray):
+        self.origin = lifted.mean(axis=0)
+        _, self.spread = normalise(lifted, lifted=True)
+        self.size = len(lifted)
+        self.qhull = _Qhull(
+            b"i", self._scaled(lifted), _GROWING_QHULL_OPTIONS, required_options=b"", incremental=True
+        )
+
+    @classmethod
+    def of(cls, lifted: np.ndarray) -> _GrowingHull | None:
+        """The hull of ``lifted``, or None where Qhull cannot build it (a degenerate set)."""
+        if not _spans(lifted):
+            return None
         try:
-            hull = ConvexHull(scaled, qhull_options="Qt")
-        except QhullError:  # nearly degenerate: the merged faces below have an exact fallback
-            hull = None
-        if hull is not None:
-            upper = upper_simplices(hull, scaled[:, :-1])
-            normals = hull.equations[upper, :-1] / spread
-            ties = normals[:, :-1] / normals[:, -1:]
-            first = lifted[hull.simplices[upper, 0]]
-            values = first[:, -1] + np.einsum("fd,fd->f", first[:, :-1], ties)
-            faces, _ = unique_rows(np.column_stack([ties, values]), tolerance=1e-11)
-            return ties[faces], values[faces], (hull, upper)
-    faces = upper_faces(lifted)
-    return np.array([f.normal for f in faces]), np.array([f.value for f in faces]), None
-
-
-def _final_vertices(lifted: np.ndarray, hull=None, tolerance: float = RELATIVE_TOLERANCE) -> np.ndarray:
-    """Indices of the upper hull vertices of lifted points, from one Qhull triangulation, without a loop.
-
-    A point is a vertex exactly when its region ``{x : c + <a, x> is the maximum}`` has an interior. That
-    region is the convex hull of the tie points of the point's upper triangles plus the cone of the
-    outward normals of the Newton polytope's facets through it, so the mean of the tie points pushed along
-    the sum of the normals lies in its relative interior: the point is a vertex when it beats every other
-    point there by more than rounding. Points inside a face (coplanar triangles, the middle of an edge)
-    only tie there. Degenerate sets go to
-    :func:`tropical.hull.upper_hull_vertices`. ``hull`` is the ``(hull, upper)`` of :func:`_facet_ties` for
-    these points, if known.
-    """
-    exponents = lifted[:, :-1]
-    n, d = exponents.shape
-    if (
-        d < 2
-        or n <= d + 1
-        or affine_frame(exponents).dimension != d
-        or affine_frame(lifted).dimension != d + 1
-    ):
-        return upper_hull_vertices(lifted)
-    scaled, spread = normalise(lifted, lifted=True)
-    if hull is None:
-        try:
-            hull = ConvexHull(scaled, qhull_options="Qt")
+            return cls(lifted)
         except QhullError:
-            return upper_hull_vertices(lifted)
-        upper = np.flatnonzero(upper_simplices(hull, scaled[:, :-1]))
-    else:
-        hull, upper = hull
-    normals = hull.equations[upper, :-1] / spread
-    ties = normals[:, :-1] / normals[:, -1:]
-    simplices = hull.simplices[upper]
-    count = np.bincount(simplices.ravel(), minlength=n)
-    spread_ties = np.repeat(ties, d + 1, axis=0)
-    centre = np.column_stack([np.bincount(simplices.ravel(), spread_ties[:, j], n) for j in range(d)])
-    candidates = np.flatnonzero(count)
-    centre = centre[candidates] / count[candidates, None]
-    # the recession cone: outward normals of the Newton polytope's facets through the point
-    newton = Polytope(exponents).equations
-    distance = exponents[candidates] @ newton[:, :-1].T + newton[:, -1]
-    on_facet = np.abs(distance) <= 10 * tolerance * np.ptp(exponents, axis=0).max()
-    push = on_facet @ newton[:, :-1]
-    extent = 1.0 + float(np.ptp(ties, axis=0).max(initial=0.0))
-    X = centre + extent * push
-    size = np.abs(lifted).max(axis=0)
-    vertex = np.zeros(len(candidates), dtype=bool)
-    step = max(1, (1 << 22) // n)
-    for start in range(0, len(candidates), step):  # chunks of the (candidates, n) value table
+            return None
+
+    def _scaled(self, lifted: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray((lifted - self.origin) / self.spread)
+
+    def add(self, lifted: np.ndarray) -> bool:
+        """Insert points (the next rows); False when Qhull gives up (the hull is unusable then) or when they
+        lie far outside the first set's box (its scaling would cost Qhull precision: build anew)."""
+        scaled = self._scaled(lifted)
+        if np.abs(scaled).max(initial=0.0) > _REBUILD_EXTENT:
+            return False
+        try:
+            self.qhull.add_points(scaled)
+        except QhullError:
+            return False
+        self.size += len(lifted)
+        return True
+
+    def upper_faces(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The upper facets: ``members`` (vertex indices of all facets, concatenated), ``owner`` (the facet
+        of every entry) and the tie points ``ties``, shape (f, d)."""
+        facets, equations = self.qhull.get_hull_facets()
+        lengths = np.fromiter(map(len, facets), dtype=np.int64, count=len(facets))
+        members = np.fromiter(itertools.chain.from_iterable(facets), dtype=np.int64, count=int(lengths.sum()))
+        upper = equations[:, -2] > UPPER_NORMAL_THRESHOLD
+        number = np.cumsum(upper) - 1  # position of every upper facet among the upper ones
+        owner = np.repeat(np.arange(len(facets)), lengths)
+        keep = upper[owner]
+        normals = equations[upper, :-1] / self.spread
+        return members[keep], number[owner[keep]], normals[:, :-1] / normals[:, -1:]
+
+    def close(self) -> None:
+        self.qhull.close()
+
+
+def _exact_ties(lifted: np.ndarray) -> np.ndarray:
+    """Tie points of the upper faces of a set the growing hull cannot take (degenerate or refused by
+    Qhull): :func:`tropical.hull.upper_faces`, which has exact fallbacks."""
+    faces = upper_faces(lifted)
+    return np.array([f.normal for f in faces]).reshape(len(faces), lifted.shape[1] - 1)
+
+
+def _face_values(lifted: np.ndarray, faces) -> np.ndarray:
+    """The value of every upper face at its tie point: the largest of its vertices' values there."""
+    members, owner, ties = faces
+    values = np.full(len(ties), -np.inf)
+    own = lifted[members, -1] + np.einsum("md,md->m", lifted[members, :-1], ties[owner])
+    np.maximum.at(values, owner, own)
+    return values
+
+
+def _polynomial_values(lifted: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """The polynomial ``max_i c_i + <a_i, x>`` of lifted points at the rows of ``X`` (blocks of the table)."""
+    values = np.empty(len(X))
+    step = max(1, (1 << 22) // max(len(lifted), 1))
+    for start in range(0, len(X), step):
         block = slice(start, start + step)
-        values = lifted[:, -1] + X[block] @ exponents.T
-        own = values[np.arange(len(values)), candidates[block]].copy()
-        values[np.arange(len(values)), candidates[block]] = -np.inf
-        scale = size[-1] + np.abs(X[block]).sum(axis=1) * size[:-1].max()
-        vertex[block] = own > values.max(axis=1) + tolerance * scale
-    return candidates[vertex]
+        values[block] = (X[block] @ lifted[:, :-1].T + lifted[:, -1]).max(axis=1, initial=-np.inf)
+    return values
 
 
-def _newton_directions(exponents: np.ndarray) -> np.ndarray:
-    """Outward facet normals of the Newton polytope, and both normals of its affine hull if it is flat."""
-    polytope = Polytope(exponents)
-    directions = [
-        polytope.equations[:, :-1],
-        polytope.affine_equations[:, :-1],
-        -polytope.affine_equations[:, :-1],
-    ]
-    return np.vstack([np.atleast_2d(u) for u in directions if len(u)])
+def _final_vertices(lifted: np.ndarray, faces=None, newton: _Newton | None = None) -> np.ndarray:
+    """Indices of the upper hull vertices of lifted points: the monomials of the reduced polynomial.
+
+    Every vertex of an upper face is a candidate, with a witness: the mean of the tie points of its faces,
+    pushed outward along the normals of the Newton polytope's facets through it (the regions of monomials
+    on the boundary are unbounded). For a vertex this point is inside its region. The decision is
+    :func:`tropical.hull.upper_vertices_with_witnesses`, the package's one definition of a kept monomial
+    (the witnesses certify, a linear program decides the rest), so the oracle keeps what ``reduced()``
+    keeps.
+
+    Parameters
+    ----------
+    lifted : ndarray, shape (n, d + 1)
+    faces : tuple, optional
+        ``(members, owner, ties)`` of :meth:`_GrowingHull.upper_faces` for these points; computed here
+        when omitted. Degenerate sets go to :func:`tropical.hull.upper_hull_vertices`.
+    newton : _Newton, optional
+        The Newton polytope of the exponents, if known.
+    """
+    n, d = lifted.shape[0], lifted.shape[1] - 1
+    if faces is None:
+        hull = _GrowingHull.of(lifted)
+        if hull is None:
+            return upper_hull_vertices(lifted)
+        faces = hull.upper_faces()
+        hull.close()
+    members, owner, ties = faces
+    count = np.bincount(members, minlength=n)
+    candidates = np.flatnonzero(count)
+    centre = np.column_stack([np.bincount(members, ties[owner, j], n) for j in range(d)])
+    centre = centre[candidates] / count[candidates, None]
+    equations = (_Newton.of(lifted[:, :-1]) if newton is None else newton).equations
+    distance = lifted[candidates, :-1] @ equations[:, :-1].T + equations[:, -1]
+    on_facet = np.abs(distance) <= 10 * RELATIVE_TOLERANCE * np.ptp(lifted[:, :-1], axis=0).max()
+    extent = 1.0 + float(np.ptp(ties, axis=0).max(initial=0.0))
+    witnesses = centre + extent * (on_facet @ equations[:, :-1])
+    return upper_vertices_with_witnesses(lifted, candidates, witnesses)
+
+
+@dataclass
+class _Newton:
+    """The Newton polytope of the monomials found so far.
+
+    ``equations`` are its facets (``normal @ a + offset <= 0``, unit outward normals), ``directions`` the
+    facet normals and both normals of its affine hull when it is flat (the directions at infinity to
+    test), and ``vertices`` its vertices (coordinates; with the next round's new exponents they span it).
+    """
+
+    equations: np.ndarray
+    directions: np.ndarray
+    vertices: np.ndarray
+
+    @classmethod
+    def of(cls, exponents: np.ndarray) -> _Newton:
+        """One Qhull with merged facets (isotropic scaling keeps the normals); flat or 1-D sets, and sets
+        Qhull cannot take, by :class:`~tropical.polytope.Polytope`."""
+        d = exponents.shape[1]
+        if d >= 2 and len(exponents) > d and affine_frame(exponents).dimension == d:
+            scaled, spread = normalise(exponents)
+            try:
+                qhull = _Qhull(
+                    b"i", np.ascontiguousarray(scaled), _GROWING_QHULL_OPTIONS, required_options=b""
+                )
+                facets, equations = qhull.get_hull_facets()
+                qhull.close()
+            except QhullError:
+                facets = None
+            if facets is not None:
+                normals = equations[:, :-1]
+                offsets = equations[:, -1] * spread[0] - normals @ exponents.mean(axis=0)
+                vertices = np.unique(np.fromiter(itertools.chain.from_iterable(facets), dtype=np.int64))
+                return cls(np.column_stack([normals, offsets]), normals, exponents[vertices])
+        polytope = Polytope(exponents)
+        directions = [
+            polytope.equations[:, :-1],
+            polytope.affine_equations[:, :-1],
+            -polytope.affine_equations[:, :-1],
+        ]
+        directions = np.vstack([np.atleast_2d(u) for u in directions if len(u)])
+        return cls(polytope.equations, directions, polytope.vertices)
 
 
 class _Oracle:
@@ -483,68 +584,136 @@ def _face_keys(ties: np.ndarray, values: np.ndarray, tested: dict) -> np.ndarray
     return key.view(np.int64)
 
 
-def _oracle_hull(oracle: _Oracle, initial: np.ndarray, directions: np.ndarray, max_monomials: int, what: str):
+def _distinct(points: np.ndarray) -> np.ndarray:
+    """The points without repeats (docs/tolerances.md, "Coincide"), in their order."""
+    representatives, _ = unique_rows(points)
+    return points[np.sort(representatives)]
+
+
+def _new_rows(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """The candidates that coincide with no point and no earlier candidate."""
+    if len(candidates) == 0:
+        return candidates
+    combined = np.vstack([points, candidates])
+    representatives, _ = unique_rows(combined)
+    return combined[np.sort(representatives[representatives >= len(points)])]
+
+
+def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: str):
     """Upper hull vertices of the lifted polytope that the oracle explores (see the module docstring)."""
-    points = np.vstack([oracle(initial), oracle(directions, at_infinity=True)])
+    points = _distinct(np.vstack([oracle(initial), oracle(directions, at_infinity=True)]))
     rng = np.random.default_rng(0)
     tested = {"keys": np.zeros(0, dtype=np.int64)}
-    for _ in range(10_000):
-        representatives, _ = unique_rows(points)
-        points = points[representatives]
-        if len(points) > max_monomials:
-            raise ComputationTooLargeError(
-                f"{what} has more than {max_monomials:,} monomials (at least {len(points):,} found); "
-                "raise max_monomials= if you have the memory, or use tropical.linear_regions for a 2-D slice",
-                estimate=len(points),
-                limit=max_monomials,
-            )
-        found = []
-        # the Newton polytope: directions at infinity
-        exponents = points[:, :-1]
-        normals = _newton_directions(exponents)
-        candidates = oracle(normals, at_infinity=True)
-        reach = np.einsum("fd,fd->f", candidates[:, :-1], normals)
-        current = (normals @ exponents.T).max(axis=1)
-        # tolerances relative to the polynomial's own scale (exponents and coefficients of 1e-8 are fine)
-        exponent_size = np.abs(np.vstack([exponents, candidates[:, :-1]])).max()
-        above = reach > current + VIOLATION_TOLERANCE * np.abs(normals).sum(axis=1) * exponent_size
-        found.append(candidates[above])
-        # the upper facets: tie points
-        ties, values, hull = _facet_ties(points)
-        # a face tested in an earlier round and not violated gives the same answer again: skip it
-        keys = _face_keys(ties, values, tested)
-        fresh = ~np.isin(keys, tested["keys"])
-        ties, values, keys = ties[fresh], values[fresh], keys[fresh]
-        if len(ties):
-            candidates = oracle(ties)
-            reach = candidates[:, -1] + np.einsum("fd,fd->f", candidates[:, :-1], ties)
-            size = np.abs(np.vstack([points, candidates])).max(axis=0)
-            scale = np.abs(values) + size[-1] + np.abs(ties).sum(axis=1) * size[:-1].max()
-            above = reach > values + VIOLATION_TOLERANCE * scale
-            tested["keys"] = np.union1d(tested["keys"], keys[~above])
-            if above.any():
-                jitter = ties[above] + 1e-7 * (1 + np.abs(ties[above])) * rng.standard_normal(
-                    ties[above].shape
+    newton_exponents = points[:, :-1]
+    hull = None
+    try:
+        for _ in range(10_000):
+            if len(points) > budget.max_monomials:
+                raise ComputationTooLargeError(
+                    f"{what} has more than {budget.max_monomials:,} monomials (at least {len(points):,} "
+                    "found); "
+                    "raise max_monomials= if you have the memory, or use tropical.linear_regions for a 2-D "
+                    "slice",
+                    estimate=len(points),
+                    limit=budget.max_monomials,
                 )
-                found.extend([candidates[above], oracle(jitter)])
-        new = np.vstack(found)
-        if len(new) == 0:
-            break
-        points, hull = np.vstack([points, new]), None
-    keep = _final_vertices(points, hull)
+            budget.check(len(points), what)
+            found = []
+            # the Newton polytope: directions at infinity
+            newton = _Newton.of(newton_exponents)
+            normals = newton.directions
+            candidates = oracle(normals, at_infinity=True)
+            reach = np.einsum("fd,fd->f", candidates[:, :-1], normals)
+            current = (normals @ points[:, :-1].T).max(axis=1)
+            # tolerances relative to the polynomial's own scale (exponents and coefficients of 1e-8 are fine)
+            exponent_size = np.abs(np.vstack([points[:, :-1], candidates[:, :-1]])).max()
+            above = reach > current + VIOLATION_TOLERANCE * np.abs(normals).sum(axis=1) * exponent_size
+            found.append(candidates[above])
+            # the upper faces: tie points, from the growing hull (new points inserted) or exactly
+            if hull is not None and hull.size < len(points) and not hull.add(points[hull.size :]):
+                hull.close()
+                hull = None
+            if hull is None:
+                hull = _GrowingHull.of(points)
+            faces = hull.upper_faces() if hull is not None else None
+            if faces is not None:
+                ties, values = faces[2], _face_values(points, faces)
+            else:
+                ties = _exact_ties(points)
+                values = _polynomial_values(points, ties)
+            # a face tested in an earlier round and not violated gives the same answer again: skip it
+            keys = _face_keys(ties, values, tested)
+            fresh = ~np.isin(keys, tested["keys"])
+            ties, values, keys = ties[fresh], values[fresh], keys[fresh]
+            if len(ties):
+                candidates = oracle(ties)
+                reach = candidates[:, -1] + np.einsum("fd,fd->f", candidates[:, :-1], ties)
+                size = np.abs(np.vstack([points, candidates])).max(axis=0)
+                scale = np.abs(values) + size[-1] + np.abs(ties).sum(axis=1) * size[:-1].max()
+                above = reach > values + VIOLATION_TOLERANCE * scale
+                tested["keys"] = np.union1d(tested["keys"], keys[~above])
+                if above.any():
+                    jitter = ties[above] + 1e-7 * (1 + np.abs(ties[above])) * rng.standard_normal(
+                        ties[above].shape
+                    )
+                    found.extend([candidates[above], oracle(jitter)])
+            new = _new_rows(points, np.vstack(found))
+            if len(new) == 0:
+                break
+            points = np.vstack([points, new])
+            newton_exponents = np.vstack([newton.vertices, new[:, :-1]])
+        keep = _final_vertices(points, faces, newton)
+    finally:
+        if hull is not None:
+            hull.close()
+    budget.done(len(points))
     order = np.lexsort(points[keep, :-1].T[::-1])
     return TropicalPolynomial(points[keep[order], :-1], points[keep[order], -1])
 
 
 # -------------------------------------------------------------------------------------- recursion
-def _product(factors: list[TropicalPolynomial], d: int) -> TropicalPolynomial:
-    """⊙ of many polynomials as a balanced tree of reduced pairwise products."""
+def _product(factors: list[TropicalPolynomial], d: int, check=None) -> TropicalPolynomial:
+    """⊙ of many polynomials as a balanced tree of reduced pairwise products.
+
+    ``check(n)``, if given, is called before each pairwise product of ``n`` lifted points is formed.
+    """
     if not factors:
         return TropicalPolynomial.constant(0.0, d)
     while len(factors) > 1:
-        paired = [(factors[i] * factors[i + 1]).reduced() for i in range(0, len(factors) - 1, 2)]
+        paired = []
+        for i in range(0, len(factors) - 1, 2):
+            if check is not None:
+                check(len(factors[i]) * len(factors[i + 1]))
+            paired.append((factors[i] * factors[i + 1]).reduced())
         factors = paired + ([factors[-1]] if len(factors) % 2 else [])
     return factors[0]
+
+
+class _RecursionBudget:
+    """The estimated cost of ``method="recursion"``, summed over its pairwise products as they come: each
+    product of ``n`` lifted points is reduced by a hull in ``d + 1`` dimensions
+    (:func:`tropical.budget.hull_cost`; above 7 dimensions one linear program over all ``n`` points per
+    point, whose cost grows with ``n``: 60 ms each at ``n = 4096`` in 9-D). Raises
+    :class:`ComputationTooLargeError` before the product that would take the sum above the limits."""
+
+    def __init__(self, d: int, limits: dict):
+        self.d, self.limits, self.seconds = d, limits, 0.0
+
+    def __call__(self, n: int) -> None:
+        cost = hull_cost(n, self.d + 1)
+        if self.d + 1 > MAX_QHULL_DIMENSION:  # one LP over all n points per point: measured 60 ms at 4,096
+            cost = Cost(cost.memory, n * (0.012 + 1.2e-5 * n))
+        self.seconds += cost.seconds
+        check_cost(
+            Cost(cost.memory, self.seconds),
+            what=(
+                f"method='recursion' on a {self.d}-input network (its pairwise products so far, the last of "
+                f"{n:,} lifted points, reduced in {self.d + 1} dimensions)"
+            ),
+            max_bytes=self.limits["max_bytes"],
+            max_seconds=self.limits["max_seconds"],
+            alternative=_ALTERNATIVE,
+        )
 
 
 def _recursion_layer(F, G, layer: AffineLayer, d: int, product=_product):
@@ -574,10 +743,89 @@ def _recursion_layer(F, G, layer: AffineLayer, d: int, product=_product):
         else:  # s x + (1 - s) relu(x): the negative factor goes to G
             M = (H + N).reduced()
             a, b = float(slope), 1.0 - float(slope)
-            new_F.append(_product([p**w for p, w in ((H, a), (M, b)) if w > 0], d))
-            N = _product([N] + [p**-w for p, w in ((H, a), (M, b)) if w < 0], d)
+            new_F.append(product([p**w for p, w in ((H, a), (M, b)) if w > 0], d))
+            N = product([N] + [p**-w for p, w in ((H, a), (M, b)) if w < 0], d)
         new_G.append(N)
     return new_F, new_G
+
+
+# ------------------------------------------------------------------------------------------ budget
+#: The oracle's cost per lifted point of a polynomial with 1,000 points, by hull dimension ``d + 1``: CPU
+#: seconds and peak bytes (Qhull merging coplanar facets, the rounds' forward passes and the final decision
+#: together), measured on random and PyTorch-initialised nets on a 2-core machine (benchmarks/RESULTS.md).
+_SECONDS_PER_POINT = {2: 1e-4, 3: 1e-4, 4: 1.1e-4, 5: 3.3e-4, 6: 1.9e-3, 7: 1.1e-2}
+_BYTES_PER_POINT = {2: 2e4, 3: 2e4, 4: 4e4, 5: 6e4, 6: 1e5, 7: 2e5}
+#: How the cost per point grows with the number of points ``n``: ``(n / 1000) ** exponent``, one exponent
+#: below 1,000 points and one above (7-D hulls of 1,800 monomials took 7x longer per point than of 850).
+_GROWTH_EXPONENT = {2: (0, 0), 3: (0, 0), 4: (0, 0), 5: (0.15, 0.15), 6: (0.6, 1.5), 7: (0.8, 2.5)}
+#: Wall-clock seconds per CPU second on a loaded 2-core machine, and the final size of a polynomial per
+#: monomial estimated from the starting points (typically 1.2-3x, median about 2).
+_WALL_MARGIN, _GROWTH_OF_ESTIMATE = 2.0, 2.0
+
+
+def _oracle_cost(n: float, d: int) -> Cost:
+    """Estimated peak memory and time of the oracle on one polynomial whose hull has ``n`` lifted points
+    in ``d + 1`` dimensions."""
+    dimension = min(d + 1, max(_SECONDS_PER_POINT))
+    below, above = _GROWTH_EXPONENT[dimension]
+    relative = max(n, 1.0) / 1000.0
+    growth = relative ** (below if relative < 1 else above)
+    return Cost(
+        5e7 + n * _BYTES_PER_POINT[dimension] * relative**below,
+        _WALL_MARGIN * n * _SECONDS_PER_POINT[dimension] * growth,
+    )
+
+
+def _monomial_estimate(lifted: np.ndarray) -> float:
+    """Number of monomials of a polynomial, from the ones active at random points: Chao1 (``f1^2 / 2 f2``
+    more than were seen, ``f1`` and ``f2`` the monomials seen once and twice; a lower estimate, as small
+    regions are rarely hit) times :data:`_GROWTH_OF_ESTIMATE`."""
+    _, groups = unique_rows(lifted)
+    counts = np.bincount(groups)
+    once, twice = float(np.sum(counts == 1)), float(np.sum(counts == 2))
+    unseen = once * (once - 1) / 2 if twice == 0 else once * once / (2 * twice)
+    return _GROWTH_OF_ESTIMATE * (len(counts) + unseen)
+
+
+class _Budget:
+    """The time and memory of a conversion, estimated before it starts and re-estimated every round.
+
+    ``estimates`` holds the expected number of lifted points of every polynomial, in the order they are
+    built. Before each round of polynomial ``i`` with ``n`` points the total is re-estimated (known sizes
+    of the finished polynomials, ``max(n, estimate)`` for this one, the estimates of the others) and
+    :class:`ComputationTooLargeError` is raised when it exceeds the limits. The decision depends on the
+    point counts only (never on the clock), so a conversion is refused or done the same way every time.
+    """
+
+    def __init__(self, estimates, d: int, limits: dict, alternative: str):
+        self.estimates, self.d, self.alternative = [float(e) for e in estimates], d, alternative
+        self.max_seconds, self.max_bytes = limits["max_seconds"], limits["max_bytes"]
+        self.max_monomials = limits["max_monomials"]
+        self.finished: list[float] = []
+
+    def total(self, current: float | None = None) -> Cost:
+        sizes = self.finished + self.estimates[len(self.finished) :]
+        if current is not None and len(self.finished) < len(sizes):
+            sizes[len(self.finished)] = max(sizes[len(self.finished)], current)
+        costs = [_oracle_cost(n, self.d) for n in sizes]
+        return Cost(max((c.memory for c in costs), default=0.0), sum(c.seconds for c in costs))
+
+    def check(self, current: float | None = None, what: str = "") -> None:
+        sizes = self.finished + self.estimates[len(self.finished) :]
+        found = f" ({what}: {current:,.0f} monomials found so far)" if current is not None else ""
+        check_cost(
+            self.total(current),
+            what=(
+                f"The exact conversion of a {self.d}-input network ({len(sizes)} polynomials, about "
+                f"{count_text(max(sizes, default=0))} monomials in the largest{found})"
+            ),
+            max_bytes=self.max_bytes,
+            max_seconds=self.max_seconds,
+            alternative=self.alternative,
+        )
+
+    def done(self, n: int) -> None:
+        self.finished.append(float(n))
 
 
 # ---------------------------------------------------------------------------------------- progress
@@ -670,6 +918,8 @@ def from_torch(
     progress: bool | None = None,
     input_shape=None,
     threads: int | None = 1,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    max_bytes: float = DEFAULT_MAX_BYTES,
 ) -> TropicalMap:
     """The exact tropical rational map of a piecewise-linear network (Zhang et al., ICML 2018).
 
@@ -706,6 +956,14 @@ def from_torch(
         (default 1: the oracle multiplies small matrices, where more threads only wait on each other,
         several times slower on a busy machine). The previous limits are restored on return; ``None``
         leaves the thread pools as they are.
+    max_seconds, max_bytes : float
+        Limits of the estimated running time (seconds on a 2-core machine) and peak memory (bytes)
+        (:mod:`tropical.budget`; docs/from_torch_speed.md). The cost follows the number of monomials and
+        the input dimension (the hulls are in ``d + 1`` dimensions). The oracle estimates it from the
+        monomials found at the starting points before any hull is built, and again before every round;
+        the recursion sums the estimates of its pairwise products before each one is formed. Above either
+        limit :class:`ComputationTooLargeError` is raised with the estimate and what to compute instead.
+        The decision depends on the monomials found, never on the clock.
 
     Returns
     -------
@@ -720,10 +978,14 @@ def from_torch(
     ValueError
         For NaN or infinite weights, bad ``samples``/``max_monomials``/``input_shape``, or an unknown method.
     ComputationTooLargeError
-        When a polynomial would exceed ``max_monomials``.
+        When a polynomial would exceed ``max_monomials``, or the conversion ``max_seconds`` or
+        ``max_bytes`` (estimated).
     """
     if method not in ("auto", "oracle", "recursion"):
         raise ValueError(f"method must be 'auto', 'oracle' or 'recursion', got {method!r}")
+    for name, value in (("max_seconds", max_seconds), ("max_bytes", max_bytes)):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number) or not value > 0:
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
     for name, value in (("samples", samples), ("max_monomials", max_monomials), ("threads", threads)):
         if name == "threads" and value is None:
             continue
@@ -732,13 +994,19 @@ def from_torch(
     if progress not in (None, True, False):
         raise ValueError(f"progress must be True, False or None (auto), got {progress!r}")
     with limited_threads(threads):
-        return _convert(model, method, layers, max_monomials, seed, samples, progress, input_shape)
+        limits = {
+            "max_monomials": max_monomials,
+            "max_seconds": float(max_seconds),
+            "max_bytes": float(max_bytes),
+        }
+        return _convert(model, method, layers, limits, seed, samples, progress, input_shape)
 
 
-def _convert(model, method, layers, max_monomials, seed, samples, progress, input_shape) -> TropicalMap:
+def _convert(model, method, layers, limits, seed, samples, progress, input_shape) -> TropicalMap:
     """:func:`from_torch` after its arguments are checked, inside the thread limits."""
     graph = piecewise_linear_graph(model, input_shape=input_shape)
     d = graph.n_in
+    max_monomials = limits["max_monomials"]
     if method == "auto":
         method = "oracle" if d + 1 <= MAX_QHULL_DIMENSION else "recursion"
     if method == "oracle" and d + 1 > MAX_QHULL_DIMENSION:
@@ -750,7 +1018,7 @@ def _convert(model, method, layers, max_monomials, seed, samples, progress, inpu
                 "connections or max nodes. Use method='oracle' (input dimension <= "
                 f"{MAX_QHULL_DIMENSION - 1})"
             )
-        return _from_graph(graph, layers, max_monomials, seed, samples, progress)
+        return _from_graph(graph, layers, limits, seed, samples, progress)
     affine = graph.chain()
     widths = [d] + [layer.n_out for layer in affine if layer.slope is not None]
     bound = region_count_bound(widths)
@@ -769,8 +1037,9 @@ def _convert(model, method, layers, max_monomials, seed, samples, progress, inpu
         G = [TropicalPolynomial.constant(0.0, d) for _ in range(d)]
         per_layer = []
         bar = _Progress(len(affine), progress, unit="layers")
+        product = partial(_product, check=_RecursionBudget(d, limits))
         for depth, layer in enumerate(affine):
-            F, G = _recursion_layer(F, G, layer, d)
+            F, G = _recursion_layer(F, G, layer, d, product=product)
             per_layer.append([TropicalRational(f, g) for f, g in zip(F, G, strict=True)])
             bar.update(f"layer {depth}", max(len(p) for p in F + G))
         bar.close()
@@ -778,19 +1047,41 @@ def _convert(model, method, layers, max_monomials, seed, samples, progress, inpu
 
     initial = _sample_points(affine, samples, rng)
     directions = rng.standard_normal((max(64, 16 * d), d))
+    forwards = [_SharedStart(partial(_forward, affine, depth=depth), initial, directions) for depth in depths]
+    units = [affine[depth].n_out for depth in depths]
+    budget = _start_budget(forwards, units, initial, d, limits, bound)
     per_layer = []
-    bar = _Progress(sum(2 * affine[depth].n_out for depth in depths), progress)
-    for depth in depths:
-        forward = _SharedStart(partial(_forward, affine, depth=depth), initial, directions)
-        where = f"layer {depth}"
-        per_layer.append(
-            _unit_rationals(forward, affine[depth].n_out, where, initial, directions, max_monomials, bar)
-        )
+    bar = _Progress(2 * sum(units), progress)
+    for depth, forward, count in zip(depths, forwards, units, strict=True):
+        per_layer.append(_unit_rationals(forward, count, f"layer {depth}", initial, directions, budget, bar))
     bar.close()
     return TropicalMap(per_layer[-1], per_layer if layers else None, graph)
 
 
-def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, samples: int, progress):
+#: What to compute instead of a conversion that is too large (it works for any input dimension).
+_ALTERNATIVE = (
+    "tropical.linear_regions(model, plane=(x0, x1, x2)) gives the exact linear regions and affine maps on a "
+    "2-D slice through three inputs; tropical.metrics.decision_metrics(reference, model, plane=(x0, x1, "
+    "x2)) compares two classifiers without the polynomials; evaluate the network itself for values"
+)
+
+
+def _start_budget(forwards, units, initial, d: int, limits: dict, bound: float = np.inf) -> _Budget:
+    """The conversion's budget, checked once before any hull: every polynomial's size is estimated from
+    the monomials active at the starting points (capped by the region bound of the widths, if known)."""
+    estimates = []
+    for forward, count in zip(forwards, units, strict=True):
+        F, G = forward(initial)
+        for unit in range(count):
+            for side in (F, G):
+                estimates.append(min(_monomial_estimate(side.unit(unit)), bound))
+        forward.kept.clear()  # computed again when its layer is built: one layer's monomials in memory
+    budget = _Budget(estimates, d, limits, _ALTERNATIVE)
+    budget.check()
+    return budget
+
+
+def _from_graph(graph: Graph, layers: bool, limits: dict, seed: int, samples: int, progress):
     """The oracle on a graph that is not a chain: one polynomial per unit of the requested nodes."""
     rng = np.random.default_rng(seed)
     d = graph.n_in
@@ -801,19 +1092,22 @@ def _from_graph(graph: Graph, layers: bool, max_monomials: int, seed: int, sampl
         i for i, node in enumerate(graph.nodes) if node.kind in ("activation", "max") and i < graph.output
     ]
     targets = [*targets, graph.output] if layers else [graph.output]
-    bar = _Progress(sum(2 * graph.nodes[t].size for t in targets), progress)
+    forwards = [
+        _SharedStart(partial(_graph_forward, graph, splits, target=target), initial, directions)
+        for target in targets
+    ]
+    units = [graph.nodes[target].size for target in targets]
+    budget = _start_budget(forwards, units, initial, d, limits)
+    bar = _Progress(2 * sum(units), progress)
     per_node = []
-    for target in targets:
-        forward = _SharedStart(partial(_graph_forward, graph, splits, target=target), initial, directions)
-        node = graph.nodes[target]
-        per_node.append(
-            _unit_rationals(forward, node.size, repr(node.name), initial, directions, max_monomials, bar)
-        )
+    for target, forward, count in zip(targets, forwards, units, strict=True):
+        name = repr(graph.nodes[target].name)
+        per_node.append(_unit_rationals(forward, count, name, initial, directions, budget, bar))
     bar.close()
     return TropicalMap(per_node[-1], per_node if layers else None, graph)
 
 
-def _unit_rationals(forward, units: int, where: str, initial, directions, max_monomials: int, bar):
+def _unit_rationals(forward, units: int, where: str, initial, directions, budget: _Budget, bar):
     """``F ⊘ G`` of every unit of one layer or node, each polynomial grown by the oracle."""
     rationals = []
     for unit in range(units):
@@ -821,7 +1115,7 @@ def _unit_rationals(forward, units: int, where: str, initial, directions, max_mo
         for denominator in (False, True):
             what = f"{'G' if denominator else 'F'} of unit {unit} of {where}"
             oracle = _Oracle(forward, unit, denominator)
-            pair.append(_oracle_hull(oracle, initial, directions, max_monomials, what))
+            pair.append(_oracle_hull(oracle, initial, directions, budget, what))
             bar.update(what, len(pair[-1]))
         rationals.append(TropicalRational(*pair))
     return rationals

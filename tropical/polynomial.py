@@ -20,6 +20,7 @@ from numbers import Real
 
 import numpy as np
 
+from tropical._validation import float_array
 from tropical.errors import ComputationTooLargeError
 from tropical.hull import RELATIVE_TOLERANCE, unique_rows, upper_faces, upper_hull_vertices
 from tropical.polytope import Polytope
@@ -30,15 +31,6 @@ __all__ = ["TropicalPolynomial", "TropicalRational"]
 MAX_PRODUCT_MONOMIALS = 20_000_000
 #: Evaluate in chunks of at most this many (point, monomial) pairs.
 _EVALUATION_CHUNK = 4_000_000
-
-
-def _as_array(values, name: str) -> np.ndarray:
-    if hasattr(values, "detach"):
-        values = values.detach().cpu().numpy()
-    array = np.asarray(values, dtype=np.float64)
-    if np.isnan(array).any():
-        raise ValueError(f"{name} contains NaN")
-    return array
 
 
 class TropicalPolynomial:
@@ -63,8 +55,8 @@ class TropicalPolynomial:
     __array_priority__ = 1000  # so that ``3.0 * p`` calls ``p.__rmul__``
 
     def __init__(self, exponents, coefficients):
-        exponents = _as_array(exponents, "exponents")
-        coefficients = _as_array(coefficients, "coefficients")
+        exponents = float_array(exponents, "exponents", finite=False)
+        coefficients = float_array(coefficients, "coefficients", finite=False)
         if exponents.ndim != 2:
             raise ValueError(f"exponents must have shape (m, d), got {exponents.shape}")
         if coefficients.shape != (exponents.shape[0],):
@@ -121,7 +113,7 @@ class TropicalPolynomial:
 
     # ------------------------------------------------------------------------------------ evaluation
     def _points(self, X) -> tuple[np.ndarray, bool]:
-        X = _as_array(X, "X")
+        X = float_array(X, "X", finite=False)
         single = X.ndim == 1
         X = np.atleast_2d(X)
         if X.shape[1] != self.dimension:
@@ -220,7 +212,7 @@ class TropicalPolynomial:
         returned in lexicographic order of their exponents.
         """
         keep = upper_hull_vertices(self.lifted, tolerance)
-        order = np.lexsort(self.exponents[keep].T[::-1])
+        order = np.lexsort(self.exponents[keep].T[::-1]) if self.dimension else np.arange(len(keep))
         return TropicalPolynomial(self.exponents[keep[order]], self.coefficients[keep[order]])
 
     def newton_polytope(self) -> Polytope:
@@ -244,11 +236,11 @@ class TropicalPolynomial:
     def hypersurface(self, bounds, *, tolerance: float = RELATIVE_TOLERANCE):
         """The tropical curve of a polynomial in two variables, clipped to a box.
 
-        See :func:`tropical.subdivision.tropical_curve`.
+        See :func:`tropical.curve.tropical_curve`.
         """
-        from tropical.subdivision import tropical_curve
+        from tropical.curve import tropical_curve
 
-        return tropical_curve(self, bounds, tolerance=tolerance)
+        return tropical_curve(self, bounds=bounds, tolerance=tolerance)
 
     def same_function(self, other: TropicalPolynomial, *, tolerance: float = 1e-9) -> bool:
         """Whether both polynomials have the same reduced monomials (hence equal everywhere).

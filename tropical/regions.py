@@ -74,6 +74,7 @@ import numpy as np
 
 from tropical._region_split import Partition, one_blas_thread
 from tropical._region_split import compiled as compiled_kernel
+from tropical._validation import box
 from tropical.errors import ComputationTooLargeError
 from tropical.graph import Composed, Convolution, Signed, TorchLinear, piecewise_linear_graph
 from tropical.layers import AffineLayer
@@ -114,15 +115,8 @@ def _convex_polygon(polygon, name: str) -> np.ndarray:
 
 
 def _box(bounds, name: str = "bounds") -> np.ndarray:
-    try:
-        values = np.asarray(bounds, dtype=np.float64).ravel()
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must be (xmin, xmax, ymin, ymax)") from error
-    if values.shape != (4,) or not np.all(np.isfinite(values)):
-        raise ValueError(f"{name} must be four finite numbers (xmin, xmax, ymin, ymax), got {bounds!r}")
-    xmin, xmax, ymin, ymax = values
-    if not (xmin < xmax and ymin < ymax):
-        raise ValueError(f"{name} needs xmin < xmax and ymin < ymax, got {tuple(values)}")
+    """The corners of the box ``bounds`` (checked by :func:`tropical._validation.box`), shape (4, 2)."""
+    xmin, xmax, ymin, ymax = box(bounds, name)
     return np.array([[xmin, ymin], [xmax, ymin], [xmax, ymax], [xmin, ymax]])
 
 

@@ -123,22 +123,55 @@ def test_regression_oracle_values_at_tiny_and_huge_weight_scales(scale):
     )
 
 
-def test_oracle_survives_qhull_failures(monkeypatch):
-    """When Qhull gives up on the found monomials, the oracle's facet ties come from the exact faces."""
+@pytest.mark.parametrize("failing", ["build", "insertion"])
+def test_oracle_survives_qhull_failures(monkeypatch, failing):
+    """When Qhull gives up on the found monomials (building the growing hull, or inserting the points of a
+    later round), the oracle rebuilds the hull or takes the exact faces, and the monomials are the same."""
     import scipy.spatial
+    from scipy.spatial._qhull import _Qhull
 
     import tropical.network
 
     model = build_network([2, 6, 4, 2], "relu", True, 0.0, 11)
     expected = from_torch(model)
+    error = scipy.spatial.QhullError("QH6271 qhull topology error (simulated)")
 
-    def failing_qhull(*args, **kwargs):
-        raise scipy.spatial.QhullError("QH6271 qhull topology error (simulated)")
+    class FailingQhull:
+        def __init__(self, *args, **kwargs):
+            if failing == "build":
+                raise error
+            self.qhull = _Qhull(*args, **kwargs)
+            self.get_hull_facets, self.close = self.qhull.get_hull_facets, self.qhull.close
 
-    monkeypatch.setattr(tropical.network, "ConvexHull", failing_qhull)
+        def add_points(self, points):
+            raise error
+
+    monkeypatch.setattr(tropical.network, "_Qhull", FailingQhull)
     for a, b in zip(from_torch(model), expected, strict=True):
         assert a.numerator.same_function(b.numerator, tolerance=1e-9)
         assert a.denominator.same_function(b.denominator, tolerance=1e-9)
+
+
+def test_oracle_rebuilds_its_hull_for_far_points(monkeypatch):
+    """Points far outside the growing hull's first box are not inserted (Qhull's precision follows the
+    scaling): the hull is built anew from all points, with the same monomials."""
+    import tropical.network
+
+    model = build_network([2, 16, 16, 1], "relu", True, 0.0, 7)
+    expected = from_torch(model)
+    built = []
+    original = tropical.network._GrowingHull.__init__
+
+    def counting(self, lifted):
+        built.append(len(lifted))
+        original(self, lifted)
+
+    monkeypatch.setattr(tropical.network._GrowingHull, "__init__", counting)
+    monkeypatch.setattr(tropical.network, "_REBUILD_EXTENT", 0.5)  # every insertion is "far"
+    result = from_torch(model)
+    assert len(built) > 2 * 2  # more than one hull per polynomial
+    assert result[0].numerator.same_function(expected[0].numerator, tolerance=1e-9)
+    assert result[0].denominator.same_function(expected[0].denominator, tolerance=1e-9)
 
 
 def test_every_monomial_is_the_unique_max_somewhere(unique_max_oracle):
@@ -517,3 +550,85 @@ def test_final_reduction_matches_brute_force_on_coplanar_points(d, pieces, seed)
     heights = (exponents @ slopes.T + offsets).min(axis=1)
     lifted = np.column_stack([exponents, heights])
     np.testing.assert_array_equal(np.sort(_final_vertices(lifted)), _vertices_by_margin(lifted))
+
+
+def _repro_qhull_crash_6d():
+    """The 6-8-8-2 ReLU net of ``shared/repros/qhull_crash_6d.py`` (weights and biases standard normal)."""
+    rng = np.random.default_rng(0)
+    sizes = [6, 8, 8, 2]
+    modules = []
+    for k in range(3):
+        linear = nn.Linear(sizes[k], sizes[k + 1]).double()
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor(rng.standard_normal((sizes[k + 1], sizes[k]))))
+            linear.bias.copy_(torch.tensor(rng.standard_normal(sizes[k + 1])))
+        modules += [linear] + ([nn.ReLU()] if k < 2 else [])
+    return nn.Sequential(*modules)
+
+
+def test_regression_qhull_crash_6d_answers_or_refuses_promptly():
+    """Issue 15: from_torch on a 6-8-8-2 net ran > 15 min (a raw QhullError after 3 min before that). The
+    cost (7-D hulls of thousands of monomials) is estimated from the starting points, before any hull is
+    built: refused with the estimate, the limit and alternatives that work for 6 inputs, in bounded memory
+    (tracemalloc's peak, which sees numpy; a refusal comes before Qhull's own allocations)."""
+    import tracemalloc
+
+    model = _repro_qhull_crash_6d()
+    tracemalloc.start()
+    try:
+        with pytest.raises(ComputationTooLargeError, match=r"max_seconds=60") as info:
+            from_torch(model)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert info.value.estimate > info.value.limit == 60
+    assert "tropical.linear_regions(model, plane=" in str(info.value)
+    assert peak < 300e6
+
+
+def test_budget_is_checked_before_the_hulls_and_after_every_round(monkeypatch):
+    """The same net is refused under a small max_seconds (before any hull: the hull class is never built),
+    answered under the default, and a round that finds more monomials than estimated is re-checked."""
+    import tropical.network as network
+
+    model = build_network([3, 8, 8, 1], "relu", True, 0.0, 0)
+    built = []
+    original = network._GrowingHull.of
+    monkeypatch.setattr(network._GrowingHull, "of", lambda lifted: built.append(1) or original(lifted))
+    with pytest.raises(ComputationTooLargeError, match=r"max_seconds=0\.001") as info:
+        from_torch(model, max_seconds=1e-3)
+    assert info.value.limit == 1e-3 and info.value.estimate > 1e-3 and not built
+    expected = from_torch(model)
+    assert built
+    # estimates far too small: the check before a round sees the monomials found and refuses
+    monkeypatch.setattr(network, "_monomial_estimate", lambda lifted: 1.0)
+    limit = 2 * network._oracle_cost(1.0, 3).seconds
+    with pytest.raises(ComputationTooLargeError, match=r"monomials found so far") as info:
+        from_torch(model, max_seconds=limit)
+    assert info.value.estimate > limit
+    X = np.random.default_rng(0).normal(size=(200, 3)) * 5
+    np.testing.assert_allclose(rationals(expected, X), outputs(model, X), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("bad", [{"max_seconds": 0}, {"max_seconds": -1.0}, {"max_bytes": "2GB"}])
+def test_bad_budgets_are_named(bad):
+    model = build_network((2, 3, 1), "relu", True, 0.0, seed=0)
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        from_torch(model, **bad)
+
+
+def test_recursion_on_many_inputs_is_refused_before_its_long_products():
+    """An 8-16-1 net (method "auto" is the recursion above 6 inputs) ran 270 s: its last product of 4,096
+    lifted points is reduced by one LP per point in 9-D. The summed estimate of the products refuses it
+    before that product is formed, naming the limit and a 2-D slice."""
+    generator = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1)).double()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.tensor(generator.standard_normal(tuple(parameter.shape))))
+    with pytest.raises(ComputationTooLargeError, match=r"method='recursion'.*max_seconds=60") as info:
+        from_torch(model)
+    assert info.value.estimate > info.value.limit == 60
+    assert "tropical.linear_regions(model, plane=" in str(info.value)
+    with pytest.raises(ComputationTooLargeError, match=r"max_seconds=0\.01"):
+        from_torch(build_network([2, 8, 8, 1], "relu", True, 0.0, 0), method="recursion", max_seconds=0.01)

@@ -674,3 +674,14 @@ def test_convex_combinations_of_monomials_are_never_kept(d, seed, offset, spread
     p = TropicalPolynomial(extended[:, :-1], extended[:, -1]).reduced()
     assert {tuple(row) for row in p.lifted} == {tuple(row) for row in vertices}
     np.testing.assert_array_equal(p.reduced().lifted, p.lifted)
+
+
+def test_polynomial_in_no_variables_reduces_to_its_largest_constant():
+    # regression (repros/unhelpful_errors.py): a 0-variable polynomial is the constant max_i c_i;
+    # reduced() raised IndexError inside cKDTree
+    p = TropicalPolynomial(np.zeros((3, 0)), [1.0, 3.0, 2.0])
+    reduced = p.reduced()
+    assert reduced.exponents.shape == (1, 0)
+    assert reduced.coefficients.tolist() == [3.0]
+    np.testing.assert_array_equal(reduced(np.zeros((4, 0))), np.full(4, 3.0))
+    assert reduced.reduced().coefficients.tolist() == [3.0]
