@@ -53,11 +53,11 @@ OUT = Path(__file__).with_name("alfarra_digits.json")
 def run(args) -> dict:
     from lottery.experiments import compare_initializations
 
-    record = {"config": {}, "rows": {}, "seconds": {}}
+    record = {"config": {}, "rows": {}, "seconds": {}, "timing": {}}
     workers = min(args.workers, os.cpu_count() or 1)
     for dataset in DATASETS:
         options = dict(hidden=(args.hidden,), sparsities=SPARSITIES, inits=INITS, seeds=args.seeds,
-                       epochs=args.epochs, planes=args.planes, cache=False, progress=False)  # fmt: skip
+                       epochs=args.epochs, planes=args.planes, cache=False)  # fmt: skip
         start = time.perf_counter()
         if workers > 1:
             with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -65,6 +65,7 @@ def run(args) -> dict:
         else:
             result = compare_initializations(dataset, **options)
         record["seconds"][dataset] = round(time.perf_counter() - start, 1)
+        record["timing"][dataset] = result.timing  # training and geometry seconds of the tasks
         record["config"][dataset] = result.config.to_dict()
         keep = ["init", "sparsity", "seed", "polytope_method", "plane_method", "dense_test_accuracy"]
         keep += [m for m, _, _ in METRICS]

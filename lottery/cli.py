@@ -5,7 +5,8 @@
     tropical-lottery figures [--out DIR] [--quick] [--only NAME ...]   regenerate the README gallery
     tropical-lottery compare [--config FILE.toml] [options] --out DIR  initialisations: CSV, JSON, figures
     tropical-lottery polytope MODEL.pt [--out DIR]                     decision polytope of a saved net
-    tropical-lottery regions MODEL.pt [--out DIR] [--bounds ...]       linear regions and decision boundary
+    tropical-lottery regions MODEL.pt [--out DIR] [--bounds ... | --plane I J K --dataset NAME]
+                                                                       linear regions and decision boundary
 
 Mistakes in the arguments (a missing file, an unknown initialisation, a bad option) are reported in one
 line on stderr, without a traceback, with exit status 2.
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 __all__ = ["build_parser", "load_model", "main"]
@@ -42,10 +44,14 @@ def _figures(args) -> None:
     unknown = sorted(set(selected) - set(makers))
     if unknown:
         raise UserError(f"unknown figure(s) {', '.join(unknown)}; known: {', '.join(makers)}")
-    for name in selected:
-        print(f"[figures] {name} ...", flush=True)
+    start = time.perf_counter()
+    for k, name in enumerate(selected, 1):
+        print(f"[figures] {name} ({k}/{len(selected)}) ...", flush=True)
+        began = time.perf_counter()
         for path in makers[name](Path(args.out), quick=args.quick):
             print(f"[figures]   wrote {path}", flush=True)
+        print(f"[figures] {name} done in {time.perf_counter() - began:.1f} s; elapsed "
+              f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------ compare
@@ -111,6 +117,14 @@ def _compare(args) -> None:
         raise UserError(str(error)) from None
     if args.cache and args.no_cache:
         raise UserError("give at most one of --cache and --no-cache")
+    if config.model is not None:
+        from lottery.experiments.runner import network_input_shape
+
+        try:
+            shape = network_input_shape(config)
+        except (ValueError, TypeError) as error:
+            raise UserError(str(error)) from None
+        print(f"[compare] {config.model} reads inputs of shape {list(shape)}", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     n_tasks = len(config.seeds) * (1 + len(config.inits) * len(config.sparsities))
@@ -140,14 +154,19 @@ def _compare(args) -> None:
     finally:
         for close in closers:
             close()
-    info = result.cache_info
-    print(f"[compare] done: {info['misses']} computed, {info['hits']} from the cache ({info['directory']})")
+    info, timing = result.cache_info, result.timing
+    print(f"[compare] done: {info['misses']} computed, {info['hits']} from the cache ({info['directory']}); "
+          f"training {timing['train_s']:.0f} s, geometry {timing['geometry_s']:.0f} s of task time (CPU "
+          f"{timing['train_cpu_s']:.0f} + {timing['geometry_cpu_s']:.0f} s), {timing['wall_s']:.0f} s wall",
+          flush=True)  # fmt: skip
+    start = time.perf_counter()
     written = [out / "results.csv", out / "results.json"]
     result.to_csv(written[0])
     result.to_json(written[1])
-    written += _compare_figures(result, out)
     for path in written:
         print(f"[compare]   wrote {path}", flush=True)
+    for path in _compare_figures(result, out):
+        print(f"[compare]   wrote {path} ({time.perf_counter() - start:.1f} s)", flush=True)
 
 
 def _compare_figures(result, out: Path) -> list[Path]:
@@ -156,10 +175,11 @@ def _compare_figures(result, out: Path) -> list[Path]:
     paths = []
     figure, _ = result.plot_metrics()
     paths += save(figure, out, "metrics")
-    if len(result.config.hidden) == 1 and result.widths[0] == 2:
+    one_hidden = result.config.model is None and len(result.config.hidden) == 1
+    if one_hidden and result.widths[0] == 2:
         figure, _ = result.plot_polygons()
         paths += save(figure, out, "newton_polygons")
-    elif len(result.config.hidden) == 1:
+    elif one_hidden:
         figure, _ = result.plot_projected_polygons()
         paths += save(figure, out, "projected_newton_polygons")
     if "bounds" in result.domain:
@@ -232,6 +252,48 @@ def _bounds(args, model) -> tuple:
     return (-3.0, 3.0, -3.0, 3.0)
 
 
+def _plane_points(args, model):
+    """``(points (3, *shape) float64, shape, description)`` of ``--plane I J K`` (test points of
+    ``--dataset``) or ``--plane FILE`` (three points in a .npy or .pt file)."""
+    import numpy as np
+    import torch
+
+    if len(args.plane) == 3 and all(text.isdigit() for text in args.plane):
+        if args.dataset is None:
+            raise UserError("--plane I J K takes test points of a dataset: add --dataset NAME")
+        from lottery.experiments import ComparisonConfig
+        from lottery.experiments.config import input_shape, load_data
+
+        try:
+            config = ComparisonConfig(dataset=args.dataset, model=args.factory, input_shape=args.input_shape)
+            data = load_data(config)
+            shape = input_shape(config, data, model)
+        except (ValueError, TypeError, KeyError) as error:
+            raise UserError(str(error).strip("'\"")) from None
+        indices = [int(text) for text in args.plane]
+        if max(indices) >= len(data.x_test) or len(set(indices)) < 3:
+            raise UserError(f"--plane needs three different indices below {len(data.x_test)} (the test "
+                            f"points of {args.dataset}), got {indices}")  # fmt: skip
+        points = data.x_test[indices].double().numpy().reshape(3, *shape)
+        return points, tuple(shape), f"test points {indices} of {args.dataset}"
+    if len(args.plane) != 1:
+        raise UserError(f"--plane takes three test-point indices or one file, got {args.plane}")
+    path = args.plane[0]
+    if not os.path.exists(path):
+        raise UserError(f"no file of plane points at {path!r}")
+    try:
+        loaded = np.load(path) if path.endswith(".npy") else torch.load(path, weights_only=True)
+    except Exception as error:
+        raise UserError(f"{path}: cannot read three points ({type(error).__name__}: {error})") from None
+    points = np.asarray(loaded, dtype=np.float64)
+    if points.ndim < 2 or len(points) != 3:
+        raise UserError(f"{path}: expected three points, an array of shape (3, ...), got {points.shape}")
+    shape = tuple(args.input_shape) if args.input_shape else points.shape[1:]
+    if int(np.prod(shape)) != int(np.prod(points.shape[1:])):
+        raise UserError(f"--input-shape {list(shape)} does not hold points of shape {list(points.shape[1:])}")
+    return points.reshape(3, *shape), shape, f"the three points of {Path(path).name}"
+
+
 def _write_metrics(out: Path, name: str, metrics: dict) -> Path:
     path = out / f"{name}.json"
     path.write_text(json.dumps(metrics, indent=1))
@@ -268,7 +330,7 @@ def _polytope(args) -> None:
         "classes": list(classes),
         "polytope_vertices": len(P.vertices),
         "polytope_area": float(P.volume),
-        "zonotope_vertices": [len(Z1.vertices()), len(Z2.vertices())],
+        "zonotope_vertices": [len(Z1.vertices), len(Z2.vertices)],
         "nonzero_generators": [int((np.abs(Z.generators).sum(axis=1) > 0).sum()) for Z in (Z1, Z2)],
         "subdivision_cells": len(subdivision),
         "boundary_cells": int(subdivision.mixed.sum()),
@@ -299,15 +361,26 @@ def _regions(args) -> None:
     from tropical.plot import regions as plot_regions
 
     model, what = _load(args.model, args.factory)
-    if _inputs(model) != 2:
-        raise UserError(f"regions needs a net with 2 inputs, got {_inputs(model)}")
-    bounds = _bounds(args, model)
-    result = _geometry(tr.linear_regions, model, bounds=bounds)
+    if args.plane is not None:
+        if args.bounds is not None:
+            raise UserError("give at most one of --bounds and --plane")
+        points, shape, where = _plane_points(args, model)
+        result = _geometry(tr.linear_regions, model, plane=tuple(points), input_shape=shape)
+        domain = {"plane": where, "input_shape": list(shape)}
+    else:
+        if _inputs(model) != 2:
+            raise UserError(
+                f"regions needs a net with 2 inputs, got {_inputs(model)}; for other inputs pass --plane "
+                "I J K --dataset NAME (the plane through three test points)"
+            )
+        bounds = _bounds(args, model)
+        result = _geometry(tr.linear_regions, model, bounds=bounds)
+        domain = {"bounds": list(bounds)}
     stats = tr.metrics.region_statistics(result)
     boundary = result.decision_boundary()
     metrics = {
         "model": what,
-        "bounds": list(bounds),
+        **domain,
         "linear_regions": len(result),
         "median_region_area": stats.median_area,
         "effective_regions": float(np.exp(stats.area_entropy)),
@@ -316,8 +389,13 @@ def _regions(args) -> None:
     }
     figure, ax = plt.subplots(figsize=(6, 6))
     plot_regions(result, ax, title=f"{what}: linear regions and exact decision boundary")
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
+    if args.plane is not None:
+        corners = (points.reshape(3, -1) - result.origin) @ result.frame.T
+        ax.scatter(corners[:, 0], corners[:, 1], marker="*", s=120, color="black", zorder=5)
+        ax.set_title(f"{what}: linear regions and exact decision boundary\non the plane through {where}",
+                     fontsize="small")  # fmt: skip
+    ax.set_xlabel("$x_1$" if args.plane is None else "$u$ (plane coordinate)")
+    ax.set_ylabel("$x_2$" if args.plane is None else "$v$ (plane coordinate)")
     out = Path(args.out)
     name = Path(args.model).stem
     print(f"[regions] {what}")
@@ -384,7 +462,12 @@ def build_parser() -> argparse.ArgumentParser:
             _polytope,
             "decision polytope, dual subdivision and lifted polytope of a saved 2-p-k net",
         ),
-        ("regions", _regions, "exact linear regions and decision boundary of a saved net with 2 inputs"),
+        (
+            "regions",
+            _regions,
+            "exact linear regions and decision boundary of a saved net, on a 2-D box or on "
+            "the plane through three test points",
+        ),
     ):
         sub = commands.add_parser(
             name, help=text,
@@ -403,6 +486,15 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "polytope":
             sub.add_argument("--classes", type=int, nargs=2, default=(0, 1), metavar=("I", "J"),
                              help="the pair of classes (default 0 1)")  # fmt: skip
+        else:
+            sub.add_argument("--plane", nargs="+", metavar="I J K | FILE",
+                             help="instead of a 2-D box: the plane through three test points of --dataset "
+                             "(their indices in its test split) or three points from a .npy / .pt file of "
+                             "shape (3, ...); any input size, conv nets included")  # fmt: skip
+            sub.add_argument("--dataset", help="the dataset of --plane I J K (lottery.DATASETS)")
+            sub.add_argument("--input-shape", type=int, nargs="+", metavar="N",
+                             help="per-sample shape the model takes, e.g. 1 8 8 (default: the flat features "
+                             "or the dataset's image shape, whichever the model takes)")  # fmt: skip
         sub.set_defaults(run=run)
     return parser
 

@@ -37,7 +37,9 @@ def test_console_script_help():
 def test_compare_writes_csv_json_and_figures(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["compare", "--out", str(out), *TINY]) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()  # stderr is not a terminal here: one line per finished task
+    printed = captured.out
+    assert_stage_lines(captured.err, [(init, s) for init in ("lottery", "reshuffle") for s in (50, 75)])
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert len(rows) == 2 * 2 and list(rows[0]) == list(COLUMNS)
     assert {r["init"] for r in rows} == {"lottery", "reshuffle"}
@@ -298,3 +300,141 @@ def test_the_old_load_model_name_still_works_with_a_warning(tmp_path):
     with pytest.warns(DeprecationWarning, match="lottery.checkpoints.load_model"):
         loaded, _ = load_model(tmp_path / "n.pt")
     assert _outputs_equal(loaded, net)
+
+
+# ------------------------------------------------------------------------------- progress without a terminal
+def _piped(*argv, env=None):
+    """Run the command line in a subprocess with stdin, stdout and stderr not terminals (as under CI)."""
+    import os
+
+    root = Path(__file__).resolve().parents[1]
+    paths = [str(root), *(env or {}).get("PYTHONPATH", "").split(os.pathsep)]
+    environment = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    return subprocess.run([sys.executable, "-m", "lottery.cli", *argv], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, env=environment, timeout=600)  # fmt: skip
+
+
+def assert_stage_lines(err: str, jobs) -> None:
+    """One ``[compare]`` line per finished dense net and ticket (``jobs``: (init, percent) of seed 0), with
+    its training and geometry seconds and the elapsed time, then the summary; no progress bar."""
+    assert "\r" not in err  # no bar drawn into a log
+    lines = [line for line in err.splitlines() if line.startswith("[compare] ")]
+    assert any(line.startswith("[compare] dense 1/1 (seed 0): training ") for line in lines), lines
+    tickets = [line for line in lines if line.startswith("[compare] ticket ")]
+    assert {line.split(": ")[0].split(" ", 3)[3] for line in tickets} == {
+        f"({init}, {percent}%, seed 0)" for init, percent in jobs
+    }
+    assert [line.split()[2] for line in tickets] == [f"{k}/{len(jobs)}" for k in range(1, len(jobs) + 1)]
+    for line in tickets:
+        assert "training " in line and "geometry " in line and "CPU " in line and "elapsed " in line
+    assert lines[-1].startswith("[compare] done in ") and "geometry" in lines[-1]
+
+
+@pytest.mark.slow
+def test_compare_reports_one_line_per_finished_stage_through_pipes(tmp_path):
+    small = ["--hidden", "6", "--sparsities", "0.5", "0.75", "--inits", "lottery", "reshuffle",
+             "--seeds", "1", "--epochs", "2", "--n-samples", "200", "--no-cache"]  # fmt: skip
+    done = _piped("compare", "--out", str(tmp_path), *small)
+    assert done.returncode == 0, done.stderr
+    assert_stage_lines(done.stderr, [(init, s) for init in ("lottery", "reshuffle") for s in (50, 75)])
+    assert "metrics.png (" in done.stdout and "training" in done.stdout
+
+
+@pytest.mark.slow
+def test_figures_report_each_figure_with_its_time_without_a_terminal(tmp_path):
+    done = _piped("figures", "--quick", "--only", "tropical_core_moons", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "[figures] tropical_core_moons (1/1) ..." in done.stdout
+    assert "[figures] tropical_core_moons done in " in done.stdout
+    assert (tmp_path / "tropical_core_moons.png").stat().st_size > 0
+
+
+# ------------------------------------------------------------------------------- a custom conv model
+CONV_MODULE = """
+from torch import nn
+
+def pooled():  # conv, max pooling: no decision polytope (not affine -> ReLU -> affine)
+    return nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(16, 10))
+
+def flat_only():
+    return nn.Linear(10, 10)
+"""
+
+
+@pytest.mark.slow
+def test_compare_a_custom_conv_model_on_digits(tmp_path, monkeypatch, capsys):
+    (tmp_path / "h6_digit_convs.py").write_text(CONV_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out, cache = tmp_path / "run", tmp_path / "cache"
+    argv = ["compare", "--dataset", "digits", "--model", "h6_digit_convs:pooled", "--sparsities", "0.5",
+            "--inits", "lottery", "--seeds", "1", "--epochs", "2", "--planes", "1",
+            "--out", str(out)]  # fmt: skip
+    assert main([*argv, "--cache", str(cache)]) == 0
+    printed = capsys.readouterr()
+    assert "reads inputs of shape [1, 8, 8]" in printed.out  # inferred: the flat features are refused
+    assert "[compare] ticket 1/1 (lottery, 50%, seed 0)" in printed.err
+    (row,) = csv.DictReader((out / "results.csv").open())
+    assert row["polytope_method"].startswith("skipped: UnsupportedLayerError")
+    assert "max" in row["polytope_method"] and "model.2" in row["polytope_method"]  # the MaxPool2d
+    assert all(row[c] == "nan" for c in COLUMNS if "polytope" in c and c != "polytope_method")
+    assert row["boundary_method"] == row["plane_method"] == "exact"
+    assert 0 <= float(row["boundary_agreement"]) <= 1 and float(row["linear_regions"]) >= 1
+    # the ticket in the cache, rebuilt from the factory and run on image-shaped digits by its own forward
+    (path,) = (cache / "tickets").glob("*.pt")
+    ticket = lt.Ticket.load(path)
+    from h6_digit_convs import pooled
+
+    model = ticket.build(pooled, state="trained").eval()
+    data = lt.load_dataset("digits")
+    with torch.no_grad():
+        predicted = model(data.x_test.reshape(-1, 1, 8, 8)).argmax(dim=1)
+    assert float(row["test_accuracy"]) == pytest.approx((predicted == data.y_test).float().mean().item())
+    assert int((model[0].weight == 0).sum()) >= 4  # half of the 9 conv weights pruned (rounding either way)
+    one_line_error(capsys, [*argv, "--no-cache", "--input-shape", "1", "7", "7"], "input_shape", "64")
+    one_line_error(capsys, [*argv, "--no-cache", "--model", "h6_digit_convs:flat_only"],
+                   "takes none of the input shapes", "--input-shape")  # fmt: skip
+
+
+@pytest.mark.slow
+def test_regions_on_the_plane_through_three_test_digits_of_a_conv_model(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    (tmp_path / "h6_plane_convs.py").write_text(CONV_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from h6_plane_convs import pooled
+
+    torch.manual_seed(0)
+    net = pooled().eval()
+    torch.save(net.state_dict(), tmp_path / "conv.pt")
+    argv = ["regions", str(tmp_path / "conv.pt"), "--model", "h6_plane_convs:pooled", "--out", str(tmp_path)]
+    assert main([*argv, "--plane", "0", "1", "2", "--dataset", "digits"]) == 0
+    metrics = json.loads((tmp_path / "conv_regions.json").read_text())
+    assert metrics["input_shape"] == [1, 8, 8] and (tmp_path / "conv_regions.png").stat().st_size > 0
+    # a lower bound from the network itself: distinct activation patterns (ReLU signs, max-pool winners) on
+    # a grid over the triangle's bounding box, inside the plane's padded box
+    points = lt.load_dataset("digits").x_test[:3].double().reshape(3, -1)
+    d1, d2 = points[1] - points[0], points[2] - points[0]
+    e1 = d1 / d1.norm()
+    e2 = d2 - (d2 @ e1) * e1
+    e2 = e2 / e2.norm()
+    corners = torch.stack([torch.zeros(2, dtype=torch.float64), torch.stack([d1 @ e1, d1 @ e2]),
+                           torch.stack([d2 @ e1, d2 @ e2])])  # fmt: skip
+    corners = corners.numpy()
+    u, v = np.meshgrid(*(np.linspace(corners[:, k].min(), corners[:, k].max(), 200) for k in (0, 1)))
+    grid = points[0] + torch.as_tensor(u.ravel())[:, None] * e1 + torch.as_tensor(v.ravel())[:, None] * e2
+    with torch.no_grad():
+        pre = net[0].double()(grid.reshape(-1, 1, 8, 8))
+        _, winners = torch.nn.functional.max_pool2d(pre.relu(), 2, return_indices=True)
+    patterns = torch.cat([(pre > 0).flatten(1), winners.flatten(1)], dim=1).numpy()
+    assert len(np.unique(patterns, axis=0)) <= metrics["linear_regions"]
+    # the same plane from a file of the three points, in the shape the model takes
+    np.save(tmp_path / "three.npy", points.reshape(3, 1, 8, 8).numpy())
+    (tmp_path / "conv_regions.json").unlink()
+    assert main([*argv, "--plane", str(tmp_path / "three.npy")]) == 0
+    from_file = json.loads((tmp_path / "conv_regions.json").read_text())
+    assert from_file["linear_regions"] == metrics["linear_regions"]
+    one_line_error(capsys, [*argv, "--plane", "0", "1", "2"], "--dataset")
+    one_line_error(capsys, [*argv, "--plane", "0", "1", "99999", "--dataset", "digits"], "indices below")
+    one_line_error(capsys, [*argv, "--plane", "0", "1", "2", "--dataset", "digits", "--bounds", "0", "1", "0",
+                            "1"], "at most one")  # fmt: skip

@@ -15,13 +15,17 @@ from tropical.metrics import DECISION_METRICS
 
 __all__ = [
     "COLUMNS",
+    "IMAGE_SHAPES",
     "INITIALIZATIONS",
     "METHOD_COLUMNS",
     "ComparisonConfig",
     "domain",
+    "input_shape",
     "load_data",
     "model_fn",
     "model_widths",
+    "network_fn",
+    "shaped",
 ]
 
 #: Initialisations of the kept weights a pruned network is retrained from, by name, with what they are.
@@ -78,7 +82,8 @@ class ComparisonConfig:
         A name in :data:`lottery.DATASETS`.
     hidden : tuple of int
         Hidden widths: ``(100,)`` is the 2-100-2 net of Alfarra et al. (2022); two or more entries give a
-        deep net (no decision polytope then, but exact boundary comparisons).
+        deep net (its decision polytope is that of the first hidden layer with the rest of the network as
+        output map, as ``polytope_method`` says; the boundary comparisons are exact at any depth).
     sparsities : tuple of float
         Fractions of the prunable weights removed (one-shot, per layer or global, from the trained dense
         net), each in [0, 1).
@@ -100,6 +105,16 @@ class ComparisonConfig:
         The dataset (:func:`lottery.load_dataset`); the data are the same for every seed.
     classes : (int, int)
         The pair of classes whose decision polytope is compared.
+    model : str, optional
+        ``"package.module:factory"``: a function or class building the network with no arguments (called
+        under ``torch.manual_seed(seed)``, so the factory's own initialisation is θ0), e.g. a conv net.
+        Default: the MLP of ``hidden`` (which is then ignored). The cache knows the factory by name only:
+        after editing its code, run with ``cache=False``.
+    input_shape : tuple of int, optional
+        The per-sample shape the model takes, e.g. ``(1, 8, 8)`` for a conv net on digits; the flat
+        features are reshaped to it for training, and the geometry reads the model behind an
+        ``nn.Unflatten`` (the data planes live in the flat feature space). Default: the flat features;
+        for a ``model`` that refuses them, the dataset's image shape (:data:`IMAGE_SHAPES`).
     bounds : (xmin, xmax, ymin, ymax), optional
         Domain of the exact boundary comparisons for 2-D inputs (standardised coordinates); default: the box
         of all the data padded by 10 % of its largest side. Inputs of higher dimension use the plane through
@@ -145,6 +160,18 @@ class ComparisonConfig:
         "(tropical.metrics.plane_metrics; each costs about two exact region computations per ticket)",
         type=int,
     )
+    model: str | None = _option(
+        None,
+        "the network, 'package.module:factory' (a function or class called with no arguments under "
+        "torch.manual_seed(seed)); default: the MLP of hidden",
+        metavar="PACKAGE.MODULE:FACTORY",
+    )
+    input_shape: tuple[int, ...] | None = _option(
+        None,
+        "per-sample input shape the model takes, e.g. 1 8 8 for a conv net on digits (default: the flat "
+        "features, or for a model that refuses them the dataset's image shape)",
+        nargs="+", type=int, metavar="N",
+    )  # fmt: skip
     bounds: tuple[float, float, float, float] | None = _option(
         None, "2-D domain of the boundary comparison (default: the data's box, padded)", nargs=4, type=float,
         metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
@@ -228,6 +255,15 @@ class ComparisonConfig:
         ):
             raise ValueError(f"classes must be two different class indices, got {self.classes!r}")
         set_("classes", classes)
+        if self.model is not None:
+            from lottery.checkpoints import model_factory
+
+            model_factory(self.model)  # a clear error now for a bad name, not in every task
+        if self.input_shape is not None:
+            shape = (self.input_shape,) if isinstance(self.input_shape, int) else self.input_shape
+            if isinstance(shape, str) or not isinstance(shape, Sequence) or not shape:
+                raise ValueError(f"input_shape must be a sequence of positive ints, got {self.input_shape!r}")
+            set_("input_shape", tuple(_positive_int(n, "input_shape") for n in shape))
         if self.bounds is not None:
             bounds = tuple(_number(b, "bounds", -math.inf, math.inf) for b in self.bounds)
             if len(bounds) != 4 or bounds[0] >= bounds[1] or bounds[2] >= bounds[3]:
@@ -289,9 +325,11 @@ def load_data(config: ComparisonConfig):
 
 
 def model_widths(config: ComparisonConfig, data=None) -> list[int]:
-    """Layer widths ``[inputs, *hidden, classes]`` of the networks of a comparison."""
+    """Layer widths ``[inputs, *hidden, classes]`` of the networks of a comparison (``[inputs, classes]``
+    for a custom ``config.model``)."""
     data = data if data is not None else load_data(config)
-    return [data.n_features, *config.hidden, data.n_classes]
+    hidden = config.hidden if config.model is None else ()
+    return [data.n_features, *hidden, data.n_classes]
 
 
 def model_fn(widths: Sequence[int], init: str = "kaiming") -> Callable[..., torch.nn.Module]:
@@ -299,6 +337,98 @@ def model_fn(widths: Sequence[int], init: str = "kaiming") -> Callable[..., torc
     from lottery.models import mlp
 
     return partial(mlp, list(widths), init=init)
+
+
+#: The natural per-sample shape of the datasets that have one (tried for a custom ``model`` that refuses the
+#: flat features).
+IMAGE_SHAPES = {"digits": (1, 8, 8), "mnist1d": (1, 40)}
+
+
+def network_fn(config: ComparisonConfig, data=None, init: str = "kaiming") -> Callable[..., torch.nn.Module]:
+    """``build(seed=...)``: the network of a comparison, ``config.model`` or the MLP of ``config.hidden``.
+
+    ``init`` is ``"kaiming"`` (for a custom model: its factory's own initialisation), ``"xavier"`` or
+    ``"normal"`` (every weight of a Linear or Conv layer redrawn from N(0, std²) with
+    :func:`lottery.models.init_std`, biases zero, as :func:`lottery.mlp` does).
+    """
+    if config.model is None:
+        return model_fn(model_widths(config, data), init=init)
+    return partial(_custom_network, config.model, init)
+
+
+def _custom_network(spec: str, init: str, seed: int = 0) -> torch.nn.Module:
+    from lottery.checkpoints import model_factory
+    from lottery.models import init_std
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = model_factory(spec)()
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"the model factory {spec!r} returned {type(model).__name__}, not a torch.nn.Module")
+    if init == "kaiming":
+        return model
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for layer in model.modules():
+            if isinstance(layer, torch.nn.Linear | torch.nn.modules.conv._ConvNd):
+                receptive = layer.weight[0, 0].numel()
+                fan_in, fan_out = layer.weight.shape[1] * receptive, layer.weight.shape[0] * receptive
+                std = init_std(fan_in, fan_out, init=init)
+                layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator) * std)
+                if layer.bias is not None:
+                    layer.bias.zero_()
+    return model
+
+
+def input_shape(config: ComparisonConfig, data, model: torch.nn.Module) -> tuple[int, ...]:
+    """The per-sample input shape of a comparison's networks (see :attr:`ComparisonConfig.input_shape`).
+
+    Raises
+    ------
+    ValueError
+        When ``config.input_shape`` does not hold the dataset's features, or a custom model takes neither
+        the flat features nor the dataset's image shape (the message has the model's own error).
+    """
+    flat = (data.n_features,)
+    if config.input_shape is not None:
+        if math.prod(config.input_shape) != data.n_features:
+            raise ValueError(
+                f"input_shape={list(config.input_shape)} holds {math.prod(config.input_shape)} values but "
+                f"{config.dataset} has {data.n_features} features per sample"
+            )
+        return config.input_shape
+    if config.model is None:
+        return flat
+    tried, training = [], model.training
+    for shape in (flat, IMAGE_SHAPES.get(config.dataset)):
+        if shape is None:
+            continue
+        try:
+            with torch.no_grad():
+                out = model.eval()(data.x_train[:2].reshape(2, *shape))
+            if tuple(out.shape) == (2, data.n_classes):
+                return shape
+            tried.append(f"{shape}: output shape {tuple(out.shape)[1:]} instead of ({data.n_classes},)")
+        except Exception as error:  # the model's own complaint goes into the message
+            tried.append(f"{shape}: {type(error).__name__}: {str(error).splitlines()[0]}")
+        finally:
+            model.train(training)
+    raise ValueError(
+        f"the model {config.model} takes none of the input shapes tried on {config.dataset} ("
+        + "; ".join(tried)
+        + f"); pass input_shape= (--input-shape) with the per-sample shape it takes and {data.n_classes} "
+        "outputs"
+    )
+
+
+def shaped(data, shape: tuple[int, ...]):
+    """``data`` with every split's inputs reshaped to ``(n, *shape)`` (itself when ``shape`` is flat)."""
+    from dataclasses import replace
+
+    if tuple(shape) == tuple(data.x_train.shape[1:]):
+        return data
+    return replace(data, **{name: getattr(data, name).reshape(-1, *shape)
+                            for name in ("x_train", "x_val", "x_test")})  # fmt: skip
 
 
 def domain(config: ComparisonConfig, data) -> dict:

@@ -18,8 +18,8 @@ from lottery.experiments.config import (
     ComparisonConfig,
     domain,
     load_data,
-    model_fn,
     model_widths,
+    network_fn,
 )
 
 __all__ = ["HIGH_DIMENSIONAL_METRICS", "METRIC_LABELS", "ComparisonResult"]
@@ -80,6 +80,12 @@ class ComparisonResult:
         The retrained ticket of every (init, sparsity, seed), with mask, start and trained weights.
     cache_info : dict
         ``hits`` and ``misses`` of the task cache (a second identical run has no misses) and its directory.
+    timing : dict
+        Where this run's time went: ``wall_s`` (the whole run), ``train_s`` / ``train_cpu_s`` (wall and CPU
+        seconds of data loading, pruning, re-initialisation, training and evaluation) and ``geometry_s`` /
+        ``geometry_cpu_s`` (the comparisons with the dense nets), summed over the ``tasks_computed`` tasks
+        (cached ones, ``tasks_cached``, cost nothing here); each task's own seconds are in its ticket's
+        ``provenance["seconds"]``. Task seconds add up over parallel workers, so they can exceed ``wall_s``.
     """
 
     config: ComparisonConfig
@@ -87,6 +93,7 @@ class ComparisonResult:
     dense: dict
     tickets: dict
     cache_info: dict = field(default_factory=dict)
+    timing: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         c = self.config
@@ -126,14 +133,14 @@ class ComparisonResult:
                 f"{list(self.config.inits)}, sparsities {list(self.config.sparsities)}, "
                 f"seeds {list(self.config.seeds)}"
             )
-        return self.tickets[key].build(model_fn(self.widths), state="trained").eval()
+        return self.tickets[key].build(network_fn(self.config, self.data), state="trained").eval()
 
     def dense_model(self, seed: int | None = None):
         """The trained dense network of ``seed`` (default: the first seed), eval mode."""
         seed = self.config.seeds[0] if seed is None else seed
         if seed not in self.dense:
             raise ValueError(f"no dense net for seed={seed!r}; seeds {list(self.config.seeds)}")
-        return self.dense[seed].build(model_fn(self.widths), state="trained").eval()
+        return self.dense[seed].build(network_fn(self.config, self.data), state="trained").eval()
 
     # ---------------------------------------------------------------------------------------- tables
     def to_csv(self, path: str | os.PathLike | None = None) -> str:
@@ -150,8 +157,8 @@ class ComparisonResult:
         return text
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
-        """``{"config", "columns", "column_descriptions", "rows", "summary"}`` as strict JSON (NaN as null,
-        infinities as the strings ``"inf"``); written to ``path`` if given, and returned."""
+        """``{"config", "columns", "column_descriptions", "rows", "summary", "timing"}`` as strict JSON (NaN
+        as null, infinities as the strings ``"inf"``); written to ``path`` if given, and returned."""
         payload = {
             "config": self.config.to_dict(),
             "widths": self.widths,
@@ -160,6 +167,7 @@ class ComparisonResult:
             "column_descriptions": COLUMNS,
             "rows": [{k: _json_value(v) for k, v in row.items()} for row in self.rows],
             "summary": [{k: _json_value(v) for k, v in row.items()} for row in self.summary()],
+            "timing": self.timing,
         }
         text = json.dumps(payload, indent=1, allow_nan=False)
         if path is not None:
@@ -276,6 +284,8 @@ class ComparisonResult:
         return f"sparsity (% of {pruned} pruned)"
 
     def _network_text(self) -> str:
+        if self.config.model is not None:
+            return f"{self.config.model} net on {self.config.dataset}"
         return f"{'-'.join(map(str, self.widths))} net on {self.config.dataset}"
 
     def _grid(self, seed, inits, sparsities):
@@ -293,9 +303,9 @@ class ComparisonResult:
         """
         from tropical.plot import decision_polygon_grid
 
-        if len(self.config.hidden) != 1:
+        if self.config.model is not None or len(self.config.hidden) != 1:
             raise ValueError(
-                "plot_polygons needs one hidden layer (a decision polytope); use plot_boundaries"
+                "plot_polygons needs an MLP with one hidden layer (a decision polytope); use plot_boundaries"
             )
         seed, inits, sparsities, models = self._grid(seed, inits, sparsities)
         grid = [[self.dense_model(seed)] + [None] * (len(sparsities) - 1), *models]
@@ -305,12 +315,13 @@ class ComparisonResult:
         rows, columns = len(grid), len(sparsities)
         figure, axes = plt.subplots(rows, columns, figsize=(2.9 * columns, 1.75 * rows + 0.9), squeeze=False,
                                     sharex=True, sharey=True, constrained_layout=True)  # fmt: skip
-        figure, axes = decision_polygon_grid(
+        drawn = decision_polygon_grid(
             grid, axes=axes, row_labels=["dense (trained)", *inits],
             normalize=normalize,
             title=title or f"Newton polygons conv(Z1 ∪ Z2) of a {self._network_text()}, retrained from each "
             f"initialisation (seed {seed}; {text})",
         )  # fmt: skip
+        figure, axes = drawn["figure"], drawn["axes"]
         axes[0, 0].set_title(f"dense: {100 * self.dense[seed].provenance['test_accuracy']:.1f}% test acc.",
                              fontsize="small")  # fmt: skip
         for column, sparsity in enumerate(sparsities):  # above the first row of tickets
@@ -326,18 +337,19 @@ class ComparisonResult:
         """
         from tropical.plot import projected_newton_polygon_grid
 
-        if len(self.config.hidden) != 1:
+        if self.config.model is not None or len(self.config.hidden) != 1:
             raise ValueError(
-                "plot_projected_polygons needs one hidden layer (a decision polytope); use plot_metrics"
+                "plot_projected_polygons needs an MLP with one hidden layer (a decision polytope); "
+                "use plot_metrics"
             )
         seed, inits, sparsities, models = self._grid(seed, inits, sparsities)
-        figure, axes = projected_newton_polygon_grid(
+        drawn = projected_newton_polygon_grid(
             self.dense_model(seed), models, row_labels=list(inits), axes=axes,
             column_labels=[f"{100 * s:g}% pruned" for s in sparsities], classes=self.config.classes,
             title=title or f"Decision polytopes of a {self._network_text()} (seed {seed}), projected on the "
             "dense net's principal generator plane: dense in grey, ticket outlined (raw units)",
         )  # fmt: skip
-        return figure, axes
+        return drawn["figure"], drawn["axes"]
 
     def plot_boundaries(self, *, seed=None, inits=None, sparsities=None, points: int = 300, title=None):
         """Data and exact decision boundaries of every ticket, the dense boundary dashed and the area where

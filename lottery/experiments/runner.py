@@ -24,10 +24,13 @@ from lottery.experiments.config import (
     ComparisonConfig,
     digest,
     domain,
+    input_shape,
     load_data,
-    model_fn,
     model_widths,
+    network_fn,
+    shaped,
 )
+from lottery.experiments.progress import Progress, cpu_clock
 from lottery.experiments.result import ComparisonResult
 from tropical.metrics import DECISION_METRICS
 
@@ -39,6 +42,7 @@ __all__ = [
     "decision_metrics",
     "default_cache_dir",
     "model_widths",
+    "network_input_shape",
     "run_comparison",
     "ticket_metrics",
 ]
@@ -56,17 +60,36 @@ def default_cache_dir() -> Path:
 
 @contextlib.contextmanager
 def _one_thread():
-    """Run torch on one thread (deterministic reductions, no oversubscription in pools), then restore."""
+    """Run torch and BLAS on one thread (deterministic reductions, no oversubscription of the cores when
+    several tasks run at once), then restore both."""
+    from threadpoolctl import threadpool_limits
+
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with threadpool_limits(limits=1):
+            yield
     finally:
         torch.set_num_threads(previous)
 
 
+def _seconds(start: tuple[float, float], what: str) -> dict:
+    """``{what + "_s": wall, what + "_cpu_s": cpu}`` since ``start`` (a :func:`cpu_clock` reading)."""
+    wall, cpu = cpu_clock()
+    return {f"{what}_s": round(wall - start[0], 3), f"{what}_cpu_s": round(cpu - start[1], 3)}
+
+
+def _flat(model, shape: tuple[int, ...]):
+    """The model reading flat features: behind an ``nn.Unflatten`` when it takes another shape."""
+    from collections import OrderedDict
+
+    if len(shape) == 1:
+        return model
+    return torch.nn.Sequential(OrderedDict(unflatten=torch.nn.Unflatten(1, shape), model=model)).eval()
+
+
 def _train_config(config: ComparisonConfig, seed: int):
-    from lottery.train import TrainConfig
+    from lottery import TrainConfig
 
     return TrainConfig(
         optimizer=config.optimizer,
@@ -90,7 +113,9 @@ def _dense_key(config: ComparisonConfig, seed: int) -> str:
         "data_seed",
     )
     values = config.to_dict()
-    return digest({"version": CACHE_VERSION, "kind": "dense", "seed": seed, **{k: values[k] for k in fields}})
+    custom = {k: values[k] for k in ("model", "input_shape") if values[k] is not None}  # old keys stay valid
+    return digest({"version": CACHE_VERSION, "kind": "dense", "seed": seed, **{k: values[k] for k in fields},
+                   **custom})  # fmt: skip
 
 
 def _ticket_key(config: ComparisonConfig, seed: int, sparsity: float, init: str) -> str:
@@ -164,33 +189,36 @@ def decision_metrics(model, dense, **options) -> dict:
 # ------------------------------------------------------------------------------------------------- tasks
 def train_dense(config: dict, seed: int):
     """Task: the dense network of one seed, trained; returns a :class:`lottery.Ticket` (mask keeps all)."""
-    from lottery.masks import Mask
-    from lottery.ticket import Ticket
-    from lottery.train import evaluate, train
+    from lottery import Mask, Ticket, evaluate, train
 
     config = ComparisonConfig.from_dict(config)
     with _one_thread():
+        start = cpu_clock()
         data = load_data(config)
-        model = model_fn(model_widths(config, data))(seed=seed)
+        model = network_fn(config, data)(seed=seed)
+        shape = input_shape(config, data, model)
+        data = shaped(data, shape)
         init = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        result = train(model, data, config=_train_config(config, seed), progress=False)
+        result = train(model, data, train=_train_config(config, seed), progress=False)
         _, accuracy = evaluate(model, data.x_test, data.y_test)
+        seconds = _seconds(start, "train")
     return Ticket(
-        mask=Mask.ones(model), init_state=init, start_state=init, trained_state=result.final_state,
+        mask=Mask.ones(model), init_state=init, start_state=init, trained_state=result.trained_state,
         history=result.history,
         provenance={"method": "dense", "seed": seed, "dataset": config.dataset, "test_accuracy": accuracy,
-                    "train": _train_config(config, seed).to_dict()},
+                    "train": _train_config(config, seed).to_dict(), "input_shape": list(shape),
+                    "seconds": seconds},
     )  # fmt: skip
 
 
-def _start_state(init: str, mask, dense, widths, seed: int):
-    from lottery.reinit import reinit
+def _start_state(init: str, mask, dense, config: ComparisonConfig, data, seed: int):
+    from lottery import reinit
 
     if init == "lottery":
         return reinit("rewind", mask, dense.init_state)
     fresh = {"random_reinit": "kaiming", "xavier": "xavier", "gaussian": "normal"}
     if init in fresh:
-        build = model_fn(widths, init=fresh[init])
+        build = network_fn(config, data, init=fresh[init])
         return reinit("random_reinit", mask, dense.init_state, seed=seed,
                       init_fn=lambda s: build(seed=s).state_dict())  # fmt: skip
     return reinit(init, mask, dense.init_state, seed=seed)
@@ -204,17 +232,16 @@ def train_ticket(config: dict, seed: int, sparsity: float, init: str, dense):
     lottery.Ticket
         With ``provenance["row"]`` holding the table row (:data:`COLUMNS`).
     """
-    from lottery.criteria import prune
-    from lottery.masks import Mask
-    from lottery.ticket import Ticket
-    from lottery.train import evaluate, train
+    from lottery import Mask, Ticket, evaluate, prune, train
 
     config = ComparisonConfig.from_dict(config)
     with _one_thread():
-        data = load_data(config)
-        widths = model_widths(config, data)
-        build = model_fn(widths)
+        start = cpu_clock()
+        flat = load_data(config)
+        build = network_fn(config, flat)
         dense_model = dense.build(build, state="trained").eval()
+        shape = input_shape(config, flat, dense_model)
+        data = shaped(flat, shape)
         everything = Mask.ones(dense_model)
         pruned = dict(everything) if config.prune_output else {n: k for n, k in everything.items()
                                                                  if n != list(everything)[-1]}  # fmt: skip
@@ -223,24 +250,28 @@ def train_ticket(config: dict, seed: int, sparsity: float, init: str, dense):
             init_state=dense.init_state, batches=[data.train], seed=_derived_seed("mask", seed, sparsity),
         )  # fmt: skip
         mask = Mask({n: mask[n] if n in mask else keep for n, keep in everything.items()})
-        start = _start_state(init, mask, dense, widths, _derived_seed("init", init, seed, sparsity))
+        state = _start_state(init, mask, dense, config, flat, _derived_seed("init", init, seed, sparsity))
         model = build(seed=0)
-        model.load_state_dict(start)
-        result = train(model, data, mask=mask, config=_train_config(config, seed), progress=False)
+        model.load_state_dict(state)
+        result = train(model, data, mask=mask, train=_train_config(config, seed), progress=False)
         model.eval()
         _, accuracy = evaluate(model, data.x_test, data.y_test)
         row = {
             "init": init, "sparsity": sparsity, "seed": seed, "density": float(mask.density),
             "test_accuracy": accuracy, "dense_test_accuracy": float(dense.provenance["test_accuracy"]),
         }  # fmt: skip
-        row.update(ticket_metrics(dense_model, model, config, data))
+        seconds = _seconds(start, "train")
+        start = cpu_clock()
+        row.update(ticket_metrics(_flat(dense_model, shape), _flat(model, shape), config, flat))
+        seconds.update(_seconds(start, "geometry"))
     row = {column: row[column] for column in COLUMNS}
     return Ticket(
-        mask=mask, init_state=dense.init_state, start_state=start, trained_state=result.final_state,
+        mask=mask, init_state=dense.init_state, start_state=state, trained_state=result.trained_state,
         history=result.history,
         provenance={"method": "compare_initializations", "init": init, "sparsity": sparsity, "seed": seed,
                     "dataset": config.dataset, "criterion": config.criterion, "test_accuracy": accuracy,
-                    "train": _train_config(config, seed).to_dict(), "row": row},
+                    "train": _train_config(config, seed).to_dict(), "input_shape": list(shape), "row": row,
+                    "seconds": seconds},
     )  # fmt: skip
 
 
@@ -257,7 +288,7 @@ class _Cache:
         return None if self.directory is None else self.directory / kind / f"{key}.pt"
 
     def load(self, kind: str, key: str):
-        from lottery.ticket import Ticket
+        from lottery import Ticket
 
         path = self.path(kind, key)
         if path is not None and path.exists():
@@ -277,56 +308,72 @@ class _Cache:
             ticket.save(path)
 
 
-def _map(executor: Executor | None, function, arguments: dict, finished, *, progress: bool, description: str):
+def _map(executor: Executor | None, function, arguments: dict, finished):
     """``finished(i, function(*arguments[i]))`` for every ``i``, through ``executor`` if given.
 
     ``finished`` runs as each task completes, so a failing task never loses the others: serially the error
     propagates at once (the finished tasks were handed over already); with an executor the tasks still
     running are awaited and handed over before the first error is raised.
     """
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(arguments), disable=not progress, desc=description, leave=False)
-    try:
-        if executor is None:
-            for i, a in arguments.items():
-                finished(i, function(*a))
-                bar.update(1)
-            return
-        futures = {executor.submit(function, *a): i for i, a in arguments.items()}
-        first_error = None
-        for future in as_completed(futures):
-            bar.update(1)
-            try:
-                finished(futures[future], future.result())
-            except Exception as error:
-                first_error = first_error or error
-        if first_error is not None:
-            raise first_error
-    finally:
-        bar.close()
+    if executor is None:
+        for i, a in arguments.items():
+            finished(i, function(*a))
+        return
+    futures = {executor.submit(function, *a): i for i, a in arguments.items()}
+    first_error = None
+    for future in as_completed(futures):
+        try:
+            finished(futures[future], future.result())
+        except Exception as error:
+            first_error = first_error or error
+    if first_error is not None:
+        raise first_error
 
 
-def _stage(kind, keys, function, arguments, cache: _Cache, executor, progress, description):
-    """The results of one stage: cached ones loaded, the others computed and cached as each finishes."""
+def _stage(kind, label, keys, function, arguments, cache: _Cache, executor, report: Progress, describe):
+    """The results of one stage: cached ones loaded, the others computed and cached as each finishes.
+
+    ``describe(i, ticket)`` is the text of task ``i`` in the progress report (one line per finished task
+    without a terminal).
+    """
     results = [cache.load(kind, key) for key in keys]
+    missing = {i: arguments[i] for i, r in enumerate(results) if r is None}
+    done = 0
 
     def finished(i: int, ticket) -> None:
+        nonlocal done
         cache.save(kind, keys[i], ticket)
         results[i] = ticket
+        done += 1
+        report.finished(f"{label} {done}/{len(missing)} {describe(i, ticket)}")
 
-    missing = {i: arguments[i] for i, r in enumerate(results) if r is None}
-    _map(executor, function, missing, finished, progress=progress, description=description)
-    return results
-
-
-def _is_tty() -> bool:
+    report.group(len(missing), label)
     try:
-        import sys
+        _map(executor, function, missing, finished)
+    finally:
+        report.close()
+    return results, sorted(missing)
 
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
+
+def _timing(computed: list, report: Progress) -> dict:
+    """Wall and CPU seconds of training and geometry summed over the tasks computed in this run."""
+    keys = ("train_s", "train_cpu_s", "geometry_s", "geometry_cpu_s")
+    totals = dict.fromkeys(keys, 0.0)
+    for ticket in computed:
+        for key, value in ticket.provenance.get("seconds", {}).items():
+            totals[key] = totals.get(key, 0.0) + value
+    return {"wall_s": round(report.elapsed, 3), **{k: round(v, 3) for k, v in totals.items()},
+            "tasks_computed": len(computed)}  # fmt: skip
+
+
+def _split(seconds: dict) -> str:
+    """``"training 1.1 s, geometry 10.4 s (CPU 1.0 + 10.2 s)"`` of a task's recorded seconds."""
+    if "geometry_s" not in seconds:
+        return f"training {seconds['train_s']:.1f} s (CPU {seconds['train_cpu_s']:.1f} s)"
+    return (
+        f"training {seconds['train_s']:.1f} s, geometry {seconds['geometry_s']:.1f} s "
+        f"(CPU {seconds['train_cpu_s']:.1f} + {seconds['geometry_cpu_s']:.1f} s)"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- front door
@@ -348,28 +395,56 @@ def _cache_options(cache, cache_dir) -> tuple[bool, Path | None]:
     return cache, Path(cache_dir) if cache_dir is not None else default_cache_dir()
 
 
+def network_input_shape(config: ComparisonConfig) -> tuple[int, ...]:
+    """The per-sample input shape of the comparison's network (seed 0), checked before any training.
+
+    Raises
+    ------
+    ValueError
+        A custom ``config.model`` that takes neither the given ``input_shape`` nor the inferred one, with
+        the model's own error and what to pass instead.
+    """
+    data = load_data(config)
+    return input_shape(config, data, network_fn(config, data)(seed=0))
+
+
 def run_comparison(config: ComparisonConfig, *, executor: Executor | None = None, cache: bool = True,
                    cache_dir=None, progress: bool | None = None):  # fmt: skip
     """Run a :class:`ComparisonConfig`; see :func:`compare_initializations` for the arguments."""
     if not isinstance(config, ComparisonConfig):
         raise TypeError(f"config must be a ComparisonConfig, got {type(config).__name__}")
+    if config.model is not None:
+        network_input_shape(config)  # a model that cannot read the data fails here, not in every task
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
     cache, cache_dir = _cache_options(cache, cache_dir)
-    show = _is_tty() if progress is None else bool(progress)
+    report = Progress(progress, prefix="[compare]")
     cache = _Cache(cache_dir if cache else None)
     values = config.to_dict()
     seeds = list(config.seeds)
-    dense = _stage(
-        "dense", [_dense_key(config, s) for s in seeds], train_dense, [(values, s) for s in seeds], cache,
-        executor, show, "dense nets",
+    jobs = [(i, s, seed) for i in config.inits for s in config.sparsities for seed in seeds]
+    report.line(f"{config.dataset}: {len(seeds)} dense net(s) and {len(jobs)} ticket(s) (config "
+                f"{config.key}, cache {'off' if cache.directory is None else cache.directory})")  # fmt: skip
+    dense, new_dense = _stage(
+        "dense", "dense", [_dense_key(config, s) for s in seeds], train_dense, [(values, s) for s in seeds],
+        cache, executor, report,
+        lambda i, t: f"(seed {seeds[i]}): {_split(t.provenance['seconds'])}, "
+        f"test accuracy {t.provenance['test_accuracy']:.3f}",
     )  # fmt: skip
     dense_of = dict(zip(seeds, dense, strict=True))
-    jobs = [(i, s, seed) for i in config.inits for s in config.sparsities for seed in seeds]
-    tickets = _stage(
-        "tickets", [_ticket_key(config, seed, s, i) for i, s, seed in jobs], train_ticket,
-        [(values, seed, s, i, dense_of[seed]) for i, s, seed in jobs], cache, executor, show, "tickets",
+    tickets, new_tickets = _stage(
+        "tickets", "ticket", [_ticket_key(config, seed, s, i) for i, s, seed in jobs], train_ticket,
+        [(values, seed, s, i, dense_of[seed]) for i, s, seed in jobs], cache, executor, report,
+        lambda k, t: f"({jobs[k][0]}, {100 * jobs[k][1]:g}%, seed {jobs[k][2]}): "
+        f"{_split(t.provenance['seconds'])}",
     )  # fmt: skip
+    timing = _timing([dense[i] for i in new_dense] + [tickets[k] for k in new_tickets], report)
+    timing["tasks_cached"] = cache.hits
+    report.line(
+        f"done in {timing['wall_s']:.0f} s: {timing['tasks_computed']} tasks computed, {cache.hits} from the "
+        f"cache; task time training {timing['train_s']:.0f} s, geometry {timing['geometry_s']:.0f} s "
+        f"(CPU {timing['train_cpu_s']:.0f} + {timing['geometry_cpu_s']:.0f} s)"
+    )
     return ComparisonResult(
         config=config,
         rows=[{column: t.provenance["row"][column] for column in COLUMNS} for t in tickets],
@@ -377,6 +452,7 @@ def run_comparison(config: ComparisonConfig, *, executor: Executor | None = None
         tickets={job: t for job, t in zip(jobs, tickets, strict=True)},
         cache_info={"hits": cache.hits, "misses": cache.misses,
                     "directory": None if cache.directory is None else str(cache.directory)},
+        timing=timing,
     )  # fmt: skip
 
 
@@ -394,8 +470,9 @@ def compare_initializations(
     For every seed a dense network is trained; for every (initialisation, sparsity, seed) it is pruned
     one-shot by ``criterion``, its kept weights are re-initialised (:data:`INITIALIZATIONS`), and it is
     retrained with the dense net's data order. Each ticket is compared with its dense net: test accuracy,
-    the decision polytope (one hidden layer; Alfarra et al. 2022: raw and normalised Hausdorff distance,
-    IoU, area ratio, vertex counts, generator distance) and the exact decision boundary on a 2-D domain
+    the decision polytope (Alfarra et al. 2022: raw and normalised Hausdorff distance, IoU, area ratio,
+    vertex counts, generator distance; of the first hidden layer for deeper nets, as ``polytope_method``
+    says) and the exact decision boundary on a 2-D domain
     (any depth: class-area agreement, boundary Hausdorff distance, linear-region counts). Geometry that
     cannot be computed is NaN with the reason in ``polytope_method`` / ``boundary_method``; the sweep goes on.
 
@@ -414,7 +491,10 @@ def compare_initializations(
         Where the cache is; default :func:`default_cache_dir`. (``cache_dir=False`` is the deprecated
         spelling of ``cache=False``.)
     progress : bool, optional
-        tqdm bars; default only when stderr is a terminal.
+        Report each finished task: a tqdm bar when stderr is a terminal, else one line per finished task on
+        stderr (``[compare] ticket 5/72 (lottery, 50%, seed 0): training 1.1 s, geometry 10.4 s ...``, for
+        logs under CI or nohup) and a last line with the run's training and geometry seconds. ``False``:
+        silent.
     **options
         Every other field of :class:`ComparisonConfig`, with the same defaults (listed below): e.g.
         ``hidden=100`` (the 2-100-2 net of Alfarra et al.; ``(16, 16)`` a deep one), ``sparsities``,

@@ -28,7 +28,7 @@ def digits_comparison(quick: bool = False):
 
     options = dict(seeds=1, epochs=5, planes=2) if quick else dict(seeds=3, epochs=20, planes=3)
     return compare_initializations(
-        "digits", hidden=HIDDEN, sparsities=SPARSITIES, inits=INITS, cache=False, progress=False, **options
+        "digits", hidden=HIDDEN, sparsities=SPARSITIES, inits=INITS, cache=False, **options
     )
 
 

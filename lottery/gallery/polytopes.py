@@ -23,7 +23,7 @@ def training(out_dir: Path, *, quick: bool = False) -> list[Path]:
     at_init, trained, data = moons_net([2, 100, 2], epochs=10 if quick else 40)
     figure, axes = plt.subplots(2, 2, figsize=(10, 9.5), constrained_layout=True)
     for row, (model, when) in enumerate(((at_init, "at initialisation"), (trained, "after training"))):
-        classifier_geometry(model, data.x_test, data.y_test, axes=axes[row])
+        classifier_geometry(model, data=data.x_test, labels=data.y_test, axes=axes[row])
         accuracy = 100 * held_out_accuracy(model, data)
         axes[row, 0].set_title(f"{when}: data and exact decision boundary ({accuracy:.0f}% test acc.)",
                                fontsize="medium")  # fmt: skip
@@ -85,7 +85,7 @@ def trained_geometry(out_dir: Path, *, quick: bool = False) -> list[Path]:
     from matplotlib.collections import LineCollection
 
     import tropical as tr
-    from tropical.plot import decision_polygon, lifted_polytope, tropical_curve
+    from tropical.plot import curve, decision_polygon, lifted_polytope
 
     _, model, data = moons_net([2, 12, 2], epochs=30 if quick else 120)
     x = data.x_test.numpy()
@@ -98,8 +98,8 @@ def trained_geometry(out_dir: Path, *, quick: bool = False) -> list[Path]:
         figure.add_subplot(1, 3, 3, projection="3d"),
     ]
     axes[0].scatter(x[:, 0], x[:, 1], c=data.y_test.numpy(), cmap="coolwarm", s=6, alpha=0.5)
-    tropical_curve(subdivision.polynomial(), bounds, axes[0], color="0.55", linewidth=0.8,
-                   label="tropical curve T(R)")  # fmt: skip
+    curve(subdivision.polynomial(), axes[0], bounds=bounds, color="0.55", linewidth=0.8,
+          label="tropical curve T(R)")  # fmt: skip
     boundary = subdivision.hypersurface(bounds)
     axes[0].add_collection(LineCollection(boundary.segments, colors="black", linewidths=2.2,
                                           label="mixed part = decision boundary"))  # fmt: skip

@@ -16,7 +16,7 @@ def moons_newton_polygons(out_dir: Path, *, quick: bool = False) -> list[Path]:
     import matplotlib.pyplot as plt
 
     import tropical as tr
-    from tropical.plot import newton_polygon, tropical_curve
+    from tropical.plot import curve, newton_polygon
 
     _, model, data = moons_net([2, 6, 6, 2], epochs=60 if quick else 200, lr=0.02, n_samples=600)
     tropical_map = tr.from_torch(model)
@@ -37,12 +37,12 @@ def moons_newton_polygons(out_dir: Path, *, quick: bool = False) -> list[Path]:
     newton_polygon(F1, axes[0], color="tab:blue", title=f"Newton polygon of $F_1$ ({len(F1)} monomials)")
     newton_polygon(G1, axes[1], color="tab:orange", title=f"Newton polygon of $G_1$ ({len(G1)} monomials)")
     axes[2].scatter(*x.T, c=np.where(y == 1, "tab:purple", "tab:green"), s=6, alpha=0.5)
-    tropical_curve(F1, bounds, axes[2], color="tab:blue", linewidth=0.7, label="$T(F_1)$")
-    tropical_curve(G1, bounds, axes[2], color="tab:orange", linewidth=0.7, label="$T(G_1)$")
-    tropical_curve(
+    curve(F1, axes[2], bounds=bounds, color="tab:blue", linewidth=0.7, label="$T(F_1)$")
+    curve(G1, axes[2], bounds=bounds, color="tab:orange", linewidth=0.7, label="$T(G_1)$")
+    curve(
         boundary_polynomial,
-        bounds,
         axes[2],
+        bounds=bounds,
         color="black",
         linewidth=2.2,
         keep=mixed,

@@ -150,8 +150,12 @@ def test_deep_nets_have_boundaries_but_no_polytope():
     result = compare_initializations(hidden=(8, 8), sparsities=(0.5,), inits=("lottery",), seeds=1, epochs=10,
                                      n_samples=300, cache=False)  # fmt: skip
     (row,) = result.rows
-    assert math.isnan(row["polytope_hausdorff"]) and math.isnan(row["generator_distance"])
-    assert row["polytope_method"].startswith("skipped: UnsupportedLayerError")
+    if row["polytope_method"].startswith("skipped"):  # tropical without the first-layer polytope of deep nets
+        assert math.isnan(row["polytope_hausdorff"]) and math.isnan(row["generator_distance"])
+        assert row["polytope_method"].startswith("skipped: UnsupportedLayerError")
+    else:  # measured by its first hidden layer, and said so
+        assert "first layer" in row["polytope_method"]
+        assert row["polytope_hausdorff_lower"] <= row["polytope_hausdorff_upper"] <= row["generator_distance"]
     assert 0 <= row["boundary_agreement"] <= 1 and row["linear_regions"] >= 1
     assert result.widths == [2, 8, 8, 2]
 
@@ -185,17 +189,21 @@ def test_plots(tiny):
 
 
 def test_a_deep_net_on_mnist1d_is_compared_on_data_planes():
-    """LeNet-like depth (two hidden layers): no decision polytope (skipped with the reason), and the exact
-    data-plane comparison fills the table. (Runs before the tracemalloc test below, so that numba's
-    compilation, if the cache is cold, is not traced.)"""
+    """LeNet-like depth (two hidden layers): the decision polytope skipped with the reason, or measured by
+    the first hidden layer (and said so), and the exact data-plane comparison fills the table. (Runs before
+    the tracemalloc test below, so that numba's compilation, if the cache is cold, is not traced.)"""
     result = compare_initializations(
         "mnist1d", hidden=(8, 8), sparsities=(0.5,), inits=("lottery",), seeds=1, epochs=1, planes=2,
         n_samples=600, cache=False,
     )  # fmt: skip
     (row,) = result.rows
     assert list(row) == list(COLUMNS) and result.widths == [40, 8, 8, 10]
-    assert row["polytope_method"].startswith("skipped: UnsupportedLayerError")
-    assert math.isnan(row["polytope_hausdorff_upper"]) and math.isnan(row["generator_distance"])
+    if row["polytope_method"].startswith("skipped"):  # tropical without the first-layer polytope of deep nets
+        assert row["polytope_method"].startswith("skipped: UnsupportedLayerError")
+        assert math.isnan(row["polytope_hausdorff_upper"]) and math.isnan(row["generator_distance"])
+    else:
+        assert "first layer" in row["polytope_method"]
+        assert row["polytope_hausdorff_lower"] <= row["polytope_hausdorff_upper"]
     assert row["plane_method"] == "exact" and row["planes"] == 2
     for key in ("triangle_agreement_mean", "box_agreement_mean", "boundary_agreement"):
         assert 0 <= row[key] <= 1, key
@@ -398,3 +406,114 @@ def test_cache_false_and_the_deprecated_cache_dir_false(tmp_path, monkeypatch):
     assert cached.cache_info["directory"] == str(tmp_path / "default")
     with pytest.raises(TypeError, match="cache must be True or False"):
         compare_initializations(**config, cache="no")
+
+
+# ------------------------------------------------------------------------------- progress and timing
+def test_progress_lines_and_the_time_split(tmp_path, capsys):
+    options = dict(hidden=6, sparsities=(0.5,), inits=("lottery", "xavier"), seeds=1, epochs=2, n_samples=200)
+    result = compare_initializations(**options, cache_dir=tmp_path)
+    err = capsys.readouterr().err  # not a terminal: one line per finished task
+    assert "[compare] dense 1/1 (seed 0): training" in err
+    assert "[compare] ticket 1/2 (lottery, 50%, seed 0): training" in err
+    assert "[compare] ticket 2/2 (xavier, 50%, seed 0): training" in err
+    timing = result.timing
+    tasks = [result.dense[0], *result.tickets.values()]
+    assert timing["tasks_computed"] == 3 and timing["tasks_cached"] == 0
+    for key in ("train_s", "train_cpu_s", "geometry_s", "geometry_cpu_s"):  # the totals are the tasks' sums
+        assert timing[key] == pytest.approx(
+            sum(t.provenance["seconds"].get(key, 0.0) for t in tasks), abs=0.01
+        )
+        assert timing[key] >= 0
+    assert "geometry_s" not in result.dense[0].provenance["seconds"]
+    assert json.loads(result.to_json())["timing"] == timing
+    again = compare_initializations(**options, cache_dir=tmp_path, progress=False)
+    assert capsys.readouterr().err == ""  # silent
+    assert again.timing["tasks_computed"] == 0 and again.timing["tasks_cached"] == 3
+    assert again.timing["geometry_s"] == 0 and again.tickets[("lottery", 0.5, 0)].provenance["seconds"]
+
+
+# ------------------------------------------------------------------------------- a custom conv model
+CONV_MODULE = """
+from torch import nn
+
+def conv():  # affine (conv) -> ReLU -> affine: has decision zonotopes
+    return nn.Sequential(nn.Conv2d(1, 1, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(16, 10))
+"""
+
+
+@pytest.mark.slow
+def test_a_conv_factory_is_compared_end_to_end_on_digits(tmp_path, monkeypatch):
+    (tmp_path / "h6_conv_factory.py").write_text(CONV_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from h6_conv_factory import conv
+
+    result = compare_initializations(
+        "digits", model="h6_conv_factory:conv", sparsities=(0.5,), inits=("lottery", "gaussian"), seeds=1,
+        epochs=2, planes=1, cache=False, progress=False,
+    )  # fmt: skip
+    data = __import__("lottery").load_dataset("digits")
+    images = data.x_test.reshape(-1, 1, 8, 8)
+    for row in result.rows:
+        model = result.model(row["init"], 0.5)
+        assert isinstance(model[0], torch.nn.Conv2d)
+        with torch.no_grad():  # the model's own forward pass on image-shaped digits
+            accuracy = (model(images).argmax(dim=1) == data.y_test).float().mean().item()
+        assert row["test_accuracy"] == pytest.approx(accuracy)
+        assert row["polytope_method"] == "bracket"  # a conv first layer has zonotopes
+        assert row["polytope_hausdorff_lower"] <= row["polytope_hausdorff_upper"]
+        assert row["boundary_method"] == row["plane_method"] == "exact"
+    assert result.dense[0].provenance["input_shape"] == [1, 8, 8]
+    # the gaussian ticket starts from fresh N(0, 0.1^2) weights on the kept positions, biases zero
+    ticket = result.tickets[("gaussian", 0.5, 0)]
+    kept = ticket.start_state["0.weight"][ticket.mask["0.weight"]]
+    assert not torch.equal(kept, result.dense[0].init_state["0.weight"][ticket.mask["0.weight"]])
+    assert float(ticket.start_state["0.bias"].abs().max()) == 0.0
+    assert type(result.dense_model()) is type(conv())
+
+
+def test_a_model_that_cannot_read_the_data_fails_before_training(tmp_path, monkeypatch):
+    (tmp_path / "h6_linear_factory.py").write_text(
+        "from torch import nn\n\ndef ten():\n    return nn.Linear(10, 10)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError, match=r"takes none of the input shapes.*\(64,\).*\(1, 8, 8\)"):
+        compare_initializations("digits", model="h6_linear_factory:ten", cache=False)
+    with pytest.raises(ValueError, match="holds 49 values but digits has 64"):
+        compare_initializations("digits", model="h6_linear_factory:ten", input_shape=(1, 7, 7), cache=False)
+    with pytest.raises(ValueError, match="no attribute 'missing'"):
+        ComparisonConfig(model="h6_linear_factory:missing")
+    with pytest.raises(ValueError, match="input_shape must be"):
+        ComparisonConfig(input_shape=(1, 0))
+
+
+def test_progress_draws_a_bar_on_a_terminal_and_lines_elsewhere():
+    from lottery.experiments.progress import Progress
+
+    class Stream(io.StringIO):
+        def __init__(self, tty: bool):
+            super().__init__()
+            self.tty = tty
+
+        def isatty(self):
+            return self.tty
+
+    for tty in (True, False):
+        stream = Stream(tty)
+        report = Progress(None, prefix="[x]", stream=stream)
+        report.group(2, "tickets")
+        report.finished("ticket 1/2 (a)")
+        report.finished("ticket 2/2 (b)")
+        report.close()
+        report.line("done")
+        text = stream.getvalue()
+        assert ("\r" in text) is tty  # tqdm redraws its bar with carriage returns; a log gets none
+        assert ("[x] ticket 1/2 (a); elapsed " in text) is not tty
+        assert text.endswith("[x] done\n")
+    silent = Stream(False)
+    report = Progress(False, stream=silent)
+    report.group(1, "x")
+    report.finished("a")
+    report.line("b")
+    assert silent.getvalue() == ""
+    with pytest.raises(TypeError, match="progress must be True, False or None"):
+        Progress("yes")
