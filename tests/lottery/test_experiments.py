@@ -146,16 +146,12 @@ def test_boundary_agreement_against_a_grid(tiny):
             assert row["boundary_agreement"] == pytest.approx(same, abs=0.01)
 
 
-def test_deep_nets_have_boundaries_but_no_polytope():
+def test_deep_nets_are_measured_by_their_first_hidden_layer_and_say_so():
     result = compare_initializations(hidden=(8, 8), sparsities=(0.5,), inits=("lottery",), seeds=1, epochs=10,
                                      n_samples=300, cache=False)  # fmt: skip
     (row,) = result.rows
-    if row["polytope_method"].startswith("skipped"):  # tropical without the first-layer polytope of deep nets
-        assert math.isnan(row["polytope_hausdorff"]) and math.isnan(row["generator_distance"])
-        assert row["polytope_method"].startswith("skipped: UnsupportedLayerError")
-    else:  # measured by its first hidden layer, and said so
-        assert "first layer" in row["polytope_method"]
-        assert row["polytope_hausdorff_lower"] <= row["polytope_hausdorff_upper"] <= row["generator_distance"]
+    assert "first layer, rest linear" in row["polytope_method"]
+    assert row["polytope_hausdorff_lower"] <= row["polytope_hausdorff_upper"] <= row["generator_distance"]
     assert 0 <= row["boundary_agreement"] <= 1 and row["linear_regions"] >= 1
     assert result.widths == [2, 8, 8, 2]
 
@@ -189,8 +185,8 @@ def test_plots(tiny):
 
 
 def test_a_deep_net_on_mnist1d_is_compared_on_data_planes():
-    """LeNet-like depth (two hidden layers): the decision polytope skipped with the reason, or measured by
-    the first hidden layer (and said so), and the exact data-plane comparison fills the table. (Runs before
+    """LeNet-like depth (two hidden layers): the decision polytope measured by the first hidden layer (and
+    said so), and the exact data-plane comparison fills the table. (Runs before
     the tracemalloc test below, so that numba's compilation, if the cache is cold, is not traced.)"""
     result = compare_initializations(
         "mnist1d", hidden=(8, 8), sparsities=(0.5,), inits=("lottery",), seeds=1, epochs=1, planes=2,
@@ -198,12 +194,8 @@ def test_a_deep_net_on_mnist1d_is_compared_on_data_planes():
     )  # fmt: skip
     (row,) = result.rows
     assert list(row) == list(COLUMNS) and result.widths == [40, 8, 8, 10]
-    if row["polytope_method"].startswith("skipped"):  # tropical without the first-layer polytope of deep nets
-        assert row["polytope_method"].startswith("skipped: UnsupportedLayerError")
-        assert math.isnan(row["polytope_hausdorff_upper"]) and math.isnan(row["generator_distance"])
-    else:
-        assert "first layer" in row["polytope_method"]
-        assert row["polytope_hausdorff_lower"] <= row["polytope_hausdorff_upper"]
+    assert "first layer, rest linear" in row["polytope_method"]
+    assert row["polytope_hausdorff_lower"] <= row["polytope_hausdorff_upper"]
     assert row["plane_method"] == "exact" and row["planes"] == 2
     for key in ("triangle_agreement_mean", "box_agreement_mean", "boundary_agreement"):
         assert 0 <= row[key] <= 1, key
