@@ -366,3 +366,33 @@ def test_custom_conv_module_on_flat_data_is_compared_on_planes():
     with torch.no_grad():
         both = [net(torch.from_numpy(points)).argmax(1).numpy() for net in (reference, model)]
     assert row["boundary_agreement"] == pytest.approx(np.mean(both[0] == both[1]), abs=0.03)
+
+
+def test_a_conv_net_takes_image_shaped_data_and_equals_the_same_net_on_flat_inputs():
+    # issue 11: input_shape passes through to the plane and boundary sections. Oracle: the same networks
+    # behind an nn.Unflatten, which read flat (n, 64) inputs and never need an input shape.
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    X = (digits.data[:60] / 16.0).reshape(-1, 1, 8, 8)
+    y = digits.target[:60]
+
+    def conv(seed):
+        torch.manual_seed(seed)
+        return torch.nn.Sequential(
+            torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(72, 10)
+        ).double()
+
+    dense, ticket = conv(0), conv(1)
+    options = {"classes": (0, 1), "planes": 2, "seed": 3}
+    shaped = decision_metrics(dense, ticket, data=(X, y), plane=X[:3], **options)
+    flat = decision_metrics(
+        torch.nn.Sequential(torch.nn.Unflatten(1, (1, 8, 8)), dense),
+        torch.nn.Sequential(torch.nn.Unflatten(1, (1, 8, 8)), ticket),
+        data=(X.reshape(60, 64), y),
+        plane=X[:3].reshape(3, 64),
+        **options,
+    )
+    assert shaped["plane_method"] == "exact" and shaped["boundary_method"] == "exact"
+    for key in ("triangle_agreement_mean", "box_regions_mean", "boundary_agreement", "linear_regions"):
+        assert shaped[key] == pytest.approx(flat[key], rel=1e-9), key

@@ -265,7 +265,7 @@ def _measured_polytopes(Zr, Zm, max_exact_vertices, max_memory, seed) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- boundaries
-def _boundary_metrics(reference, model, bounds, plane, n_in: int, max_regions: int) -> dict:
+def _boundary_metrics(reference, model, bounds, plane, n_in: int, max_regions: int, input_shape) -> dict:
     from tropical.metrics.boundary import boundary_hausdorff, region_agreement
     from tropical.regions import linear_regions
 
@@ -275,8 +275,9 @@ def _boundary_metrics(reference, model, bounds, plane, n_in: int, max_regions: i
         row["boundary_method"] = f"skipped: no domain (pass {needed})"
         return row
     try:
-        dense = linear_regions(reference, bounds=bounds, plane=plane, max_regions=max_regions)
-        regions = linear_regions(model, bounds=bounds, plane=plane, max_regions=max_regions)
+        shape = {} if bounds is not None else {"input_shape": input_shape}
+        dense = linear_regions(reference, bounds=bounds, plane=plane, max_regions=max_regions, **shape)
+        regions = linear_regions(model, bounds=bounds, plane=plane, max_regions=max_regions, **shape)
         agreement = region_agreement(regions, dense)
         distance = boundary_hausdorff(regions.decision_boundary(), dense.decision_boundary())
     except _SKIPPED as error:
@@ -293,7 +294,7 @@ def _boundary_metrics(reference, model, bounds, plane, n_in: int, max_regions: i
 
 
 # ---------------------------------------------------------------------------------------------- data planes
-def _plane_section(reference, model, data, planes, triplets, radius, seed, max_regions) -> dict:
+def _plane_section(reference, model, data, planes, triplets, radius, seed, max_regions, input_shape) -> dict:
     row: dict = dict.fromkeys(_PLANE_SECTION, _NAN)
     if data is None:
         row["plane_method"] = "skipped: no data= given"
@@ -312,6 +313,7 @@ def _plane_section(reference, model, data, planes, triplets, radius, seed, max_r
             radius=radius,
             seed=seed,
             max_regions=max_regions,
+            input_shape=input_shape,
         )
     except _SKIPPED as error:
         row["plane_method"] = _reason(error)
@@ -341,8 +343,12 @@ def _data(data, n_in: int):
     except (TypeError, ValueError):
         raise ValueError("data must be a pair (X, y) of test inputs (n, d) and labels (n,) or None") from None
     X = np.asarray(X, dtype=np.float64)
+    if X.ndim > 2 and math.prod(X.shape[1:]) == n_in:  # images (n, *input_shape): one row per input
+        X = X.reshape(len(X), n_in)
     if X.ndim != 2 or X.shape[1] != n_in:
-        raise ValueError(f"data X must have shape (n, {n_in}) for these models, got {X.shape}")
+        raise ValueError(
+            f"data X must have shape (n, {n_in}) or (n, *input_shape) for these models, got {X.shape}"
+        )
     return X, (None if y is None else np.asarray(y))
 
 
@@ -500,6 +506,8 @@ def decision_metrics(
         rest,
         deep,
     )
-    row.update(_boundary_metrics(reference, model, bounds, plane, n_in, int(max_regions)))
-    row.update(_plane_section(reference, model, data, planes, triplets, radius, seed, int(max_regions)))
+    row.update(_boundary_metrics(reference, model, bounds, plane, n_in, int(max_regions), input_shape))
+    row.update(
+        _plane_section(reference, model, data, planes, triplets, radius, seed, int(max_regions), input_shape)
+    )
     return {key: row[key] for key in DECISION_METRICS}

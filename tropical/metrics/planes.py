@@ -291,13 +291,14 @@ def _length(segments: np.ndarray) -> float:
     return float(np.linalg.norm(segments[:, 1] - segments[:, 0], axis=1).sum())
 
 
-def _one_plane(reference, model, points, radius, max_regions) -> tuple[dict, dict]:
+def _one_plane(reference, model, points, radius, max_regions, input_shape) -> tuple[dict, dict]:
     import shapely
 
     from tropical.regions import linear_regions
 
-    dense = _Picture(linear_regions(reference, plane=points, max_regions=max_regions))
-    other = _Picture(linear_regions(model, plane=points, max_regions=max_regions))
+    shape = {"input_shape": input_shape} if input_shape is not None else {}
+    dense = _Picture(linear_regions(reference, plane=points, max_regions=max_regions, **shape))
+    other = _Picture(linear_regions(model, plane=points, max_regions=max_regions, **shape))
     corners = (points - dense.regions.origin) @ dense.regions.frame.T  # (3, 2) plane coordinates
     (ux, uy), (vx, vy) = corners[1] - corners[0], corners[2] - corners[0]
     triangle = corners if ux * vy - uy * vx > 0 else corners[::-1]
@@ -379,6 +380,7 @@ def plane_metrics(
     radius: float | None = None,
     seed: int = 0,
     max_regions: int = 2_000_000,
+    input_shape=None,
 ) -> PlaneMetrics:
     """Compare two classifiers exactly on planes through triplets of test points.
 
@@ -406,6 +408,9 @@ def plane_metrics(
         Seed of the triplets.
     max_regions : int
         Passed to :func:`tropical.linear_regions`.
+    input_shape : tuple of int, optional
+        The shape one input has for the networks (e.g. ``(1, 8, 8)`` for a conv net on digits); ``X`` may
+        then be ``(n, *input_shape)`` or flat ``(n, d)``. Passed to :func:`tropical.linear_regions`.
 
     Returns
     -------
@@ -425,6 +430,9 @@ def plane_metrics(
     if isinstance(planes, bool) or not isinstance(planes, int | np.integer) or planes < 1:
         raise ValueError(f"planes must be a positive integer (the number of data planes), got {planes!r}")
     X = np.asarray(X, dtype=np.float64)
+    if X.ndim > 2:  # images (n, *input_shape): the planes live in the flat input space
+        input_shape = X.shape[1:] if input_shape is None else input_shape
+        X = X.reshape(len(X), -1)
     chosen = plane_triplets(X, y, count=planes, triplets=triplets, seed=seed)
     corners = X[chosen]  # (K, 3, d)
     if radius is None:
@@ -434,7 +442,8 @@ def plane_metrics(
     if not (radius > 0 and np.isfinite(radius)):
         raise ValueError(f"radius must be a positive number, got {radius}")
     rows, locals_ = zip(
-        *(_one_plane(reference, model, points, radius, max_regions) for points in corners), strict=True
+        *(_one_plane(reference, model, points, radius, max_regions, input_shape) for points in corners),
+        strict=True,
     )
     per_plane = {key: np.array([row[key] for row in rows], dtype=np.float64) for key in rows[0]}
     per_point = {key: np.stack([local[key] for local in locals_]) for key in locals_[0]}
