@@ -1013,10 +1013,15 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
         raise ValueError(f"method='oracle' needs input dimension <= {MAX_QHULL_DIMENSION - 1}, got {d}")
     if not graph.is_chain:
         if method == "recursion":
+            instead = (
+                "Use method='oracle'."
+                if d + 1 <= MAX_QHULL_DIMENSION
+                else f"The oracle that reads them needs at most {MAX_QHULL_DIMENSION - 1} inputs, and this "
+                f"model has {d}: {_ALTERNATIVE}."
+            )
             raise UnsupportedLayerError(
                 "method='recursion' reads chains of affine maps and activations; this model has residual "
-                "connections or max nodes. Use method='oracle' (input dimension <= "
-                f"{MAX_QHULL_DIMENSION - 1})"
+                f"connections or max nodes. {instead}"
             )
         return _from_graph(graph, layers, limits, seed, samples, progress)
     affine = graph.chain()

@@ -632,3 +632,13 @@ def test_recursion_on_many_inputs_is_refused_before_its_long_products():
     assert "tropical.linear_regions(model, plane=" in str(info.value)
     with pytest.raises(ComputationTooLargeError, match=r"max_seconds=0\.01"):
         from_torch(build_network([2, 8, 8, 1], "relu", True, 0.0, 0), method="recursion", max_seconds=0.01)
+
+
+def test_a_pooled_conv_net_on_digits_is_refused_with_advice_that_works_for_64_inputs():
+    # the refusal used to send users to method='oracle', which needs at most 6 inputs
+    model = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32, 3)
+    )
+    with pytest.raises(UnsupportedLayerError, match="linear_regions") as refusal:
+        from_torch(model, input_shape=(1, 8, 8))
+    assert "method='oracle'" not in str(refusal.value) and "has 64" in str(refusal.value)
