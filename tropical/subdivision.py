@@ -22,7 +22,3 @@ def __getattr__(name: str):
 
         return getattr(curve, name)
     raise AttributeError(f"module 'tropical.subdivision' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(_NAMES)
