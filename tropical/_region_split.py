@@ -272,6 +272,12 @@ class Partition:
         -------
         int
             Number of regions split.
+
+        Notes
+        -----
+        Four phases: :meth:`_vertex_codes` (which regions the line crosses), :meth:`_crossed_edges` (which of
+        their edges), :meth:`_crossing_vertices` (one new vertex per crossed edge) and
+        :meth:`_replace_by_children`; :mod:`tropical._region_kernel` compiles the same phases.
         """
         if slots is not None and len(slots) == 0:
             return 0
