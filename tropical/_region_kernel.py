@@ -36,11 +36,165 @@ DONE, GROW, COMPACT, TOO_MANY = 0, 1, 2, 3
 
 
 @nb.njit(cache=True, nogil=True)
+def _vertex_codes(a, b, c, j, tolerance, x, y, home, nv, values, code):
+    """Phase 1: the line of neuron ``j`` at every vertex.
+
+    ``a, b, c`` (n_neurons, n_maps) are the normalised line coefficients per map; ``x, y, home`` (>= nv,)
+    the vertices. Writes ``values[:nv]`` (float64, the signed distance under the vertex's ``home`` map, or
+    map 0 when there is one map) and ``code[:nv]`` (uint8: 2 above ``tolerance``, 1 below ``-tolerance``,
+    0 on the line; the sentinel vertex 0 gets 0).
+    """
+    single = a.shape[1] == 1
+    for v in range(nv):
+        m = 0 if single else home[v]
+        value = a[j, m] * x[v] + b[j, m] * y[v] + c[j, m]
+        values[v] = value
+        code[v] = 2 if value > tolerance else (1 if value < -tolerance else 0)
+    code[0] = 0
+
+
+@nb.njit(cache=True, nogil=True)
+def _crossed_regions(code, pool, start, length, alive, bits, nslots, byte, mask, crossed):
+    """Phase 2: side of every live region; sets bit ``mask`` of ``bits[:, byte]`` in the positive ones.
+
+    ``code`` (>= nv,) uint8 from :func:`_vertex_codes`; ``pool`` the corner ids and ``start, length,
+    alive`` (>= nslots,) the slots; ``bits`` (>= nslots, n_bytes) uint8. Writes the crossed slots in slot
+    order to ``crossed[:n_crossed]`` (int64, >= nslots). Returns ``(n_crossed, n_corners)``, ``n_corners``
+    being the total number of corners of the crossed regions.
+    """
+    n_crossed = 0
+    n_corners = 0
+    for s in range(nslots):
+        if not alive[s]:
+            continue
+        side = 0
+        first = start[s]
+        for k in range(first, first + length[s]):
+            side |= code[pool[k]]
+        if side >= 2:
+            bits[s, byte] |= mask
+        if side == 3:
+            crossed[n_crossed] = s
+            n_crossed += 1
+            n_corners += length[s]
+    return n_crossed, n_corners
+
+
+@nb.njit(cache=True, nogil=True)
+def _crossing_vertices(j, single, gradient, crossed, n_crossed, n_corners, code, values, pool, start, length,
+                       map_id, x, y, home, nv):  # fmt: skip
+    """Phase 3: one new vertex per crossed edge of the crossed regions.
+
+    Crossed edges are listed in (region, corner) order (at most ``n_corners``) and keyed by their two end
+    vertices ``min * nv + max``; the distinct keys, in increasing order, become vertices ``nv, nv + 1, ...``
+    of ``x, y, home`` (interpolated from the raw values: ``values`` times ``gradient[j, home]`` (n_neurons,
+    n_maps) unless ``single``, one map). A vertex shared by two regions takes the ``map_id`` of the later one.
+    Returns ``(vertex_of, n_new)``: ``vertex_of`` (n_edges,) int64 is the new vertex of each crossed edge
+    in (region, corner) order.
+    """
+    keys = np.empty(n_corners, dtype=np.int64)
+    owner = np.empty(n_corners, dtype=np.int64)
+    n_edges = 0
+    for i in range(n_crossed):
+        s = crossed[i]
+        first, count = start[s], length[s]
+        for k in range(count):
+            p = pool[first + k]
+            q = pool[first + (k + 1) % count]
+            if (code[p] | code[q]) == 3:
+                keys[n_edges] = min(p, q) * nv + max(p, q)
+                owner[n_edges] = s
+                n_edges += 1
+    keys = keys[:n_edges]
+    order = np.argsort(keys)
+    vertex_of = np.empty(n_edges, dtype=np.int64)
+    n_new = 0
+    previous = -1
+    for e in range(n_edges):
+        key = keys[order[e]]
+        if key != previous:
+            u_low, u_high = key // nv, key % nv
+            if single:
+                v_low, v_high = values[u_low], values[u_high]
+            else:
+                v_low = values[u_low] * gradient[j, home[u_low]]
+                v_high = values[u_high] * gradient[j, home[u_high]]
+            t = v_low / (v_low - v_high)
+            w = nv + n_new
+            x[w] = x[u_low] + t * (x[u_high] - x[u_low])
+            y[w] = y[u_low] + t * (y[u_high] - y[u_low])
+            n_new += 1
+            previous = key
+        vertex_of[order[e]] = nv + n_new - 1
+    for e in range(n_edges):
+        home[vertex_of[e]] = map_id[owner[e]]
+    return vertex_of, n_new
+
+
+@nb.njit(cache=True, nogil=True)
+def _append_children(crossed, n_crossed, code, vertex_of, pool, npool, start, length, alive, map_id, bits,
+                     nslots, byte, mask):  # fmt: skip
+    """Phase 4: the children of the crossed regions, appended to the pool and the slots.
+
+    First the positive children (corners not below the line, and the crossing points ``vertex_of`` in
+    edge order), one per crossed region in ``crossed[:n_crossed]`` order, then the negative ones (which
+    clear bit ``mask`` of ``bits[:, byte]``). Children start at pool position ``npool`` and slot
+    ``nslots`` and copy ``map_id`` and ``bits`` of their parent. Returns ``(cursor, slot)``: the pool
+    length and the slot count after them.
+    """
+    cursor = npool
+    slot = nslots
+    for negative in range(2):
+        drop = 2 if negative else 1
+        e = 0
+        for i in range(n_crossed):
+            s = crossed[i]
+            first, count = start[s], length[s]
+            begin = cursor
+            for k in range(count):
+                p = pool[first + k]
+                if code[p] != drop:
+                    pool[cursor] = p
+                    cursor += 1
+                if (code[p] | code[pool[first + (k + 1) % count]]) == 3:
+                    pool[cursor] = vertex_of[e]
+                    cursor += 1
+                    e += 1
+            start[slot] = begin
+            length[slot] = cursor - begin
+            alive[slot] = True
+            map_id[slot] = map_id[s]
+            bits[slot, :] = bits[s, :]
+            if negative:
+                bits[slot, byte] &= ~mask
+            slot += 1
+    return cursor, slot
+
+
+@nb.njit(cache=True, nogil=True)
+def _retire_parents(crossed, n_crossed, pool, start, length, alive):
+    """Phase 5: the crossed regions ``crossed[:n_crossed]`` die; their corners become the sentinel."""
+    for i in range(n_crossed):
+        s = crossed[i]
+        alive[s] = False
+        first = start[s]
+        for k in range(first, first + length[s]):
+            pool[k] = 0
+
+
+@nb.njit(cache=True, nogil=True)
 def _sweep_layer(
     a, b, c, gradient, tolerance, neuron, x, y, home, nv, pool, npool, live_corners,
     start, length, alive, map_id, bits, nslots, nregions, max_regions, values, code,
 ):  # fmt: skip
     """Split by neurons ``neuron, neuron + 1, ...`` of a layer; see the module docstring.
+
+    Shapes: ``a, b, c, gradient`` (n_neurons, n_maps) float64; vertices ``x, y`` float64 and ``home`` int
+    (vertex capacity >= nv); ``pool`` int32 (pool capacity >= npool); slots ``start, length`` int64,
+    ``alive`` bool, ``map_id`` int, ``bits`` (slot capacity, n_bytes) uint8 (capacity >= nslots);
+    scratch ``values`` float64 and ``code`` uint8 (vertex capacity). Each neuron runs the phases
+    :func:`_vertex_codes`, :func:`_crossed_regions`, :func:`_crossing_vertices`, :func:`_append_children`
+    and :func:`_retire_parents`, checking room before phase 3.
 
     Returns ``(status, neuron, nv, npool, live_corners, nslots, nregions, need_vertices, need_pool,
     need_slots)``: ``neuron`` is the next neuron to process (``GROW``: the one that did not fit;
@@ -51,32 +205,14 @@ def _sweep_layer(
     crossed = np.empty(nslots, dtype=np.int64)
     while neuron < n_neurons:
         j = neuron
-        # signed distances and codes at every vertex (vertex 0 is the sentinel: code 0)
-        for v in range(nv):
-            m = 0 if single else home[v]
-            value = a[j, m] * x[v] + b[j, m] * y[v] + c[j, m]
-            values[v] = value
-            code[v] = 2 if value > tolerance else (1 if value < -tolerance else 0)
-        code[0] = 0
+        _vertex_codes(a, b, c, j, tolerance, x, y, home, nv, values, code)
         byte = j // 8
         mask = np.uint8(1 << (j % 8))
         if crossed.shape[0] < nslots:
             crossed = np.empty(nslots, dtype=np.int64)
-        n_crossed = 0
-        n_corners = 0
-        for s in range(nslots):
-            if not alive[s]:
-                continue
-            side = 0
-            first = start[s]
-            for k in range(first, first + length[s]):
-                side |= code[pool[k]]
-            if side >= 2:
-                bits[s, byte] |= mask
-            if side == 3:
-                crossed[n_crossed] = s
-                n_crossed += 1
-                n_corners += length[s]
+        n_crossed, n_corners = _crossed_regions(
+            code, pool, start, length, alive, bits, nslots, byte, mask, crossed
+        )
         neuron += 1
         if n_crossed == 0:
             continue
@@ -85,78 +221,15 @@ def _sweep_layer(
         need_slots = nslots + 2 * n_crossed
         if need_vertices > x.shape[0] or need_pool > pool.shape[0] or need_slots > start.shape[0]:
             return (GROW, j, nv, npool, live_corners, nslots, nregions, need_vertices, need_pool, need_slots)
-
-        # crossed edges, in (region, corner) order, and one new vertex per distinct edge (key order)
-        keys = np.empty(n_corners, dtype=np.int64)
-        owner = np.empty(n_corners, dtype=np.int64)
-        n_edges = 0
-        for i in range(n_crossed):
-            s = crossed[i]
-            first, count = start[s], length[s]
-            for k in range(count):
-                p = pool[first + k]
-                q = pool[first + (k + 1) % count]
-                if (code[p] | code[q]) == 3:
-                    keys[n_edges] = min(p, q) * nv + max(p, q)
-                    owner[n_edges] = s
-                    n_edges += 1
-        keys = keys[:n_edges]
-        order = np.argsort(keys)
-        vertex_of = np.empty(n_edges, dtype=np.int64)
-        n_new = 0
-        previous = -1
-        for e in range(n_edges):
-            key = keys[order[e]]
-            if key != previous:
-                u_low, u_high = key // nv, key % nv
-                if single:
-                    v_low, v_high = values[u_low], values[u_high]
-                else:
-                    v_low = values[u_low] * gradient[j, home[u_low]]
-                    v_high = values[u_high] * gradient[j, home[u_high]]
-                t = v_low / (v_low - v_high)
-                w = nv + n_new
-                x[w] = x[u_low] + t * (x[u_high] - x[u_low])
-                y[w] = y[u_low] + t * (y[u_high] - y[u_low])
-                n_new += 1
-                previous = key
-            vertex_of[order[e]] = nv + n_new - 1
-        for e in range(n_edges):  # a vertex shared by two regions takes the map of the later one
-            home[vertex_of[e]] = map_id[owner[e]]
-
-        # children: positive ones (corners not below, crossing points), then negative ones
-        cursor = npool
-        slot = nslots
-        for negative in range(2):
-            drop = 2 if negative else 1
-            e = 0
-            for i in range(n_crossed):
-                s = crossed[i]
-                first, count = start[s], length[s]
-                begin = cursor
-                for k in range(count):
-                    p = pool[first + k]
-                    if code[p] != drop:
-                        pool[cursor] = p
-                        cursor += 1
-                    if (code[p] | code[pool[first + (k + 1) % count]]) == 3:
-                        pool[cursor] = vertex_of[e]
-                        cursor += 1
-                        e += 1
-                start[slot] = begin
-                length[slot] = cursor - begin
-                alive[slot] = True
-                map_id[slot] = map_id[s]
-                bits[slot, :] = bits[s, :]
-                if negative:
-                    bits[slot, byte] &= ~mask
-                slot += 1
-        for i in range(n_crossed):
-            s = crossed[i]
-            alive[s] = False
-            first = start[s]
-            for k in range(first, first + length[s]):
-                pool[k] = 0
+        vertex_of, n_new = _crossing_vertices(
+            j, single, gradient, crossed, n_crossed, n_corners, code, values, pool, start, length, map_id,
+            x, y, home, nv,
+        )  # fmt: skip
+        cursor, slot = _append_children(
+            crossed, n_crossed, code, vertex_of, pool, npool, start, length, alive, map_id, bits, nslots,
+            byte, mask,
+        )  # fmt: skip
+        _retire_parents(crossed, n_crossed, pool, start, length, alive)
         nv += n_new
         live_corners += cursor - npool - n_corners
         npool = cursor

@@ -272,46 +272,80 @@ class Partition:
         -------
         int
             Number of regions split.
+
+        Notes
+        -----
+        Four phases: :meth:`_vertex_codes` (which regions the line crosses), :meth:`_crossed_edges` (which of
+        their edges), :meth:`_crossing_vertices` (one new vertex per crossed edge) and
+        :meth:`_replace_by_children`; :mod:`tropical._region_kernel` compiles the same phases.
         """
-        tol = self.tolerance
-        nslots, npool = self.nslots, self.npool
-        # per vertex: 2 above the line, 1 below, 0 on it; a region is crossed when the bitwise OR over
-        # its corners is 3 (one reduceat over the whole pool, or over the corners of ``slots``)
-        if slots is None:
-            code = (values > tol).view(np.uint8) << np.uint8(1)
-            code |= (values < -tol).view(np.uint8)
-            code[SENTINEL] = 0
-            side = np.bitwise_or.reduceat(code[self.pool[:npool]], self.start[:nslots])
-            which = slice(0, nslots)
-        elif len(slots) == 0:
+        if slots is not None and len(slots) == 0:
             return 0
-        else:
-            positions, _, offsets = _segment_ranges(self.start[slots], self.length[slots])
-            vertices = self.pool[positions]
-            code = np.zeros(self.nv, dtype=np.uint8)
-            code[vertices] = (values[vertices] > tol).view(np.uint8) << np.uint8(1)
-            code[vertices] |= (values[vertices] < -tol).view(np.uint8)
-            side = np.bitwise_or.reduceat(code[vertices], offsets[:-1])
-            which = slots
+        code, side = self._vertex_codes(values, slots)
         if bit is not None:
             byte, mask = divmod(bit, 8)
+            which = slice(0, self.nslots) if slots is None else slots
             self.bits[which, byte] |= (side >= 2).view(np.uint8) << np.uint8(mask)
         crossed = np.flatnonzero(side == 3) if slots is None else slots[side == 3]
         if len(crossed) == 0:
             return 0
-        n_crossed = len(crossed)
-
-        positions, owner, offsets = _segment_ranges(self.start[crossed], self.length[crossed])
-        corners = self.pool[positions]
-        following = positions + 1
-        following[offsets[1:] - 1] = positions[offsets[:-1]]
-        successors = self.pool[following]
-        c_here = code[corners]
-        crossing = (c_here | code[successors]) == 3
         if eligible_slots is not None:
             eligible = eligible_slots[crossed]
         elif eligible is not None:
             eligible = eligible[self.map_id[crossed]]
+        positions, owner, offsets = _segment_ranges(self.start[crossed], self.length[crossed])
+        corners, successors, crossing = self._crossed_edges(code, positions, owner, offsets, eligible)
+        pairs = self._crossing_vertices(
+            values, corners, successors, crossing, self.map_id[crossed[owner[crossing]]]
+        )
+        return self._replace_by_children(
+            crossed, positions, owner, offsets, code[corners], pairs, crossing, eligible, bit
+        )
+
+    def _vertex_codes(self, values: np.ndarray, slots: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Phase 1 of :meth:`split`: a code per vertex and the side of each region.
+
+        Returns ``code`` (nv,) uint8, 2 above the line (``values > tolerance``), 1 below, 0 on it (and at the
+        sentinel, and at vertices outside ``slots``), and ``side`` (nslots,) or (len(slots),) uint8, the
+        bitwise OR of the codes of each region's corners: 3 when the line crosses the region, >= 2 when
+        the region has a corner above it (dead slots read 0). With ``slots`` only their corners are read.
+        """
+        tol = self.tolerance
+        if slots is None:
+            code = (values > tol).view(np.uint8) << np.uint8(1)
+            code |= (values < -tol).view(np.uint8)
+            code[SENTINEL] = 0
+            side = np.bitwise_or.reduceat(code[self.pool[: self.npool]], self.start[: self.nslots])
+            return code, side
+        positions, _, offsets = _segment_ranges(self.start[slots], self.length[slots])
+        vertices = self.pool[positions]
+        code = np.zeros(self.nv, dtype=np.uint8)
+        code[vertices] = (values[vertices] > tol).view(np.uint8) << np.uint8(1)
+        code[vertices] |= (values[vertices] < -tol).view(np.uint8)
+        return code, np.bitwise_or.reduceat(code[vertices], offsets[:-1])
+
+    def _crossed_edges(
+        self,
+        code: np.ndarray,
+        positions: np.ndarray,
+        owner: np.ndarray,
+        offsets: np.ndarray,
+        eligible: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Phase 2 of :meth:`split`: the edges of the crossed regions that the line crosses.
+
+        ``positions`` (n_corners,) are the pool positions of the crossed regions' corners, ``owner``
+        (n_corners,) the index of each one's region in ``crossed`` and ``offsets`` (n_crossed + 1,) where each
+        region starts (:func:`_segment_ranges`); ``eligible`` (n_crossed,) bool or None. Returns
+        ``corners`` and ``successors`` (n_corners,) int32, each edge's two end vertices (counter-clockwise),
+        and ``crossing`` (n_corners,) bool, the edges whose end codes are 1 and 2. A region that is not
+        eligible keeps only the crossings of edges it shares with an eligible region.
+        """
+        corners = self.pool[positions]
+        following = positions + 1
+        following[offsets[1:] - 1] = positions[offsets[:-1]]
+        successors = self.pool[following]
+        crossing = (code[corners] | code[successors]) == 3
         if eligible is not None:
             # a region that stays whole takes the crossing points of the edges it shares with a split one
             # only (so that the partition stays a cell complex, and nothing propagates further)
@@ -320,8 +354,24 @@ class Partition:
             )
             split_edges = edge[crossing & eligible[owner]]
             crossing &= eligible[owner] | np.isin(edge, split_edges)
+        return corners, successors, crossing
 
-        # one new vertex per crossed edge, shared by the regions on both sides of it
+    def _crossing_vertices(
+        self,
+        values: np.ndarray,
+        corners: np.ndarray,
+        successors: np.ndarray,
+        crossing: np.ndarray,
+        homes: np.ndarray,
+    ) -> np.ndarray:
+        """Phase 3 of :meth:`split`: one new vertex per crossed edge, shared by the regions on both sides.
+
+        The crossed edges (``corners``, ``successors`` (n_corners,) where ``crossing``) are keyed by their
+        two end vertices; the distinct keys, in increasing order, become vertices ``nv, nv + 1, ...``,
+        interpolated between the end vertices from the raw values. ``homes`` (crossing.sum(),) is the map
+        of each crossed edge's region; a vertex shared by two regions takes the later one's. Returns
+        ``pairs`` (n_corners, 2) int32: each corner and the crossing point after it (0 where none).
+        """
         a, b = corners[crossing].astype(np.int64), successors[crossing].astype(np.int64)
         keys = np.minimum(a, b) * self.nv + np.maximum(a, b)
         order = np.argsort(keys)
@@ -340,8 +390,7 @@ class Partition:
             v_low = values[u_low] * self.gradient[self.home[u_low]]
             v_high = values[u_high] * self.gradient[self.home[u_high]]
         t = v_low / (v_low - v_high)
-        n_new = len(keys)
-        needed = self.nv + n_new
+        needed = self.nv + len(keys)
         if needed > len(self.x):
             self.x = _grown(self.x, needed)
             self.y = _grown(self.y, needed)
@@ -349,15 +398,37 @@ class Partition:
         x, y = self.x, self.y
         x[self.nv : needed] = x[u_low] + t * (x[u_high] - x[u_low])
         y[self.nv : needed] = y[u_low] + t * (y[u_high] - y[u_low])
-        self.home[self.nv + inverse] = self.map_id[crossed[owner[crossing]]]
+        self.home[self.nv + inverse] = homes
         pairs = np.zeros((len(corners), 2), dtype=np.int32)
         pairs[:, 0] = corners
         pairs[crossing, 1] = self.nv + inverse
         self.nv = needed
+        return pairs
 
-        # children: walk the corners, emitting a corner on its side and a crossing point after it
-        keep_pos = np.empty((len(corners), 2), dtype=bool)
-        keep_neg = np.empty((len(corners), 2), dtype=bool)
+    def _replace_by_children(
+        self,
+        crossed: np.ndarray,
+        positions: np.ndarray,
+        owner: np.ndarray,
+        offsets: np.ndarray,
+        c_here: np.ndarray,
+        pairs: np.ndarray,
+        crossing: np.ndarray,
+        eligible: np.ndarray | None,
+        bit: int | None,
+    ) -> int:
+        """Phase 4 of :meth:`split`: the crossed regions die and their children are appended.
+
+        Walks the corners (``pairs`` (n_corners, 2), their codes ``c_here`` (n_corners,)), emitting a corner
+        on its side and the crossing point after it: first the positive children of all ``crossed``
+        (n_crossed,) regions (a region that is not ``eligible`` keeps all its corners and the new crossing
+        points, and has no negative child), then the negative ones, which clear ``bit``. The parents'
+        corners (pool ``positions``) become the sentinel; compacts when more than half the pool is garbage.
+        Returns the number of regions split.
+        """
+        n_crossed = len(crossed)
+        keep_pos = np.empty((len(pairs), 2), dtype=bool)
+        keep_neg = np.empty((len(pairs), 2), dtype=bool)
         np.not_equal(c_here, 1, out=keep_pos[:, 0])
         np.not_equal(c_here, 2, out=keep_neg[:, 0])
         keep_pos[:, 1] = keep_neg[:, 1] = crossing
@@ -374,9 +445,9 @@ class Partition:
         parents = np.concatenate([crossed, crossed[split_ids]])
         lengths = np.concatenate([counts[:, 0], counts[split_ids, 1]])
 
-        n_children = len(parents)
-        first = nslots
-        end = nslots + n_children
+        npool = self.npool
+        first = self.nslots
+        end = first + len(parents)
         for name in ("start", "length", "alive", "map_id", "bits"):
             setattr(self, name, _grown(getattr(self, name), end))
         self.pool = _grown(self.pool, npool + len(new_corners))
@@ -390,6 +461,7 @@ class Partition:
         if bit is not None:
             # the positive children (the first len(crossed)) keep the bit set by the test above; the
             # negative children must clear it (it was copied from the positive parent)
+            byte, mask = divmod(bit, 8)
             self.bits[first + n_crossed : end, byte] &= np.uint8(~(1 << mask) & 0xFF)
             # eligible-but-whole regions do not occur with bit set (bits are only used for neurons)
         self.pool[positions] = SENTINEL
