@@ -267,7 +267,9 @@ def _measured_polytopes(Zr, Zm, max_exact_vertices, max_memory, seed) -> dict:
 
 # ---------------------------------------------------------------------------------------------- boundaries
 def _boundary_metrics(reference, model, bounds, plane, n_in: int, max_regions: int, input_shape) -> dict:
-    from tropical.metrics.boundary import boundary_hausdorff, region_agreement
+    import shapely
+
+    from tropical.metrics.boundary import _class_agreement, boundary_hausdorff
     from tropical.regions import linear_regions
 
     row: dict = dict.fromkeys(_BOUNDARY_KEYS, _NAN)
@@ -277,10 +279,11 @@ def _boundary_metrics(reference, model, bounds, plane, n_in: int, max_regions: i
         return row
     try:
         shape = {} if bounds is not None else {"input_shape": input_shape}
-        dense = reference.linear_regions(bounds=bounds, plane=plane, max_regions=max_regions, **shape)
+        dense = reference.picture(bounds=bounds, plane=plane, max_regions=max_regions, **shape)
         regions = linear_regions(model, bounds=bounds, plane=plane, max_regions=max_regions, **shape)
-        agreement = region_agreement(regions, dense)
-        distance = boundary_hausdorff(regions.decision_boundary(), dense.decision_boundary())
+        area = shapely.Polygon(regions.domain).area  # the same domain for both (tropical.region_agreement)
+        agreement = _class_agreement(regions.decision_regions(), dense.classes, area)
+        distance = boundary_hausdorff(regions.decision_boundary(), dense.boundary)
     except _SKIPPED as error:
         row["boundary_method"] = _reason(error)
         return row
@@ -289,7 +292,7 @@ def _boundary_metrics(reference, model, bounds, plane, n_in: int, max_regions: i
         boundary_agreement=float(agreement),
         boundary_hausdorff=float(distance),
         linear_regions=float(len(regions)),
-        dense_linear_regions=float(len(dense)),
+        dense_linear_regions=float(len(dense.regions)),
     )
     return row
 

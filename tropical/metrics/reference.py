@@ -48,8 +48,8 @@ class Reference:
     model : torch.nn.Module
         The copy whose geometry is computed.
     computed : dict of str to int
-        How many times each kind of geometry was actually computed (``"linear_regions"``, ``"picture"``,
-        ``"decision_zonotopes"``); the rest came from the memo.
+        How many times each kind of geometry was actually computed (``"picture"``: the regions on one
+        domain; ``"decision_zonotopes"``); the rest came from the memo.
 
     Examples
     --------
@@ -64,7 +64,7 @@ class Reference:
     >>> reference = Reference(dense)
     >>> rows = [decision_metrics(reference, t, bounds=(-2, 2, -2, 2)) for t in tickets]
     >>> reference.computed
-    {'linear_regions': 1, 'picture': 0, 'decision_zonotopes': 1}
+    {'picture': 1, 'decision_zonotopes': 1}
     >>> rows[0] == decision_metrics(dense, tickets[0], bounds=(-2, 2, -2, 2))
     True
     """
@@ -75,7 +75,7 @@ class Reference:
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module (the reference network), got {type(model)}")
         self.model = copy.deepcopy(model)
-        self.computed = {"linear_regions": 0, "picture": 0, "decision_zonotopes": 0}
+        self.computed = {"picture": 0, "decision_zonotopes": 0}
         self._memo: dict = {}
 
     def __repr__(self) -> str:
@@ -88,14 +88,9 @@ class Reference:
             self.computed[kind] += 1
         return self._memo[key]
 
-    def linear_regions(self, **options):
-        """:func:`tropical.linear_regions` of the reference with these options, computed once."""
-        from tropical.regions import linear_regions
-
-        return self._once("linear_regions", lambda **o: linear_regions(self.model, **o), **options)
-
     def picture(self, **options):
-        """The regions on a data plane with their boundary, decision regions and index, computed once."""
+        """:func:`tropical.linear_regions` of the reference with these options (a box, a plane, a data
+        plane), with their decision boundary, decision regions and spatial index: computed once."""
         from tropical.metrics.planes import _Picture
         from tropical.regions import linear_regions
 
