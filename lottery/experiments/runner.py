@@ -136,7 +136,7 @@ def _derived_seed(*parts) -> int:
 #: The dense nets' geometry computed in this process, by :func:`_weights_key`: the tickets of one seed are
 #: compared with one dense net, whose regions, decision regions and zonotopes are then computed once.
 _REFERENCES: OrderedDict[str, Reference] = OrderedDict()
-_MAX_REFERENCES = 8  # a sweep's seeds interleave; each Reference holds its planes' regions
+_MAX_REFERENCES = 2  # tickets run seed by seed; one Reference holds ~180 MB (LeNet-300-100, 4 planes)
 
 
 def _weights_key(model) -> str:
@@ -364,14 +364,17 @@ def _map(executor: Executor | None, function, arguments: dict, finished):
         raise first_error
 
 
-def _stage(kind, label, keys, function, arguments, cache: _Cache, executor, report: Progress, describe):
+def _stage(kind, label, keys, function, arguments, cache: _Cache, executor, report: Progress, describe,
+           order=None):  # fmt: skip
     """The results of one stage: cached ones loaded, the others computed and cached as each finishes.
 
     ``describe(i, ticket)`` is the text of task ``i`` in the progress report (one line per finished task
-    without a terminal).
+    without a terminal). ``order``: the task indices in the order to start them (default as given); the
+    results stay in the order of ``keys``.
     """
     results = [cache.load(kind, key) for key in keys]
-    missing = {i: arguments[i] for i, r in enumerate(results) if r is None}
+    order = range(len(keys)) if order is None else order
+    missing = {i: arguments[i] for i in order if results[i] is None}
     done = 0
 
     def finished(i: int, ticket) -> None:
@@ -471,6 +474,7 @@ def run_comparison(config: ComparisonConfig, *, executor: Executor | None = None
         [(values, seed, s, i, dense_of[seed]) for i, s, seed in jobs], cache, executor, report,
         lambda k, t: f"({jobs[k][0]}, {100 * jobs[k][1]:g}%, seed {jobs[k][2]}): "
         f"{_split(t.provenance['seconds'])}",
+        order=sorted(range(len(jobs)), key=lambda k: seeds.index(jobs[k][2])),  # a seed's dense geometry once
     )  # fmt: skip
     timing = _timing([dense[i] for i in new_dense] + [tickets[k] for k in new_tickets], report)
     timing["tasks_cached"] = cache.hits

@@ -311,6 +311,25 @@ def test_the_dense_geometry_is_computed_once_per_seed_and_the_rows_are_unchanged
     assert runner._reference(other) is not reference
 
 
+def test_tickets_run_seed_by_seed_so_each_dense_net_is_measured_once_and_rows_keep_their_order(monkeypatch):
+    import tropical.regions
+
+    calls = []
+    original = tropical.regions.linear_regions
+
+    def linear_regions(model, **options):
+        calls.append(model)
+        return original(model, **options)
+
+    monkeypatch.setattr(tropical.regions, "linear_regions", linear_regions)
+    monkeypatch.setattr(runner, "_REFERENCES", OrderedDict())
+    monkeypatch.setattr(runner, "_MAX_REFERENCES", 1)  # interleaved seeds would recompute every dense net
+    options = dict(TINY, inits=("lottery",), seeds=2, epochs=2)
+    result = compare_initializations(**options, cache=False)
+    assert [(r["sparsity"], r["seed"]) for r in result.rows] == [(0.5, 0), (0.5, 1), (0.75, 0), (0.75, 1)]
+    assert len(calls) == 2 + len(result.rows)  # each seed's dense regions once, then each ticket's
+
+
 def test_a_failing_task_keeps_the_finished_ones_in_the_cache(tmp_path, monkeypatch):
     config = dict(TINY, inits=("lottery",), sparsities=(0.5, 0.75))
     original, calls = runner.train_ticket, []
