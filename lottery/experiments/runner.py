@@ -154,13 +154,11 @@ def _reference(dense) -> Reference:
     """The :class:`tropical.metrics.Reference` of a dense network, shared by the tickets of its seed that
     run in this process (the least recently used of more than ``_MAX_REFERENCES`` is dropped)."""
     key = _weights_key(dense)
-    if key in _REFERENCES:
-        _REFERENCES.move_to_end(key)
-    else:
-        _REFERENCES[key] = Reference(dense)
-        while len(_REFERENCES) > _MAX_REFERENCES:
-            _REFERENCES.popitem(last=False)
-    return _REFERENCES[key]
+    reference = _REFERENCES.pop(key, None) or Reference(dense)
+    _REFERENCES[key] = reference  # the most recently used last
+    while len(_REFERENCES) > _MAX_REFERENCES:
+        _REFERENCES.popitem(last=False)
+    return reference
 
 
 _GEOMETRY = [column for column in COLUMNS if column in DECISION_METRICS]
