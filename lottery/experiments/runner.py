@@ -9,8 +9,10 @@ and the results are bit-for-bit those of the serial run. Each task pins torch to
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import inspect
 import os
+from collections import OrderedDict
 from concurrent.futures import Executor, as_completed
 from dataclasses import fields
 from pathlib import Path
@@ -32,7 +34,7 @@ from lottery.experiments.config import (
 )
 from lottery.experiments.progress import Progress, cpu_clock
 from lottery.experiments.result import ComparisonResult
-from tropical.metrics import DECISION_METRICS
+from tropical.metrics import DECISION_METRICS, Reference
 
 __all__ = [
     "CACHE_VERSION",
@@ -81,8 +83,6 @@ def _seconds(start: tuple[float, float], what: str) -> dict:
 
 def _flat(model, shape: tuple[int, ...]):
     """The model reading flat features: behind an ``nn.Unflatten`` when it takes another shape."""
-    from collections import OrderedDict
-
     if len(shape) == 1:
         return model
     return torch.nn.Sequential(OrderedDict(unflatten=torch.nn.Unflatten(1, shape), model=model)).eval()
@@ -133,6 +133,34 @@ def _derived_seed(*parts) -> int:
 
 
 # ----------------------------------------------------------------------------------------------- metrics
+#: The dense nets' geometry computed in this process, by :func:`_weights_key`: the tickets of one seed are
+#: compared with one dense net, whose regions, decision regions and zonotopes are then computed once.
+_REFERENCES: OrderedDict[str, Reference] = OrderedDict()
+_MAX_REFERENCES = 2  # tickets run seed by seed; one Reference holds ~180 MB (LeNet-300-100, 4 planes)
+
+
+def _weights_key(model) -> str:
+    """A hash of a network's architecture and of every weight's bytes (not of the object: weights change)."""
+    h = hashlib.sha256(repr(model).encode())
+    for name, tensor in model.state_dict().items():
+        h.update(name.encode())
+        h.update(str(tensor.dtype).encode())
+        h.update(str(tuple(tensor.shape)).encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _reference(dense) -> Reference:
+    """The :class:`tropical.metrics.Reference` of a dense network, shared by the tickets of its seed that
+    run in this process (the least recently used of more than ``_MAX_REFERENCES`` is dropped)."""
+    key = _weights_key(dense)
+    reference = _REFERENCES.pop(key, None) or Reference(dense)
+    _REFERENCES[key] = reference  # the most recently used last
+    while len(_REFERENCES) > _MAX_REFERENCES:
+        _REFERENCES.popitem(last=False)
+    return reference
+
+
 _GEOMETRY = [column for column in COLUMNS if column in DECISION_METRICS]
 
 
@@ -147,6 +175,9 @@ def _skipped(error: Exception) -> str:
 
 def ticket_metrics(dense, model, config: ComparisonConfig, data) -> dict:
     """The geometric columns of one ticket: :func:`tropical.metrics.decision_metrics` (dense first).
+
+    ``dense`` is the dense network or its :class:`tropical.metrics.Reference` (the sweep passes one per
+    dense net, so that the dense geometry is computed once for all its tickets; the row is the same).
 
     Inputs above 2-D are also compared on ``config.planes`` planes through triplets of test points. A
     geometry error that escapes the tropical function (which turns most of them into NaN + reason itself)
@@ -262,7 +293,8 @@ def train_ticket(config: dict, seed: int, sparsity: float, init: str, dense):
         }  # fmt: skip
         seconds = _seconds(start, "train")
         start = cpu_clock()
-        row.update(ticket_metrics(_flat(dense_model, shape), _flat(model, shape), config, flat))
+        reference = _reference(_flat(dense_model, shape))
+        row.update(ticket_metrics(reference, _flat(model, shape), config, flat))
         seconds.update(_seconds(start, "geometry"))
     row = {column: row[column] for column in COLUMNS}
     return Ticket(
@@ -330,14 +362,17 @@ def _map(executor: Executor | None, function, arguments: dict, finished):
         raise first_error
 
 
-def _stage(kind, label, keys, function, arguments, cache: _Cache, executor, report: Progress, describe):
+def _stage(kind, label, keys, function, arguments, cache: _Cache, executor, report: Progress, describe,
+           order=None):  # fmt: skip
     """The results of one stage: cached ones loaded, the others computed and cached as each finishes.
 
     ``describe(i, ticket)`` is the text of task ``i`` in the progress report (one line per finished task
-    without a terminal).
+    without a terminal). ``order``: the task indices in the order to start them (default as given); the
+    results stay in the order of ``keys``.
     """
     results = [cache.load(kind, key) for key in keys]
-    missing = {i: arguments[i] for i, r in enumerate(results) if r is None}
+    order = range(len(keys)) if order is None else order
+    missing = {i: arguments[i] for i in order if results[i] is None}
     done = 0
 
     def finished(i: int, ticket) -> None:
@@ -437,6 +472,7 @@ def run_comparison(config: ComparisonConfig, *, executor: Executor | None = None
         [(values, seed, s, i, dense_of[seed]) for i, s, seed in jobs], cache, executor, report,
         lambda k, t: f"({jobs[k][0]}, {100 * jobs[k][1]:g}%, seed {jobs[k][2]}): "
         f"{_split(t.provenance['seconds'])}",
+        order=sorted(range(len(jobs)), key=lambda k: seeds.index(jobs[k][2])),  # a seed's dense geometry once
     )  # fmt: skip
     timing = _timing([dense[i] for i in new_dense] + [tickets[k] for k in new_tickets], report)
     timing["tasks_cached"] = cache.hits

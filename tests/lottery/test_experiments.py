@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -272,6 +273,7 @@ def test_a_geometry_error_becomes_nan_with_its_reason_and_the_sweep_goes_on(monk
 
     original = tropical.decision.decision_zonotopes
     monkeypatch.setattr(tropical.decision, "decision_zonotopes", decision_zonotopes)
+    monkeypatch.setattr(runner, "_REFERENCES", OrderedDict())  # calls: the dense net, ticket 1, ticket 2
     result = compare_initializations(**dict(TINY, inits=("lottery",)), cache=False)
     first, second = result.rows
     assert first["polytope_method"] == "exact" and np.isfinite(first["polytope_hausdorff"])
@@ -283,6 +285,49 @@ def test_a_geometry_error_becomes_nan_with_its_reason_and_the_sweep_goes_on(monk
         assert second["boundary_method"] == second["polytope_method"]
         assert math.isnan(second["boundary_agreement"])
     assert np.isfinite(second["test_accuracy"])
+
+
+def test_the_dense_geometry_is_computed_once_per_seed_and_the_rows_are_unchanged(monkeypatch, tiny):
+    import tropical.regions
+
+    calls = []
+    original = tropical.regions.linear_regions
+
+    def linear_regions(model, **options):
+        calls.append(model)
+        return original(model, **options)
+
+    monkeypatch.setattr(tropical.regions, "linear_regions", linear_regions)
+    monkeypatch.setattr(runner, "_REFERENCES", OrderedDict())
+    result = compare_initializations(**TINY, cache=False)
+    same_rows(result.rows, tiny.rows)  # the fixture's sweep may or may not have shared its dense geometry
+    (reference,) = runner._REFERENCES.values()  # one seed: one dense net
+    assert len(calls) == 1 + len(result.rows)  # the dense regions once, then each ticket's
+    assert sum(model is reference.model for model in calls) == 1
+    assert runner._reference(result.dense_model(0)) is reference  # the same weights: the same geometry
+    other = result.dense_model(0)
+    with torch.no_grad():  # other weights get their own geometry, never the stored one
+        other[0].weight.mul_(2.0)
+    assert runner._reference(other) is not reference
+
+
+def test_tickets_run_seed_by_seed_so_each_dense_net_is_measured_once_and_rows_keep_their_order(monkeypatch):
+    import tropical.regions
+
+    calls = []
+    original = tropical.regions.linear_regions
+
+    def linear_regions(model, **options):
+        calls.append(model)
+        return original(model, **options)
+
+    monkeypatch.setattr(tropical.regions, "linear_regions", linear_regions)
+    monkeypatch.setattr(runner, "_REFERENCES", OrderedDict())
+    monkeypatch.setattr(runner, "_MAX_REFERENCES", 1)  # interleaved seeds would recompute every dense net
+    options = dict(TINY, inits=("lottery",), seeds=2, epochs=2)
+    result = compare_initializations(**options, cache=False)
+    assert [(r["sparsity"], r["seed"]) for r in result.rows] == [(0.5, 0), (0.5, 1), (0.75, 0), (0.75, 1)]
+    assert len(calls) == 2 + len(result.rows)  # each seed's dense regions once, then each ticket's
 
 
 def test_a_failing_task_keeps_the_finished_ones_in_the_cache(tmp_path, monkeypatch):

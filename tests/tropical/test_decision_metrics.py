@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from tropical.decision import decision_zonotopes
-from tropical.metrics import DECISION_METRICS, decision_metrics
+from tropical.metrics import DECISION_METRICS, Reference, decision_metrics
 
 STRINGS = {"polytope_method", "boundary_method", "plane_method"}
 
@@ -396,3 +396,70 @@ def test_a_conv_net_takes_image_shaped_data_and_equals_the_same_net_on_flat_inpu
     assert shaped["plane_method"] == "exact" and shaped["boundary_method"] == "exact"
     for key in ("triangle_agreement_mean", "box_regions_mean", "boundary_agreement", "linear_regions"):
         assert shaped[key] == pytest.approx(flat[key], rel=1e-9), key
+
+
+# ---------------------------------------------------------------------------------------------- Reference
+def same_row(a: dict, b: dict) -> bool:
+    """Every key equal, NaN equal to NaN (and a string only to the same string)."""
+    return list(a) == list(b) and all(
+        a[k] == b[k] or (isinstance(a[k], float) and math.isnan(a[k]) and math.isnan(b[k])) for k in a
+    )
+
+
+@pytest.mark.parametrize("widths", [[4, 6, 3], [5, 5, 4, 2]])  # exact polytopes; the bracket, deep
+def test_a_reference_gives_the_uncached_row_for_every_key_and_every_ticket(widths):
+    dense = mlp(widths, seed=0)
+    X, y = data(widths[0], seed=1)
+    options = {"data": (X, y), "planes": 3, "plane": X[:3], "classes": (0, 1)}
+    reference = Reference(dense)
+    for seed in (1, 2, 3):
+        ticket = mlp([widths[0], 3, *widths[2:]], seed=seed)
+        cached = decision_metrics(reference, ticket, **options)
+        assert same_row(cached, decision_metrics(dense, ticket, **options))
+        assert cached["plane_method"] == "exact" and cached["boundary_method"] == "exact"
+        assert not cached["polytope_method"].startswith("skipped")
+
+
+def test_a_reference_computes_the_dense_geometry_once_for_several_tickets(monkeypatch):
+    import tropical.decision
+    import tropical.regions
+
+    calls = {"regions": [], "zonotopes": []}
+    regions, zonotopes = tropical.regions.linear_regions, tropical.decision.decision_zonotopes
+
+    def counted_regions(model, **options):
+        calls["regions"].append(model)
+        return regions(model, **options)
+
+    def counted_zonotopes(model, *args, **options):
+        calls["zonotopes"].append(model)
+        return zonotopes(model, *args, **options)
+
+    monkeypatch.setattr(tropical.regions, "linear_regions", counted_regions)
+    monkeypatch.setattr(tropical.decision, "decision_zonotopes", counted_zonotopes)
+    dense = mlp([6, 5, 3], seed=0)
+    X, y = data(6)
+    reference = Reference(dense)
+    tickets = [mlp([6, 4, 3], seed=s) for s in (1, 2, 3, 4)]
+    for ticket in tickets:
+        decision_metrics(reference, ticket, data=(X, y), planes=3, plane=X[:3])
+    dense_regions = sum(model is reference.model for model in calls["regions"])
+    assert dense_regions == 1 + 3  # the boundary plane and each of the 3 data planes, once
+    assert sum(model is reference.model for model in calls["zonotopes"]) == 1
+    assert len(calls["regions"]) == dense_regions + 4 * (1 + 3)  # every ticket still gets its own
+    assert reference.computed == {"picture": 1 + 3, "decision_zonotopes": 1}
+
+
+def test_a_reference_is_a_snapshot_of_the_weights_it_was_given():
+    dense, ticket = mlp([2, 6, 2], seed=0), mlp([2, 4, 2], seed=1)
+    reference = Reference(dense)
+    before = decision_metrics(dense, ticket, bounds=(-2, 2, -2, 2))
+    with torch.no_grad():
+        dense[0].weight.mul_(-1.0)  # training the network afterwards does not change the Reference
+    assert same_row(decision_metrics(reference, ticket, bounds=(-2, 2, -2, 2)), before)
+    assert not same_row(decision_metrics(dense, ticket, bounds=(-2, 2, -2, 2)), before)
+
+
+def test_a_reference_rejects_what_is_not_a_network():
+    with pytest.raises(TypeError, match=r"torch\.nn\.Module"):
+        Reference(np.eye(2))

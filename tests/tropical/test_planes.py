@@ -16,6 +16,7 @@ from torch import nn
 from tropical.metrics import (
     DECISION_METRICS,
     PlaneMetrics,
+    Reference,
     boundary_pieces,
     local_complexity,
     plane_metrics,
@@ -239,3 +240,19 @@ def test_infinite_boundary_distances_are_counted_not_averaged():
     assert (
         np.isnan(summary["box_boundary_hausdorff_mean"]) and summary["box_boundary_hausdorff_infinite"] == 1.0
     )
+
+
+def test_a_reference_gives_the_same_planes_and_computes_each_dense_plane_once():
+    X, y = labelled_data(d=4)
+    dense = mlp([4, 7, 3], seed=0)
+    reference = Reference(dense)
+    for seed in (1, 2):
+        ticket = mlp([4, 5, 3], seed=seed)
+        cached = plane_metrics(reference, ticket, X, y, planes=3, seed=5)
+        uncached = plane_metrics(dense, ticket, X, y, planes=3, seed=5)
+        np.testing.assert_array_equal(cached.triplets, uncached.triplets)
+        for key, values in uncached.per_plane.items():
+            np.testing.assert_array_equal(cached.per_plane[key], values)
+        for key, values in uncached.per_point.items():
+            np.testing.assert_array_equal(cached.per_point[key], values)
+    assert reference.computed["picture"] == 3

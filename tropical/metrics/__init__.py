@@ -34,6 +34,7 @@ from tropical.metrics.projection import (
     projected_iou,
     projected_polygons,
 )
+from tropical.metrics.reference import Reference
 from tropical.metrics.support import HausdorffBracket, convex_body, hausdorff_bracket
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "HausdorffBracket",
     "PlaneMetrics",
     "ProjectedPolygon",
+    "Reference",
     "RegionStatistics",
     "boundary_hausdorff",
     "boundary_pieces",

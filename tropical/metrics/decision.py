@@ -16,6 +16,7 @@ import numpy as np
 
 from tropical.errors import ComputationTooLargeError, DegenerateGeometryError, UnsupportedLayerError
 from tropical.metrics.planes import TRIPLETS
+from tropical.metrics.reference import Reference, as_reference
 
 __all__ = ["DECISION_METRICS", "decision_metrics"]
 
@@ -218,13 +219,13 @@ def _polytope_metrics(
         return row
     import tropical.decision as decision
 
-    def zonotopes(net, deeper: bool):
+    def options(deeper: bool) -> dict:
         """The exact construction, or for a net with several activations the first layer's (rest=)."""
-        options = {"rest": rest} if deeper and rest is not None else {}
-        return decision.decision_zonotopes(net, classes, input_shape=input_shape, **options)
+        return {"input_shape": input_shape, **({"rest": rest} if deeper and rest is not None else {})}
 
     try:
-        Zr, Zm = zonotopes(reference, deep[0]), zonotopes(model, deep[1])
+        Zr = reference.decision_zonotopes(classes, **options(deep[0]))
+        Zm = decision.decision_zonotopes(model, classes, **options(deep[1]))
     except UnsupportedLayerError as error:
         row["polytope_method"] = _reason(error)
         return row
@@ -266,7 +267,9 @@ def _measured_polytopes(Zr, Zm, max_exact_vertices, max_memory, seed) -> dict:
 
 # ---------------------------------------------------------------------------------------------- boundaries
 def _boundary_metrics(reference, model, bounds, plane, n_in: int, max_regions: int, input_shape) -> dict:
-    from tropical.metrics.boundary import boundary_hausdorff, region_agreement
+    import shapely
+
+    from tropical.metrics.boundary import _class_agreement, boundary_hausdorff
     from tropical.regions import linear_regions
 
     row: dict = dict.fromkeys(_BOUNDARY_KEYS, _NAN)
@@ -276,10 +279,11 @@ def _boundary_metrics(reference, model, bounds, plane, n_in: int, max_regions: i
         return row
     try:
         shape = {} if bounds is not None else {"input_shape": input_shape}
-        dense = linear_regions(reference, bounds=bounds, plane=plane, max_regions=max_regions, **shape)
+        dense = reference.picture(bounds=bounds, plane=plane, max_regions=max_regions, **shape)
         regions = linear_regions(model, bounds=bounds, plane=plane, max_regions=max_regions, **shape)
-        agreement = region_agreement(regions, dense)
-        distance = boundary_hausdorff(regions.decision_boundary(), dense.decision_boundary())
+        area = shapely.Polygon(regions.domain).area  # the same domain for both (tropical.region_agreement)
+        agreement = _class_agreement(regions.decision_regions(), dense.classes, area)
+        distance = boundary_hausdorff(regions.decision_boundary(), dense.boundary)
     except _SKIPPED as error:
         row["boundary_method"] = _reason(error)
         return row
@@ -288,7 +292,7 @@ def _boundary_metrics(reference, model, bounds, plane, n_in: int, max_regions: i
         boundary_agreement=float(agreement),
         boundary_hausdorff=float(distance),
         linear_regions=float(len(regions)),
-        dense_linear_regions=float(len(dense)),
+        dense_linear_regions=float(len(dense.regions)),
     )
     return row
 
@@ -399,6 +403,9 @@ def decision_metrics(
     ----------
     reference, model : torch.nn.Module
         Two ReLU classifiers with the same input size and the same number of outputs (widths may differ).
+        ``reference`` may also be a :class:`tropical.metrics.Reference` of the reference network: pass the
+        same one for every model compared with it and its regions, decision regions and zonotopes are
+        computed once (the row is identical).
     classes : (int, int)
         The class pair of the decision polytopes.
     bounds, plane
@@ -468,7 +475,9 @@ def decision_metrics(
             return piecewise_linear_graph(net, input_shape=np.shape(given)[1:])
 
     try:
-        graphs = [read(net) for net in (reference, model)]
+        graphs = [
+            read(net) for net in (reference.model if isinstance(reference, Reference) else reference, model)
+        ]
         shapes = [(graph.n_in, math.prod(graph.output_shape)) for graph in graphs]
         input_shape = graphs[0].input_shape
     except UnsupportedLayerError as error:
@@ -494,6 +503,7 @@ def decision_metrics(
     if rest not in (None, "linear"):
         raise ValueError(f"rest must be 'linear' or None, got {rest!r}")
     deep = [sum(node.kind == "activation" for node in graph.nodes) > 1 for graph in graphs]
+    reference = as_reference(reference)
     row = _polytope_metrics(
         reference,
         model,

@@ -16,10 +16,12 @@ decision-boundary pieces (maximal straight segments) that meet the open disk of 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from tropical.metrics.boundary import _class_agreement, _distance_to_segments, boundary_hausdorff
+from tropical.metrics.reference import as_reference
 
 __all__ = ["PlaneMetrics", "boundary_pieces", "local_complexity", "plane_metrics", "plane_triplets"]
 
@@ -261,7 +263,7 @@ class _Picture:
         self.boundary = regions.decision_boundary()
         self.tree = shapely.STRtree(_region_polygons(regions))
 
-    @property
+    @cached_property
     def classes(self) -> list:
         return self.regions.decision_regions()
 
@@ -284,7 +286,12 @@ class _Picture:
         which, hit = self.tree.query(points, predicate="dwithin", distance=radius)
         distances = shapely.distance(points[which], self.tree.geometries[hit])
         counts = np.bincount(which[distances < radius], minlength=len(centers))
-        return counts, _pieces_near(self.boundary, boundary_pieces(self.boundary), centers, radius)
+        return counts, _pieces_near(self.boundary, self.pieces, centers, radius)
+
+    @cached_property
+    def pieces(self) -> np.ndarray:
+        """The maximal straight piece of each boundary segment (:func:`boundary_pieces`)."""
+        return boundary_pieces(self.boundary)
 
 
 def _length(segments: np.ndarray) -> float:
@@ -297,7 +304,7 @@ def _one_plane(reference, model, points, radius, max_regions, input_shape) -> tu
     from tropical.regions import linear_regions
 
     shape = {"input_shape": input_shape} if input_shape is not None else {}
-    dense = _Picture(linear_regions(reference, plane=points, max_regions=max_regions, **shape))
+    dense = reference.picture(plane=points, max_regions=max_regions, **shape)
     other = _Picture(linear_regions(model, plane=points, max_regions=max_regions, **shape))
     corners = (points - dense.regions.origin) @ dense.regions.frame.T  # (3, 2) plane coordinates
     (ux, uy), (vx, vy) = corners[1] - corners[0], corners[2] - corners[0]
@@ -393,7 +400,9 @@ def plane_metrics(
     Parameters
     ----------
     reference, model : torch.nn.Module
-        Two ReLU classifiers with the same input size ``d`` and number of outputs.
+        Two ReLU classifiers with the same input size ``d`` and number of outputs. ``reference`` may be a
+        :class:`tropical.metrics.Reference`: its regions on each plane are then computed once for all the
+        models compared with it.
     X : array_like, shape (n, d)
         Test inputs.
     y : array_like, shape (n,), optional
@@ -441,6 +450,7 @@ def plane_metrics(
     radius = float(radius)
     if not (radius > 0 and np.isfinite(radius)):
         raise ValueError(f"radius must be a positive number, got {radius}")
+    reference = as_reference(reference)
     rows, locals_ = zip(
         *(_one_plane(reference, model, points, radius, max_regions, input_shape) for points in corners),
         strict=True,
