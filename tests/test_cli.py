@@ -376,7 +376,7 @@ def test_compare_a_custom_conv_model_on_digits(tmp_path, monkeypatch, capsys):
     assert "[compare] ticket 1/1 (lottery, 50%, seed 0)" in printed.err
     (row,) = csv.DictReader((out / "results.csv").open())
     assert row["polytope_method"].startswith("skipped: UnsupportedLayerError")
-    assert "max" in row["polytope_method"] and "model.2" in row["polytope_method"]  # the MaxPool2d
+    assert "max" in row["polytope_method"] and "node '2'" in row["polytope_method"]  # the MaxPool2d
     assert all(row[c] == "nan" for c in COLUMNS if "polytope" in c and c != "polytope_method")
     assert row["boundary_method"] == row["plane_method"] == "exact"
     assert 0 <= float(row["boundary_agreement"]) <= 1 and float(row["linear_regions"]) >= 1

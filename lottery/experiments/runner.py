@@ -81,13 +81,6 @@ def _seconds(start: tuple[float, float], what: str) -> dict:
     return {f"{what}_s": round(wall - start[0], 3), f"{what}_cpu_s": round(cpu - start[1], 3)}
 
 
-def _flat(model, shape: tuple[int, ...]):
-    """The model reading flat features: behind an ``nn.Unflatten`` when it takes another shape."""
-    if len(shape) == 1:
-        return model
-    return torch.nn.Sequential(OrderedDict(unflatten=torch.nn.Unflatten(1, shape), model=model)).eval()
-
-
 def _train_config(config: ComparisonConfig, seed: int):
     from lottery import TrainConfig
 
@@ -173,11 +166,13 @@ def _skipped(error: Exception) -> str:
     return f"skipped: {type(error).__name__}: {text}"
 
 
-def ticket_metrics(dense, model, config: ComparisonConfig, data) -> dict:
+def ticket_metrics(dense, model, config: ComparisonConfig, data, *, input_shape=None) -> dict:
     """The geometric columns of one ticket: :func:`tropical.metrics.decision_metrics` (dense first).
 
     ``dense`` is the dense network or its :class:`tropical.metrics.Reference` (the sweep passes one per
     dense net, so that the dense geometry is computed once for all its tickets; the row is the same).
+    ``input_shape``: the shape one input has for the networks (conv nets), when it is not flat; ``data``
+    stays flat.
 
     Inputs above 2-D are also compared on ``config.planes`` planes through triplets of test points. A
     geometry error that escapes the tropical function (which turns most of them into NaN + reason itself)
@@ -185,7 +180,7 @@ def ticket_metrics(dense, model, config: ComparisonConfig, data) -> dict:
     """
     from tropical.metrics import decision_metrics as compare
 
-    options = dict(domain(config, data), classes=config.classes, seed=0)
+    options = dict(domain(config, data), classes=config.classes, seed=0, input_shape=input_shape)
     if data.n_features > 2:
         options.update(data=(data.x_test.double().numpy(), data.y_test.numpy()), planes=config.planes)
     try:
@@ -293,8 +288,8 @@ def train_ticket(config: dict, seed: int, sparsity: float, init: str, dense):
         }  # fmt: skip
         seconds = _seconds(start, "train")
         start = cpu_clock()
-        reference = _reference(_flat(dense_model, shape))
-        row.update(ticket_metrics(reference, _flat(model, shape), config, flat))
+        shaped_input = {"input_shape": shape} if len(shape) > 1 else {}
+        row.update(ticket_metrics(_reference(dense_model), model, config, flat, **shaped_input))
         seconds.update(_seconds(start, "geometry"))
     row = {column: row[column] for column in COLUMNS}
     return Ticket(
