@@ -27,6 +27,7 @@ __all__ = [
     "diameter",
     "float_array",
     "positional_deprecated",
+    "read_only_state",
 ]
 
 #: Rows of the blocks of the pairwise distances in :func:`diameter` (memory: block x n distances).
@@ -142,17 +143,45 @@ def diameter(points) -> float:
     return float(np.sqrt(largest))
 
 
-def check_seed(seed, name: str = "seed") -> int:
-    """``seed`` as an int (numpy integers accepted, booleans refused), else ``TypeError`` naming it."""
+def read_only_state(instance, state: dict) -> None:
+    """``__setstate__`` of the classes with read-only arrays: numpy unpickles arrays writable, so every array
+    of ``state`` (cached ones too) is frozen again."""
+    instance.__dict__.update(state)
+    for value in state.values():
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+
+
+def check_seed(seed, name: str = "seed", *, allow_none: bool = False) -> int | None:
+    """``seed`` as an int (``None`` too if ``allow_none``), else ``TypeError`` naming the argument.
+
+    >>> check_seed(np.int64(3))
+    3
+    >>> check_seed(True)
+    Traceback (most recent call last):
+    ...
+    TypeError: seed must be an int, got bool
+    """
+    if seed is None and allow_none:
+        return None
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(seed).__name__}")
+        what = "an int or None" if allow_none else "an int"
+        raise TypeError(f"{name} must be {what}, got {type(seed).__name__}")
     return int(seed)
 
 
 def check_fraction(
     value, name: str, *, low: float = 0.0, high: float = 1.0, open_high: bool = False
 ) -> float:
-    """A number in ``[low, high]`` (``[low, high)`` if ``open_high``) as a float, else ``ValueError``."""
+    """A number in ``[low, high]`` (``[low, high)`` if ``open_high``) as a float, else ``ValueError``.
+
+    >>> check_fraction(1, "rate")
+    1.0
+    >>> check_fraction(1.0, "sparsity", open_high=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: sparsity must be a number in [0.0, 1.0), got 1.0
+    """
     bracket = ")" if open_high else "]"
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise ValueError(f"{name} must be a number in [{low}, {high}{bracket}, got {value!r}")
@@ -163,7 +192,13 @@ def check_fraction(
 
 
 def check_positive_int(value, name: str, *, allow_zero: bool = False) -> int:
-    """An int ``>= 1`` (``>= 0`` if ``allow_zero``), numpy integers accepted, else ``ValueError``."""
+    """An int ``>= 1`` (``>= 0`` if ``allow_zero``), numpy integers accepted, else ``ValueError``.
+
+    >>> check_positive_int(0, "rounds")
+    Traceback (most recent call last):
+    ...
+    ValueError: rounds must be an int >= 1, got 0
+    """
     low = 0 if allow_zero else 1
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.linalg import null_space
 from scipy.spatial import ConvexHull, QhullError
 
-from tropical._validation import diameter, float_array
+from tropical._validation import diameter, float_array, read_only_state
 from tropical.errors import DegenerateGeometryError
 from tropical.hull import RELATIVE_TOLERANCE, affine_frame, convex_hull_vertices, unique_rows
 
@@ -68,12 +68,7 @@ class Polytope:
         self._vertices.setflags(write=False)  # the cached volume, facets... stay those of the vertices
         self._frame = affine_frame(self._vertices)
 
-    def __setstate__(self, state: dict) -> None:
-        """Unpickling: numpy restores arrays writable, so every array (cached ones too) is frozen again."""
-        self.__dict__.update(state)
-        for value in state.values():
-            if isinstance(value, np.ndarray):
-                value.setflags(write=False)
+    __setstate__ = read_only_state
 
     @property
     def vertices(self) -> np.ndarray:

@@ -36,7 +36,7 @@ from itertools import combinations
 
 import numpy as np
 
-from tropical._validation import float_array
+from tropical._validation import float_array, read_only_state
 from tropical.budget import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_SECONDS,
@@ -363,12 +363,7 @@ class Zonotope:
         self._base = _read_only(np.array(base, dtype=np.float64))
         self._tolerance = float(tolerance)
 
-    def __setstate__(self, state: dict) -> None:
-        """Unpickling: numpy restores arrays writable, so every array (cached ones too) is frozen again."""
-        self.__dict__.update(state)
-        for value in state.values():
-            if isinstance(value, np.ndarray):
-                value.setflags(write=False)
+    __setstate__ = read_only_state
 
     @property
     def generators(self) -> np.ndarray:
