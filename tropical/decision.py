@@ -496,9 +496,12 @@ class DecisionSubdivision:
 
         return TropicalPolynomial(self.exponents, self.coefficients)
 
-    def hypersurface(self, bounds):
-        """The mixed part of ``T(R)`` (the decision boundary) clipped to ``bounds``; see
-        :func:`decision_hypersurface`."""
+    def hypersurface(self, *legacy, bounds=None):
+        """The mixed part of ``T(R)`` (the decision boundary) clipped to ``bounds=(xmin, xmax, ymin, ymax)``
+        (keyword-only; positionally: deprecated); see :func:`decision_hypersurface`."""
+        bounds = positional_deprecated("DecisionSubdivision.hypersurface", ("bounds",), legacy).get(
+            "bounds", bounds
+        )
         return _mixed_curve(self, bounds)
 
 

@@ -20,7 +20,7 @@ from numbers import Real
 
 import numpy as np
 
-from tropical._validation import float_array
+from tropical._validation import float_array, positional_deprecated
 from tropical.errors import ComputationTooLargeError
 from tropical.hull import RELATIVE_TOLERANCE, unique_rows, upper_faces, upper_hull_vertices
 from tropical.polytope import Polytope
@@ -233,13 +233,21 @@ class TropicalPolynomial:
         """
         return [face.vertices for face in upper_faces(self.lifted, tolerance)]
 
-    def hypersurface(self, bounds, *, tolerance: float = RELATIVE_TOLERANCE):
+    def hypersurface(self, *legacy, bounds=None, tolerance: float = RELATIVE_TOLERANCE):
         """The tropical curve of a polynomial in two variables, clipped to a box.
 
-        See :func:`tropical.curve.tropical_curve`.
+        ``bounds=(xmin, xmax, ymin, ymax)`` is keyword-only (positionally: deprecated). See
+        :func:`tropical.curve.tropical_curve`.
+
+        >>> p = TropicalPolynomial([[0, 0], [1, 0], [0, 1]], [0.0, 0.0, 0.0])
+        >>> len(p.hypersurface(bounds=(-1, 1, -1, 1)).segments)  # three rays from the origin
+        3
         """
         from tropical.curve import tropical_curve
 
+        bounds = positional_deprecated("TropicalPolynomial.hypersurface", ("bounds",), legacy).get(
+            "bounds", bounds
+        )
         return tropical_curve(self, bounds=bounds, tolerance=tolerance)
 
     def same_function(self, other: TropicalPolynomial, *, tolerance: float = 1e-9) -> bool:

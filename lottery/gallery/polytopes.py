@@ -100,7 +100,7 @@ def trained_geometry(out_dir: Path, *, quick: bool = False) -> list[Path]:
     axes[0].scatter(x[:, 0], x[:, 1], c=data.y_test.numpy(), cmap="coolwarm", s=6, alpha=0.5)
     curve(subdivision.polynomial(), axes[0], bounds=bounds, color="0.55", linewidth=0.8,
           label="tropical curve T(R)")  # fmt: skip
-    boundary = subdivision.hypersurface(bounds)
+    boundary = subdivision.hypersurface(bounds=bounds)
     axes[0].add_collection(LineCollection(boundary.segments, colors="black", linewidths=2.2,
                                           label="mixed part = decision boundary"))  # fmt: skip
     axes[0].legend(loc="lower left", fontsize="x-small")

@@ -27,7 +27,7 @@ def top_two(polynomial, X):
 @given(st.integers(0, 100_000), st.booleans())
 def test_curve_pieces_are_ties_of_their_labelled_maximal_monomials(seed, integer):
     p = random_polynomial(seed, integer=integer)
-    curve = p.hypersurface(BOUNDS)
+    curve = p.hypersurface(bounds=BOUNDS)
     t = np.random.default_rng(seed).uniform(0.05, 0.95, size=len(curve))
     points = curve.segments[:, 0] + t[:, None] * (curve.segments[:, 1] - curve.segments[:, 0])
     best, second, values = top_two(p, points)
@@ -42,7 +42,7 @@ def test_curve_pieces_are_ties_of_their_labelled_maximal_monomials(seed, integer
 def test_every_breakpoint_on_a_line_lies_on_the_curve(seed, integer):
     """Walk random lines through the box; every change of the argmax must be on a piece of the curve."""
     p = random_polynomial(seed, integer=integer).reduced()
-    curve = p.hypersurface(BOUNDS)
+    curve = p.hypersurface(bounds=BOUNDS)
     rng = np.random.default_rng(seed + 1)
     for _ in range(3):
         start, end = rng.uniform(-5, 5, size=(2, 2))
@@ -81,14 +81,14 @@ def test_cells_are_merged_not_triangulated():
     p = TropicalPolynomial([[0, 0], [1, 0], [0, 1], [1, 1]], [0.0, 0.0, 0.0, 0.0])
     cells = p.dual_subdivision()
     assert len(cells) == 1 and sorted(cells[0]) == [0, 1, 2, 3]
-    curve = p.hypersurface((-1, 1, -1, 1))
+    curve = p.hypersurface(bounds=(-1, 1, -1, 1))
     assert len(curve) == 4 and set(curve.kinds) == {"ray"}  # the two axes, as four rays from the origin
     assert curve.length == pytest.approx(4.0)
 
 
 def test_tropical_line():
     p = TropicalPolynomial([[0, 0], [1, 0], [0, 1]], [0.0, 0.0, 0.0])  # max(0, x, y)
-    curve = p.hypersurface((-1, 1, -1, 1))
+    curve = p.hypersurface(bounds=(-1, 1, -1, 1))
     directions = curve.segments[:, 1] - curve.segments[:, 0]
     directions /= np.linalg.norm(directions, axis=1, keepdims=True)
     expected = {(-1.0, 0.0), (0.0, -1.0), (np.sqrt(0.5), np.sqrt(0.5))}
@@ -99,7 +99,7 @@ def test_tropical_line():
 
 def test_flat_newton_polygon_gives_parallel_lines():
     p = TropicalPolynomial([[0, 0], [1, 1], [2, 2]], [0.0, 1.0, 0.0])  # max(0, 1 + x + y, 2x + 2y)
-    curve = p.hypersurface((-3, 3, -3, 3))
+    curve = p.hypersurface(bounds=(-3, 3, -3, 3))
     assert list(curve.kinds) == ["line", "line"]
     sums = curve.segments.sum(axis=2)  # x + y is constant on each line
     np.testing.assert_allclose(np.ptp(sums, axis=1), 0, atol=1e-12)
@@ -113,12 +113,12 @@ def test_curve_of_a_network_polynomial_and_bad_inputs():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 6), nn.ReLU(), nn.Linear(6, 1)).double()
     F = from_torch(model)[0].numerator
-    curve = F.hypersurface((-5, 5, -5, 5))
+    curve = F.hypersurface(bounds=(-5, 5, -5, 5))
     assert len(curve) > 0 and curve.length > 0
     with pytest.raises(ValueError, match="2 variables"):
-        TropicalPolynomial([[0.0], [1.0]], [0.0, 0.0]).hypersurface((-1, 1, -1, 1))
+        TropicalPolynomial([[0.0], [1.0]], [0.0, 0.0]).hypersurface(bounds=(-1, 1, -1, 1))
     with pytest.raises(ValueError, match="xmin < xmax"):
-        F.hypersurface((1, -1, -1, 1))
+        F.hypersurface(bounds=(1, -1, -1, 1))
 
 
 @pytest.mark.parametrize("exponent_scale", [1e-7, 1.0])
@@ -161,3 +161,27 @@ def test_bounds_is_keyword_only_and_positional_bounds_warn():
     np.testing.assert_array_equal(old.segments, new.segments)
     with pytest.raises(TypeError, match="positional"):
         tropical_curve(p, BOUNDS, BOUNDS)
+
+
+def test_hypersurface_methods_take_bounds_by_keyword_and_positional_bounds_warn():
+    """``TropicalPolynomial.hypersurface`` and ``DecisionSubdivision.hypersurface``: the old positional form
+    gives the same pieces with a DeprecationWarning that points at the caller."""
+    import torch
+    from torch import nn
+
+    from tropical.decision import decision_subdivision
+
+    p = TropicalPolynomial([[0, 0], [1, 0], [0, 1], [1, 1]], [0.0, 0.5, -0.5, 0.2])
+    torch.manual_seed(1)
+    subdivision = decision_subdivision(nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 2)).double())
+    for owner, name in ((p, "TropicalPolynomial"), (subdivision, "DecisionSubdivision")):
+        new = owner.hypersurface(bounds=BOUNDS)
+        with pytest.warns(DeprecationWarning, match=rf"{name}\.hypersurface\(\).*bounds=") as caught:
+            old = owner.hypersurface(BOUNDS)
+        assert caught[0].filename == __file__
+        np.testing.assert_array_equal(old.segments, new.segments)
+        assert len(new) > 0
+        with pytest.raises(TypeError, match="positional"):
+            owner.hypersurface(BOUNDS, BOUNDS)
+    with pytest.raises(ValueError, match="bounds"):
+        p.hypersurface()

@@ -186,7 +186,7 @@ def test_mixed_curve_equals_filtered_tropical_curve_of_expanded_R():
     exponents, coefficients, sides = expanded_R(model)
     R = TropicalPolynomial(exponents, coefficients)
     bounds = (-20, 20, -20, 20)
-    full = R.hypersurface(bounds)
+    full = R.hypersurface(bounds=bounds)
     mixed = full.select(sides[full.monomials[:, 0]] != sides[full.monomials[:, 1]])
     ours = decision_hypersurface(model, bounds=bounds)
     assert len(ours) > 0
@@ -355,7 +355,8 @@ def test_regression_all_lines_parallel_2_100_2_indexerror(ignore_input):
     assert R.newton_polytope().same_as(tr.decision_polytope(model))
     curve = assert_hypersurface_is_decision_boundary(model, 62)
     assert len(curve) > 0 and all(curve.kinds == "line")
-    full = R.hypersurface((-6, 6, -6, 6))  # the decision lines are lines of T(R), orthogonal to the input
+    # the decision lines are lines of T(R), orthogonal to the input
+    full = R.hypersurface(bounds=(-6, 6, -6, 6))
     assert np.abs(curve.segments[:, 0, ignore_input] - curve.segments[:, 1, ignore_input]).min() > 11.9
     assert distance_to_segments(curve.segments.mean(axis=1), full.segments).max() < 1e-9
 

@@ -211,7 +211,7 @@ def test_leaky_subdivision_sweep_equals_hull_and_from_torch_and_lies_on_the_boun
     assert cell_set(R.lifted, [c for c in R.dual_subdivision() if len(c) >= 3]) == cell_set(
         sweep.lifted, sweep.cells
     )
-    curve = tr.decision_subdivision(model, (0, 2)).hypersurface((-5, 5, -5, 5))
+    curve = tr.decision_subdivision(model, (0, 2)).hypersurface(bounds=(-5, 5, -5, 5))
     grid = forward(model, np.mgrid[-5:5:200j, -5:5:200j].reshape(2, -1).T)
     values = grid[:, 0] - grid[:, 2]
     assert (len(curve) > 0) == (values.min() < 0 < values.max())  # a boundary in the box iff a sign change

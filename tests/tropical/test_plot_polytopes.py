@@ -216,7 +216,7 @@ def test_deprecated_spellings_still_draw_the_same():
 
 def test_curve_of_a_computed_curve_and_its_errors():
     p = tr.TropicalPolynomial([[0, 0], [1, 0], [0, 1], [2, 1]], [0.0, 0.3, -0.2, -1.0])
-    computed = p.hypersurface((-4, 4, -4, 4))
+    computed = p.hypersurface(bounds=(-4, 4, -4, 4))
     drawn = curve(computed)
     assert drawn["result"] is computed
     np.testing.assert_array_equal(np.array(drawn["curve"].get_segments()), computed.segments)

@@ -101,7 +101,7 @@ def curve(
     ----------
     curve : TropicalCurve, TropicalPolynomial or DecisionSubdivision
         A computed :class:`~tropical.curve.TropicalCurve` (drawn as it is, on its own ``bounds``), or an
-        object with a ``hypersurface(bounds)`` method: a polynomial in two variables (its whole curve) or a
+        object with a ``hypersurface(bounds=)`` method: a polynomial in two variables (its whole curve) or a
         :class:`~tropical.decision.DecisionSubdivision` (the mixed part: the decision boundary).
     ax : matplotlib Axes, optional
         A new figure when omitted.
