@@ -80,6 +80,34 @@ def test_grid_and_lifted_view():
     assert len(artists["faces"].get_facecolor()) == len(tr.decision_subdivision(make_net(seed=6)))
 
 
+@pytest.mark.parametrize("normalize", ["centroid_diameter", "centroid_volume"])
+def test_normalised_picture_is_the_metrics_normalisation_of_its_hull(normalize):
+    """The drawn hull is ``tropical.metrics.normalized`` of the decision polytope, and the zonotopes and the
+    monomials move with it by the same map (their raw positions from tropical.decision)."""
+    from tropical.metrics import normalized
+
+    model = make_net(seed=7)
+    artists = decision_polygon(model, normalize=normalize)
+    hull = tr.decision_polytope(model)
+    assert tr.Polytope(artists["hull"].get_xy()[:-1]).same_as(normalized(hull, normalize=normalize))
+    size = hull.diameter if normalize == "centroid_diameter" else np.sqrt(hull.volume)
+    Z1, _ = tr.decision_zonotopes(model)
+    np.testing.assert_allclose(
+        artists["Z1"].get_xydata()[:-1], (Z1.vertices - hull.centroid) / size, atol=1e-12
+    )
+    sub = artists["result"]
+    np.testing.assert_allclose(
+        artists["vertices"].get_offsets(), (sub.exponents - hull.centroid) / size, atol=1e-12
+    )
+
+
+def test_normalising_a_flat_polygon_to_unit_area_is_an_error_not_a_raw_picture():
+    """A single hidden neuron gives a segment as Newton polygon: no unit area exists (formerly drawn raw under
+    a 'unit area' title)."""
+    with pytest.raises(tr.DegenerateGeometryError, match="flat"):
+        decision_polygon(make_net(width=1), normalize="centroid_volume")
+
+
 def test_bad_normalize():
     with pytest.raises(ValueError, match="normalize"):
         decision_polygon(make_net(), normalize="unit")

@@ -19,7 +19,7 @@ from tropical.metrics import (
     vertex_count,
     volume_ratio,
 )
-from tropical.metrics.polytope import centroid_shift
+from tropical.metrics.polytope import centroid_shift, normalization
 
 SQUARE = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], float)
 CUBE = np.array(np.meshgrid([0, 1], [0, 1], [0, 1])).reshape(3, -1).T.astype(float)
@@ -283,3 +283,39 @@ def test_generator_distance_refuses_a_matching_above_its_limits_before_allocatin
         tracemalloc.stop()
     assert error.value.estimate > error.value.limit == 1e8
     assert peak < 5e6  # nothing of the (3000, 3000) matrix was allocated
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31), dimension=st.sampled_from([2, 3]), zonotope=st.booleans())
+def test_normalization_map_moves_the_input_onto_its_normalised_body(seed, dimension, zonotope):
+    """``normalization(P).apply`` maps the input's vertices onto the body's vertices and ``normalized`` is
+    its body; the map is the input's centroid and its all-pairs diameter or volume."""
+    rng = np.random.default_rng(seed)
+    if zonotope:
+        P = Zonotope(
+            rng.standard_normal((int(rng.integers(dimension, 6)), dimension)), rng.standard_normal(dimension)
+        )
+    else:
+        P = (random_polygon if dimension == 2 else random_polytope_3d)(rng)
+    raw = normalization(P, normalize="none")
+    assert raw.body is P and raw.scale == 1.0 and not raw.shift.any()
+    for normalize in ("centroid_diameter", "centroid_volume"):
+        body, shift, scale = normalization(P, normalize=normalize)
+        assert type(body) is type(P)
+        moved = Polytope(normalization(P, normalize=normalize).apply(P.vertices))
+        assert moved.same_as(Polytope(body.vertices))
+        np.testing.assert_allclose(shift, P.centroid, rtol=0, atol=1e-12)
+        vertices = P.vertices
+        pairs = np.linalg.norm(vertices[:, None] - vertices[None], axis=-1).max()
+        expected = 1 / pairs if normalize == "centroid_diameter" else P.volume ** (-1 / dimension)
+        assert scale == pytest.approx(expected, rel=1e-12)
+        assert Polytope(normalized(P, normalize=normalize).vertices).same_as(moved)
+
+
+def test_normalization_of_a_degenerate_body_and_a_bad_mode_are_errors():
+    with pytest.raises(DegenerateGeometryError, match="single point"):
+        normalization([[1.0, 2.0]], normalize="centroid_diameter")
+    with pytest.raises(DegenerateGeometryError, match="flat"):
+        normalization([[0.0, 0], [1, 1]], normalize="centroid_volume")
+    with pytest.raises(ValueError, match="normalize must be one of"):
+        normalization(SQUARE, normalize="unit")

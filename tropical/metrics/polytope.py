@@ -22,6 +22,8 @@ generator distance (:func:`generator_distance`).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment, linprog, nnls
 
@@ -40,11 +42,13 @@ from tropical.zonotope import Zonotope, ZonotopeHull
 
 __all__ = [
     "NORMALIZATIONS",
+    "Normalization",
     "centroid_shift",
     "compare_polytopes",
     "generator_distance",
     "hausdorff",
     "iou",
+    "normalization",
     "normalized",
     "support_distance",
     "vertex_count",
@@ -149,8 +153,8 @@ def _hausdorff_2d(P: np.ndarray, Q: np.ndarray) -> float:
     return float(max(at_breaks.max(), np.where(inside, length, 0.0).max()))
 
 
-def _diameter(vertices: np.ndarray) -> float:
-    """Largest distance between two vertices, after a cost check when it compares all pairs (not 2-D)."""
+def _check_diameter_cost(vertices: np.ndarray) -> None:
+    """Refuse the diameter of many vertices when it compares all pairs (not 2-D), before it starts."""
     n, d = vertices.shape
     if n > 1 and not (d == 2 and n > 64):
         check_cost(
@@ -160,12 +164,41 @@ def _diameter(vertices: np.ndarray) -> float:
             max_seconds=DEFAULT_MAX_SECONDS,
             alternative="normalize='none' (raw polytopes), or tropical.metrics.hausdorff_bracket(P, Q)",
         )
+
+
+def _diameter(vertices: np.ndarray) -> float:
+    """Largest distance between two vertices, after a cost check when it compares all pairs (not 2-D)."""
+    _check_diameter_cost(vertices)
     return diameter(vertices)
 
 
 # ------------------------------------------------------------------------------- normalisation
-def normalized(P, *, normalize: str = "centroid_diameter"):
-    """``P`` translated to put its centroid at the origin and scaled to unit diameter or unit volume.
+class Normalization(NamedTuple):
+    """A normalised body and the map that made it: ``body = (P - shift) * scale``.
+
+    Attributes
+    ----------
+    body : Polytope or Zonotope
+        The normalised body, of the same kind as the input (arrays become a Polytope).
+    shift : ndarray, shape (d,), read-only
+        The centroid of the input (zeros for ``normalize="none"``).
+    scale : float
+        ``1 / diameter``, ``volume ** (-1 / d)``, or 1 for ``normalize="none"``.
+    """
+
+    body: Polytope | Zonotope
+    shift: np.ndarray
+    scale: float
+
+    def apply(self, points) -> np.ndarray:
+        """``(points - shift) * scale`` for points of shape (..., d): move other objects of the input's
+        space (zonotopes, a subdivision) with the body."""
+        return (np.asarray(points, dtype=np.float64) - self.shift) * self.scale
+
+
+def normalization(P, *, normalize: str = "centroid_diameter") -> Normalization:
+    """``P`` translated to put its centroid at the origin and scaled to unit diameter or unit volume, with
+    the map ``x -> (x - shift) * scale`` that does it.
 
     Parameters
     ----------
@@ -174,28 +207,34 @@ def normalized(P, *, normalize: str = "centroid_diameter"):
 
     Returns
     -------
-    Polytope or Zonotope
-        Of the same kind as ``P`` (arrays become a Polytope).
+    Normalization
+        ``(body, shift, scale)``; ``body`` is what :func:`normalized` returns.
 
     Raises
     ------
     DegenerateGeometryError
         Unit diameter of a point, unit volume of a flat polytope.
+
+    Examples
+    --------
+    >>> square = normalization([[0, 0], [2, 0], [2, 2], [0, 2]], normalize="centroid_volume")
+    >>> square.shift.tolist(), square.scale, square.body.volume
+    ([1.0, 1.0], 0.5, 1.0)
+    >>> square.apply([[1.0, 3.0]]).tolist()  # any point of the input's space, moved with the body
+    [[0.0, 1.0]]
     """
     if normalize not in NORMALIZATIONS:
         raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
     P = _shape(P, "P")
     if normalize == "none":
-        return P
+        shift = np.zeros(P.ambient_dimension)
+        shift.setflags(write=False)
+        return Normalization(P, shift, 1.0)
     centre = P.centroid
     if normalize == "centroid_diameter":
-        vertices = _vertices(P)
-        # a zonotope is centrally symmetric about its centre: diameter = 2 max |v - c|, O(v d)
-        size = (
-            2 * np.linalg.norm(vertices - centre, axis=1).max()
-            if isinstance(P, Zonotope)
-            else _diameter(vertices)
-        )
+        if isinstance(P, Polytope):
+            _check_diameter_cost(P.vertices)
+        size = P.diameter
         if size <= 0:
             raise DegenerateGeometryError("normalize='centroid_diameter' is undefined for a single point")
         factor = 1.0 / size
@@ -208,8 +247,31 @@ def normalized(P, *, normalize: str = "centroid_diameter"):
             )
         factor = volume ** (-1.0 / P.ambient_dimension)
     if isinstance(P, Zonotope):
-        return Zonotope(factor * P.generators, factor * (P.base - centre))
-    return Polytope(factor * (P.vertices - centre))
+        body = Zonotope(factor * P.generators, factor * (P.base - centre))
+    else:
+        body = Polytope(factor * (P.vertices - centre))
+    return Normalization(body, centre, float(factor))
+
+
+def normalized(P, *, normalize: str = "centroid_diameter"):
+    """``P`` translated to put its centroid at the origin and scaled to unit diameter or unit volume.
+
+    Parameters
+    ----------
+    P : Polytope, Zonotope or array_like (n, d)
+    normalize : {"none", "centroid_diameter", "centroid_volume"}
+
+    Returns
+    -------
+    Polytope or Zonotope
+        Of the same kind as ``P`` (arrays become a Polytope). :func:`normalization` returns the map too.
+
+    Raises
+    ------
+    DegenerateGeometryError
+        Unit diameter of a point, unit volume of a flat polytope.
+    """
+    return normalization(P, normalize=normalize).body
 
 
 # ------------------------------------------------------------------------------------- metrics

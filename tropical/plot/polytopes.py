@@ -19,6 +19,7 @@ import numpy as np
 
 from tropical._validation import box, float_array
 from tropical.decision import DecisionSubdivision, decision_subdivision, decision_zonotopes
+from tropical.metrics.polytope import normalization
 from tropical.polytope import Polytope
 
 __all__ = [
@@ -44,19 +45,6 @@ def _axes(ax, projection=None):
         figure = plt.figure(figsize=(4.5, 4.5))
         ax = figure.add_subplot(projection=projection)
     return ax
-
-
-def _normalising_map(hull: Polytope, normalize: str):
-    """The affine map ``x -> (x - centre) * factor`` of ``tropical.metrics.normalized(hull, normalize=...)``,
-    applied to the whole picture (zonotopes, subdivision) rather than to the hull alone."""
-    from tropical.metrics.polytope import NORMALIZATIONS
-
-    if normalize not in NORMALIZATIONS:
-        raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
-    if normalize == "none":
-        return np.zeros(2), 1.0
-    size = hull.diameter if normalize == "centroid_diameter" else np.sqrt(hull.volume)
-    return hull.centroid, (1.0 / size if size > 0 else 1.0)
 
 
 def _decision_parts(model, classes, zonotopes, subdivision: bool):
@@ -133,9 +121,8 @@ def decision_polygon(
     else:
         V1, V2 = zonotopes[0].vertices, zonotopes[1].vertices
         hull = Polytope(np.vstack([V1, V2]))
+    move = normalization(hull, normalize=normalize).apply  # the whole picture moves with the hull
     ax = _axes(ax)
-    centre, factor = _normalising_map(hull, normalize)
-    move = lambda points: (np.asarray(points) - centre) * factor  # noqa: E731
     artists = dict.fromkeys(("Z1", "Z2", "subdivision", "mixed", "vertices"))
     artists["result"] = sub
     artists["hull"] = ax.add_patch(
