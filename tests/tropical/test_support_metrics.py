@@ -301,3 +301,56 @@ def test_rows_projected_on_the_l1_ball_keep_the_map_inside_the_zonotope(q, p, sc
     for row, kept in zip(shrink, np.abs(out[outside]) > 0, strict=True):
         assert np.ptp(row[kept]) <= 1e-9 * (1 + scale) and (row[~kept] <= row[kept].max() + 1e-9).all()
     assert (np.sign(out) * np.sign(M) >= 0).all()
+
+
+_BAD_INPUTS = [
+    (
+        "square",
+        TypeError,
+        r"A must be a one-hidden-layer classifier \(torch.nn.Module\), a Polytope, .* got str",
+    ),
+    ({"points": 1}, TypeError, r"A must be a one-hidden-layer classifier .* got dict"),
+    ([1.0, 2.0], TypeError, r"A must be a one-hidden-layer classifier .*has shape \(2,\), not \(n, d\)"),
+    (np.zeros((0, 2)), TypeError, r"has shape \(0, 2\), not \(n, d\)"),
+    ([[0.0, np.nan], [1.0, 1.0]], ValueError, "A contains NaN"),
+    ([[0.0, np.inf], [1.0, 1.0]], ValueError, "A contains infinite entries"),
+]
+
+
+@pytest.mark.parametrize(("bad", "error", "message"), _BAD_INPUTS)
+def test_every_body_metric_refuses_a_bad_input_with_one_message(bad, error, message):
+    """The exact metrics (vertices) and the support-function ones read their inputs one way: the same
+    exception and message for the same bad input, naming the argument and what is accepted."""
+    from tropical.metrics import convex_body, iou, projected_polygons
+    from tropical.metrics.polytope import normalized
+
+    square = np.array([[0.0, 0], [1, 0], [1, 1], [0, 1]])
+    calls = [
+        lambda: hausdorff(bad, square),
+        lambda: iou(bad, square),
+        lambda: normalized(bad, normalize="none"),
+        lambda: hausdorff_bracket(bad, square),
+        lambda: convex_body(bad, name="A"),
+        lambda: projected_polygons([bad, square]),
+    ]
+    messages = set()
+    for call in calls:
+        with pytest.raises(error, match=message.replace("A ", "")) as caught:
+            call()
+        messages.add(str(caught.value).split(" ", 1)[1])  # without the argument's own name
+    assert len(messages) == 1
+
+
+def test_a_deep_model_is_refused_the_same_way_by_exact_and_support_metrics():
+    from tropical.metrics import iou
+
+    deep = torch.nn.Sequential(
+        torch.nn.Linear(2, 5), torch.nn.ReLU(), torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 3)
+    ).double()
+    for call in (
+        lambda: hausdorff(deep, deep),
+        lambda: iou(deep, deep),
+        lambda: hausdorff_bracket(deep, deep),
+    ):
+        with pytest.raises(UnsupportedLayerError, match=r"decision_hull\(model, classes, rest='linear'\)"):
+            call()

@@ -37,6 +37,7 @@ from tropical.budget import (
     nearest_point_cost,
 )
 from tropical.errors import DegenerateGeometryError
+from tropical.metrics._bodies import body_or_points
 from tropical.polytope import Polytope
 from tropical.zonotope import Zonotope, ZonotopeHull
 
@@ -64,42 +65,22 @@ _BRACKET = "tropical.metrics.hausdorff_bracket(P, Q) (any dimension, models acce
 
 
 def _shape(value, name: str):
-    """A Polytope or Zonotope; models become their decision polytopes and ZonotopeHulls are enumerated (both
+    """A Polytope or Zonotope: models become their decision polytopes and ZonotopeHulls are enumerated (both
     only when the estimate allows it), arrays become a Polytope (hull cost checked first)."""
-    from tropical.metrics.support import _is_model
-
-    if isinstance(value, Polytope | Zonotope):
-        return value
-    if _is_model(value):
-        from tropical.decision import decision_hull
-
-        value = decision_hull(value)
+    value = body_or_points(value, name)
     if isinstance(value, ZonotopeHull):
         return value.to_polytope()
-    try:
-        points = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value, dtype=float)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{name} must be a Polytope, a Zonotope, a ZonotopeHull, a one-hidden-layer classifier or an "
-            f"(n, d) "
-            f"array of points, got {type(value).__name__}: {error}"
-        ) from None
-    if points.ndim == 2 and points.shape[1] > 3:
-        check_cost(
-            hull_cost(*points.shape),
-            what=f"the convex hull of {len(points):,} points in R^{points.shape[1]}",
-            max_bytes=DEFAULT_MAX_BYTES,
-            max_seconds=DEFAULT_MAX_SECONDS,
-            alternative=_BRACKET,
-        )
-    try:
-        return Polytope(points)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{name} must be a Polytope, a Zonotope, a ZonotopeHull, a one-hidden-layer classifier or an "
-            f"(n, d) "
-            f"array of points: {error}"
-        ) from None
+    if isinstance(value, np.ndarray):
+        if value.shape[1] > 3:
+            check_cost(
+                hull_cost(*value.shape),
+                what=f"the convex hull of {len(value):,} points in R^{value.shape[1]}",
+                max_bytes=DEFAULT_MAX_BYTES,
+                max_seconds=DEFAULT_MAX_SECONDS,
+                alternative=_BRACKET,
+            )
+        return Polytope(value)
+    return value
 
 
 def _vertices(shape) -> np.ndarray:

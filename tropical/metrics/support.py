@@ -62,6 +62,7 @@ from tropical.budget import (
     single_threaded,
 )
 from tropical.errors import ComputationTooLargeError
+from tropical.metrics._bodies import body_or_points
 from tropical.polytope import Polytope
 from tropical.zonotope import Zonotope, ZonotopeHull, largest_singular_value, zonotope_vertex_bound
 
@@ -144,10 +145,6 @@ class _PointSet:
         return self.points[np.argmax(np.atleast_2d(directions) @ self.points.T, axis=1)]
 
 
-def _is_model(value) -> bool:
-    return hasattr(value, "named_modules") and callable(value.named_modules)
-
-
 def convex_body(value, *, classes=(0, 1), name: str = "A"):
     """What the support-function metrics accept, as an object with ``support`` and ``support_points``.
 
@@ -167,35 +164,14 @@ def convex_body(value, *, classes=(0, 1), name: str = "A"):
         For a model that is not ``Linear -> ReLU/LeakyReLU/PReLU -> Linear`` (the message says what the
         model reads as).
     TypeError
-        For anything else.
+        For anything else (one message for every body metric, naming what is accepted).
+    ValueError
+        For points with NaN or infinite coordinates.
     """
-    if isinstance(value, Zonotope | ZonotopeHull):
-        return value
-    if isinstance(value, Polytope):
-        return _PointSet(value.vertices)
-    if _is_model(value):
-        from tropical.decision import decision_hull
-        from tropical.errors import UnsupportedLayerError
-
-        try:
-            return decision_hull(value, classes)
-        except UnsupportedLayerError as error:
-            raise UnsupportedLayerError(
-                f"{name}: {error} Here, pass tropical.decision_hull(model, classes, rest='linear') in place "
-                "of a deeper model (this function takes bodies, not a rest= option)."
-            ) from None
-    try:
-        points = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value, dtype=float)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{name} must be a model, a Polytope, a Zonotope, a ZonotopeHull or an (n, d) array of points, "
-            f"got {type(value).__name__}: {error}"
-        ) from None
-    if points.ndim != 2 or len(points) == 0 or points.shape[1] == 0:
-        raise TypeError(f"{name} as points must be a non-empty (n, d) array, got shape {points.shape}")
-    if not np.all(np.isfinite(points)):
-        raise ValueError(f"{name} contains NaN or infinite coordinates")
-    return _PointSet(points)
+    body = body_or_points(value, name, classes=classes)
+    if isinstance(body, Polytope):
+        return _PointSet(body.vertices)
+    return _PointSet(body) if isinstance(body, np.ndarray) else body
 
 
 # ---------------------------------------------------------------------------------- upper bounds
