@@ -9,6 +9,7 @@ itself. The per-operation lowering rules are in :mod:`tropical._graph_lowering`.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import sys
@@ -455,85 +456,124 @@ class _Reader(Lowering):
 
     # ---------------------------------------------------------------------------------------- lowering
     def lower(self, graph, input_shape) -> Graph:
+        """The traced ``graph`` as a :class:`~tropical.graph.Graph` on inputs of shape ``input_shape``.
+
+        Three phases, sharing the reader's state:
+
+        - :meth:`start`: the graph's input node and the probe batch, shape ``(PROBE_BATCH, *input_shape)``
+          (float64 normal samples, seed 0);
+        - :meth:`read_node`, for every fx node in order: ``self.probe[fx node]`` is its value on the probe
+          (a tensor of shape ``(PROBE_BATCH, ...)``, a constant, a tuple...) and ``self.env[fx node]`` what it
+          is for the graph: a ``_Var`` (index of its graph node), a constant (it does not depend on the
+          input) or a ``_Bad`` (it depends on the input through something refused);
+        - :meth:`finish`: the output node, the refusal that lists every problem, the pruned graph and its
+          check against the model on the probe.
+        """
+        probe_input = self.start(graph, input_shape)
+        output_node = None
+        for node in graph.nodes:
+            if node.op == "output":
+                output_node = node.args[0]
+            else:
+                self.read_node(node)
+        return self.finish(output_node, probe_input)
+
+    def start(self, graph, input_shape):
+        """Reset the state for ``graph``; the probe batch, float64, shape ``(PROBE_BATCH, *input_shape)``."""
         import torch
-        from torch.fx.node import map_arg
 
         self.input_shape_ = input_shape
         self.nodes = [Node("input", (), input_shape, "input")]
-        dtype, device = _dtype_device(self.model)
-        generator = torch.Generator().manual_seed(0)
-        probe_input = torch.randn((PROBE_BATCH, *input_shape), generator=generator, dtype=torch.float64)
         self.env, self.probe = {}, {}
         self.magnitude = 0.0  # largest intermediate value: the scale of the model's own rounding errors
-        placeholders = 0
+        self.placeholders = 0
         self.order = {node: i for i, node in enumerate(graph.nodes)}
-        output_value, output_node = None, None
-        for node in graph.nodes:
-            if node.op == "placeholder":
-                placeholders += 1
-                if placeholders == 1:
-                    self.env[node], self.probe[node] = (
-                        _Var(0),
-                        probe_input.to(dtype=dtype, device=device, copy=True),
-                    )
-                elif node.args:
-                    self.env[node] = self.probe[node] = node.args[0]
-                else:
-                    raise UnsupportedLayerError(
-                        f"the model's forward takes a second input ('{node.name}'); tropical reads models of "
-                        "one input tensor (wrap the model in a module that builds the other inputs)"
-                    )
-                continue
-            if node.op == "get_attr":
-                self.env[node] = self.probe[node] = self.fetch(node.target)
-                continue
-            if node.op == "output":
-                output_node = node.args[0]
-                output_value = map_arg(output_node, lambda n: self.env[n])
-                continue
-            args = map_arg(node.args, lambda n: self.probe[n])
-            kwargs = map_arg(node.kwargs, lambda n: self.probe[n])
-            inputs = map_arg((node.args, node.kwargs), lambda n: self.env[n])
-            try:
-                self.probe[node] = self.execute(node, args, kwargs)
-            except Exception as error:
-                raise ValueError(
-                    f"running the model on inputs of shape (batch, {', '.join(map(str, input_shape))}) "
-                    "failed "
-                    f"at {self.place(node)}: {type(error).__name__}: {error}. Check input_shape="
-                ) from error
-            value = self.probe[node]
-            if isinstance(value, torch.Tensor) and value.is_floating_point() and value.numel():
-                self.magnitude = max(self.magnitude, float(value.detach().abs().max()))
-            if (node.op != "call_module" and _name(node) in SHAPE_QUERIES) or (
-                node.op == "call_function" and node.target is getattr and node.args[1] in ("shape", "ndim")
-            ):
-                self.env[node] = self.probe[node]
-                continue
-            if not _is_variable(inputs):
-                self.env[node] = self.probe[node]
-                continue
-            selected = self.select(node)
-            if selected is not None:
-                self.env[node] = selected
-                continue
-            bads = _bads(inputs)
-            if bads:
-                for bad in bads:
-                    if bad.reason:
-                        self.problems.append(bad.reason)
-                        bad.reason = None
-                self.env[node] = _Bad()
-                continue
-            if self.overwrites_a_value_used_later(node):
-                self.env[node] = self.refuse(
-                    node,
-                    "changes in place a value that is used again later, so that use sees the changed value",
-                    "use the out-of-place form (inplace=False, relu instead of relu_, h = h + x for h += x)",
-                )
-                continue
-            self.env[node] = self.lower_node(node)
-        output = self.output(output_value, output_node)
+        generator = torch.Generator().manual_seed(0)
+        self.probe_input = torch.randn((PROBE_BATCH, *input_shape), generator=generator, dtype=torch.float64)
+        return self.probe_input
+
+    def read_node(self, node) -> None:
+        """Set ``self.probe[node]`` and ``self.env[node]`` for one fx node (not the output)."""
+        if node.op == "placeholder":
+            self.read_placeholder(node)
+        elif node.op == "get_attr":
+            self.env[node] = self.probe[node] = self.fetch(node.target)
+        else:
+            self.run_on_probe(node)
+            self.env[node] = self.read_call(node)
+
+    def read_placeholder(self, node) -> None:
+        """The first argument of ``forward`` is the input (the probe, in the model's dtype and device); later
+        ones must have defaults, which are constants."""
+        self.placeholders += 1
+        if self.placeholders == 1:
+            dtype, device = _dtype_device(self.model)
+            self.env[node] = _Var(0)
+            self.probe[node] = self.probe_input.to(dtype=dtype, device=device, copy=True)
+        elif node.args:
+            self.env[node] = self.probe[node] = node.args[0]
+        else:
+            raise UnsupportedLayerError(
+                f"the model's forward takes a second input ('{node.name}'); tropical reads models of "
+                "one input tensor (wrap the model in a module that builds the other inputs)"
+            )
+
+    def run_on_probe(self, node) -> None:
+        """``self.probe[node]``: the operation run on the probe values of its arguments."""
+        import torch
+        from torch.fx.node import map_arg
+
+        args = map_arg(node.args, lambda n: self.probe[n])
+        kwargs = map_arg(node.kwargs, lambda n: self.probe[n])
+        try:
+            value = self.execute(node, args, kwargs)
+        except Exception as error:
+            raise ValueError(
+                f"running the model on inputs of shape (batch, {', '.join(map(str, self.input_shape_))}) "
+                f"failed at {self.place(node)}: {type(error).__name__}: {error}. Check input_shape="
+            ) from error
+        self.probe[node] = value
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and value.numel():
+            self.magnitude = max(self.magnitude, float(value.detach().abs().max()))
+
+    def read_call(self, node):
+        """What an operation is for the graph (its ``self.env`` entry), once it ran on the probe.
+
+        A shape query or an operation of constants is its probe value; an element of a tuple is that
+        element; an operation of a refused value is refused too (its problem was listed once); an in-place
+        change of a value used later is refused; everything else is lowered by :meth:`lower_node`.
+        """
+        from torch.fx.node import map_arg
+
+        if _depends_on_shape_only(node):
+            return self.probe[node]
+        inputs = map_arg((node.args, node.kwargs), lambda n: self.env[n])
+        if not _is_variable(inputs):
+            return self.probe[node]
+        selected = self.select(node)
+        if selected is not None:
+            return selected
+        bads = _bads(inputs)
+        if bads:
+            for bad in bads:
+                if bad.reason:
+                    self.problems.append(bad.reason)
+                    bad.reason = None
+            return _Bad()
+        if self.overwrites_a_value_used_later(node):
+            return self.refuse(
+                node,
+                "changes in place a value that is used again later, so that use sees the changed value",
+                "use the out-of-place form (inplace=False, relu instead of relu_, h = h + x for h += x)",
+            )
+        return self.lower_node(node)
+
+    def finish(self, output_node, probe_input) -> Graph:
+        """The graph ending at ``output_node``, pruned and checked against the model on the probe; or the
+        :class:`UnsupportedLayerError` that lists every problem found and how to fix it."""
+        from torch.fx.node import map_arg
+
+        output = self.output(map_arg(output_node, lambda n: self.env[n]), output_node)
         if self.problems:
             hints = "".join(f"\n  To fix: {hint}." for hint in sorted(self.hints))
             listing = "".join(f"\n  - {problem}" for problem in self.problems)
@@ -541,9 +581,9 @@ class _Reader(Lowering):
                 f"the model has {len(self.problems)} operation(s) without an exact piecewise-linear form:"
                 f"{listing}{hints}"
             )
-        graph_ = _prune(Graph(input_shape, tuple(self.nodes), output))
-        self.verify(graph_, probe_input, output_node)
-        return graph_
+        graph = _prune(Graph(self.input_shape_, tuple(self.nodes), output))
+        self.verify(graph, probe_input, output_node)
+        return graph
 
     def output(self, value, fx_node):
         if isinstance(value, _Var):
@@ -679,105 +719,91 @@ class _Reader(Lowering):
         return self.lower_function(node, _name(node))
 
     def lower_module(self, node, module):
-        from torch import nn
-
+        """A ``call_module`` node by the rule for its module's class (:func:`_module_rules`); refused when
+        there is none. Every rule takes ``(node, module, x)`` with ``x`` the env value of the first argument
+        and returns the node's env value."""
         cls = _original_class(module)
         x = self.env[node.args[0]] if node.args else None
-        if cls is nn.Linear:
-            return self.linear(node, x, module.weight, module.bias)
-        if cls in (
-            nn.Conv1d,
-            nn.Conv2d,
-            nn.Conv3d,
-            nn.ConvTranspose1d,
-            nn.ConvTranspose2d,
-            nn.ConvTranspose3d,
-        ):
-            return self.conv_module(node, module, x)
-        if cls in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d):
-            if module.training:
-                return self.refuse(
-                    node, "is in training mode (it normalises by batch statistics)", NEEDS_EVAL
-                )
-            if module.running_mean is None:
-                return self.refuse(
-                    node,
-                    "has no running statistics (track_running_stats=False): it always normalises "
-                    "by batch statistics, which is not piecewise linear",
-                )
-            return self.batch_norm(
-                node, x, module.running_mean, module.running_var, module.weight, module.bias, module.eps
+        rule = _module_rules().get(cls)
+        if rule is None and _moves_data(cls):
+            rule = _Reader.module_data_movement
+        if rule is None:
+            return self.unsupported(node, cls.__name__)
+        return rule(self, node, module, x)
+
+    def module_linear(self, node, module, x):
+        return self.linear(node, x, module.weight, module.bias)
+
+    def module_conv(self, node, module, x):
+        return self.conv_module(node, module, x)
+
+    def module_batch_norm(self, node, module, x):
+        if module.training:
+            return self.refuse(node, "is in training mode (it normalises by batch statistics)", NEEDS_EVAL)
+        if module.running_mean is None:
+            return self.refuse(
+                node,
+                "has no running statistics (track_running_stats=False): it always normalises "
+                "by batch statistics, which is not piecewise linear",
             )
-        if cls in (
-            nn.Dropout,
-            nn.Dropout1d,
-            nn.Dropout2d,
-            nn.Dropout3d,
-            nn.AlphaDropout,
-            nn.FeatureAlphaDropout,
-        ):
-            if module.training and module.p > 0:
-                return self.refuse(node, "is in training mode (random masks)", NEEDS_EVAL)
-            return x
-        if cls is nn.Identity:
-            return x
-        if cls in (
-            nn.AvgPool1d,
-            nn.AvgPool2d,
-            nn.AvgPool3d,
-            nn.AdaptiveAvgPool1d,
-            nn.AdaptiveAvgPool2d,
-            nn.AdaptiveAvgPool3d,
-            nn.UpsamplingBilinear2d,
-        ):
-            return self.nonnegative(node, x)
-        if cls is nn.Upsample:
-            if module.mode in ("nearest", "nearest-exact"):
-                return self.data_movement(node)
-            if module.mode == "bicubic":
-                return self.refuse(node, "(bicubic) has negative coefficients; use bilinear")
-            return self.nonnegative(node, x)
-        if (
-            cls.__name__
-            in (
-                "Flatten",
-                "Unflatten",
-                "PixelShuffle",
-                "PixelUnshuffle",
-                "ChannelShuffle",
-                "UpsamplingNearest2d",
-            )
-            or cls.__name__.endswith("Pad1d")
-            or cls.__name__.endswith(("Pad2d", "Pad3d"))
-        ):
+        return self.batch_norm(
+            node, x, module.running_mean, module.running_var, module.weight, module.bias, module.eps
+        )
+
+    def module_dropout(self, node, module, x):
+        if module.training and module.p > 0:
+            return self.refuse(node, "is in training mode (random masks)", NEEDS_EVAL)
+        return x
+
+    def module_identity(self, node, module, x):
+        return x
+
+    def module_average(self, node, module, x):
+        return self.nonnegative(node, x)
+
+    def module_upsample(self, node, module, x):
+        if module.mode in ("nearest", "nearest-exact"):
             return self.data_movement(node)
-        if cls is nn.ReLU:
-            return self.activation(node, x, 0.0)
-        if cls is nn.LeakyReLU:
-            return self.activation(node, x, float(module.negative_slope))
-        if cls is nn.PReLU:
-            return self.prelu(node, x, module.weight)
-        if cls in (nn.ReLU6, nn.Hardtanh):
-            return self.clamp(node, x, float(module.min_val), float(module.max_val))
-        if cls is nn.Threshold:
-            return self.threshold(node, x, module.threshold, module.value)
-        if cls in (nn.MaxPool1d, nn.MaxPool2d):
-            bound = dict(
-                kernel_size=module.kernel_size,
-                stride=module.stride,
-                padding=module.padding,
-                dilation=module.dilation,
-                ceil_mode=module.ceil_mode,
-                return_indices=module.return_indices,
-            )
-            return self.max_pool(node, x, 1 if cls is nn.MaxPool1d else 2, bound)
-        if cls in (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d):
-            if module.return_indices:
-                return self.refuse(node, "returns argmax indices, which are not piecewise linear")
-            return self.adaptive_max_pool(node, x, 1 if cls is nn.AdaptiveMaxPool1d else 2)
-        if cls in (nn.Softmax, nn.LogSoftmax):
-            return self.softmax(node, x)
-        return self.unsupported(node, cls.__name__)
+        if module.mode == "bicubic":
+            return self.refuse(node, "(bicubic) has negative coefficients; use bilinear")
+        return self.nonnegative(node, x)
+
+    def module_data_movement(self, node, module, x):
+        return self.data_movement(node)
+
+    def module_relu(self, node, module, x):
+        return self.activation(node, x, 0.0)
+
+    def module_leaky_relu(self, node, module, x):
+        return self.activation(node, x, float(module.negative_slope))
+
+    def module_prelu(self, node, module, x):
+        return self.prelu(node, x, module.weight)
+
+    def module_clamp(self, node, module, x):
+        return self.clamp(node, x, float(module.min_val), float(module.max_val))
+
+    def module_threshold(self, node, module, x):
+        return self.threshold(node, x, module.threshold, module.value)
+
+    def module_max_pool(self, node, module, x):
+        bound = dict(
+            kernel_size=module.kernel_size,
+            stride=module.stride,
+            padding=module.padding,
+            dilation=module.dilation,
+            ceil_mode=module.ceil_mode,
+            return_indices=module.return_indices,
+        )
+        return self.max_pool(node, x, _spatial_dimensions(_original_class(module).__name__), bound)
+
+    def module_adaptive_max_pool(self, node, module, x):
+        if module.return_indices:
+            return self.refuse(node, "returns argmax indices, which are not piecewise linear")
+        return self.adaptive_max_pool(node, x, _spatial_dimensions(_original_class(module).__name__))
+
+    def module_softmax(self, node, module, x):
+        return self.softmax(node, x)
 
     def unsupported(self, node, name: str):
         lowered = name.lower().replace("_", "")
@@ -790,97 +816,103 @@ class _Reader(Lowering):
         return self.refuse(node, "has no piecewise-linear reading in tropical")
 
     def lower_function(self, node, name):
-        args, kwargs = node.args, node.kwargs
-        env = self.env
-        x = env[args[0]] if args and isinstance(args[0], _fx_node()) else None
-        if name in ("add", "sub", "rsub", "neg", "mul", "div"):
-            return self.arithmetic(node, name)
-        if name in ("matmul", "linear"):
-            return self.matmul(node, name)
-        if name in DATA_MOVEMENT:
-            if name == "getitem" and _is_variable(map_env(args[1:], env)):
-                return self.refuse(node, "indexes with a value that depends on the input")
+        """A ``call_function`` / ``call_method`` node by the rule for its normalised name
+        (:func:`_function_rules`); refused when there is none. Every rule takes ``(node, name, x)`` with ``x``
+        the env value of the first argument (None if it is not a traced value)."""
+        args = node.args
+        x = self.env[args[0]] if args and isinstance(args[0], _fx_node()) else None
+        rule = _function_rules().get(name)
+        if rule is None:
+            return self.unsupported(node, name)
+        return rule(self, node, name, x)
+
+    def function_arithmetic(self, node, name, x):
+        return self.arithmetic(node, name)
+
+    def function_matmul(self, node, name, x):
+        return self.matmul(node, name)
+
+    def function_data_movement(self, node, name, x):
+        if name == "getitem" and _is_variable(map_env(node.args[1:], self.env)):
+            return self.refuse(node, "indexes with a value that depends on the input")
+        return self.data_movement(node)
+
+    def function_dtype(self, node, name, x):
+        return x
+
+    def function_average(self, node, name, x):
+        mode = _kwarg(node, "mode", 2, "nearest") if name in ("interpolate", "upsample") else None
+        if mode in ("nearest", "nearest-exact"):
             return self.data_movement(node)
-        if name in DTYPE_CONVERSIONS:
-            return x
-        if name in NONNEGATIVE_LINEAR or name in ("interpolate", "upsample"):
-            mode = _kwarg(node, "mode", 2, "nearest") if name in ("interpolate", "upsample") else None
-            if mode in ("nearest", "nearest-exact"):
-                return self.data_movement(node)
-            if mode == "bicubic":
-                return self.refuse(node, "(bicubic) has negative coefficients; use bilinear")
-            return self.nonnegative(node, x)
-        if name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"):
-            bound = (CONV_TRANSPOSE if "transpose" in name else CONV)(self.constants_of(node), {})
-            bound.update({k: self.probe_or_const(v) for k, v in node.kwargs.items()})
-            if _is_variable([env.get(a) for a in node.all_input_nodes if a is not args[0]]):
-                return self.refuse(node, "has weights that depend on the input")
-            return self.conv(node, x, name, bound)
-        if name == "batch_norm":
-            bound = BATCH_NORM(
-                self.constants_of(node), {k: self.probe_or_const(v) for k, v in kwargs.items()}
-            )
-            if bound["training"]:
-                return self.refuse(node, "normalises by batch statistics (training=True)", NEEDS_EVAL)
-            return self.batch_norm(
+        if mode == "bicubic":
+            return self.refuse(node, "(bicubic) has negative coefficients; use bilinear")
+        return self.nonnegative(node, x)
+
+    def function_conv(self, node, name, x):
+        bound = (CONV_TRANSPOSE if "transpose" in name else CONV)(self.constants_of(node), {})
+        bound.update({k: self.probe_or_const(v) for k, v in node.kwargs.items()})
+        if _is_variable([self.env.get(a) for a in node.all_input_nodes if a is not node.args[0]]):
+            return self.refuse(node, "has weights that depend on the input")
+        return self.conv(node, x, name, bound)
+
+    def function_batch_norm(self, node, name, x):
+        kwargs = {k: self.probe_or_const(v) for k, v in node.kwargs.items()}
+        bound = BATCH_NORM(self.constants_of(node), kwargs)
+        if bound["training"]:
+            return self.refuse(node, "normalises by batch statistics (training=True)", NEEDS_EVAL)
+        statistics = (bound[key] for key in ("running_mean", "running_var", "weight", "bias", "eps"))
+        return self.batch_norm(node, x, *statistics)
+
+    def function_dropout(self, node, name, x):
+        p, training = _kwarg(node, "p", 1, 0.5), _kwarg(node, "training", 2, True)
+        if training and p > 0:
+            return self.refuse(
                 node,
-                x,
-                bound["running_mean"],
-                bound["running_var"],
-                bound["weight"],
-                bound["bias"],
-                bound["eps"],
+                "is active (training=True)",
+                "pass training=self.training to functional dropout and " + NEEDS_EVAL,
             )
-        if name in (
-            "dropout",
-            "dropout1d",
-            "dropout2d",
-            "dropout3d",
-            "alpha_dropout",
-            "feature_alpha_dropout",
-        ):
-            p, training = _kwarg(node, "p", 1, 0.5), _kwarg(node, "training", 2, True)
-            if training and p > 0:
-                return self.refuse(
-                    node,
-                    "is active (training=True)",
-                    "pass training=self.training to functional dropout and " + NEEDS_EVAL,
-                )
-            return x
-        if name == "relu":
-            return self.activation(node, x, 0.0)
-        if name == "leaky_relu":
-            return self.activation(node, x, float(_kwarg(node, "negative_slope", 1, 0.01)))
+        return x
+
+    def function_activation(self, node, name, x):
+        """``relu``, ``leaky_relu``, ``abs`` (slope -1) and ``prelu``."""
         if name == "prelu":
             return self.prelu(node, x, self.probe_or_const(_kwarg(node, "weight", 1, None)))
-        if name == "abs":
-            return self.activation(node, x, -1.0)
+        slope = {"relu": 0.0, "abs": -1.0}.get(name)
+        if slope is None:
+            slope = float(_kwarg(node, "negative_slope", 1, 0.01))
+        return self.activation(node, x, slope)
+
+    def function_clamp(self, node, name, x):
+        """``relu6``, ``hardtanh``, ``clamp``, ``clamp_min`` and ``clamp_max``."""
         if name == "relu6":
             return self.clamp(node, x, 0.0, 6.0)
         if name == "hardtanh":
-            return self.clamp(
-                node, x, float(_kwarg(node, "min_val", 1, -1.0)), float(_kwarg(node, "max_val", 2, 1.0))
-            )
-        if name == "threshold":
-            return self.threshold(node, x, _kwarg(node, "threshold", 1, None), _kwarg(node, "value", 2, None))
-        if name in ("clamp", "clamp_min", "clamp_max"):
-            low = _kwarg(node, "min", 1, None) if name != "clamp_max" else None
-            high = _kwarg(node, "max", 2 if name == "clamp" else 1, None) if name != "clamp_min" else None
-            if _is_variable([env.get(v) for v in (low, high) if isinstance(v, _fx_node())]):
-                return self.refuse(node, "clamps to bounds that depend on the input; use torch.maximum")
-            return self.clamp(node, x, self.probe_or_const(low), self.probe_or_const(high))
-        if name in ("maximum", "minimum", "max", "min", "amax", "amin"):
-            return self.maximum(node, name)
-        if name in ("max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices"):
-            bound = MAX_POOL(self.constants_of(node), {k: self.probe_or_const(v) for k, v in kwargs.items()})
-            return self.max_pool(node, x, 1 if "1d" in name else 2, bound)
-        if name in ("adaptive_max_pool1d", "adaptive_max_pool2d"):
-            if _kwarg(node, "return_indices", 2, False):
-                return self.refuse(node, "returns argmax indices, which are not piecewise linear")
-            return self.adaptive_max_pool(node, x, 1 if "1d" in name else 2)
-        if name in ("softmax", "log_softmax"):
-            return self.softmax(node, x)
-        return self.unsupported(node, name)
+            low, high = float(_kwarg(node, "min_val", 1, -1.0)), float(_kwarg(node, "max_val", 2, 1.0))
+            return self.clamp(node, x, low, high)
+        low = _kwarg(node, "min", 1, None) if name != "clamp_max" else None
+        high = _kwarg(node, "max", 2 if name == "clamp" else 1, None) if name != "clamp_min" else None
+        if _is_variable([self.env.get(v) for v in (low, high) if isinstance(v, _fx_node())]):
+            return self.refuse(node, "clamps to bounds that depend on the input; use torch.maximum")
+        return self.clamp(node, x, self.probe_or_const(low), self.probe_or_const(high))
+
+    def function_threshold(self, node, name, x):
+        return self.threshold(node, x, _kwarg(node, "threshold", 1, None), _kwarg(node, "value", 2, None))
+
+    def function_maximum(self, node, name, x):
+        return self.maximum(node, name)
+
+    def function_max_pool(self, node, name, x):
+        kwargs = {k: self.probe_or_const(v) for k, v in node.kwargs.items()}
+        bound = MAX_POOL(self.constants_of(node), kwargs)
+        return self.max_pool(node, x, _spatial_dimensions(name), bound)
+
+    def function_adaptive_max_pool(self, node, name, x):
+        if _kwarg(node, "return_indices", 2, False):
+            return self.refuse(node, "returns argmax indices, which are not piecewise linear")
+        return self.adaptive_max_pool(node, x, _spatial_dimensions(name))
+
+    def function_softmax(self, node, name, x):
+        return self.softmax(node, x)
 
     def constants_of(self, node) -> list:
         return [self.probe_or_const(a) for a in node.args]
@@ -888,7 +920,109 @@ class _Reader(Lowering):
     def probe_or_const(self, value):
         return self.probe[value] if isinstance(value, _fx_node()) else value
 
-    # ---------------------------------------------------------------------------------------- affine
+
+def _depends_on_shape_only(node) -> bool:
+    """A shape query (``x.size()``, ``x.shape``, ``zeros_like(x)``...): its probe value is its value, since
+    every later run of the traced operations uses the probe's batch size."""
+    if node.op != "call_module" and _name(node) in SHAPE_QUERIES:
+        return True
+    return node.op == "call_function" and node.target is getattr and node.args[1] in ("shape", "ndim")
+
+
+def _spatial_dimensions(name: str) -> int:
+    """1 for the 1-D pooling modules and functions (``MaxPool1d``, ``max_pool1d``...), else 2."""
+    return 1 if "1d" in name.lower() else 2
+
+
+def _moves_data(cls) -> bool:
+    """Modules read as data movements by their class name (flatten, shuffles, padding, nearest upsampling)."""
+    name = cls.__name__
+    return name in (
+        "Flatten", "Unflatten", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "UpsamplingNearest2d"
+    ) or name.endswith(("Pad1d", "Pad2d", "Pad3d"))  # fmt: skip
+
+
+def _rule_table(families) -> dict:
+    """``{key: rule}`` from ``(keys, rule)`` pairs; a key in two families is a programming error."""
+    table = {}
+    for keys, rule in families:
+        for key in keys:
+            if key in table:
+                raise AssertionError(f"{key!r} has two lowering rules")
+            table[key] = rule
+    return table
+
+
+@functools.cache
+def _module_rules() -> dict:
+    """The lowering rule of every supported leaf module class (exact class; parametrised: by their base)."""
+    from torch import nn
+
+    R = _Reader
+    convolutions = (
+        nn.Conv1d,
+        nn.Conv2d,
+        nn.Conv3d,
+        nn.ConvTranspose1d,
+        nn.ConvTranspose2d,
+        nn.ConvTranspose3d,
+    )
+    dropouts = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
+    averages = (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d, nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d,
+                nn.AdaptiveAvgPool3d, nn.UpsamplingBilinear2d)  # fmt: skip
+    return _rule_table(
+        [
+            ((nn.Linear,), R.module_linear),
+            (convolutions, R.module_conv),
+            ((nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d), R.module_batch_norm),
+            (dropouts, R.module_dropout),
+            ((nn.Identity,), R.module_identity),
+            (averages, R.module_average),
+            ((nn.Upsample,), R.module_upsample),
+            ((nn.ReLU,), R.module_relu),
+            ((nn.LeakyReLU,), R.module_leaky_relu),
+            ((nn.PReLU,), R.module_prelu),
+            ((nn.ReLU6, nn.Hardtanh), R.module_clamp),
+            ((nn.Threshold,), R.module_threshold),
+            ((nn.MaxPool1d, nn.MaxPool2d), R.module_max_pool),
+            ((nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d), R.module_adaptive_max_pool),
+            ((nn.Softmax, nn.LogSoftmax), R.module_softmax),
+        ]
+    )
+
+
+@functools.cache
+def _function_rules() -> dict:
+    """The lowering rule of every supported function or method, by normalised name (:func:`_name`)."""
+    R = _Reader
+    return _rule_table(
+        [
+            (("add", "sub", "rsub", "neg", "mul", "div"), R.function_arithmetic),
+            (("matmul", "linear"), R.function_matmul),
+            (DATA_MOVEMENT, R.function_data_movement),
+            (DTYPE_CONVERSIONS, R.function_dtype),
+            ((*NONNEGATIVE_LINEAR, "interpolate", "upsample"), R.function_average),
+            (
+                ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"),
+                R.function_conv,
+            ),
+            (("batch_norm",), R.function_batch_norm),
+            (
+                ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"),
+                R.function_dropout,
+            ),
+            (("relu", "leaky_relu", "abs", "prelu"), R.function_activation),
+            (("relu6", "hardtanh", "clamp", "clamp_min", "clamp_max"), R.function_clamp),
+            (("threshold",), R.function_threshold),
+            (("maximum", "minimum", "max", "min", "amax", "amin"), R.function_maximum),
+            (
+                ("max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices"),
+                R.function_max_pool,
+            ),
+            (("adaptive_max_pool1d", "adaptive_max_pool2d"), R.function_adaptive_max_pool),
+            (("softmax", "log_softmax"), R.function_softmax),
+        ]
+    )
 
 
 def _original_class(module):
