@@ -13,6 +13,7 @@ import functools
 import math
 import operator
 import sys
+import types
 from contextlib import contextmanager
 
 import numpy as np
@@ -358,27 +359,7 @@ class _Reader(Lowering):
 
     # ----------------------------------------------------------------------------------------- tracing
     def trace(self):
-        import torch
-        from torch import fx, nn
-        from torch.nn.utils import parametrize
-
-        containers = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
-
-        class Tracer(fx.Tracer):
-            def is_leaf_module(self, module, qualified_name):
-                cls = _original_class(module)
-                return (
-                    cls.__module__.startswith(("torch.nn.", "torch.ao.nn."))
-                    and not issubclass(cls, containers)
-                    and (type(module) is cls or parametrize.is_parametrized(module))
-                )
-
-            def create_node(self, *args, **kwargs):
-                node = super().create_node(*args, **kwargs)
-                node.meta["tropical_location"] = _caller_location()
-                return node
-
-        tracer = Tracer(autowrap_modules=())
+        tracer = _tracer_class()(autowrap_modules=())
         before = set(vars(self.model))
         try:
             graph = tracer.trace(self.model)
@@ -395,7 +376,6 @@ class _Reader(Lowering):
             self.constants = {k: v for k, v in vars(self.model).items() if k not in before}
             for key in self.constants:  # fx stores tensor constants on the model: undo it
                 delattr(self.model, key)
-        del torch
         return graph
 
     def fetch(self, target: str):
@@ -919,6 +899,72 @@ class _Reader(Lowering):
 
     def probe_or_const(self, value):
         return self.probe[value] if isinstance(value, _fx_node()) else value
+
+
+@functools.cache
+def _tracer_class():
+    """The fx tracer of the reader (one class per process).
+
+    - Leaves: the modules of ``torch.nn`` (and ``torch.ao.nn``) read by their class, except containers and
+      subclasses (a subclass is traced through its own ``forward``; a parametrised module is a leaf, read by
+      its base class).
+    - Every node records where the model's code created it (``meta["tropical_location"]``), for messages.
+    - Proxies are :class:`_Proxy`, which records ``torch.relu(x)``-like calls without the table of all
+      overridable torch functions that fx builds on first use (issue 11: most of a first read's cost).
+    """
+    from torch import fx, nn
+    from torch.nn.utils import parametrize
+
+    containers = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+
+    class _Proxy(fx.Proxy):
+        @classmethod
+        def __torch_function__(cls, orig_method, types, args=None, kwargs=None):
+            """``call_function`` for a function of the torch namespaces, as fx records it; anything else
+            (Tensor methods and properties, ScriptMethods, higher-order operators) as fx does."""
+            if _plain_torch_function(orig_method):
+                args, kwargs = args or (), kwargs or {}
+                tracers = set()
+                fx.node.map_aggregate(
+                    (args, kwargs), lambda a: tracers.add(a.tracer) if isinstance(a, fx.Proxy) else None
+                )
+                if len(tracers) == 1:
+                    return tracers.pop().create_proxy("call_function", orig_method, args, kwargs)
+            return super().__torch_function__(orig_method, types, args, kwargs)
+
+    class Tracer(fx.Tracer):
+        def is_leaf_module(self, module, qualified_name):
+            cls = _original_class(module)
+            return (
+                cls.__module__.startswith(("torch.nn.", "torch.ao.nn."))
+                and not issubclass(cls, containers)
+                and (type(module) is cls or parametrize.is_parametrized(module))
+            )
+
+        def create_node(self, *args, **kwargs):
+            node = super().create_node(*args, **kwargs)
+            node.meta["tropical_location"] = _caller_location()
+            return node
+
+        def proxy(self, node):
+            return _Proxy(node, self)
+
+    return Tracer
+
+
+def _plain_torch_function(function) -> bool:
+    """Whether ``function`` is a function of ``torch`` or ``torch.nn.functional`` under its own name and no
+    attribute of ``torch.Tensor``: fx records it as ``call_function``, named after it, for it is no Tensor
+    method (tests/tropical/test_graph.py checks this against ``torch.overrides``' own table)."""
+    import torch
+    from torch.nn import functional
+
+    name = getattr(function, "__name__", None)
+    if not isinstance(function, types.FunctionType | types.BuiltinFunctionType) or not isinstance(name, str):
+        return False
+    if name.startswith("__") or getattr(torch.Tensor, name, None) is function:
+        return False
+    return getattr(torch, name, None) is function or getattr(functional, name, None) is function
 
 
 def _depends_on_shape_only(node) -> bool:

@@ -741,3 +741,49 @@ def test_reading_leaves_torch_threads_as_they_were():
         np.testing.assert_allclose(graph(X), forward(model, X), atol=1e-6)
     finally:
         torch.set_num_threads(previous)
+
+
+def test_torch_functions_recorded_without_the_table_are_no_tensor_methods():
+    """The reader's proxies record a function of ``torch`` / ``torch.nn.functional`` without building
+    torch's table of overridable functions; the oracle is that table (``torch.overrides``)."""
+    from tropical._graph_reader import _plain_torch_function
+
+    candidates = {id(f): f for space in (torch, functional) for f in vars(space).values() if callable(f)}
+    plain = [f for f in candidates.values() if _plain_torch_function(f)]
+    assert len(plain) > 500 and {torch.relu, functional.relu, torch.cat, functional.linear} <= set(plain)
+    assert not [f for f in plain if torch.overrides.is_tensor_method_or_property(f)]
+    assert not _plain_torch_function(torch.Tensor.relu) and not _plain_torch_function(torch.Tensor.add)
+
+
+class _EveryCallKind(nn.Module):
+    """torch / functional functions, methods, in-place methods (``torch.Tensor.relu(x)`` fx cannot trace)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(3, 4), nn.Linear(4, 4)
+
+    def forward(self, x):
+        h = torch.relu(self.a(x))
+        g = functional.leaky_relu(self.b(h), 0.1) + h.relu()
+        g = torch.maximum(g, h).relu_()
+        return torch.cat([torch.flatten(g, 1), functional.linear(h, self.b.weight)], dim=1).sum(dim=1)
+
+
+def test_the_reader_traces_the_graph_fx_traces():
+    """Same nodes (op, target, name, arguments) as torch.fx's own tracer, whose proxies consult the table."""
+    from tropical._graph_reader import _tracer_class
+
+    model = _EveryCallKind()
+
+    def nodes(graph):
+        return [(n.op, n.target, n.name, str(n.args), str(n.kwargs)) for n in graph.nodes]
+
+    ours = nodes(_tracer_class()(autowrap_modules=()).trace(model))
+    assert ours == nodes(torch.fx.Tracer(autowrap_modules=()).trace(model))
+    assert {("call_function", torch.relu), ("call_method", "relu"), ("call_method", "relu_")} <= {
+        node[:2] for node in ours
+    }
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    np.testing.assert_allclose(
+        piecewise_linear_graph(model.double())(X).reshape(-1), forward(model, X), rtol=1e-12
+    )
