@@ -235,22 +235,12 @@ def normalization(P, *, normalize: str = "centroid_diameter") -> Normalization:
 
 
 def normalized(P, *, normalize: str = "centroid_diameter"):
-    """``P`` translated to put its centroid at the origin and scaled to unit diameter or unit volume.
+    """``P`` translated to put its centroid at the origin and scaled to unit diameter or unit volume: the
+    ``body`` of :func:`normalization` (same parameters and errors), a Polytope or Zonotope of the same kind
+    as ``P`` (arrays become a Polytope).
 
-    Parameters
-    ----------
-    P : Polytope, Zonotope or array_like (n, d)
-    normalize : {"none", "centroid_diameter", "centroid_volume"}
-
-    Returns
-    -------
-    Polytope or Zonotope
-        Of the same kind as ``P`` (arrays become a Polytope). :func:`normalization` returns the map too.
-
-    Raises
-    ------
-    DegenerateGeometryError
-        Unit diameter of a point, unit volume of a flat polytope.
+    >>> round(normalized([[0, 0], [2, 0], [2, 2], [0, 2]], normalize="centroid_diameter").diameter, 12)
+    1.0
     """
     return normalization(P, normalize=normalize).body
 
