@@ -178,6 +178,32 @@ def test_compare_flags_are_the_config_fields_with_their_defaults():
     assert args.prune_output is True and args.seeds == 2 and args.hidden is None
 
 
+def test_workers_default_to_one_per_core_and_at_most_one_per_ticket(monkeypatch, capsys):
+    import lottery.cli as cli
+
+    args = cli.build_parser().parse_args(["compare", "--out", "x"])
+    assert args.workers == "auto"
+    for cores, tickets, expected in ((2, 24, 2), (8, 3, 3), (8, 1, 1), (1, 24, 1)):
+        monkeypatch.setattr(cli, "_available_cores", lambda cores=cores: cores)
+        assert cli._worker_count("auto", tickets) == expected
+    assert cli._worker_count(4, 1) == 4  # a number given is used as it is
+    assert cli.build_parser().parse_args(["compare", "--out", "x", "--workers", "3"]).workers == 3
+    for bad in ("0", "-2", "many"):
+        one_line_error(
+            capsys, ["compare", "--out", "x", "--workers", bad], "--workers", "'auto' or an int >= 1"
+        )
+
+
+@pytest.mark.slow
+def test_the_table_is_the_same_for_any_number_of_workers(tmp_path, capsys):
+    tables = {}
+    for workers in ("1", "2"):
+        assert main(["compare", "--out", str(tmp_path / workers), *TINY, "--workers", workers]) == 0
+        assert f"on {workers} worker process" in capsys.readouterr().out
+        tables[workers] = (tmp_path / workers / "results.csv").read_text()
+    assert tables["1"] == tables["2"]
+
+
 # ----------------------------------------------------------------------------- what users save, loaded
 def _net_with_biases():
     net = lt.mlp([2, 5, 2], seed=3)
