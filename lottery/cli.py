@@ -15,6 +15,7 @@ line on stderr, without a traceback, with exit status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -142,29 +143,11 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _compare(args) -> None:
-    from dataclasses import fields
+    from lottery.experiments import run_comparison
 
-    from lottery.experiments import ComparisonConfig, run_comparison
-
-    values = _read_config(args.config) if args.config else {}
-    for f in fields(ComparisonConfig):
-        value = getattr(args, f.name)
-        if value is not None:
-            values[f.name] = value
-    try:
-        config = ComparisonConfig.from_dict(values)
-    except (ValueError, TypeError) as error:
-        raise UserError(str(error)) from None
+    config = _comparison_config(args)
     if args.cache and args.no_cache:
         raise UserError("give at most one of --cache and --no-cache")
-    if config.model is not None:
-        from lottery.experiments.runner import network_input_shape
-
-        try:
-            shape = network_input_shape(config)
-        except (ValueError, TypeError) as error:
-            raise UserError(str(error)) from None
-        print(f"[compare] {config.model} reads inputs of shape {list(shape)}", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     n_tickets = len(config.seeds) * len(config.inits) * len(config.sparsities)
@@ -172,30 +155,10 @@ def _compare(args) -> None:
     where = f"Dask at {args.dask}" if args.dask else f"{workers} worker process{'es' * (workers > 1)}"
     print(f"[compare] {len(config.seeds) + n_tickets} training runs ({len(config.seeds)} dense, {n_tickets} "
           f"tickets) on {where}; config hash {config.key}", flush=True)  # fmt: skip
-    executor, closers = None, []
-    try:
-        if args.dask:
-            try:
-                from distributed import Client
-            except ModuleNotFoundError:
-                raise UserError(
-                    "--dask needs dask.distributed: pip install 'tropical-lottery[dask]'"
-                ) from None
-            client = Client(args.dask)
-            closers.append(client.close)
-            executor = client.get_executor()
-        elif workers > 1:
-            from concurrent.futures import ProcessPoolExecutor
-
-            pool = ProcessPoolExecutor(max_workers=workers)
-            closers.append(pool.shutdown)
-            executor = pool
+    with _executor(args.dask, workers) as executor:
         result = run_comparison(
             config, executor=executor, cache=not args.no_cache, cache_dir=args.cache, progress=None
         )
-    finally:
-        for close in closers:
-            close()
     info, timing = result.cache_info, result.timing
     print(f"[compare] done: {info['misses']} computed, {info['hits']} from the cache ({info['directory']}); "
           f"training {timing['train_s']:.0f} s, geometry {timing['geometry_s']:.0f} s of task time (CPU "
@@ -209,6 +172,52 @@ def _compare(args) -> None:
         print(f"[compare]   wrote {path}", flush=True)
     for path in _compare_figures(result, out):
         print(f"[compare]   wrote {path} ({time.perf_counter() - start:.1f} s)", flush=True)
+
+
+def _comparison_config(args):
+    """The ``ComparisonConfig`` of ``--config`` overridden by the flags given; a custom ``--model`` is
+    tried on the data at once (its input shape is printed)."""
+    from dataclasses import fields
+
+    from lottery.experiments import ComparisonConfig
+
+    values = _read_config(args.config) if args.config else {}
+    for f in fields(ComparisonConfig):
+        value = getattr(args, f.name)
+        if value is not None:
+            values[f.name] = value
+    try:
+        config = ComparisonConfig.from_dict(values)
+    except (ValueError, TypeError) as error:
+        raise UserError(str(error)) from None
+    if config.model is not None:
+        from lottery.experiments.runner import network_input_shape
+
+        try:
+            shape = network_input_shape(config)
+        except (ValueError, TypeError) as error:
+            raise UserError(str(error)) from None
+        print(f"[compare] {config.model} reads inputs of shape {list(shape)}", flush=True)
+    return config
+
+
+@contextlib.contextmanager
+def _executor(dask: str | None, workers: int):
+    """The executor of the tasks, closed on exit: a Dask client's, a local process pool, or None (serial)."""
+    if dask:
+        try:
+            from distributed import Client
+        except ModuleNotFoundError:
+            raise UserError("--dask needs dask.distributed: pip install 'tropical-lottery[dask]'") from None
+        with Client(dask) as client:
+            yield client.get_executor()
+    elif workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield pool
+    else:
+        yield None
 
 
 def _compare_figures(result, out: Path) -> list[Path]:

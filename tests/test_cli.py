@@ -194,6 +194,42 @@ def test_workers_default_to_one_per_core_and_at_most_one_per_ticket(monkeypatch,
         )
 
 
+def test_dask_runs_the_tasks_on_the_client_executor_and_closes_it(tmp_path, monkeypatch, capsys):
+    import types
+    from concurrent.futures import ThreadPoolExecutor
+
+    events = []
+
+    class Client:  # the part of distributed.Client the command uses
+        def __init__(self, address):
+            events.append(("connect", address))
+            self.pool = Recording(max_workers=1)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.pool.shutdown()
+            events.append(("close",))
+
+        def get_executor(self):
+            return self.pool
+
+    class Recording(ThreadPoolExecutor):
+        def submit(self, *args, **kwargs):
+            events.append(("submit",))
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setitem(sys.modules, "distributed", types.SimpleNamespace(Client=Client))
+    argv = ["compare", "--out", str(tmp_path), "--hidden", "6", "--sparsities", "0.5", "--inits", "lottery",
+            "--seeds", "1", "--epochs", "2", "--n-samples", "200", "--no-cache",
+            "--dask", "tcp://h:1"]  # fmt: skip
+    assert main(argv) == 0
+    assert "on Dask at tcp://h:1" in capsys.readouterr().out
+    assert events == [("connect", "tcp://h:1"), ("submit",), ("submit",), ("close",)]  # one dense, one ticket
+    assert len(list(csv.DictReader((tmp_path / "results.csv").open()))) == 1
+
+
 @pytest.mark.slow
 def test_the_table_is_the_same_for_any_number_of_workers(tmp_path, capsys):
     tables = {}

@@ -59,12 +59,55 @@ def _option(default, help: str, **cli):
     return field(default=default, metadata={"help": help, "argparse": cli, "shown_default": shown})
 
 
+def _sequence(values, argument: str, expected: str, given=None) -> tuple:
+    """``values`` as a tuple if it is a non-empty sequence (not a string), else ``ValueError`` showing
+    ``given`` (default ``values``), the value the user passed."""
+    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+        raise ValueError(f"{argument} must be {expected}, got {values if given is None else given!r}")
+    return tuple(values)
+
+
+def _distinct(values: tuple, argument: str) -> tuple:
+    if len(set(values)) != len(values):
+        raise ValueError(f"{argument} has duplicates: {list(values)}")
+    return values
+
+
 def _positive_ints(value, argument: str, expected: str) -> tuple[int, ...]:
     """An int or a non-empty sequence of ints, each ``>= 1``, as a tuple; else ``ValueError``."""
     values = (value,) if isinstance(value, int) and not isinstance(value, bool) else value
-    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
-        raise ValueError(f"{argument} must be {expected}, got {value!r}")
-    return tuple(check_positive_int(v, argument) for v in values)
+    return tuple(check_positive_int(v, argument) for v in _sequence(values, argument, expected, value))
+
+
+def _sparsities(value) -> tuple[float, ...]:
+    """Distinct fractions in [0, 1)."""
+    sparsities = _sequence(value, "sparsities", "a non-empty sequence of fractions")
+    sparsities = tuple(_number(s, "sparsities", 0.0, 1.0) for s in sparsities)
+    if any(s >= 1.0 for s in sparsities):
+        raise ValueError(f"sparsities must be < 1, got {list(sparsities)}")
+    return _distinct(sparsities, "sparsities")
+
+
+def _inits(value) -> tuple[str, ...]:
+    """Distinct names in :data:`INITIALIZATIONS` (one name alone is accepted)."""
+    inits = _sequence((value,) if isinstance(value, str) else value, "inits", "a non-empty sequence of names")
+    unknown = [name for name in inits if name not in INITIALIZATIONS]
+    if unknown:
+        raise ValueError(
+            f"unknown initialisation(s) {', '.join(map(repr, unknown))} for inits=; "
+            f"known: {', '.join(INITIALIZATIONS)}"
+        )
+    return _distinct(inits, "inits")
+
+
+def _seeds(value) -> tuple[int, ...]:
+    """Distinct ints >= 0; a count ``n`` means ``0 .. n-1``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return tuple(range(check_positive_int(value, "seeds")))
+    seeds = _sequence(value, "seeds", "a positive int (a count) or a sequence of ints")
+    if any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+        raise ValueError(f"seeds must be ints >= 0, got {list(seeds)}")
+    return _distinct(seeds, "seeds")
 
 
 def _number(value, argument: str, low: float, high: float) -> float:
@@ -221,38 +264,11 @@ class ComparisonConfig:
 
     def _grid(self) -> dict:
         """The axes of the sweep, as tuples without duplicates: sparsities, inits and seeds."""
-        if (
-            isinstance(self.sparsities, str)
-            or not isinstance(self.sparsities, Sequence)
-            or not self.sparsities
-        ):
-            raise ValueError(f"sparsities must be a non-empty sequence of fractions, got {self.sparsities!r}")
-        sparsities = tuple(_number(s, "sparsities", 0.0, 1.0) for s in self.sparsities)
-        if any(s >= 1.0 for s in sparsities):
-            raise ValueError(f"sparsities must be < 1, got {list(sparsities)}")
-        inits = (self.inits,) if isinstance(self.inits, str) else self.inits
-        if not isinstance(inits, Sequence) or not inits:
-            raise ValueError(f"inits must be a non-empty sequence of names, got {self.inits!r}")
-        unknown = [name for name in inits if name not in INITIALIZATIONS]
-        if unknown:
-            raise ValueError(
-                f"unknown initialisation(s) {', '.join(map(repr, unknown))} for inits=; "
-                f"known: {', '.join(INITIALIZATIONS)}"
-            )
-        seeds = self.seeds
-        if isinstance(seeds, int) and not isinstance(seeds, bool):
-            seeds = tuple(range(check_positive_int(seeds, "seeds")))
-        if isinstance(seeds, str) or not isinstance(seeds, Sequence) or not seeds:
-            raise ValueError(
-                f"seeds must be a positive int (a count) or a sequence of ints, got {self.seeds!r}"
-            )
-        if any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
-            raise ValueError(f"seeds must be ints >= 0, got {list(seeds)}")
-        out = {"sparsities": sparsities, "inits": tuple(inits), "seeds": tuple(seeds)}
-        for name, values in out.items():
-            if len(set(values)) != len(values):
-                raise ValueError(f"{name} has duplicates: {list(values)}")
-        return out
+        return {
+            "sparsities": _sparsities(self.sparsities),
+            "inits": _inits(self.inits),
+            "seeds": _seeds(self.seeds),
+        }
 
     def _training(self) -> dict:
         """prune_output, lr, epochs, batch_size and planes."""
