@@ -77,8 +77,12 @@ def _need(value, argument: str, criterion: str):
     return value
 
 
+def _float64(state, names) -> Scores:
+    return {n: state[n].detach().to("cpu", torch.float64) for n in names}
+
+
 def _abs(state, names) -> Scores:
-    return {n: state[n].detach().to("cpu", torch.float64).abs() for n in names}
+    return {n: w.abs() for n, w in _float64(state, names).items()}
 
 
 @CRITERIA.register("magnitude")
@@ -115,15 +119,9 @@ def _magnitude_increase(names, *, trained_state=None, init_state=None, **_) -> S
 
 @CRITERIA.register("movement")
 def _movement(names, *, trained_state=None, init_state=None, **_) -> Scores:
-    _need(trained_state, "trained_state", "movement")
-    _need(init_state, "init_state", "movement")
-    return {
-        n: (
-            trained_state[n].detach().to("cpu", torch.float64)
-            - init_state[n].detach().to("cpu", torch.float64)
-        ).abs()
-        for n in names
-    }
+    f = _float64(_need(trained_state, "trained_state", "movement"), names)
+    i = _float64(_need(init_state, "init_state", "movement"), names)
+    return {n: (f[n] - i[n]).abs() for n in names}
 
 
 def _normalised_rank(values: torch.Tensor) -> torch.Tensor:
