@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.machinery
+import inspect
 import sys
 import types
 import warnings
+from collections.abc import Callable, Mapping
 
-__all__ = ["RENAMED_MODULES", "deprecated_module", "renamed"]
+__all__ = ["RENAMED_MODULES", "deprecated_module", "renamed", "renamed_keywords"]
 
 
 def renamed(function: str, old: str, old_value, new: str, new_value):
@@ -22,6 +25,60 @@ def renamed(function: str, old: str, old_value, new: str, new_value):
         raise TypeError(f"{function}: give {new}= only ({old}= is its deprecated name)")
     warnings.warn(f"{function}({old}=...) is deprecated; use {new}=", DeprecationWarning, stacklevel=3)
     return old_value
+
+
+def renamed_keywords(function: Callable, renames: Mapping[str, str], what: str, *, stacklevel: int = 2):
+    """``function`` itself if it takes the new keyword names; a translating wrapper, with a warning, if not.
+
+    For plug-ins written against a protocol whose keywords were renamed (a criterion registered in
+    ``lottery.CRITERIA`` that reads ``final=`` where the protocol now passes ``trained_state=``). The
+    signature decides, once, when the plug-in is registered:
+
+    - it names an old keyword (a parameter called ``final``, by keyword or position) and none of the new
+      ones: old style. The returned wrapper passes every renamed keyword under its old name, and a
+      ``DeprecationWarning`` names the plug-in and the new names;
+    - it names a new keyword, or neither (only ``**kwargs``, or a signature ``inspect`` cannot read):
+      new style, returned unchanged. A ``**kwargs``-only plug-in therefore receives the new names;
+    - it names both an old and a new keyword: ``TypeError`` (the protocol passes one of them only).
+
+    Parameters
+    ----------
+    function : callable
+        The plug-in.
+    renames : mapping of str to str
+        Old keyword -> new keyword.
+    what : str
+        The plug-in as messages name it, e.g. ``"criterion 'mine'"``.
+    stacklevel : int
+        Of the warning, counted from the caller of this function (2: the caller's caller).
+    """
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # builtins and some C callables have no readable signature
+        return function
+    named = {p.name for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    old = [name for name in renames if name in named]
+    new = [name for name in renames.values() if name in named]
+    if old and new:
+        raise TypeError(
+            f"{what} takes both {', '.join(o + '=' for o in old)} and {', '.join(n + '=' for n in new)}; "
+            f"name only the new keywords ({', '.join(n + '=' for n in renames.values())})"
+        )
+    if not old:
+        return function
+    warnings.warn(
+        f"{what} takes the deprecated keyword(s) {', '.join(o + '=' for o in old)}; rename them to "
+        f"{', '.join(renames[o] + '=' for o in old)} (the old names stop working in the next release)",
+        DeprecationWarning,
+        stacklevel=stacklevel + 1,
+    )
+    back = {new_name: old_name for old_name, new_name in renames.items()}
+
+    @functools.wraps(function)
+    def old_style(*args, **kwargs):
+        return function(*args, **{back.get(key, key): value for key, value in kwargs.items()})
+
+    return old_style
 
 
 def deprecated_module(old: str, new: str) -> types.ModuleType:

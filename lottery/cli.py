@@ -15,6 +15,7 @@ line on stderr, without a traceback, with exit status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -83,6 +84,46 @@ def _read_config(path: str) -> dict:
     return values
 
 
+WORKERS_HELP = (
+    "worker processes of a local process pool, or 'auto' (the default): one per available core, at most one "
+    "per ticket; 1 runs in this process. Each task runs torch and BLAS on one thread, and the results are "
+    "the same for any number of workers"
+)
+
+
+def _workers(text: str) -> int | str:
+    """``--workers``: ``"auto"`` or an int >= 1."""
+    if text == "auto":
+        return text
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or an int >= 1, got {text!r}")
+    return count
+
+
+def _available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def _worker_count(workers: int | str, n_tickets: int) -> int:
+    """Processes for ``--workers``: the number given, or for ``"auto"`` ``min(available cores, n_tickets)``.
+
+    The tickets are the largest stage of independent tasks (the dense nets, one per seed, are never more),
+    so ``"auto"`` never starts a process that would have nothing to do; at least 1.
+    """
+    if workers == "auto":
+        return max(1, min(_available_cores(), n_tickets))
+    from lottery._validation import check_positive_int
+
+    return check_positive_int(workers, "workers")
+
+
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per :class:`~lottery.experiments.ComparisonConfig` field; help and default from the field."""
     from dataclasses import fields
@@ -102,58 +143,22 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _compare(args) -> None:
-    from dataclasses import fields
+    from lottery.experiments import run_comparison
 
-    from lottery.experiments import ComparisonConfig, run_comparison
-
-    values = _read_config(args.config) if args.config else {}
-    for f in fields(ComparisonConfig):
-        value = getattr(args, f.name)
-        if value is not None:
-            values[f.name] = value
-    try:
-        config = ComparisonConfig.from_dict(values)
-    except (ValueError, TypeError) as error:
-        raise UserError(str(error)) from None
+    config = _comparison_config(args)
     if args.cache and args.no_cache:
         raise UserError("give at most one of --cache and --no-cache")
-    if config.model is not None:
-        from lottery.experiments.runner import network_input_shape
-
-        try:
-            shape = network_input_shape(config)
-        except (ValueError, TypeError) as error:
-            raise UserError(str(error)) from None
-        print(f"[compare] {config.model} reads inputs of shape {list(shape)}", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    n_tasks = len(config.seeds) * (1 + len(config.inits) * len(config.sparsities))
-    print(f"[compare] {n_tasks} training runs ({len(config.seeds)} dense, "
-          f"{n_tasks - len(config.seeds)} tickets); config hash {config.key}", flush=True)  # fmt: skip
-    executor, closers = None, []
-    try:
-        if args.dask:
-            try:
-                from distributed import Client
-            except ModuleNotFoundError:
-                raise UserError(
-                    "--dask needs dask.distributed: pip install 'tropical-lottery[dask]'"
-                ) from None
-            client = Client(args.dask)
-            closers.append(client.close)
-            executor = client.get_executor()
-        elif args.workers > 1:
-            from concurrent.futures import ProcessPoolExecutor
-
-            pool = ProcessPoolExecutor(max_workers=args.workers)
-            closers.append(pool.shutdown)
-            executor = pool
+    n_tickets = len(config.seeds) * len(config.inits) * len(config.sparsities)
+    workers = 1 if args.dask else _worker_count(args.workers, n_tickets)
+    where = f"Dask at {args.dask}" if args.dask else f"{workers} worker process{'es' * (workers > 1)}"
+    print(f"[compare] {len(config.seeds) + n_tickets} training runs ({len(config.seeds)} dense, {n_tickets} "
+          f"tickets) on {where}; config hash {config.key}", flush=True)  # fmt: skip
+    with _executor(args.dask, workers) as executor:
         result = run_comparison(
             config, executor=executor, cache=not args.no_cache, cache_dir=args.cache, progress=None
         )
-    finally:
-        for close in closers:
-            close()
     info, timing = result.cache_info, result.timing
     print(f"[compare] done: {info['misses']} computed, {info['hits']} from the cache ({info['directory']}); "
           f"training {timing['train_s']:.0f} s, geometry {timing['geometry_s']:.0f} s of task time (CPU "
@@ -167,6 +172,52 @@ def _compare(args) -> None:
         print(f"[compare]   wrote {path}", flush=True)
     for path in _compare_figures(result, out):
         print(f"[compare]   wrote {path} ({time.perf_counter() - start:.1f} s)", flush=True)
+
+
+def _comparison_config(args):
+    """The ``ComparisonConfig`` of ``--config`` overridden by the flags given; a custom ``--model`` is
+    tried on the data at once (its input shape is printed)."""
+    from dataclasses import fields
+
+    from lottery.experiments import ComparisonConfig
+
+    values = _read_config(args.config) if args.config else {}
+    for f in fields(ComparisonConfig):
+        value = getattr(args, f.name)
+        if value is not None:
+            values[f.name] = value
+    try:
+        config = ComparisonConfig.from_dict(values)
+    except (ValueError, TypeError) as error:
+        raise UserError(str(error)) from None
+    if config.model is not None:
+        from lottery.experiments.runner import network_input_shape
+
+        try:
+            shape = network_input_shape(config)
+        except (ValueError, TypeError) as error:
+            raise UserError(str(error)) from None
+        print(f"[compare] {config.model} reads inputs of shape {list(shape)}", flush=True)
+    return config
+
+
+@contextlib.contextmanager
+def _executor(dask: str | None, workers: int):
+    """The executor of the tasks, closed on exit: a Dask client's, a local process pool, or None (serial)."""
+    if dask:
+        try:
+            from distributed import Client
+        except ModuleNotFoundError:
+            raise UserError("--dask needs dask.distributed: pip install 'tropical-lottery[dask]'") from None
+        with Client(dask) as client:
+            yield client.get_executor()
+    elif workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield pool
+    else:
+        yield None
 
 
 def _compare_figures(result, out: Path) -> list[Path]:
@@ -416,8 +467,6 @@ def _version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``tropical-lottery`` (one sub-command per task)."""
-    from lottery.experiments import INITIALIZATIONS
-
     parser = _Parser(
         prog="tropical-lottery",
         description="Tropical geometry of lottery-ticket networks: figures, comparisons of initialisations, "
@@ -426,7 +475,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_figures_command(commands)
+    _add_compare_command(commands)
+    _add_model_commands(commands)
+    return parser
 
+
+def _add_figures_command(commands) -> None:
     figures = commands.add_parser(
         "figures", help="regenerate every figure of the README gallery",
         description="Regenerate every figure of the README gallery (PNG and SVG) and print what is written.",
@@ -435,6 +490,11 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--quick", action="store_true", help="shorter training, for a fast check")
     figures.add_argument("--only", nargs="+", metavar="NAME", help="only these figures")
     figures.set_defaults(run=_figures)
+
+
+def _add_compare_command(commands) -> None:
+    """``compare``: the :class:`~lottery.experiments.ComparisonConfig` flags, then where and how to run."""
+    from lottery.experiments import INITIALIZATIONS
 
     compare = commands.add_parser(
         "compare", help="compare the initialisations of pruned networks (CSV, JSON, figures)",
@@ -449,26 +509,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", required=True, metavar="DIR", help="where results.csv, results.json and figures go"
     )
     _add_config_flags(compare)
-    compare.add_argument("--workers", type=int, default=1, help="processes (a local process pool when > 1)")
+    compare.add_argument("--workers", type=_workers, default="auto", metavar="N|auto", help=WORKERS_HELP)
     compare.add_argument("--dask", metavar="ADDRESS", help="run on a Dask scheduler, e.g. tcp://host:8786")
     compare.add_argument("--cache", metavar="DIR", help="task cache (default $TROPICAL_LOTTERY_CACHE or "
                          "~/.cache/tropical-lottery)")  # fmt: skip
     compare.add_argument("--no-cache", action="store_true", help="neither read nor write the task cache")
     compare.set_defaults(run=_compare)
 
-    for name, run, text in (
-        (
-            "polytope",
-            _polytope,
-            "decision polytope, dual subdivision and lifted polytope of a saved 2-p-k net",
-        ),
-        (
-            "regions",
-            _regions,
-            "exact linear regions and decision boundary of a saved net, on a 2-D box or on "
-            "the plane through three test points",
-        ),
-    ):
+
+_MODEL_COMMANDS = {
+    "polytope": (_polytope, "decision polytope, dual subdivision and lifted polytope of a saved 2-p-k net"),
+    "regions": (
+        _regions,
+        "exact linear regions and decision boundary of a saved net, on a 2-D box or on the plane through "
+        "three test points",
+    ),
+}
+
+
+def _add_model_commands(commands) -> None:
+    """``polytope`` and ``regions``: a saved network (``MODEL.pt``), its domain and its options."""
+    for name, (run, text) in _MODEL_COMMANDS.items():
         sub = commands.add_parser(
             name, help=text,
             description=f"{text[0].upper()}{text[1:]}: a figure (PNG, SVG) and metrics (JSON, printed). "
@@ -487,16 +548,20 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--classes", type=int, nargs=2, default=(0, 1), metavar=("I", "J"),
                              help="the pair of classes (default 0 1)")  # fmt: skip
         else:
-            sub.add_argument("--plane", nargs="+", metavar="I J K | FILE",
-                             help="instead of a 2-D box: the plane through three test points of --dataset "
-                             "(their indices in its test split) or three points from a .npy / .pt file of "
-                             "shape (3, ...); any input size, conv nets included")  # fmt: skip
-            sub.add_argument("--dataset", help="the dataset of --plane I J K (lottery.DATASETS)")
-            sub.add_argument("--input-shape", type=int, nargs="+", metavar="N",
-                             help="per-sample shape the model takes, e.g. 1 8 8 (default: the flat features "
-                             "or the dataset's image shape, whichever the model takes)")  # fmt: skip
+            _add_plane_options(sub)
         sub.set_defaults(run=run)
-    return parser
+
+
+def _add_plane_options(sub: argparse.ArgumentParser) -> None:
+    """``regions`` on the plane through three points instead of a 2-D box."""
+    sub.add_argument("--plane", nargs="+", metavar="I J K | FILE",
+                     help="instead of a 2-D box: the plane through three test points of --dataset (their "
+                     "indices in its test split) or three points from a .npy / .pt file of shape (3, ...); "
+                     "any input size, conv nets included")  # fmt: skip
+    sub.add_argument("--dataset", help="the dataset of --plane I J K (lottery.DATASETS)")
+    sub.add_argument("--input-shape", type=int, nargs="+", metavar="N",
+                     help="per-sample shape the model takes, e.g. 1 8 8 (default: the flat features or the "
+                     "dataset's image shape, whichever the model takes)")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,21 @@ random
 snip
     ``|g w| / sum |g w|`` over all prunable weights, with ``g`` the gradient of the training loss at the
     given weights on one or more mini-batches (Lee et al. 2019, SNIP).
+
+Writing a criterion
+-------------------
+A criterion is ``function(names, *, trained_state, init_state, model, batches, mask, shapes, generator)``
+returning one float tensor per name, of the parameter's shape; every keyword may be ``None`` when the
+caller did not give it, so take the ones you need with a default and the rest as ``**_``::
+
+    @CRITERIA.register("large_trained")
+    def large_trained(names, *, trained_state=None, **_):
+        return {n: trained_state[n].abs() for n in names}
+
+``trained_state`` and ``init_state`` are the keywords of :func:`scores`, ``shapes`` maps each name to its
+shape and ``generator`` is a ``torch.Generator`` seeded by ``scores(seed=)``. A criterion whose signature
+still names ``final`` or ``initial`` (the names before this protocol took lottery's vocabulary) keeps
+receiving them, with a ``DeprecationWarning`` when it is registered.
 """
 
 from __future__ import annotations
@@ -51,65 +66,62 @@ __all__ = [
 ]
 
 Scores = dict[str, torch.Tensor]
-CRITERIA: Registry[Callable[..., Scores]] = Registry("pruning criterion", "criterion")
-
-
-_PUBLIC = {"initial": "init_state", "final": "trained_state"}
+#: Keywords a criterion function received before the one vocabulary of ``lottery`` (old -> new).
+_OLD_KEYWORDS = {"final": "trained_state", "initial": "init_state"}
+CRITERIA: Registry[Callable[..., Scores]] = Registry("pruning criterion", "criterion", renamed=_OLD_KEYWORDS)
 
 
 def _need(value, argument: str, criterion: str):
     if value is None:
-        public = _PUBLIC.get(argument, argument)
-        raise ValueError(
-            f"criterion {criterion!r} needs {argument}= weights: pass {public}= to prune or scores"
-        )
+        raise ValueError(f"criterion {criterion!r} needs {argument}=: pass it to prune or scores")
     return value
 
 
+def _float64(state, names) -> Scores:
+    return {n: state[n].detach().to("cpu", torch.float64) for n in names}
+
+
 def _abs(state, names) -> Scores:
-    return {n: state[n].detach().to("cpu", torch.float64).abs() for n in names}
+    return {n: w.abs() for n, w in _float64(state, names).items()}
 
 
 @CRITERIA.register("magnitude")
-def _magnitude(names, *, final=None, **_) -> Scores:
-    return _abs(_need(final, "final", "magnitude"), names)
+def _magnitude(names, *, trained_state=None, **_) -> Scores:
+    return _abs(_need(trained_state, "trained_state", "magnitude"), names)
 
 
 @CRITERIA.register("large_final")
-def _large_final(names, *, final=None, **_) -> Scores:
-    return _abs(_need(final, "final", "large_final"), names)
+def _large_final(names, *, trained_state=None, **_) -> Scores:
+    return _abs(_need(trained_state, "trained_state", "large_final"), names)
 
 
 @CRITERIA.register("small_final")
-def _small_final(names, *, final=None, **_) -> Scores:
-    return {n: -s for n, s in _abs(_need(final, "final", "small_final"), names).items()}
+def _small_final(names, *, trained_state=None, **_) -> Scores:
+    return {n: -s for n, s in _abs(_need(trained_state, "trained_state", "small_final"), names).items()}
 
 
 @CRITERIA.register("large_init")
-def _large_init(names, *, initial=None, **_) -> Scores:
-    return _abs(_need(initial, "initial", "large_init"), names)
+def _large_init(names, *, init_state=None, **_) -> Scores:
+    return _abs(_need(init_state, "init_state", "large_init"), names)
 
 
 @CRITERIA.register("small_init")
-def _small_init(names, *, initial=None, **_) -> Scores:
-    return {n: -s for n, s in _abs(_need(initial, "initial", "small_init"), names).items()}
+def _small_init(names, *, init_state=None, **_) -> Scores:
+    return {n: -s for n, s in _abs(_need(init_state, "init_state", "small_init"), names).items()}
 
 
 @CRITERIA.register("magnitude_increase")
-def _magnitude_increase(names, *, final=None, initial=None, **_) -> Scores:
-    f = _abs(_need(final, "final", "magnitude_increase"), names)
-    i = _abs(_need(initial, "initial", "magnitude_increase"), names)
+def _magnitude_increase(names, *, trained_state=None, init_state=None, **_) -> Scores:
+    f = _abs(_need(trained_state, "trained_state", "magnitude_increase"), names)
+    i = _abs(_need(init_state, "init_state", "magnitude_increase"), names)
     return {n: f[n] - i[n] for n in names}
 
 
 @CRITERIA.register("movement")
-def _movement(names, *, final=None, initial=None, **_) -> Scores:
-    _need(final, "final", "movement")
-    _need(initial, "initial", "movement")
-    return {
-        n: (final[n].detach().to("cpu", torch.float64) - initial[n].detach().to("cpu", torch.float64)).abs()
-        for n in names
-    }
+def _movement(names, *, trained_state=None, init_state=None, **_) -> Scores:
+    f = _float64(_need(trained_state, "trained_state", "movement"), names)
+    i = _float64(_need(init_state, "init_state", "movement"), names)
+    return {n: (f[n] - i[n]).abs() for n in names}
 
 
 def _normalised_rank(values: torch.Tensor) -> torch.Tensor:
@@ -120,9 +132,9 @@ def _normalised_rank(values: torch.Tensor) -> torch.Tensor:
 
 
 @CRITERIA.register("large_init_large_final")
-def _large_init_large_final(names, *, final=None, initial=None, **_) -> Scores:
-    f = _abs(_need(final, "final", "large_init_large_final"), names)
-    i = _abs(_need(initial, "initial", "large_init_large_final"), names)
+def _large_init_large_final(names, *, trained_state=None, init_state=None, **_) -> Scores:
+    f = _abs(_need(trained_state, "trained_state", "large_init_large_final"), names)
+    i = _abs(_need(init_state, "init_state", "large_init_large_final"), names)
     return {n: torch.minimum(_normalised_rank(i[n]), _normalised_rank(f[n])) for n in names}
 
 
@@ -225,8 +237,8 @@ def scores(
     names : iterable of str
         Parameters to score.
     trained_state, init_state : mapping of str to torch.Tensor, optional
-        Trained weights and θ0, as state dicts; which are needed depends on the criterion. (A criterion
-        function receives them as ``final=`` and ``initial=``.)
+        Trained weights and θ0, as state dicts; which are needed depends on the criterion. A criterion
+        function receives them under the same names (see "Writing a criterion" in the module docstring).
     model : torch.nn.Module, optional
         Needed by ``snip``.
     batches : optional
@@ -238,12 +250,12 @@ def scores(
     final, initial
         Deprecated names of ``trained_state`` and ``init_state``.
     """
-    final = renamed("scores", "final", final, "trained_state", trained_state)
-    initial = renamed("scores", "initial", initial, "init_state", init_state)
+    trained_state = renamed("scores", "final", final, "trained_state", trained_state)
+    init_state = renamed("scores", "initial", initial, "init_state", init_state)
     function = CRITERIA[criterion]
     names = list(names)
     shapes = {}
-    for source in (final, initial):
+    for source in (trained_state, init_state):
         if source is not None:
             missing = [n for n in names if n not in source]
             if missing:
@@ -256,8 +268,8 @@ def scores(
         shapes = {n: tuple(mask[n].shape) for n in names}
     generator = torch.Generator().manual_seed(check_seed(seed))
     result = function(
-        names, final=final, initial=initial, model=model, batches=batches, mask=mask, shapes=shapes,
-        generator=generator,
+        names, trained_state=trained_state, init_state=init_state, model=model, batches=batches, mask=mask,
+        shapes=shapes, generator=generator,
     )  # fmt: skip
     return result
 
@@ -465,19 +477,19 @@ def prune(
     """
     init_state = renamed("prune", "initial_state", initial_state, "init_state", init_state)
     if isinstance(model, nn.Module):
-        module, final = model, {n: p.detach() for n, p in model.named_parameters()}
+        module, trained_state = model, {n: p.detach() for n, p in model.named_parameters()}
     elif isinstance(model, Mapping):
-        module, final = None, model
+        module, trained_state = None, model
     else:
         raise TypeError(f"model must be a torch.nn.Module or a state dict, got {type(model).__name__}")
     if mask is None:
         if module is None:
             raise ValueError("mask= is required when model is a state dict")
         mask = Mask.ones(module, include_bias=include_bias)
-    mask.check(final)
+    mask.check(trained_state)
     s = scores(
-        criterion, list(mask), trained_state=final, init_state=init_state, model=module, batches=batches,
-        mask=mask, seed=seed,
+        criterion, list(mask), trained_state=trained_state, init_state=init_state, model=module,
+        batches=batches, mask=mask, seed=seed,
     )  # fmt: skip
     return mask_from_scores(
         s, rate=rate, sparsity=sparsity, mask=mask, scope=scope, seed=seed + 1,

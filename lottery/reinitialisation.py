@@ -27,6 +27,20 @@ Pruned values (``pruned=``)
 zero (default), frozen (θ0, held during training), zero_where_shrunk (0 where |θ_final| < |θ0|, θ0
 elsewhere; Zhou et al. 2019). Non-prunable parameters (biases) come from θk if given, else θ0, except for
 ``random_reinit`` with an ``init_fn``, which draws them fresh too.
+
+Writing a strategy
+------------------
+A strategy is ``function(name, keep, *, init_state, rewind_state, fresh_state, generator)`` returning the
+tensor of parameter ``name`` (its full shape; only the positions where the bool tensor ``keep`` is true
+are used). ``init_state`` is θ0, ``rewind_state`` θk or ``None``, ``fresh_state`` the state dict of
+``init_fn(seed)`` or ``None``, and ``generator`` a seeded ``torch.Generator``; take the rest as ``**_``::
+
+    @REINITS.register("halved")
+    def halved(name, keep, *, init_state, **_):
+        return init_state[name] / 2
+
+A strategy whose signature still names ``init``, ``rewind`` or ``fresh`` (the names before this protocol
+took lottery's vocabulary) keeps receiving them, with a ``DeprecationWarning`` when it is registered.
 """
 
 from __future__ import annotations
@@ -43,7 +57,9 @@ from lottery.registry import Registry
 __all__ = ["PRUNED_VALUES", "REINITS", "pruned_values", "reinit"]
 
 State = dict[str, torch.Tensor]
-REINITS: Registry[Callable] = Registry("re-initialisation", "strategy")
+#: Keywords a strategy function received before the one vocabulary of ``lottery`` (old -> new).
+_OLD_KEYWORDS = {"init": "init_state", "rewind": "rewind_state", "fresh": "fresh_state"}
+REINITS: Registry[Callable] = Registry("re-initialisation", "strategy", renamed=_OLD_KEYWORDS)
 PRUNED_VALUES = ("zero", "frozen", "zero_where_shrunk")
 
 
@@ -65,51 +81,51 @@ def _kept_permuted(values: torch.Tensor, keep: torch.Tensor, generator: torch.Ge
 
 
 @REINITS.register("rewind")
-def _rewind(name, keep, *, init, rewind, **_):
-    return _float((rewind if rewind is not None else init)[name])
+def _rewind(name, keep, *, init_state, rewind_state, **_):
+    return _float((rewind_state if rewind_state is not None else init_state)[name])
 
 
 @REINITS.register("random_reinit")
-def _random_reinit(name, keep, *, init, fresh, generator, **_):
-    if fresh is not None:
-        return _float(fresh[name]).to(init[name].dtype)
-    w0 = init[name]
+def _random_reinit(name, keep, *, init_state, fresh_state, generator, **_):
+    if fresh_state is not None:
+        return _float(fresh_state[name]).to(init_state[name].dtype)
+    w0 = init_state[name]
     std = float(w0.double().std(correction=0))
     return (torch.randn(w0.shape, generator=generator, dtype=torch.float64) * std).to(w0.dtype)
 
 
 @REINITS.register("reshuffle")
-def _reshuffle(name, keep, *, init, generator, **_):
-    return _kept_permuted(_float(init[name]), keep, generator)
+def _reshuffle(name, keep, *, init_state, generator, **_):
+    return _kept_permuted(_float(init_state[name]), keep, generator)
 
 
 @REINITS.register("permute_layer")
-def _permute_layer(name, keep, *, init, generator, **_):
-    w0 = _float(init[name]).reshape(-1)
-    return w0[torch.randperm(w0.numel(), generator=generator)].reshape(init[name].shape)
+def _permute_layer(name, keep, *, init_state, generator, **_):
+    w0 = _float(init_state[name]).reshape(-1)
+    return w0[torch.randperm(w0.numel(), generator=generator)].reshape(init_state[name].shape)
 
 
 @REINITS.register("signed_reinit")
-def _signed_reinit(name, keep, *, init, generator, **_):
-    w0 = _float(init[name])
-    return _permute_layer(name, keep, init=init, generator=generator).abs() * _sign(w0)
+def _signed_reinit(name, keep, *, init_state, generator, **_):
+    w0 = _float(init_state[name])
+    return _permute_layer(name, keep, init_state=init_state, generator=generator).abs() * _sign(w0)
 
 
 @REINITS.register("signed_reshuffle")
-def _signed_reshuffle(name, keep, *, init, generator, **_):
-    w0 = _float(init[name])
+def _signed_reshuffle(name, keep, *, init_state, generator, **_):
+    w0 = _float(init_state[name])
     return _kept_permuted(w0.abs(), keep, generator) * _sign(w0)
 
 
 @REINITS.register("signed_constant")
-def _signed_constant(name, keep, *, init, **_):
-    w0 = _float(init[name])
+def _signed_constant(name, keep, *, init_state, **_):
+    w0 = _float(init_state[name])
     return _sign(w0) * float(w0.double().std(correction=0))
 
 
 @REINITS.register("flip_sign")
-def _flip_sign(name, keep, *, init, rewind, **_):
-    return -_float((rewind if rewind is not None else init)[name])
+def _flip_sign(name, keep, *, init_state, rewind_state, **_):
+    return -_float((rewind_state if rewind_state is not None else init_state)[name])
 
 
 def pruned_values(
@@ -217,15 +233,24 @@ def reinit(
                 raise ValueError(f"{argument} has keys {sorted(state)}, init_state {sorted(init_state)}")
             mask.check(state)
     generator = torch.Generator().manual_seed(int(seed))
-    fresh = None
+    fresh_state = None
     if strategy == "random_reinit" and init_fn is not None:
-        fresh = dict(init_fn(int(seed)))
-        if set(fresh) != set(init_state):
-            raise ValueError(f"init_fn returned keys {sorted(fresh)}, expected {sorted(init_state)}")
-    base = fresh if fresh is not None else (rewind_state if rewind_state is not None else init_state)
+        fresh_state = dict(init_fn(int(seed)))
+        if set(fresh_state) != set(init_state):
+            raise ValueError(f"init_fn returned keys {sorted(fresh_state)}, expected {sorted(init_state)}")
+    base = (
+        fresh_state if fresh_state is not None else (rewind_state if rewind_state is not None else init_state)
+    )
     out = {n: _float(t) for n, t in base.items()}
     values = pruned_values(mask, init_state, pruned=pruned, trained_state=trained_state)
     for n, keep in mask.items():
-        kept = function(n, keep, init=init_state, rewind=rewind_state, fresh=fresh, generator=generator)
+        kept = function(
+            n,
+            keep,
+            init_state=init_state,
+            rewind_state=rewind_state,
+            fresh_state=fresh_state,
+            generator=generator,
+        )
         out[n] = torch.where(keep, kept.to(init_state[n].dtype), values[n])
     return out

@@ -178,6 +178,68 @@ def test_compare_flags_are_the_config_fields_with_their_defaults():
     assert args.prune_output is True and args.seeds == 2 and args.hidden is None
 
 
+def test_workers_default_to_one_per_core_and_at_most_one_per_ticket(monkeypatch, capsys):
+    import lottery.cli as cli
+
+    args = cli.build_parser().parse_args(["compare", "--out", "x"])
+    assert args.workers == "auto"
+    for cores, tickets, expected in ((2, 24, 2), (8, 3, 3), (8, 1, 1), (1, 24, 1)):
+        monkeypatch.setattr(cli, "_available_cores", lambda cores=cores: cores)
+        assert cli._worker_count("auto", tickets) == expected
+    assert cli._worker_count(4, 1) == 4  # a number given is used as it is
+    assert cli.build_parser().parse_args(["compare", "--out", "x", "--workers", "3"]).workers == 3
+    for bad in ("0", "-2", "many"):
+        one_line_error(
+            capsys, ["compare", "--out", "x", "--workers", bad], "--workers", "'auto' or an int >= 1"
+        )
+
+
+def test_dask_runs_the_tasks_on_the_client_executor_and_closes_it(tmp_path, monkeypatch, capsys):
+    import types
+    from concurrent.futures import ThreadPoolExecutor
+
+    events = []
+
+    class Client:  # the part of distributed.Client the command uses
+        def __init__(self, address):
+            events.append(("connect", address))
+            self.pool = Recording(max_workers=1)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.pool.shutdown()
+            events.append(("close",))
+
+        def get_executor(self):
+            return self.pool
+
+    class Recording(ThreadPoolExecutor):
+        def submit(self, *args, **kwargs):
+            events.append(("submit",))
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setitem(sys.modules, "distributed", types.SimpleNamespace(Client=Client))
+    argv = ["compare", "--out", str(tmp_path), "--hidden", "6", "--sparsities", "0.5", "--inits", "lottery",
+            "--seeds", "1", "--epochs", "2", "--n-samples", "200", "--no-cache",
+            "--dask", "tcp://h:1"]  # fmt: skip
+    assert main(argv) == 0
+    assert "on Dask at tcp://h:1" in capsys.readouterr().out
+    assert events == [("connect", "tcp://h:1"), ("submit",), ("submit",), ("close",)]  # one dense, one ticket
+    assert len(list(csv.DictReader((tmp_path / "results.csv").open()))) == 1
+
+
+@pytest.mark.slow
+def test_the_table_is_the_same_for_any_number_of_workers(tmp_path, capsys):
+    tables = {}
+    for workers in ("1", "2"):
+        assert main(["compare", "--out", str(tmp_path / workers), *TINY, "--workers", workers]) == 0
+        assert f"on {workers} worker process" in capsys.readouterr().out
+        tables[workers] = (tmp_path / workers / "results.csv").read_text()
+    assert tables["1"] == tables["2"]
+
+
 # ----------------------------------------------------------------------------- what users save, loaded
 def _net_with_biases():
     net = lt.mlp([2, 5, 2], seed=3)

@@ -11,6 +11,7 @@ from functools import partial
 
 import torch
 
+from lottery._validation import check_positive_int
 from tropical.metrics import DECISION_METRICS
 
 __all__ = [
@@ -58,10 +59,55 @@ def _option(default, help: str, **cli):
     return field(default=default, metadata={"help": help, "argparse": cli, "shown_default": shown})
 
 
-def _positive_int(value, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{argument} must be a positive int, got {value!r}")
-    return value
+def _sequence(values, argument: str, expected: str, given=None) -> tuple:
+    """``values`` as a tuple if it is a non-empty sequence (not a string), else ``ValueError`` showing
+    ``given`` (default ``values``), the value the user passed."""
+    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+        raise ValueError(f"{argument} must be {expected}, got {values if given is None else given!r}")
+    return tuple(values)
+
+
+def _distinct(values: tuple, argument: str) -> tuple:
+    if len(set(values)) != len(values):
+        raise ValueError(f"{argument} has duplicates: {list(values)}")
+    return values
+
+
+def _positive_ints(value, argument: str, expected: str) -> tuple[int, ...]:
+    """An int or a non-empty sequence of ints, each ``>= 1``, as a tuple; else ``ValueError``."""
+    values = (value,) if isinstance(value, int) and not isinstance(value, bool) else value
+    return tuple(check_positive_int(v, argument) for v in _sequence(values, argument, expected, value))
+
+
+def _sparsities(value) -> tuple[float, ...]:
+    """Distinct fractions in [0, 1)."""
+    sparsities = _sequence(value, "sparsities", "a non-empty sequence of fractions")
+    sparsities = tuple(_number(s, "sparsities", 0.0, 1.0) for s in sparsities)
+    if any(s >= 1.0 for s in sparsities):
+        raise ValueError(f"sparsities must be < 1, got {list(sparsities)}")
+    return _distinct(sparsities, "sparsities")
+
+
+def _inits(value) -> tuple[str, ...]:
+    """Distinct names in :data:`INITIALIZATIONS` (one name alone is accepted)."""
+    inits = _sequence((value,) if isinstance(value, str) else value, "inits", "a non-empty sequence of names")
+    unknown = [name for name in inits if name not in INITIALIZATIONS]
+    if unknown:
+        raise ValueError(
+            f"unknown initialisation(s) {', '.join(map(repr, unknown))} for inits=; "
+            f"known: {', '.join(INITIALIZATIONS)}"
+        )
+    return _distinct(inits, "inits")
+
+
+def _seeds(value) -> tuple[int, ...]:
+    """Distinct ints >= 0; a count ``n`` means ``0 .. n-1``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return tuple(range(check_positive_int(value, "seeds")))
+    seeds = _sequence(value, "seeds", "a positive int (a count) or a sequence of ints")
+    if any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+        raise ValueError(f"seeds must be ints >= 0, got {list(seeds)}")
+    return _distinct(seeds, "seeds")
 
 
 def _number(value, argument: str, low: float, high: float) -> float:
@@ -178,73 +224,71 @@ class ComparisonConfig:
     )  # fmt: skip
 
     def __post_init__(self) -> None:
+        """Check every field and store it normalised (tuples, floats, ints), one phase per group."""
+        self._check_choices()
+        normalised = {
+            **self._network(),
+            **self._grid(),
+            **self._training(),
+            **self._data(),
+        }
+        for name, value in normalised.items():
+            object.__setattr__(self, name, value)  # the dataclass is frozen
+
+    def _check_choices(self) -> None:
+        """Names looked up in registries or fixed sets: dataset, criterion, scope, optimizer, model."""
         from lottery.criteria import CRITERIA
         from lottery.data import DATASETS
 
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
         DATASETS[self.dataset]
         CRITERIA[self.criterion]
-        hidden = (
-            (self.hidden,)
-            if isinstance(self.hidden, int) and not isinstance(self.hidden, bool)
-            else self.hidden
-        )
-        if isinstance(hidden, str) or not isinstance(hidden, Sequence) or not hidden:
-            raise ValueError(
-                f"hidden must be a positive int or a non-empty sequence of them, got {self.hidden!r}"
-            )
-        set_("hidden", tuple(_positive_int(w, "hidden") for w in hidden))
-        if (
-            isinstance(self.sparsities, str)
-            or not isinstance(self.sparsities, Sequence)
-            or not self.sparsities
-        ):
-            raise ValueError(f"sparsities must be a non-empty sequence of fractions, got {self.sparsities!r}")
-        sparsities = tuple(_number(s, "sparsities", 0.0, 1.0) for s in self.sparsities)
-        if any(s >= 1.0 for s in sparsities):
-            raise ValueError(f"sparsities must be < 1, got {list(sparsities)}")
-        if len(set(sparsities)) != len(sparsities):
-            raise ValueError(f"sparsities has duplicates: {list(sparsities)}")
-        set_("sparsities", sparsities)
-        inits = (self.inits,) if isinstance(self.inits, str) else self.inits
-        if not isinstance(inits, Sequence) or not inits:
-            raise ValueError(f"inits must be a non-empty sequence of names, got {self.inits!r}")
-        unknown = [name for name in inits if name not in INITIALIZATIONS]
-        if unknown:
-            raise ValueError(
-                f"unknown initialisation(s) {', '.join(map(repr, unknown))} for inits=; "
-                f"known: {', '.join(INITIALIZATIONS)}"
-            )
-        if len(set(inits)) != len(inits):
-            raise ValueError(f"inits has duplicates: {list(inits)}")
-        set_("inits", tuple(inits))
-        seeds = self.seeds
-        if isinstance(seeds, int) and not isinstance(seeds, bool):
-            seeds = tuple(range(_positive_int(seeds, "seeds")))
-        if isinstance(seeds, str) or not isinstance(seeds, Sequence) or not seeds:
-            raise ValueError(
-                f"seeds must be a positive int (a count) or a sequence of ints, got {self.seeds!r}"
-            )
-        for s in seeds:
-            if isinstance(s, bool) or not isinstance(s, int) or s < 0:
-                raise ValueError(f"seeds must be ints >= 0, got {list(seeds)}")
-        if len(set(seeds)) != len(seeds):
-            raise ValueError(f"seeds has duplicates: {list(seeds)}")
-        set_("seeds", tuple(seeds))
         if self.scope not in ("layer", "global"):
             raise ValueError(f"scope must be 'layer' or 'global', got {self.scope!r}")
-        if not isinstance(self.prune_output, bool):
-            raise ValueError(f"prune_output must be True or False, got {self.prune_output!r}")
         if self.optimizer not in ("sgd", "adam", "adamw"):
             raise ValueError(f"optimizer must be 'sgd', 'adam' or 'adamw', got {self.optimizer!r}")
-        set_("lr", _number(self.lr, "lr", 0.0, math.inf))
-        _positive_int(self.epochs, "epochs")
-        _positive_int(self.batch_size, "batch_size")
-        _positive_int(self.planes, "planes")
+        if self.model is not None:
+            from lottery.checkpoints import model_factory
+
+            model_factory(self.model)  # a clear error now for a bad name, not in every task
+
+    def _network(self) -> dict:
+        """``hidden`` (an int or a sequence of them) and ``input_shape`` as tuples of positive ints."""
+        out = {
+            "hidden": _positive_ints(self.hidden, "hidden", "a positive int or a non-empty sequence of them")
+        }
+        if self.input_shape is not None:
+            out["input_shape"] = _positive_ints(
+                self.input_shape, "input_shape", "a sequence of positive ints"
+            )
+        return out
+
+    def _grid(self) -> dict:
+        """The axes of the sweep, as tuples without duplicates: sparsities, inits and seeds."""
+        return {
+            "sparsities": _sparsities(self.sparsities),
+            "inits": _inits(self.inits),
+            "seeds": _seeds(self.seeds),
+        }
+
+    def _training(self) -> dict:
+        """prune_output, lr, epochs, batch_size and planes."""
+        if not isinstance(self.prune_output, bool):
+            raise ValueError(f"prune_output must be True or False, got {self.prune_output!r}")
+        return {
+            "lr": _number(self.lr, "lr", 0.0, math.inf),
+            **{
+                name: check_positive_int(getattr(self, name), name)
+                for name in ("epochs", "batch_size", "planes")
+            },
+        }
+
+    def _data(self) -> dict:
+        """The dataset options and the compared pair of classes, and the boundary domain."""
+        out = {}
         if self.n_samples is not None:
-            _positive_int(self.n_samples, "n_samples")
+            out["n_samples"] = check_positive_int(self.n_samples, "n_samples")
         if self.noise is not None:
-            set_("noise", _number(self.noise, "noise", 0.0, math.inf))
+            out["noise"] = _number(self.noise, "noise", 0.0, math.inf)
         if isinstance(self.data_seed, bool) or not isinstance(self.data_seed, int):
             raise ValueError(f"data_seed must be an int, got {self.data_seed!r}")
         classes = tuple(self.classes)
@@ -254,23 +298,15 @@ class ComparisonConfig:
             or any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in classes)
         ):
             raise ValueError(f"classes must be two different class indices, got {self.classes!r}")
-        set_("classes", classes)
-        if self.model is not None:
-            from lottery.checkpoints import model_factory
-
-            model_factory(self.model)  # a clear error now for a bad name, not in every task
-        if self.input_shape is not None:
-            shape = (self.input_shape,) if isinstance(self.input_shape, int) else self.input_shape
-            if isinstance(shape, str) or not isinstance(shape, Sequence) or not shape:
-                raise ValueError(f"input_shape must be a sequence of positive ints, got {self.input_shape!r}")
-            set_("input_shape", tuple(_positive_int(n, "input_shape") for n in shape))
+        out["classes"] = classes
         if self.bounds is not None:
             bounds = tuple(_number(b, "bounds", -math.inf, math.inf) for b in self.bounds)
             if len(bounds) != 4 or bounds[0] >= bounds[1] or bounds[2] >= bounds[3]:
                 raise ValueError(
                     f"bounds must be (xmin, xmax, ymin, ymax) with min < max, got {self.bounds!r}"
                 )
-            set_("bounds", bounds)
+            out["bounds"] = bounds
+        return out
 
     # ------------------------------------------------------------------------------------------ records
     def to_dict(self) -> dict:

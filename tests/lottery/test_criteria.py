@@ -165,7 +165,7 @@ def test_errors():
         prune(net, rate=0.5, sparsity=0.5)
     with pytest.raises(ValueError, match="rate must be a number in"):
         prune(net, rate=1.5)
-    with pytest.raises(ValueError, match="needs initial="):
+    with pytest.raises(ValueError, match="criterion 'movement' needs init_state="):
         prune(net, criterion="movement", rate=0.5)
     with pytest.raises(ValueError, match="missing"):
         prune(net, rate={"0.weight": 0.2})

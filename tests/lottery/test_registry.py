@@ -17,6 +17,7 @@ def test_lookup_register_and_unknown_name_lists_known():
     assert registry["a"]() == "a"
     assert list(registry) == ["a", "b"]
     assert len(registry) == 2
+    assert "a" in registry and "c" not in registry and 3 not in registry  # not the lookup's ValueError
     with pytest.raises(ValueError, match=r"unknown widget 'c' for kind=; known: a, b"):
         registry["c"]
     with pytest.raises(TypeError, match="kind must be a string"):
