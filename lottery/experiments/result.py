@@ -355,8 +355,9 @@ class ComparisonResult:
                                                  self._input_shape(seed))  # fmt: skip
         if dense is None:
             return _no_polytope(construction, axes, self._network_text())
-        bodies = [[_decision_polytope(m, self.config.classes, self._input_shape(seed))[0] for m in row]
-                  for row in models]  # fmt: skip
+        read = [[_decision_polytope(m, self.config.classes, self._input_shape(seed)) for m in row]
+                for row in models]  # fmt: skip
+        bodies = [[body for body, _ in row] for row in read]
         first_layer = construction != "one hidden layer"
         what = f"{construction}: not the exact polytope of the deep net" if first_layer else "raw units"
         if axes is None:
@@ -373,6 +374,12 @@ class ComparisonResult:
             title=title,
         )  # fmt: skip
         drawn["figure"].suptitle(title, fontsize="medium")
+        for r, row in enumerate(read):
+            for c, (body, why) in enumerate(row):
+                if body is None:  # the panel is switched off: say why on it
+                    drawn["axes"][r, c].text(0.5, 0.5, textwrap.fill(f"no decision polytope: {why}", 30),
+                                             ha="center", va="center", fontsize="x-small",
+                                             transform=drawn["axes"][r, c].transAxes)  # fmt: skip
         if first_layer:
             from matplotlib.patches import Patch
 
@@ -486,13 +493,14 @@ def _no_polytope(reason: str, axes, network: str):
         figure = axes.flat[0].figure
     for ax in axes.flat:
         ax.set_axis_off()
-    hint = (
-        "Decision polytopes (Alfarra et al.) need an affine first layer and an activation whose outputs "
-        "reach the logits through layers read as affine maps; a max (max-pooling) in between has no such "
-        "form."
-    )
-    text = f"No decision polytope to draw for this {network}:\n{textwrap.fill(reason, 80)}\n\n"
-    text += textwrap.fill(hint, 80)
+    text = f"No decision polytope to draw for this {network}:\n{textwrap.fill(reason, 80)}"
+    if "max" in reason:
+        hint = (
+            "Decision polytopes (Alfarra et al.) need an affine first layer and an activation whose outputs "
+            "reach the logits through layers read as affine maps; a max (max-pooling) in between has no "
+            "such form."
+        )
+        text += "\n\n" + textwrap.fill(hint, 80)
     axes.flat[0].text(0.5, 0.5, text, ha="center", va="center", fontsize="small",
                       transform=axes.flat[0].transAxes)  # fmt: skip
     figure.suptitle("Projected decision polytopes: none (see the reason)", fontsize="medium")
