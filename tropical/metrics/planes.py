@@ -444,8 +444,9 @@ def plane_metrics(
     ----------
     reference, model : torch.nn.Module
         Two ReLU classifiers with the same input size ``d`` and number of outputs. ``reference`` may be a
-        :class:`tropical.metrics.Reference`: its regions on each plane are then computed once for all the
-        models compared with it.
+        :class:`tropical.metrics.Reference`: its regions on each plane, and what the comparison reads of
+        them (region counts, the boundary clipped to the triangle, local complexity), are then computed once
+        for all the models compared with it (:meth:`~tropical.metrics.Reference.plane_view`).
     X : array_like, shape (n, d)
         Test inputs.
     y : array_like, shape (n,), optional
