@@ -333,23 +333,67 @@ class ComparisonResult:
 
         One row per initialisation, one column per sparsity; every panel shows the dense net's projected
         polytope (grey) and the ticket's (outlined) with shared axes (:func:`tropical.plot.
-        projected_newton_polygon_grid`; one hidden layer only). Returns ``(Figure, ndarray of Axes)``.
+        projected_newton_polygon_grid`). The polytopes are those of ``polytope_method``: Alfarra et al.'s
+        ``conv(Z1 ∪ Z2)`` for a one-hidden-layer net (a conv or custom first layer included, read with the
+        networks' input shape); for a deeper net, those of its first hidden layer with the later layers read
+        as their linear part (``rest="linear"``, :data:`tropical.decision.FIRST_LAYER`) -- a stand-in, not
+        the deep net's exact polytope, and the title and legend say so. Where no decision polytope exists
+        (e.g. max-pooling right after the first layer), the axes say why instead of drawing.
+
+        Returns
+        -------
+        (Figure, ndarray of Axes)
         """
+        import textwrap
+
+        import matplotlib.pyplot as plt
+
         from tropical.plot import projected_newton_polygon_grid
 
-        if self.config.model is not None or len(self.config.hidden) != 1:
-            raise ValueError(
-                "plot_projected_polygons needs an MLP with one hidden layer (a decision polytope); "
-                "use plot_metrics"
-            )
         seed, inits, sparsities, models = self._grid(seed, inits, sparsities)
+        dense, construction = _decision_polytope(self.dense_model(seed), self.config.classes,
+                                                 self._input_shape(seed))  # fmt: skip
+        if dense is None:
+            return _no_polytope(construction, axes, self._network_text())
+        read = [[_decision_polytope(m, self.config.classes, self._input_shape(seed)) for m in row]
+                for row in models]  # fmt: skip
+        bodies = [[body for body, _ in row] for row in read]
+        first_layer = construction != "one hidden layer"
+        what = f"{construction}: not the exact polytope of the deep net" if first_layer else "raw units"
+        if axes is None:
+            size = (max(6.0, 2.9 * len(sparsities)), 2.6 * len(inits) + 1.3)
+            _, axes = plt.subplots(len(inits), len(sparsities), figsize=size, squeeze=False, sharex=True,
+                                   sharey=True, constrained_layout=True)  # fmt: skip
+        title = title or textwrap.fill(
+            f"Decision polytopes{' of the first hidden layer' * first_layer} of a {self._network_text()} "
+            f"(seed {seed}), projected on the dense net's principal generator plane: dense in grey, ticket "
+            f"outlined ({what})", int(12 * max(6.0, 2.9 * axes.shape[1])))  # fmt: skip
         drawn = projected_newton_polygon_grid(
-            self.dense_model(seed), models, row_labels=list(inits), axes=axes,
+            dense, bodies, row_labels=list(inits), axes=axes,
             column_labels=[f"{100 * s:g}% pruned" for s in sparsities], classes=self.config.classes,
-            title=title or f"Decision polytopes of a {self._network_text()} (seed {seed}), projected on the "
-            "dense net's principal generator plane: dense in grey, ticket outlined (raw units)",
+            title=title,
         )  # fmt: skip
+        drawn["figure"].suptitle(title, fontsize="medium")
+        for r, row in enumerate(read):
+            for c, (body, why) in enumerate(row):
+                if body is None:  # the panel is switched off: say why on it
+                    drawn["axes"][r, c].text(0.5, 0.5, textwrap.fill(f"no decision polytope: {why}", 30),
+                                             ha="center", va="center", fontsize="x-small",
+                                             transform=drawn["axes"][r, c].transAxes)  # fmt: skip
+        if first_layer:
+            from matplotlib.patches import Patch
+
+            drawn["axes"][0, 0].legend(
+                handles=[Patch(facecolor="0.85", edgecolor="0.3", label=f"dense net ({construction})"),
+                         Patch(facecolor="none", edgecolor="C0", label=f"ticket ({construction})")],
+                loc="best", fontsize="x-small", framealpha=0.8,
+            )  # fmt: skip
         return drawn["figure"], drawn["axes"]
+
+    def _input_shape(self, seed) -> tuple | None:
+        """The per-sample input shape the networks of ``seed`` were trained with (None: flat)."""
+        shape = self.dense[seed].provenance.get("input_shape") or self.config.input_shape
+        return tuple(shape) if shape is not None and len(shape) > 1 else None
 
     def plot_boundaries(self, *, seed=None, inits=None, sparsities=None, points: int = 300, title=None):
         """Data and exact decision boundaries of every ticket, the dense boundary dashed and the area where
@@ -420,6 +464,47 @@ class ComparisonResult:
             fontsize="medium",
         )
         return figure, axes
+
+
+def _decision_polytope(model, classes, input_shape):
+    """``(conv(Z1 ∪ Z2) as a ZonotopeHull, its construction)`` of ``model`` as ``decision_metrics`` reads it
+    (``rest="linear"``), or ``(None, why there is none)``."""
+    from tropical.decision import decision_weights
+    from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
+    from tropical.zonotope import ZonotopeHull
+
+    try:
+        weights = decision_weights(model, classes, rest="linear", input_shape=input_shape)
+    except (UnsupportedLayerError, ComputationTooLargeError) as error:
+        return None, f"{type(error).__name__}: {str(error).strip().split('. ')[0].rstrip('.')}"
+    return ZonotopeHull(*weights.zonotopes()), weights.construction
+
+
+def _no_polytope(reason: str, axes, network: str):
+    """A figure whose axes say why no decision polytope is drawn (instead of an empty or missing figure)."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        figure, axes = plt.subplots(figsize=(7, 2.6), squeeze=False, constrained_layout=True)
+    else:
+        axes = np.atleast_2d(np.asarray(axes, dtype=object))
+        figure = axes.flat[0].figure
+    for ax in axes.flat:
+        ax.set_axis_off()
+    text = f"No decision polytope to draw for this {network}:\n{textwrap.fill(reason, 80)}"
+    if "max" in reason:
+        hint = (
+            "Decision polytopes (Alfarra et al.) need an affine first layer and an activation whose outputs "
+            "reach the logits through layers read as affine maps; a max (max-pooling) in between has no "
+            "such form."
+        )
+        text += "\n\n" + textwrap.fill(hint, 80)
+    axes.flat[0].text(0.5, 0.5, text, ha="center", va="center", fontsize="small",
+                      transform=axes.flat[0].transAxes)  # fmt: skip
+    figure.suptitle("Projected decision polytopes: none (see the reason)", fontsize="medium")
+    return figure, axes
 
 
 def _shapely_path(geometry):

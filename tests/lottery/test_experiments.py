@@ -116,6 +116,11 @@ def support(model, directions):
     """Support function of Alfarra's conv(Z1 ∪ Z2) written from the weights (docs/math.md §3, §4)."""
     A = model[0].weight.detach().double().numpy()
     B = model[2].weight.detach().double().numpy()
+    return support_of(A, B, directions)
+
+
+def support_of(A, B, directions):
+    """The same from the hidden weights ``A`` (p, d) and the output map ``B`` (k, p) of classes 0 and 1."""
     w1 = np.maximum(B[0], 0) + np.maximum(-B[1], 0)
     w2 = np.maximum(B[1], 0) + np.maximum(-B[0], 0)
     o = (np.abs(B[0]) + np.abs(B[1])) @ np.maximum(-A, 0)
@@ -185,14 +190,19 @@ def test_plots(tiny):
         plt.close(figure)
 
 
-def test_a_deep_net_on_mnist1d_is_compared_on_data_planes():
-    """LeNet-like depth (two hidden layers): the decision polytope measured by the first hidden layer (and
-    said so), and the exact data-plane comparison fills the table. (Runs before
-    the tracemalloc test below, so that numba's compilation, if the cache is cold, is not traced.)"""
-    result = compare_initializations(
+@pytest.fixture(scope="module")
+def deep_mnist1d():
+    return compare_initializations(
         "mnist1d", hidden=(8, 8), sparsities=(0.5,), inits=("lottery",), seeds=1, epochs=1, planes=2,
         n_samples=600, cache=False,
     )  # fmt: skip
+
+
+def test_a_deep_net_on_mnist1d_is_compared_on_data_planes(deep_mnist1d):
+    """LeNet-like depth (two hidden layers): the decision polytope measured by the first hidden layer (and
+    said so), and the exact data-plane comparison fills the table. (Runs before
+    the tracemalloc test below, so that numba's compilation, if the cache is cold, is not traced.)"""
+    result = deep_mnist1d
     (row,) = result.rows
     assert list(row) == list(COLUMNS) and result.widths == [40, 8, 8, 10]
     assert "first layer, rest linear" in row["polytope_method"]
@@ -203,6 +213,89 @@ def test_a_deep_net_on_mnist1d_is_compared_on_data_planes():
     assert (
         row["triangle_regions_mean"] >= 1 and row["box_regions_mean"] >= row["triangle_regions_mean"] - 1e-9
     )
+
+
+def drawn_supports(patch, directions):
+    return (patch.get_xy() @ directions.T).max(axis=0)
+
+
+def test_a_deep_net_draws_its_first_layer_polytopes_projected_and_says_so(deep_mnist1d):
+    """The panel's polygons are the projections of the first-layer polytopes written from the weights (the
+    later layers multiplied out: rest linear) onto the dense net's two leading generator directions."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = deep_mnist1d.plot_projected_polygons()
+    assert axes.shape == (1, 1) and "first hidden layer" in figure.get_suptitle()
+    assert "first layer, rest linear" in figure.get_suptitle()
+    assert all("first layer, rest linear" in t.get_text() for t in axes[0, 0].get_legend().get_texts())
+    angles = np.linspace(0, 2 * np.pi, 720, endpoint=False)
+    V = np.column_stack([np.cos(angles), np.sin(angles)])
+    dense, ticket = deep_mnist1d.dense_model(0), deep_mnist1d.model("lottery", 0.5)
+
+    def weights(model):
+        W = [layer.weight.detach().double().numpy() for layer in model if isinstance(layer, torch.nn.Linear)]
+        return W[0], W[2] @ W[1]
+
+    A, B = weights(dense)
+    w1 = np.maximum(B[0], 0) + np.maximum(-B[1], 0)
+    w2 = np.maximum(B[1], 0) + np.maximum(-B[0], 0)
+    P = np.linalg.svd(np.vstack([w1[:, None] * A, w2[:, None] * A]))[2][:2]  # principal generator plane
+    drawn = [drawn_supports(patch, V) for patch in axes[0, 0].patches[:2]]
+    best = np.inf
+    for signs in ([1, 1], [1, -1], [-1, 1], [-1, -1]):  # the orientation of the axes is a convention
+        basis = np.array(signs)[:, None] * P
+        expected = [support_of(*weights(model), V @ basis) for model in (dense, ticket)]
+        best = min(best, max(np.abs(d - e).max() for d, e in zip(drawn, expected, strict=True)))
+    assert best < 1e-6 * (1 + np.abs(drawn[0]).max())
+    plt.close(figure)
+
+
+CONV_FIGURES = """
+from torch import nn
+
+def conv():  # affine (conv) -> ReLU -> affine: has decision zonotopes
+    return nn.Sequential(nn.Conv2d(1, 1, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(16, 10))
+
+def pooled():  # max-pooling right after the first layer: no decision polytope
+    return nn.Sequential(nn.Conv2d(1, 1, 3, stride=2, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(4, 10))
+"""
+
+
+def test_conv_models_draw_projected_polytopes_or_say_on_the_axes_why_not(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    (tmp_path / "wtf_conv_figures.py").write_text(CONV_FIGURES)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    options = dict(sparsities=(0.5,), inits=("lottery",), seeds=1, epochs=1, planes=1, cache=False,
+                   progress=False)  # fmt: skip
+    conv = compare_initializations("digits", model="wtf_conv_figures:conv", **options)
+    figure, axes = conv.plot_projected_polygons()
+    assert axes.shape == (1, 1) and "first hidden layer" not in figure.get_suptitle()
+    # the conv layer's generators are the rows of its 16 x 64 matrix: the dense net's forward pass on the
+    # 64 unit images (the conv's bias removed) gives them, independently of tropical's reading of it
+    dense = conv.dense_model(0)
+    with torch.no_grad():
+        basis_images = torch.eye(64, dtype=torch.float32).reshape(64, 1, 8, 8)
+        A = (dense[0](basis_images) - dense[0].bias.reshape(1, -1, 1, 1)).reshape(64, 16).T.double().numpy()
+    B = dense[3].weight.detach().double().numpy()
+    w1 = np.maximum(B[0], 0) + np.maximum(-B[1], 0)
+    w2 = np.maximum(B[1], 0) + np.maximum(-B[0], 0)
+    P = np.linalg.svd(np.vstack([w1[:, None] * A, w2[:, None] * A]))[2][:2]
+    angles = np.linspace(0, 2 * np.pi, 720, endpoint=False)
+    V = np.column_stack([np.cos(angles), np.sin(angles)])
+    drawn = drawn_supports(axes[0, 0].patches[0], V)
+    best = min(np.abs(drawn - support_of(A, B, V @ (np.array(s)[:, None] * P))).max()
+               for s in ([1, 1], [1, -1], [-1, 1], [-1, -1]))  # fmt: skip
+    assert best < 1e-5 * (1 + np.abs(drawn).max())
+    plt.close(figure)
+    pooled = compare_initializations("digits", model="wtf_conv_figures:pooled", **options)
+    assert pooled.rows[0]["polytope_method"].startswith("skipped")
+    figure, axes = pooled.plot_projected_polygons()
+    (text,) = axes.flat[0].texts
+    assert "No decision polytope" in text.get_text() and "max" in text.get_text()
+    assert not axes.flat[0].patches
+    plt.close(figure)
 
 
 def test_a_64_input_net_on_digits_brackets_the_polytope_with_bounded_memory():

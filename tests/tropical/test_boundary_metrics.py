@@ -196,3 +196,35 @@ def test_metrics_of_regions_equal_metrics_of_models_without_a_second_sweep(monke
     np.testing.assert_array_equal(class_iou(regions_a, regions_b), from_models[1])
     statistics = region_statistics(regions_a)
     assert statistics.count == from_models[2].count and statistics.domain_area == from_models[2].domain_area
+
+
+def test_a_reference_sweeps_its_network_once_and_agrees_with_sampling(monkeypatch):
+    import tropical.regions
+    from tropical.metrics import Reference
+
+    sweeps = []
+    regions = tropical.regions.linear_regions
+
+    def counted(model, **options):
+        sweeps.append(model)
+        return regions(model, **options)
+
+    monkeypatch.setattr(tropical.regions, "linear_regions", counted)
+    torch.manual_seed(0)
+    dense = nn.Sequential(nn.Linear(2, 10), nn.ReLU(), nn.Linear(10, 3)).double()
+    reference = Reference(dense)
+    box = (-2.0, 2.0, -2.0, 2.0)
+    grid = np.stack(np.meshgrid(np.linspace(-2, 2, 401), np.linspace(-2, 2, 401)), axis=-1).reshape(-1, 2)
+    with torch.no_grad():
+        dense_class = dense(torch.as_tensor(grid)).argmax(dim=1).numpy()
+    for seed in (1, 2, 3):
+        torch.manual_seed(seed)
+        ticket = nn.Sequential(nn.Linear(2, 6), nn.ReLU(), nn.Linear(6, 3)).double()
+        with torch.no_grad():
+            sampled = float(np.mean(ticket(torch.as_tensor(grid)).argmax(dim=1).numpy() == dense_class))
+        agreement = region_agreement(reference, ticket, bounds=box)
+        assert agreement == pytest.approx(sampled, abs=0.01)
+        np.testing.assert_array_equal(
+            class_iou(reference, ticket, bounds=box), class_iou(dense, ticket, bounds=box)
+        )
+    assert sum(model is reference.model for model in sweeps) == 1

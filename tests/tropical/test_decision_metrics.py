@@ -447,7 +447,7 @@ def test_a_reference_computes_the_dense_geometry_once_for_several_tickets(monkey
     assert dense_regions == 1 + 3  # the boundary plane and each of the 3 data planes, once
     assert sum(model is reference.model for model in calls["zonotopes"]) == 1
     assert len(calls["regions"]) == dense_regions + 4 * (1 + 3)  # every ticket still gets its own
-    assert reference.computed == {"picture": 1 + 3, "decision_zonotopes": 1}
+    assert reference.computed == {"picture": 1 + 3, "plane_view": 3, "decision_zonotopes": 1}
 
 
 def test_a_reference_is_a_snapshot_of_the_weights_it_was_given():

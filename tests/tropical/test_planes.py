@@ -6,6 +6,8 @@ patterns), shapely (segment clipping), and hand-built networks whose boundary is
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import shapely
@@ -242,17 +244,60 @@ def test_infinite_boundary_distances_are_counted_not_averaged():
     )
 
 
-def test_a_reference_gives_the_same_planes_and_computes_each_dense_plane_once():
+def dense_side_oracle(dense, points, radius):
+    """The reference's own numbers on one plane from its regions and boundary read with shapely: the
+    regions overlapping the triangle, the boundary length inside it, the regions meeting each disk."""
+    regions = linear_regions(dense, plane=points)
+    corners = (points - regions.origin) @ regions.frame.T
+    triangle = shapely.Polygon(corners).normalize()
+    polygons = [shapely.Polygon(regions.vertices[regions.region_vertices[a:b]])
+                for a, b in itertools.pairwise(regions.offsets)]  # fmt: skip
+    inside = sum(shapely.intersection(p, triangle).area > 1e-12 * triangle.area for p in polygons)
+    segments = decision_boundary(dense, plane=points)
+    length = shapely.length(shapely.intersection(shapely.linestrings(segments), triangle)).sum()
+    near = [sum(shapely.distance(p, shapely.Point(c)) < radius for p in polygons) for c in corners]
+    return inside, length, near
+
+
+def test_a_shared_reference_gives_every_ticket_the_values_of_the_networks_themselves(monkeypatch):
+    import tropical.regions
+    from tropical.metrics import planes
+
+    sweeps, views = [], []
+    regions, of = tropical.regions.linear_regions, planes._PlaneView.of.__func__
+
+    def counted_regions(model, **options):
+        sweeps.append(model)
+        return regions(model, **options)
+
+    def counted_view(cls, picture, radius, **options):
+        views.append(picture)
+        return of(cls, picture, radius, **options)
+
+    monkeypatch.setattr(tropical.regions, "linear_regions", counted_regions)
+    monkeypatch.setattr(planes._PlaneView, "of", classmethod(counted_view))
     X, y = labelled_data(d=4)
     dense = mlp([4, 7, 3], seed=0)
     reference = Reference(dense)
-    for seed in (1, 2):
-        ticket = mlp([4, 5, 3], seed=seed)
-        cached = plane_metrics(reference, ticket, X, y, planes=3, seed=5)
-        uncached = plane_metrics(dense, ticket, X, y, planes=3, seed=5)
-        np.testing.assert_array_equal(cached.triplets, uncached.triplets)
-        for key, values in uncached.per_plane.items():
+    tickets = [mlp([4, 5, 3], seed=seed) for seed in (1, 2, 3)]
+    shared = [plane_metrics(reference, ticket, X, y, planes=3, seed=5) for ticket in tickets]
+    # the dense sweep and the dense side of each plane ran once per plane, not once per ticket
+    assert sum(model is reference.model for model in sweeps) == 3
+    dense_pictures = [reference.picture(plane=X[i], max_regions=2_000_000) for i in shared[0].triplets]
+    assert sum(any(p is d for d in dense_pictures) for p in views) == 3
+    assert len(sweeps) == len(views) == 3 + 3 * 3  # every ticket still gets its own
+    assert reference.computed == {"picture": 3, "plane_view": 3, "decision_zonotopes": 0}
+    monkeypatch.undo()
+    for ticket, cached in zip(tickets, shared, strict=True):
+        alone = plane_metrics(dense, ticket, X, y, planes=3, seed=5)  # no memo shared with anything
+        np.testing.assert_array_equal(cached.triplets, alone.triplets)
+        for key, values in alone.per_plane.items():
             np.testing.assert_array_equal(cached.per_plane[key], values)
-        for key, values in uncached.per_point.items():
+        for key, values in alone.per_point.items():
             np.testing.assert_array_equal(cached.per_point[key], values)
-    assert reference.computed["picture"] == 3
+    for k, indices in enumerate(shared[0].triplets):  # the cached dense side against shapely directly
+        inside, length, near = dense_side_oracle(dense, X[indices], shared[0].radius)
+        for result in shared:
+            assert result.per_plane["triangle_dense_regions"][k] == inside
+            assert result.per_plane["triangle_dense_boundary_length"][k] == pytest.approx(length, rel=1e-9)
+            np.testing.assert_array_equal(result.per_point["local_dense_regions"][k], near)

@@ -169,6 +169,11 @@ def boundary_hausdorff(a, b) -> float:
 
 # ---------------------------------------------------------------------------------------------- areas
 def _class_regions(model, bounds, plane, polygon, name):
+    from tropical.metrics.reference import Reference
+
+    if isinstance(model, Reference):  # its regions and class regions on this domain: computed once
+        picture = model.picture(bounds=bounds, plane=plane, polygon=polygon)
+        return picture.regions, picture.classes
     regions = as_regions(model, bounds=bounds, plane=plane, polygon=polygon, name=name)
     return regions, regions.decision_regions()
 
@@ -194,9 +199,10 @@ def region_agreement(model_a, model_b, *, bounds=None, plane=None, polygon=None)
 
     Parameters
     ----------
-    model_a, model_b : torch.nn.Module or Regions
+    model_a, model_b : torch.nn.Module, Regions or tropical.metrics.Reference
         Two classifiers with the same number of outputs, or their :class:`~tropical.regions.Regions`
-        (then give no domain arguments).
+        (then give no domain arguments). A :class:`~tropical.metrics.Reference` (for many models compared
+        with one network) computes its network's regions on each domain once.
     bounds, plane, polygon
         The domain, as for :func:`tropical.linear_regions`.
 

@@ -298,34 +298,77 @@ def _length(segments: np.ndarray) -> float:
     return float(np.linalg.norm(segments[:, 1] - segments[:, 0], axis=1).sum())
 
 
-def _one_plane(reference, model, points, radius, max_regions, input_shape) -> tuple[dict, dict]:
-    import shapely
+def _plane_corners(regions, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The three points in ``regions``' plane coordinates (3, 2), and as a counter-clockwise triangle."""
+    corners = (points - regions.origin) @ regions.frame.T
+    (ux, uy), (vx, vy) = corners[1] - corners[0], corners[2] - corners[0]
+    return corners, (corners if ux * vy - uy * vx > 0 else corners[::-1])
 
+
+@dataclass(frozen=True)
+class _Window:
+    """One network's geometry inside one window of a data plane: what a comparison reads of it."""
+
+    boundary: np.ndarray  # (n, 2, 2): the decision boundary clipped to the window
+    classes: list  # the class regions clipped to the window (shapely geometries)
+    regions: int  # linear regions overlapping the window with positive area
+    length: float  # length of the clipped boundary
+
+
+@dataclass(frozen=True)
+class _PlaneView:
+    """One network's geometry on one data plane: its triangle and box windows and its local complexity.
+
+    The reference's view of each plane is computed once (:meth:`tropical.metrics.Reference.plane_view`);
+    a compared model's view is computed with the reference's corners, so both are in the same coordinates.
+    """
+
+    corners: np.ndarray  # (3, 2): the three points in plane coordinates
+    triangle: np.ndarray  # (3, 2): the same, counter-clockwise
+    areas: dict  # window name -> area
+    windows: dict  # window name -> _Window
+    local: tuple  # (regions near each corner (3,), boundary pieces near each corner (3,))
+
+    @classmethod
+    def of(cls, picture: _Picture, radius: float, *, points=None, like: _PlaneView | None = None):
+        """The view of ``picture`` (a network's :class:`_Picture` on the plane through ``points``); with
+        ``like`` (another network's view of the same plane) instead of ``points``: in its coordinates."""
+        import shapely
+
+        if like is None:
+            corners, triangle = _plane_corners(picture.regions, points)
+        else:
+            corners, triangle = like.corners, like.triangle
+        window = shapely.Polygon(triangle)
+        box, clipped = picture.boundary, _clip_segments(picture.boundary, triangle)
+        classes = [shapely.intersection(region, window) for region in picture.classes]
+        windows = {
+            "triangle": _Window(clipped, classes, picture.regions_in(window), _length(clipped)),
+            "box": _Window(box, picture.classes, len(picture.regions), _length(box)),
+        }
+        areas = {"triangle": window.area, "box": shapely.Polygon(picture.regions.domain).area}
+        return cls(corners, triangle, areas, windows, picture.local_complexity(corners, radius))
+
+
+def _one_plane(reference, model, points, radius, max_regions, input_shape) -> tuple[dict, dict]:
     from tropical.regions import linear_regions
 
     shape = {"input_shape": input_shape} if input_shape is not None else {}
-    dense = reference.picture(plane=points, max_regions=max_regions, **shape)
-    other = _Picture(linear_regions(model, plane=points, max_regions=max_regions, **shape))
-    corners = (points - dense.regions.origin) @ dense.regions.frame.T  # (3, 2) plane coordinates
-    (ux, uy), (vx, vy) = corners[1] - corners[0], corners[2] - corners[0]
-    triangle = corners if ux * vy - uy * vx > 0 else corners[::-1]
-    windows = {"triangle": shapely.Polygon(triangle), "box": shapely.Polygon(dense.regions.domain)}
-    classes, dense_classes = other.classes, dense.classes
+    dense = reference.plane_view(points, radius=radius, max_regions=max_regions, **shape)
+    picture = _Picture(linear_regions(model, plane=points, max_regions=max_regions, **shape))
+    other = _PlaneView.of(picture, radius, like=dense)
     row = {}
-    for name, window in windows.items():
-        clip = (lambda s: _clip_segments(s, triangle)) if name == "triangle" else (lambda s: s)
-        boundary, dense_boundary = clip(other.boundary), clip(dense.boundary)
-        clip_classes = window if name == "triangle" else None  # the box is the domain of both networks
-        row[f"{name}_agreement"] = _class_agreement(classes, dense_classes, window.area, window=clip_classes)
-        row[f"{name}_boundary_hausdorff"] = boundary_hausdorff(boundary, dense_boundary)
-        row[f"{name}_regions"] = other.regions_in(clip_classes)
-        row[f"{name}_dense_regions"] = dense.regions_in(clip_classes)
-        row[f"{name}_boundary_length"] = _length(boundary)
-        row[f"{name}_dense_boundary_length"] = _length(dense_boundary)
+    for name, area in dense.areas.items():  # the box is the domain of both networks
+        mine, theirs = other.windows[name], dense.windows[name]
+        row[f"{name}_agreement"] = _class_agreement(mine.classes, theirs.classes, area)
+        row[f"{name}_boundary_hausdorff"] = boundary_hausdorff(mine.boundary, theirs.boundary)
+        row[f"{name}_regions"] = mine.regions
+        row[f"{name}_dense_regions"] = theirs.regions
+        row[f"{name}_boundary_length"] = mine.length
+        row[f"{name}_dense_boundary_length"] = theirs.length
     local = {}
-    for prefix, picture in (("", other), ("dense_", dense)):
-        count, pieces = picture.local_complexity(corners, radius)
-        local[f"local_{prefix}regions"], local[f"local_{prefix}boundary_pieces"] = count, pieces
+    for prefix, view in (("", other), ("dense_", dense)):
+        local[f"local_{prefix}regions"], local[f"local_{prefix}boundary_pieces"] = view.local
     return row, local
 
 
@@ -401,8 +444,9 @@ def plane_metrics(
     ----------
     reference, model : torch.nn.Module
         Two ReLU classifiers with the same input size ``d`` and number of outputs. ``reference`` may be a
-        :class:`tropical.metrics.Reference`: its regions on each plane are then computed once for all the
-        models compared with it.
+        :class:`tropical.metrics.Reference`: its regions on each plane, and what the comparison reads of
+        them (region counts, the boundary clipped to the triangle, local complexity), are then computed once
+        for all the models compared with it (:meth:`~tropical.metrics.Reference.plane_view`).
     X : array_like, shape (n, d)
         Test inputs.
     y : array_like, shape (n,), optional

@@ -34,7 +34,9 @@ class Reference:
     Pass it as ``reference`` to :func:`tropical.metrics.decision_metrics` or
     :func:`tropical.metrics.plane_metrics` for every model compared with the same network: its linear
     regions on each domain (box, plane, data plane), its decision regions, boundary and region index on each
-    data plane, and its decision zonotopes are computed the first time they are needed and reused after,
+    data plane, what a data-plane comparison reads of them (region counts inside each triangle and box, the
+    boundary clipped to the triangle, the local complexity around the three points), and its decision
+    zonotopes are computed the first time they are needed and reused after,
     with results identical to passing the network itself.
 
     Parameters
@@ -49,7 +51,8 @@ class Reference:
         The copy whose geometry is computed.
     computed : dict of str to int
         How many times each kind of geometry was actually computed (``"picture"``: the regions on one
-        domain; ``"decision_zonotopes"``); the rest came from the memo.
+        domain; ``"plane_view"``: the counts, clipped boundary and local complexity on one data plane;
+        ``"decision_zonotopes"``); the rest came from the memo.
 
     Examples
     --------
@@ -64,7 +67,7 @@ class Reference:
     >>> reference = Reference(dense)
     >>> rows = [decision_metrics(reference, t, bounds=(-2, 2, -2, 2)) for t in tickets]
     >>> reference.computed
-    {'picture': 1, 'decision_zonotopes': 1}
+    {'picture': 1, 'plane_view': 0, 'decision_zonotopes': 1}
     >>> rows[0] == decision_metrics(dense, tickets[0], bounds=(-2, 2, -2, 2))
     True
     """
@@ -75,7 +78,7 @@ class Reference:
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module (the reference network), got {type(model)}")
         self.model = copy.deepcopy(model)
-        self.computed = {"picture": 0, "decision_zonotopes": 0}
+        self.computed = {"picture": 0, "plane_view": 0, "decision_zonotopes": 0}
         self._memo: dict = {}
 
     def __repr__(self) -> str:
@@ -95,6 +98,20 @@ class Reference:
         from tropical.regions import linear_regions
 
         return self._once("picture", lambda **o: _Picture(linear_regions(self.model, **o)), **options)
+
+    def plane_view(self, points, *, radius: float, **options):
+        """What a data-plane comparison reads of the reference on the plane through ``points``, computed
+        once per plane and radius: its :meth:`picture` on that plane (shared with :meth:`picture`), the
+        decision boundary and class regions clipped to the triangle of the points, the region counts and
+        boundary lengths inside the triangle and the padded box, and the local complexity (regions and
+        boundary pieces within ``radius``) around the three points (:func:`tropical.metrics.plane_metrics`).
+        ``options``: those of :func:`tropical.linear_regions` (``max_regions=``, ``input_shape=``)."""
+        from tropical.metrics.planes import _PlaneView
+
+        def build(plane, radius, **o):
+            return _PlaneView.of(self.picture(plane=plane, **o), radius, points=plane)
+
+        return self._once("plane_view", build, plane=points, radius=float(radius), **options)
 
     def decision_zonotopes(self, classes, **options):
         """:func:`tropical.decision_zonotopes` of the reference, computed once (vertices then cached too)."""
