@@ -230,7 +230,7 @@ def _compare_figures(result, out: Path) -> list[Path]:
     if one_hidden and result.widths[0] == 2:
         figure, _ = result.plot_polygons()
         paths += save(figure, out, "newton_polygons")
-    elif one_hidden:
+    else:
         figure, _ = result.plot_projected_polygons()
         paths += save(figure, out, "projected_newton_polygons")
     if "bounds" in result.domain:
