@@ -522,3 +522,20 @@ def test_decision_metrics_compare_the_decision_polytopes_of_single_logit_classif
     row = tr.metrics.decision_metrics(dense, ticket, bounds=(-3, 3, -3, 3))
     assert row["polytope_method"] == "exact"
     assert np.isfinite(row["polytope_hausdorff"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Regions.areas (tropical/regions.py) has the same cancellation as Regions.centroids: the "
+    "shoelace sum in absolute coordinates gives a 1e-8 triangle's area 45% off; translating each region "
+    "to its first vertex before summing fixes both",
+)
+@pytest.mark.parametrize(("corner", "size"), [((0.83, 0.6), 1e-8), ((0.26, -0.44), 1.2e-8)])
+def test_the_area_of_a_tiny_region_is_its_area(corner, size):
+    regions = tr.linear_regions(nearly_concurrent_lines(corner, size), bounds=(-1, 1, -1, 1))
+    assert len(regions) == 7
+    triangle = regions.polygons[int(np.argmin(regions.areas))]
+    (ux, uy), (vx, vy) = triangle[1] - triangle[0], triangle[2] - triangle[0]
+    assert len(triangle) == 3
+    assert regions.areas.min() == pytest.approx(abs(ux * vy - uy * vx) / 2, rel=1e-6, abs=0)
+    assert regions.areas.min() == pytest.approx(size**2 / 2, rel=1e-3, abs=0)  # the lines' own triangle
