@@ -539,3 +539,38 @@ def test_the_area_of_a_tiny_region_is_its_area(corner, size):
     assert len(triangle) == 3
     assert regions.areas.min() == pytest.approx(abs(ux * vy - uy * vx) / 2, rel=1e-6, abs=0)
     assert regions.areas.min() == pytest.approx(size**2 / 2, rel=1e-3, abs=0)  # the lines' own triangle
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=UnsupportedLayerError,
+    reason="tropical/_graph_reader.py traces the wrapper, not the model: torch.compile's OptimizedModule "
+    "(no forward of its own) and nn.DataParallel (a loop over devices) are refused as 'control flow that "
+    "depends on the input's values'; unwrapping model._orig_mod / model.module before tracing reads them",
+)
+@pytest.mark.parametrize(
+    "wrap",
+    [pytest.param(torch.compile, marks=pytest.mark.slow), nn.DataParallel],  # importing dynamo takes seconds
+    ids=["torch.compile", "DataParallel"],
+)
+def test_training_wrappers_are_read_as_the_model_they_wrap(wrap):
+    model = randomise(nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3)), 5)
+    plane = np.random.default_rng(5).normal(size=(3, 4))
+    expected = tr.linear_regions(model, plane=plane)
+    wrapped = tr.linear_regions(wrap(model), plane=plane)
+    assert len(wrapped) == len(expected)
+    np.testing.assert_array_equal(wrapped.activation_patterns, expected.activation_patterns)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tropical/_graph_reader.py: a TorchScript module (torch.jit.script) is refused with fx's "
+    "AssertionError and the advice about control flow; the message should say that a scripted module "
+    "cannot be read and to pass the nn.Module it was scripted from",
+)
+def test_a_scripted_module_is_refused_with_what_to_pass_instead():
+    scripted = torch.jit.script(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2)))
+    with pytest.raises(UnsupportedLayerError) as info:
+        tr.linear_regions(scripted, bounds=(-1, 1, -1, 1))
+    message = str(info.value)
+    assert "TorchScript" in message and "control flow" not in message
