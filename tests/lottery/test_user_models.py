@@ -267,3 +267,37 @@ def test_a_model_with_too_few_logits_is_named_before_training(digits):
     model = nn.Sequential(nn.Linear(64, 8), nn.ReLU(), nn.Linear(8, 3))
     with pytest.raises(ValueError, match=r"at least 10 classes .* gave \(2, 3\)"):
         lt.train(model, digits, epochs=1)
+
+
+class SmallConvNet(nn.Module):
+    """The README's conv net: flat 8x8 digits in, 10 logits out."""
+
+    def __init__(self, seed=0, channels=2):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.conv = nn.Conv2d(1, channels, kernel_size=3, padding=1)
+        self.fc = nn.Linear(channels * 4 * 4, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x.view(-1, 1, 8, 8)))
+        return self.fc(torch.flatten(F.max_pool2d(x, 2), 1))
+
+
+def test_decision_metrics_of_a_conv_ticket_on_a_digit_plane_against_a_grid(digits):
+    dense = SmallConvNet(seed=1, channels=1)
+    lt.train(dense, digits, optimizer="adam", lr=0.01, epochs=1, seed=0)
+    dense.eval()
+    ticket = SmallConvNet(channels=1)
+    ticket.load_state_dict(dense.state_dict())
+    lt.prune(ticket, criterion="magnitude", sparsity=0.7).apply(ticket)
+    plane = digits.x_test[[7, 8, 9]].double().numpy()
+    row = tr.metrics.decision_metrics(dense, ticket, plane=plane, planes=0, seed=0)
+    regions = tr.linear_regions(ticket, plane=plane)
+    assert row["linear_regions"] == len(regions)
+    assert row["dense_linear_regions"] == len(tr.linear_regions(dense, plane=plane))
+    low, high = regions.domain.min(axis=0), regions.domain.max(axis=0)
+    n = 120
+    cells = (np.stack(np.meshgrid(np.arange(n), np.arange(n)), -1).reshape(-1, 2) + 0.5) / n
+    inputs = regions.to_input(low + cells * (high - low))
+    same = forward(dense, inputs).argmax(axis=1) == forward(ticket, inputs).argmax(axis=1)
+    assert row["boundary_agreement"] == pytest.approx(same.mean(), abs=0.02)
