@@ -301,3 +301,60 @@ def test_decision_metrics_of_a_conv_ticket_on_a_digit_plane_against_a_grid(digit
     inputs = regions.to_input(low + cells * (high - low))
     same = forward(dense, inputs).argmax(axis=1) == forward(ticket, inputs).argmax(axis=1)
     assert row["boundary_agreement"] == pytest.approx(same.mean(), abs=0.02)
+
+
+# ------------------------------------------------------------------ every lottery method on a user's model
+class ConvBN(nn.Module):
+    def __init__(self, seed=0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.conv = nn.Conv2d(1, 3, 3, padding=1)
+        self.bn = nn.BatchNorm2d(3)
+        self.fc1 = nn.Linear(3 * 4 * 4, 16)
+        self.fc2 = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn(self.conv(x.view(-1, 1, 8, 8)))), 2)
+        return self.fc2(F.relu(self.fc1(x.flatten(1))))
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    return lt.load_dataset("digits", n_samples=600, seed=0)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "imp", "snip", "random", "supermask", "edge_popup", "rigl", "gmp", "scratch_e", "scratch_b",
+        "early_bird",
+    ],
+)  # fmt: skip
+def test_every_method_prunes_a_users_conv_model_to_the_sparsity_asked(name, small_digits):
+    """Regression (gmp): with one epoch of training the schedule's last pruning event fell after the last
+    step, and the "50% sparse" ticket was dense."""
+    from lottery.methods import METHODS
+
+    ticket = METHODS[name](ConvBN, small_digits, sparsity=0.5, train={"epochs": 1}, seed=0)
+    assert list(ticket.mask) == ["conv.weight", "fc1.weight", "fc2.weight"]
+    assert ticket.mask.density == pytest.approx(0.5, abs=0.03)
+    model = ticket.build(ConvBN, state="trained")
+    for weight, keep in ticket.mask.items():
+        assert bool((model.state_dict()[weight][~keep] == 0).all())
+
+
+def test_gmp_refuses_a_schedule_that_cannot_reach_its_sparsity(small_digits):
+    from lottery.methods import gmp
+
+    with pytest.raises(ValueError, match=r"frequency=50 steps is longer than the \d+ steps"):
+        gmp(ConvBN, small_digits, sparsity=0.5, frequency=50, train={"epochs": 2})
+    with pytest.raises(ValueError, match="no step between start"):
+        gmp(ConvBN, small_digits, sparsity=0.5, train={"epochs": 1, "batch_size": 1000})
+
+
+@pytest.mark.parametrize("name", ["tropical", "tropical_cluster"])
+def test_tropical_pruning_names_what_it_reads_for_a_conv_model(name, small_digits):
+    from lottery.methods import METHODS
+
+    with pytest.raises(ValueError, match="one-hidden-layer two-class classifiers only"):
+        METHODS[name](ConvBN, small_digits, sparsity=0.5, train={"epochs": 1}, seed=0)
