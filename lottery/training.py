@@ -485,6 +485,34 @@ def _check_inputs(model, data, mask, frozen, callbacks: Mapping[str, Callable | 
             raise TypeError(f"{name} must be callable, got {type(callback).__name__}")
 
 
+def _check_model_fits(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
+    """One forward pass on two training samples (eval mode, no gradient), so that a model that cannot take
+    the dataset's inputs, or gives fewer logits than there are classes, is named before training starts
+    instead of failing deep inside it."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(x[:2])
+    except Exception as error:
+        raise ValueError(
+            f"the model cannot be applied to the training inputs: model(x) on data.x_train[:2] of shape "
+            f"{tuple(x[:2].shape)} raised {type(error).__name__}: {error}. lottery gives every model the "
+            "dataset's features as they are; a model that takes images reshapes them in its forward "
+            "(e.g. x = x.view(-1, 1, 8, 8) for the 8x8 digits)"
+        ) from error
+    finally:
+        model.train(was_training)
+    n_classes = int(y.max()) + 1
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[1] < n_classes:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"the model must map a batch of inputs to logits of shape (batch, classes) with at least "
+            f"{n_classes} classes (the labels go up to {n_classes - 1}); model(data.x_train[:2]) gave "
+            f"{shape}"
+        )
+
+
 def _checkpoint_steps(checkpoint_steps: Iterable[int], start_step, total: int) -> set[int]:
     """The requested checkpoint steps, each in ``[start_step, total]`` (``start_step`` checked first)."""
     if isinstance(start_step, bool) or not isinstance(start_step, int) or not 0 <= start_step <= total:
@@ -608,6 +636,7 @@ def train(
     loop = Loop(model, optimizer, config, history, mask, frozen)
     checkpoints: dict[int, State] = {start_step: snapshot(model)} if start_step in wanted else {}
     validation = Validation(config, data, history, best_after=best_after)
+    _check_model_fits(model, x_train, y_train)
     bar = progress_bar(total - start_step, progress, desc)
     model.train()
     step = start_step

@@ -136,7 +136,8 @@ def gmp(
     start, end : float
         First and last pruning step as fractions of the training steps, ``0 <= start < end <= 1``.
     frequency : int, optional
-        ``Δt`` in steps; default one epoch. ``n = floor((end T - t0) / Δt)`` intervals (at least 1).
+        ``Δt`` in steps; default one epoch, shortened to ``end T - t0`` when training is shorter, so that the
+        final sparsity is always reached. ``n = floor((end T - t0) / Δt)`` intervals.
     distribution : {"uniform", "erk"}
         Per-layer final sparsities (:func:`lottery.methods.dynamic_sparsity.layer_sparsities`).
     train : TrainConfig or dict, optional
@@ -160,11 +161,29 @@ def gmp(
         raise ValueError(f"end must be greater than start, got start={start}, end={end}")
     config = resolve_config(train, seed)
     total = config.total_steps(len(data.y_train))
-    frequency = config.steps_per_epoch(len(data.y_train)) if frequency is None else frequency
-    frequency = check_positive_int(frequency, "frequency")
+    given = frequency is not None
+    frequency = (
+        check_positive_int(frequency, "frequency") if given else config.steps_per_epoch(len(data.y_train))
+    )
     t0 = math.floor(start * total)
     last = min(math.floor(end * total), total - 1)
-    n = max(1, (last - t0) // frequency)
+    if last <= t0:
+        raise ValueError(
+            f"gmp: the {total} training steps leave no step between start={start} (step {t0}) and end={end} "
+            f"(step {last}) to prune at; train for more steps (epochs, a smaller batch_size) or widen "
+            "start/end"
+        )
+    if (
+        t0 + frequency > last
+    ):  # fewer steps between start and end than one interval: the end was never reached
+        if given:
+            raise ValueError(
+                f"frequency={frequency} steps is longer than the {last - t0} steps between start (step {t0}) "
+                f"and end (step {last}): the final sparsity would never be reached; pass frequency <= "
+                f"{last - t0}"
+            )
+        frequency = last - t0
+    n = (last - t0) // frequency
     model = new_model(model_fn, seed)
     init_state = snapshot(model)
     targets = layer_sparsities(model, sparsity, distribution=distribution)

@@ -102,8 +102,9 @@ def _classifier(model: nn.Module, function: str) -> tuple[DecisionWeights, list[
     """
     try:
         weights = decision_weights(model, (0, 1))
-    except UnsupportedLayerError as error:
-        raise UnsupportedLayerError(
+    except (UnsupportedLayerError, ValueError) as error:  # ValueError: e.g. a conv model without input_shape
+        kind = UnsupportedLayerError if isinstance(error, UnsupportedLayerError) else ValueError
+        raise kind(
             f"{function} works on one-hidden-layer two-class classifiers only (tropical reads this model "
             f"with tropical.decision_weights): {error}"
         ) from None
