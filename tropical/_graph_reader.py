@@ -189,12 +189,39 @@ BATCH_NORM = _signature(
 )
 
 
+def _unwrapped(model):
+    """The module a training wrapper runs: ``torch.compile``'s ``_orig_mod``, ``DataParallel``'s ``module``.
+
+    A TorchScript module has no Python ``forward`` to trace: it is refused with what to pass instead.
+    """
+    import torch
+    from torch import nn
+
+    if isinstance(model, torch.jit.ScriptModule):
+        raise UnsupportedLayerError(
+            f"the model is a TorchScript module ({type(model).__name__}): its forward is compiled "
+            "TorchScript, "
+            "which torch.fx cannot read. Pass the nn.Module it was scripted from (before torch.jit.script "
+            "or torch.jit.trace)"
+        )
+    while True:
+        if type(model).__name__ == "OptimizedModule" and isinstance(
+            getattr(model, "_orig_mod", None), nn.Module
+        ):
+            model = model._orig_mod  # torch.compile
+        elif isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
+            model = model.module
+        else:
+            return model
+
+
 def read(model, input_shape) -> Graph:
     import torch
     from torch import nn
 
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    model = _unwrapped(model)
     tensors = [*model.parameters(), *model.buffers()]
     if any(t.is_meta for t in tensors):
         raise ValueError(

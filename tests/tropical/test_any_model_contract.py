@@ -507,13 +507,6 @@ def test_a_single_logit_classifier_has_a_boundary_where_its_logit_changes_sign()
     assert len(tr.decision_boundary(model, bounds=(-3, 3, -3, 3))) > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tropical/metrics/decision.py _polytope_metrics skips every 1-output network ('needs 2 outputs') "
-    "although tr.decision_zonotopes / decision_polytope read a single logit z as the logits (0, z) "
-    "(issue 11, docs/models.md); the fix is to drop the n_out == 1 early return and let "
-    "decision_zonotopes(model, (0, 1)) read it",
-)
 def test_decision_metrics_compare_the_decision_polytopes_of_single_logit_classifiers():
     dense, ticket = single_logit_net(0), single_logit_net(0)
     with torch.no_grad():
@@ -541,13 +534,6 @@ def test_the_area_of_a_tiny_region_is_its_area(corner, size):
     assert regions.areas.min() == pytest.approx(size**2 / 2, rel=1e-3, abs=0)  # the lines' own triangle
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnsupportedLayerError,
-    reason="tropical/_graph_reader.py traces the wrapper, not the model: torch.compile's OptimizedModule "
-    "(no forward of its own) and nn.DataParallel (a loop over devices) are refused as 'control flow that "
-    "depends on the input's values'; unwrapping model._orig_mod / model.module before tracing reads them",
-)
 @pytest.mark.parametrize(
     "wrap",
     [pytest.param(torch.compile, marks=pytest.mark.slow), nn.DataParallel],  # importing dynamo takes seconds
@@ -562,12 +548,7 @@ def test_training_wrappers_are_read_as_the_model_they_wrap(wrap):
     np.testing.assert_array_equal(wrapped.activation_patterns, expected.activation_patterns)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tropical/_graph_reader.py: a TorchScript module (torch.jit.script) is refused with fx's "
-    "AssertionError and the advice about control flow; the message should say that a scripted module "
-    "cannot be read and to pass the nn.Module it was scripted from",
-)
+@pytest.mark.filterwarnings("ignore:`torch.jit.script:DeprecationWarning")
 def test_a_scripted_module_is_refused_with_what_to_pass_instead():
     scripted = torch.jit.script(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2)))
     with pytest.raises(UnsupportedLayerError) as info:

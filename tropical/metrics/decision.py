@@ -214,9 +214,6 @@ def _polytope_metrics(
     reference, model, classes, n_out, max_exact_vertices, max_memory, seed, input_shape, rest, deep
 ) -> dict:
     row = dict.fromkeys(_POLYTOPE_KEYS, _NAN)
-    if n_out == 1:
-        row["polytope_method"] = "skipped: a 1-output network has no pair of class scores (needs 2 outputs)"
-        return row
     import tropical.decision as decision
 
     def options(deeper: bool) -> dict:
