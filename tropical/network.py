@@ -480,7 +480,22 @@ def _final_vertices(lifted: np.ndarray, faces=None, newton: _Newton | None = Non
     on_facet = np.abs(distance) <= 10 * RELATIVE_TOLERANCE * np.ptp(lifted[:, :-1], axis=0).max()
     extent = 1.0 + float(np.ptp(ties, axis=0).max(initial=0.0))
     witnesses = centre + extent * (on_facet @ equations[:, :-1])
-    return upper_vertices_with_witnesses(lifted, candidates, witnesses)
+    position = np.cumsum(count > 0) - 1  # of every candidate point among the candidates
+    first, second = _face_pairs(members, owner)
+    return upper_vertices_with_witnesses(
+        lifted, candidates, witnesses, neighbours=(position[members[first]], members[second])
+    )
+
+
+def _face_pairs(members: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair of entries of ``members`` that belong to the same face (``owner`` sorted)."""
+    starts = np.flatnonzero(np.diff(owner, prepend=-1))
+    sizes = np.diff(np.append(starts, len(owner)))
+    size = np.repeat(sizes, sizes)  # of the face of every entry
+    first = np.repeat(np.arange(len(owner)), size)
+    offset = np.arange(len(first)) - np.repeat(np.cumsum(size) - size, size)
+    second = np.repeat(np.repeat(starts, sizes), size) + offset
+    return first, second
 
 
 @dataclass
@@ -568,12 +583,64 @@ def _sample_points(layers: list[AffineLayer], n: int, rng: np.random.Generator) 
     return points
 
 
-def _face_keys(ties: np.ndarray, values: np.ndarray, tested: dict) -> np.ndarray:
-    """One 64-bit hash per face, of its tie point and value rounded to 1e-11 of the first round's scale."""
+#: Largest number of linear regions whose interior points start the oracle on a 2-input network.
+MAX_SEED_REGIONS = 100_000
+#: Tie points within this fraction of the covered box's half-width count as inside it (the box's edge
+#: itself is no boundary of the regions).
+_INSIDE = 1.0 - 1e-6
+
+
+def _region_points(model, input_shape, first: AffineLayer) -> tuple[np.ndarray, float]:
+    """One interior point of every linear region of a 2-input network on a box ``[-h, h]^2`` around the
+    crossings of its first layer's lines (:func:`tropical.linear_regions`), and ``h``.
+
+    Every ``F`` and ``G`` of the network (of any layer) is affine on every linear region, with the
+    monomial the oracle finds at its interior point. With these monomials among the points, a polynomial's
+    current hull equals the polynomial on the whole box, so only faces whose tie points lie outside it
+    need testing: the rounds find the monomials of unbounded regions beyond the box and certify the rest.
+    No points and ``h = 0`` for other input dimensions, or when the regions exceed
+    :data:`MAX_SEED_REGIONS` (the random starting points and the rounds alone are used then).
+    """
+    if first.n_in != 2:
+        return np.zeros((0, first.n_in)), 0.0
+    from tropical.regions import linear_regions
+
+    weight = first.weight[np.linalg.norm(first.weight, axis=1) > 0]
+    bias = first.bias[np.linalg.norm(first.weight, axis=1) > 0]
+    i, j = np.triu_indices(len(weight), k=1)
+    determinant = weight[i, 0] * weight[j, 1] - weight[i, 1] * weight[j, 0]
+    crossing = determinant != 0
+    i, j, determinant = i[crossing], j[crossing], determinant[crossing]
+    x = (-bias[i] * weight[j, 1] + bias[j] * weight[i, 1]) / determinant
+    y = (-bias[j] * weight[i, 0] + bias[i] * weight[j, 0]) / determinant
+    norms = np.linalg.norm(weight, axis=1)
+    near = np.abs(bias) / norms if len(norms) else np.zeros(0)
+    extent = max(np.abs(np.concatenate([x, y, near])).max(initial=0.0), 1.0)
+    half = 2.0 * extent
+    try:
+        regions = linear_regions(
+            model,
+            bounds=(-half, half, -half, half),
+            input_shape=input_shape,
+            max_regions=MAX_SEED_REGIONS,
+            tolerance=1e-12,
+        )
+    except (ComputationTooLargeError, UnsupportedLayerError):
+        return np.zeros((0, 2)), 0.0
+    return regions.interior_points, half
+
+
+def _face_keys(ties: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per face, of its tie point and value rounded to about 1e-11 of the face's own size.
+
+    The step is a power of two per face (the same face gives the same key in every round); a step shared
+    by all faces would follow the largest tie point (nearly vertical faces have ties of 1e12) and merge
+    the keys of distinct faces, whose tests would then be skipped.
+    """
     faces = np.column_stack([ties, values])
-    if "step" not in tested:
-        tested["step"] = 1e-11 * max(float(np.abs(faces).max(initial=0.0)), 1e-300)
-    rounded = np.clip(np.round(faces / tested["step"]), -(2.0**62), 2.0**62).astype(np.int64).view(np.uint64)
+    size = np.maximum(np.abs(faces).max(axis=1, initial=0.0), 1e-300)
+    step = np.exp2(np.ceil(np.log2(1e-11 * size)))
+    rounded = np.clip(np.round(faces / step[:, None]), -(2.0**62), 2.0**62).astype(np.int64).view(np.uint64)
     key = np.zeros(len(faces), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for column in rounded.T:  # d + 1 columns; splitmix64-style mixing of each coordinate into the key
@@ -599,11 +666,15 @@ def _new_rows(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return combined[np.sort(representatives[representatives >= len(points)])]
 
 
-def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: str):
-    """Upper hull vertices of the lifted polytope that the oracle explores (see the module docstring)."""
+def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: str, covered: float = 0.0):
+    """Upper hull vertices of the lifted polytope that the oracle explores (see the module docstring).
+
+    ``covered``: the half-width of a box ``[-h, h]^d`` whose linear regions all have a point among
+    ``initial`` (:func:`_region_points`); faces whose tie points lie inside it need no test.
+    """
     points = _distinct(np.vstack([oracle(initial), oracle(directions, at_infinity=True)]))
     rng = np.random.default_rng(0)
-    tested = {"keys": np.zeros(0, dtype=np.int64)}
+    tested = np.zeros(0, dtype=np.int64)  # keys of the faces tested and not violated
     newton_exponents = points[:, :-1]
     hull = None
     try:
@@ -642,8 +713,8 @@ def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: st
                 ties = _exact_ties(points)
                 values = _polynomial_values(points, ties)
             # a face tested in an earlier round and not violated gives the same answer again: skip it
-            keys = _face_keys(ties, values, tested)
-            fresh = ~np.isin(keys, tested["keys"])
+            keys = _face_keys(ties, values)
+            fresh = ~np.isin(keys, tested) & ~(np.abs(ties).max(axis=1) < _INSIDE * covered)
             ties, values, keys = ties[fresh], values[fresh], keys[fresh]
             if len(ties):
                 candidates = oracle(ties)
@@ -651,7 +722,7 @@ def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: st
                 size = np.abs(np.vstack([points, candidates])).max(axis=0)
                 scale = np.abs(values) + size[-1] + np.abs(ties).sum(axis=1) * size[:-1].max()
                 above = reach > values + VIOLATION_TOLERANCE * scale
-                tested["keys"] = np.union1d(tested["keys"], keys[~above])
+                tested = np.union1d(tested, keys[~above])
                 if above.any():
                     jitter = ties[above] + 1e-7 * (1 + np.abs(ties[above])) * rng.standard_normal(
                         ties[above].shape
@@ -1023,7 +1094,7 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
                 "method='recursion' reads chains of affine maps and activations; this model has residual "
                 f"connections or max nodes. {instead}"
             )
-        return _from_graph(graph, layers, limits, seed, samples, progress)
+        return _from_graph(graph, layers, limits, seed, samples, progress, (model, input_shape))
     affine = graph.chain()
     widths = [d] + [layer.n_out for layer in affine if layer.slope is not None]
     bound = region_count_bound(widths)
@@ -1050,7 +1121,8 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
         bar.close()
         return TropicalMap(per_layer[-1], per_layer if layers else None, graph)
 
-    initial = _sample_points(affine, samples, rng)
+    seeds, covered = _region_points(model, input_shape, affine[0])
+    initial = np.vstack([seeds, _sample_points(affine, samples, rng)])
     directions = rng.standard_normal((max(64, 16 * d), d))
     forwards = [_SharedStart(partial(_forward, affine, depth=depth), initial, directions) for depth in depths]
     units = [affine[depth].n_out for depth in depths]
@@ -1058,7 +1130,8 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
     per_layer = []
     bar = _Progress(2 * sum(units), progress)
     for depth, forward, count in zip(depths, forwards, units, strict=True):
-        per_layer.append(_unit_rationals(forward, count, f"layer {depth}", initial, directions, budget, bar))
+        where = f"layer {depth}"
+        per_layer.append(_unit_rationals(forward, count, where, initial, directions, budget, bar, covered))
     bar.close()
     return TropicalMap(per_layer[-1], per_layer if layers else None, graph)
 
@@ -1075,23 +1148,27 @@ def _start_budget(forwards, units, initial, d: int, limits: dict, bound: float =
     """The conversion's budget, checked once before any hull: every polynomial's size is estimated from
     the monomials active at the starting points (capped by the region bound of the widths, if known)."""
     estimates = []
-    for forward, count in zip(forwards, units, strict=True):
+    for index, (forward, count) in enumerate(zip(forwards, units, strict=True)):
         F, G = forward(initial)
         for unit in range(count):
             for side in (F, G):
                 estimates.append(min(_monomial_estimate(side.unit(unit)), bound))
-        forward.kept.clear()  # computed again when its layer is built: one layer's monomials in memory
+        if index:  # computed again when its layer is built: one layer's monomials in memory
+            forward.kept.clear()
     budget = _Budget(estimates, d, limits, _ALTERNATIVE)
     budget.check()
     return budget
 
 
-def _from_graph(graph: Graph, layers: bool, limits: dict, seed: int, samples: int, progress):
-    """The oracle on a graph that is not a chain: one polynomial per unit of the requested nodes."""
+def _from_graph(graph: Graph, layers: bool, limits: dict, seed: int, samples: int, progress, source):
+    """The oracle on a graph that is not a chain: one polynomial per unit of the requested nodes
+    (``source``: the model and input shape it was read from)."""
     rng = np.random.default_rng(seed)
     d = graph.n_in
     splits = {id(op): _split(op) for node in graph.nodes for op in node.ops}
-    initial = _sample_points([_first_layer(graph)], samples, rng)
+    first = _first_layer(graph)
+    seeds, covered = _region_points(*source, first)
+    initial = np.vstack([seeds, _sample_points([first], samples, rng)])
     directions = rng.standard_normal((max(64, 16 * d), d))
     targets = [
         i for i, node in enumerate(graph.nodes) if node.kind in ("activation", "max") and i < graph.output
@@ -1107,12 +1184,12 @@ def _from_graph(graph: Graph, layers: bool, limits: dict, seed: int, samples: in
     per_node = []
     for target, forward, count in zip(targets, forwards, units, strict=True):
         name = repr(graph.nodes[target].name)
-        per_node.append(_unit_rationals(forward, count, name, initial, directions, budget, bar))
+        per_node.append(_unit_rationals(forward, count, name, initial, directions, budget, bar, covered))
     bar.close()
     return TropicalMap(per_node[-1], per_node if layers else None, graph)
 
 
-def _unit_rationals(forward, units: int, where: str, initial, directions, budget: _Budget, bar):
+def _unit_rationals(forward, units: int, where: str, initial, directions, budget: _Budget, bar, covered):
     """``F ⊘ G`` of every unit of one layer or node, each polynomial grown by the oracle."""
     rationals = []
     for unit in range(units):
@@ -1120,7 +1197,7 @@ def _unit_rationals(forward, units: int, where: str, initial, directions, budget
         for denominator in (False, True):
             what = f"{'G' if denominator else 'F'} of unit {unit} of {where}"
             oracle = _Oracle(forward, unit, denominator)
-            pair.append(_oracle_hull(oracle, initial, directions, budget, what))
+            pair.append(_oracle_hull(oracle, initial, directions, budget, what, covered))
             bar.update(what, len(pair[-1]))
         rationals.append(TropicalRational(*pair))
     return rationals
