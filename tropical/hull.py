@@ -128,7 +128,13 @@ def unique_rows(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> tu
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
     if points.shape[1] == 0:  # rows of no coordinates all coincide
         return np.zeros(1, dtype=int), np.zeros(len(points), dtype=int)
-    distinct, inverse = np.unique(points, axis=0, return_inverse=True)
+    order = np.lexsort(points.T[::-1])  # the rows in np.unique(axis=0)'s order, several times faster
+    ordered = points[order]
+    change = np.ones(len(points), dtype=bool)
+    change[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    distinct = ordered[change]
+    inverse = np.empty(len(points), dtype=np.int64)
+    inverse[order] = np.cumsum(change) - 1
     pairs = cKDTree(distinct).query_pairs(tolerance * _scale(points), p=np.inf, output_type="ndarray")
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(distinct),) * 2)
     _, labels = connected_components(graph, directed=False)
@@ -382,12 +388,7 @@ def _neighbour_margins(
     distinct = candidates[owner] != rival
     owner, rival = owner[distinct], rival[distinct]
     best = np.full(len(candidates), -np.inf)
-    if len(owner):
-        order = np.argsort(owner, kind="stable")
-        owner, rival = owner[order], rival[order]
-        values = scaled[rival, -1] + np.einsum("pk,pk->p", x[owner], scaled[rival, :-1])
-        starts = np.flatnonzero(np.diff(owner, prepend=-1))
-        best[owner[starts]] = np.maximum.reduceat(values, starts)
+    np.maximum.at(best, owner, scaled[rival, -1] + np.einsum("pk,pk->p", x[owner], scaled[rival, :-1]))
     own = scaled[candidates, -1] + np.einsum("ck,ck->c", x, scaled[candidates, :-1])
     return own - best - tolerance * np.abs(x).sum(axis=1)
 

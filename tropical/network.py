@@ -33,7 +33,9 @@ Two exact algorithms produce the reduced polynomials of this recursion:
     (biases ignored, coefficients breaking ties) grows the Newton polytope. When no facet is violated the
     hull is the upper hull of the whole recursion, i.e. the reduced polynomial. The cost follows the size of
     the output, never the ``|P| x |Q|`` products: this is the "merge whole sums at once" of the common
-    refinement of the summands' linear regions.
+    refinement of the summands' linear regions. On 2-input networks the starting points are one point per
+    linear region of a box (every ``F`` and ``G`` is affine on each), so the hull already equals the
+    polynomial on the box and only faces whose tie points lie outside it are tested.
 """
 
 from __future__ import annotations
@@ -59,7 +61,15 @@ except ImportError:  # a scipy without it: every caller catches QhullError and u
 
 from tropical._threads import limited_threads
 from tropical._validation import float_array
-from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, Cost, check_cost, count_text, hull_cost
+from tropical.budget import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_SECONDS,
+    Cost,
+    check_cost,
+    count_text,
+    hull_cost,
+    oracle_cost,
+)
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.graph import Dense, Graph, piecewise_linear_graph
 from tropical.hull import (
@@ -588,6 +598,11 @@ MAX_SEED_REGIONS = 100_000
 #: Tie points within this fraction of the covered box's half-width count as inside it (the box's edge
 #: itself is no boundary of the regions).
 _INSIDE = 1.0 - 1e-6
+#: The regions' box is at most this many times the first layer's typical distance from the origin, and its
+#: regions are resolved to this fraction of its half-width: regions thinner than 1e-10 of that distance may
+#: be merged into a neighbour, 10x below the width at which a monomial wins by the tolerance of
+#: ``reduced()`` (docs/tolerances.md), so every monomial the reduction keeps has a region of its own.
+_SEED_BOX, _SEED_TOLERANCE = 1e3, 1e-13
 
 
 def _region_points(model, input_shape, first: AffineLayer) -> tuple[np.ndarray, float]:
@@ -613,21 +628,27 @@ def _region_points(model, input_shape, first: AffineLayer) -> tuple[np.ndarray, 
     i, j, determinant = i[crossing], j[crossing], determinant[crossing]
     x = (-bias[i] * weight[j, 1] + bias[j] * weight[i, 1]) / determinant
     y = (-bias[j] * weight[i, 0] + bias[i] * weight[j, 0]) / determinant
-    norms = np.linalg.norm(weight, axis=1)
-    near = np.abs(bias) / norms if len(norms) else np.zeros(0)
+    near = np.abs(bias) / np.linalg.norm(weight, axis=1)
+    scale = 1.0 + (float(np.median(near)) if len(near) else 0.0)  # as the random samples'
     extent = max(np.abs(np.concatenate([x, y, near])).max(initial=0.0), 1.0)
-    half = 2.0 * extent
+    half = min(2.0 * extent, _SEED_BOX * scale)
     try:
         regions = linear_regions(
             model,
             bounds=(-half, half, -half, half),
             input_shape=input_shape,
             max_regions=MAX_SEED_REGIONS,
-            tolerance=1e-12,
+            tolerance=_SEED_TOLERANCE,
         )
     except (ComputationTooLargeError, UnsupportedLayerError):
         return np.zeros((0, 2)), 0.0
     return regions.interior_points, half
+
+
+def _starting_points(seeds: np.ndarray, covered: float, samples: np.ndarray) -> np.ndarray:
+    """The region points and the random samples outside their box (inside it they find nothing new)."""
+    outside = np.abs(samples).max(axis=1, initial=0.0) >= covered if covered else np.ones(len(samples), bool)
+    return np.vstack([seeds, samples[outside]])
 
 
 def _face_keys(ties: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -695,7 +716,7 @@ def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: st
             normals = newton.directions
             candidates = oracle(normals, at_infinity=True)
             reach = np.einsum("fd,fd->f", candidates[:, :-1], normals)
-            current = (normals @ points[:, :-1].T).max(axis=1)
+            current = (normals @ newton.vertices.T).max(axis=1)  # the vertices span all the exponents
             # tolerances relative to the polynomial's own scale (exponents and coefficients of 1e-8 are fine)
             exponent_size = np.abs(np.vstack([points[:, :-1], candidates[:, :-1]])).max()
             above = reach > current + VIOLATION_TOLERANCE * np.abs(normals).sum(axis=1) * exponent_size
@@ -764,16 +785,14 @@ class _RecursionBudget:
     """The estimated cost of ``method="recursion"``, summed over its pairwise products as they come: each
     product of ``n`` lifted points is reduced by a hull in ``d + 1`` dimensions
     (:func:`tropical.budget.hull_cost`; above 7 dimensions one linear program over all ``n`` points per
-    point, whose cost grows with ``n``: 60 ms each at ``n = 4096`` in 9-D). Raises
-    :class:`ComputationTooLargeError` before the product that would take the sum above the limits."""
+    point). Raises :class:`ComputationTooLargeError` before the product that would take the sum above the
+    limits."""
 
     def __init__(self, d: int, limits: dict):
         self.d, self.limits, self.seconds = d, limits, 0.0
 
     def __call__(self, n: int) -> None:
         cost = hull_cost(n, self.d + 1)
-        if self.d + 1 > MAX_QHULL_DIMENSION:  # one LP over all n points per point: measured 60 ms at 4,096
-            cost = Cost(cost.memory, n * (0.012 + 1.2e-5 * n))
         self.seconds += cost.seconds
         check_cost(
             Cost(cost.memory, self.seconds),
@@ -821,30 +840,9 @@ def _recursion_layer(F, G, layer: AffineLayer, d: int, product=_product):
 
 
 # ------------------------------------------------------------------------------------------ budget
-#: The oracle's cost per lifted point of a polynomial with 1,000 points, by hull dimension ``d + 1``: CPU
-#: seconds and peak bytes (Qhull merging coplanar facets, the rounds' forward passes and the final decision
-#: together), measured on random and PyTorch-initialised nets on a 2-core machine (benchmarks/RESULTS.md).
-_SECONDS_PER_POINT = {2: 1e-4, 3: 1e-4, 4: 1.1e-4, 5: 3.3e-4, 6: 1.9e-3, 7: 1.1e-2}
-_BYTES_PER_POINT = {2: 2e4, 3: 2e4, 4: 4e4, 5: 6e4, 6: 1e5, 7: 2e5}
-#: How the cost per point grows with the number of points ``n``: ``(n / 1000) ** exponent``, one exponent
-#: below 1,000 points and one above (7-D hulls of 1,800 monomials took 7x longer per point than of 850).
-_GROWTH_EXPONENT = {2: (0, 0), 3: (0, 0), 4: (0, 0), 5: (0.15, 0.15), 6: (0.6, 1.5), 7: (0.8, 2.5)}
-#: Wall-clock seconds per CPU second on a loaded 2-core machine, and the final size of a polynomial per
-#: monomial estimated from the starting points (typically 1.2-3x, median about 2).
-_WALL_MARGIN, _GROWTH_OF_ESTIMATE = 2.0, 2.0
-
-
-def _oracle_cost(n: float, d: int) -> Cost:
-    """Estimated peak memory and time of the oracle on one polynomial whose hull has ``n`` lifted points
-    in ``d + 1`` dimensions."""
-    dimension = min(d + 1, max(_SECONDS_PER_POINT))
-    below, above = _GROWTH_EXPONENT[dimension]
-    relative = max(n, 1.0) / 1000.0
-    growth = relative ** (below if relative < 1 else above)
-    return Cost(
-        5e7 + n * _BYTES_PER_POINT[dimension] * relative**below,
-        _WALL_MARGIN * n * _SECONDS_PER_POINT[dimension] * growth,
-    )
+#: The final size of a polynomial per monomial estimated from the starting points (typically 1.2-3x,
+#: median about 2).
+_GROWTH_OF_ESTIMATE = 2.0
 
 
 def _monomial_estimate(lifted: np.ndarray) -> float:
@@ -878,7 +876,7 @@ class _Budget:
         sizes = self.finished + self.estimates[len(self.finished) :]
         if current is not None and len(self.finished) < len(sizes):
             sizes[len(self.finished)] = max(sizes[len(self.finished)], current)
-        costs = [_oracle_cost(n, self.d) for n in sizes]
+        costs = [oracle_cost(n, self.d) for n in sizes]
         return Cost(max((c.memory for c in costs), default=0.0), sum(c.seconds for c in costs))
 
     def check(self, current: float | None = None, what: str = "") -> None:
@@ -1013,7 +1011,9 @@ def from_torch(
     seed : int
         Seed of the random starting points of the oracle (the result does not depend on it).
     samples : int
-        Number of starting points of the oracle (>= 1).
+        Number of random starting points of the oracle (>= 1). On 2-input networks the oracle starts from
+        one point per linear region on a box (:func:`tropical.linear_regions`) and keeps only the random
+        points outside it (docs/from_torch_speed.md).
     progress : bool or None
         Progress over the polynomials: a tqdm bar when stderr is a terminal, otherwise one plain line on
         stderr every few seconds (so logs under CI or nohup show where the time goes). ``None`` (default)
@@ -1122,7 +1122,7 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
         return TropicalMap(per_layer[-1], per_layer if layers else None, graph)
 
     seeds, covered = _region_points(model, input_shape, affine[0])
-    initial = np.vstack([seeds, _sample_points(affine, samples, rng)])
+    initial = _starting_points(seeds, covered, _sample_points(affine, samples, rng))
     directions = rng.standard_normal((max(64, 16 * d), d))
     forwards = [_SharedStart(partial(_forward, affine, depth=depth), initial, directions) for depth in depths]
     units = [affine[depth].n_out for depth in depths]
@@ -1168,7 +1168,7 @@ def _from_graph(graph: Graph, layers: bool, limits: dict, seed: int, samples: in
     splits = {id(op): _split(op) for node in graph.nodes for op in node.ops}
     first = _first_layer(graph)
     seeds, covered = _region_points(*source, first)
-    initial = np.vstack([seeds, _sample_points([first], samples, rng)])
+    initial = _starting_points(seeds, covered, _sample_points([first], samples, rng))
     directions = rng.standard_normal((max(64, 16 * d), d))
     targets = [
         i for i, node in enumerate(graph.nodes) if node.kind in ("activation", "max") and i < graph.output

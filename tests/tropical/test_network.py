@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from tropical import ComputationTooLargeError, UnsupportedLayerError, from_torch
+from tropical.budget import oracle_cost
 
 
 def build_network(widths, activation, bias, zero_fraction, seed):
@@ -602,7 +603,7 @@ def test_budget_is_checked_before_the_hulls_and_after_every_round(monkeypatch):
     assert built
     # estimates far too small: the check before a round sees the monomials found and refuses
     monkeypatch.setattr(network, "_monomial_estimate", lambda lifted: 1.0)
-    limit = 2 * network._oracle_cost(1.0, 3).seconds
+    limit = 2 * oracle_cost(1.0, 3).seconds
     with pytest.raises(ComputationTooLargeError, match=r"monomials found so far") as info:
         from_torch(model, max_seconds=limit)
     assert info.value.estimate > limit
