@@ -681,3 +681,35 @@ def test_regression_face_keys_follow_each_face_not_the_largest_tie():
     assert len(np.unique(keys)) == len(keys)
     noisy = _face_keys(ties * (1 + 1e-15), values * (1 - 1e-15))
     assert np.mean(noisy == keys) > 0.9  # a key may flip where rounding crosses a grid line: a retest
+
+
+@pytest.mark.parametrize("box", [0.05, 1.0])
+def test_two_input_oracle_on_a_small_box_finds_the_rest_in_its_rounds(monkeypatch, box):
+    """With the regions' box shrunk to a fraction of the first layer's distance from the origin, most
+    faces lie outside it and the rounds find their monomials: still the recursion's monomials."""
+    import tropical.network as network
+
+    model = build_network([2, 6, 5, 1], "relu", True, 0.0, 5)
+    monkeypatch.setattr(network, "_SEED_BOX", box)
+    oracle, recursion = from_torch(model), from_torch(model, method="recursion")
+    for a, b in (
+        (oracle[0].numerator, recursion[0].numerator),
+        (oracle[0].denominator, recursion[0].denominator),
+    ):
+        assert len(a) == len(b) and a.same_function(b, tolerance=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["add", "maximum", "max"])
+def test_two_input_graphs_started_from_regions_equal_the_oracle_without_them(monkeypatch, kind):
+    """Residual and max graphs of 2 inputs: the start from the linear regions (of the graph sweep) gives the
+    monomials that the oracle's rounds alone find (regions above the limit: random starts only)."""
+    import tropical.network as network
+
+    torch.manual_seed(3)
+    model = ResidualMLP(2, 4, kind).double().eval()
+    seeded = from_torch(model)
+    monkeypatch.setattr(network, "MAX_SEED_REGIONS", 1)
+    alone = from_torch(model)
+    for a, b in zip(seeded, alone, strict=True):
+        for p, q in ((a.numerator, b.numerator), (a.denominator, b.denominator)):
+            assert len(p) == len(q) and p.same_function(q, tolerance=1e-9)
