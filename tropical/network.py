@@ -411,9 +411,10 @@ class _GrowingHull:
         self.size += len(lifted)
         return True
 
-    def upper_faces(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def upper_faces(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The upper facets: ``members`` (vertex indices of all facets, concatenated), ``owner`` (the facet
-        of every entry) and the tie points ``ties``, shape (f, d)."""
+        of every entry), the tie points ``ties``, shape (f, d), and ``rim``: the points on the other facets
+        (every upper vertex over the Newton polytope's boundary is a vertex of a vertical facet)."""
         facets, equations = self.qhull.get_hull_facets()
         lengths = np.fromiter(map(len, facets), dtype=np.int64, count=len(facets))
         members = np.fromiter(itertools.chain.from_iterable(facets), dtype=np.int64, count=int(lengths.sum()))
@@ -422,7 +423,12 @@ class _GrowingHull:
         owner = np.repeat(np.arange(len(facets)), lengths)
         keep = upper[owner]
         normals = equations[upper, :-1] / self.spread
-        return members[keep], number[owner[keep]], normals[:, :-1] / normals[:, -1:]
+        return (
+            members[keep],
+            number[owner[keep]],
+            normals[:, :-1] / normals[:, -1:],
+            np.unique(members[~keep]),
+        )
 
     def close(self) -> None:
         self.qhull.close()
@@ -437,7 +443,7 @@ def _exact_ties(lifted: np.ndarray) -> np.ndarray:
 
 def _face_values(lifted: np.ndarray, faces) -> np.ndarray:
     """The value of every upper face at its tie point: the largest of its vertices' values there."""
-    members, owner, ties = faces
+    members, owner, ties, _ = faces
     values = np.full(len(ties), -np.inf)
     own = lifted[members, -1] + np.einsum("md,md->m", lifted[members, :-1], ties[owner])
     np.maximum.at(values, owner, own)
@@ -468,7 +474,7 @@ def _final_vertices(lifted: np.ndarray, faces=None, newton: _Newton | None = Non
     ----------
     lifted : ndarray, shape (n, d + 1)
     faces : tuple, optional
-        ``(members, owner, ties)`` of :meth:`_GrowingHull.upper_faces` for these points; computed here
+        ``(members, owner, ties, rim)`` of :meth:`_GrowingHull.upper_faces` for these points; computed here
         when omitted. Degenerate sets go to :func:`tropical.hull.upper_hull_vertices`.
     newton : _Newton, optional
         The Newton polytope of the exponents, if known.
@@ -480,16 +486,17 @@ def _final_vertices(lifted: np.ndarray, faces=None, newton: _Newton | None = Non
             return upper_hull_vertices(lifted)
         faces = hull.upper_faces()
         hull.close()
-    members, owner, ties = faces
+    members, owner, ties, rim = faces
     count = np.bincount(members, minlength=n)
     candidates = np.flatnonzero(count)
     centre = np.column_stack([np.bincount(members, ties[owner, j], n) for j in range(d)])
-    centre = centre[candidates] / count[candidates, None]
+    witnesses = centre[candidates] / count[candidates, None]
     equations = (_Newton.of(lifted[:, :-1]) if newton is None else newton).equations
-    distance = lifted[candidates, :-1] @ equations[:, :-1].T + equations[:, -1]
+    outer = np.flatnonzero(np.isin(candidates, rim))  # the others are inside the Newton polytope
+    distance = lifted[candidates[outer], :-1] @ equations[:, :-1].T + equations[:, -1]
     on_facet = np.abs(distance) <= 10 * RELATIVE_TOLERANCE * np.ptp(lifted[:, :-1], axis=0).max()
     extent = 1.0 + float(np.ptp(ties, axis=0).max(initial=0.0))
-    witnesses = centre + extent * (on_facet @ equations[:, :-1])
+    witnesses[outer] += extent * (on_facet @ equations[:, :-1])
     position = np.cumsum(count > 0) - 1  # of every candidate point among the candidates
     first, second = _face_pairs(members, owner)
     return upper_vertices_with_witnesses(
