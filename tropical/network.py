@@ -600,8 +600,9 @@ def _sample_points(layers: list[AffineLayer], n: int, rng: np.random.Generator) 
     return points
 
 
-#: Largest number of linear regions whose interior points start the oracle on a 2-input network.
-MAX_SEED_REGIONS = 100_000
+#: Largest number of linear regions whose interior points start the oracle on a 2-input network, and the
+#: memory their sweep may use (``max_memory`` of :func:`tropical.linear_regions`).
+MAX_SEED_REGIONS, MAX_SEED_BYTES = 100_000, 2e8
 #: Tie points within this fraction of the covered box's half-width count as inside it (the box's edge
 #: itself is no boundary of the regions).
 _INSIDE = 1.0 - 1e-6
@@ -621,7 +622,8 @@ def _region_points(model, input_shape, first: AffineLayer) -> tuple[np.ndarray, 
     current hull equals the polynomial on the whole box, so only faces whose tie points lie outside it
     need testing: the rounds find the monomials of unbounded regions beyond the box and certify the rest.
     No points and ``h = 0`` for other input dimensions, or when the regions exceed
-    :data:`MAX_SEED_REGIONS` (the random starting points and the rounds alone are used then).
+    :data:`MAX_SEED_REGIONS` or their sweep :data:`MAX_SEED_BYTES` (the random starting points and the
+    rounds alone are used then).
     """
     if first.n_in != 2:
         return np.zeros((0, first.n_in)), 0.0
@@ -639,12 +641,15 @@ def _region_points(model, input_shape, first: AffineLayer) -> tuple[np.ndarray, 
     scale = 1.0 + (float(np.median(near)) if len(near) else 0.0)  # as the random samples'
     extent = max(np.abs(np.concatenate([x, y, near])).max(initial=0.0), 1.0)
     half = min(2.0 * extent, _SEED_BOX * scale)
+    if not np.isfinite(half):  # weights near the smallest floats: the random starts alone
+        return np.zeros((0, 2)), 0.0
     try:
         regions = linear_regions(
             model,
             bounds=(-half, half, -half, half),
             input_shape=input_shape,
             max_regions=MAX_SEED_REGIONS,
+            max_memory=MAX_SEED_BYTES,
             tolerance=_SEED_TOLERANCE,
         )
     except (ComputationTooLargeError, UnsupportedLayerError):
