@@ -3,14 +3,15 @@
 Nets 2-16-16-2, 2-32-32-2, 2-64-64-2, 2-16-16-16-2, 3-16-16-2, 4-10-10-2 (``--nets`` picks some), with
 PyTorch's default init ("random") and after training on two moons ("moons", ``--kinds``). For each: seconds
 of both methods (wall-clock, and CPU seconds of ``from_torch``), their ratio, the monomial counts (F/G of
-both outputs), and whether both give identical
-monomial sets. The baseline is stopped after ``--baseline-limit`` seconds (its cost is reported as a lower
+both outputs), and whether both give identical monomial sets (same counts, every monomial matched within
+1e-7). The baseline is stopped after ``--baseline-limit`` seconds (its cost is reported as a lower
 bound then). Everything runs with one BLAS thread (the baseline's child process too), so that the ratio
 measures the algorithms. ``--before REV`` also times ``from_torch`` of ``tropical/network.py`` at git
-revision ``REV`` (the rest of the package as checked out) in the same run.
+revision ``REV`` (the rest of the package as checked out) in the same run, and compares its monomial sets
+with the current ones. ``--baseline-nets`` runs the (slow) baseline on some nets only.
 
 Usage: ``python benchmarks/bench_from_torch.py [--quick] [--nets 2-32-32-2 4-10-10-2] [--kinds random]
-[--baseline-limit 600] [--before REV]``
+[--baseline-limit 600] [--before REV] [--baseline-nets 2-32-32-2]``
 """
 
 from __future__ import annotations
@@ -131,6 +132,9 @@ def main():
         "--baseline-limit", type=float, default=600.0, help="seconds before the baseline is stopped"
     )
     parser.add_argument("--before", help="git revision whose tropical/network.py is timed too")
+    parser.add_argument(
+        "--baseline-nets", nargs="*", help="run the baseline on these nets only (default: every net)"
+    )
     args = parser.parse_args()
     nets = NETS[:1] + NETS[3:4] if args.quick else NETS
     if args.nets:
@@ -140,10 +144,10 @@ def main():
     with threadpool_limits(limits=1):
         from_torch(make_net((2, 4, 2), seed=0))  # warm-up: first calls load scipy's Qhull and HiGHS
         print(
-            "| net | weights | from_torch s | before s | baseline s | ratio to baseline | "
-            "monomials F/G (out 1; out 2) | identical |"
+            "| net | weights | from_torch s | before s | same as before | baseline s | ratio to baseline | "
+            "monomials F/G (out 1; out 2) | same as baseline |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
         for widths in nets:
             for kind in args.kinds:
                 row(widths, kind, before, args)
@@ -156,31 +160,33 @@ def row(widths, kind, before, args):
             return
         train_on_moons(model, seed=0)
     seconds, cpu, ours = best_seconds(from_torch, model, args.repeats)
+    before_seconds, same_before = "-", "-"
     if before:
-        before_wall, before_cpu, _ = best_seconds(before, model, args.repeats)
+        before_wall, before_cpu, theirs = best_seconds(before, model, args.repeats)
         before_seconds = f"{before_wall:.2f} (CPU {before_cpu:.2f})"
-    else:
-        before_seconds = "-"
+        lifted = [(r.numerator.lifted, r.denominator.lifted) for r in theirs]
+        same_before = same_sets(ours, lifted) and np.array_equal(
+            ours.monomial_counts(), theirs.monomial_counts()
+        )
     X = np.random.default_rng(0).normal(size=(1000, widths[0])) * 5
     with torch.no_grad():
         error = np.abs(ours(X) - model(torch.tensor(X)).numpy()).max()
     assert error < 1e-8, error
-    baseline = run_baseline(model, args.baseline_limit)
-    counts = "; ".join(f"{f}/{g}" for f, g in ours.monomial_counts())
     name = "-".join(map(str, widths))
-    if baseline is None:
-        print(
-            f"| {name} | {kind} | {seconds:.2f} (CPU {cpu:.2f}) | {before_seconds} | "
-            f"> {args.baseline_limit:.0f} (stopped) | "
-            f"> {args.baseline_limit / seconds:.0f}x | {counts} | n/a |",
-            flush=True,
-        )
+    skip = args.baseline_nets is not None and name not in args.baseline_nets
+    baseline = None if skip else run_baseline(model, args.baseline_limit)
+    counts = "; ".join(f"{f}/{g}" for f, g in ours.monomial_counts())
+    start = f"| {name} | {kind} | {seconds:.2f} (CPU {cpu:.2f}) | {before_seconds} | {same_before} | "
+    if skip:
+        print(f"{start}not run | - | {counts} | n/a |", flush=True)
+    elif baseline is None:
+        limit = args.baseline_limit
+        print(f"{start}> {limit:.0f} (stopped) | > {limit / seconds:.0f}x | {counts} | n/a |", flush=True)
     else:
         base_seconds, lifted = baseline
+        ratio = base_seconds / seconds
         print(
-            f"| {name} | {kind} | {seconds:.2f} (CPU {cpu:.2f}) | {before_seconds} | {base_seconds:.2f} | "
-            f"{base_seconds / seconds:.1f}x | {counts} | {same_sets(ours, lifted)} |",
-            flush=True,
+            f"{start}{base_seconds:.2f} | {ratio:.1f}x | {counts} | {same_sets(ours, lifted)} |", flush=True
         )
 
 

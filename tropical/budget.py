@@ -25,6 +25,7 @@ __all__ = [
     "count_text",
     "hull_cost",
     "nearest_point_cost",
+    "oracle_cost",
     "single_threaded",
     "zonotope_vertex_cost",
 ]
@@ -37,6 +38,21 @@ DEFAULT_MAX_SECONDS = 60.0
 _QHULL_SECONDS_PER_POINT = {1: 1e-7, 2: 3e-6, 3: 5e-5, 4: 1.2e-4, 5: 1e-3, 6: 2e-2, 7: 0.4}
 #: Largest dimension in which ``tropical.hull`` uses Qhull; above it one linear program per point.
 _QHULL_DIMENSION = 7
+#: One linear program over ``n`` points (the redundancy test above ``_QHULL_DIMENSION``): ``a + b * n``
+#: seconds, measured 60 ms at ``n = 4096`` in 9-D (HiGHS; the reductions of ``from_torch``'s recursion).
+_LP_SECONDS = (0.012, 1.2e-5)
+
+#: ``tropical.from_torch``'s oracle per lifted point of a polynomial with 1,000 points, by hull dimension
+#: ``d + 1``: CPU seconds and peak bytes (Qhull merging coplanar facets, the rounds' forward passes and the
+#: final decision together), measured on random and PyTorch-initialised nets on a 2-core machine.
+_ORACLE_SECONDS_PER_POINT = {2: 1e-4, 3: 1e-4, 4: 1.1e-4, 5: 3.3e-4, 6: 1.9e-3, 7: 1.1e-2}
+_ORACLE_BYTES_PER_POINT = {2: 2e4, 3: 2e4, 4: 4e4, 5: 6e4, 6: 1e5, 7: 2e5}
+#: How the oracle's cost per point grows with the number of points ``n``: ``(n / 1000) ** exponent``, one
+#: exponent below 1,000 points and one above (7-D hulls of 1,800 monomials took 7x longer per point than
+#: of 850).
+_ORACLE_GROWTH_EXPONENT = {2: (0, 0), 3: (0, 0), 4: (0, 0), 5: (0.15, 0.15), 6: (0.6, 1.5), 7: (0.8, 2.5)}
+#: Wall-clock seconds per CPU second on a loaded 2-core machine.
+_WALL_MARGIN = 2.0
 
 
 class Cost:
@@ -121,12 +137,27 @@ def zonotope_vertex_cost(q: int, k: int) -> Cost:
 
 def hull_cost(n: int, d: int) -> Cost:
     """Vertices of the convex hull of ``n`` points spanning ``R^d`` (as :class:`~tropical.polytope.Polytope`
-    does it): Qhull up to dimension 7, one linear program of size ``(d + 1) x n`` per point above."""
+    does it): Qhull up to dimension 7, one linear program of size ``(d + 1) x n`` per point above (whose
+    time grows with ``n``: 60 ms each at ``n = 4096`` in 9-D)."""
     n = _float(n)
     if d > _QHULL_DIMENSION:
-        return Cost(8.0 * n * (d + 1) * 4 + 1e6, n * (0.012 + 3e-9 * n * d))
+        first, per_point = _LP_SECONDS
+        return Cost(8.0 * n * (d + 1) * 4 + 1e6, n * (first + per_point * n))
     per_point = _QHULL_SECONDS_PER_POINT.get(max(d, 1), 0.4)
     return Cost(400.0 * n * 2.0 ** min(d, 40), n * per_point)
+
+
+def oracle_cost(n: float, d: int) -> Cost:
+    """One polynomial of :func:`tropical.from_torch`'s oracle on a ``d``-input network, with ``n`` lifted
+    points (its hulls are in ``d + 1`` dimensions; the constants of dimension 7 are used above)."""
+    dimension = min(d + 1, max(_ORACLE_SECONDS_PER_POINT))
+    below, above = _ORACLE_GROWTH_EXPONENT[dimension]
+    relative = max(n, 1.0) / 1000.0
+    growth = relative ** (below if relative < 1 else above)
+    return Cost(
+        5e7 + n * _ORACLE_BYTES_PER_POINT[dimension] * relative**below,
+        _WALL_MARGIN * n * _ORACLE_SECONDS_PER_POINT[dimension] * growth,
+    )
 
 
 def nearest_point_cost(n: int, m: int, d: int) -> Cost:

@@ -128,7 +128,13 @@ def unique_rows(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> tu
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
     if points.shape[1] == 0:  # rows of no coordinates all coincide
         return np.zeros(1, dtype=int), np.zeros(len(points), dtype=int)
-    distinct, inverse = np.unique(points, axis=0, return_inverse=True)
+    order = np.lexsort(points.T[::-1])  # the rows in np.unique(axis=0)'s order, several times faster
+    ordered = points[order]
+    change = np.ones(len(points), dtype=bool)
+    change[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    distinct = ordered[change]
+    inverse = np.empty(len(points), dtype=np.int64)
+    inverse[order] = np.cumsum(change) - 1
     pairs = cKDTree(distinct).query_pairs(tolerance * _scale(points), p=np.inf, output_type="ndarray")
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(distinct),) * 2)
     _, labels = connected_components(graph, directed=False)
@@ -317,6 +323,7 @@ def _strict_upper(
     witnesses: np.ndarray | None,
     rivals: np.ndarray,
     tolerance: float,
+    neighbours: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """The candidates that win by more than the tolerance somewhere: the module's one definition of an
     upper vertex (docs/tolerances.md), decided once per monomial.
@@ -341,10 +348,18 @@ def _strict_upper(
         A point ``x`` (in the units of ``projected``) per candidate where it is expected to win.
     rivals : ndarray of int
         Every upper vertex is among them.
+    neighbours : (ndarray of int, ndarray of int), optional
+        Pairs ``(k, p)``: candidate ``candidates[k]`` and a rival ``p`` of its own faces (see
+        :func:`upper_vertices_with_witnesses`). When given, the witnesses are checked against these rivals
+        only; the linear programs still use all ``rivals``.
     """
     scaled, exponent_scale, coefficient_scale = _scaled_lifted(projected)
     keep = np.zeros(len(candidates), dtype=bool)
-    if witnesses is not None:
+    if witnesses is not None and neighbours is not None:
+        x = witnesses * (exponent_scale / coefficient_scale)  # the same points in scaled units
+        x[~np.isfinite(x)] = 0.0
+        keep = _neighbour_margins(scaled, candidates, x, *neighbours, tolerance) > tolerance
+    elif witnesses is not None:
         x = witnesses * (exponent_scale / coefficient_scale)  # the same points in scaled units
         x[~np.isfinite(x)] = 0.0
         block = max(1, _BLOCK_VALUES // max(len(rivals), 1))
@@ -357,6 +372,25 @@ def _strict_upper(
     for j in np.flatnonzero(~keep):
         keep[j] = _winning_margin(scaled, candidates[j], rivals, tolerance) > tolerance
     return candidates[keep]
+
+
+def _neighbour_margins(
+    scaled: np.ndarray,
+    candidates: np.ndarray,
+    x: np.ndarray,
+    owner: np.ndarray,
+    rival: np.ndarray,
+    tolerance: float,
+) -> np.ndarray:
+    """The margin of every candidate at its witness over the rivals paired with it (``owner`` indexes
+    the candidates, ``rival`` the points; pairs of a point with itself are ignored), as in
+    :func:`_strict_upper`: ``own - best rival - tolerance * ||x||_1`` before the last comparison."""
+    distinct = candidates[owner] != rival
+    owner, rival = owner[distinct], rival[distinct]
+    best = np.full(len(candidates), -np.inf)
+    np.maximum.at(best, owner, scaled[rival, -1] + np.einsum("pk,pk->p", x[owner], scaled[rival, :-1]))
+    own = scaled[candidates, -1] + np.einsum("ck,ck->c", x, scaled[candidates, :-1])
+    return own - best - tolerance * np.abs(x).sum(axis=1)
 
 
 def _vertex_witnesses(
@@ -442,10 +476,12 @@ class UpperFace:
     value: float
 
 
-def _lifted_frame(lifted: np.ndarray, tolerance: float):
-    """Representatives (best coefficient per exponent), exponent frame and frame coordinates."""
+def _lifted_frame(lifted: np.ndarray, tolerance: float, *, groups: np.ndarray | None = None):
+    """Representatives (best coefficient per exponent; ``representatives[g]`` of group ``g`` of coinciding
+    exponents, ``groups`` computed when not given) and the exponents' affine frame."""
     exponents, coefficients = lifted[:, :-1], lifted[:, -1]
-    _, groups = unique_rows(exponents, tolerance)
+    if groups is None:
+        _, groups = unique_rows(exponents, tolerance)
     order = np.lexsort((-coefficients, groups))
     first = np.ones(len(order), dtype=bool)
     first[1:] = groups[order][1:] != groups[order][:-1]
@@ -513,7 +549,13 @@ def upper_hull_vertices(lifted: np.ndarray, tolerance: float = RELATIVE_TOLERANC
 
 
 def upper_vertices_with_witnesses(
-    lifted: np.ndarray, candidates: np.ndarray, witnesses: np.ndarray, tolerance: float = RELATIVE_TOLERANCE
+    lifted: np.ndarray,
+    candidates: np.ndarray,
+    witnesses: np.ndarray,
+    tolerance: float = RELATIVE_TOLERANCE,
+    *,
+    neighbours: tuple[np.ndarray, np.ndarray] | None = None,
+    groups: np.ndarray | None = None,
 ) -> np.ndarray:
     """:func:`upper_hull_vertices` when a superset of the vertices and a witness per candidate are known.
 
@@ -529,13 +571,26 @@ def upper_vertices_with_witnesses(
         Every upper vertex is among them.
     witnesses : ndarray, shape (c, d)
         A point ``x`` per candidate where it is expected to be the unique maximum.
+    neighbours : (ndarray of int, ndarray of int), optional
+        Pairs ``(k, p)``: position ``k`` in ``candidates`` and index ``p`` of a lifted point that shares an
+        upper face with ``candidates[k]``. The witnesses are then compared with these rivals only (the
+        cost follows the faces' sizes, not candidates x candidates), which decides the same: the rivals
+        of a candidate's faces cut out its region ``{x : it is the maximum}`` (every facet of the region
+        is a tie with one of them), so a candidate that beats them at its witness has its witness inside
+        its region, where no other candidate is larger than the best of them (the second-best vertex of a
+        linear function on a polytope is adjacent to the best). Undecided candidates go to the linear
+        program over all candidates, as without ``neighbours``.
+    groups : ndarray of int, shape (m,), optional
+        The groups of coinciding exponents (``unique_rows(lifted[:, :-1])[1]``), if known.
 
     Returns
     -------
     ndarray of int, shape (v,), sorted
     """
     lifted = np.asarray(lifted, dtype=float)
-    representatives, frame = _lifted_frame(lifted, tolerance)
+    if groups is None:
+        _, groups = unique_rows(lifted[:, :-1], tolerance)
+    representatives, frame = _lifted_frame(lifted, tolerance, groups=groups)
     d = lifted.shape[1] - 1
     projected = np.column_stack(
         [frame.coordinates(lifted[representatives, :-1]), lifted[representatives, -1]]
@@ -547,7 +602,15 @@ def upper_vertices_with_witnesses(
     local = position[candidates]
     chosen = local >= 0  # a repeated exponent with a smaller coefficient is never kept
     x = np.asarray(witnesses, dtype=float)[chosen] @ frame.basis.T  # the same points in frame coordinates
-    kept = _strict_upper(projected, local[chosen], x, local[chosen], tolerance)
+    pairs = None
+    if (
+        neighbours is not None
+    ):  # positions among the chosen candidates; rivals by their groups' representatives
+        owner, rival = (np.asarray(a, dtype=np.int64) for a in neighbours)
+        renumber = np.cumsum(chosen) - 1
+        valid = chosen[owner]
+        pairs = renumber[owner[valid]], groups[rival[valid]]
+    kept = _strict_upper(projected, local[chosen], x, local[chosen], tolerance, pairs)
     return np.sort(representatives[kept])
 
 

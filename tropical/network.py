@@ -33,7 +33,9 @@ Two exact algorithms produce the reduced polynomials of this recursion:
     (biases ignored, coefficients breaking ties) grows the Newton polytope. When no facet is violated the
     hull is the upper hull of the whole recursion, i.e. the reduced polynomial. The cost follows the size of
     the output, never the ``|P| x |Q|`` products: this is the "merge whole sums at once" of the common
-    refinement of the summands' linear regions.
+    refinement of the summands' linear regions. On 2-input networks the starting points are one point per
+    linear region of a box (every ``F`` and ``G`` is affine on each), so the hull already equals the
+    polynomial on the box and only faces whose tie points lie outside it are tested.
 """
 
 from __future__ import annotations
@@ -59,7 +61,15 @@ except ImportError:  # a scipy without it: every caller catches QhullError and u
 
 from tropical._threads import limited_threads
 from tropical._validation import float_array
-from tropical.budget import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, Cost, check_cost, count_text, hull_cost
+from tropical.budget import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_SECONDS,
+    Cost,
+    check_cost,
+    count_text,
+    hull_cost,
+    oracle_cost,
+)
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 from tropical.graph import Dense, Graph, piecewise_linear_graph
 from tropical.hull import (
@@ -401,9 +411,10 @@ class _GrowingHull:
         self.size += len(lifted)
         return True
 
-    def upper_faces(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def upper_faces(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The upper facets: ``members`` (vertex indices of all facets, concatenated), ``owner`` (the facet
-        of every entry) and the tie points ``ties``, shape (f, d)."""
+        of every entry), the tie points ``ties``, shape (f, d), and ``rim``: the points on the other facets
+        (every upper vertex over the Newton polytope's boundary is a vertex of a vertical facet)."""
         facets, equations = self.qhull.get_hull_facets()
         lengths = np.fromiter(map(len, facets), dtype=np.int64, count=len(facets))
         members = np.fromiter(itertools.chain.from_iterable(facets), dtype=np.int64, count=int(lengths.sum()))
@@ -412,7 +423,12 @@ class _GrowingHull:
         owner = np.repeat(np.arange(len(facets)), lengths)
         keep = upper[owner]
         normals = equations[upper, :-1] / self.spread
-        return members[keep], number[owner[keep]], normals[:, :-1] / normals[:, -1:]
+        return (
+            members[keep],
+            number[owner[keep]],
+            normals[:, :-1] / normals[:, -1:],
+            np.unique(members[~keep]),
+        )
 
     def close(self) -> None:
         self.qhull.close()
@@ -427,7 +443,7 @@ def _exact_ties(lifted: np.ndarray) -> np.ndarray:
 
 def _face_values(lifted: np.ndarray, faces) -> np.ndarray:
     """The value of every upper face at its tie point: the largest of its vertices' values there."""
-    members, owner, ties = faces
+    members, owner, ties, _ = faces
     values = np.full(len(ties), -np.inf)
     own = lifted[members, -1] + np.einsum("md,md->m", lifted[members, :-1], ties[owner])
     np.maximum.at(values, owner, own)
@@ -458,7 +474,7 @@ def _final_vertices(lifted: np.ndarray, faces=None, newton: _Newton | None = Non
     ----------
     lifted : ndarray, shape (n, d + 1)
     faces : tuple, optional
-        ``(members, owner, ties)`` of :meth:`_GrowingHull.upper_faces` for these points; computed here
+        ``(members, owner, ties, rim)`` of :meth:`_GrowingHull.upper_faces` for these points; computed here
         when omitted. Degenerate sets go to :func:`tropical.hull.upper_hull_vertices`.
     newton : _Newton, optional
         The Newton polytope of the exponents, if known.
@@ -470,17 +486,33 @@ def _final_vertices(lifted: np.ndarray, faces=None, newton: _Newton | None = Non
             return upper_hull_vertices(lifted)
         faces = hull.upper_faces()
         hull.close()
-    members, owner, ties = faces
+    members, owner, ties, rim = faces
     count = np.bincount(members, minlength=n)
     candidates = np.flatnonzero(count)
     centre = np.column_stack([np.bincount(members, ties[owner, j], n) for j in range(d)])
-    centre = centre[candidates] / count[candidates, None]
+    witnesses = centre[candidates] / count[candidates, None]
     equations = (_Newton.of(lifted[:, :-1]) if newton is None else newton).equations
-    distance = lifted[candidates, :-1] @ equations[:, :-1].T + equations[:, -1]
+    outer = np.flatnonzero(np.isin(candidates, rim))  # the others are inside the Newton polytope
+    distance = lifted[candidates[outer], :-1] @ equations[:, :-1].T + equations[:, -1]
     on_facet = np.abs(distance) <= 10 * RELATIVE_TOLERANCE * np.ptp(lifted[:, :-1], axis=0).max()
     extent = 1.0 + float(np.ptp(ties, axis=0).max(initial=0.0))
-    witnesses = centre + extent * (on_facet @ equations[:, :-1])
-    return upper_vertices_with_witnesses(lifted, candidates, witnesses)
+    witnesses[outer] += extent * (on_facet @ equations[:, :-1])
+    position = np.cumsum(count > 0) - 1  # of every candidate point among the candidates
+    first, second = _face_pairs(members, owner)
+    return upper_vertices_with_witnesses(
+        lifted, candidates, witnesses, neighbours=(position[members[first]], members[second])
+    )
+
+
+def _face_pairs(members: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair of entries of ``members`` that belong to the same face (``owner`` sorted)."""
+    starts = np.flatnonzero(np.diff(owner, prepend=-1))
+    sizes = np.diff(np.append(starts, len(owner)))
+    size = np.repeat(sizes, sizes)  # of the face of every entry
+    first = np.repeat(np.arange(len(owner)), size)
+    offset = np.arange(len(first)) - np.repeat(np.cumsum(size) - size, size)
+    second = np.repeat(np.repeat(starts, sizes), size) + offset
+    return first, second
 
 
 @dataclass
@@ -568,12 +600,80 @@ def _sample_points(layers: list[AffineLayer], n: int, rng: np.random.Generator) 
     return points
 
 
-def _face_keys(ties: np.ndarray, values: np.ndarray, tested: dict) -> np.ndarray:
-    """One 64-bit hash per face, of its tie point and value rounded to 1e-11 of the first round's scale."""
+#: Largest number of linear regions whose interior points start the oracle on a 2-input network, and the
+#: memory their sweep may use (``max_memory`` of :func:`tropical.linear_regions`).
+MAX_SEED_REGIONS, MAX_SEED_BYTES = 100_000, 2e8
+#: Tie points within this fraction of the covered box's half-width count as inside it (the box's edge
+#: itself is no boundary of the regions).
+_INSIDE = 1.0 - 1e-6
+#: The regions' box is at most this many times the first layer's typical distance from the origin, and its
+#: regions are resolved to this fraction of its half-width: regions thinner than 1e-10 of that distance may
+#: be merged into a neighbour, 10x below the width at which a monomial wins by the tolerance of
+#: ``reduced()`` (docs/tolerances.md), so every monomial the reduction keeps has a region of its own.
+_SEED_BOX, _SEED_TOLERANCE = 1e3, 1e-13
+
+
+def _region_points(model, input_shape, first: AffineLayer) -> tuple[np.ndarray, float]:
+    """One interior point of every linear region of a 2-input network on a box ``[-h, h]^2`` around the
+    crossings of its first layer's lines (:func:`tropical.linear_regions`), and ``h``.
+
+    Every ``F`` and ``G`` of the network (of any layer) is affine on every linear region, with the
+    monomial the oracle finds at its interior point. With these monomials among the points, a polynomial's
+    current hull equals the polynomial on the whole box, so only faces whose tie points lie outside it
+    need testing: the rounds find the monomials of unbounded regions beyond the box and certify the rest.
+    No points and ``h = 0`` for other input dimensions, or when the regions exceed
+    :data:`MAX_SEED_REGIONS` or their sweep :data:`MAX_SEED_BYTES` (the random starting points and the
+    rounds alone are used then).
+    """
+    if first.n_in != 2:
+        return np.zeros((0, first.n_in)), 0.0
+    from tropical.regions import linear_regions
+
+    weight = first.weight[np.linalg.norm(first.weight, axis=1) > 0]
+    bias = first.bias[np.linalg.norm(first.weight, axis=1) > 0]
+    i, j = np.triu_indices(len(weight), k=1)
+    determinant = weight[i, 0] * weight[j, 1] - weight[i, 1] * weight[j, 0]
+    crossing = determinant != 0
+    i, j, determinant = i[crossing], j[crossing], determinant[crossing]
+    x = (-bias[i] * weight[j, 1] + bias[j] * weight[i, 1]) / determinant
+    y = (-bias[j] * weight[i, 0] + bias[i] * weight[j, 0]) / determinant
+    near = np.abs(bias) / np.linalg.norm(weight, axis=1)
+    scale = 1.0 + (float(np.median(near)) if len(near) else 0.0)  # as the random samples'
+    extent = max(np.abs(np.concatenate([x, y, near])).max(initial=0.0), 1.0)
+    half = min(2.0 * extent, _SEED_BOX * scale)
+    if not np.isfinite(half):  # weights near the smallest floats: the random starts alone
+        return np.zeros((0, 2)), 0.0
+    try:
+        regions = linear_regions(
+            model,
+            bounds=(-half, half, -half, half),
+            input_shape=input_shape,
+            max_regions=MAX_SEED_REGIONS,
+            max_memory=MAX_SEED_BYTES,
+            tolerance=_SEED_TOLERANCE,
+        )
+    except (ComputationTooLargeError, UnsupportedLayerError):
+        return np.zeros((0, 2)), 0.0
+    return regions.interior_points, half
+
+
+def _starting_points(seeds: np.ndarray, covered: float, samples: np.ndarray) -> np.ndarray:
+    """The region points and the random samples outside their box (inside it they find nothing new)."""
+    outside = np.abs(samples).max(axis=1, initial=0.0) >= covered if covered else np.ones(len(samples), bool)
+    return np.vstack([seeds, samples[outside]])
+
+
+def _face_keys(ties: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per face, of its tie point and value rounded to about 1e-11 of the face's own size.
+
+    The step is a power of two per face (the same face gives the same key in every round); a step shared
+    by all faces would follow the largest tie point (nearly vertical faces have ties of 1e12) and merge
+    the keys of distinct faces, whose tests would then be skipped.
+    """
     faces = np.column_stack([ties, values])
-    if "step" not in tested:
-        tested["step"] = 1e-11 * max(float(np.abs(faces).max(initial=0.0)), 1e-300)
-    rounded = np.clip(np.round(faces / tested["step"]), -(2.0**62), 2.0**62).astype(np.int64).view(np.uint64)
+    size = np.maximum(np.abs(faces).max(axis=1, initial=0.0), 1e-300)
+    step = np.exp2(np.ceil(np.log2(1e-11 * size)))
+    rounded = np.clip(np.round(faces / step[:, None]), -(2.0**62), 2.0**62).astype(np.int64).view(np.uint64)
     key = np.zeros(len(faces), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for column in rounded.T:  # d + 1 columns; splitmix64-style mixing of each coordinate into the key
@@ -599,11 +699,15 @@ def _new_rows(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return combined[np.sort(representatives[representatives >= len(points)])]
 
 
-def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: str):
-    """Upper hull vertices of the lifted polytope that the oracle explores (see the module docstring)."""
+def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: str, covered: float = 0.0):
+    """Upper hull vertices of the lifted polytope that the oracle explores (see the module docstring).
+
+    ``covered``: the half-width of a box ``[-h, h]^d`` whose linear regions all have a point among
+    ``initial`` (:func:`_region_points`); faces whose tie points lie inside it need no test.
+    """
     points = _distinct(np.vstack([oracle(initial), oracle(directions, at_infinity=True)]))
     rng = np.random.default_rng(0)
-    tested = {"keys": np.zeros(0, dtype=np.int64)}
+    tested = np.zeros(0, dtype=np.int64)  # keys of the faces tested and not violated
     newton_exponents = points[:, :-1]
     hull = None
     try:
@@ -624,7 +728,7 @@ def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: st
             normals = newton.directions
             candidates = oracle(normals, at_infinity=True)
             reach = np.einsum("fd,fd->f", candidates[:, :-1], normals)
-            current = (normals @ points[:, :-1].T).max(axis=1)
+            current = (normals @ newton.vertices.T).max(axis=1)  # the vertices span all the exponents
             # tolerances relative to the polynomial's own scale (exponents and coefficients of 1e-8 are fine)
             exponent_size = np.abs(np.vstack([points[:, :-1], candidates[:, :-1]])).max()
             above = reach > current + VIOLATION_TOLERANCE * np.abs(normals).sum(axis=1) * exponent_size
@@ -642,8 +746,8 @@ def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: st
                 ties = _exact_ties(points)
                 values = _polynomial_values(points, ties)
             # a face tested in an earlier round and not violated gives the same answer again: skip it
-            keys = _face_keys(ties, values, tested)
-            fresh = ~np.isin(keys, tested["keys"])
+            keys = _face_keys(ties, values)
+            fresh = ~np.isin(keys, tested) & ~(np.abs(ties).max(axis=1) < _INSIDE * covered)
             ties, values, keys = ties[fresh], values[fresh], keys[fresh]
             if len(ties):
                 candidates = oracle(ties)
@@ -651,7 +755,7 @@ def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: st
                 size = np.abs(np.vstack([points, candidates])).max(axis=0)
                 scale = np.abs(values) + size[-1] + np.abs(ties).sum(axis=1) * size[:-1].max()
                 above = reach > values + VIOLATION_TOLERANCE * scale
-                tested["keys"] = np.union1d(tested["keys"], keys[~above])
+                tested = np.union1d(tested, keys[~above])
                 if above.any():
                     jitter = ties[above] + 1e-7 * (1 + np.abs(ties[above])) * rng.standard_normal(
                         ties[above].shape
@@ -693,16 +797,14 @@ class _RecursionBudget:
     """The estimated cost of ``method="recursion"``, summed over its pairwise products as they come: each
     product of ``n`` lifted points is reduced by a hull in ``d + 1`` dimensions
     (:func:`tropical.budget.hull_cost`; above 7 dimensions one linear program over all ``n`` points per
-    point, whose cost grows with ``n``: 60 ms each at ``n = 4096`` in 9-D). Raises
-    :class:`ComputationTooLargeError` before the product that would take the sum above the limits."""
+    point). Raises :class:`ComputationTooLargeError` before the product that would take the sum above the
+    limits."""
 
     def __init__(self, d: int, limits: dict):
         self.d, self.limits, self.seconds = d, limits, 0.0
 
     def __call__(self, n: int) -> None:
         cost = hull_cost(n, self.d + 1)
-        if self.d + 1 > MAX_QHULL_DIMENSION:  # one LP over all n points per point: measured 60 ms at 4,096
-            cost = Cost(cost.memory, n * (0.012 + 1.2e-5 * n))
         self.seconds += cost.seconds
         check_cost(
             Cost(cost.memory, self.seconds),
@@ -750,30 +852,9 @@ def _recursion_layer(F, G, layer: AffineLayer, d: int, product=_product):
 
 
 # ------------------------------------------------------------------------------------------ budget
-#: The oracle's cost per lifted point of a polynomial with 1,000 points, by hull dimension ``d + 1``: CPU
-#: seconds and peak bytes (Qhull merging coplanar facets, the rounds' forward passes and the final decision
-#: together), measured on random and PyTorch-initialised nets on a 2-core machine (benchmarks/RESULTS.md).
-_SECONDS_PER_POINT = {2: 1e-4, 3: 1e-4, 4: 1.1e-4, 5: 3.3e-4, 6: 1.9e-3, 7: 1.1e-2}
-_BYTES_PER_POINT = {2: 2e4, 3: 2e4, 4: 4e4, 5: 6e4, 6: 1e5, 7: 2e5}
-#: How the cost per point grows with the number of points ``n``: ``(n / 1000) ** exponent``, one exponent
-#: below 1,000 points and one above (7-D hulls of 1,800 monomials took 7x longer per point than of 850).
-_GROWTH_EXPONENT = {2: (0, 0), 3: (0, 0), 4: (0, 0), 5: (0.15, 0.15), 6: (0.6, 1.5), 7: (0.8, 2.5)}
-#: Wall-clock seconds per CPU second on a loaded 2-core machine, and the final size of a polynomial per
-#: monomial estimated from the starting points (typically 1.2-3x, median about 2).
-_WALL_MARGIN, _GROWTH_OF_ESTIMATE = 2.0, 2.0
-
-
-def _oracle_cost(n: float, d: int) -> Cost:
-    """Estimated peak memory and time of the oracle on one polynomial whose hull has ``n`` lifted points
-    in ``d + 1`` dimensions."""
-    dimension = min(d + 1, max(_SECONDS_PER_POINT))
-    below, above = _GROWTH_EXPONENT[dimension]
-    relative = max(n, 1.0) / 1000.0
-    growth = relative ** (below if relative < 1 else above)
-    return Cost(
-        5e7 + n * _BYTES_PER_POINT[dimension] * relative**below,
-        _WALL_MARGIN * n * _SECONDS_PER_POINT[dimension] * growth,
-    )
+#: The final size of a polynomial per monomial estimated from the starting points (typically 1.2-3x,
+#: median about 2).
+_GROWTH_OF_ESTIMATE = 2.0
 
 
 def _monomial_estimate(lifted: np.ndarray) -> float:
@@ -807,7 +888,7 @@ class _Budget:
         sizes = self.finished + self.estimates[len(self.finished) :]
         if current is not None and len(self.finished) < len(sizes):
             sizes[len(self.finished)] = max(sizes[len(self.finished)], current)
-        costs = [_oracle_cost(n, self.d) for n in sizes]
+        costs = [oracle_cost(n, self.d) for n in sizes]
         return Cost(max((c.memory for c in costs), default=0.0), sum(c.seconds for c in costs))
 
     def check(self, current: float | None = None, what: str = "") -> None:
@@ -942,7 +1023,9 @@ def from_torch(
     seed : int
         Seed of the random starting points of the oracle (the result does not depend on it).
     samples : int
-        Number of starting points of the oracle (>= 1).
+        Number of random starting points of the oracle (>= 1). On 2-input networks the oracle starts from
+        one point per linear region on a box (:func:`tropical.linear_regions`) and keeps only the random
+        points outside it (docs/from_torch_speed.md).
     progress : bool or None
         Progress over the polynomials: a tqdm bar when stderr is a terminal, otherwise one plain line on
         stderr every few seconds (so logs under CI or nohup show where the time goes). ``None`` (default)
@@ -1023,7 +1106,7 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
                 "method='recursion' reads chains of affine maps and activations; this model has residual "
                 f"connections or max nodes. {instead}"
             )
-        return _from_graph(graph, layers, limits, seed, samples, progress)
+        return _from_graph(graph, layers, limits, seed, samples, progress, (model, input_shape))
     affine = graph.chain()
     widths = [d] + [layer.n_out for layer in affine if layer.slope is not None]
     bound = region_count_bound(widths)
@@ -1050,7 +1133,8 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
         bar.close()
         return TropicalMap(per_layer[-1], per_layer if layers else None, graph)
 
-    initial = _sample_points(affine, samples, rng)
+    seeds, covered = _region_points(model, input_shape, affine[0])
+    initial = _starting_points(seeds, covered, _sample_points(affine, samples, rng))
     directions = rng.standard_normal((max(64, 16 * d), d))
     forwards = [_SharedStart(partial(_forward, affine, depth=depth), initial, directions) for depth in depths]
     units = [affine[depth].n_out for depth in depths]
@@ -1058,7 +1142,8 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
     per_layer = []
     bar = _Progress(2 * sum(units), progress)
     for depth, forward, count in zip(depths, forwards, units, strict=True):
-        per_layer.append(_unit_rationals(forward, count, f"layer {depth}", initial, directions, budget, bar))
+        where = f"layer {depth}"
+        per_layer.append(_unit_rationals(forward, count, where, initial, directions, budget, bar, covered))
     bar.close()
     return TropicalMap(per_layer[-1], per_layer if layers else None, graph)
 
@@ -1075,23 +1160,27 @@ def _start_budget(forwards, units, initial, d: int, limits: dict, bound: float =
     """The conversion's budget, checked once before any hull: every polynomial's size is estimated from
     the monomials active at the starting points (capped by the region bound of the widths, if known)."""
     estimates = []
-    for forward, count in zip(forwards, units, strict=True):
+    for index, (forward, count) in enumerate(zip(forwards, units, strict=True)):
         F, G = forward(initial)
         for unit in range(count):
             for side in (F, G):
                 estimates.append(min(_monomial_estimate(side.unit(unit)), bound))
-        forward.kept.clear()  # computed again when its layer is built: one layer's monomials in memory
+        if index:  # computed again when its layer is built: one layer's monomials in memory
+            forward.kept.clear()
     budget = _Budget(estimates, d, limits, _ALTERNATIVE)
     budget.check()
     return budget
 
 
-def _from_graph(graph: Graph, layers: bool, limits: dict, seed: int, samples: int, progress):
-    """The oracle on a graph that is not a chain: one polynomial per unit of the requested nodes."""
+def _from_graph(graph: Graph, layers: bool, limits: dict, seed: int, samples: int, progress, source):
+    """The oracle on a graph that is not a chain: one polynomial per unit of the requested nodes
+    (``source``: the model and input shape it was read from)."""
     rng = np.random.default_rng(seed)
     d = graph.n_in
     splits = {id(op): _split(op) for node in graph.nodes for op in node.ops}
-    initial = _sample_points([_first_layer(graph)], samples, rng)
+    first = _first_layer(graph)
+    seeds, covered = _region_points(*source, first)
+    initial = _starting_points(seeds, covered, _sample_points([first], samples, rng))
     directions = rng.standard_normal((max(64, 16 * d), d))
     targets = [
         i for i, node in enumerate(graph.nodes) if node.kind in ("activation", "max") and i < graph.output
@@ -1107,12 +1196,12 @@ def _from_graph(graph: Graph, layers: bool, limits: dict, seed: int, samples: in
     per_node = []
     for target, forward, count in zip(targets, forwards, units, strict=True):
         name = repr(graph.nodes[target].name)
-        per_node.append(_unit_rationals(forward, count, name, initial, directions, budget, bar))
+        per_node.append(_unit_rationals(forward, count, name, initial, directions, budget, bar, covered))
     bar.close()
     return TropicalMap(per_node[-1], per_node if layers else None, graph)
 
 
-def _unit_rationals(forward, units: int, where: str, initial, directions, budget: _Budget, bar):
+def _unit_rationals(forward, units: int, where: str, initial, directions, budget: _Budget, bar, covered):
     """``F ⊘ G`` of every unit of one layer or node, each polynomial grown by the oracle."""
     rationals = []
     for unit in range(units):
@@ -1120,7 +1209,7 @@ def _unit_rationals(forward, units: int, where: str, initial, directions, budget
         for denominator in (False, True):
             what = f"{'G' if denominator else 'F'} of unit {unit} of {where}"
             oracle = _Oracle(forward, unit, denominator)
-            pair.append(_oracle_hull(oracle, initial, directions, budget, what))
+            pair.append(_oracle_hull(oracle, initial, directions, budget, what, covered))
             bar.update(what, len(pair[-1]))
         rationals.append(TropicalRational(*pair))
     return rationals

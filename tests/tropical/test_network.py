@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from tropical import ComputationTooLargeError, UnsupportedLayerError, from_torch
+from tropical.budget import oracle_cost
 
 
 def build_network(widths, activation, bias, zero_fraction, seed):
@@ -132,7 +133,7 @@ def test_oracle_survives_qhull_failures(monkeypatch, failing):
 
     import tropical.network
 
-    model = build_network([2, 6, 4, 2], "relu", True, 0.0, 11)
+    model = build_network([3, 6, 4, 2], "relu", True, 0.0, 11)  # 3 inputs: rounds that insert points
     expected = from_torch(model)
     error = scipy.spatial.QhullError("QH6271 qhull topology error (simulated)")
 
@@ -157,7 +158,7 @@ def test_oracle_rebuilds_its_hull_for_far_points(monkeypatch):
     scaling): the hull is built anew from all points, with the same monomials."""
     import tropical.network
 
-    model = build_network([2, 16, 16, 1], "relu", True, 0.0, 7)
+    model = build_network([3, 8, 8, 1], "relu", True, 0.0, 7)  # 3 inputs: rounds that insert points
     expected = from_torch(model)
     built = []
     original = tropical.network._GrowingHull.__init__
@@ -169,7 +170,7 @@ def test_oracle_rebuilds_its_hull_for_far_points(monkeypatch):
     monkeypatch.setattr(tropical.network._GrowingHull, "__init__", counting)
     monkeypatch.setattr(tropical.network, "_REBUILD_EXTENT", 0.5)  # every insertion is "far"
     result = from_torch(model)
-    assert len(built) > 2 * 2  # more than one hull per polynomial
+    assert len(built) > 2  # more hulls than polynomials: rebuilt
     assert result[0].numerator.same_function(expected[0].numerator, tolerance=1e-9)
     assert result[0].denominator.same_function(expected[0].denominator, tolerance=1e-9)
 
@@ -602,7 +603,7 @@ def test_budget_is_checked_before_the_hulls_and_after_every_round(monkeypatch):
     assert built
     # estimates far too small: the check before a round sees the monomials found and refuses
     monkeypatch.setattr(network, "_monomial_estimate", lambda lifted: 1.0)
-    limit = 2 * network._oracle_cost(1.0, 3).seconds
+    limit = 2 * oracle_cost(1.0, 3).seconds
     with pytest.raises(ComputationTooLargeError, match=r"monomials found so far") as info:
         from_torch(model, max_seconds=limit)
     assert info.value.estimate > limit
@@ -642,3 +643,73 @@ def test_a_pooled_conv_net_on_digits_is_refused_with_advice_that_works_for_64_in
     with pytest.raises(UnsupportedLayerError, match="linear_regions") as refusal:
         from_torch(model, input_shape=(1, 8, 8))
     assert "method='oracle'" not in str(refusal.value) and "has 64" in str(refusal.value)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(st.integers(2, 6), min_size=2, max_size=3),
+    st.sampled_from(["relu", "leaky_relu"]),
+    st.sampled_from([0.0, 0.3]),
+    st.integers(0, 10_000),
+)
+def test_two_input_oracle_started_from_the_linear_regions_equals_the_recursion(
+    hidden, activation, zeros, seed
+):
+    """On 2-input networks the oracle starts from one point per linear region on a box and tests only the
+    faces whose tie points lie outside it (the regions of deeper layers reach beyond the box of the first
+    layer's crossings): the same monomials as the pairwise recursion."""
+    model = build_network([2, *hidden, 1], activation, True, zeros, seed)
+    oracle, recursion = from_torch(model, method="oracle"), from_torch(model, method="recursion")
+    for a, b in (
+        (oracle[0].numerator, recursion[0].numerator),
+        (oracle[0].denominator, recursion[0].denominator),
+    ):
+        assert len(a) == len(b)
+        assert a.same_function(b, tolerance=1e-9)
+
+
+def test_regression_face_keys_follow_each_face_not_the_largest_tie():
+    """A nearly vertical face (tie point 1e12) made the step of the keys of every face 10, so the faces of
+    later rounds with small tie points looked tested and a 2-8-8-8-8-1 net lost 10 of its 305 monomials.
+    Distinct faces get distinct keys, and a face recomputed with rounding noise keeps its key."""
+    from tropical.network import _face_keys
+
+    rng = np.random.default_rng(0)
+    ties = np.vstack([rng.normal(size=(200, 2)), [[1e12, -3e11]]])
+    values = np.append(rng.normal(size=200), 5e12)
+    keys = _face_keys(ties, values)
+    assert len(np.unique(keys)) == len(keys)
+    noisy = _face_keys(ties * (1 + 1e-15), values * (1 - 1e-15))
+    assert np.mean(noisy == keys) > 0.9  # a key may flip where rounding crosses a grid line: a retest
+
+
+@pytest.mark.parametrize("box", [0.05, 1.0])
+def test_two_input_oracle_on_a_small_box_finds_the_rest_in_its_rounds(monkeypatch, box):
+    """With the regions' box shrunk to a fraction of the first layer's distance from the origin, most
+    faces lie outside it and the rounds find their monomials: still the recursion's monomials."""
+    import tropical.network as network
+
+    model = build_network([2, 6, 5, 1], "relu", True, 0.0, 5)
+    monkeypatch.setattr(network, "_SEED_BOX", box)
+    oracle, recursion = from_torch(model), from_torch(model, method="recursion")
+    for a, b in (
+        (oracle[0].numerator, recursion[0].numerator),
+        (oracle[0].denominator, recursion[0].denominator),
+    ):
+        assert len(a) == len(b) and a.same_function(b, tolerance=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["add", "maximum", "max"])
+def test_two_input_graphs_started_from_regions_equal_the_oracle_without_them(monkeypatch, kind):
+    """Residual and max graphs of 2 inputs: the start from the linear regions (of the graph sweep) gives the
+    monomials that the oracle's rounds alone find (regions above the limit: random starts only)."""
+    import tropical.network as network
+
+    torch.manual_seed(3)
+    model = ResidualMLP(2, 4, kind).double().eval()
+    seeded = from_torch(model)
+    monkeypatch.setattr(network, "MAX_SEED_REGIONS", 1)
+    alone = from_torch(model)
+    for a, b in zip(seeded, alone, strict=True):
+        for p, q in ((a.numerator, b.numerator), (a.denominator, b.denominator)):
+            assert len(p) == len(q) and p.same_function(q, tolerance=1e-9)
