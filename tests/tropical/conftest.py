@@ -54,4 +54,29 @@ def mlp(widths, *, seed=0):
 def forward(model, points):
     """The network's own float64 forward pass: the oracle of most tests."""
     with torch.no_grad():
-        return model(torch.as_tensor(points, dtype=torch.float64)).numpy()
+        return model(torch.as_tensor(np.asarray(points), dtype=torch.float64)).numpy()
+
+
+def randomise(model, seed, zero_fraction=0.0):
+    """Random float64 weights (with exact zeros), random BatchNorm statistics, PReLU slopes of any sign."""
+    generator = torch.Generator().manual_seed(seed)
+    model = model.double().eval()
+    with torch.no_grad():
+        for tensor in model.parameters():
+            tensor.copy_(torch.randn(tensor.shape, generator=generator, dtype=torch.float64))
+            tensor.mul_(torch.rand(tensor.shape, generator=generator, dtype=torch.float64) >= zero_fraction)
+        for name, tensor in model.named_buffers():
+            if name.endswith("running_var"):
+                tensor.copy_(torch.rand(tensor.shape, generator=generator, dtype=torch.float64) + 0.1)
+            elif name.endswith("running_mean"):
+                tensor.copy_(torch.randn(tensor.shape, generator=generator, dtype=torch.float64))
+    return model
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny convolutions are many times faster on one thread on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -245,7 +245,7 @@ def test_unsupported_networks_are_skipped_not_raised():
     row = decision_metrics(tanh, tanh, bounds=(-1, 1, -1, 1))
     assert all(row[key].startswith("skipped: UnsupportedLayerError") for key in STRINGS)
     one = decision_metrics(mlp([2, 4, 1]), mlp([2, 4, 1], seed=1), bounds=(-1, 1, -1, 1))
-    assert one["polytope_method"] == "exact" and one["boundary_method"] == "exact"  # a logit z reads as (0, z)
+    assert one["polytope_method"] == "exact" and one["boundary_method"] == "exact"  # z read as (0, z)
 
 
 def test_too_many_regions_skip_the_boundary_sections():

@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from conftest import forward as outputs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -29,20 +30,6 @@ def build_network(widths, activation, bias, zero_fraction, seed):
         if i < len(widths) - 2:
             modules.append(nn.ReLU() if activation == "relu" else nn.LeakyReLU(0.2))
     return nn.Sequential(*modules)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny convolutions are many times faster on one thread on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def outputs(model, X):
-    with torch.no_grad():
-        return model(torch.as_tensor(X, dtype=torch.float64)).numpy()
 
 
 def rationals(tropical_map, X):
