@@ -105,6 +105,44 @@ def _take(value, regions: np.ndarray, features=None) -> np.ndarray:
     return rows[regions]
 
 
+def _select(value, regions: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """Maps ``(len(regions), 3, k)`` of a value on ``regions`` (an index array) of ``features`` (an int array
+    ``(len(regions), k)``: each region its own ``k`` features)."""
+    rows = value.rows if isinstance(value, _Masked) else value
+    index = (
+        value.index
+        if isinstance(value, _Masked)
+        else (None if value.shape[0] == 1 else np.arange(len(value)))
+    )
+    if index is None:
+        maps = rows[0][:, features].transpose(1, 0, 2)
+    else:
+        maps = rows[index[regions][:, None], :, features].transpose(0, 2, 1)
+    if isinstance(value, _Masked):
+        active = (value.bits[regions[:, None], features >> 3] >> (features & 7).astype(np.uint8)) & 1
+        maps = maps * np.where(active == 1, 1.0, value.slope[features])[:, None, :]
+    return maps
+
+
+def _values_at(value, regions: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Values ``(len(regions), n)`` of every feature of a value at one point ``(x[i], y[i])`` per region."""
+    rows = value.rows if isinstance(value, _Masked) else value
+    index = (
+        value.index
+        if isinstance(value, _Masked)
+        else (None if value.shape[0] == 1 else np.arange(len(value)))
+    )
+    if index is None:
+        at = np.outer(x, rows[0, 0]) + np.outer(y, rows[0, 1]) + rows[0, 2]
+    else:
+        maps = rows[index[regions]]
+        at = x[:, None] * maps[:, 0] + y[:, None] * maps[:, 1] + maps[:, 2]
+    if isinstance(value, _Masked):
+        active = np.unpackbits(value.bits[regions], axis=1, count=at.shape[1], bitorder="little").astype(bool)
+        at *= np.where(active, 1.0, value.slope)
+    return at
+
+
 def _apply(op, maps: np.ndarray) -> np.ndarray:
     """``op`` on the three columns of each map: ``(c, 3, n_in) -> (c, 3, n_out)`` (a reshape is free, a
     matrix on a vector one product; everything else through ``op.apply`` on a batch of ``3 c``)."""
@@ -136,6 +174,7 @@ class _GraphSweep:
             for i in node.inputs:
                 last_use[i] = max(last_use.get(i, 0), index)
         self.last_use = last_use
+        self.current = -1  # the node being computed
 
     @property
     def n_regions(self) -> int:
@@ -217,14 +256,26 @@ class _GraphSweep:
         if unsettled:  # regions at the node's start that share an edge (both directions)
             _, _, left, right = partition.shared_edges()
             left, right = np.concatenate([left, right]), np.concatenate([right, left])
+            corners, offsets = partition.corner_arrays()
+            owner = np.repeat(np.arange(before), np.diff(offsets))
         for k, regions in unsettled:
-            entries = windows[k][windows[k] >= 0]
-            coefficients = _take(value, np.arange(before), entries) if per_region else value[:, :, entries]
             open_regions[regions] = True
             # a split region's new vertices lie on its edges: only regions of the open ones and of their
             # neighbours can share such an edge (pieces of two regions touch only if the regions do)
             near = open_regions.copy()
             near[right[open_regions[left]]] = True
+            # the entries' maps on the regions looked at and on the homes of their corners
+            needed = near.copy()
+            needed[partition.home[corners[near[owner]]]] = True
+            needed = np.flatnonzero(needed)
+            entries = windows[k][windows[k] >= 0]
+            if per_region:
+                coefficients = np.zeros((before, 3, len(entries)))
+                coefficients[needed] = _select(
+                    value, needed, np.broadcast_to(entries, (len(needed), len(entries)))
+                )
+            else:
+                coefficients = value[:, :, entries]
             self._split_by_envelope(coefficients, scale, tie, open_regions, near)
             open_regions[regions] = False
             if partition.nregions > self.max_regions:
@@ -236,22 +287,18 @@ class _GraphSweep:
                 )
         partition.compact()
         parent = partition.map_id[: partition.nregions].copy()
-        argmax = self._argmax(value, parent, windows, tie)
-        key = np.concatenate([parent[:, None], argmax], axis=1)
-        _, first, group = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        group = group.reshape(-1)
+        _check_memory(
+            self._live_bytes(len(parent)) + 24.0 * len(windows) * len(parent),
+            self.max_memory,
+            f"the affine maps of the live values after node {node.name!r} on {len(parent)} regions",
+        )
+        argmax, out = self._argmax(value, parent, windows, tie)
+        group, first = self._merge_groups(parent, argmax)
         if len(first) < len(parent):
             partition.merge(group)
-            parent, argmax = parent[first], argmax[first]
-        after = self.n_regions
+            parent, argmax, out = parent[first], argmax[first], out[first]
         self.patterns.append((argmax, parent, len(windows), "argmax"))
         self._gather(parent, before, extra=24 * len(windows), name=node.name)
-        out = np.empty((after, 3, len(windows)))
-        step = _rows_per_chunk(value.shape[2])
-        for lo in range(0, after, step):
-            chosen = windows[np.arange(len(windows)), argmax[lo : lo + step]]  # (c, n_out) input indices
-            maps = _take(value, parent[lo : lo + step])
-            out[lo : lo + step] = np.take_along_axis(maps, chosen[:, None, :], axis=2)
         return out
 
     # ------------------------------------------------------------------------------------------ helpers
@@ -268,7 +315,10 @@ class _GraphSweep:
         partition.home[corners] = np.repeat(np.arange(n), np.diff(offsets)) if per_region else 0
 
     def _gather(self, parent: np.ndarray, before: int, extra: float, name: str) -> None:
-        """Every live per-region value on the new regions (``parent``: the region each came from)."""
+        """Every live per-region value on the new regions (``parent``: the region each came from); values
+        whose last consumer is the current node are dropped instead."""
+        for i in [i for i in self.values if self.last_use.get(i, 0) <= self.current]:
+            del self.values[i]
         _check_memory(
             self._live_bytes(len(parent)) + extra * len(parent),
             self.max_memory,
@@ -282,55 +332,130 @@ class _GraphSweep:
             elif value.shape[0] > 1:
                 raise AssertionError("a per-region value from an older partition")
 
+    @staticmethod
+    def _merge_groups(parent: np.ndarray, argmax: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pieces of one region with the same argmax, numbered in the order of (parent, argmax row):
+        ``group`` (R,) and ``first`` (one piece of each group)."""
+        label = np.zeros(len(parent), dtype=np.int64)
+        several = np.bincount(parent)[parent] > 1  # only pieces of split regions can merge
+        if several.any():
+            key = np.concatenate([parent[several, None], argmax[several]], axis=1)
+            label[several] = np.unique(key, axis=0, return_inverse=True)[1].reshape(-1) + 1
+        _, first, group = np.unique(
+            parent * (label.max() + 1) + label, return_index=True, return_inverse=True
+        )
+        return group.reshape(-1), first
+
     def _unsettled_outputs(self, value, windows: np.ndarray, tie: float) -> list[tuple[int, np.ndarray]]:
         """The outputs of a max node whose window has two entries that may tie on some region, each with
-        those regions (numbered as by :meth:`_label_regions`, which their pieces keep as ``map_id``). A
-        region where the largest entry at its first corner beats every other entry at every corner by more
-        than ``tie``, or where no two entries change order beyond ``tie`` between its corners, never needs
-        a split for that output (nor do its pieces after other outputs split it)."""
+        those regions (numbered as by :meth:`_label_regions`, which their pieces keep as ``map_id``).
+
+        Only the entries that can be the largest compete (:meth:`_competitors`). A region where the
+        largest competitor at its first corner beats every other at every corner by more than ``tie``, or
+        where no two competitors change order beyond ``tie`` between its corners (the maximum of a linear
+        function over a convex polygon is at a corner), never needs a split for that output (nor do its
+        pieces after other outputs split it). All outputs and regions at once, in chunks of regions.
+        """
         partition = self.partition
         corners, offsets = partition.corner_arrays()
-        n = partition.nregions
-        per_region = isinstance(value, _Masked) or value.shape[0] > 1
-        block = max(1, 64 // windows.shape[1])  # outputs at a time
-        first_entry, second_entry = np.triu_indices(windows.shape[1], 1)
-        unsettled = []
-        for lo in range(0, len(windows), block):
-            window = windows[lo : lo + block]
-            features = np.maximum(window, 0).reshape(-1)
-            padding = window < 0
-            settled = np.ones((n, len(window)), dtype=bool)
-            step = max(1, _CHUNK_BYTES // (64 * len(features) * 8))  # regions at a time (~8 corners each)
-            for start in range(0, n, step):
-                stop = min(n, start + step)
-                chunk = np.arange(start, stop)
-                lengths = np.diff(offsets[start : stop + 1])
-                vertices = corners[offsets[start] : offsets[stop]]
-                local = np.repeat(np.arange(len(chunk)), lengths)
-                maps = _take(value, chunk, features) if per_region else value[:, :, features]
-                maps = maps.reshape(len(maps), 3, *window.shape)
-                row = local if per_region else np.zeros(len(local), dtype=np.int64)
-                x, y = partition.x[vertices, None, None], partition.y[vertices, None, None]
-                at = x * maps[row, 0] + y * maps[row, 1] + maps[row, 2]  # (corners, outputs, w)
-                at[:, padding] = -np.inf
-                firsts = offsets[start:stop] - offsets[start]
-                leader = np.argmax(at[firsts], axis=2)[local][:, :, None]  # (corners, outputs, 1)
-                margin = np.take_along_axis(at, leader, axis=2) - at
-                np.put_along_axis(margin, leader, np.inf, axis=2)
-                margin[:, padding] = np.inf
-                dominated = np.minimum.reduceat(margin.min(axis=2), firsts, axis=0) > tie
-                # or no two entries change order on the region: no tie line crosses it (entries equal on
-                # it, such as inactive ReLUs, tie everywhere and never split it)
-                at[:, padding] = 0.0
-                difference = at[:, :, first_entry] - at[:, :, second_entry]  # (corners, outputs, pairs)
-                threshold = tie * (1 - 1e-6)  # within rounding of the tie: looked at
-                crossable = (np.maximum.reduceat(difference, firsts, axis=0) > threshold) & (
-                    np.minimum.reduceat(difference, firsts, axis=0) < -threshold
-                )
-                settled[start:stop] = dominated | ~crossable.any(axis=2)
-            for k in np.flatnonzero(~settled.all(axis=0)):
-                unsettled.append((lo + int(k), np.flatnonzero(~settled[:, k])))
-        return unsettled
+        x, y = partition.x[corners], partition.y[corners]
+        n, w = partition.nregions, windows.shape[1]
+        features, valid = np.maximum(windows, 0), windows >= 0
+        first_entry, second_entry = np.triu_indices(w, 1)
+        threshold = tie * (1 - 1e-6)  # within rounding of the tie: looked at
+        counts = np.diff(offsets)
+        centre = (
+            np.stack([np.add.reduceat(x, offsets[:-1]), np.add.reduceat(y, offsets[:-1])], 1)
+            / counts[:, None]
+        )
+        owner = np.repeat(np.arange(n), counts)
+        radius = np.maximum.reduceat(np.hypot(x - centre[owner, 0], y - centre[owner, 1]), offsets[:-1])
+        outputs, regions = [], []
+        step = max(1, _CHUNK_BYTES // (8 * 8 * 4 * windows.size))  # regions at a time (~8 corners each)
+        for lo in range(0, n, step):
+            chunk = np.arange(lo, min(n, lo + step))
+            competing, needed = self._competitors(value, chunk, features, valid)
+            local, output = np.nonzero(needed)
+            if len(local) == 0:
+                continue
+            region = chunk[local]
+            maps = _select(value, region, features[output])  # (pairs, 3, w)
+            competing = competing[local, output]  # (pairs, w)
+            open_ = ~self._settled_on_discs(maps, competing, centre[region], radius[region], tie, threshold)
+            region, output, maps, competing = region[open_], output[open_], maps[open_], competing[open_]
+            if len(region) == 0:
+                continue
+            positions, owner, firsts = _segment_ranges(offsets[region], offsets[region + 1] - offsets[region])
+            firsts = firsts[:-1]
+            at = x[positions, None] * maps[owner, 0] + y[positions, None] * maps[owner, 1] + maps[owner, 2]
+            at[~competing[owner]] = -np.inf
+            leader = np.argmax(at[firsts], axis=1)[owner]  # the largest competitor at the first corner
+            every = np.arange(len(at))
+            margin = at[every, leader][:, None] - at
+            margin[every, leader] = np.inf
+            dominated = np.minimum.reduceat(margin.min(axis=1), firsts) > tie
+            at[~competing[owner]] = 0.0
+            difference = at[:, first_entry] - at[:, second_entry]  # (corners, pairs of entries)
+            crossable = (
+                (np.maximum.reduceat(difference, firsts) > threshold)
+                & (np.minimum.reduceat(difference, firsts) < -threshold)
+                & competing[:, first_entry]
+                & competing[:, second_entry]
+            )
+            open_ = ~dominated & crossable.any(axis=1)
+            outputs.append(output[open_])
+            regions.append(region[open_])
+        if not outputs:
+            return []
+        outputs, regions = np.concatenate(outputs), np.concatenate(regions)
+        order = np.lexsort((regions, outputs))
+        outputs, regions = outputs[order], regions[order]
+        starts = np.flatnonzero(np.diff(outputs, prepend=-1))
+        return [
+            (int(outputs[a]), regions[a:b]) for a, b in zip(starts, [*starts[1:], len(outputs)], strict=True)
+        ]
+
+    @staticmethod
+    def _settled_on_discs(maps, competing, centre, radius, tie: float, threshold: float) -> np.ndarray:
+        """A cheap sufficient test of the settled windows (see :meth:`_unsettled_outputs`): on the disc of
+        ``radius`` about ``centre`` that holds the region, a linear function ``d`` stays within
+        ``d(centre) -+ |grad d| radius``. Settled: the largest competitor at the centre beats every other by
+        more than ``tie`` on the whole disc, or no two competitors can change order on it. ``maps`` (P, 3, w),
+        ``competing`` (P, w), ``centre`` (P, 2), ``radius`` (P,)."""
+        a, b = maps[:, 0], maps[:, 1]
+        at = centre[:, :1] * a + centre[:, 1:] * b + maps[:, 2]
+        at[~competing] = -np.inf
+        leader = np.argmax(at, axis=1)[:, None]
+        reach = radius[:, None] * np.hypot(
+            np.take_along_axis(a, leader, 1) - a, np.take_along_axis(b, leader, 1) - b
+        )
+        margin = np.take_along_axis(at, leader, 1) - at - reach
+        np.put_along_axis(margin, leader, np.inf, axis=1)
+        dominated = margin.min(axis=1) > tie
+        first, second = np.triu_indices(at.shape[1], 1)
+        at[~competing] = 0.0
+        reach = radius[:, None] * np.hypot(a[:, first] - a[:, second], b[:, first] - b[:, second])
+        apart = (np.abs(at[:, first] - at[:, second]) - reach > threshold) | ~(
+            competing[:, first] & competing[:, second]
+        )
+        return dominated | apart.all(axis=1)
+
+    @staticmethod
+    def _competitors(value, chunk: np.ndarray, features: np.ndarray, valid: np.ndarray):
+        """``(len(chunk), n_out, w)`` the window entries that can be the largest on each region, and
+        ``(len(chunk), n_out)`` the windows with two of them. After an activation with slopes >= 0 an active
+        entry (input >= 0 on the region) is never below an inactive one (``slope * input <= 0``): with an
+        active entry only the active ones compete; with none, an inactive entry of slope 0 (0 everywhere)
+        is the largest and nothing competes; otherwise every entry competes."""
+        if isinstance(value, _Masked) and value.slope.min(initial=0.0) >= 0:
+            bits = np.unpackbits(value.bits[chunk], axis=1, count=value.rows.shape[2], bitorder="little")
+            active = bits.astype(bool)[:, features] & valid
+            n_active = active.sum(axis=2)
+            flat = ((value.slope[features] == 0) & valid).any(axis=1)
+            needed = np.where(n_active > 0, n_active >= 2, ~flat & (valid.sum(axis=1) >= 2))
+            return np.where((n_active > 0)[:, :, None], active, valid), needed
+        shape = (len(chunk), *valid.shape)
+        return np.broadcast_to(valid, shape), np.broadcast_to(valid.sum(axis=1) >= 2, shape[:2])
 
     def _entry_values(self, coefficients: np.ndarray, vertices: np.ndarray) -> np.ndarray:
         """Values (len(vertices), w) of the window entries at vertices, each with its home region's maps."""
@@ -407,8 +532,9 @@ class _GraphSweep:
                 grown[fresh] = self._candidates(coefficients, tie, fresh)
                 candidates = grown
 
-    def _argmax(self, value, parent, windows, tie) -> np.ndarray:
-        """(R, n_out) window position of the largest entry at an interior point of each region."""
+    def _argmax(self, value, parent, windows, tie) -> tuple[np.ndarray, np.ndarray]:
+        """(R, n_out) window position of the largest entry at an interior point (the mean of the corners)
+        of each region, and the maps (R, 3, n_out) of those entries."""
         partition = self.partition
         corners, offsets = partition.corner_arrays()
         counts = np.diff(offsets)
@@ -416,17 +542,19 @@ class _GraphSweep:
         py = np.add.reduceat(partition.y[corners], offsets[:-1]) / counts
         dtype = np.uint8 if windows.shape[1] <= 255 else np.int64
         argmax = np.empty((len(parent), len(windows)), dtype=dtype)
+        out = np.empty((len(parent), 3, len(windows)))
+        features, padding = np.maximum(windows, 0), windows < 0
+        outputs = np.arange(len(windows))
         step = _rows_per_chunk(value.shape[2] + windows.size)
         for lo in range(0, len(parent), step):
-            maps = _take(value, parent[lo : lo + step])
-            at = (
-                px[lo : lo + step, None] * maps[:, 0] + py[lo : lo + step, None] * maps[:, 1] + maps[:, 2]
-            )  # (c, n_in)
-            gathered = at[:, np.maximum(windows, 0)]
-            gathered[:, windows < 0] = -np.inf
+            regions = parent[lo : lo + step]
+            gathered = _values_at(value, regions, px[lo : lo + step], py[lo : lo + step])[:, features]
+            gathered[:, padding] = -np.inf
             top = gathered.max(axis=2, keepdims=True)
-            argmax[lo : lo + step] = np.argmax(gathered >= top - tie, axis=2)
-        return argmax
+            choice = np.argmax(gathered >= top - tie, axis=2)
+            argmax[lo : lo + step] = choice
+            out[lo : lo + step] = _select(value, regions, features[outputs, choice])
+        return argmax, out
 
 
 def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory, use_compiled=None):
@@ -439,6 +567,7 @@ def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory
     partition = Partition((domain - center) / scale, tolerance)
     sweep = _GraphSweep(graph, partition, tolerance, max_regions, max_memory, use_compiled)
     for index, node in enumerate(graph.nodes):
+        sweep.current = index
         if node.kind == "input":
             value = np.empty((1, 3, graph.n_in))
             value[0, :2] = frame * scale
@@ -454,7 +583,7 @@ def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory
         sweep.values[index] = value
         for i in set(node.inputs):
             if sweep.last_use[i] == index:
-                del sweep.values[i]
+                sweep.values.pop(i, None)
         if index == graph.output:
             break
     partition.compact()
