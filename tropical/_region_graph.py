@@ -36,7 +36,7 @@ from tropical._region_split import Partition, _segment_ranges
 from tropical.errors import ComputationTooLargeError
 from tropical.graph import Dense, Reshape
 
-_CHUNK_BYTES = 48_000_000
+_CHUNK_BYTES = 16_000_000
 
 
 def _check_memory(estimate: float, max_memory: float, what: str) -> None:
@@ -53,6 +53,16 @@ def _rows_per_chunk(width: int) -> int:
     return max(1, _CHUNK_BYTES // (24 * max(1, width)))
 
 
+def _rows_of(rows: np.ndarray, index: np.ndarray | None, regions: np.ndarray, features=None) -> np.ndarray:
+    """``rows[index[regions]]`` (``rows[0]`` on every region when ``index`` is None) as ``(c, 3, n)``, or of
+    ``features`` ``(c, k)`` (each region its own) as ``(c, 3, k)``."""
+    if features is None:
+        return rows[np.zeros(len(regions), dtype=np.int64) if index is None else index[regions]]
+    if index is None:
+        return rows[0][:, features].transpose(1, 0, 2)
+    return rows[index[regions][:, None], :, features].transpose(0, 2, 1)
+
+
 class _Masked:
     """An activation's output kept lazily: on region ``r`` it is ``where(active[r], 1, slope) *
     rows[index[r]]`` (``index=None``: ``rows[0]`` on every region), with ``active`` the packed bits of the
@@ -66,81 +76,124 @@ class _Masked:
     def shape(self) -> tuple[int, int, int]:
         return (len(self.bits), 3, self.rows.shape[2])
 
-    def take(self, regions=slice(None), features=None) -> np.ndarray:
-        """The maps ``(len(regions), 3, len(features))`` (all features when None)."""
-        if features is None:
-            bits = self.bits[regions]
-            active = np.unpackbits(bits, axis=1, count=self.rows.shape[2], bitorder="little").astype(bool)
-            factors = np.where(active, 1.0, self.slope)
-            rows = self.rows
-            maps = (
-                rows[np.zeros(len(bits), dtype=np.int64)] if self.index is None else rows[self.index[regions]]
-            )
-        else:  # only the needed bytes and entries of the given regions
-            regions = np.arange(len(self.bits))[regions]
-            bits = self.bits[regions[:, None], (features // 8)[None, :]]
-            active = (bits >> (features % 8).astype(np.uint8)) & 1
-            factors = np.where(active == 1, 1.0, self.slope[features])
-            if self.index is None:
-                maps = np.repeat(self.rows[:, :, features], len(regions), axis=0)
-            else:
-                rows = self.index[regions][:, None, None]
-                maps = self.rows[rows, np.arange(3)[None, :, None], features[None, None, :]]
-        maps *= factors[:, None, :]
+    def per_region_bytes(self) -> float:
+        return self.bits.shape[1] + 8.0
+
+    def bound(self) -> float:
+        """An upper bound of ``|value|`` on the domain (internal coordinates within [-1, 1]^2)."""
+        return float(np.abs(self.rows).sum(axis=1).max(initial=0.0) * max(1.0, np.abs(self.slope).max()))
+
+    def active(self, regions: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """Whether ``features`` ``(c, k)`` are active on ``regions`` ``(c,)``."""
+        return ((self.bits[regions[:, None], features >> 3] >> (features & 7).astype(np.uint8)) & 1) == 1
+
+    def take(self, regions: np.ndarray) -> np.ndarray:
+        """The maps ``(len(regions), 3, n)``."""
+        active = np.unpackbits(self.bits[regions], axis=1, count=self.rows.shape[2], bitorder="little")
+        maps = _rows_of(self.rows, self.index, regions)
+        maps *= np.where(active.astype(bool), 1.0, self.slope)[:, None, :]
         return maps
+
+    def select(self, regions: np.ndarray, features: np.ndarray) -> np.ndarray:
+        maps = _rows_of(self.rows, self.index, regions, features)
+        return maps * np.where(self.active(regions, features), 1.0, self.slope[features])[:, None, :]
+
+    def values_at(self, regions: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        at = _values_at(self.rows, self.index, regions, x, y)
+        active = np.unpackbits(self.bits[regions], axis=1, count=at.shape[1], bitorder="little")
+        at *= np.where(active.astype(bool), 1.0, self.slope)
+        return at
 
     def gathered(self, parent: np.ndarray) -> _Masked:
         index = None if self.index is None else self.index[parent]
         return _Masked(self.rows, index, self.bits[parent], self.slope)
 
 
-def _take(value, regions: np.ndarray, features=None) -> np.ndarray:
-    """Maps ``(len(regions), 3, n)`` of a value (an array with one row, or one per region, or a
-    :class:`_Masked`) on the given regions (an index array), of all or some ``features``."""
-    if isinstance(value, _Masked):
-        return value.take(regions, features)
-    rows = value if features is None else value[:, :, features]
-    if rows.shape[0] == 1:
-        return np.repeat(rows, len(regions), axis=0)
-    return rows[regions]
+class _Pooled:
+    """A max node's output kept lazily: on region ``r``, output ``j`` is entry ``features[r, j]`` of
+    ``rows[index[r]]`` (``index=None``: ``rows[0]``), times ``slope[features[r, j]]`` where ``active[r, j]``
+    is False (the winner was an inactive unit of an activation; ``active=None``: never). Costs 3 bytes per
+    output and region instead of 24."""
+
+    def __init__(
+        self, rows, index, features: np.ndarray, active: np.ndarray | None, slope: np.ndarray | None
+    ):
+        self.rows, self.index, self.features, self.active, self.slope = rows, index, features, active, slope
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self.features), 3, self.features.shape[1])
+
+    def per_region_bytes(self) -> float:
+        return self.features.shape[1] * (self.features.itemsize + (self.active is not None)) + 8.0
+
+    def bound(self) -> float:
+        slope = 1.0 if self.slope is None else max(1.0, np.abs(self.slope).max())
+        return float(np.abs(self.rows).sum(axis=1).max(initial=0.0) * slope)
+
+    def select(self, regions: np.ndarray, features: np.ndarray) -> np.ndarray:
+        chosen = np.take_along_axis(self.features[regions], features, axis=1).astype(np.int64)
+        maps = _rows_of(self.rows, self.index, regions, chosen)
+        if self.active is not None:
+            active = np.take_along_axis(self.active[regions], features, axis=1)
+            maps *= np.where(active, 1.0, self.slope[chosen])[:, None, :]
+        return maps
+
+    def take(self, regions: np.ndarray) -> np.ndarray:
+        return self.select(regions, np.broadcast_to(np.arange(self.shape[2]), (len(regions), self.shape[2])))
+
+    def values_at(self, regions: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        maps = self.take(regions)
+        return x[:, None] * maps[:, 0] + y[:, None] * maps[:, 1] + maps[:, 2]
+
+    def gathered(self, parent: np.ndarray) -> _Pooled:
+        index = None if self.index is None else self.index[parent]
+        active = None if self.active is None else self.active[parent]
+        return _Pooled(self.rows, index, self.features[parent], active, self.slope)
+
+
+_LAZY = (_Masked, _Pooled)
+
+
+def _take(value, regions: np.ndarray) -> np.ndarray:
+    """Maps ``(len(regions), 3, n)`` of a value (an array with one row, or one per region, or a lazy
+    :class:`_Masked` or :class:`_Pooled`) on the given regions (an index array)."""
+    if isinstance(value, _LAZY):
+        return value.take(regions)
+    return _rows_of(value, None if value.shape[0] == 1 else np.arange(len(value)), regions)
 
 
 def _select(value, regions: np.ndarray, features: np.ndarray) -> np.ndarray:
     """Maps ``(len(regions), 3, k)`` of a value on ``regions`` (an index array) of ``features`` (an int array
     ``(len(regions), k)``: each region its own ``k`` features)."""
-    rows = value.rows if isinstance(value, _Masked) else value
-    index = (
-        value.index
-        if isinstance(value, _Masked)
-        else (None if value.shape[0] == 1 else np.arange(len(value)))
-    )
-    if index is None:
-        maps = rows[0][:, features].transpose(1, 0, 2)
-    else:
-        maps = rows[index[regions][:, None], :, features].transpose(0, 2, 1)
-    if isinstance(value, _Masked):
-        active = (value.bits[regions[:, None], features >> 3] >> (features & 7).astype(np.uint8)) & 1
-        maps = maps * np.where(active == 1, 1.0, value.slope[features])[:, None, :]
-    return maps
+    if isinstance(value, _LAZY):
+        return value.select(regions, features)
+    return _rows_of(value, None if value.shape[0] == 1 else np.arange(len(value)), regions, features)
 
 
-def _values_at(value, regions: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Values ``(len(regions), n)`` of every feature of a value at one point ``(x[i], y[i])`` per region."""
-    rows = value.rows if isinstance(value, _Masked) else value
-    index = (
-        value.index
-        if isinstance(value, _Masked)
-        else (None if value.shape[0] == 1 else np.arange(len(value)))
-    )
+def _values_at(value, index, regions: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Values ``(len(regions), n)`` of every feature of a value at one point ``(x[i], y[i])`` per region
+    (``index``: of a value's rows, as for :func:`_rows_of`)."""
+    if isinstance(value, _LAZY):
+        return value.values_at(regions, x, y)
     if index is None:
-        at = np.outer(x, rows[0, 0]) + np.outer(y, rows[0, 1]) + rows[0, 2]
-    else:
-        maps = rows[index[regions]]
-        at = x[:, None] * maps[:, 0] + y[:, None] * maps[:, 1] + maps[:, 2]
+        return np.outer(x, value[0, 0]) + np.outer(y, value[0, 1]) + value[0, 2]
+    maps = value[index[regions]]
+    return x[:, None] * maps[:, 0] + y[:, None] * maps[:, 1] + maps[:, 2]
+
+
+def _pooled(value, parent: np.ndarray, chosen: np.ndarray) -> _Pooled:
+    """The output of a max node on the new regions (``parent``: the region of ``value`` each came from)
+    whose entry ``j`` is feature ``chosen[r, j]`` of ``value``."""
     if isinstance(value, _Masked):
-        active = np.unpackbits(value.bits[regions], axis=1, count=at.shape[1], bitorder="little").astype(bool)
-        at *= np.where(active, 1.0, value.slope)
-    return at
+        index = None if value.index is None else value.index[parent]
+        return _Pooled(value.rows, index, chosen, value.active(parent, chosen), value.slope)
+    if isinstance(value, _Pooled):
+        inner = value.gathered(parent)
+        features = np.take_along_axis(inner.features, chosen, axis=1)
+        active = None if inner.active is None else np.take_along_axis(inner.active, chosen, axis=1)
+        return _Pooled(value.rows, inner.index, features, active, value.slope)
+    return _Pooled(value, None if value.shape[0] == 1 else parent, chosen, None, None)
 
 
 def _apply(op, maps: np.ndarray) -> np.ndarray:
@@ -154,8 +207,8 @@ def _apply(op, maps: np.ndarray) -> np.ndarray:
 
 
 def _per_region_bytes(value) -> float:
-    if isinstance(value, _Masked):
-        return value.bits.shape[1] + 8.0
+    if isinstance(value, _LAZY):
+        return value.per_region_bytes()
     return 24.0 * value.shape[2] if value.shape[0] > 1 else 0.0
 
 
@@ -167,7 +220,7 @@ class _GraphSweep:
         self.tolerance = tolerance
         self.max_regions = max_regions
         self.max_memory = max_memory
-        self.values: dict[int, np.ndarray | _Masked] = {}
+        self.values: dict[int, np.ndarray | _Masked | _Pooled] = {}
         self.patterns: list[tuple[np.ndarray, np.ndarray, int, str]] = []
         last_use = {graph.output: len(graph.nodes)}
         for index, node in enumerate(graph.nodes):
@@ -205,7 +258,7 @@ class _GraphSweep:
 
     def activation(self, node) -> _Masked:
         value = self.values[node.inputs[0]]
-        if isinstance(value, _Masked):  # an activation of an activation: its input in full
+        if isinstance(value, _LAZY):  # an activation of an activation or of a max: its input in full
             _check_memory(
                 24.0 * value.shape[0] * value.shape[2] + self._live_bytes(value.shape[0]),
                 self.max_memory,
@@ -215,19 +268,28 @@ class _GraphSweep:
         n = node.size
         partition, before = self.partition, self.n_regions
         self._label_regions(per_region=value.shape[0] > 1)
-        lines = Partition.normalised(value.transpose(0, 2, 1))
-        if value.shape[0] == 1 and before > 1:  # the regions need their own ids (parents): one line set each
-            _check_memory(32.0 * before * n, self.max_memory, f"the lines of node {node.name!r}")
-            lines = tuple(row[:, np.zeros(before, dtype=np.int64)] for row in lines)
         partition.reset_bits(n)
-        neuron = partition.split_layer(lines, self.max_regions, use_compiled=self.use_compiled)
-        if neuron is not None:
-            raise ComputationTooLargeError(
-                f"more than max_regions={self.max_regions} linear regions after {neuron + 1} of the {n} "
-                f"units of node {node.name!r}",
-                estimate=float(partition.nregions),
-                limit=float(self.max_regions),
-            )
+        maps = value.shape[0] if before == 1 else before
+        # the lines of a few units at a time (each unit's on every region: 32 bytes per unit and region, and
+        # the transposed input); the units' bytes are rotated to the front of ``bits`` for their turn
+        step = max(8, 3 * _CHUNK_BYTES // (64 * maps) // 8 * 8)
+        for lo in range(0, n, step):
+            units = slice(lo, min(n, lo + step))
+            lines = Partition.normalised(value[:, :, units].transpose(0, 2, 1))
+            if (
+                value.shape[0] == 1 and before > 1
+            ):  # the regions need their own ids (parents): a line set each
+                lines = tuple(row[:, np.zeros(before, dtype=np.int64)] for row in lines)
+            neuron = partition.split_layer(lines, self.max_regions, use_compiled=self.use_compiled)
+            if neuron is not None:
+                raise ComputationTooLargeError(
+                    f"more than max_regions={self.max_regions} linear regions after {lo + neuron + 1} of the "
+                    f"{n} units of node {node.name!r}",
+                    estimate=float(partition.nregions),
+                    limit=float(self.max_regions),
+                )
+            if step < n:
+                partition.bits = np.roll(partition.bits, -((units.stop - lo + 7) // 8), axis=1)
         partition.compact()
         after = self.n_regions
         parent = partition.map_id[:after].copy()
@@ -241,13 +303,12 @@ class _GraphSweep:
         value = self.values[node.inputs[0]]
         windows = np.asarray(node.windows, dtype=np.int64)
         partition, before = self.partition, self.n_regions
-        per_region = isinstance(value, _Masked) or value.shape[0] > 1
+        per_region = isinstance(value, _LAZY) or value.shape[0] > 1
         self._label_regions(per_region=per_region)
         partition.reset_bits(1)
         # |value| <= |a| + |b| + |c| on the domain (internal coordinates within [-1, 1]^2)
-        if isinstance(value, _Masked):
-            bound = np.abs(value.rows).sum(axis=1).max(initial=0.0)
-            scale = float(bound * max(1.0, np.abs(value.slope).max(initial=0.0)))
+        if isinstance(value, _LAZY):
+            scale = value.bound()
         else:
             scale = float(np.abs(value).sum(axis=1).max(initial=0.0))
         tie = self.tolerance * scale
@@ -287,19 +348,15 @@ class _GraphSweep:
                 )
         partition.compact()
         parent = partition.map_id[: partition.nregions].copy()
-        _check_memory(
-            self._live_bytes(len(parent)) + 24.0 * len(windows) * len(parent),
-            self.max_memory,
-            f"the affine maps of the live values after node {node.name!r} on {len(parent)} regions",
-        )
-        argmax, out = self._argmax(value, parent, windows, tie)
+        argmax = self._argmax(value, parent, windows, tie)
         group, first = self._merge_groups(parent, argmax)
         if len(first) < len(parent):
             partition.merge(group)
-            parent, argmax, out = parent[first], argmax[first], out[first]
+            parent, argmax = parent[first], argmax[first]
         self.patterns.append((argmax, parent, len(windows), "argmax"))
-        self._gather(parent, before, extra=24 * len(windows), name=node.name)
-        return out
+        self._gather(parent, before, extra=5 * len(windows), name=node.name)
+        chosen = windows[np.arange(len(windows)), argmax]
+        return _pooled(value, parent, chosen.astype(np.int16 if value.shape[2] < 2**15 else np.int64))
 
     # ------------------------------------------------------------------------------------------ helpers
     def _live_bytes(self, n_regions: int) -> float:
@@ -325,7 +382,7 @@ class _GraphSweep:
             f"the affine maps of the live values after node {name!r} on {len(parent)} regions",
         )
         for i, value in list(self.values.items()):
-            if isinstance(value, _Masked):
+            if isinstance(value, _LAZY):
                 self.values[i] = value.gathered(parent)
             elif value.shape[0] == before and before > 1:
                 self.values[i] = value[parent]
@@ -338,9 +395,13 @@ class _GraphSweep:
         ``group`` (R,) and ``first`` (one piece of each group)."""
         label = np.zeros(len(parent), dtype=np.int64)
         several = np.bincount(parent)[parent] > 1  # only pieces of split regions can merge
-        if several.any():
-            key = np.concatenate([parent[several, None], argmax[several]], axis=1)
-            label[several] = np.unique(key, axis=0, return_inverse=True)[1].reshape(-1) + 1
+        if several.any():  # one byte string per piece: its parent (big-endian) and its argmax row
+            rows = np.ascontiguousarray(argmax[several])
+            key = np.empty((len(rows), 8 + rows.shape[1] * rows.itemsize), dtype=np.uint8)
+            key[:, :8] = parent[several].astype(">i8").view(np.uint8).reshape(-1, 8)
+            key[:, 8:] = rows.view(np.uint8).reshape(len(rows), -1)
+            key = key.view(np.dtype((np.void, key.shape[1]))).reshape(-1)
+            label[several] = np.unique(key, return_inverse=True)[1].reshape(-1) + 1
         _, first, group = np.unique(
             parent * (label.max() + 1) + label, return_index=True, return_inverse=True
         )
@@ -371,7 +432,7 @@ class _GraphSweep:
         owner = np.repeat(np.arange(n), counts)
         radius = np.maximum.reduceat(np.hypot(x - centre[owner, 0], y - centre[owner, 1]), offsets[:-1])
         outputs, regions = [], []
-        step = max(1, _CHUNK_BYTES // (8 * 8 * 4 * windows.size))  # regions at a time (~8 corners each)
+        step = max(1, 3 * _CHUNK_BYTES // (8 * 8 * 4 * windows.size))  # regions at a time (~8 corners each)
         for lo in range(0, n, step):
             chunk = np.arange(lo, min(n, lo + step))
             competing, needed = self._competitors(value, chunk, features, valid)
@@ -532,9 +593,9 @@ class _GraphSweep:
                 grown[fresh] = self._candidates(coefficients, tie, fresh)
                 candidates = grown
 
-    def _argmax(self, value, parent, windows, tie) -> tuple[np.ndarray, np.ndarray]:
+    def _argmax(self, value, parent, windows, tie) -> np.ndarray:
         """(R, n_out) window position of the largest entry at an interior point (the mean of the corners)
-        of each region, and the maps (R, 3, n_out) of those entries."""
+        of each region (the lowest position within ``tie`` of the largest)."""
         partition = self.partition
         corners, offsets = partition.corner_arrays()
         counts = np.diff(offsets)
@@ -542,19 +603,17 @@ class _GraphSweep:
         py = np.add.reduceat(partition.y[corners], offsets[:-1]) / counts
         dtype = np.uint8 if windows.shape[1] <= 255 else np.int64
         argmax = np.empty((len(parent), len(windows)), dtype=dtype)
-        out = np.empty((len(parent), 3, len(windows)))
         features, padding = np.maximum(windows, 0), windows < 0
-        outputs = np.arange(len(windows))
         step = _rows_per_chunk(value.shape[2] + windows.size)
         for lo in range(0, len(parent), step):
             regions = parent[lo : lo + step]
-            gathered = _values_at(value, regions, px[lo : lo + step], py[lo : lo + step])[:, features]
+            index = None if value.shape[0] == 1 else np.arange(value.shape[0])
+            gathered = _values_at(value, index, regions, px[lo : lo + step], py[lo : lo + step])[:, features]
             gathered[:, padding] = -np.inf
             top = gathered.max(axis=2, keepdims=True)
             choice = np.argmax(gathered >= top - tie, axis=2)
             argmax[lo : lo + step] = choice
-            out[lo : lo + step] = _select(value, regions, features[outputs, choice])
-        return argmax, out
+        return argmax
 
 
 def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory, use_compiled=None):
@@ -588,7 +647,7 @@ def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory
             break
     partition.compact()
     out = sweep.values[graph.output]
-    if isinstance(out, _Masked):
+    if isinstance(out, _LAZY):
         out = out.take(np.arange(out.shape[0]))
     maps = out.transpose(0, 2, 1)
     if len(maps) != partition.nregions:
