@@ -37,6 +37,7 @@ from tropical.errors import ComputationTooLargeError
 from tropical.graph import Dense, Reshape
 
 _CHUNK_BYTES = 16_000_000
+_MATRIX_ENTRIES = 2**22  # an op's dense matrix for the pieces' differences (32 MB)
 
 
 def _check_memory(estimate: float, max_memory: float, what: str) -> None:
@@ -119,6 +120,7 @@ class _Pooled:
         self, rows, index, features: np.ndarray, active: np.ndarray | None, slope: np.ndarray | None
     ):
         self.rows, self.index, self.features, self.active, self.slope = rows, index, features, active, slope
+        self.groups: np.ndarray | None = None  # (R,) the region each came from, set by the max node
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -196,6 +198,42 @@ def _pooled(value, parent: np.ndarray, chosen: np.ndarray) -> _Pooled:
     return _Pooled(value, None if value.shape[0] == 1 else parent, chosen, None, None)
 
 
+def _apply_to_pieces(op, value: _Pooled, out: np.ndarray) -> None:
+    """``out += op(value)`` on every region, ``value`` a max node's output whose pieces of one region (same
+    ``groups``) differ in a few outputs only: ``op`` runs on one piece per region, and every other piece
+    adds ``op`` of its difference from that piece, a few columns of the op's matrix (a conv layer on the
+    pieces of one pooling's split costs about the regions before the split)."""
+    n = len(value.groups)
+    _, first, inverse = np.unique(value.groups, return_index=True, return_inverse=True)
+    reference = first[inverse.reshape(-1)]  # (R,) one piece of each region
+    step = _rows_per_chunk(max(op.n_in, op.n_out))
+    for lo in range(0, len(first), step):
+        regions = first[lo : lo + step]
+        out[regions] += _apply(op, value.take(regions))
+    others = np.flatnonzero(reference != np.arange(n))
+    for lo in range(0, len(others), step):
+        regions = others[lo : lo + step]
+        out[regions] += out[reference[regions]]
+    differs = value.features[others] != value.features[reference[others]]
+    if value.active is not None:
+        differs |= value.active[others] != value.active[reference[others]]
+    region, output = np.nonzero(differs)
+    if len(region) == 0:
+        return
+    region = others[region]
+    delta = (
+        value.select(region, output[:, None])[:, :, 0]
+        - value.select(reference[region], output[:, None])[:, :, 0]
+    )
+    matrix = op.matrix()  # (n_out, n_in)
+    step = _rows_per_chunk(3 * op.n_out)
+    for lo in range(0, len(region), step):  # sorted by region: one sum per region of the chunk
+        where = region[lo : lo + step]
+        starts = np.flatnonzero(np.diff(where, prepend=-1))
+        terms = delta[lo : lo + step, :, None] * matrix.T[output[lo : lo + step], None, :]
+        out[where[starts]] += np.add.reduceat(terms, starts, axis=0)
+
+
 def _apply(op, maps: np.ndarray) -> np.ndarray:
     """``op`` on the three columns of each map: ``(c, 3, n_in) -> (c, 3, n_out)`` (a reshape is free, a
     matrix on a vector one product; everything else through ``op.apply`` on a batch of ``3 c``)."""
@@ -244,6 +282,13 @@ class _GraphSweep:
         )
         out = np.zeros((rows, 3, node.size))
         for op, value in zip(node.ops, inputs, strict=True):
+            if (
+                isinstance(value, _Pooled)
+                and value.groups is not None
+                and op.n_in * op.n_out <= _MATRIX_ENTRIES
+            ):
+                _apply_to_pieces(op, value, out)
+                continue
             step = _rows_per_chunk(max(op.n_in, op.n_out))
             for lo in range(0, value.shape[0], step):
                 chunk = _take(value, np.arange(lo, min(lo + step, value.shape[0])))
@@ -356,7 +401,10 @@ class _GraphSweep:
         self.patterns.append((argmax, parent, len(windows), "argmax"))
         self._gather(parent, before, extra=5 * len(windows), name=node.name)
         chosen = windows[np.arange(len(windows)), argmax]
-        return _pooled(value, parent, chosen.astype(np.int16 if value.shape[2] < 2**15 else np.int64))
+        out = _pooled(value, parent, chosen.astype(np.int16 if value.shape[2] < 2**15 else np.int64))
+        if out.index is None:  # the pieces of one region differ in the outputs that split it only
+            out.groups = parent
+        return out
 
     # ------------------------------------------------------------------------------------------ helpers
     def _live_bytes(self, n_regions: int) -> float:
