@@ -54,6 +54,19 @@ def _rows_per_chunk(width: int) -> int:
     return max(1, _CHUNK_BYTES // (24 * max(1, width)))
 
 
+def _bound(rows: np.ndarray) -> float:
+    """``max |a| + |b| + |c|`` over maps ``(M, 3, n)``: a bound of ``|value|`` on the domain (internal
+    coordinates within [-1, 1]^2), in chunks of maps."""
+    step = _rows_per_chunk(rows.shape[2])
+    return max(
+        (
+            float(np.abs(rows[lo : lo + step]).sum(axis=1).max(initial=0.0))
+            for lo in range(0, len(rows), step)
+        ),
+        default=0.0,
+    )
+
+
 def _rows_of(rows: np.ndarray, index: np.ndarray | None, regions: np.ndarray, features=None) -> np.ndarray:
     """``rows[index[regions]]`` (``rows[0]`` on every region when ``index`` is None) as ``(c, 3, n)``, or of
     ``features`` ``(c, k)`` (each region its own) as ``(c, 3, k)``."""
@@ -82,7 +95,7 @@ class _Masked:
 
     def bound(self) -> float:
         """An upper bound of ``|value|`` on the domain (internal coordinates within [-1, 1]^2)."""
-        return float(np.abs(self.rows).sum(axis=1).max(initial=0.0) * max(1.0, np.abs(self.slope).max()))
+        return _bound(self.rows) * max(1.0, float(np.abs(self.slope).max()))
 
     def active(self, regions: np.ndarray, features: np.ndarray) -> np.ndarray:
         """Whether ``features`` ``(c, k)`` are active on ``regions`` ``(c,)``."""
@@ -130,8 +143,7 @@ class _Pooled:
         return self.features.shape[1] * (self.features.itemsize + (self.active is not None)) + 8.0
 
     def bound(self) -> float:
-        slope = 1.0 if self.slope is None else max(1.0, np.abs(self.slope).max())
-        return float(np.abs(self.rows).sum(axis=1).max(initial=0.0) * slope)
+        return _bound(self.rows) * (1.0 if self.slope is None else max(1.0, float(np.abs(self.slope).max())))
 
     def select(self, regions: np.ndarray, features: np.ndarray) -> np.ndarray:
         chosen = np.take_along_axis(self.features[regions], features, axis=1).astype(np.int64)
@@ -274,6 +286,8 @@ class _GraphSweep:
     # ------------------------------------------------------------------------------------------ nodes
     def affine(self, node) -> np.ndarray:
         inputs = [self.values[i] for i in node.inputs]
+        if len(node.ops) == 1 and isinstance(node.ops[0], Reshape) and node.bias is None:
+            return inputs[0]  # flattening: the same values (C order), lazy ones stay lazy
         rows = max(v.shape[0] for v in inputs)
         _check_memory(
             24.0 * rows * node.size + self._live_bytes(rows),
@@ -355,7 +369,7 @@ class _GraphSweep:
         if isinstance(value, _LAZY):
             scale = value.bound()
         else:
-            scale = float(np.abs(value).sum(axis=1).max(initial=0.0))
+            scale = _bound(value)
         tie = self.tolerance * scale
         open_regions = np.zeros(before, dtype=bool)
         unsettled = self._unsettled_outputs(value, windows, tie) if scale > 0 else []
@@ -535,15 +549,15 @@ class _GraphSweep:
         at = centre[:, :1] * a + centre[:, 1:] * b + maps[:, 2]
         at[~competing] = -np.inf
         leader = np.argmax(at, axis=1)[:, None]
-        reach = radius[:, None] * np.hypot(
-            np.take_along_axis(a, leader, 1) - a, np.take_along_axis(b, leader, 1) - b
-        )
+        da, db = np.take_along_axis(a, leader, 1) - a, np.take_along_axis(b, leader, 1) - b
+        reach = radius[:, None] * np.sqrt(da * da + db * db)
         margin = np.take_along_axis(at, leader, 1) - at - reach
         np.put_along_axis(margin, leader, np.inf, axis=1)
         dominated = margin.min(axis=1) > tie
         first, second = np.triu_indices(at.shape[1], 1)
         at[~competing] = 0.0
-        reach = radius[:, None] * np.hypot(a[:, first] - a[:, second], b[:, first] - b[:, second])
+        da, db = a[:, first] - a[:, second], b[:, first] - b[:, second]
+        reach = radius[:, None] * np.sqrt(da * da + db * db)
         apart = (np.abs(at[:, first] - at[:, second]) - reach > threshold) | ~(
             competing[:, first] & competing[:, second]
         )
