@@ -9,21 +9,27 @@ current number of regions) otherwise.
 
 - affine node: ``sum_i ops[i].apply(inputs[i])`` on the batch of ``M * 3`` columns (the bias only on the
   constant column), in chunks of regions; a convolution is applied as a convolution, never as a matrix;
+  after a max node, on one piece of each region it split plus the pieces' differences
+  (:func:`_apply_to_pieces`); a flattening passes its input through;
 - activation node (any real slope, per unit or scalar): every unit splits the regions along the zero line
-  of its input, exactly as a layer of the chain sweep (:meth:`Partition.split_layer`); the output on a
-  region is ``where(active, 1, slope) * input``;
+  of its input, exactly as a layer of the chain sweep (:meth:`Partition.split_layer`, a few units at a
+  time); the output on a region is ``where(active, 1, slope) * input``, kept lazily (:class:`_Masked`);
 - max node: each output splits the regions into the cells of the upper envelope of its window's affine
-  inputs. A region is split along the line where two window entries tie only if both can be the largest
-  somewhere on it (no other entry beats either by more than the tie tolerance at every corner); the
-  pieces of one region with the same argmax for every output form one convex cell and are merged
-  (:meth:`Partition.merge`), so no two adjacent regions have the same pattern. The argmax of a region is
-  the lowest window position within the tie tolerance (``tolerance`` times a bound of the largest absolute
-  input value on the domain) of the largest. A region lying entirely within that tolerance of a tie line
-  (areas ~1e-12 of the domain, where many lines meet) is not split by it: its map is then off by at most
-  the tie tolerance times the gain of the layers after the max node (~1e-6 relative seen in tests).
+  inputs. Which outputs need a split on which regions is decided for all at once
+  (:meth:`_GraphSweep._unsettled_outputs`: active entries only after an activation with slopes >= 0, then
+  a bound on the disc holding each region, then the region's corners). A region is split along the line
+  where two window entries tie only if both can be the largest somewhere on it (no other entry beats
+  either by more than the tie tolerance at every corner); the pieces of one region with the same argmax
+  for every output form one convex cell and are merged (:meth:`Partition.merge`), so no two adjacent
+  regions have the same pattern. The argmax of a region is the lowest window position within the tie
+  tolerance (``tolerance`` times a bound of the largest absolute input value on the domain) of the
+  largest; the output keeps the chosen entries only (:class:`_Pooled`). A region lying entirely within
+  that tolerance of a tie line (areas ~1e-12 of the domain, where many lines meet) is not split by it: its
+  map is then off by at most the tie tolerance times the gain of the layers after the max node (~1e-6
+  relative seen in tests).
 
-After a node that splits, every live per-region value is gathered to the new regions (``value[parent]``);
-the memory this needs is estimated before it is allocated.
+After a node that splits, every live per-region value is gathered to the new regions (``value[parent]``;
+the lazy ones gather their indices and bits); the memory this needs is estimated before it is allocated.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ from tropical.errors import ComputationTooLargeError
 from tropical.graph import Dense, Reshape
 
 _CHUNK_BYTES = 16_000_000
+#: an affine node after a max node keeps its maps shared by the pieces of each split region (slower to
+#: read) when they would take more than this fraction of ``max_memory`` on every region
+_SHARED_ABOVE = 0.25
 _MATRIX_ENTRIES = 2**22  # an op's dense matrix for the pieces' differences (32 MB)
 
 
@@ -210,40 +219,98 @@ def _pooled(value, parent: np.ndarray, chosen: np.ndarray) -> _Pooled:
     return _Pooled(value, None if value.shape[0] == 1 else parent, chosen, None, None)
 
 
-def _apply_to_pieces(op, value: _Pooled, out: np.ndarray) -> None:
-    """``out += op(value)`` on every region, ``value`` a max node's output whose pieces of one region (same
-    ``groups``) differ in a few outputs only: ``op`` runs on one piece per region, and every other piece
-    adds ``op`` of its difference from that piece, a few columns of the op's matrix (a conv layer on the
-    pieces of one pooling's split costs about the regions before the split)."""
+def _add_sorted(out: np.ndarray, owner: np.ndarray, terms: np.ndarray) -> None:
+    """``out[owner[t]] += terms[t]`` for ``owner`` sorted (one sum per owner)."""
+    if len(owner):
+        starts = np.flatnonzero(np.diff(owner, prepend=-1))
+        out[owner[starts]] += np.add.reduceat(terms, starts, axis=0)
+
+
+class _Shared:
+    """An affine node's maps after a max node, shared by the pieces of each region the max node split:
+    region ``r`` has ``base[reference[r]] + sum_t delta[t] * matrix[:, column[t]]`` over its terms ``t``
+    (``offsets[r]:offsets[r + 1]``, the outputs of the max node where the piece differs from its region's
+    first piece). Behaves as the array ``(R, 3, n)`` for the indexing the sweep uses (regions, regions and
+    per-region features, slices of regions or of features) and stores ``24 n`` bytes per region before
+    the split only."""
+
+    def __init__(self, base, reference, offsets, column, delta, matrix):
+        self.base, self.reference, self.offsets = base, reference, offsets
+        self.column, self.delta, self.matrix = column, delta, matrix
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self.reference), 3, self.base.shape[2])
+
+    def __len__(self) -> int:
+        return len(self.reference)
+
+    def per_region_bytes(self) -> float:
+        return 8.0 + 32.0 * len(self.column) / max(1, len(self.reference))
+
+    def gathered(self, parent: np.ndarray) -> _Shared:
+        terms, _ = self._terms(parent)
+        offsets = np.zeros(len(parent) + 1, dtype=np.int64)
+        np.cumsum(self.offsets[parent + 1] - self.offsets[parent], out=offsets[1:])
+        return _Shared(
+            self.base, self.reference[parent], offsets, self.column[terms], self.delta[terms], self.matrix
+        )
+
+    def _terms(self, regions: np.ndarray):
+        """The terms of ``regions``: positions in ``column``/``delta`` and the index of each one's region."""
+        return _segment_ranges(self.offsets[regions], self.offsets[regions + 1] - self.offsets[regions])[:2]
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            key = np.arange(len(self))[key]
+        if isinstance(key, np.ndarray):  # regions: (c, 3, n)
+            out = self.base[self.reference[key]]
+            terms, owner = self._terms(key)
+            _add_sorted(out, owner, self.delta[terms, :, None] * self.matrix.T[self.column[terms], None, :])
+            return out
+        first, _, third = key
+        if isinstance(first, slice):  # every region, some features: (R, 3, k)
+            features = np.arange(self.shape[2])[third]
+            out = self.base[:, :, features][self.reference]
+            owner = np.repeat(np.arange(len(self)), np.diff(self.offsets))
+            _add_sorted(
+                out, owner, self.delta[:, :, None] * self.matrix[features][:, self.column].T[:, None, :]
+            )
+            return out
+        regions = first.reshape(-1)  # regions (c, 1) and their own features (c, k): (c, k, 3)
+        out = self.base[self.reference[regions][:, None], :, third]
+        terms, owner = self._terms(regions)
+        gains = self.matrix[third[owner], self.column[terms][:, None]]  # (terms, k)
+        _add_sorted(out, owner, gains[:, :, None] * self.delta[terms, None, :])
+        return out
+
+
+def _shared_by_pieces(op, value: _Pooled, bias) -> _Shared:
+    """``op(value) + bias`` for a max node's output whose pieces of one region (same ``groups``) differ in a
+    few outputs only: ``op`` runs on one piece of each region, and every other piece keeps ``op`` of its
+    difference from that piece, a few columns of the op's matrix (a conv layer after a pooling costs
+    about the regions before the pooling's split, in time and memory)."""
     n = len(value.groups)
     _, first, inverse = np.unique(value.groups, return_index=True, return_inverse=True)
-    reference = first[inverse.reshape(-1)]  # (R,) one piece of each region
+    inverse = inverse.reshape(-1)
+    reference = first[inverse]  # (R,) one piece of each region
+    base = np.empty((len(first), 3, op.n_out))
     step = _rows_per_chunk(max(op.n_in, op.n_out))
     for lo in range(0, len(first), step):
-        regions = first[lo : lo + step]
-        out[regions] += _apply(op, value.take(regions))
-    others = np.flatnonzero(reference != np.arange(n))
-    for lo in range(0, len(others), step):
-        regions = others[lo : lo + step]
-        out[regions] += out[reference[regions]]
-    differs = value.features[others] != value.features[reference[others]]
+        base[lo : lo + step] = _apply(op, value.take(first[lo : lo + step]))
+    if bias is not None:
+        base[:, 2, :] += np.asarray(bias, dtype=np.float64).reshape(-1)
+    differs = value.features != value.features[reference]
     if value.active is not None:
-        differs |= value.active[others] != value.active[reference[others]]
-    region, output = np.nonzero(differs)
-    if len(region) == 0:
-        return
-    region = others[region]
+        differs |= value.active != value.active[reference]
+    region, column = np.nonzero(differs)  # sorted by region
     delta = (
-        value.select(region, output[:, None])[:, :, 0]
-        - value.select(reference[region], output[:, None])[:, :, 0]
+        value.select(region, column[:, None])[:, :, 0]
+        - value.select(reference[region], column[:, None])[:, :, 0]
     )
-    matrix = op.matrix()  # (n_out, n_in)
-    step = _rows_per_chunk(3 * op.n_out)
-    for lo in range(0, len(region), step):  # sorted by region: one sum per region of the chunk
-        where = region[lo : lo + step]
-        starts = np.flatnonzero(np.diff(where, prepend=-1))
-        terms = delta[lo : lo + step, :, None] * matrix.T[output[lo : lo + step], None, :]
-        out[where[starts]] += np.add.reduceat(terms, starts, axis=0)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(region, minlength=n), out=offsets[1:])
+    return _Shared(base, inverse, offsets, column, delta, op.matrix())
 
 
 def _apply(op, maps: np.ndarray) -> np.ndarray:
@@ -257,7 +324,7 @@ def _apply(op, maps: np.ndarray) -> np.ndarray:
 
 
 def _per_region_bytes(value) -> float:
-    if isinstance(value, _LAZY):
+    if isinstance(value, (*_LAZY, _Shared)):
         return value.per_region_bytes()
     return 24.0 * value.shape[2] if value.shape[0] > 1 else 0.0
 
@@ -289,6 +356,27 @@ class _GraphSweep:
         if len(node.ops) == 1 and isinstance(node.ops[0], Reshape) and node.bias is None:
             return inputs[0]  # flattening: the same values (C order), lazy ones stay lazy
         rows = max(v.shape[0] for v in inputs)
+        value, op = inputs[0], node.ops[0]
+        if (
+            len(node.ops) == 1
+            and isinstance(value, _Pooled)
+            and value.groups is not None
+            and op.n_in * op.n_out <= _MATRIX_ENTRIES
+        ):
+            groups = int(value.groups.max()) + 1
+            _check_memory(
+                24.0 * groups * node.size + 8.0 * op.n_in * op.n_out + self._live_bytes(rows),
+                self.max_memory,
+                f"the affine maps of node {node.name!r} ({node.size} values) on {groups} regions",
+            )
+            shared = _shared_by_pieces(op, value, node.bias)
+            if 24.0 * rows * node.size + self._live_bytes(rows) > _SHARED_ABOVE * self.max_memory:
+                return shared  # the maps on every region would take much of the memory: kept shared
+            out = np.empty((rows, 3, node.size))  # faster to read than the shared form
+            step = _rows_per_chunk(node.size)
+            for lo in range(0, rows, step):
+                out[lo : lo + step] = shared[np.arange(lo, min(rows, lo + step))]
+            return out
         _check_memory(
             24.0 * rows * node.size + self._live_bytes(rows),
             self.max_memory,
@@ -296,13 +384,6 @@ class _GraphSweep:
         )
         out = np.zeros((rows, 3, node.size))
         for op, value in zip(node.ops, inputs, strict=True):
-            if (
-                isinstance(value, _Pooled)
-                and value.groups is not None
-                and op.n_in * op.n_out <= _MATRIX_ENTRIES
-            ):
-                _apply_to_pieces(op, value, out)
-                continue
             step = _rows_per_chunk(max(op.n_in, op.n_out))
             for lo in range(0, value.shape[0], step):
                 chunk = _take(value, np.arange(lo, min(lo + step, value.shape[0])))
@@ -444,7 +525,7 @@ class _GraphSweep:
             f"the affine maps of the live values after node {name!r} on {len(parent)} regions",
         )
         for i, value in list(self.values.items()):
-            if isinstance(value, _LAZY):
+            if isinstance(value, (*_LAZY, _Shared)):
                 self.values[i] = value.gathered(parent)
             elif value.shape[0] == before and before > 1:
                 self.values[i] = value[parent]
@@ -709,8 +790,8 @@ def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory
             break
     partition.compact()
     out = sweep.values[graph.output]
-    if isinstance(out, _LAZY):
-        out = out.take(np.arange(out.shape[0]))
+    if isinstance(out, (*_LAZY, _Shared)):
+        out = _take(out, np.arange(out.shape[0]))
     maps = out.transpose(0, 2, 1)
     if len(maps) != partition.nregions:
         maps = np.repeat(maps, partition.nregions, axis=0)

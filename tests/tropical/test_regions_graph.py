@@ -390,16 +390,25 @@ def sequential_patterns(model, inputs):
 
 
 @pytest.mark.parametrize(
-    ("seed", "first", "slope", "chunk"),
-    [(0, 0, 0.0, None), (2, 30, 0.0, 4096), (3, 60, 0.1, 4096), (4, 90, 0.0, 600)],
+    ("seed", "first", "slope", "chunk", "shared"),
+    [
+        (0, 0, 0.0, None, False),
+        (2, 30, 0.0, 4096, False),
+        (3, 60, 0.1, 4096, True),
+        (4, 90, 0.0, 600, True),
+        (5, 120, 0.0, None, True),
+    ],
 )
-def test_two_conv_layers_maps_and_patterns_equal_the_network(monkeypatch, seed, first, slope, chunk):
+def test_two_conv_layers_maps_and_patterns_equal_the_network(monkeypatch, seed, first, slope, chunk, shared):
     """Also with tiny chunks (``chunk`` bytes): an activation's lines then go 8 units at a time and every
-    chunked loop has many chunks, whose results must not depend on where the chunks end."""
+    chunked loop has many chunks, whose results must not depend on where the chunks end; ``shared``: the
+    second conv layer's maps stay shared by the pieces of each region the first pooling split."""
     import tropical._region_graph
 
     if chunk is not None:
         monkeypatch.setattr(tropical._region_graph, "_CHUNK_BYTES", chunk)
+    if shared:
+        monkeypatch.setattr(tropical._region_graph, "_SHARED_ABOVE", 0.0)
     model, plane = two_conv_net(seed, slope), digit_plane(first)
     regions = linear_regions(model, plane=plane)
     assert_cell_complex(regions)
