@@ -10,7 +10,8 @@ current number of regions) otherwise.
 - affine node: ``sum_i ops[i].apply(inputs[i])`` on the batch of ``M * 3`` columns (the bias only on the
   constant column), in chunks of regions; a convolution is applied as a convolution, never as a matrix;
   after a max node, on one piece of each region it split plus the pieces' differences
-  (:func:`_apply_to_pieces`); a flattening passes its input through;
+  (:func:`_shared_by_pieces`, kept in that form when the maps on every region would take much of
+  ``max_memory``); a flattening passes its input through;
 - activation node (any real slope, per unit or scalar): every unit splits the regions along the zero line
   of its input, exactly as a layer of the chain sweep (:meth:`Partition.split_layer`, a few units at a
   time); the output on a region is ``where(active, 1, slope) * input``, kept lazily (:class:`_Masked`);
@@ -210,7 +211,11 @@ def _pooled(value, parent: np.ndarray, chosen: np.ndarray) -> _Pooled:
     whose entry ``j`` is feature ``chosen[r, j]`` of ``value``."""
     if isinstance(value, _Masked):
         index = None if value.index is None else value.index[parent]
-        return _Pooled(value.rows, index, chosen, value.active(parent, chosen), value.slope)
+        active = np.empty(chosen.shape, dtype=bool)
+        step = _rows_per_chunk(chosen.shape[1])
+        for lo in range(0, len(chosen), step):
+            active[lo : lo + step] = value.active(parent[lo : lo + step], chosen[lo : lo + step])
+        return _Pooled(value.rows, index, chosen, active, value.slope)
     if isinstance(value, _Pooled):
         inner = value.gathered(parent)
         features = np.take_along_axis(inner.features, chosen, axis=1)
@@ -353,7 +358,7 @@ class _GraphSweep:
     # ------------------------------------------------------------------------------------------ nodes
     def affine(self, node) -> np.ndarray:
         inputs = [self.values[i] for i in node.inputs]
-        if len(node.ops) == 1 and isinstance(node.ops[0], Reshape) and node.bias is None:
+        if len(node.ops) == 1 and isinstance(node.ops[0], Reshape) and not np.any(node.bias):
             return inputs[0]  # flattening: the same values (C order), lazy ones stay lazy
         rows = max(v.shape[0] for v in inputs)
         value, op = inputs[0], node.ops[0]
@@ -495,15 +500,25 @@ class _GraphSweep:
             parent, argmax = parent[first], argmax[first]
         self.patterns.append((argmax, parent, len(windows), "argmax"))
         self._gather(parent, before, extra=5 * len(windows), name=node.name)
-        chosen = windows[np.arange(len(windows)), argmax]
-        out = _pooled(value, parent, chosen.astype(np.int16 if value.shape[2] < 2**15 else np.int64))
+        chosen = np.empty(argmax.shape, dtype=np.int16 if value.shape[2] < 2**15 else np.int64)
+        step = _rows_per_chunk(len(windows))
+        for lo in range(0, len(argmax), step):
+            chosen[lo : lo + step] = windows[np.arange(len(windows)), argmax[lo : lo + step]]
+        out = _pooled(value, parent, chosen)
         if out.index is None:  # the pieces of one region differ in the outputs that split it only
             out.groups = parent
         return out
 
     # ------------------------------------------------------------------------------------------ helpers
     def _live_bytes(self, n_regions: int) -> float:
-        return n_regions * sum(_per_region_bytes(v) for v in self.values.values())
+        """The live values' bytes on ``n_regions`` regions, with the arrays that lazy values share (once)."""
+        shared = {}
+        for value in self.values.values():
+            rows = value.rows if isinstance(value, _LAZY) else value
+            rows = rows.base if isinstance(rows, _Shared) else rows
+            if isinstance(value, (*_LAZY, _Shared)):
+                shared[id(rows)] = rows.nbytes
+        return n_regions * sum(_per_region_bytes(v) for v in self.values.values()) + sum(shared.values())
 
     def _label_regions(self, per_region: bool) -> None:
         """Region ``r`` gets map id ``r`` (its parent after the split); vertices a region containing them."""
