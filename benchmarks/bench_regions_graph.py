@@ -7,9 +7,8 @@ resident size after imports, model construction and a warm-up on a tiny net) bel
   MaxPool 2, Linear 256-120, ReLU, Linear 120-84, ReLU, Linear 84-10), PyTorch default init, seed 0; the
   graph sweep. ``lenet-mlp``: an MLP 784-3456-1024-120-84-10 with the same hidden ReLU units (4,684); the
   layer sweep. Domain: the triangle of the plane through three sklearn digits (8x8, bilinearly resized to
-  28x28), shrunk about its centroid by each of ``--shrink`` (default 0.1 and 0.3; the whole triangle has
-  ~68,000 regions after the first conv layer and ~171,000 after the first pooling, whose conv maps need
-  ~4.6 GB: refused by the default ``max_memory``).
+  28x28), shrunk about its centroid by each of ``--shrink`` (default 0.1 and 0.3; on the whole triangle,
+  445,943 regions, the conv net takes minutes and ~3.9 GB, and the MLP is refused by ``max_memory``).
 - ``resmlp``: a residual MLP 2 -> 32, three blocks ``h + relu(Linear 32-32 (h))``, -> 10 (ReLU after the
   first layer; 128 hidden units), on the box [-10, 10]^2, against regioncam (its ``nn.Residual``) in the
   same run; ``resmlp-mlp``: the MLP 2-32-32-32-32-10 with the same hidden units.
