@@ -9,21 +9,28 @@ current number of regions) otherwise.
 
 - affine node: ``sum_i ops[i].apply(inputs[i])`` on the batch of ``M * 3`` columns (the bias only on the
   constant column), in chunks of regions; a convolution is applied as a convolution, never as a matrix;
+  after a max node, on one piece of each region it split plus the pieces' differences
+  (:func:`_shared_by_pieces`, kept in that form when the maps on every region would take much of
+  ``max_memory``); a flattening passes its input through;
 - activation node (any real slope, per unit or scalar): every unit splits the regions along the zero line
-  of its input, exactly as a layer of the chain sweep (:meth:`Partition.split_layer`); the output on a
-  region is ``where(active, 1, slope) * input``;
+  of its input, exactly as a layer of the chain sweep (:meth:`Partition.split_layer`, a few units at a
+  time); the output on a region is ``where(active, 1, slope) * input``, kept lazily (:class:`_Masked`);
 - max node: each output splits the regions into the cells of the upper envelope of its window's affine
-  inputs. A region is split along the line where two window entries tie only if both can be the largest
-  somewhere on it (no other entry beats either by more than the tie tolerance at every corner); the
-  pieces of one region with the same argmax for every output form one convex cell and are merged
-  (:meth:`Partition.merge`), so no two adjacent regions have the same pattern. The argmax of a region is
-  the lowest window position within the tie tolerance (``tolerance`` times a bound of the largest absolute
-  input value on the domain) of the largest. A region lying entirely within that tolerance of a tie line
-  (areas ~1e-12 of the domain, where many lines meet) is not split by it: its map is then off by at most
-  the tie tolerance times the gain of the layers after the max node (~1e-6 relative seen in tests).
+  inputs. Which outputs need a split on which regions is decided for all at once
+  (:meth:`_GraphSweep._unsettled_outputs`: active entries only after an activation with slopes >= 0, then
+  a bound on the disc holding each region, then the region's corners). A region is split along the line
+  where two window entries tie only if both can be the largest somewhere on it (no other entry beats
+  either by more than the tie tolerance at every corner); the pieces of one region with the same argmax
+  for every output form one convex cell and are merged (:meth:`Partition.merge`), so no two adjacent
+  regions have the same pattern. The argmax of a region is the lowest window position within the tie
+  tolerance (``tolerance`` times a bound of the largest absolute input value on the domain) of the
+  largest; the output keeps the chosen entries only (:class:`_Pooled`). A region lying entirely within
+  that tolerance of a tie line (areas ~1e-12 of the domain, where many lines meet) is not split by it: its
+  map is then off by at most the tie tolerance times the gain of the layers after the max node (~1e-6
+  relative seen in tests).
 
-After a node that splits, every live per-region value is gathered to the new regions (``value[parent]``);
-the memory this needs is estimated before it is allocated.
+After a node that splits, every live per-region value is gathered to the new regions (``value[parent]``;
+the lazy ones gather their indices and bits); the memory this needs is estimated before it is allocated.
 """
 
 from __future__ import annotations
@@ -36,7 +43,11 @@ from tropical._region_split import Partition, _segment_ranges
 from tropical.errors import ComputationTooLargeError
 from tropical.graph import Dense, Reshape
 
-_CHUNK_BYTES = 48_000_000
+_CHUNK_BYTES = 16_000_000
+#: an affine node after a max node keeps its maps shared by the pieces of each split region (slower to
+#: read) when they would take more than this fraction of ``max_memory`` on every region
+_SHARED_ABOVE = 0.25
+_MATRIX_ENTRIES = 2**22  # an op's dense matrix for the pieces' differences (32 MB)
 
 
 def _check_memory(estimate: float, max_memory: float, what: str) -> None:
@@ -53,6 +64,29 @@ def _rows_per_chunk(width: int) -> int:
     return max(1, _CHUNK_BYTES // (24 * max(1, width)))
 
 
+def _bound(rows: np.ndarray) -> float:
+    """``max |a| + |b| + |c|`` over maps ``(M, 3, n)``: a bound of ``|value|`` on the domain (internal
+    coordinates within [-1, 1]^2), in chunks of maps."""
+    step = _rows_per_chunk(rows.shape[2])
+    return max(
+        (
+            float(np.abs(rows[lo : lo + step]).sum(axis=1).max(initial=0.0))
+            for lo in range(0, len(rows), step)
+        ),
+        default=0.0,
+    )
+
+
+def _rows_of(rows: np.ndarray, index: np.ndarray | None, regions: np.ndarray, features=None) -> np.ndarray:
+    """``rows[index[regions]]`` (``rows[0]`` on every region when ``index`` is None) as ``(c, 3, n)``, or of
+    ``features`` ``(c, k)`` (each region its own) as ``(c, 3, k)``."""
+    if features is None:
+        return rows[np.zeros(len(regions), dtype=np.int64) if index is None else index[regions]]
+    if index is None:
+        return rows[0][:, features].transpose(1, 0, 2)
+    return rows[index[regions][:, None], :, features].transpose(0, 2, 1)
+
+
 class _Masked:
     """An activation's output kept lazily: on region ``r`` it is ``where(active[r], 1, slope) *
     rows[index[r]]`` (``index=None``: ``rows[0]`` on every region), with ``active`` the packed bits of the
@@ -66,43 +100,222 @@ class _Masked:
     def shape(self) -> tuple[int, int, int]:
         return (len(self.bits), 3, self.rows.shape[2])
 
-    def take(self, regions=slice(None), features=None) -> np.ndarray:
-        """The maps ``(len(regions), 3, len(features))`` (all features when None)."""
-        if features is None:
-            bits = self.bits[regions]
-            active = np.unpackbits(bits, axis=1, count=self.rows.shape[2], bitorder="little").astype(bool)
-            factors = np.where(active, 1.0, self.slope)
-            rows = self.rows
-            maps = (
-                rows[np.zeros(len(bits), dtype=np.int64)] if self.index is None else rows[self.index[regions]]
-            )
-        else:  # only the needed bytes and entries of the given regions
-            regions = np.arange(len(self.bits))[regions]
-            bits = self.bits[regions[:, None], (features // 8)[None, :]]
-            active = (bits >> (features % 8).astype(np.uint8)) & 1
-            factors = np.where(active == 1, 1.0, self.slope[features])
-            if self.index is None:
-                maps = np.repeat(self.rows[:, :, features], len(regions), axis=0)
-            else:
-                rows = self.index[regions][:, None, None]
-                maps = self.rows[rows, np.arange(3)[None, :, None], features[None, None, :]]
-        maps *= factors[:, None, :]
+    def per_region_bytes(self) -> float:
+        return self.bits.shape[1] + 8.0
+
+    def bound(self) -> float:
+        """An upper bound of ``|value|`` on the domain (internal coordinates within [-1, 1]^2)."""
+        return _bound(self.rows) * max(1.0, float(np.abs(self.slope).max()))
+
+    def active(self, regions: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """Whether ``features`` ``(c, k)`` are active on ``regions`` ``(c,)``."""
+        return ((self.bits[regions[:, None], features >> 3] >> (features & 7).astype(np.uint8)) & 1) == 1
+
+    def take(self, regions: np.ndarray) -> np.ndarray:
+        """The maps ``(len(regions), 3, n)``."""
+        active = np.unpackbits(self.bits[regions], axis=1, count=self.rows.shape[2], bitorder="little")
+        maps = _rows_of(self.rows, self.index, regions)
+        maps *= np.where(active.astype(bool), 1.0, self.slope)[:, None, :]
         return maps
+
+    def select(self, regions: np.ndarray, features: np.ndarray) -> np.ndarray:
+        maps = _rows_of(self.rows, self.index, regions, features)
+        return maps * np.where(self.active(regions, features), 1.0, self.slope[features])[:, None, :]
+
+    def values_at(self, regions: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        at = _values_at(self.rows, self.index, regions, x, y)
+        active = np.unpackbits(self.bits[regions], axis=1, count=at.shape[1], bitorder="little")
+        at *= np.where(active.astype(bool), 1.0, self.slope)
+        return at
 
     def gathered(self, parent: np.ndarray) -> _Masked:
         index = None if self.index is None else self.index[parent]
         return _Masked(self.rows, index, self.bits[parent], self.slope)
 
 
-def _take(value, regions: np.ndarray, features=None) -> np.ndarray:
-    """Maps ``(len(regions), 3, n)`` of a value (an array with one row, or one per region, or a
-    :class:`_Masked`) on the given regions (an index array), of all or some ``features``."""
+class _Pooled:
+    """A max node's output kept lazily: on region ``r``, output ``j`` is entry ``features[r, j]`` of
+    ``rows[index[r]]`` (``index=None``: ``rows[0]``), times ``slope[features[r, j]]`` where ``active[r, j]``
+    is False (the winner was an inactive unit of an activation; ``active=None``: never). Costs 3 bytes per
+    output and region instead of 24."""
+
+    def __init__(
+        self, rows, index, features: np.ndarray, active: np.ndarray | None, slope: np.ndarray | None
+    ):
+        self.rows, self.index, self.features, self.active, self.slope = rows, index, features, active, slope
+        self.groups: np.ndarray | None = None  # (R,) the region each came from, set by the max node
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self.features), 3, self.features.shape[1])
+
+    def per_region_bytes(self) -> float:
+        return self.features.shape[1] * (self.features.itemsize + (self.active is not None)) + 8.0
+
+    def bound(self) -> float:
+        return _bound(self.rows) * (1.0 if self.slope is None else max(1.0, float(np.abs(self.slope).max())))
+
+    def select(self, regions: np.ndarray, features: np.ndarray) -> np.ndarray:
+        chosen = np.take_along_axis(self.features[regions], features, axis=1).astype(np.int64)
+        maps = _rows_of(self.rows, self.index, regions, chosen)
+        if self.active is not None:
+            active = np.take_along_axis(self.active[regions], features, axis=1)
+            maps *= np.where(active, 1.0, self.slope[chosen])[:, None, :]
+        return maps
+
+    def take(self, regions: np.ndarray) -> np.ndarray:
+        return self.select(regions, np.broadcast_to(np.arange(self.shape[2]), (len(regions), self.shape[2])))
+
+    def values_at(self, regions: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        maps = self.take(regions)
+        return x[:, None] * maps[:, 0] + y[:, None] * maps[:, 1] + maps[:, 2]
+
+    def gathered(self, parent: np.ndarray) -> _Pooled:
+        index = None if self.index is None else self.index[parent]
+        active = None if self.active is None else self.active[parent]
+        return _Pooled(self.rows, index, self.features[parent], active, self.slope)
+
+
+_LAZY = (_Masked, _Pooled)
+
+
+def _take(value, regions: np.ndarray) -> np.ndarray:
+    """Maps ``(len(regions), 3, n)`` of a value (an array with one row, or one per region, or a lazy
+    :class:`_Masked` or :class:`_Pooled`) on the given regions (an index array)."""
+    if isinstance(value, _LAZY):
+        return value.take(regions)
+    return _rows_of(value, None if value.shape[0] == 1 else np.arange(len(value)), regions)
+
+
+def _select(value, regions: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """Maps ``(len(regions), 3, k)`` of a value on ``regions`` (an index array) of ``features`` (an int array
+    ``(len(regions), k)``: each region its own ``k`` features)."""
+    if isinstance(value, _LAZY):
+        return value.select(regions, features)
+    return _rows_of(value, None if value.shape[0] == 1 else np.arange(len(value)), regions, features)
+
+
+def _values_at(value, index, regions: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Values ``(len(regions), n)`` of every feature of a value at one point ``(x[i], y[i])`` per region
+    (``index``: of a value's rows, as for :func:`_rows_of`)."""
+    if isinstance(value, _LAZY):
+        return value.values_at(regions, x, y)
+    if index is None:
+        return np.outer(x, value[0, 0]) + np.outer(y, value[0, 1]) + value[0, 2]
+    maps = value[index[regions]]
+    return x[:, None] * maps[:, 0] + y[:, None] * maps[:, 1] + maps[:, 2]
+
+
+def _pooled(value, parent: np.ndarray, chosen: np.ndarray) -> _Pooled:
+    """The output of a max node on the new regions (``parent``: the region of ``value`` each came from)
+    whose entry ``j`` is feature ``chosen[r, j]`` of ``value``."""
     if isinstance(value, _Masked):
-        return value.take(regions, features)
-    rows = value if features is None else value[:, :, features]
-    if rows.shape[0] == 1:
-        return np.repeat(rows, len(regions), axis=0)
-    return rows[regions]
+        index = None if value.index is None else value.index[parent]
+        active = np.empty(chosen.shape, dtype=bool)
+        step = _rows_per_chunk(chosen.shape[1])
+        for lo in range(0, len(chosen), step):
+            active[lo : lo + step] = value.active(parent[lo : lo + step], chosen[lo : lo + step])
+        return _Pooled(value.rows, index, chosen, active, value.slope)
+    if isinstance(value, _Pooled):
+        inner = value.gathered(parent)
+        features = np.take_along_axis(inner.features, chosen, axis=1)
+        active = None if inner.active is None else np.take_along_axis(inner.active, chosen, axis=1)
+        return _Pooled(value.rows, inner.index, features, active, value.slope)
+    return _Pooled(value, None if value.shape[0] == 1 else parent, chosen, None, None)
+
+
+def _add_sorted(out: np.ndarray, owner: np.ndarray, terms: np.ndarray) -> None:
+    """``out[owner[t]] += terms[t]`` for ``owner`` sorted (one sum per owner)."""
+    if len(owner):
+        starts = np.flatnonzero(np.diff(owner, prepend=-1))
+        out[owner[starts]] += np.add.reduceat(terms, starts, axis=0)
+
+
+class _Shared:
+    """An affine node's maps after a max node, shared by the pieces of each region the max node split:
+    region ``r`` has ``base[reference[r]] + sum_t delta[t] * matrix[:, column[t]]`` over its terms ``t``
+    (``offsets[r]:offsets[r + 1]``, the outputs of the max node where the piece differs from its region's
+    first piece). Behaves as the array ``(R, 3, n)`` for the indexing the sweep uses (regions, regions and
+    per-region features, slices of regions or of features) and stores ``24 n`` bytes per region before
+    the split only."""
+
+    def __init__(self, base, reference, offsets, column, delta, matrix):
+        self.base, self.reference, self.offsets = base, reference, offsets
+        self.column, self.delta, self.matrix = column, delta, matrix
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self.reference), 3, self.base.shape[2])
+
+    def __len__(self) -> int:
+        return len(self.reference)
+
+    def per_region_bytes(self) -> float:
+        return 8.0 + 32.0 * len(self.column) / max(1, len(self.reference))
+
+    def gathered(self, parent: np.ndarray) -> _Shared:
+        terms, _ = self._terms(parent)
+        offsets = np.zeros(len(parent) + 1, dtype=np.int64)
+        np.cumsum(self.offsets[parent + 1] - self.offsets[parent], out=offsets[1:])
+        return _Shared(
+            self.base, self.reference[parent], offsets, self.column[terms], self.delta[terms], self.matrix
+        )
+
+    def _terms(self, regions: np.ndarray):
+        """The terms of ``regions``: positions in ``column``/``delta`` and the index of each one's region."""
+        return _segment_ranges(self.offsets[regions], self.offsets[regions + 1] - self.offsets[regions])[:2]
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            key = np.arange(len(self))[key]
+        if isinstance(key, np.ndarray):  # regions: (c, 3, n)
+            out = self.base[self.reference[key]]
+            terms, owner = self._terms(key)
+            _add_sorted(out, owner, self.delta[terms, :, None] * self.matrix.T[self.column[terms], None, :])
+            return out
+        first, _, third = key
+        if isinstance(first, slice):  # every region, some features: (R, 3, k)
+            features = np.arange(self.shape[2])[third]
+            out = self.base[:, :, features][self.reference]
+            owner = np.repeat(np.arange(len(self)), np.diff(self.offsets))
+            _add_sorted(
+                out, owner, self.delta[:, :, None] * self.matrix[features][:, self.column].T[:, None, :]
+            )
+            return out
+        regions = first.reshape(-1)  # regions (c, 1) and their own features (c, k): (c, k, 3)
+        out = self.base[self.reference[regions][:, None], :, third]
+        terms, owner = self._terms(regions)
+        gains = self.matrix[third[owner], self.column[terms][:, None]]  # (terms, k)
+        _add_sorted(out, owner, gains[:, :, None] * self.delta[terms, None, :])
+        return out
+
+
+def _shared_by_pieces(op, value: _Pooled, bias) -> _Shared:
+    """``op(value) + bias`` for a max node's output whose pieces of one region (same ``groups``) differ in a
+    few outputs only: ``op`` runs on one piece of each region, and every other piece keeps ``op`` of its
+    difference from that piece, a few columns of the op's matrix (a conv layer after a pooling costs
+    about the regions before the pooling's split, in time and memory)."""
+    n = len(value.groups)
+    _, first, inverse = np.unique(value.groups, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    reference = first[inverse]  # (R,) one piece of each region
+    base = np.empty((len(first), 3, op.n_out))
+    step = _rows_per_chunk(max(op.n_in, op.n_out))
+    for lo in range(0, len(first), step):
+        base[lo : lo + step] = _apply(op, value.take(first[lo : lo + step]))
+    if bias is not None:
+        base[:, 2, :] += np.asarray(bias, dtype=np.float64).reshape(-1)
+    differs = value.features != value.features[reference]
+    if value.active is not None:
+        differs |= value.active != value.active[reference]
+    region, column = np.nonzero(differs)  # sorted by region
+    delta = (
+        value.select(region, column[:, None])[:, :, 0]
+        - value.select(reference[region], column[:, None])[:, :, 0]
+    )
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(region, minlength=n), out=offsets[1:])
+    return _Shared(base, inverse, offsets, column, delta, op.matrix())
 
 
 def _apply(op, maps: np.ndarray) -> np.ndarray:
@@ -116,8 +329,8 @@ def _apply(op, maps: np.ndarray) -> np.ndarray:
 
 
 def _per_region_bytes(value) -> float:
-    if isinstance(value, _Masked):
-        return value.bits.shape[1] + 8.0
+    if isinstance(value, (*_LAZY, _Shared)):
+        return value.per_region_bytes()
     return 24.0 * value.shape[2] if value.shape[0] > 1 else 0.0
 
 
@@ -129,13 +342,14 @@ class _GraphSweep:
         self.tolerance = tolerance
         self.max_regions = max_regions
         self.max_memory = max_memory
-        self.values: dict[int, np.ndarray | _Masked] = {}
+        self.values: dict[int, np.ndarray | _Masked | _Pooled] = {}
         self.patterns: list[tuple[np.ndarray, np.ndarray, int, str]] = []
         last_use = {graph.output: len(graph.nodes)}
         for index, node in enumerate(graph.nodes):
             for i in node.inputs:
                 last_use[i] = max(last_use.get(i, 0), index)
         self.last_use = last_use
+        self.current = -1  # the node being computed
 
     @property
     def n_regions(self) -> int:
@@ -144,7 +358,30 @@ class _GraphSweep:
     # ------------------------------------------------------------------------------------------ nodes
     def affine(self, node) -> np.ndarray:
         inputs = [self.values[i] for i in node.inputs]
+        if len(node.ops) == 1 and isinstance(node.ops[0], Reshape) and not np.any(node.bias):
+            return inputs[0]  # flattening: the same values (C order), lazy ones stay lazy
         rows = max(v.shape[0] for v in inputs)
+        value, op = inputs[0], node.ops[0]
+        if (
+            len(node.ops) == 1
+            and isinstance(value, _Pooled)
+            and value.groups is not None
+            and op.n_in * op.n_out <= _MATRIX_ENTRIES
+        ):
+            groups = int(value.groups.max()) + 1
+            _check_memory(
+                24.0 * groups * node.size + 8.0 * op.n_in * op.n_out + self._live_bytes(rows),
+                self.max_memory,
+                f"the affine maps of node {node.name!r} ({node.size} values) on {groups} regions",
+            )
+            shared = _shared_by_pieces(op, value, node.bias)
+            if 24.0 * rows * node.size + self._live_bytes(rows) > _SHARED_ABOVE * self.max_memory:
+                return shared  # the maps on every region would take much of the memory: kept shared
+            out = np.empty((rows, 3, node.size))  # faster to read than the shared form
+            step = _rows_per_chunk(node.size)
+            for lo in range(0, rows, step):
+                out[lo : lo + step] = shared[np.arange(lo, min(rows, lo + step))]
+            return out
         _check_memory(
             24.0 * rows * node.size + self._live_bytes(rows),
             self.max_memory,
@@ -166,7 +403,7 @@ class _GraphSweep:
 
     def activation(self, node) -> _Masked:
         value = self.values[node.inputs[0]]
-        if isinstance(value, _Masked):  # an activation of an activation: its input in full
+        if isinstance(value, _LAZY):  # an activation of an activation or of a max: its input in full
             _check_memory(
                 24.0 * value.shape[0] * value.shape[2] + self._live_bytes(value.shape[0]),
                 self.max_memory,
@@ -176,19 +413,28 @@ class _GraphSweep:
         n = node.size
         partition, before = self.partition, self.n_regions
         self._label_regions(per_region=value.shape[0] > 1)
-        lines = Partition.normalised(value.transpose(0, 2, 1))
-        if value.shape[0] == 1 and before > 1:  # the regions need their own ids (parents): one line set each
-            _check_memory(32.0 * before * n, self.max_memory, f"the lines of node {node.name!r}")
-            lines = tuple(row[:, np.zeros(before, dtype=np.int64)] for row in lines)
         partition.reset_bits(n)
-        neuron = partition.split_layer(lines, self.max_regions, use_compiled=self.use_compiled)
-        if neuron is not None:
-            raise ComputationTooLargeError(
-                f"more than max_regions={self.max_regions} linear regions after {neuron + 1} of the {n} "
-                f"units of node {node.name!r}",
-                estimate=float(partition.nregions),
-                limit=float(self.max_regions),
-            )
+        maps = value.shape[0] if before == 1 else before
+        # the lines of a few units at a time (each unit's on every region: 32 bytes per unit and region, and
+        # the transposed input); the units' bytes are rotated to the front of ``bits`` for their turn
+        step = max(8, 3 * _CHUNK_BYTES // (64 * maps) // 8 * 8)
+        for lo in range(0, n, step):
+            units = slice(lo, min(n, lo + step))
+            lines = Partition.normalised(value[:, :, units].transpose(0, 2, 1))
+            if (
+                value.shape[0] == 1 and before > 1
+            ):  # the regions need their own ids (parents): a line set each
+                lines = tuple(row[:, np.zeros(before, dtype=np.int64)] for row in lines)
+            neuron = partition.split_layer(lines, self.max_regions, use_compiled=self.use_compiled)
+            if neuron is not None:
+                raise ComputationTooLargeError(
+                    f"more than max_regions={self.max_regions} linear regions after {lo + neuron + 1} of the "
+                    f"{n} units of node {node.name!r}",
+                    estimate=float(partition.nregions),
+                    limit=float(self.max_regions),
+                )
+            if step < n:
+                partition.bits = np.roll(partition.bits, -((units.stop - lo + 7) // 8), axis=1)
         partition.compact()
         after = self.n_regions
         parent = partition.map_id[:after].copy()
@@ -202,29 +448,40 @@ class _GraphSweep:
         value = self.values[node.inputs[0]]
         windows = np.asarray(node.windows, dtype=np.int64)
         partition, before = self.partition, self.n_regions
-        per_region = isinstance(value, _Masked) or value.shape[0] > 1
+        per_region = isinstance(value, _LAZY) or value.shape[0] > 1
         self._label_regions(per_region=per_region)
         partition.reset_bits(1)
         # |value| <= |a| + |b| + |c| on the domain (internal coordinates within [-1, 1]^2)
-        if isinstance(value, _Masked):
-            bound = np.abs(value.rows).sum(axis=1).max(initial=0.0)
-            scale = float(bound * max(1.0, np.abs(value.slope).max(initial=0.0)))
+        if isinstance(value, _LAZY):
+            scale = value.bound()
         else:
-            scale = float(np.abs(value).sum(axis=1).max(initial=0.0))
+            scale = _bound(value)
         tie = self.tolerance * scale
         open_regions = np.zeros(before, dtype=bool)
         unsettled = self._unsettled_outputs(value, windows, tie) if scale > 0 else []
         if unsettled:  # regions at the node's start that share an edge (both directions)
             _, _, left, right = partition.shared_edges()
             left, right = np.concatenate([left, right]), np.concatenate([right, left])
+            corners, offsets = partition.corner_arrays()
+            owner = np.repeat(np.arange(before), np.diff(offsets))
         for k, regions in unsettled:
-            entries = windows[k][windows[k] >= 0]
-            coefficients = _take(value, np.arange(before), entries) if per_region else value[:, :, entries]
             open_regions[regions] = True
             # a split region's new vertices lie on its edges: only regions of the open ones and of their
             # neighbours can share such an edge (pieces of two regions touch only if the regions do)
             near = open_regions.copy()
             near[right[open_regions[left]]] = True
+            # the entries' maps on the regions looked at and on the homes of their corners
+            needed = near.copy()
+            needed[partition.home[corners[near[owner]]]] = True
+            needed = np.flatnonzero(needed)
+            entries = windows[k][windows[k] >= 0]
+            if per_region:
+                coefficients = np.zeros((before, 3, len(entries)))
+                coefficients[needed] = _select(
+                    value, needed, np.broadcast_to(entries, (len(needed), len(entries)))
+                )
+            else:
+                coefficients = value[:, :, entries]
             self._split_by_envelope(coefficients, scale, tie, open_regions, near)
             open_regions[regions] = False
             if partition.nregions > self.max_regions:
@@ -237,26 +494,31 @@ class _GraphSweep:
         partition.compact()
         parent = partition.map_id[: partition.nregions].copy()
         argmax = self._argmax(value, parent, windows, tie)
-        key = np.concatenate([parent[:, None], argmax], axis=1)
-        _, first, group = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        group = group.reshape(-1)
+        group, first = self._merge_groups(parent, argmax)
         if len(first) < len(parent):
             partition.merge(group)
             parent, argmax = parent[first], argmax[first]
-        after = self.n_regions
         self.patterns.append((argmax, parent, len(windows), "argmax"))
-        self._gather(parent, before, extra=24 * len(windows), name=node.name)
-        out = np.empty((after, 3, len(windows)))
-        step = _rows_per_chunk(value.shape[2])
-        for lo in range(0, after, step):
-            chosen = windows[np.arange(len(windows)), argmax[lo : lo + step]]  # (c, n_out) input indices
-            maps = _take(value, parent[lo : lo + step])
-            out[lo : lo + step] = np.take_along_axis(maps, chosen[:, None, :], axis=2)
+        self._gather(parent, before, extra=5 * len(windows), name=node.name)
+        chosen = np.empty(argmax.shape, dtype=np.int16 if value.shape[2] < 2**15 else np.int64)
+        step = _rows_per_chunk(len(windows))
+        for lo in range(0, len(argmax), step):
+            chosen[lo : lo + step] = windows[np.arange(len(windows)), argmax[lo : lo + step]]
+        out = _pooled(value, parent, chosen)
+        if out.index is None:  # the pieces of one region differ in the outputs that split it only
+            out.groups = parent
         return out
 
     # ------------------------------------------------------------------------------------------ helpers
     def _live_bytes(self, n_regions: int) -> float:
-        return n_regions * sum(_per_region_bytes(v) for v in self.values.values())
+        """The live values' bytes on ``n_regions`` regions, with the arrays that lazy values share (once)."""
+        shared = {}
+        for value in self.values.values():
+            rows = value.rows if isinstance(value, _LAZY) else value
+            rows = rows.base if isinstance(rows, _Shared) else rows
+            if isinstance(value, (*_LAZY, _Shared)):
+                shared[id(rows)] = rows.nbytes
+        return n_regions * sum(_per_region_bytes(v) for v in self.values.values()) + sum(shared.values())
 
     def _label_regions(self, per_region: bool) -> None:
         """Region ``r`` gets map id ``r`` (its parent after the split); vertices a region containing them."""
@@ -268,69 +530,151 @@ class _GraphSweep:
         partition.home[corners] = np.repeat(np.arange(n), np.diff(offsets)) if per_region else 0
 
     def _gather(self, parent: np.ndarray, before: int, extra: float, name: str) -> None:
-        """Every live per-region value on the new regions (``parent``: the region each came from)."""
+        """Every live per-region value on the new regions (``parent``: the region each came from); values
+        whose last consumer is the current node are dropped instead."""
+        for i in [i for i in self.values if self.last_use.get(i, 0) <= self.current]:
+            del self.values[i]
         _check_memory(
             self._live_bytes(len(parent)) + extra * len(parent),
             self.max_memory,
             f"the affine maps of the live values after node {name!r} on {len(parent)} regions",
         )
         for i, value in list(self.values.items()):
-            if isinstance(value, _Masked):
+            if isinstance(value, (*_LAZY, _Shared)):
                 self.values[i] = value.gathered(parent)
             elif value.shape[0] == before and before > 1:
                 self.values[i] = value[parent]
             elif value.shape[0] > 1:
                 raise AssertionError("a per-region value from an older partition")
 
+    @staticmethod
+    def _merge_groups(parent: np.ndarray, argmax: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pieces of one region with the same argmax, numbered in the order of (parent, argmax row):
+        ``group`` (R,) and ``first`` (one piece of each group)."""
+        label = np.zeros(len(parent), dtype=np.int64)
+        several = np.bincount(parent)[parent] > 1  # only pieces of split regions can merge
+        if several.any():  # one byte string per piece: its parent (big-endian) and its argmax row
+            rows = np.ascontiguousarray(argmax[several])
+            key = np.empty((len(rows), 8 + rows.shape[1] * rows.itemsize), dtype=np.uint8)
+            key[:, :8] = parent[several].astype(">i8").view(np.uint8).reshape(-1, 8)
+            key[:, 8:] = rows.view(np.uint8).reshape(len(rows), -1)
+            key = key.view(np.dtype((np.void, key.shape[1]))).reshape(-1)
+            label[several] = np.unique(key, return_inverse=True)[1].reshape(-1) + 1
+        _, first, group = np.unique(
+            parent * (label.max() + 1) + label, return_index=True, return_inverse=True
+        )
+        return group.reshape(-1), first
+
     def _unsettled_outputs(self, value, windows: np.ndarray, tie: float) -> list[tuple[int, np.ndarray]]:
         """The outputs of a max node whose window has two entries that may tie on some region, each with
-        those regions (numbered as by :meth:`_label_regions`, which their pieces keep as ``map_id``). A
-        region where the largest entry at its first corner beats every other entry at every corner by more
-        than ``tie``, or where no two entries change order beyond ``tie`` between its corners, never needs
-        a split for that output (nor do its pieces after other outputs split it)."""
+        those regions (numbered as by :meth:`_label_regions`, which their pieces keep as ``map_id``).
+
+        Only the entries that can be the largest compete (:meth:`_competitors`). A region where the
+        largest competitor at its first corner beats every other at every corner by more than ``tie``, or
+        where no two competitors change order beyond ``tie`` between its corners (the maximum of a linear
+        function over a convex polygon is at a corner), never needs a split for that output (nor do its
+        pieces after other outputs split it). All outputs and regions at once, in chunks of regions.
+        """
         partition = self.partition
         corners, offsets = partition.corner_arrays()
-        n = partition.nregions
-        per_region = isinstance(value, _Masked) or value.shape[0] > 1
-        block = max(1, 64 // windows.shape[1])  # outputs at a time
-        first_entry, second_entry = np.triu_indices(windows.shape[1], 1)
-        unsettled = []
-        for lo in range(0, len(windows), block):
-            window = windows[lo : lo + block]
-            features = np.maximum(window, 0).reshape(-1)
-            padding = window < 0
-            settled = np.ones((n, len(window)), dtype=bool)
-            step = max(1, _CHUNK_BYTES // (64 * len(features) * 8))  # regions at a time (~8 corners each)
-            for start in range(0, n, step):
-                stop = min(n, start + step)
-                chunk = np.arange(start, stop)
-                lengths = np.diff(offsets[start : stop + 1])
-                vertices = corners[offsets[start] : offsets[stop]]
-                local = np.repeat(np.arange(len(chunk)), lengths)
-                maps = _take(value, chunk, features) if per_region else value[:, :, features]
-                maps = maps.reshape(len(maps), 3, *window.shape)
-                row = local if per_region else np.zeros(len(local), dtype=np.int64)
-                x, y = partition.x[vertices, None, None], partition.y[vertices, None, None]
-                at = x * maps[row, 0] + y * maps[row, 1] + maps[row, 2]  # (corners, outputs, w)
-                at[:, padding] = -np.inf
-                firsts = offsets[start:stop] - offsets[start]
-                leader = np.argmax(at[firsts], axis=2)[local][:, :, None]  # (corners, outputs, 1)
-                margin = np.take_along_axis(at, leader, axis=2) - at
-                np.put_along_axis(margin, leader, np.inf, axis=2)
-                margin[:, padding] = np.inf
-                dominated = np.minimum.reduceat(margin.min(axis=2), firsts, axis=0) > tie
-                # or no two entries change order on the region: no tie line crosses it (entries equal on
-                # it, such as inactive ReLUs, tie everywhere and never split it)
-                at[:, padding] = 0.0
-                difference = at[:, :, first_entry] - at[:, :, second_entry]  # (corners, outputs, pairs)
-                threshold = tie * (1 - 1e-6)  # within rounding of the tie: looked at
-                crossable = (np.maximum.reduceat(difference, firsts, axis=0) > threshold) & (
-                    np.minimum.reduceat(difference, firsts, axis=0) < -threshold
-                )
-                settled[start:stop] = dominated | ~crossable.any(axis=2)
-            for k in np.flatnonzero(~settled.all(axis=0)):
-                unsettled.append((lo + int(k), np.flatnonzero(~settled[:, k])))
-        return unsettled
+        x, y = partition.x[corners], partition.y[corners]
+        n, w = partition.nregions, windows.shape[1]
+        features, valid = np.maximum(windows, 0), windows >= 0
+        first_entry, second_entry = np.triu_indices(w, 1)
+        threshold = tie * (1 - 1e-6)  # within rounding of the tie: looked at
+        counts = np.diff(offsets)
+        centre = (
+            np.stack([np.add.reduceat(x, offsets[:-1]), np.add.reduceat(y, offsets[:-1])], 1)
+            / counts[:, None]
+        )
+        owner = np.repeat(np.arange(n), counts)
+        radius = np.maximum.reduceat(np.hypot(x - centre[owner, 0], y - centre[owner, 1]), offsets[:-1])
+        outputs, regions = [], []
+        step = max(1, 3 * _CHUNK_BYTES // (8 * 8 * 4 * windows.size))  # regions at a time (~8 corners each)
+        for lo in range(0, n, step):
+            chunk = np.arange(lo, min(n, lo + step))
+            competing, needed = self._competitors(value, chunk, features, valid)
+            local, output = np.nonzero(needed)
+            if len(local) == 0:
+                continue
+            region = chunk[local]
+            maps = _select(value, region, features[output])  # (pairs, 3, w)
+            competing = competing[local, output]  # (pairs, w)
+            open_ = ~self._settled_on_discs(maps, competing, centre[region], radius[region], tie, threshold)
+            region, output, maps, competing = region[open_], output[open_], maps[open_], competing[open_]
+            if len(region) == 0:
+                continue
+            positions, owner, firsts = _segment_ranges(offsets[region], offsets[region + 1] - offsets[region])
+            firsts = firsts[:-1]
+            at = x[positions, None] * maps[owner, 0] + y[positions, None] * maps[owner, 1] + maps[owner, 2]
+            at[~competing[owner]] = -np.inf
+            leader = np.argmax(at[firsts], axis=1)[owner]  # the largest competitor at the first corner
+            every = np.arange(len(at))
+            margin = at[every, leader][:, None] - at
+            margin[every, leader] = np.inf
+            dominated = np.minimum.reduceat(margin.min(axis=1), firsts) > tie
+            at[~competing[owner]] = 0.0
+            difference = at[:, first_entry] - at[:, second_entry]  # (corners, pairs of entries)
+            crossable = (
+                (np.maximum.reduceat(difference, firsts) > threshold)
+                & (np.minimum.reduceat(difference, firsts) < -threshold)
+                & competing[:, first_entry]
+                & competing[:, second_entry]
+            )
+            open_ = ~dominated & crossable.any(axis=1)
+            outputs.append(output[open_])
+            regions.append(region[open_])
+        if not outputs:
+            return []
+        outputs, regions = np.concatenate(outputs), np.concatenate(regions)
+        order = np.lexsort((regions, outputs))
+        outputs, regions = outputs[order], regions[order]
+        starts = np.flatnonzero(np.diff(outputs, prepend=-1))
+        return [
+            (int(outputs[a]), regions[a:b]) for a, b in zip(starts, [*starts[1:], len(outputs)], strict=True)
+        ]
+
+    @staticmethod
+    def _settled_on_discs(maps, competing, centre, radius, tie: float, threshold: float) -> np.ndarray:
+        """A cheap sufficient test of the settled windows (see :meth:`_unsettled_outputs`): on the disc of
+        ``radius`` about ``centre`` that holds the region, a linear function ``d`` stays within
+        ``d(centre) -+ |grad d| radius``. Settled: the largest competitor at the centre beats every other by
+        more than ``tie`` on the whole disc, or no two competitors can change order on it. ``maps`` (P, 3, w),
+        ``competing`` (P, w), ``centre`` (P, 2), ``radius`` (P,)."""
+        a, b = maps[:, 0], maps[:, 1]
+        at = centre[:, :1] * a + centre[:, 1:] * b + maps[:, 2]
+        at[~competing] = -np.inf
+        leader = np.argmax(at, axis=1)[:, None]
+        da, db = np.take_along_axis(a, leader, 1) - a, np.take_along_axis(b, leader, 1) - b
+        reach = radius[:, None] * np.sqrt(da * da + db * db)
+        margin = np.take_along_axis(at, leader, 1) - at - reach
+        np.put_along_axis(margin, leader, np.inf, axis=1)
+        dominated = margin.min(axis=1) > tie
+        first, second = np.triu_indices(at.shape[1], 1)
+        at[~competing] = 0.0
+        da, db = a[:, first] - a[:, second], b[:, first] - b[:, second]
+        reach = radius[:, None] * np.sqrt(da * da + db * db)
+        apart = (np.abs(at[:, first] - at[:, second]) - reach > threshold) | ~(
+            competing[:, first] & competing[:, second]
+        )
+        return dominated | apart.all(axis=1)
+
+    @staticmethod
+    def _competitors(value, chunk: np.ndarray, features: np.ndarray, valid: np.ndarray):
+        """``(len(chunk), n_out, w)`` the window entries that can be the largest on each region, and
+        ``(len(chunk), n_out)`` the windows with two of them. After an activation with slopes >= 0 an active
+        entry (input >= 0 on the region) is never below an inactive one (``slope * input <= 0``): with an
+        active entry only the active ones compete; with none, an inactive entry of slope 0 (0 everywhere)
+        is the largest and nothing competes; otherwise every entry competes."""
+        if isinstance(value, _Masked) and value.slope.min(initial=0.0) >= 0:
+            bits = np.unpackbits(value.bits[chunk], axis=1, count=value.rows.shape[2], bitorder="little")
+            active = bits.astype(bool)[:, features] & valid
+            n_active = active.sum(axis=2)
+            flat = ((value.slope[features] == 0) & valid).any(axis=1)
+            needed = np.where(n_active > 0, n_active >= 2, ~flat & (valid.sum(axis=1) >= 2))
+            return np.where((n_active > 0)[:, :, None], active, valid), needed
+        shape = (len(chunk), *valid.shape)
+        return np.broadcast_to(valid, shape), np.broadcast_to(valid.sum(axis=1) >= 2, shape[:2])
 
     def _entry_values(self, coefficients: np.ndarray, vertices: np.ndarray) -> np.ndarray:
         """Values (len(vertices), w) of the window entries at vertices, each with its home region's maps."""
@@ -408,7 +752,8 @@ class _GraphSweep:
                 candidates = grown
 
     def _argmax(self, value, parent, windows, tie) -> np.ndarray:
-        """(R, n_out) window position of the largest entry at an interior point of each region."""
+        """(R, n_out) window position of the largest entry at an interior point (the mean of the corners)
+        of each region (the lowest position within ``tie`` of the largest)."""
         partition = self.partition
         corners, offsets = partition.corner_arrays()
         counts = np.diff(offsets)
@@ -416,16 +761,16 @@ class _GraphSweep:
         py = np.add.reduceat(partition.y[corners], offsets[:-1]) / counts
         dtype = np.uint8 if windows.shape[1] <= 255 else np.int64
         argmax = np.empty((len(parent), len(windows)), dtype=dtype)
+        features, padding = np.maximum(windows, 0), windows < 0
         step = _rows_per_chunk(value.shape[2] + windows.size)
         for lo in range(0, len(parent), step):
-            maps = _take(value, parent[lo : lo + step])
-            at = (
-                px[lo : lo + step, None] * maps[:, 0] + py[lo : lo + step, None] * maps[:, 1] + maps[:, 2]
-            )  # (c, n_in)
-            gathered = at[:, np.maximum(windows, 0)]
-            gathered[:, windows < 0] = -np.inf
+            regions = parent[lo : lo + step]
+            index = None if value.shape[0] == 1 else np.arange(value.shape[0])
+            gathered = _values_at(value, index, regions, px[lo : lo + step], py[lo : lo + step])[:, features]
+            gathered[:, padding] = -np.inf
             top = gathered.max(axis=2, keepdims=True)
-            argmax[lo : lo + step] = np.argmax(gathered >= top - tie, axis=2)
+            choice = np.argmax(gathered >= top - tie, axis=2)
+            argmax[lo : lo + step] = choice
         return argmax
 
 
@@ -439,6 +784,7 @@ def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory
     partition = Partition((domain - center) / scale, tolerance)
     sweep = _GraphSweep(graph, partition, tolerance, max_regions, max_memory, use_compiled)
     for index, node in enumerate(graph.nodes):
+        sweep.current = index
         if node.kind == "input":
             value = np.empty((1, 3, graph.n_in))
             value[0, :2] = frame * scale
@@ -454,13 +800,13 @@ def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory
         sweep.values[index] = value
         for i in set(node.inputs):
             if sweep.last_use[i] == index:
-                del sweep.values[i]
+                sweep.values.pop(i, None)
         if index == graph.output:
             break
     partition.compact()
     out = sweep.values[graph.output]
-    if isinstance(out, _Masked):
-        out = out.take(np.arange(out.shape[0]))
+    if isinstance(out, (*_LAZY, _Shared)):
+        out = _take(out, np.arange(out.shape[0]))
     maps = out.transpose(0, 2, 1)
     if len(maps) != partition.nregions:
         maps = np.repeat(maps, partition.nregions, axis=0)

@@ -353,3 +353,82 @@ def test_mixed_piecewise_linear_ops_maps_and_decisions_equal_the_network(seed):
     expected = network(model, grid).argmax(axis=1)
     for label, geometry in enumerate(decision_regions(model, bounds=bounds)):
         assert np.all(shapely.covers(geometry, shapely.points(grid[expected == label])))
+
+
+# ------------------------------------------------------------------------------------------ two conv layers
+def two_conv_net(seed, slope):
+    """Conv -> activation -> MaxPool -> conv -> activation -> MaxPool -> linear on 8x8 digits (a small
+    LeNet): max pooling of per-region values, an affine node after a pooling's split, flattening."""
+    torch.manual_seed(seed)
+    act = nn.LeakyReLU(slope) if slope else nn.ReLU()
+    return (
+        nn.Sequential(
+            nn.Conv2d(1, 2, 3), act, nn.MaxPool2d(2), nn.Conv2d(2, 3, 2), act, nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(3, 4),
+        )
+        .double()
+        .eval()
+    )  # fmt: skip
+
+
+def sequential_patterns(model, inputs):
+    """The network's own pattern at inputs: per activation the signs of its input, per 2x2 max pooling the
+    window position (row-major) of torch's max_pool2d index."""
+    columns, h = [], torch.as_tensor(inputs)
+    with torch.no_grad():
+        for layer in model:
+            if isinstance(layer, nn.ReLU | nn.LeakyReLU):
+                columns.append((h > 0).reshape(len(h), -1).numpy())
+            if isinstance(layer, nn.MaxPool2d):
+                out, index = nn.functional.max_pool2d(h, 2, return_indices=True)
+                row, col = index.numpy() // h.shape[3], index.numpy() % h.shape[3]
+                out_row = np.arange(out.shape[2])[None, None, :, None]
+                out_col = np.arange(out.shape[3])[None, None, None, :]
+                columns.append(((row - 2 * out_row) * 2 + (col - 2 * out_col)).reshape(len(h), -1))
+            h = layer(h)
+    return np.concatenate(columns, axis=1)
+
+
+@pytest.mark.parametrize(
+    ("seed", "first", "slope", "chunk", "shared"),
+    [
+        (0, 0, 0.0, None, False),
+        (2, 30, 0.0, 4096, False),
+        (3, 60, 0.1, 4096, True),
+        (4, 90, 0.0, 600, True),
+        (5, 120, 0.0, None, True),
+    ],
+)
+def test_two_conv_layers_maps_and_patterns_equal_the_network(monkeypatch, seed, first, slope, chunk, shared):
+    """Also with tiny chunks (``chunk`` bytes): an activation's lines then go 8 units at a time and every
+    chunked loop has many chunks, whose results must not depend on where the chunks end; ``shared``: the
+    second conv layer's maps stay shared by the pieces of each region the first pooling split."""
+    import tropical._region_graph
+
+    if chunk is not None:
+        monkeypatch.setattr(tropical._region_graph, "_CHUNK_BYTES", chunk)
+    if shared:
+        monkeypatch.setattr(tropical._region_graph, "_SHARED_ABOVE", 0.0)
+    model, plane = two_conv_net(seed, slope), digit_plane(first)
+    regions = linear_regions(model, plane=plane)
+    assert_cell_complex(regions)
+    points, owner = interior_points(regions, 3, seed)
+    points = np.vstack([points, regions.centroids])
+    owner = np.concatenate([owner, np.arange(len(regions))])
+    inputs = regions.to_input(points).reshape(-1, 1, 8, 8)
+    np.testing.assert_allclose(regions.outputs(points, owner), network(model, inputs), rtol=0, atol=1e-9)
+    patterns = regions.activation_patterns
+    assert patterns.shape == (len(regions), 72 + 18 + 12 + 3)
+    np.testing.assert_array_equal(patterns[owner], sequential_patterns(model, inputs))
+    assert len(np.unique(patterns, axis=0)) == len(regions)
+    # a dense grid: the network's own pattern is the pattern of the region found there
+    low, high = regions.domain.min(axis=0), regions.domain.max(axis=0)
+    n = 100
+    grid = np.stack(
+        np.meshgrid(low[0] + (np.arange(n) + 0.29) / n * (high[0] - low[0]),
+                    low[1] + (np.arange(n) + 0.53) / n * (high[1] - low[1])), -1
+    ).reshape(-1, 2)  # fmt: skip
+    found = regions.at(grid)
+    np.testing.assert_array_equal(
+        patterns[found], sequential_patterns(model, regions.to_input(grid).reshape(-1, 1, 8, 8))
+    )
