@@ -624,9 +624,10 @@ class _GraphSweep:
             open_ = ~dominated & crossable.any(axis=1)
             outputs.append(output[open_])
             regions.append(region[open_])
-        if not outputs:
+        outputs = np.concatenate(outputs) if outputs else np.zeros(0, dtype=np.intp)
+        if len(outputs) == 0:  # every window settled after the corner test
             return []
-        outputs, regions = np.concatenate(outputs), np.concatenate(regions)
+        regions = np.concatenate(regions)
         order = np.lexsort((regions, outputs))
         outputs, regions = outputs[order], regions[order]
         starts = np.flatnonzero(np.diff(outputs, prepend=-1))

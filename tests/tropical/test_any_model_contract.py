@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import forward, randomise
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from torch import nn
 from torch.nn import functional
@@ -189,6 +189,30 @@ def interior_points(regions, per_region, seed):
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=zoo_specs([(2, 7), (1, 5, 5), (2, 4, 3)]))
+@example(  # regression: every pooling window settled after the corner test (an empty list was zipped)
+    spec=dict(
+        input_shape=(2, 7),
+        groups=1,
+        per_group=1,
+        kernel=1,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias=False,
+        batch_norm=True,
+        activation="threshold",
+        slope=1.0,
+        pool="max",
+        pool_kernel=2,
+        pool_stride=1,
+        wiring="none",
+        reshape="view",
+        outputs=1,
+        final="none",
+        seed=0,
+        zero_fraction=0.0,
+    )
+)
 def test_region_maps_on_a_plane_equal_the_model_for_every_op(spec):
     model, logits = build_zoo(spec)
     assume(model is not None)
