@@ -14,8 +14,10 @@ same order, so that from the same maps it gives the numpy path's result
   from the raw values; the positive children of the crossed regions are appended in order, then the
   negative children; the parents die and their corners become the sentinel.
 
-The kernel returns to Python when the arrays need to grow, when the pool should be compacted, or when the
-number of regions passes ``max_regions``; Python then grows, compacts or raises and calls it again.
+The kernel compacts the slots and the pool in place (:func:`_compact`, the order of
+:meth:`~tropical._region_split.Partition.compact`) when more than half of the pool is garbage and at the end
+of the layer. It returns to Python when the arrays need to grow or when the number of regions passes
+``max_regions``; Python then grows or raises and calls it again.
 
 The next layer's maps (:func:`tree_maps`) are the sums of :func:`tropical.regions._forest_maps` along the
 same forest in another order, so they agree to rounding (~1e-16 relative); the
@@ -32,7 +34,7 @@ import sys
 import numba as nb
 import numpy as np
 
-DONE, GROW, COMPACT, TOO_MANY = 0, 1, 2, 3
+DONE, GROW, TOO_MANY = 0, 1, 2
 
 
 @nb.njit(cache=True, nogil=True)
@@ -183,6 +185,33 @@ def _retire_parents(crossed, n_crossed, pool, start, length, alive):
 
 
 @nb.njit(cache=True, nogil=True)
+def _compact(pool, npool, start, length, alive, map_id, bits, nslots):
+    """Phase 6: drop dead slots and garbage corners in place; the live slots keep their order.
+
+    The same slots, pool and order as :meth:`tropical._region_split.Partition.compact` (which allocates new
+    arrays); capacities are kept and the entries past the live ones are left as they are (``alive`` cleared).
+    Returns ``(npool, nslots)`` after compaction (both the live counts).
+    """
+    cursor = 0
+    live = 0
+    for s in range(nslots):
+        if not alive[s]:
+            continue
+        first, count = start[s], length[s]
+        for k in range(count):  # cursor <= first: a forward copy never overwrites what it still reads
+            pool[cursor + k] = pool[first + k]
+        start[live] = cursor
+        length[live] = count
+        map_id[live] = map_id[s]
+        bits[live, :] = bits[s, :]
+        alive[live] = True
+        cursor += count
+        live += 1
+    alive[live:nslots] = False
+    return cursor, live
+
+
+@nb.njit(cache=True, nogil=True)
 def _sweep_layer(
     a, b, c, gradient, tolerance, neuron, x, y, home, nv, pool, npool, live_corners,
     start, length, alive, map_id, bits, nslots, nregions, max_regions, values, code,
@@ -194,7 +223,8 @@ def _sweep_layer(
     ``alive`` bool, ``map_id`` int, ``bits`` (slot capacity, n_bytes) uint8 (capacity >= nslots);
     scratch ``values`` float64 and ``code`` uint8 (vertex capacity). Each neuron runs the phases
     :func:`_vertex_codes`, :func:`_crossed_regions`, :func:`_crossing_vertices`, :func:`_append_children`
-    and :func:`_retire_parents`, checking room before phase 3.
+    and :func:`_retire_parents`, checking room before phase 3, and :func:`_compact` when more than half of the
+    pool is garbage; the partition is compacted when the layer is done.
 
     Returns ``(status, neuron, nv, npool, live_corners, nslots, nregions, need_vertices, need_pool,
     need_slots)``: ``neuron`` is the next neuron to process (``GROW``: the one that did not fit;
@@ -238,7 +268,11 @@ def _sweep_layer(
         if nregions > max_regions:
             return (TOO_MANY, j, nv, npool, live_corners, nslots, nregions, 0, 0, 0)
         if npool > 2 * live_corners + 1024:
-            return (COMPACT, neuron, nv, npool, live_corners, nslots, nregions, 0, 0, 0)
+            npool, nslots = _compact(pool, npool, start, length, alive, map_id, bits, nslots)
+            live_corners = npool
+    if nslots != nregions or npool != live_corners:
+        npool, nslots = _compact(pool, npool, start, length, alive, map_id, bits, nslots)
+        live_corners = npool
     return (DONE, neuron, nv, npool, live_corners, nslots, nregions, 0, 0, 0)
 
 
@@ -263,40 +297,58 @@ def _region_map(maps, m, bits, r, slope, weight_t, bias, out):
 
 
 @nb.njit(cache=True, nogil=True)
+def _child_map(maps, m, bits, r, parent, slope, weight_t, out):
+    """``out[r]`` from its parent's ``out[parent]``: ``+-(1 - slope) weight[:, j] (x) maps[m, j]`` for each
+    neuron ``j`` whose activation differs between the two regions."""
+    n_next = weight_t.shape[1]
+    out[r] = out[parent]
+    for byte in range(bits.shape[1]):
+        flipped = bits[r, byte] ^ bits[parent, byte]
+        bit = 0
+        while flipped:
+            if flipped & 1:
+                j = byte * 8 + bit
+                gain = 1.0 - slope if (bits[r, byte] >> bit) & 1 else slope - 1.0
+                p0, p1, p2 = gain * maps[m, j, 0], gain * maps[m, j, 1], gain * maps[m, j, 2]
+                for k in range(n_next):
+                    w = weight_t[j, k]
+                    out[r, k, 0] += w * p0
+                    out[r, k, 1] += w * p1
+                    out[r, k, 2] += w * p2
+            flipped >>= 1
+            bit += 1
+
+
+@nb.njit(cache=True, nogil=True)
 def tree_maps(maps, map_id, bits, slope, weight_t, bias, order, predecessor):
     """Next-layer maps along a spanning forest (see :func:`tropical.regions._next_maps`).
 
     ``order`` lists the regions parents first; ``predecessor[r]`` is ``r``'s parent, or a value >= the
     number of regions for a root (computed in full). A child adds ``+-(1 - slope) weight[:, j] (x)
-    maps[j]`` for each neuron ``j`` whose activation differs from its parent's.
+    maps[j]`` for each neuron ``j`` whose activation differs from its parent's. With an empty
+    ``predecessor`` the forest is that of :func:`tropical.regions._reference_forest` (the first region of
+    each previous-layer map is the root of the others), found in one pass over the regions in order
+    (``order`` is then not read).
     """
     n_regions = map_id.shape[0]
-    n_next = weight_t.shape[1]
-    out = np.empty((n_regions, n_next, 3))
-    for r in order:
-        if r >= n_regions:
-            continue
-        parent = predecessor[r]
-        m = map_id[r]
+    reference = predecessor.shape[0] == 0
+    root = np.full(maps.shape[0] if reference else 0, -1, dtype=np.int64)
+    out = np.empty((n_regions, weight_t.shape[1], 3))
+    for i in range(n_regions if reference else order.shape[0]):
+        if reference:
+            r = i
+            parent = root[map_id[r]]
+            if parent < 0:
+                root[map_id[r]] = r
+        else:
+            r = order[i]
+            if r >= n_regions:
+                continue
+            parent = predecessor[r]
         if parent < 0 or parent >= n_regions:
-            _region_map(maps, m, bits, r, slope, weight_t, bias, out)
-            continue
-        out[r] = out[parent]
-        for byte in range(bits.shape[1]):
-            flipped = bits[r, byte] ^ bits[parent, byte]
-            bit = 0
-            while flipped:
-                if flipped & 1:
-                    j = byte * 8 + bit
-                    gain = 1.0 - slope if (bits[r, byte] >> bit) & 1 else slope - 1.0
-                    p0, p1, p2 = gain * maps[m, j, 0], gain * maps[m, j, 1], gain * maps[m, j, 2]
-                    for k in range(n_next):
-                        w = weight_t[j, k]
-                        out[r, k, 0] += w * p0
-                        out[r, k, 1] += w * p1
-                        out[r, k, 2] += w * p2
-                flipped >>= 1
-                bit += 1
+            _region_map(maps, map_id[r], bits, r, slope, weight_t, bias, out)
+        else:
+            _child_map(maps, map_id[r], bits, r, parent, slope, weight_t, out)
     return out
 
 

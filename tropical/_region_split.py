@@ -142,7 +142,11 @@ class Partition:
         self.bits = np.zeros((self.start.shape[0], max(1, (n_bits + 7) // 8)), dtype=np.uint8)
 
     def compact(self) -> None:
-        """Drop dead slots and garbage corners; live regions become slots ``0 .. nregions - 1``."""
+        """Drop dead slots and garbage corners; live regions become slots ``0 .. nregions - 1``.
+
+        Does nothing when there are neither (slots are then not renumbered: ``generation`` stays)."""
+        if self.nslots == self.nregions and self.npool == self.live_corners:
+            return
         self.generation += 1
         live = np.flatnonzero(self.alive[: self.nslots])
         positions, _, offsets = _segment_ranges(self.start[live], self.length[live])
@@ -503,11 +507,12 @@ class Partition:
         a, b, c, gradient = (np.ascontiguousarray(row) for row in lines)
         self.gradient = gradient[-1] if len(gradient) else np.ones(1)
         # room for the layer at once (each return of the kernel to grow costs a call): a line arrangement's
-        # count on one region, four times the regions otherwise
+        # count on one region, four times the regions otherwise; the kernel asks for room for 3 pool entries
+        # per corner of the crossed regions (~5 per region, up to ``left`` regions per neuron) before a split
         left = n_neurons - neuron
         regions = 1 + left + left * (left - 1) // 2 if self.nregions == 1 else 4 * self.nregions
         regions = min(regions, max_regions + 1, 4 * self.nregions + 2_000_000)
-        self._reserve(self.nv + 2 * regions, self.npool + 8 * regions, self.nslots + 2 * regions)
+        self._reserve(self.nv + 2 * regions, self.npool + 8 * regions + 16 * left, self.nslots + 2 * regions)
         values = np.empty(len(self.x))
         code = np.empty(len(self.x), dtype=np.uint8)
         while True:
@@ -522,13 +527,10 @@ class Partition:
                 return None
             if status == _kernel.TOO_MANY:
                 return neuron
-            if status == _kernel.COMPACT or self.npool > 2 * self.live_corners + 1024:
-                self.compact()
-            if status == _kernel.GROW:
-                self._reserve(*need)
-                if len(values) < len(self.x):
-                    values = np.empty(len(self.x))
-                    code = np.empty(len(self.x), dtype=np.uint8)
+            self._reserve(*need)  # GROW
+            if len(values) < len(self.x):
+                values = np.empty(len(self.x))
+                code = np.empty(len(self.x), dtype=np.uint8)
 
     def _reserve(self, vertices: int, pool: int, slots: int) -> None:
         """Room for this many vertices, pool entries and slots (capacities at least double)."""

@@ -246,23 +246,23 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory, u
     kernel = None if use_compiled is False else compiled_kernel(load=bool(use_compiled))
     if weight is None or (maps.shape[0] == 1 and (kernel is None or n_regions * n * n_next <= _BLAS_WORK)):
         return _direct_maps(maps, map_id, bits, slope, weight, bias)
-    if maps.shape[0] == 1:
-        order, predecessor = _spanning_forest(partition, n_regions)
+    if kernel is None:
+        return _forest_maps(maps, map_id, bits, slope, weight, bias, _reference_forest(map_id))
+    weight_t = np.ascontiguousarray(weight.T, dtype=np.float64)
+    bias = np.ascontiguousarray(bias, dtype=np.float64)
+    maps = np.ascontiguousarray(maps)
+    if maps.shape[0] > 1:  # the reference forest, found by the kernel
+        order = predecessor = np.empty(0, dtype=np.int64)
     else:
-        order, predecessor = _reference_forest(map_id)
-    if kernel is not None:
-        weight_t = np.ascontiguousarray(weight.T, dtype=np.float64)
-        bias = np.ascontiguousarray(bias, dtype=np.float64)
-        maps = np.ascontiguousarray(maps)
-        return kernel.tree_maps(maps, map_id, bits, float(slope), weight_t, bias, order, predecessor)
-    return _forest_maps(maps, map_id, bits, slope, weight, bias, predecessor)
+        order, predecessor = _spanning_forest(partition, n_regions)
+    return kernel.tree_maps(maps, map_id, bits, float(slope), weight_t, bias, order, predecessor)
 
 
-def _reference_forest(map_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _reference_forest(map_id: np.ndarray) -> np.ndarray:
     """Each region's parent is the first region of its previous-layer region (the roots).
 
-    Returns ``order`` (roots first) and ``predecessor`` (R + 1,): a root's predecessor is the virtual node
-    ``R``, which is its own predecessor.
+    Returns ``predecessor`` (R + 1,): a root's predecessor is the virtual node ``R``, which is its own
+    predecessor. (The compiled :func:`~tropical._region_kernel.tree_maps` finds the same forest itself.)
     """
     n_regions = len(map_id)
     _, roots = np.unique(map_id, return_index=True)
@@ -270,14 +270,13 @@ def _reference_forest(map_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     root_of[map_id[roots]] = roots
     predecessor = np.append(root_of[map_id], n_regions)
     predecessor[roots] = n_regions
-    is_root = np.zeros(n_regions, dtype=bool)
-    is_root[roots] = True
-    return np.concatenate([roots, np.flatnonzero(~is_root)]), predecessor
+    return predecessor
 
 
 def _spanning_forest(partition, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
-    """A breadth-first spanning forest of the region adjacency (neighbours differ in one neuron), in the
-    convention of :func:`_reference_forest`, for a layer whose regions all share one previous map."""
+    """A breadth-first spanning forest of the region adjacency (neighbours differ in one neuron), for a layer
+    whose regions all share one previous map: ``order`` (roots first) and ``predecessor`` in the convention
+    of :func:`_reference_forest`."""
     from scipy.sparse import coo_array  # ~0.3 s to import: only for first layers of 10^4+ regions
     from scipy.sparse.csgraph import breadth_first_order, connected_components
 
