@@ -38,6 +38,49 @@ DONE, GROW, TOO_MANY = 0, 1, 2
 
 
 @nb.njit(cache=True, nogil=True)
+def normalised(maps):
+    """:meth:`tropical._region_split.Partition.normalised` compiled: the same values bit for bit (the same
+    float64 operations in the same order, no fused multiply-add), in one pass instead of a dozen.
+
+    ``maps`` (n_maps, n, 3) float64; returns ``a, b, c, gradient``, each (n, n_maps).
+    """
+    n_maps, n = maps.shape[0], maps.shape[1]
+    reference = np.zeros(n)
+    for m in range(n_maps):
+        for j in range(n):
+            for k in range(3):
+                reference[j] = max(reference[j], abs(maps[m, j, k]))
+    for j in range(n):
+        if reference[j] == 0.0:
+            reference[j] = 1.0
+    a, b, c, gradient = (
+        np.empty((n, n_maps)),
+        np.empty((n, n_maps)),
+        np.empty((n, n_maps)),
+        np.empty((n, n_maps)),
+    )
+    for m in range(n_maps):
+        for j in range(n):
+            x, y, z = maps[m, j, 0] / reference[j], maps[m, j, 1] / reference[j], maps[m, j, 2] / reference[j]
+            norm = np.sqrt(x * x + y * y)
+            if norm <= 1e-12:  # constant on this map
+                a[j, m], b[j, m], c[j, m], gradient[j, m] = 0.0, 0.0, z, reference[j]
+            else:
+                a[j, m], b[j, m], c[j, m], gradient[j, m] = x / norm, y / norm, z / norm, norm * reference[j]
+    return a, b, c, gradient
+
+
+@nb.njit(cache=True, nogil=True)
+def own_maps(pool, start, length, nregions, home, map_id):
+    """:meth:`tropical._region_split.Partition.own_maps` compiled (a compact partition): region ``r`` gets
+    map ``r``, and every vertex the last region in order that has it as a corner."""
+    for r in range(nregions):
+        map_id[r] = r
+        for k in range(start[r], start[r] + length[r]):
+            home[pool[k]] = r
+
+
+@nb.njit(cache=True, nogil=True)
 def _vertex_codes(a, b, c, j, tolerance, x, y, home, nv, values, code):
     """Phase 1: the line of neuron ``j`` at every vertex.
 
@@ -356,7 +399,8 @@ def announce_compilation() -> None:
     """Write one line to stderr when the kernels are not in numba's disk cache (they compile on first use)."""
     try:
         cached = all(
-            os.path.exists(function._cache._cache_file._index_path) for function in (_sweep_layer, tree_maps)
+            os.path.exists(function._cache._cache_file._index_path)
+            for function in (_sweep_layer, tree_maps, normalised, own_maps)
         )
     except AttributeError:  # pragma: no cover - numba's cache layout changed
         return

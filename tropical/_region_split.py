@@ -171,6 +171,21 @@ class Partition:
         self.alive[:n] = True
         self.nslots = self.nregions = n
 
+    def own_maps(self, *, use_compiled: bool | None = None) -> None:
+        """Give every region its own map (once the next layer's maps are computed per region): ``map_id[r] =
+        r``, and each vertex's ``home`` the last region in order that has it as a corner (any region
+        containing it would do: the maps agree there). Compacts first. ``use_compiled``: the kernel's
+        :func:`~tropical._region_kernel.own_maps` when it is loaded, unless False."""
+        self.compact()
+        kernel = None if use_compiled is False else compiled(load=False)
+        if kernel is not None:
+            kernel.own_maps(self.pool, self.start, self.length, self.nregions, self.home, self.map_id)
+            return
+        n = self.nregions
+        self.map_id[:n] = np.arange(n)
+        corners, offsets = self.corner_arrays()
+        self.home[corners] = np.repeat(np.arange(n), np.diff(offsets))  # the last write of a vertex wins
+
     # ------------------------------------------------------------------ the vectorised split
     @staticmethod
     def normalised(maps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -352,7 +352,10 @@ def _sweep(
             break
         n = layer.n_out
         partition.reset_bits(n)
-        lines = Partition.normalised(maps)
+        kernel = None if use_compiled is False else compiled_kernel(load=bool(use_compiled))
+        lines = (
+            Partition.normalised(maps) if kernel is None else kernel.normalised(np.ascontiguousarray(maps))
+        )
         neuron = partition.split_layer(lines, max_regions, use_compiled=use_compiled)
         if neuron is not None:
             remaining = sum(lay.n_out for lay in layers[index:] if lay.slope is not None) - neuron - 1
@@ -376,9 +379,7 @@ def _sweep(
             maps = _next_maps(
                 partition, maps, map_id, bits, layer.slope, weight, bias, max_memory, use_compiled
             )
-        partition.map_id[:n_regions] = np.arange(n_regions)
-        corners, offsets = partition.corner_arrays()
-        partition.home[corners] = np.repeat(np.arange(n_regions), np.diff(offsets))
+        partition.own_maps(use_compiled=use_compiled)
     partition.compact()
     if len(maps) != partition.nregions:  # no hidden layer: one map for the whole domain
         maps = np.repeat(maps, partition.nregions, axis=0)
