@@ -82,6 +82,11 @@ from tropical.layers import AffineLayer
 __all__ = ["Regions", "decision_boundary", "decision_regions", "linear_regions"]
 
 _CHUNK_BYTES = 48_000_000
+#: OpenBLAS multiplies on one thread when ``m n k`` is at most 65536 x GEMM_MULTITHREAD_THRESHOLD (4)
+_ONE_THREAD_PRODUCT = 262_144
+#: Products up to this many multiply-adds are split into one-thread blocks; larger ones run under the
+#: one-thread limit of threadpoolctl (importing it and finding the loaded libraries costs ~5 ms, once)
+_SPLIT_PRODUCTS = 3_000_000
 _BLAS_WORK = 100_000_000  # regions x n x n_next up to which one matrix product beats the compiled tree
 
 
@@ -190,21 +195,36 @@ def _direct_maps(maps, map_id, bits, slope, weight, bias) -> np.ndarray:
     if maps.shape[0] == 1 and weight is not None:
         # one map for all regions (after the first hidden layer): D @ K with K[j] = weight[:, j] (x) maps[j]
         kernel = (weight.T[:, :, None] * maps[0][:, None, :]).reshape(n, n_next * 3)
-        for lo in range(0, n_regions, chunk):
-            factors = _activation_factors(bits[lo : lo + chunk], n, slope)
-            out[lo : lo + chunk] = (factors @ kernel).reshape(-1, n_next, 3)
+        flat = out.reshape(n_regions, n_next * 3)
+        with one_blas_thread(n_regions * kernel.size if n_regions * kernel.size > _SPLIT_PRODUCTS else 0):
+            for lo in range(0, n_regions, chunk):
+                factors = _activation_factors(bits[lo : lo + chunk], n, slope)
+                _product(factors, kernel, flat[lo : lo + chunk])
         out[:, :, 2] += bias
         return out
-    for lo in range(0, n_regions, chunk):
-        factors = _activation_factors(bits[lo : lo + chunk], n, slope)
-        hidden = maps[map_id[lo : lo + chunk]] * factors[:, :, None]  # (c, n, 3)
-        if weight is None:
-            out[lo : lo + chunk] = hidden
-        else:
-            product = hidden.transpose(0, 2, 1).reshape(-1, n) @ weight.T  # (c * 3, n_next)
-            out[lo : lo + chunk] = product.reshape(-1, 3, n_next).transpose(0, 2, 1)
-            out[lo : lo + chunk, :, 2] += bias
+    work = 0 if weight is None else 3 * n_regions * n * n_next
+    with one_blas_thread(work if work > _SPLIT_PRODUCTS else 0):
+        for lo in range(0, n_regions, chunk):
+            factors = _activation_factors(bits[lo : lo + chunk], n, slope)
+            hidden = maps[map_id[lo : lo + chunk]] * factors[:, :, None]  # (c, n, 3)
+            if weight is None:
+                out[lo : lo + chunk] = hidden
+            else:
+                product = np.empty((3 * len(hidden), n_next))
+                _product(hidden.transpose(0, 2, 1).reshape(-1, n), weight.T, product)
+                out[lo : lo + chunk] = product.reshape(-1, 3, n_next).transpose(0, 2, 1)
+                out[lo : lo + chunk, :, 2] += bias
     return out
+
+
+def _product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = left @ right``. Up to :data:`_SPLIT_PRODUCTS` multiply-adds in all, in blocks of rows of at
+    most :data:`_ONE_THREAD_PRODUCT` each, which OpenBLAS runs on one thread by its own rule: no thread pool
+    to wake on a busy machine, and no threadpoolctl to load for a small network (issue 13)."""
+    work = left.shape[0] * right.size
+    step = left.shape[0] if work > _SPLIT_PRODUCTS else max(1, _ONE_THREAD_PRODUCT // max(right.size, 1))
+    for lo in range(0, left.shape[0], step):
+        np.matmul(left[lo : lo + step], right, out=out[lo : lo + step])
 
 
 def _tree_depths(predecessor: np.ndarray, root: int) -> np.ndarray:
@@ -375,10 +395,7 @@ def _sweep(
         bias = None if nxt is None else nxt.bias
         if use_compiled is None and compiled_kernel(load=False) is not None:
             use_compiled = True  # loaded during this layer: the maps too
-        with one_blas_thread(0 if weight is None else n_regions * weight.size):
-            maps = _next_maps(
-                partition, maps, map_id, bits, layer.slope, weight, bias, max_memory, use_compiled
-            )
+        maps = _next_maps(partition, maps, map_id, bits, layer.slope, weight, bias, max_memory, use_compiled)
         partition.own_maps(use_compiled=use_compiled)
     partition.compact()
     if len(maps) != partition.nregions:  # no hidden layer: one map for the whole domain
@@ -436,11 +453,7 @@ class Regions:
         self.frame = frame
         self.n_outputs = n_outputs
         self.tolerance = partition.tolerance
-        corners, offsets = partition.corner_arrays()
-        self.region_vertices = corners
-        self.offsets = offsets
-        nv = partition.nv
-        self.vertices = np.stack([partition.x[:nv], partition.y[:nv]], axis=1) * scale + center
+        self.region_vertices, self.offsets = partition.corner_arrays()
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -449,6 +462,13 @@ class Regions:
         return f"Regions({len(self)} regions, {self.n_outputs} outputs)"
 
     # ----------------------------------------------------------------- geometry
+    @cached_property
+    def vertices(self) -> np.ndarray:
+        """ndarray, shape (n_vertices, 2): every vertex of the partition once (row 0: an unused sentinel)."""
+        partition = self._partition
+        nv = partition.nv
+        return np.stack([partition.x[:nv], partition.y[:nv]], axis=1) * self._scale + self._center
+
     @cached_property
     def polygons(self) -> list[np.ndarray]:
         """list of ndarray, each (k, 2): the vertices of each region, counter-clockwise."""
