@@ -498,7 +498,8 @@ class Partition:
         ``lines`` is :meth:`normalised` of the layer's maps. Runs
         ``split(line_values(*(row[j] for row in lines)), bit=j)`` for each ``j`` with numpy, or the same
         splits in one compiled loop (:mod:`tropical._region_kernel`), which gives the same vertices bit
-        for bit, in the same numbering and region order. ``use_compiled``: True always compiles, False
+        for bit, in the same numbering and region order (the kernel leaves the partition compacted, the
+        numpy splits may not: compare after :meth:`compact`). ``use_compiled``: True always compiles, False
         never; None (default) uses the kernel if this process has loaded it already, and otherwise loads it
         once the numpy split of this partition has scanned :data:`NUMPY_WORK` elements and the rest of the
         layer would scan at least half as many again (numpy answers small networks before numba would have
