@@ -531,6 +531,7 @@ class Partition:
         self._reserve(self.nv + 2 * regions, self.npool + 8 * regions + 16 * left, self.nslots + 2 * regions)
         values = np.empty(len(self.x))
         code = np.empty(len(self.x), dtype=np.uint8)
+        self.generation += 1  # the kernel compacts in place: slots renumbered
         while True:
             status, neuron, self.nv, self.npool, self.live_corners, self.nslots, self.nregions, *need = (
                 _kernel._sweep_layer(
