@@ -59,14 +59,17 @@ def normalised(maps):
         np.empty((n, n_maps)),
         np.empty((n, n_maps)),
     )
-    for m in range(n_maps):
+    for lo in range(0, n_maps, 256):  # blocks of maps: rows written in runs, the block's maps stay in cache
         for j in range(n):
-            x, y, z = maps[m, j, 0] / reference[j], maps[m, j, 1] / reference[j], maps[m, j, 2] / reference[j]
-            norm = np.sqrt(x * x + y * y)
-            if norm <= 1e-12:  # constant on this map
-                a[j, m], b[j, m], c[j, m], gradient[j, m] = 0.0, 0.0, z, reference[j]
-            else:
-                a[j, m], b[j, m], c[j, m], gradient[j, m] = x / norm, y / norm, z / norm, norm * reference[j]
+            for m in range(lo, min(lo + 256, n_maps)):
+                x, y = maps[m, j, 0] / reference[j], maps[m, j, 1] / reference[j]
+                z = maps[m, j, 2] / reference[j]
+                norm = np.sqrt(x * x + y * y)
+                if norm <= 1e-12:  # constant on this map
+                    a[j, m], b[j, m], c[j, m], gradient[j, m] = 0.0, 0.0, z, reference[j]
+                else:
+                    a[j, m], b[j, m], c[j, m] = x / norm, y / norm, z / norm
+                    gradient[j, m] = norm * reference[j]
     return a, b, c, gradient
 
 
@@ -340,29 +343,6 @@ def _region_map(maps, m, bits, r, slope, weight_t, bias, out):
 
 
 @nb.njit(cache=True, nogil=True)
-def _child_map(maps, m, bits, r, parent, slope, weight_t, out):
-    """``out[r]`` from its parent's ``out[parent]``: ``+-(1 - slope) weight[:, j] (x) maps[m, j]`` for each
-    neuron ``j`` whose activation differs between the two regions."""
-    n_next = weight_t.shape[1]
-    out[r] = out[parent]
-    for byte in range(bits.shape[1]):
-        flipped = bits[r, byte] ^ bits[parent, byte]
-        bit = 0
-        while flipped:
-            if flipped & 1:
-                j = byte * 8 + bit
-                gain = 1.0 - slope if (bits[r, byte] >> bit) & 1 else slope - 1.0
-                p0, p1, p2 = gain * maps[m, j, 0], gain * maps[m, j, 1], gain * maps[m, j, 2]
-                for k in range(n_next):
-                    w = weight_t[j, k]
-                    out[r, k, 0] += w * p0
-                    out[r, k, 1] += w * p1
-                    out[r, k, 2] += w * p2
-            flipped >>= 1
-            bit += 1
-
-
-@nb.njit(cache=True, nogil=True)
 def tree_maps(maps, map_id, bits, slope, weight_t, bias, order, predecessor):
     """Next-layer maps along a spanning forest (see :func:`tropical.regions._next_maps`).
 
@@ -374,9 +354,10 @@ def tree_maps(maps, map_id, bits, slope, weight_t, bias, order, predecessor):
     (``order`` is then not read).
     """
     n_regions = map_id.shape[0]
+    n_next = weight_t.shape[1]
     reference = predecessor.shape[0] == 0
     root = np.full(maps.shape[0] if reference else 0, -1, dtype=np.int64)
-    out = np.empty((n_regions, weight_t.shape[1], 3))
+    out = np.empty((n_regions, n_next, 3))
     for i in range(n_regions if reference else order.shape[0]):
         if reference:
             r = i
@@ -388,10 +369,26 @@ def tree_maps(maps, map_id, bits, slope, weight_t, bias, order, predecessor):
             if r >= n_regions:
                 continue
             parent = predecessor[r]
+        m = map_id[r]
         if parent < 0 or parent >= n_regions:
-            _region_map(maps, map_id[r], bits, r, slope, weight_t, bias, out)
-        else:
-            _child_map(maps, map_id[r], bits, r, parent, slope, weight_t, out)
+            _region_map(maps, m, bits, r, slope, weight_t, bias, out)
+            continue
+        out[r] = out[parent]
+        for byte in range(bits.shape[1]):
+            flipped = bits[r, byte] ^ bits[parent, byte]
+            bit = 0
+            while flipped:
+                if flipped & 1:
+                    j = byte * 8 + bit
+                    gain = 1.0 - slope if (bits[r, byte] >> bit) & 1 else slope - 1.0
+                    p0, p1, p2 = gain * maps[m, j, 0], gain * maps[m, j, 1], gain * maps[m, j, 2]
+                    for k in range(n_next):
+                        w = weight_t[j, k]
+                        out[r, k, 0] += w * p0
+                        out[r, k, 1] += w * p1
+                        out[r, k, 2] += w * p2
+                flipped >>= 1
+                bit += 1
     return out
 
 

@@ -73,13 +73,15 @@ def one_blas_thread(work: float):
         yield
 
 
-def _grown(array: np.ndarray, needed: int) -> np.ndarray:
-    """``array`` with room for ``needed`` rows (capacity doubles, contents kept)."""
+def _grown(array: np.ndarray, needed: int, used: int | None = None) -> np.ndarray:
+    """``array`` with room for ``needed`` rows (capacity doubles, the first ``used`` rows kept, all by
+    default; the others zero)."""
     if needed <= array.shape[0]:
         return array
     capacity = max(needed, 2 * array.shape[0], 16)
     grown = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
-    grown[: array.shape[0]] = array
+    used = array.shape[0] if used is None else used
+    grown[:used] = array[:used]
     return grown
 
 
@@ -550,14 +552,15 @@ class Partition:
                 code = np.empty(len(self.x), dtype=np.uint8)
 
     def _reserve(self, vertices: int, pool: int, slots: int) -> None:
-        """Room for this many vertices, pool entries and slots (capacities at least double)."""
+        """Room for this many vertices, pool entries and slots (capacities at least double; the entries in use
+        are copied)."""
         if vertices > len(self.x):
-            self.x = _grown(self.x, vertices)
-            self.y = _grown(self.y, vertices)
-            self.home = _grown(self.home, vertices)
-        self.pool = _grown(self.pool, pool)
+            self.x = _grown(self.x, vertices, self.nv)
+            self.y = _grown(self.y, vertices, self.nv)
+            self.home = _grown(self.home, vertices, self.nv)
+        self.pool = _grown(self.pool, pool, self.npool)
         for name in ("start", "length", "alive", "map_id", "bits"):
-            setattr(self, name, _grown(getattr(self, name), slots))
+            setattr(self, name, _grown(getattr(self, name), slots, self.nslots))
 
     def merge(self, group: np.ndarray) -> None:
         """Merge regions: ``group`` (nregions,) numbers the new regions; the regions of one group must tile

@@ -87,6 +87,9 @@ _ONE_THREAD_PRODUCT = 262_144
 #: Products up to this many multiply-adds are split into one-thread blocks; larger ones run under the
 #: one-thread limit of threadpoolctl (importing it and finding the loaded libraries costs ~5 ms, once)
 _SPLIT_PRODUCTS = 3_000_000
+#: Map entries up to which the compiled normalisation is used (bit for bit the numpy one): it saves numpy's
+#: dozen calls on small layers; on large ones numpy's blocked passes measured faster inside the sweep
+_COMPILED_NORMALISATION = 100_000
 _BLAS_WORK = 100_000_000  # regions x n x n_next up to which one matrix product beats the compiled tree
 
 
@@ -373,9 +376,10 @@ def _sweep(
         n = layer.n_out
         partition.reset_bits(n)
         kernel = None if use_compiled is False else compiled_kernel(load=bool(use_compiled))
-        lines = (
-            Partition.normalised(maps) if kernel is None else kernel.normalised(np.ascontiguousarray(maps))
-        )
+        if kernel is not None and maps.size <= _COMPILED_NORMALISATION:
+            lines = kernel.normalised(np.ascontiguousarray(maps))
+        else:
+            lines = Partition.normalised(maps)
         neuron = partition.split_layer(lines, max_regions, use_compiled=use_compiled)
         if neuron is not None:
             remaining = sum(lay.n_out for lay in layers[index:] if lay.slope is not None) - neuron - 1
