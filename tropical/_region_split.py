@@ -73,13 +73,15 @@ def one_blas_thread(work: float):
         yield
 
 
-def _grown(array: np.ndarray, needed: int) -> np.ndarray:
-    """``array`` with room for ``needed`` rows (capacity doubles, contents kept)."""
+def _grown(array: np.ndarray, needed: int, used: int | None = None) -> np.ndarray:
+    """``array`` with room for ``needed`` rows (capacity doubles, the first ``used`` rows kept, all by
+    default; the others zero)."""
     if needed <= array.shape[0]:
         return array
     capacity = max(needed, 2 * array.shape[0], 16)
     grown = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
-    grown[: array.shape[0]] = array
+    used = array.shape[0] if used is None else used
+    grown[:used] = array[:used]
     return grown
 
 
@@ -142,7 +144,11 @@ class Partition:
         self.bits = np.zeros((self.start.shape[0], max(1, (n_bits + 7) // 8)), dtype=np.uint8)
 
     def compact(self) -> None:
-        """Drop dead slots and garbage corners; live regions become slots ``0 .. nregions - 1``."""
+        """Drop dead slots and garbage corners; live regions become slots ``0 .. nregions - 1``.
+
+        Does nothing when there are neither (slots are then not renumbered: ``generation`` stays)."""
+        if self.nslots == self.nregions and self.npool == self.live_corners:
+            return
         self.generation += 1
         live = np.flatnonzero(self.alive[: self.nslots])
         positions, _, offsets = _segment_ranges(self.start[live], self.length[live])
@@ -166,6 +172,21 @@ class Partition:
         self.alive = np.zeros(capacity, dtype=bool)
         self.alive[:n] = True
         self.nslots = self.nregions = n
+
+    def own_maps(self, *, use_compiled: bool | None = None) -> None:
+        """Give every region its own map (once the next layer's maps are computed per region): ``map_id[r] =
+        r``, and each vertex's ``home`` the last region in order that has it as a corner (any region
+        containing it would do: the maps agree there). Compacts first. ``use_compiled``: the kernel's
+        :func:`~tropical._region_kernel.own_maps` when it is loaded, unless False."""
+        self.compact()
+        kernel = None if use_compiled is False else compiled(load=False)
+        if kernel is not None:
+            kernel.own_maps(self.pool, self.start, self.length, self.nregions, self.home, self.map_id)
+            return
+        n = self.nregions
+        self.map_id[:n] = np.arange(n)
+        corners, offsets = self.corner_arrays()
+        self.home[corners] = np.repeat(np.arange(n), np.diff(offsets))  # the last write of a vertex wins
 
     # ------------------------------------------------------------------ the vectorised split
     @staticmethod
@@ -479,7 +500,8 @@ class Partition:
         ``lines`` is :meth:`normalised` of the layer's maps. Runs
         ``split(line_values(*(row[j] for row in lines)), bit=j)`` for each ``j`` with numpy, or the same
         splits in one compiled loop (:mod:`tropical._region_kernel`), which gives the same vertices bit
-        for bit, in the same numbering and region order. ``use_compiled``: True always compiles, False
+        for bit, in the same numbering and region order (the kernel leaves the partition compacted, the
+        numpy splits may not: compare after :meth:`compact`). ``use_compiled``: True always compiles, False
         never; None (default) uses the kernel if this process has loaded it already, and otherwise loads it
         once the numpy split of this partition has scanned :data:`NUMPY_WORK` elements and the rest of the
         layer would scan at least half as many again (numpy answers small networks before numba would have
@@ -503,13 +525,15 @@ class Partition:
         a, b, c, gradient = (np.ascontiguousarray(row) for row in lines)
         self.gradient = gradient[-1] if len(gradient) else np.ones(1)
         # room for the layer at once (each return of the kernel to grow costs a call): a line arrangement's
-        # count on one region, four times the regions otherwise
+        # count on one region, four times the regions otherwise; the kernel asks for room for 3 pool entries
+        # per corner of the crossed regions (~5 per region, up to ``left`` regions per neuron) before a split
         left = n_neurons - neuron
         regions = 1 + left + left * (left - 1) // 2 if self.nregions == 1 else 4 * self.nregions
         regions = min(regions, max_regions + 1, 4 * self.nregions + 2_000_000)
-        self._reserve(self.nv + 2 * regions, self.npool + 8 * regions, self.nslots + 2 * regions)
+        self._reserve(self.nv + 2 * regions, self.npool + 8 * regions + 16 * left, self.nslots + 2 * regions)
         values = np.empty(len(self.x))
         code = np.empty(len(self.x), dtype=np.uint8)
+        self.generation += 1  # the kernel compacts in place: slots renumbered
         while True:
             status, neuron, self.nv, self.npool, self.live_corners, self.nslots, self.nregions, *need = (
                 _kernel._sweep_layer(
@@ -522,23 +546,21 @@ class Partition:
                 return None
             if status == _kernel.TOO_MANY:
                 return neuron
-            if status == _kernel.COMPACT or self.npool > 2 * self.live_corners + 1024:
-                self.compact()
-            if status == _kernel.GROW:
-                self._reserve(*need)
-                if len(values) < len(self.x):
-                    values = np.empty(len(self.x))
-                    code = np.empty(len(self.x), dtype=np.uint8)
+            self._reserve(*need)  # GROW
+            if len(values) < len(self.x):
+                values = np.empty(len(self.x))
+                code = np.empty(len(self.x), dtype=np.uint8)
 
     def _reserve(self, vertices: int, pool: int, slots: int) -> None:
-        """Room for this many vertices, pool entries and slots (capacities at least double)."""
+        """Room for this many vertices, pool entries and slots (capacities at least double; the entries in use
+        are copied)."""
         if vertices > len(self.x):
-            self.x = _grown(self.x, vertices)
-            self.y = _grown(self.y, vertices)
-            self.home = _grown(self.home, vertices)
-        self.pool = _grown(self.pool, pool)
+            self.x = _grown(self.x, vertices, self.nv)
+            self.y = _grown(self.y, vertices, self.nv)
+            self.home = _grown(self.home, vertices, self.nv)
+        self.pool = _grown(self.pool, pool, self.npool)
         for name in ("start", "length", "alive", "map_id", "bits"):
-            setattr(self, name, _grown(getattr(self, name), slots))
+            setattr(self, name, _grown(getattr(self, name), slots, self.nslots))
 
     def merge(self, group: np.ndarray) -> None:
         """Merge regions: ``group`` (nregions,) numbers the new regions; the regions of one group must tile

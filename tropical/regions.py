@@ -82,6 +82,14 @@ from tropical.layers import AffineLayer
 __all__ = ["Regions", "decision_boundary", "decision_regions", "linear_regions"]
 
 _CHUNK_BYTES = 48_000_000
+#: OpenBLAS multiplies on one thread when ``m n k`` is at most 65536 x GEMM_MULTITHREAD_THRESHOLD (4)
+_ONE_THREAD_PRODUCT = 262_144
+#: Products up to this many multiply-adds are split into one-thread blocks; larger ones run under the
+#: one-thread limit of threadpoolctl (importing it and finding the loaded libraries costs ~5 ms, once)
+_SPLIT_PRODUCTS = 3_000_000
+#: Map entries up to which the compiled normalisation is used (bit for bit the numpy one): it saves numpy's
+#: dozen calls on small layers; on large ones numpy's blocked passes measured faster inside the sweep
+_COMPILED_NORMALISATION = 100_000
 _BLAS_WORK = 100_000_000  # regions x n x n_next up to which one matrix product beats the compiled tree
 
 
@@ -190,21 +198,36 @@ def _direct_maps(maps, map_id, bits, slope, weight, bias) -> np.ndarray:
     if maps.shape[0] == 1 and weight is not None:
         # one map for all regions (after the first hidden layer): D @ K with K[j] = weight[:, j] (x) maps[j]
         kernel = (weight.T[:, :, None] * maps[0][:, None, :]).reshape(n, n_next * 3)
-        for lo in range(0, n_regions, chunk):
-            factors = _activation_factors(bits[lo : lo + chunk], n, slope)
-            out[lo : lo + chunk] = (factors @ kernel).reshape(-1, n_next, 3)
+        flat = out.reshape(n_regions, n_next * 3)
+        with one_blas_thread(n_regions * kernel.size if n_regions * kernel.size > _SPLIT_PRODUCTS else 0):
+            for lo in range(0, n_regions, chunk):
+                factors = _activation_factors(bits[lo : lo + chunk], n, slope)
+                _product(factors, kernel, flat[lo : lo + chunk])
         out[:, :, 2] += bias
         return out
-    for lo in range(0, n_regions, chunk):
-        factors = _activation_factors(bits[lo : lo + chunk], n, slope)
-        hidden = maps[map_id[lo : lo + chunk]] * factors[:, :, None]  # (c, n, 3)
-        if weight is None:
-            out[lo : lo + chunk] = hidden
-        else:
-            product = hidden.transpose(0, 2, 1).reshape(-1, n) @ weight.T  # (c * 3, n_next)
-            out[lo : lo + chunk] = product.reshape(-1, 3, n_next).transpose(0, 2, 1)
-            out[lo : lo + chunk, :, 2] += bias
+    work = 0 if weight is None else 3 * n_regions * n * n_next
+    with one_blas_thread(work if work > _SPLIT_PRODUCTS else 0):
+        for lo in range(0, n_regions, chunk):
+            factors = _activation_factors(bits[lo : lo + chunk], n, slope)
+            hidden = maps[map_id[lo : lo + chunk]] * factors[:, :, None]  # (c, n, 3)
+            if weight is None:
+                out[lo : lo + chunk] = hidden
+            else:
+                product = np.empty((3 * len(hidden), n_next))
+                _product(hidden.transpose(0, 2, 1).reshape(-1, n), weight.T, product)
+                out[lo : lo + chunk] = product.reshape(-1, 3, n_next).transpose(0, 2, 1)
+                out[lo : lo + chunk, :, 2] += bias
     return out
+
+
+def _product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = left @ right``. Up to :data:`_SPLIT_PRODUCTS` multiply-adds in all, in blocks of rows of at
+    most :data:`_ONE_THREAD_PRODUCT` each, which OpenBLAS runs on one thread by its own rule: no thread pool
+    to wake on a busy machine, and no threadpoolctl to load for a small network (issue 13)."""
+    work = left.shape[0] * right.size
+    step = left.shape[0] if work > _SPLIT_PRODUCTS else max(1, _ONE_THREAD_PRODUCT // max(right.size, 1))
+    for lo in range(0, left.shape[0], step):
+        np.matmul(left[lo : lo + step], right, out=out[lo : lo + step])
 
 
 def _tree_depths(predecessor: np.ndarray, root: int) -> np.ndarray:
@@ -246,23 +269,23 @@ def _next_maps(partition, maps, map_id, bits, slope, weight, bias, max_memory, u
     kernel = None if use_compiled is False else compiled_kernel(load=bool(use_compiled))
     if weight is None or (maps.shape[0] == 1 and (kernel is None or n_regions * n * n_next <= _BLAS_WORK)):
         return _direct_maps(maps, map_id, bits, slope, weight, bias)
-    if maps.shape[0] == 1:
-        order, predecessor = _spanning_forest(partition, n_regions)
+    if kernel is None:
+        return _forest_maps(maps, map_id, bits, slope, weight, bias, _reference_forest(map_id))
+    weight_t = np.ascontiguousarray(weight.T, dtype=np.float64)
+    bias = np.ascontiguousarray(bias, dtype=np.float64)
+    maps = np.ascontiguousarray(maps)
+    if maps.shape[0] > 1:  # the reference forest, found by the kernel
+        order = predecessor = np.empty(0, dtype=np.int64)
     else:
-        order, predecessor = _reference_forest(map_id)
-    if kernel is not None:
-        weight_t = np.ascontiguousarray(weight.T, dtype=np.float64)
-        bias = np.ascontiguousarray(bias, dtype=np.float64)
-        maps = np.ascontiguousarray(maps)
-        return kernel.tree_maps(maps, map_id, bits, float(slope), weight_t, bias, order, predecessor)
-    return _forest_maps(maps, map_id, bits, slope, weight, bias, predecessor)
+        order, predecessor = _spanning_forest(partition, n_regions)
+    return kernel.tree_maps(maps, map_id, bits, float(slope), weight_t, bias, order, predecessor)
 
 
-def _reference_forest(map_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _reference_forest(map_id: np.ndarray) -> np.ndarray:
     """Each region's parent is the first region of its previous-layer region (the roots).
 
-    Returns ``order`` (roots first) and ``predecessor`` (R + 1,): a root's predecessor is the virtual node
-    ``R``, which is its own predecessor.
+    Returns ``predecessor`` (R + 1,): a root's predecessor is the virtual node ``R``, which is its own
+    predecessor. (The compiled :func:`~tropical._region_kernel.tree_maps` finds the same forest itself.)
     """
     n_regions = len(map_id)
     _, roots = np.unique(map_id, return_index=True)
@@ -270,14 +293,13 @@ def _reference_forest(map_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     root_of[map_id[roots]] = roots
     predecessor = np.append(root_of[map_id], n_regions)
     predecessor[roots] = n_regions
-    is_root = np.zeros(n_regions, dtype=bool)
-    is_root[roots] = True
-    return np.concatenate([roots, np.flatnonzero(~is_root)]), predecessor
+    return predecessor
 
 
 def _spanning_forest(partition, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
-    """A breadth-first spanning forest of the region adjacency (neighbours differ in one neuron), in the
-    convention of :func:`_reference_forest`, for a layer whose regions all share one previous map."""
+    """A breadth-first spanning forest of the region adjacency (neighbours differ in one neuron), for a layer
+    whose regions all share one previous map: ``order`` (roots first) and ``predecessor`` in the convention
+    of :func:`_reference_forest`."""
     from scipy.sparse import coo_array  # ~0.3 s to import: only for first layers of 10^4+ regions
     from scipy.sparse.csgraph import breadth_first_order, connected_components
 
@@ -353,7 +375,11 @@ def _sweep(
             break
         n = layer.n_out
         partition.reset_bits(n)
-        lines = Partition.normalised(maps)
+        kernel = None if use_compiled is False else compiled_kernel(load=bool(use_compiled))
+        if kernel is not None and maps.size <= _COMPILED_NORMALISATION:
+            lines = kernel.normalised(np.ascontiguousarray(maps))
+        else:
+            lines = Partition.normalised(maps)
         neuron = partition.split_layer(lines, max_regions, use_compiled=use_compiled)
         if neuron is not None:
             remaining = sum(lay.n_out for lay in layers[index:] if lay.slope is not None) - neuron - 1
@@ -373,13 +399,8 @@ def _sweep(
         bias = None if nxt is None else nxt.bias
         if use_compiled is None and compiled_kernel(load=False) is not None:
             use_compiled = True  # loaded during this layer: the maps too
-        with one_blas_thread(0 if weight is None else n_regions * weight.size):
-            maps = _next_maps(
-                partition, maps, map_id, bits, layer.slope, weight, bias, max_memory, use_compiled
-            )
-        partition.map_id[:n_regions] = np.arange(n_regions)
-        corners, offsets = partition.corner_arrays()
-        partition.home[corners] = np.repeat(np.arange(n_regions), np.diff(offsets))
+        maps = _next_maps(partition, maps, map_id, bits, layer.slope, weight, bias, max_memory, use_compiled)
+        partition.own_maps(use_compiled=use_compiled)
     partition.compact()
     if len(maps) != partition.nregions:  # no hidden layer: one map for the whole domain
         maps = np.repeat(maps, partition.nregions, axis=0)
@@ -436,11 +457,7 @@ class Regions:
         self.frame = frame
         self.n_outputs = n_outputs
         self.tolerance = partition.tolerance
-        corners, offsets = partition.corner_arrays()
-        self.region_vertices = corners
-        self.offsets = offsets
-        nv = partition.nv
-        self.vertices = np.stack([partition.x[:nv], partition.y[:nv]], axis=1) * scale + center
+        self.region_vertices, self.offsets = partition.corner_arrays()
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -449,6 +466,13 @@ class Regions:
         return f"Regions({len(self)} regions, {self.n_outputs} outputs)"
 
     # ----------------------------------------------------------------- geometry
+    @cached_property
+    def vertices(self) -> np.ndarray:
+        """ndarray, shape (n_vertices, 2): every vertex of the partition once (row 0: an unused sentinel)."""
+        partition = self._partition
+        nv = partition.nv
+        return np.stack([partition.x[:nv], partition.y[:nv]], axis=1) * self._scale + self._center
+
     @cached_property
     def polygons(self) -> list[np.ndarray]:
         """list of ndarray, each (k, 2): the vertices of each region, counter-clockwise."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -477,7 +479,7 @@ def test_regression_single_unit_layer_maps_not_normalised_in_place():
     ("model", "domain"),
     [
         (mlp((2, 64, 64, 2), seed=0), {"bounds": (-10, 10, -10, 10)}),
-        (mlp((2, 200, 2), seed=0), {"bounds": (-10, 10, -10, 10)}),  # the kernel asks for a compaction
+        (mlp((2, 200, 2), seed=0), {"bounds": (-10, 10, -10, 10)}),  # the kernel compacts mid-layer
         (
             mlp((2, 8, 8, 8, 8, 3), seed=5, activation=functools.partial(nn.LeakyReLU, 0.1)),
             {"bounds": (-4, 4, -4, 4)},
@@ -502,6 +504,30 @@ def test_compiled_sweep_equals_the_numpy_sweep(model, domain):
     np.testing.assert_allclose(compiled.vertices, plain.vertices, rtol=0, atol=1e-9)
     for mine, theirs in zip(compiled.affine_maps, plain.affine_maps, strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n_maps=st.integers(1, 300),
+    n=st.integers(1, 40),
+    exponent=st.integers(0, 12),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_compiled_normalisation_equals_numpy_bit_for_bit(n_maps, n, exponent, seed):
+    # the lines of a layer (signed-distance coefficients) decide every vertex code: the kernel's one-pass
+    # normalisation must give the numpy reference's floats exactly, also for constant (flat) and zero rows
+    pytest.importorskip("numba")
+    from tropical._region_kernel import normalised
+    from tropical._region_split import Partition
+
+    rng = np.random.default_rng(seed)
+    maps = rng.normal(size=(n_maps, n, 3)) * 10.0 ** rng.integers(-exponent, exponent + 1, size=(1, n, 1))
+    maps[rng.random((n_maps, n)) < 0.1, :2] = 0.0  # constant on some maps
+    maps[rng.random((n_maps, n)) < 0.05, :2] *= 1e-14  # nearly constant
+    maps[:, rng.random(n) < 0.1] = 0.0  # dead neurons
+    for numpy_row, kernel_row in zip(Partition.normalised(maps), normalised(maps), strict=True):
+        assert numpy_row.shape == kernel_row.shape == (n, n_maps)
+        np.testing.assert_array_equal(kernel_row, numpy_row)
 
 
 def test_compiled_sweep_stops_at_max_regions_after_the_same_neuron():
@@ -576,6 +602,23 @@ def test_compilation_is_announced_before_it_starts(monkeypatch, capsys):
     capsys.readouterr()
     kernel.announce_compilation()
     assert capsys.readouterr().err == ""
+
+
+def test_regions_of_a_two_layer_mlp_need_no_threadpoolctl():
+    # time to first answer (issue 13): the next-layer maps of a small network are products that OpenBLAS runs
+    # on one thread by itself (blocks of rows), so no threadpoolctl is loaded to limit its threads
+    code = (
+        "import sys, torch, tropical\n"
+        "torch.manual_seed(0)\n"
+        "net = torch.nn.Sequential(torch.nn.Linear(2, 24), torch.nn.ReLU(), torch.nn.Linear(24, 24), "
+        "torch.nn.ReLU(), torch.nn.Linear(24, 2))\n"
+        "regions = tropical.linear_regions(net, bounds=(-10, 10, -10, 10))\n"
+        "print(len(regions), 'threadpoolctl' in sys.modules, 'numba' in sys.modules)"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    count, threadpoolctl, numba = output.split()
+    assert int(count) > 500  # the products of the second layer's maps have ~5e5 multiply-adds
+    assert (threadpoolctl, numba) == ("False", "False")
 
 
 def test_compiled_option_is_checked():
