@@ -414,12 +414,6 @@ def nearly_concurrent_lines(corner, size):
     return model
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Regions.centroids (tropical/regions.py) sums the shoelace terms in absolute coordinates: for a "
-    "region of size ~1e-7 away from the domain's centre they cancel, and the centroid lands outside the "
-    "region (here by ~1e-3); the fix is to translate each region to its first vertex before summing",
-)
 @pytest.mark.parametrize(
     ("corner", "size"), [((0.26, -0.44), 1.2e-8), ((0.83, 0.6), 1e-8), ((0.68, -0.89), 2.9e-7)]
 )
@@ -471,8 +465,8 @@ class AcceptsFlatOrImages(nn.Module):
     raises=UnsupportedLayerError,
     reason="tropical/_graph_reader.py Reader.trace traces with plain torch.fx symbolic proxies, so Python "
     "that only reads the input's shape (x.dim(), range(h.dim()), len(h)) is refused as 'control flow that "
-    "depends on the input's values'; the shape is known (input_shape=, the plane), so a retry with "
-    "torch.fx.experimental.meta_tracer.symbolic_trace(model, meta_args={'x': meta tensor}) reads it",
+    "depends on the input's values'; the shape is known (input_shape=, the plane), but torch.fx's meta "
+    "tracer (meta_args=) still refuses len(h): reading these needs shape propagation during tracing",
 )
 @pytest.mark.parametrize("variant", ["dim", "range", "len"])
 def test_shape_dependent_python_is_not_data_dependent_control_flow(variant):
@@ -512,12 +506,6 @@ def test_decision_metrics_compare_the_decision_polytopes_of_single_logit_classif
     assert np.isfinite(row["polytope_hausdorff"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Regions.areas (tropical/regions.py) has the same cancellation as Regions.centroids: the "
-    "shoelace sum in absolute coordinates gives a 1e-8 triangle's area 45% off; translating each region "
-    "to its first vertex before summing fixes both",
-)
 @pytest.mark.parametrize(("corner", "size"), [((0.83, 0.6), 1e-8), ((0.26, -0.44), 1.2e-8)])
 def test_the_area_of_a_tiny_region_is_its_area(corner, size):
     regions = tr.linear_regions(nearly_concurrent_lines(corner, size), bounds=(-1, 1, -1, 1))
