@@ -240,7 +240,8 @@ def read(model, input_shape) -> Graph:
             reader.check_lazy_modules()
             reader.check_hooks()
             reader.refresh_reparametrised_weights()
-            traced = reader.trace()
+            input_shape = _checked_input_shape(input_shape)
+            traced = reader.trace(input_shape)
             shape = reader.input_shape(traced, input_shape)
             return reader.lower(traced, shape)
         finally:
@@ -263,6 +264,43 @@ def one_torch_thread(torch):
     finally:
         if torch.get_num_threads() != previous:
             torch.set_num_threads(previous)
+
+
+class _ProbeFailed(ValueError):
+    """The model failed to run on a probe batch of the input shape it was given."""
+
+
+def _checked_input_shape(input_shape) -> tuple[int, ...] | None:
+    """``input_shape`` as a tuple of ints (an int ``n`` is ``(n,)``), or None."""
+    if input_shape is None:
+        return None
+    if isinstance(input_shape, int | np.integer):
+        input_shape = (input_shape,)
+    try:
+        shape = tuple(input_shape)
+    except TypeError:
+        shape = ()
+    if not shape or not all(
+        isinstance(s, int | np.integer) and not isinstance(s, bool) and s >= 1 for s in shape
+    ):
+        raise ValueError(
+            "input_shape must be a tuple of positive ints without the batch dimension, e.g. (64,) "
+            f"or (1, 28, 28); got {input_shape!r}"
+        )
+    return tuple(int(s) for s in shape)
+
+
+def _probe_batch(input_shape, model=None):
+    """The probe: ``PROBE_BATCH`` float64 normal samples of shape ``input_shape`` (seed 0), in the dtype and
+    on the device of ``model`` when given."""
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    probe = torch.randn((PROBE_BATCH, *input_shape), generator=generator, dtype=torch.float64)
+    if model is None:
+        return probe
+    dtype, device = _dtype_device(model)
+    return probe.to(dtype=dtype, device=device)
 
 
 def _plain_sequential(model, input_shape) -> Graph | None:
@@ -330,6 +368,7 @@ class _Reader(Lowering):
         self.nodes: list[Node] = []
         self.problems: list[str] = []
         self.hints: set[str] = set()
+        self.constants: dict = {}
 
     # ------------------------------------------------------------------------------------------ checks
     def check_lazy_modules(self):
@@ -385,11 +424,18 @@ class _Reader(Lowering):
                     hook(module, None)
 
     # ----------------------------------------------------------------------------------------- tracing
-    def trace(self):
+    def trace(self, input_shape=None):
+        """The model's fx graph. Python that reads the input's shape (``x.dim()``, ``len(h)``,
+        ``range(h.dim())``) runs on the shape of a probe batch of ``input_shape`` (:meth:`concrete_value`)."""
         tracer = _tracer_class()(autowrap_modules=())
+        tracer.concrete = self.concrete_value
+        self.trace_shape = input_shape
+        self.probe, self.value_dependent, self.magnitude = {}, {}, 0.0
         before = set(vars(self.model))
         try:
             graph = tracer.trace(self.model)
+        except (UnsupportedLayerError, _ProbeFailed):
+            raise
         except Exception as error:  # fx raises TraceError, TypeError, RuntimeError... for control flow
             raise UnsupportedLayerError(
                 f"torch.fx cannot trace the model's forward ({type(error).__name__}: {error}). The usual "
@@ -405,6 +451,56 @@ class _Reader(Lowering):
                 delattr(self.model, key)
         return graph
 
+    def concrete_value(self, proxy, use: str, *, length: bool = False):
+        """The value of ``proxy`` for Python that needs one (``use``: an ``if``, ``len()``, an int...) when it
+        depends on the input's shape only: ``x.dim() == 2``, ``len(h)``, ``h.size(1)``. It is computed by
+        running the operations traced so far on a probe batch of ``PROBE_BATCH`` samples, the batch every
+        later run of the traced graph uses, so that ``h.reshape(len(h), -1)`` reads as a per-sample flatten.
+        A value that depends on the input's values (``if x.sum() > 0``) raises fx's control-flow error; with
+        ``length``, only the length of the value is used (``len(h)``), which depends on its shape only."""
+        from torch import fx
+        from torch.fx import _symbolic_trace
+
+        node = proxy.node
+        graph = list(node.graph.nodes)
+        first = next((n for n in graph if n.op == "placeholder"), None)
+        for n in graph[len(self.value_dependent) :]:
+            self.value_dependent[n] = n is first or (
+                not _depends_on_shape_only(n) and any(self.value_dependent[a] for a in n.all_input_nodes)
+            )
+        if self.value_dependent[node] and not length:
+            raise fx.proxy.TraceError(
+                f"symbolically traced variables cannot be used as inputs to control flow ({use})"
+            )
+        if self.trace_shape is None:
+            raise UnsupportedLayerError(
+                f"the model's forward reads its input's shape ({use} at {_caller_location()}), which "
+                "tropical can follow only when it knows that shape: pass input_shape= (per sample, without "
+                "the batch dimension)"
+            )
+        self.input_shape_ = self.trace_shape
+        with _symbolic_trace._maybe_revert_all_patches():  # run the modules, not fx's tracing of them
+            self.run_on_probe_up_to(node, graph, first)
+        return self.probe[node]
+
+    def run_on_probe_up_to(self, node, graph, first) -> None:
+        """``self.probe`` for the fx nodes of ``graph`` up to ``node`` (``first``: the input placeholder)."""
+        for n in graph:
+            if n in self.probe:
+                continue
+            if n.op == "placeholder":
+                self.probe[n] = (
+                    _probe_batch(self.trace_shape, self.model)
+                    if n is first
+                    else (n.args[0] if n.args else None)
+                )
+            elif n.op == "get_attr":
+                self.probe[n] = self.fetch(n.target)
+            else:
+                self.run_on_probe(n)
+            if n is node:
+                break
+
     def fetch(self, target: str):
         if target in self.constants:
             return self.constants[target]
@@ -414,23 +510,12 @@ class _Reader(Lowering):
         return value
 
     def input_shape(self, graph, input_shape) -> tuple[int, ...]:
+        """``input_shape`` (checked by :func:`_checked_input_shape`) or, when None, the ``in_features`` of a
+        first Linear layer."""
         from torch import nn
 
         if input_shape is not None:
-            if isinstance(input_shape, int | np.integer):
-                input_shape = (input_shape,)
-            try:
-                shape = tuple(input_shape)
-            except TypeError:
-                shape = ()
-            if not shape or not all(
-                isinstance(s, int | np.integer) and not isinstance(s, bool) and s >= 1 for s in shape
-            ):
-                raise ValueError(
-                    "input_shape must be a tuple of positive ints without the batch dimension, e.g. (64,) "
-                    f"or (1, 28, 28); got {input_shape!r}"
-                )
-            return tuple(int(s) for s in shape)
+            return input_shape
         for node in graph.nodes:
             module = self.modules.get(node.target) if node.op == "call_module" else None
             if module is not None and _original_class(module) is nn.Linear:
@@ -487,7 +572,6 @@ class _Reader(Lowering):
 
     def start(self, graph, input_shape):
         """Reset the state for ``graph``; the probe batch, float64, shape ``(PROBE_BATCH, *input_shape)``."""
-        import torch
 
         self.input_shape_ = input_shape
         self.nodes = [Node("input", (), input_shape, "input")]
@@ -495,8 +579,7 @@ class _Reader(Lowering):
         self.magnitude = 0.0  # largest intermediate value: the scale of the model's own rounding errors
         self.placeholders = 0
         self.order = {node: i for i, node in enumerate(graph.nodes)}
-        generator = torch.Generator().manual_seed(0)
-        self.probe_input = torch.randn((PROBE_BATCH, *input_shape), generator=generator, dtype=torch.float64)
+        self.probe_input = _probe_batch(input_shape)
         return self.probe_input
 
     def read_node(self, node) -> None:
@@ -535,7 +618,7 @@ class _Reader(Lowering):
         try:
             value = self.execute(node, args, kwargs)
         except Exception as error:
-            raise ValueError(
+            raise _ProbeFailed(
                 f"running the model on inputs of shape (batch, {', '.join(map(str, self.input_shape_))}) "
                 f"failed at {self.place(node)}: {type(error).__name__}: {error}. Check input_shape="
             ) from error
@@ -959,7 +1042,23 @@ def _tracer_class():
                     return tracers.pop().create_proxy("call_function", orig_method, args, kwargs)
             return super().__torch_function__(orig_method, types, args, kwargs)
 
+        def __len__(self):
+            return len(self.tracer.concrete(self, "len()", length=True))
+
+        def __index__(self):
+            return operator.index(self.tracer.concrete(self, "an int"))
+
     class Tracer(fx.Tracer):
+        #: ``concrete(proxy, use)``: the value of a proxy that depends on the input's shape only (set by the
+        #: reader); Python that reads it (``if``, ``range``, ``len``, a loop) then runs as it does eagerly.
+        concrete = None
+
+        def to_bool(self, obj):
+            return bool(self.concrete(obj, "an `if` or a bool"))
+
+        def iter(self, obj):
+            return iter(self.concrete(obj, "a loop or * unpacking"))
+
         def is_leaf_module(self, module, qualified_name):
             cls = _original_class(module)
             return (

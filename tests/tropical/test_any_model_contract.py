@@ -457,21 +457,23 @@ class AcceptsFlatOrImages(nn.Module):
         h = torch.relu(self.conv(x))
         if self.variant == "range":
             h = h.permute(0, *range(2, h.dim()), 1)
+        if self.variant == "size":
+            return self.fc(h.view(x.size(0), -1))
+        if self.variant == "shape":
+            return self.fc(h.reshape(h.shape[0], *h.shape[1:-1], -1).flatten(1))
         return self.fc(h.reshape(len(h), -1) if self.variant == "len" else h.flatten(1))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnsupportedLayerError,
-    reason="tropical/_graph_reader.py Reader.trace traces with plain torch.fx symbolic proxies, so Python "
-    "that only reads the input's shape (x.dim(), range(h.dim()), len(h)) is refused as 'control flow that "
-    "depends on the input's values'; the shape is known (input_shape=, the plane), but torch.fx's meta "
-    "tracer (meta_args=) still refuses len(h): reading these needs shape propagation during tracing",
+IMAGES, FLAT = (1, 5, 5), (25,)
+
+
+@pytest.mark.parametrize(
+    ("variant", "input_shape"),
+    [("dim", IMAGES), ("dim", FLAT), ("range", IMAGES), ("len", IMAGES), ("size", IMAGES), ("shape", IMAGES)],
 )
-@pytest.mark.parametrize("variant", ["dim", "range", "len"])
-def test_shape_dependent_python_is_not_data_dependent_control_flow(variant):
+def test_shape_dependent_python_is_not_data_dependent_control_flow(variant, input_shape):
     model = randomise(AcceptsFlatOrImages(variant), 4)
-    plane = np.random.default_rng(4).normal(size=(3, 1, 5, 5))
+    plane = np.random.default_rng(4).normal(size=(3, *input_shape))
     regions = tr.linear_regions(model, plane=plane)
     points, owner = interior_points(regions, 2, 0)
     expected = forward(model, regions.to_input(points).reshape(-1, 1, 5, 5))
