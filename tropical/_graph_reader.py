@@ -290,13 +290,13 @@ def _checked_input_shape(input_shape) -> tuple[int, ...] | None:
     return tuple(int(s) for s in shape)
 
 
-def _probe_batch(input_shape, model=None):
-    """The probe: ``PROBE_BATCH`` float64 normal samples of shape ``input_shape`` (seed 0), in the dtype and
-    on the device of ``model`` when given."""
+def _probe_batch(input_shape, model=None, batch=PROBE_BATCH):
+    """The probe: ``batch`` float64 normal samples of shape ``input_shape`` (seed 0), in the dtype and on the
+    device of ``model`` when given."""
     import torch
 
     generator = torch.Generator().manual_seed(0)
-    probe = torch.randn((PROBE_BATCH, *input_shape), generator=generator, dtype=torch.float64)
+    probe = torch.randn((batch, *input_shape), generator=generator, dtype=torch.float64)
     if model is None:
         return probe
     dtype, device = _dtype_device(model)
@@ -426,10 +426,31 @@ class _Reader(Lowering):
     # ----------------------------------------------------------------------------------------- tracing
     def trace(self, input_shape=None):
         """The model's fx graph. Python that reads the input's shape (``x.dim()``, ``len(h)``,
-        ``range(h.dim())``) runs on the shape of a probe batch of ``input_shape`` (:meth:`concrete_value`)."""
+        ``range(h.dim())``) runs on the shape of a probe batch of ``input_shape`` (:meth:`concrete_value`).
+
+        When it did, the model is traced a second time with another batch size: the two graphs must be the
+        same but for the batch size in the shape arguments of data movements (``h.reshape(len(h), -1)``),
+        whose per-sample reading the lowering checks. Anywhere else (``h / len(h)``, a loop over the
+        batch) the model's function changes with the batch size and is refused."""
+        graph, constants = self.trace_with_batch(input_shape, PROBE_BATCH)
+        if self.probe:  # Python read a concrete value
+            other, other_constants = self.trace_with_batch(input_shape, PROBE_BATCH + 1)
+            node = _batch_dependent_node(graph, constants, other, other_constants)
+            if node is not None:
+                raise UnsupportedLayerError(
+                    f"the model's forward reads the batch size at {_name(node)} ('{node.name}')"
+                    f"{_location(node)}: its graph changes with the number of samples (a loop over the "
+                    "samples, or len(x), x.size(0) or x.shape[0] used outside the batch dimension of a "
+                    "reshape or view). tropical reads per-sample functions: use -1 or the feature sizes"
+                )
+        self.constants = constants
+        return graph
+
+    def trace_with_batch(self, input_shape, batch):
+        """The fx graph and the tensor constants fx created, the Python that reads shapes seeing ``batch``."""
         tracer = _tracer_class()(autowrap_modules=())
         tracer.concrete = self.concrete_value
-        self.trace_shape = input_shape
+        self.trace_shape, self.trace_batch = input_shape, batch
         self.probe, self.value_dependent, self.magnitude = {}, {}, 0.0
         before = set(vars(self.model))
         try:
@@ -446,10 +467,10 @@ class _Reader(Lowering):
                 "that applies"
             ) from error
         finally:
-            self.constants = {k: v for k, v in vars(self.model).items() if k not in before}
-            for key in self.constants:  # fx stores tensor constants on the model: undo it
+            constants = {k: v for k, v in vars(self.model).items() if k not in before}
+            for key in constants:  # fx stores tensor constants on the model: undo it
                 delattr(self.model, key)
-        return graph
+        return graph, constants
 
     def concrete_value(self, proxy, use: str, *, length: bool = False):
         """The value of ``proxy`` for Python that needs one (``use``: an ``if``, ``len()``, an int...) when it
@@ -490,7 +511,7 @@ class _Reader(Lowering):
                 continue
             if n.op == "placeholder":
                 self.probe[n] = (
-                    _probe_batch(self.trace_shape, self.model)
+                    _probe_batch(self.trace_shape, self.model, self.trace_batch)
                     if n is first
                     else (n.args[0] if n.args else None)
                 )
@@ -516,6 +537,7 @@ class _Reader(Lowering):
 
         if input_shape is not None:
             return input_shape
+        first = None
         for node in graph.nodes:
             module = self.modules.get(node.target) if node.op == "call_module" else None
             if module is not None and _original_class(module) is nn.Linear:
@@ -536,6 +558,7 @@ class _Reader(Lowering):
                 nn.ReLU6,
                 nn.Threshold,
             ):
+                first = module
                 break
             if node.op == "call_function" and _name(node) == "linear":
                 weight = self.fetch(node.args[1].target) if node.args[1].op == "get_attr" else None
@@ -543,7 +566,7 @@ class _Reader(Lowering):
                     return (int(weight.shape[1]),)
         raise ValueError(
             "input_shape is needed: the model does not start with a Linear layer whose in_features give "
-            "it. Pass input_shape=(channels, height, width) (per sample, without the batch dimension)"
+            f"it. Pass input_shape={_shape_hint(first)} (per sample, without the batch dimension)"
         )
 
     # ---------------------------------------------------------------------------------------- lowering
@@ -1099,6 +1122,54 @@ def _depends_on_shape_only(node) -> bool:
     if node.op != "call_module" and _name(node) in SHAPE_QUERIES:
         return True
     return node.op == "call_function" and node.target is getattr and node.args[1] in ("shape", "ndim")
+
+
+def _batch_dependent_node(graph, constants, other, other_constants):
+    """The first node of the fx ``graph`` whose operation or arguments differ in ``other``, the same forward
+    traced with a batch of ``PROBE_BATCH + 1`` samples instead of ``PROBE_BATCH``; a batch size in the
+    arguments of a data movement is no difference. None when the graphs are the same."""
+    from torch.fx.node import map_arg
+    from torch.utils._pytree import tree_flatten
+
+    nodes, other_nodes = list(graph.nodes), list(other.nodes)
+    position = {n: i for i, n in enumerate(nodes)} | {n: i for i, n in enumerate(other_nodes)}
+    for node, twin in zip(nodes, other_nodes, strict=False):
+        if (node.op, node.target) != (twin.op, twin.target):
+            return node
+        if node.op == "get_attr" and node.target in constants:
+            if getattr(constants[node.target], "shape", None) != getattr(
+                other_constants.get(twin.target), "shape", None
+            ):
+                return next(iter(node.users), node)
+            continue
+        first, second = (
+            tree_flatten(map_arg((n.args, n.kwargs), lambda a: ("node", position[a])))[0]
+            for n in (node, twin)
+        )
+        moves_data = node.op != "call_module" and _name(node) in DATA_MOVEMENT
+        if len(first) != len(second) or any(
+            a != b and not (moves_data and (a, b) == (PROBE_BATCH, PROBE_BATCH + 1))
+            for a, b in zip(first, second, strict=True)
+        ):
+            return node
+    if len(nodes) != len(other_nodes):
+        return nodes[min(len(nodes), len(other_nodes)) - 1]
+    return None
+
+
+def _shape_hint(module) -> str:
+    """The input shape ``module``, the model's first layer, takes, as a hint: ``(3, length)`` for a Conv1d
+    with 3 input channels, ``(784,)`` for an Unflatten of dim 1 to (1, 28, 28)..."""
+    from torch import nn
+
+    spatial = {1: "length", 2: "height, width", 3: "depth, height, width"}
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return f"({module.in_channels}, {spatial[len(module.kernel_size)]})"
+    if isinstance(module, nn.modules.batchnorm._BatchNorm) and type(module).__name__[-2:] in ("2d", "3d"):
+        return f"({module.num_features}, {spatial[int(type(module).__name__[-2])]})"
+    if isinstance(module, nn.Unflatten) and module.dim in (1, -1):
+        return f"({math.prod(module.unflattened_size)},)"
+    return "(n_features,) for flat inputs, (channels, height, width) for images,"
 
 
 def _spatial_dimensions(name: str) -> int:

@@ -4,6 +4,7 @@ The oracle is always the model's own forward pass in float64.
 """
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -758,3 +759,64 @@ def test_the_reader_traces_the_graph_fx_traces():
     np.testing.assert_allclose(
         piecewise_linear_graph(model.double())(X).reshape(-1), forward(model, X), rtol=1e-12
     )
+
+
+class ReadsShapes(nn.Module):
+    """Python that reads the input's shape, in the ways `variant` names."""
+
+    def __init__(self, variant):
+        super().__init__()
+        self.variant = variant
+        self.conv, self.fc = nn.Conv1d(2, 3, 2), nn.Linear(3 * 4, 2)
+
+    def forward(self, x):
+        if self.variant == "values" and x.sum() > 0:
+            x = -x
+        if x.dim() == 2:  # flat inputs
+            x = x.view(x.size(0), 2, -1)
+        h = torch.relu(self.conv(x))
+        if self.variant == "divides by the batch size":
+            h = h / len(h)
+        if self.variant == "loops over samples":
+            return torch.stack([self.fc(h[i].flatten()) for i in range(len(h))])
+        if self.variant == "unpacks the shape":
+            batch, channels, length = h.shape
+            return self.fc(h.reshape(batch, channels * length))
+        if self.variant == "iterates the shape":
+            return self.fc(h.reshape(*[s for s in h.shape[:-2]], -1))
+        return self.fc(h.reshape(len(h), int(h.size(1)) * h.shape[-1]))
+
+
+@pytest.mark.parametrize("variant", ["plain", "unpacks the shape", "iterates the shape"])
+@pytest.mark.parametrize("input_shape", [(2, 5), (10,)])
+def test_python_that_reads_the_input_shape_is_read_per_sample(variant, input_shape):
+    graph = assert_graph_equals_model(randomise(ReadsShapes(variant), 1), input_shape, seed=2, n=7)
+    assert graph.input_shape == input_shape
+
+
+@pytest.mark.parametrize(
+    ("variant", "input_shape", "match"),
+    [
+        ("values", (2, 5), "control flow that depends on the input's values"),
+        ("divides by the batch size", (2, 5), "reads the batch size at div"),
+        ("loops over samples", (2, 5), "reads the batch size"),
+        ("plain", None, r"reads its input's shape \(an `if` or a bool at test_graph.py:\d+\).*input_shape="),
+    ],
+)
+def test_python_that_reads_more_than_the_per_sample_shape_is_refused(variant, input_shape, match):
+    with pytest.raises(UnsupportedLayerError, match=match):
+        piecewise_linear_graph(ReadsShapes(variant), input_shape=input_shape)
+
+
+@pytest.mark.parametrize(
+    ("first", "hint"),
+    [
+        (nn.Conv1d(3, 2, 2), "input_shape=(3, length)"),
+        (nn.Conv2d(1, 2, 3), "input_shape=(1, height, width)"),
+        (nn.BatchNorm2d(4), "input_shape=(4, height, width)"),
+        (nn.Unflatten(1, (1, 4, 4)), "input_shape=(16,)"),
+    ],
+)
+def test_the_missing_input_shape_error_suggests_the_shape_the_first_layer_takes(first, hint):
+    with pytest.raises(ValueError, match=re.escape(hint)):
+        piecewise_linear_graph(nn.Sequential(first, nn.ReLU()))
