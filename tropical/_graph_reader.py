@@ -71,6 +71,10 @@ SHAPE_QUERIES = {
     "new_ones",
     "new_full",
 }
+#: Tensor attributes that read its shape only, evaluated while tracing when the input shape is known.
+SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dim", "ndimension", "numel", "nelement"}
+#: Functions that make a tensor of a given shape, whose first dimension may be the batch size.
+CREATIONS = {"zeros", "ones", "full", "empty"}
 NEEDS_EVAL = "call model.eval() first"
 
 
@@ -242,6 +246,10 @@ def read(model, input_shape) -> Graph:
             reader.refresh_reparametrised_weights()
             input_shape = _checked_input_shape(input_shape)
             traced = reader.trace(input_shape)
+            if input_shape is None and any(_depends_on_shape_only(node) for node in traced.nodes):
+                # x.size(0) traced symbolically: trace again knowing the shape, to check the batch size's uses
+                input_shape = reader.input_shape(traced, None)
+                traced = reader.trace(input_shape)
             shape = reader.input_shape(traced, input_shape)
             return reader.lower(traced, shape)
         finally:
@@ -449,7 +457,7 @@ class _Reader(Lowering):
     def trace_with_batch(self, input_shape, batch):
         """The fx graph and the tensor constants fx created, the Python that reads shapes seeing ``batch``."""
         tracer = _tracer_class()(autowrap_modules=())
-        tracer.concrete = self.concrete_value
+        tracer.concrete, tracer.shapes_known = self.concrete_value, input_shape is not None
         self.trace_shape, self.trace_batch = input_shape, batch
         self.probe, self.value_dependent, self.magnitude = {}, {}, 0.0
         before = set(vars(self.model))
@@ -472,13 +480,14 @@ class _Reader(Lowering):
                 delattr(self.model, key)
         return graph, constants
 
-    def concrete_value(self, proxy, use: str, *, length: bool = False):
+    def concrete_value(self, proxy, use: str, *, shape_only: bool = False):
         """The value of ``proxy`` for Python that needs one (``use``: an ``if``, ``len()``, an int...) when it
         depends on the input's shape only: ``x.dim() == 2``, ``len(h)``, ``h.size(1)``. It is computed by
         running the operations traced so far on a probe batch of ``PROBE_BATCH`` samples, the batch every
         later run of the traced graph uses, so that ``h.reshape(len(h), -1)`` reads as a per-sample flatten.
         A value that depends on the input's values (``if x.sum() > 0``) raises fx's control-flow error; with
-        ``length``, only the length of the value is used (``len(h)``), which depends on its shape only."""
+        ``shape_only``, only the shape of the value is used (``len(h)``, ``h.size(1)``), which depends on the
+        input's shape only."""
         from torch import fx
         from torch.fx import _symbolic_trace
 
@@ -489,7 +498,7 @@ class _Reader(Lowering):
             self.value_dependent[n] = n is first or (
                 not _depends_on_shape_only(n) and any(self.value_dependent[a] for a in n.all_input_nodes)
             )
-        if self.value_dependent[node] and not length:
+        if self.value_dependent[node] and not shape_only:
             raise fx.proxy.TraceError(
                 f"symbolically traced variables cannot be used as inputs to control flow ({use})"
             )
@@ -1045,6 +1054,7 @@ def _tracer_class():
     - Proxies are :class:`_Proxy`, which records ``torch.relu(x)``-like calls without the table of all
       overridable torch functions that fx builds on first use (issue 11: most of a first read's cost).
     """
+    import torch
     from torch import fx, nn
     from torch.nn.utils import parametrize
 
@@ -1066,15 +1076,25 @@ def _tracer_class():
             return super().__torch_function__(orig_method, types, args, kwargs)
 
         def __len__(self):
-            return len(self.tracer.concrete(self, "len()", length=True))
+            return len(self.tracer.concrete(self, "len()", shape_only=True))
 
         def __index__(self):
             return operator.index(self.tracer.concrete(self, "an int"))
+
+        def __getattr__(self, name):
+            """``x.shape``, ``x.size``, ``x.dim``... as their values when the reader knows the input shape (so
+            that the batch size they may give is seen by :func:`_batch_dependent_node`)."""
+            if name in SHAPE_ATTRIBUTES and self.tracer.shapes_known:
+                value = self.tracer.concrete(self, f".{name}", shape_only=True)
+                if isinstance(value, torch.Tensor):
+                    return getattr(value, name)
+            return super().__getattr__(name)
 
     class Tracer(fx.Tracer):
         #: ``concrete(proxy, use)``: the value of a proxy that depends on the input's shape only (set by the
         #: reader); Python that reads it (``if``, ``range``, ``len``, a loop) then runs as it does eagerly.
         concrete = None
+        shapes_known = False
 
         def to_bool(self, obj):
             return bool(self.concrete(obj, "an `if` or a bool"))
@@ -1129,7 +1149,6 @@ def _batch_dependent_node(graph, constants, other, other_constants):
     traced with a batch of ``PROBE_BATCH + 1`` samples instead of ``PROBE_BATCH``; a batch size in the
     arguments of a data movement is no difference. None when the graphs are the same."""
     from torch.fx.node import map_arg
-    from torch.utils._pytree import tree_flatten
 
     nodes, other_nodes = list(graph.nodes), list(other.nodes)
     position = {n: i for i, n in enumerate(nodes)} | {n: i for i, n in enumerate(other_nodes)}
@@ -1137,16 +1156,13 @@ def _batch_dependent_node(graph, constants, other, other_constants):
         if (node.op, node.target) != (twin.op, twin.target):
             return node
         if node.op == "get_attr" and node.target in constants:
-            if getattr(constants[node.target], "shape", None) != getattr(
-                other_constants.get(twin.target), "shape", None
-            ):
+            if not _same_per_sample(constants[node.target], other_constants.get(twin.target)):
                 return next(iter(node.users), node)
             continue
         first, second = (
-            tree_flatten(map_arg((n.args, n.kwargs), lambda a: ("node", position[a])))[0]
-            for n in (node, twin)
+            _leaves(map_arg((n.args, n.kwargs), lambda a: ("node", position[a]))) for n in (node, twin)
         )
-        moves_data = node.op != "call_module" and _name(node) in DATA_MOVEMENT
+        moves_data = node.op != "call_module" and _name(node) in DATA_MOVEMENT | SHAPE_QUERIES | CREATIONS
         if len(first) != len(second) or any(
             a != b and not (moves_data and (a, b) == (PROBE_BATCH, PROBE_BATCH + 1))
             for a, b in zip(first, second, strict=True)
@@ -1155,6 +1171,34 @@ def _batch_dependent_node(graph, constants, other, other_constants):
     if len(nodes) != len(other_nodes):
         return nodes[min(len(nodes), len(other_nodes)) - 1]
     return None
+
+
+def _same_per_sample(constant, other) -> bool:
+    """Whether two tensor constants of the two traces of :func:`_batch_dependent_node` are the same, or are
+    the same row repeated ``PROBE_BATCH`` and ``PROBE_BATCH + 1`` times (``torch.zeros(len(x), 3)``)."""
+    import torch
+
+    if not isinstance(constant, torch.Tensor) or not isinstance(other, torch.Tensor):
+        return constant is other or (type(constant) is type(other) and constant == other)
+    if constant.shape == other.shape:
+        return bool(torch.equal(constant, other))
+    return (
+        constant.shape[1:] == other.shape[1:]
+        and (len(constant), len(other)) == (PROBE_BATCH, PROBE_BATCH + 1)
+        and bool((other == other[:1]).all())
+        and torch.equal(constant, other[:PROBE_BATCH])
+    )
+
+
+def _leaves(value) -> list:
+    """The scalars in nested tuples, lists (``torch.Size`` included), dicts and slices, in order."""
+    if isinstance(value, tuple | list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    if isinstance(value, dict):
+        return _leaves([*value.keys(), *value.values()])
+    if isinstance(value, slice):
+        return _leaves((value.start, value.stop, value.step))
+    return [value]
 
 
 def _shape_hint(module) -> str:

@@ -777,6 +777,12 @@ class ReadsShapes(nn.Module):
         h = torch.relu(self.conv(x))
         if self.variant == "divides by the batch size":
             h = h / len(h)
+        if self.variant == "multiplies by x.size(0)":
+            h = h * x.size(0)
+        if self.variant == "adds arange(len(h))":
+            h = h + torch.arange(len(h), dtype=h.dtype)[:, None, None]
+        if self.variant == "pads with zeros":
+            h = torch.cat([h[:, :, :2], h.new_zeros(h.size(0), 3, 2)], 2)
         if self.variant == "loops over samples":
             return torch.stack([self.fc(h[i].flatten()) for i in range(len(h))])
         if self.variant == "unpacks the shape":
@@ -787,7 +793,7 @@ class ReadsShapes(nn.Module):
         return self.fc(h.reshape(len(h), int(h.size(1)) * h.shape[-1]))
 
 
-@pytest.mark.parametrize("variant", ["plain", "unpacks the shape", "iterates the shape"])
+@pytest.mark.parametrize("variant", ["plain", "unpacks the shape", "iterates the shape", "pads with zeros"])
 @pytest.mark.parametrize("input_shape", [(2, 5), (10,)])
 def test_python_that_reads_the_input_shape_is_read_per_sample(variant, input_shape):
     graph = assert_graph_equals_model(randomise(ReadsShapes(variant), 1), input_shape, seed=2, n=7)
@@ -800,6 +806,8 @@ def test_python_that_reads_the_input_shape_is_read_per_sample(variant, input_sha
         ("values", (2, 5), "control flow that depends on the input's values"),
         ("divides by the batch size", (2, 5), "reads the batch size at div"),
         ("loops over samples", (2, 5), "reads the batch size"),
+        ("multiplies by x.size(0)", (2, 5), "reads the batch size at mul"),
+        ("adds arange(len(h))", (2, 5), "reads the batch size at arange"),
         ("plain", None, r"reads its input's shape \(an `if` or a bool at test_graph.py:\d+\).*input_shape="),
     ],
 )
@@ -820,3 +828,17 @@ def test_python_that_reads_more_than_the_per_sample_shape_is_refused(variant, in
 def test_the_missing_input_shape_error_suggests_the_shape_the_first_layer_takes(first, hint):
     with pytest.raises(ValueError, match=re.escape(hint)):
         piecewise_linear_graph(nn.Sequential(first, nn.ReLU()))
+
+
+class ScalesByBatch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return torch.relu(self.fc(x.view(x.size(0), -1))) * x.size(0)
+
+
+def test_the_batch_size_as_a_number_is_refused_when_the_first_linear_gives_the_input_shape():
+    with pytest.raises(UnsupportedLayerError, match="reads the batch size at mul"):
+        piecewise_linear_graph(ScalesByBatch())
