@@ -484,7 +484,8 @@ class _Reader(Lowering):
         """The value of ``proxy`` for Python that needs one (``use``: an ``if``, ``len()``, an int...) when it
         depends on the input's shape only: ``x.dim() == 2``, ``len(h)``, ``h.size(1)``. It is computed by
         running the operations traced so far on a probe batch of ``PROBE_BATCH`` samples, the batch every
-        later run of the traced graph uses, so that ``h.reshape(len(h), -1)`` reads as a per-sample flatten.
+        later run of the traced graph uses, so that ``h.reshape(len(h), -1)`` reads as a per-sample flatten
+        (``PROBE_BATCH + 1`` in the second trace of :meth:`trace`).
         A value that depends on the input's values (``if x.sum() > 0``) raises fx's control-flow error; with
         ``shape_only``, only the shape of the value is used (``len(h)``, ``h.size(1)``), which depends on the
         input's shape only."""
@@ -604,7 +605,6 @@ class _Reader(Lowering):
 
     def start(self, graph, input_shape):
         """Reset the state for ``graph``; the probe batch, float64, shape ``(PROBE_BATCH, *input_shape)``."""
-
         self.input_shape_ = input_shape
         self.nodes = [Node("input", (), input_shape, "input")]
         self.env, self.probe = {}, {}
