@@ -510,7 +510,12 @@ class _Reader(Lowering):
                 "the batch dimension)"
             )
         self.input_shape_ = self.trace_shape
-        with _symbolic_trace._maybe_revert_all_patches():  # run the modules, not fx's tracing of them
+        revert_patches = getattr(_symbolic_trace, "_maybe_revert_all_patches", None)  # private: guarded
+        if revert_patches is None:
+            raise fx.proxy.TraceError(
+                f"this torch version cannot run modules while tracing: {use} needs a concrete shape"
+            )
+        with revert_patches():  # run the modules, not fx's tracing of them
             self.run_on_probe_up_to(node, graph, first)
         return self.probe[node]
 

@@ -842,3 +842,11 @@ class ScalesByBatch(nn.Module):
 def test_the_batch_size_as_a_number_is_refused_when_the_first_linear_gives_the_input_shape():
     with pytest.raises(UnsupportedLayerError, match="reads the batch size at mul"):
         piecewise_linear_graph(ScalesByBatch())
+
+
+def test_without_torchs_private_patch_reverter_shape_reading_python_is_refused_not_misread(monkeypatch):
+    from torch.fx import _symbolic_trace
+
+    monkeypatch.delattr(_symbolic_trace, "_maybe_revert_all_patches")
+    with pytest.raises(UnsupportedLayerError, match="cannot run modules while tracing"):
+        piecewise_linear_graph(ReadsShapes("plain"), input_shape=(2, 5))
