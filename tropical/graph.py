@@ -46,10 +46,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
+from tropical._record import Record
 from tropical._validation import float_array
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
 
@@ -72,6 +72,8 @@ __all__ = [
 #: Largest dense matrix (entries) :meth:`Graph.chain` builds by default (256 MiB of float64).
 DEFAULT_MAX_DENSE_ENTRIES = 2**25
 
+_set = object.__setattr__  # sets a field of a read-only Record once, in __init__
+
 
 def _torch():
     import torch
@@ -86,6 +88,8 @@ class LinearOp:
     Subclasses implement :meth:`apply`; ``nonnegative`` ops (all entries of the matrix >= 0) get
     :meth:`split` for free.
     """
+
+    __slots__ = ()
 
     in_shape: tuple[int, ...]
     out_shape: tuple[int, ...]
@@ -119,41 +123,50 @@ class LinearOp:
         return x.reshape(x.shape[0], *self.in_shape)
 
 
-@dataclass(frozen=True, eq=False)
-class Zero(LinearOp):
+class Zero(LinearOp, Record):
     """The zero map."""
 
-    in_shape: tuple[int, ...]
-    out_shape: tuple[int, ...]
+    _fields = ("in_shape", "out_shape")  # constructor order
+    __slots__ = _fields
     nonnegative = True
+
+    def __init__(self, in_shape: tuple[int, ...], out_shape: tuple[int, ...]):
+        _set(self, "in_shape", in_shape)
+        _set(self, "out_shape", out_shape)
 
     def apply(self, x):
         return np.zeros((np.shape(x)[0], *self.out_shape))
 
 
-@dataclass(frozen=True, eq=False)
-class Reshape(LinearOp):
+class Reshape(LinearOp, Record):
     """The identity on the values (C order), possibly with another shape."""
 
-    in_shape: tuple[int, ...]
-    out_shape: tuple[int, ...]
+    _fields = ("in_shape", "out_shape")  # constructor order
+    __slots__ = _fields
     nonnegative = True
+
+    def __init__(self, in_shape: tuple[int, ...], out_shape: tuple[int, ...]):
+        _set(self, "in_shape", in_shape)
+        _set(self, "out_shape", out_shape)
 
     def apply(self, x):
         return self._batch(x).reshape(-1, *self.out_shape)
 
 
-@dataclass(frozen=True, eq=False)
-class Gather(LinearOp):
+class Gather(LinearOp, Record):
     """``out.reshape(-1)[k] = x.reshape(-1)[index[k]]``, and 0 where ``index[k] == -1``.
 
     Every pure data movement (permute, slicing, padding, repeat, the slot of one input of ``cat``...).
     """
 
-    index: np.ndarray
-    in_shape: tuple[int, ...]
-    out_shape: tuple[int, ...]
+    _fields = ("index", "in_shape", "out_shape")  # constructor order
+    __slots__ = _fields
     nonnegative = True
+
+    def __init__(self, index: np.ndarray, in_shape: tuple[int, ...], out_shape: tuple[int, ...]):
+        _set(self, "index", index)
+        _set(self, "in_shape", in_shape)
+        _set(self, "out_shape", out_shape)
 
     def apply(self, x):
         flat = self._batch(x).reshape(np.shape(x)[0], -1)
@@ -162,12 +175,15 @@ class Gather(LinearOp):
         return out.reshape(-1, *self.out_shape)
 
 
-@dataclass(frozen=True, eq=False)
-class Scale(LinearOp):
+class Scale(LinearOp, Record):
     """Entrywise product with ``factor`` (a scalar or an array broadcastable to the shape)."""
 
-    factor: np.ndarray | float
-    in_shape: tuple[int, ...]
+    _fields = ("factor", "in_shape")  # constructor order
+    __slots__ = _fields
+
+    def __init__(self, factor: np.ndarray | float, in_shape: tuple[int, ...]):
+        _set(self, "factor", factor)
+        _set(self, "in_shape", in_shape)
 
     @property
     def out_shape(self):
@@ -181,13 +197,16 @@ class Scale(LinearOp):
         return Scale(np.maximum(factor, 0), self.in_shape), Scale(np.maximum(-factor, 0), self.in_shape)
 
 
-@dataclass(frozen=True, eq=False)
-class Dense(LinearOp):
+class Dense(LinearOp, Record):
     """A matrix acting on one axis of the value (``Linear`` acts on the last one): shape ``(out, in)``."""
 
-    weight: np.ndarray
-    in_shape: tuple[int, ...]
-    axis: int = -1
+    _fields = ("weight", "in_shape", "axis")  # constructor order
+    __slots__ = _fields
+
+    def __init__(self, weight: np.ndarray, in_shape: tuple[int, ...], axis: int = -1):
+        _set(self, "weight", weight)
+        _set(self, "in_shape", in_shape)
+        _set(self, "axis", axis)
 
     @property
     def out_shape(self):
@@ -207,20 +226,31 @@ class Dense(LinearOp):
         )
 
 
-@dataclass(frozen=True, eq=False)
-class Convolution(LinearOp):
+class Convolution(LinearOp, Record):
     """``torch.nn.functional.<function>(pad(x), weight, **options)`` in float64 (no bias).
 
     ``function`` is ``conv1d/2d/3d`` or ``conv_transpose1d/2d/3d``; ``padding`` is the non-zero padding mode
     (``(mode, amounts)`` for ``torch.nn.functional.pad``) or None.
     """
 
-    weight: np.ndarray
-    function: str
-    options: dict
-    in_shape: tuple[int, ...]
-    out_shape: tuple[int, ...]
-    padding: tuple | None = None
+    _fields = ("weight", "function", "options", "in_shape", "out_shape", "padding")  # constructor order
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        weight: np.ndarray,
+        function: str,
+        options: dict,
+        in_shape: tuple[int, ...],
+        out_shape: tuple[int, ...],
+        padding: tuple | None = None,
+    ):
+        _set(self, "weight", weight)
+        _set(self, "function", function)
+        _set(self, "options", options)
+        _set(self, "in_shape", in_shape)
+        _set(self, "out_shape", out_shape)
+        _set(self, "padding", padding)
 
     def apply(self, x):
         torch = _torch()
@@ -243,16 +273,21 @@ class Convolution(LinearOp):
         return self.in_shape, self.out_shape, self.padding
 
 
-@dataclass(frozen=True, eq=False)
-class TorchLinear(LinearOp):
+class TorchLinear(LinearOp, Record):
     """A linear torch function with nonnegative coefficients (average pooling, ``mean``, linear upsampling),
     called on float64 batches."""
 
-    function: Callable
-    in_shape: tuple[int, ...]
-    out_shape: tuple[int, ...]
-    description: str = ""
+    _fields = ("function", "in_shape", "out_shape", "description")  # constructor order
+    __slots__ = _fields
     nonnegative = True
+
+    def __init__(
+        self, function: Callable, in_shape: tuple[int, ...], out_shape: tuple[int, ...], description: str = ""
+    ):
+        _set(self, "function", function)
+        _set(self, "in_shape", in_shape)
+        _set(self, "out_shape", out_shape)
+        _set(self, "description", description)
 
     def apply(self, x):
         torch = _torch()
@@ -261,12 +296,15 @@ class TorchLinear(LinearOp):
         return out.numpy().reshape(-1, *self.out_shape)
 
 
-@dataclass(frozen=True, eq=False)
-class Signed(LinearOp):
+class Signed(LinearOp, Record):
     """``positive - negative`` of two nonnegative ops of the same shapes."""
 
-    positive: LinearOp
-    negative: LinearOp
+    _fields = ("positive", "negative")  # constructor order
+    __slots__ = _fields
+
+    def __init__(self, positive: LinearOp, negative: LinearOp):
+        _set(self, "positive", positive)
+        _set(self, "negative", negative)
 
     @property
     def in_shape(self):
@@ -283,15 +321,16 @@ class Signed(LinearOp):
         return self.positive, self.negative
 
 
-@dataclass(frozen=True, eq=False)
-class Composed(LinearOp):
+class Composed(LinearOp, Record):
     """``ops[-1] ∘ ... ∘ ops[0]``; at most one of the ops may have negative entries."""
 
-    ops: tuple[LinearOp, ...]
+    _fields = ("ops",)  # constructor order
+    __slots__ = _fields
 
-    def __post_init__(self):
-        if sum(not op.nonnegative for op in self.ops) > 1:
+    def __init__(self, ops: tuple[LinearOp, ...]):
+        if sum(not op.nonnegative for op in ops) > 1:
             raise ValueError("Composed takes at most one op with negative entries")
+        _set(self, "ops", ops)
 
     @property
     def in_shape(self):
@@ -320,8 +359,7 @@ class Composed(LinearOp):
 
 
 # ----------------------------------------------------------------------------------------------- graph
-@dataclass(frozen=True, eq=False)
-class Node:
+class Node(Record):
     """One node of a :class:`Graph` (see the module docstring for the semantics of each kind).
 
     Attributes
@@ -343,22 +381,35 @@ class Node:
         ``"max"`` only: int64 of shape ``(prod(shape), k)``, ``-1`` for padding.
     """
 
-    kind: str
-    inputs: tuple[int, ...]
-    shape: tuple[int, ...]
-    name: str
-    ops: tuple[LinearOp, ...] = ()
-    bias: np.ndarray | None = None
-    slope: np.ndarray | float = 0.0
-    windows: np.ndarray | None = None
+    _fields = ("kind", "inputs", "shape", "name", "ops", "bias", "slope", "windows")  # constructor order
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        kind: str,
+        inputs: tuple[int, ...],
+        shape: tuple[int, ...],
+        name: str,
+        ops: tuple[LinearOp, ...] = (),
+        bias: np.ndarray | None = None,
+        slope: np.ndarray | float = 0.0,
+        windows: np.ndarray | None = None,
+    ):
+        _set(self, "kind", kind)
+        _set(self, "inputs", inputs)
+        _set(self, "shape", shape)
+        _set(self, "name", name)
+        _set(self, "ops", ops)
+        _set(self, "bias", bias)
+        _set(self, "slope", slope)
+        _set(self, "windows", windows)
 
     @property
     def size(self) -> int:
         return math.prod(self.shape)
 
 
-@dataclass(frozen=True, eq=False)
-class Graph:
+class Graph(Record):
     """A piecewise-linear model: nodes in topological order, ``nodes[0]`` the input.
 
     Attributes
@@ -370,9 +421,13 @@ class Graph:
         Index of the output node (the logits: a final Softmax/LogSoftmax is dropped).
     """
 
-    input_shape: tuple[int, ...]
-    nodes: tuple[Node, ...]
-    output: int
+    _fields = ("input_shape", "nodes", "output")  # constructor order
+    __slots__ = _fields
+
+    def __init__(self, input_shape: tuple[int, ...], nodes: tuple[Node, ...], output: int):
+        _set(self, "input_shape", input_shape)
+        _set(self, "nodes", nodes)
+        _set(self, "output", output)
 
     @property
     def n_in(self) -> int:

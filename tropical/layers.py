@@ -9,17 +9,15 @@ functions that take them are named in the error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from tropical._record import Record
 from tropical.errors import UnsupportedLayerError
 
 __all__ = ["AffineLayer", "affine_layers"]
 
 
-@dataclass(frozen=True)
-class AffineLayer:
+class AffineLayer(Record):
     """One step ``x -> activation(weight @ x + bias)`` of a network, in float64.
 
     Attributes
@@ -36,10 +34,23 @@ class AffineLayer:
         Positions of the PyTorch modules this layer was built from, e.g. ``"0, 1"``; used in messages.
     """
 
-    weight: np.ndarray
-    bias: np.ndarray
-    slope: float | None
-    source: str
+    _fields = ("weight", "bias", "slope", "source")  # constructor order
+    __slots__ = _fields
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray, slope: float | np.ndarray | None, source: str):
+        object.__setattr__(self, "weight", weight)
+        object.__setattr__(self, "bias", bias)
+        object.__setattr__(self, "slope", slope)
+        object.__setattr__(self, "source", source)
+
+    def __eq__(self, other):
+        """Field by field, as the frozen dataclass this replaces (arrays compare as in a tuple)."""
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self):
+        return hash(self._values())
 
     @property
     def n_in(self) -> int:

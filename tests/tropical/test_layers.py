@@ -175,3 +175,31 @@ def test_decision_zonotopes_of_a_custom_module_and_a_conv_first_layer():
     X = np.random.default_rng(0).normal(size=(20, 3))
     np.testing.assert_allclose(forward(reference, X), forward(conv, X[:, None]), atol=1e-12)
     assert_same_zonotopes(conv, reference, input_shape=(1, 3))
+
+
+def test_affine_layers_are_read_only_records_that_pickle_and_compare_by_field():
+    import copy
+    import pickle
+
+    model = randomised(nn.Sequential(nn.Linear(3, 4), nn.PReLU(4), nn.Linear(4, 2)))
+    layers = affine_layers(model)
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    layer = layers[0]
+    with pytest.raises(AttributeError, match="read-only"):
+        layer.weight = np.zeros((4, 3))
+    with pytest.raises(AttributeError, match="read-only"):
+        del layer.source
+    with pytest.raises(AttributeError):
+        layer.extra = 1  # no __dict__: only the four fields exist
+    for copied in (pickle.loads(pickle.dumps(layers)), copy.deepcopy(layers), [copy.copy(x) for x in layers]):
+        np.testing.assert_allclose(evaluate(copied, X), forward(model, X), rtol=1e-12, atol=1e-12)
+        assert [type(x) for x in copied] == [tr.layers.AffineLayer] * 2
+    # equality and hashing field by field, as the frozen dataclass had them
+    same = tr.layers.AffineLayer(layer.weight, layer.bias, layer.slope, layer.source)
+    assert same == layer
+    assert same != tr.layers.AffineLayer(layer.weight, layer.bias, layer.slope, "elsewhere")
+    assert layer != (layer.weight, layer.bias, layer.slope, layer.source)
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(layer)
+    assert repr(layers[1]).startswith(f"AffineLayer(weight={layers[1].weight!r}, bias=")
+    assert repr(layers[1]).endswith(f"slope=None, source={layers[1].source!r})")
