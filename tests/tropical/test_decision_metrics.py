@@ -463,3 +463,30 @@ def test_a_reference_is_a_snapshot_of_the_weights_it_was_given():
 def test_a_reference_rejects_what_is_not_a_network():
     with pytest.raises(TypeError, match=r"torch\.nn\.Module"):
         Reference(np.eye(2))
+
+
+class ReadsItsInputShape(nn.Module):
+    """A forward that reshapes flat inputs only when they are flat, as users write it."""
+
+    def __init__(self, seed):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.conv, self.fc = nn.Conv2d(1, 2, 3), nn.Linear(2 * 2 * 2, 3)
+
+    def forward(self, x):
+        if x.dim() == 2:
+            x = x.view(x.size(0), 1, 4, 4)
+        return self.fc(torch.relu(self.conv(x)).flatten(1))
+
+
+def test_a_forward_that_reads_its_input_shape_takes_the_shape_of_the_data():
+    dense, ticket = ReadsItsInputShape(0).double().eval(), ReadsItsInputShape(1).double().eval()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 16))
+    y = rng.integers(0, 3, size=30)
+    inferred = decision_metrics(dense, ticket, data=(X, y), planes=1, seed=0)
+    assert not inferred["plane_method"].startswith("skipped")
+    explicit = decision_metrics(dense, ticket, data=(X, y), planes=1, seed=0, input_shape=(16,))
+    assert {k: v for k, v in inferred.items() if k != "seconds"} == pytest.approx(
+        {k: v for k, v in explicit.items() if k != "seconds"}, nan_ok=True
+    )

@@ -465,11 +465,16 @@ def decision_metrics(
     def read(net):
         try:
             return piecewise_linear_graph(net, input_shape=input_shape)
-        except ValueError:  # a conv net needs its input shape: the points given are shaped as it takes them
+        except (ValueError, UnsupportedLayerError) as error:
+            # a conv net, or a forward that reads its input's shape, needs that shape: the points given are
+            # shaped as the model takes them
             given = data[0] if data is not None and len(data) == 2 else plane
             if input_shape is not None or given is None or not np.shape(given)[1:]:
                 raise
-            return piecewise_linear_graph(net, input_shape=np.shape(given)[1:])
+            try:
+                return piecewise_linear_graph(net, input_shape=np.shape(given)[1:])
+            except (ValueError, UnsupportedLayerError):
+                raise error from None
 
     try:
         graphs = [
