@@ -40,6 +40,7 @@ import itertools
 import numpy as np
 
 from tropical._region_split import Partition, _segment_ranges
+from tropical._region_split import compiled as compiled_kernel
 from tropical.errors import ComputationTooLargeError
 from tropical.graph import Dense, Reshape
 
@@ -87,6 +88,16 @@ def _rows_of(rows: np.ndarray, index: np.ndarray | None, regions: np.ndarray, fe
     return rows[index[regions][:, None], :, features].transpose(0, 2, 1)
 
 
+def _factors(active: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """``where(active, 1, slope)`` as float (``active`` bool ``(c, n)``, ``slope`` ``(n,)``), without
+    :func:`numpy.where`'s broadcasting (several times slower here)."""
+    if not slope.any():
+        return active.astype(np.float64)
+    factors = np.repeat(slope[None, :], len(active), axis=0)
+    factors[active] = 1.0
+    return factors
+
+
 class _Masked:
     """An activation's output kept lazily: on region ``r`` it is ``where(active[r], 1, slope) *
     rows[index[r]]`` (``index=None``: ``rows[0]`` on every region), with ``active`` the packed bits of the
@@ -115,7 +126,7 @@ class _Masked:
         """The maps ``(len(regions), 3, n)``."""
         active = np.unpackbits(self.bits[regions], axis=1, count=self.rows.shape[2], bitorder="little")
         maps = _rows_of(self.rows, self.index, regions)
-        maps *= np.where(active.astype(bool), 1.0, self.slope)[:, None, :]
+        maps *= _factors(active.view(bool), self.slope)[:, None, :]
         return maps
 
     def select(self, regions: np.ndarray, features: np.ndarray) -> np.ndarray:
@@ -125,7 +136,7 @@ class _Masked:
     def values_at(self, regions: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         at = _values_at(self.rows, self.index, regions, x, y)
         active = np.unpackbits(self.bits[regions], axis=1, count=at.shape[1], bitorder="little")
-        at *= np.where(active.astype(bool), 1.0, self.slope)
+        at *= _factors(active.view(bool), self.slope)
         return at
 
     def gathered(self, parent: np.ndarray) -> _Masked:
@@ -328,6 +339,18 @@ def _apply(op, maps: np.ndarray) -> np.ndarray:
     return op.apply(maps.reshape(-1, *op.in_shape)).reshape(len(maps), 3, -1)
 
 
+def _is_dense_layer(op, value) -> bool:
+    """Whether ``op(value)`` is a dense layer after an activation with one slope on every unit (the chain
+    sweep's next layer)."""
+    return (
+        isinstance(op, Dense)
+        and len(op.in_shape) == 1
+        and isinstance(value, _Masked)
+        and len(value.slope) > 0
+        and bool(np.all(value.slope == value.slope[0]))
+    )
+
+
 def _per_region_bytes(value) -> float:
     if isinstance(value, (*_LAZY, _Shared)):
         return value.per_region_bytes()
@@ -387,19 +410,50 @@ class _GraphSweep:
             self.max_memory,
             f"the affine maps of node {node.name!r} ({node.size} values) on {rows} regions",
         )
-        out = np.zeros((rows, 3, node.size))
-        for op, value in zip(node.ops, inputs, strict=True):
+        if len(node.ops) == 1 and _is_dense_layer(op, value):
+            return self._dense_layer(op, value, node.bias)
+        # the first term (one on every region if any) is written, the others added (a fresh array and a
+        # temporary cost their page faults)
+        terms = sorted(zip(node.ops, inputs, strict=True), key=lambda term: term[1].shape[0] < rows)
+        out = np.empty((rows, 3, node.size))
+        for first, (op, value) in enumerate(terms):
             step = _rows_per_chunk(max(op.n_in, op.n_out))
             for lo in range(0, value.shape[0], step):
-                chunk = _take(value, np.arange(lo, min(lo + step, value.shape[0])))
+                if isinstance(value, np.ndarray):  # a slice, no copy
+                    chunk = value[lo : lo + step]
+                else:
+                    chunk = _take(value, np.arange(lo, min(lo + step, value.shape[0])))
                 result = _apply(op, chunk)
-                if value.shape[0] == 1:
+                if first == 0 and value.shape[0] == 1:  # then every term has one row: rows == 1
+                    out[:] = result
+                elif first == 0:
+                    out[lo : lo + step] = result
+                elif value.shape[0] == 1:
                     out += result
                 else:
                     out[lo : lo + step] += result
         if node.bias is not None:
             out[:, 2, :] += np.asarray(node.bias, dtype=np.float64).reshape(-1)
         return out
+
+    def _dense_layer(self, op: Dense, value: _Masked, bias) -> np.ndarray:
+        """A matrix after an activation with one slope: the next layer of the chain sweep
+        (:func:`tropical.regions._next_maps`: the maps along a forest of regions that differ in a few
+        units), returned as ``(R, 3, n_out)``."""
+        from tropical.regions import _next_maps
+
+        n_regions = len(value.bits)
+        maps = np.ascontiguousarray(value.rows.transpose(0, 2, 1))  # (M, n, 3)
+        map_id = np.zeros(n_regions, dtype=np.int64) if value.index is None else value.index
+        bias = np.zeros(op.n_out) if bias is None else np.asarray(bias, dtype=np.float64).reshape(-1)
+        use_compiled = self.use_compiled
+        if use_compiled is None and compiled_kernel(load=False) is not None:
+            use_compiled = True
+        out = _next_maps(
+            self.partition, maps, map_id, value.bits, float(value.slope[0]), op.weight, bias,
+            self.max_memory, use_compiled,
+        )  # fmt: skip
+        return out.transpose(0, 2, 1)
 
     def activation(self, node) -> _Masked:
         value = self.values[node.inputs[0]]

@@ -94,6 +94,44 @@ def test_residual_mlp_affine_maps_equal_the_network(width, depth, seed):
     np.testing.assert_allclose(regions.outputs(points, owner), network(model, points), rtol=1e-9, atol=1e-9)
 
 
+class PreActivationResidual(nn.Module):
+    """``h -> h + second(act(first(h)))`` blocks: a matrix right after an activation on regions that already
+    have their own maps (the chain sweep's next-layer step inside the graph sweep)."""
+
+    def __init__(self, width, depth, slope):
+        super().__init__()
+        self.inp = nn.Linear(2, width)
+        self.first = nn.ModuleList(nn.Linear(width, width) for _ in range(depth))
+        self.second = nn.ModuleList(nn.Linear(width, width) for _ in range(depth))
+        self.act = nn.LeakyReLU(slope)
+        self.out = nn.Linear(width, 3)
+
+    def forward(self, x):
+        h = self.inp(x)
+        for first, second in zip(self.first, self.second, strict=True):
+            h = h + second(self.act(first(h)))
+        return self.out(self.act(h))
+
+
+@FAST
+@given(
+    width=st.integers(2, 8),
+    depth=st.integers(1, 3),
+    slope=st.sampled_from([0.0, 0.1, -0.5]),
+    seed=st.integers(0, 10_000),
+)
+def test_matrix_after_an_activation_on_own_maps_equals_the_network(width, depth, slope, seed):
+    torch.manual_seed(seed)
+    model = PreActivationResidual(width, depth, slope).double().eval()
+    regions = linear_regions(model, bounds=(-3, 4, -2, 5), compiled=False)
+    assert regions.areas.sum() == pytest.approx(49.0, rel=1e-12)
+    points, owner = interior_points(regions, 3, seed)
+    points = np.vstack([points, regions.centroids])
+    owner = np.concatenate([owner, np.arange(len(regions))])
+    np.testing.assert_allclose(regions.outputs(points, owner), network(model, points), rtol=1e-9, atol=1e-9)
+    assert len(np.unique(regions.activation_patterns, axis=0)) == len(regions)
+
+
 def test_prelu_per_channel_slopes_take_the_graph_sweep_and_equal_the_network():
     torch.manual_seed(5)
     model = nn.Sequential(
