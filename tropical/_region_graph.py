@@ -39,7 +39,7 @@ import itertools
 
 import numpy as np
 
-from tropical._region_split import Partition, _segment_ranges
+from tropical._region_split import Partition, _segment_ranges, one_blas_thread
 from tropical._region_split import compiled as compiled_kernel
 from tropical.errors import ComputationTooLargeError
 from tropical.graph import Dense, Reshape
@@ -331,12 +331,46 @@ def _shared_by_pieces(op, value: _Pooled, bias) -> _Shared:
 
 def _apply(op, maps: np.ndarray) -> np.ndarray:
     """``op`` on the three columns of each map: ``(c, 3, n_in) -> (c, 3, n_out)`` (a reshape is free, a
-    matrix on a vector one product; everything else through ``op.apply`` on a batch of ``3 c``)."""
+    matrix on a vector one product on one BLAS thread; everything else through ``op.apply`` on a batch of
+    ``3 c``)."""
     if isinstance(op, Reshape):
         return maps
     if isinstance(op, Dense) and len(op.in_shape) == 1:
-        return maps @ op.weight.T
+        from tropical.regions import _SPLIT_PRODUCTS, _product
+
+        out = np.empty((len(maps), 3, op.n_out))
+        left = maps.reshape(-1, op.n_in) if maps.flags.c_contiguous else maps.reshape(-1, op.n_in).copy()
+        work = left.shape[0] * op.weight.size
+        with one_blas_thread(work if work > _SPLIT_PRODUCTS else 0):
+            _product(left, op.weight.T, out.reshape(-1, op.n_out))
+        return out
     return op.apply(maps.reshape(-1, *op.in_shape)).reshape(len(maps), 3, -1)
+
+
+def blas_work(graph) -> float:
+    """The multiply-adds of BLAS products that the sweep of ``graph`` leaves unguarded (for
+    :func:`~tropical._region_split.one_blas_thread` around it): none when every linear op is a reshape or a
+    matrix on a vector (those products limit their own threads), unbounded otherwise."""
+    for node in graph.nodes:
+        for op in getattr(node, "ops", None) or ():
+            if not (isinstance(op, Reshape) or (isinstance(op, Dense) and len(op.in_shape) == 1)):
+                return float("inf")
+    return 0.0
+
+
+def _normalised(maps: np.ndarray, use_compiled) -> tuple[np.ndarray, ...]:
+    """:meth:`Partition.normalised` of ``maps`` (n_maps, n, 3), compiled (the same values bit for bit) when
+    the kernel is loaded and the maps are small (as the chain sweep does)."""
+    from tropical.regions import _COMPILED_NORMALISATION
+
+    kernel = None if use_compiled is False else compiled_kernel(load=bool(use_compiled))
+    if kernel is not None and maps.size <= _COMPILED_NORMALISATION:
+        return kernel.normalised(np.ascontiguousarray(maps))
+    return Partition.normalised(maps)
+
+
+def _is_array(value) -> bool:
+    return isinstance(value, np.ndarray)
 
 
 def _is_dense_layer(op, value) -> bool:
@@ -414,8 +448,11 @@ class _GraphSweep:
             return self._dense_layer(op, value, node.bias)
         # the first term (one on every region if any) is written, the others added (a fresh array and a
         # temporary cost their page faults)
-        terms = sorted(zip(node.ops, inputs, strict=True), key=lambda term: term[1].shape[0] < rows)
-        out = np.empty((rows, 3, node.size))
+        terms = sorted(
+            zip(node.ops, inputs, strict=True),
+            key=lambda term: (term[1].shape[0] < rows, isinstance(term[0], Reshape) and _is_array(term[1])),
+        )
+        out = None
         for first, (op, value) in enumerate(terms):
             step = _rows_per_chunk(max(op.n_in, op.n_out))
             for lo in range(0, value.shape[0], step):
@@ -424,6 +461,15 @@ class _GraphSweep:
                 else:
                     chunk = _take(value, np.arange(lo, min(lo + step, value.shape[0])))
                 result = _apply(op, chunk)
+                if (
+                    out is None
+                    and len(result) == rows
+                    and not (_is_array(value) and np.may_share_memory(result, value))
+                ):
+                    out = result  # a fresh array: kept
+                    continue
+                if out is None:
+                    out = np.empty((rows, 3, node.size))
                 if first == 0 and value.shape[0] == 1:  # then every term has one row: rows == 1
                     out[:] = result
                 elif first == 0:
@@ -474,7 +520,7 @@ class _GraphSweep:
         step = max(8, 3 * _CHUNK_BYTES // (64 * maps) // 8 * 8)
         for lo in range(0, n, step):
             units = slice(lo, min(n, lo + step))
-            lines = Partition.normalised(value[:, :, units].transpose(0, 2, 1))
+            lines = _normalised(value[:, :, units].transpose(0, 2, 1), self.use_compiled)
             if (
                 value.shape[0] == 1 and before > 1
             ):  # the regions need their own ids (parents): a line set each
@@ -576,12 +622,15 @@ class _GraphSweep:
 
     def _label_regions(self, per_region: bool) -> None:
         """Region ``r`` gets map id ``r`` (its parent after the split); vertices a region containing them."""
+        if per_region:  # as the chain sweep does after each layer (compiled when the kernel is loaded)
+            self.partition.own_maps(use_compiled=self.use_compiled)
+            return
         partition = self.partition
         partition.compact()
         n = partition.nregions
         partition.map_id[:n] = np.arange(n)
-        corners, offsets = partition.corner_arrays()
-        partition.home[corners] = np.repeat(np.arange(n), np.diff(offsets)) if per_region else 0
+        corners, _ = partition.corner_arrays()
+        partition.home[corners] = 0
 
     def _gather(self, parent: np.ndarray, before: int, extra: float, name: str) -> None:
         """Every live per-region value on the new regions (``parent``: the region each came from); values

@@ -132,6 +132,24 @@ def test_matrix_after_an_activation_on_own_maps_equals_the_network(width, depth,
     assert len(np.unique(regions.activation_patterns, axis=0)) == len(regions)
 
 
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+def test_compiled_graph_sweep_equals_the_numpy_graph_sweep(slope):
+    # the numba kernels (split step, normalisation, next-layer maps along the forest, own maps) against the
+    # numpy path inside the graph sweep: the same regions, vertex for vertex and in the same order
+    pytest.importorskip("numba")
+    torch.manual_seed(3)
+    model = PreActivationResidual(12, 3, slope).double().eval()
+    domain = {"bounds": (-3, 3, -3, 3)}
+    compiled = linear_regions(model, **domain, compiled=True)
+    plain = linear_regions(model, **domain, compiled=False)
+    assert len(compiled) == len(plain) > 100
+    np.testing.assert_array_equal(compiled.region_vertices, plain.region_vertices)
+    np.testing.assert_array_equal(compiled.activation_patterns, plain.activation_patterns)
+    np.testing.assert_allclose(compiled.vertices, plain.vertices, rtol=0, atol=1e-9)
+    for mine, theirs in zip(compiled.affine_maps, plain.affine_maps, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+
 def test_prelu_per_channel_slopes_take_the_graph_sweep_and_equal_the_network():
     torch.manual_seed(5)
     model = nn.Sequential(
