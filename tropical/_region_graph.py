@@ -336,15 +336,25 @@ def _apply(op, maps: np.ndarray) -> np.ndarray:
     if isinstance(op, Reshape):
         return maps
     if isinstance(op, Dense) and len(op.in_shape) == 1:
-        from tropical.regions import _SPLIT_PRODUCTS, _product
-
         out = np.empty((len(maps), 3, op.n_out))
-        left = maps.reshape(-1, op.n_in) if maps.flags.c_contiguous else maps.reshape(-1, op.n_in).copy()
-        work = left.shape[0] * op.weight.size
-        with one_blas_thread(work if work > _SPLIT_PRODUCTS else 0):
-            _product(left, op.weight.T, out.reshape(-1, op.n_out))
+        _one_thread_product(maps.reshape(-1, op.n_in), op.weight.T, out.reshape(-1, op.n_out))
         return out
     return op.apply(maps.reshape(-1, *op.in_shape)).reshape(len(maps), 3, -1)
+
+
+def _one_thread_product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = left @ right`` on one BLAS thread: in blocks of rows small enough for OpenBLAS to stay on
+    one thread by its own rule (no threadpoolctl to load), or, when ``right`` is too large for blocks of
+    at least 16 rows, under :func:`one_blas_thread`."""
+    from tropical.regions import _ONE_THREAD_PRODUCT
+
+    step = _ONE_THREAD_PRODUCT // max(right.size, 1)
+    if step < 16:
+        with one_blas_thread(left.shape[0] * right.size):
+            np.matmul(left, right, out=out)
+        return
+    for lo in range(0, left.shape[0], step):
+        np.matmul(left[lo : lo + step], right, out=out[lo : lo + step])
 
 
 def blas_work(graph) -> float:
@@ -489,6 +499,23 @@ class _GraphSweep:
         from tropical.regions import _next_maps
 
         n_regions = len(value.bits)
+        if value.index is None:  # one map for every region: D @ K with K[j] = maps[0][:, j] (x) weight[:, j]
+            kernel = (value.rows[0][:, :, None] * op.weight.T[None, :, :]).transpose(1, 0, 2)  # (n, 3, n_out)
+            out = np.empty((n_regions, 3, op.n_out))
+            step = _rows_per_chunk(max(op.n_in, op.n_out))
+            for lo in range(0, n_regions, step):
+                factors = _factors(
+                    np.unpackbits(value.bits[lo : lo + step], axis=1, count=op.n_in, bitorder="little").view(
+                        bool
+                    ),
+                    value.slope,
+                )
+                _one_thread_product(
+                    factors, kernel.reshape(op.n_in, -1), out[lo : lo + step].reshape(len(factors), -1)
+                )
+            if bias is not None:
+                out[:, 2, :] += np.asarray(bias, dtype=np.float64).reshape(-1)
+            return out
         maps = np.ascontiguousarray(value.rows.transpose(0, 2, 1))  # (M, n, 3)
         map_id = np.zeros(n_regions, dtype=np.int64) if value.index is None else value.index
         bias = np.zeros(op.n_out) if bias is None else np.asarray(bias, dtype=np.float64).reshape(-1)
