@@ -7,6 +7,9 @@ own forward pass in float64 at interior points of every region and on a dense gr
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -148,6 +151,31 @@ def test_compiled_graph_sweep_equals_the_numpy_graph_sweep(slope):
     np.testing.assert_allclose(compiled.vertices, plain.vertices, rtol=0, atol=1e-9)
     for mine, theirs in zip(compiled.affine_maps, plain.affine_maps, strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_residual_mlp_regions_need_no_threadpoolctl():
+    # first call of a process (issue 11 speed): a graph of matrices and reshapes keeps its products in
+    # one-thread row blocks, so threadpoolctl (~5 ms to load) is not loaded to limit OpenBLAS's threads
+    code = (
+        "import sys, torch, tropical\n"
+        "class Residual(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.inp, self.out = torch.nn.Linear(2, 32), torch.nn.Linear(32, 10)\n"
+        "        self.blocks = torch.nn.ModuleList(torch.nn.Linear(32, 32) for _ in range(3))\n"
+        "    def forward(self, x):\n"
+        "        h = torch.relu(self.inp(x))\n"
+        "        for block in self.blocks:\n"
+        "            h = h + torch.relu(block(h))\n"
+        "        return self.out(h)\n"
+        "torch.manual_seed(0)\n"
+        "regions = tropical.linear_regions(Residual().eval(), bounds=(-10, 10, -10, 10))\n"
+        "print(len(regions), 'threadpoolctl' in sys.modules, 'numba' in sys.modules)"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    count, threadpoolctl, numba = output.split()
+    assert int(count) > 5000  # its products have ~2.5e7 multiply-adds each
+    assert (threadpoolctl, numba) == ("False", "False")
 
 
 def test_prelu_per_channel_slopes_take_the_graph_sweep_and_equal_the_network():
