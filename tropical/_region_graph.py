@@ -11,7 +11,8 @@ current number of regions) otherwise.
   constant column), in chunks of regions; a convolution is applied as a convolution, never as a matrix;
   after a max node, on one piece of each region it split plus the pieces' differences
   (:func:`_shared_by_pieces`, kept in that form when the maps on every region would take much of
-  ``max_memory``); a flattening passes its input through;
+  ``max_memory``); right after an activation with one slope, a matrix is the chain sweep's next-layer step
+  (:meth:`_GraphSweep._dense_layer`); a flattening passes its input through;
 - activation node (any real slope, per unit or scalar): every unit splits the regions along the zero line
   of its input, exactly as a layer of the chain sweep (:meth:`Partition.split_layer`, a few units at a
   time); the output on a region is ``where(active, 1, slope) * input``, kept lazily (:class:`_Masked`);
@@ -493,9 +494,10 @@ class _GraphSweep:
         return out
 
     def _dense_layer(self, op: Dense, value: _Masked, bias) -> np.ndarray:
-        """A matrix after an activation with one slope: the next layer of the chain sweep
-        (:func:`tropical.regions._next_maps`: the maps along a forest of regions that differ in a few
-        units), returned as ``(R, 3, n_out)``."""
+        """A matrix after an activation with one slope, as ``(R, 3, n_out)``: with one input map for every
+        region one product of the activation factors by the matrix's columns times that map, otherwise the
+        chain sweep's next layer (:func:`tropical.regions._next_maps`: the maps along a forest of regions
+        that differ in a few units, compiled when the kernel is loaded)."""
         from tropical.regions import _next_maps
 
         n_regions = len(value.bits)
