@@ -11,7 +11,8 @@ current number of regions) otherwise.
   constant column), in chunks of regions; a convolution is applied as a convolution, never as a matrix;
   after a max node, on one piece of each region it split plus the pieces' differences
   (:func:`_shared_by_pieces`, kept in that form when the maps on every region would take much of
-  ``max_memory``); a flattening passes its input through;
+  ``max_memory``); right after an activation with one slope, a matrix is the chain sweep's next-layer step
+  (:meth:`_GraphSweep._dense_layer`); a flattening passes its input through;
 - activation node (any real slope, per unit or scalar): every unit splits the regions along the zero line
   of its input, exactly as a layer of the chain sweep (:meth:`Partition.split_layer`, a few units at a
   time); the output on a region is ``where(active, 1, slope) * input``, kept lazily (:class:`_Masked`);
@@ -39,7 +40,8 @@ import itertools
 
 import numpy as np
 
-from tropical._region_split import Partition, _segment_ranges
+from tropical._region_split import Partition, _segment_ranges, one_blas_thread
+from tropical._region_split import compiled as compiled_kernel
 from tropical.errors import ComputationTooLargeError
 from tropical.graph import Dense, Reshape
 
@@ -87,6 +89,16 @@ def _rows_of(rows: np.ndarray, index: np.ndarray | None, regions: np.ndarray, fe
     return rows[index[regions][:, None], :, features].transpose(0, 2, 1)
 
 
+def _factors(active: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """``where(active, 1, slope)`` as float (``active`` bool ``(c, n)``, ``slope`` ``(n,)``), without
+    :func:`numpy.where`'s broadcasting (several times slower here)."""
+    if not slope.any():
+        return active.astype(np.float64)
+    factors = np.repeat(slope[None, :], len(active), axis=0)
+    factors[active] = 1.0
+    return factors
+
+
 class _Masked:
     """An activation's output kept lazily: on region ``r`` it is ``where(active[r], 1, slope) *
     rows[index[r]]`` (``index=None``: ``rows[0]`` on every region), with ``active`` the packed bits of the
@@ -115,7 +127,7 @@ class _Masked:
         """The maps ``(len(regions), 3, n)``."""
         active = np.unpackbits(self.bits[regions], axis=1, count=self.rows.shape[2], bitorder="little")
         maps = _rows_of(self.rows, self.index, regions)
-        maps *= np.where(active.astype(bool), 1.0, self.slope)[:, None, :]
+        maps *= _factors(active.view(bool), self.slope)[:, None, :]
         return maps
 
     def select(self, regions: np.ndarray, features: np.ndarray) -> np.ndarray:
@@ -125,7 +137,7 @@ class _Masked:
     def values_at(self, regions: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         at = _values_at(self.rows, self.index, regions, x, y)
         active = np.unpackbits(self.bits[regions], axis=1, count=at.shape[1], bitorder="little")
-        at *= np.where(active.astype(bool), 1.0, self.slope)
+        at *= _factors(active.view(bool), self.slope)
         return at
 
     def gathered(self, parent: np.ndarray) -> _Masked:
@@ -320,12 +332,68 @@ def _shared_by_pieces(op, value: _Pooled, bias) -> _Shared:
 
 def _apply(op, maps: np.ndarray) -> np.ndarray:
     """``op`` on the three columns of each map: ``(c, 3, n_in) -> (c, 3, n_out)`` (a reshape is free, a
-    matrix on a vector one product; everything else through ``op.apply`` on a batch of ``3 c``)."""
+    matrix on a vector one product on one BLAS thread; everything else through ``op.apply`` on a batch of
+    ``3 c``)."""
     if isinstance(op, Reshape):
         return maps
     if isinstance(op, Dense) and len(op.in_shape) == 1:
-        return maps @ op.weight.T
+        out = np.empty((len(maps), 3, op.n_out))
+        _one_thread_product(maps.reshape(-1, op.n_in), op.weight.T, out.reshape(-1, op.n_out))
+        return out
     return op.apply(maps.reshape(-1, *op.in_shape)).reshape(len(maps), 3, -1)
+
+
+def _one_thread_product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = left @ right`` on one BLAS thread: in blocks of rows small enough for OpenBLAS to stay on
+    one thread by its own rule (no threadpoolctl to load), or, when ``right`` is too large for blocks of
+    at least 16 rows, under :func:`one_blas_thread`."""
+    from tropical.regions import _ONE_THREAD_PRODUCT
+
+    step = _ONE_THREAD_PRODUCT // max(right.size, 1)
+    if step < 16:
+        with one_blas_thread(left.shape[0] * right.size):
+            np.matmul(left, right, out=out)
+        return
+    for lo in range(0, left.shape[0], step):
+        np.matmul(left[lo : lo + step], right, out=out[lo : lo + step])
+
+
+def blas_work(graph) -> float:
+    """The multiply-adds of BLAS products that the sweep of ``graph`` leaves unguarded (for
+    :func:`~tropical._region_split.one_blas_thread` around it): none when every linear op is a reshape or a
+    matrix on a vector (those products limit their own threads), unbounded otherwise."""
+    for node in graph.nodes:
+        for op in getattr(node, "ops", None) or ():
+            if not (isinstance(op, Reshape) or (isinstance(op, Dense) and len(op.in_shape) == 1)):
+                return float("inf")
+    return 0.0
+
+
+def _normalised(maps: np.ndarray, use_compiled) -> tuple[np.ndarray, ...]:
+    """:meth:`Partition.normalised` of ``maps`` (n_maps, n, 3), compiled (the same values bit for bit) when
+    the kernel is loaded and the maps are small (as the chain sweep does)."""
+    from tropical.regions import _COMPILED_NORMALISATION
+
+    kernel = None if use_compiled is False else compiled_kernel(load=bool(use_compiled))
+    if kernel is not None and maps.size <= _COMPILED_NORMALISATION:
+        return kernel.normalised(np.ascontiguousarray(maps))
+    return Partition.normalised(maps)
+
+
+def _is_array(value) -> bool:
+    return isinstance(value, np.ndarray)
+
+
+def _is_dense_layer(op, value) -> bool:
+    """Whether ``op(value)`` is a dense layer after an activation with one slope on every unit (the chain
+    sweep's next layer)."""
+    return (
+        isinstance(op, Dense)
+        and len(op.in_shape) == 1
+        and isinstance(value, _Masked)
+        and len(value.slope) > 0
+        and bool(np.all(value.slope == value.slope[0]))
+    )
 
 
 def _per_region_bytes(value) -> float:
@@ -387,19 +455,80 @@ class _GraphSweep:
             self.max_memory,
             f"the affine maps of node {node.name!r} ({node.size} values) on {rows} regions",
         )
-        out = np.zeros((rows, 3, node.size))
-        for op, value in zip(node.ops, inputs, strict=True):
+        if len(node.ops) == 1 and _is_dense_layer(op, value):
+            return self._dense_layer(op, value, node.bias)
+        # the first term (one on every region if any) is written, the others added (a fresh array and a
+        # temporary cost their page faults)
+        terms = sorted(
+            zip(node.ops, inputs, strict=True),
+            key=lambda term: (term[1].shape[0] < rows, isinstance(term[0], Reshape) and _is_array(term[1])),
+        )
+        out = None
+        for first, (op, value) in enumerate(terms):
             step = _rows_per_chunk(max(op.n_in, op.n_out))
             for lo in range(0, value.shape[0], step):
-                chunk = _take(value, np.arange(lo, min(lo + step, value.shape[0])))
+                if isinstance(value, np.ndarray):  # a slice, no copy
+                    chunk = value[lo : lo + step]
+                else:
+                    chunk = _take(value, np.arange(lo, min(lo + step, value.shape[0])))
                 result = _apply(op, chunk)
-                if value.shape[0] == 1:
+                if (
+                    out is None
+                    and len(result) == rows
+                    and not (_is_array(value) and np.may_share_memory(result, value))
+                ):
+                    out = result  # a fresh array: kept
+                    continue
+                if out is None:
+                    out = np.empty((rows, 3, node.size))
+                if first == 0 and value.shape[0] == 1:  # then every term has one row: rows == 1
+                    out[:] = result
+                elif first == 0:
+                    out[lo : lo + step] = result
+                elif value.shape[0] == 1:
                     out += result
                 else:
                     out[lo : lo + step] += result
         if node.bias is not None:
             out[:, 2, :] += np.asarray(node.bias, dtype=np.float64).reshape(-1)
         return out
+
+    def _dense_layer(self, op: Dense, value: _Masked, bias) -> np.ndarray:
+        """A matrix after an activation with one slope, as ``(R, 3, n_out)``: with one input map for every
+        region one product of the activation factors by the matrix's columns times that map, otherwise the
+        chain sweep's next layer (:func:`tropical.regions._next_maps`: the maps along a forest of regions
+        that differ in a few units, compiled when the kernel is loaded)."""
+        from tropical.regions import _next_maps
+
+        n_regions = len(value.bits)
+        if value.index is None:  # one map for every region: D @ K with K[j] = maps[0][:, j] (x) weight[:, j]
+            kernel = (value.rows[0][:, :, None] * op.weight.T[None, :, :]).transpose(1, 0, 2)  # (n, 3, n_out)
+            out = np.empty((n_regions, 3, op.n_out))
+            step = _rows_per_chunk(max(op.n_in, op.n_out))
+            for lo in range(0, n_regions, step):
+                factors = _factors(
+                    np.unpackbits(value.bits[lo : lo + step], axis=1, count=op.n_in, bitorder="little").view(
+                        bool
+                    ),
+                    value.slope,
+                )
+                _one_thread_product(
+                    factors, kernel.reshape(op.n_in, -1), out[lo : lo + step].reshape(len(factors), -1)
+                )
+            if bias is not None:
+                out[:, 2, :] += np.asarray(bias, dtype=np.float64).reshape(-1)
+            return out
+        maps = np.ascontiguousarray(value.rows.transpose(0, 2, 1))  # (M, n, 3)
+        map_id = np.zeros(n_regions, dtype=np.int64) if value.index is None else value.index
+        bias = np.zeros(op.n_out) if bias is None else np.asarray(bias, dtype=np.float64).reshape(-1)
+        use_compiled = self.use_compiled
+        if use_compiled is None and compiled_kernel(load=False) is not None:
+            use_compiled = True
+        out = _next_maps(
+            self.partition, maps, map_id, value.bits, float(value.slope[0]), op.weight, bias,
+            self.max_memory, use_compiled,
+        )  # fmt: skip
+        return out.transpose(0, 2, 1)
 
     def activation(self, node) -> _Masked:
         value = self.values[node.inputs[0]]
@@ -420,7 +549,7 @@ class _GraphSweep:
         step = max(8, 3 * _CHUNK_BYTES // (64 * maps) // 8 * 8)
         for lo in range(0, n, step):
             units = slice(lo, min(n, lo + step))
-            lines = Partition.normalised(value[:, :, units].transpose(0, 2, 1))
+            lines = _normalised(value[:, :, units].transpose(0, 2, 1), self.use_compiled)
             if (
                 value.shape[0] == 1 and before > 1
             ):  # the regions need their own ids (parents): a line set each
@@ -522,12 +651,15 @@ class _GraphSweep:
 
     def _label_regions(self, per_region: bool) -> None:
         """Region ``r`` gets map id ``r`` (its parent after the split); vertices a region containing them."""
+        if per_region:  # as the chain sweep does after each layer (compiled when the kernel is loaded)
+            self.partition.own_maps(use_compiled=self.use_compiled)
+            return
         partition = self.partition
         partition.compact()
         n = partition.nregions
         partition.map_id[:n] = np.arange(n)
-        corners, offsets = partition.corner_arrays()
-        partition.home[corners] = np.repeat(np.arange(n), np.diff(offsets)) if per_region else 0
+        corners, _ = partition.corner_arrays()
+        partition.home[corners] = 0
 
     def _gather(self, parent: np.ndarray, before: int, extra: float, name: str) -> None:
         """Every live per-region value on the new regions (``parent``: the region each came from); values

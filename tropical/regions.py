@@ -828,14 +828,14 @@ def linear_regions(
             layers, domain, origin, frame, tolerance, int(max_regions), float(max_memory), compiled
         )
     else:
-        from tropical._region_graph import graph_sweep
+        from tropical._region_graph import blas_work, graph_sweep
 
         limits = (tolerance, int(max_regions), float(max_memory), compiled)
         import torch
 
         from tropical._graph_reader import one_torch_thread
 
-        with one_blas_thread(float("inf")), one_torch_thread(torch):  # convolutions of every size
+        with one_blas_thread(blas_work(graph)), one_torch_thread(torch):  # convolutions of every size
             sweep = graph_sweep(graph, domain, origin, frame, *limits)
     partition, maps, patterns, center, scale = sweep
     n_outputs = math.prod(graph.output_shape)

@@ -7,6 +7,9 @@ own forward pass in float64 at interior points of every region and on a dense gr
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -92,6 +95,87 @@ def test_residual_mlp_affine_maps_equal_the_network(width, depth, seed):
     assert regions.areas.sum() == pytest.approx(49.0, rel=1e-12)
     points, owner = interior_points(regions, 3, seed)
     np.testing.assert_allclose(regions.outputs(points, owner), network(model, points), rtol=1e-9, atol=1e-9)
+
+
+class PreActivationResidual(nn.Module):
+    """``h -> h + second(act(first(h)))`` blocks: a matrix right after an activation on regions that already
+    have their own maps (the chain sweep's next-layer step inside the graph sweep)."""
+
+    def __init__(self, width, depth, slope):
+        super().__init__()
+        self.inp = nn.Linear(2, width)
+        self.first = nn.ModuleList(nn.Linear(width, width) for _ in range(depth))
+        self.second = nn.ModuleList(nn.Linear(width, width) for _ in range(depth))
+        self.act = nn.LeakyReLU(slope)
+        self.out = nn.Linear(width, 3)
+
+    def forward(self, x):
+        h = self.inp(x)
+        for first, second in zip(self.first, self.second, strict=True):
+            h = h + second(self.act(first(h)))
+        return self.out(self.act(h))
+
+
+@FAST
+@given(
+    width=st.integers(2, 8),
+    depth=st.integers(1, 3),
+    slope=st.sampled_from([0.0, 0.1, -0.5]),
+    seed=st.integers(0, 10_000),
+)
+def test_matrix_after_an_activation_on_own_maps_equals_the_network(width, depth, slope, seed):
+    torch.manual_seed(seed)
+    model = PreActivationResidual(width, depth, slope).double().eval()
+    regions = linear_regions(model, bounds=(-3, 4, -2, 5), compiled=False)
+    assert regions.areas.sum() == pytest.approx(49.0, rel=1e-12)
+    points, owner = interior_points(regions, 3, seed)
+    points = np.vstack([points, regions.centroids])
+    owner = np.concatenate([owner, np.arange(len(regions))])
+    np.testing.assert_allclose(regions.outputs(points, owner), network(model, points), rtol=1e-9, atol=1e-9)
+    assert len(np.unique(regions.activation_patterns, axis=0)) == len(regions)
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+def test_compiled_graph_sweep_equals_the_numpy_graph_sweep(slope):
+    # the numba kernels (split step, normalisation, next-layer maps along the forest, own maps) against the
+    # numpy path inside the graph sweep: the same regions, vertex for vertex and in the same order
+    pytest.importorskip("numba")
+    torch.manual_seed(3)
+    model = PreActivationResidual(12, 3, slope).double().eval()
+    domain = {"bounds": (-3, 3, -3, 3)}
+    compiled = linear_regions(model, **domain, compiled=True)
+    plain = linear_regions(model, **domain, compiled=False)
+    assert len(compiled) == len(plain) > 100
+    np.testing.assert_array_equal(compiled.region_vertices, plain.region_vertices)
+    np.testing.assert_array_equal(compiled.activation_patterns, plain.activation_patterns)
+    np.testing.assert_allclose(compiled.vertices, plain.vertices, rtol=0, atol=1e-9)
+    for mine, theirs in zip(compiled.affine_maps, plain.affine_maps, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_residual_mlp_regions_need_no_threadpoolctl():
+    # first call of a process (issue 11 speed): a graph of matrices and reshapes keeps its products in
+    # one-thread row blocks, so threadpoolctl (~5 ms to load) is not loaded to limit OpenBLAS's threads
+    code = (
+        "import sys, torch, tropical\n"
+        "class Residual(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.inp, self.out = torch.nn.Linear(2, 32), torch.nn.Linear(32, 10)\n"
+        "        self.blocks = torch.nn.ModuleList(torch.nn.Linear(32, 32) for _ in range(3))\n"
+        "    def forward(self, x):\n"
+        "        h = torch.relu(self.inp(x))\n"
+        "        for block in self.blocks:\n"
+        "            h = h + torch.relu(block(h))\n"
+        "        return self.out(h)\n"
+        "torch.manual_seed(0)\n"
+        "regions = tropical.linear_regions(Residual().eval(), bounds=(-10, 10, -10, 10))\n"
+        "print(len(regions), 'threadpoolctl' in sys.modules, 'numba' in sys.modules)"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    count, threadpoolctl, numba = output.split()
+    assert int(count) > 5000  # its products have ~2.5e7 multiply-adds each
+    assert (threadpoolctl, numba) == ("False", "False")
 
 
 def test_prelu_per_channel_slopes_take_the_graph_sweep_and_equal_the_network():
