@@ -80,3 +80,14 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def interior_points(regions, per_region: int, seed: int):
+    """Random strictly interior points of every region (Dirichlet mixtures of its vertices), shape
+    (n_regions * per_region, 2), and the region each lies in, shape (n_regions * per_region,)."""
+    rng = np.random.default_rng(seed)
+    points, owners = [], []
+    for index, polygon in enumerate(regions.polygons):
+        points.append(rng.dirichlet(np.ones(len(polygon)), size=per_region) @ polygon)
+        owners.append(np.full(per_region, index))
+    return np.concatenate(points), np.concatenate(owners)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import forward, randomise
+from conftest import forward, interior_points, randomise
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -174,19 +174,6 @@ def test_from_torch_equals_the_model_for_every_op_more_shapes(spec):
 
 
 # ------------------------------------------------- on a plane, every region's map is the network itself
-def interior_points(regions, per_region, seed):
-    """Random convex combinations of every region's vertices: points of the closed region, interior
-    almost surely."""
-    rng = np.random.default_rng(seed)
-    counts = np.diff(regions.offsets)
-    owner = np.repeat(np.arange(len(regions)), per_region)
-    points = np.empty((len(owner), 2))
-    for k, polygon in enumerate(regions.polygons):
-        weights = rng.dirichlet(np.ones(counts[k]), size=per_region)
-        points[k * per_region : (k + 1) * per_region] = weights @ polygon
-    return points, owner
-
-
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=zoo_specs([(2, 7), (1, 5, 5), (2, 4, 3)]))
 @example(  # regression: every pooling window settled after the corner test (an empty list was zipped)

@@ -17,13 +17,14 @@ import numpy as np
 import pytest
 import shapely
 import torch
+from conftest import interior_points
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.spatial import cKDTree
 from torch import nn
 
 from tropical.errors import ComputationTooLargeError, UnsupportedLayerError
-from tropical.regions import Regions, decision_boundary, decision_regions, linear_regions
+from tropical.regions import decision_boundary, decision_regions, linear_regions
 
 regioncam = pytest.importorskip("regioncam")
 
@@ -42,17 +43,6 @@ def network(model, points):
     """The model evaluated in float64 at (n, d) points."""
     with torch.no_grad():
         return model.double()(torch.as_tensor(np.asarray(points, dtype=np.float64))).numpy()
-
-
-def interior_points(regions: Regions, per_region: int, seed: int):
-    """Random strictly interior points of every region (Dirichlet mixtures of its vertices)."""
-    rng = np.random.default_rng(seed)
-    points, owners = [], []
-    for index, polygon in enumerate(regions.polygons):
-        weights = rng.dirichlet(np.ones(len(polygon)), size=per_region)
-        points.append(weights @ polygon)
-        owners.append(np.full(per_region, index))
-    return np.concatenate(points), np.concatenate(owners)
 
 
 def regioncam_faces(model, size):

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import shapely
 import torch
+from conftest import interior_points
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -49,15 +50,6 @@ def classes_of(geometries, points):
     for label, geometry in enumerate(geometries):
         result[shapely.covers(geometry, shapes) & (result < 0)] = label
     return result
-
-
-def interior_points(regions, per_region, seed):
-    rng = np.random.default_rng(seed)
-    points, owners = [], []
-    for index, polygon in enumerate(regions.polygons):
-        points.append(rng.dirichlet(np.ones(len(polygon)), size=per_region) @ polygon)
-        owners.append(np.full(per_region, index))
-    return np.concatenate(points), np.concatenate(owners)
 
 
 # ------------------------------------------------------------------------------------------ issue 14

@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import interior_points
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits
@@ -55,15 +56,6 @@ def residual_mlp(width, depth, n_out, seed):
 def network(model, points):
     with torch.no_grad():
         return model.double()(torch.as_tensor(np.asarray(points, dtype=np.float64))).numpy()
-
-
-def interior_points(regions, per_region, seed):
-    rng = np.random.default_rng(seed)
-    points, owners = [], []
-    for index, polygon in enumerate(regions.polygons):
-        points.append(rng.dirichlet(np.ones(len(polygon)), size=per_region) @ polygon)
-        owners.append(np.full(per_region, index))
-    return np.concatenate(points), np.concatenate(owners)
 
 
 def segment_length(segments):
