@@ -384,11 +384,17 @@ def _neighbour_margins(
 ) -> np.ndarray:
     """The margin of every candidate at its witness over the rivals paired with it (``owner`` indexes
     the candidates, ``rival`` the points; pairs of a point with itself are ignored), as in
-    :func:`_strict_upper`: ``own - best rival - tolerance * ||x||_1`` before the last comparison."""
-    distinct = candidates[owner] != rival
-    owner, rival = owner[distinct], rival[distinct]
+    :func:`_strict_upper`: ``own - best rival - tolerance * ||x||_1`` before the last comparison.
+
+    Pairs of one candidate usually come in runs (all rivals of one face of it): each run is reduced at
+    once (``maximum.reduceat``), and only the runs' maxima are scattered (``maximum.at`` is several times
+    slower per element; 4-10-10-2's largest polynomial has 1.35 million pairs in 85,000 runs)."""
+    values = scaled[rival, -1] + np.einsum("pk,pk->p", x[owner], scaled[rival, :-1])
+    values[candidates[owner] == rival] = -np.inf
     best = np.full(len(candidates), -np.inf)
-    np.maximum.at(best, owner, scaled[rival, -1] + np.einsum("pk,pk->p", x[owner], scaled[rival, :-1]))
+    if len(values):
+        starts = np.flatnonzero(np.diff(owner, prepend=-1))
+        np.maximum.at(best, owner[starts], np.maximum.reduceat(values, starts))
     own = scaled[candidates, -1] + np.einsum("ck,ck->c", x, scaled[candidates, :-1])
     return own - best - tolerance * np.abs(x).sum(axis=1)
 

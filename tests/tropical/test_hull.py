@@ -360,3 +360,32 @@ def test_upper_hull_vertices_of_the_recursions_4d_products_match_the_lp_oracle(s
     assert products
     for lifted in products:
         np.testing.assert_array_equal(np.sort(upper_hull_vertices(lifted)), lp_upper_vertices(lifted))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(1, 12),
+    pairs=st.integers(0, 60),
+    runs=st.booleans(),
+    seed=st.integers(0, 10_000),
+)
+def test_neighbour_margins_match_a_loop_over_the_pairs(n, pairs, runs, seed):
+    """The margin of every candidate at its witness over its paired rivals (runs of one candidate, or
+    pairs in any order, pairs of a point with itself ignored, candidates without rivals at -inf), against
+    a plain loop over the pairs."""
+    rng = np.random.default_rng(seed)
+    scaled = rng.normal(size=(n, 3))
+    candidates = rng.permutation(n)[: rng.integers(1, n + 1)]
+    x = rng.normal(size=(len(candidates), 2))
+    owner = rng.integers(0, len(candidates), size=pairs)
+    if runs:
+        owner = np.sort(owner)
+    rival = rng.integers(0, n, size=pairs)
+    best = np.full(len(candidates), -np.inf)
+    for k, p in zip(owner, rival, strict=True):
+        if candidates[k] != p:
+            best[k] = max(best[k], scaled[p, -1] + x[k] @ scaled[p, :-1])
+    own = scaled[candidates, -1] + np.einsum("ck,ck->c", x, scaled[candidates, :-1])
+    expected = own - best - 1e-9 * np.abs(x).sum(axis=1)
+    margins = tropical.hull._neighbour_margins(scaled, candidates, x, owner, rival, 1e-9)
+    np.testing.assert_allclose(margins, expected, rtol=1e-12, atol=1e-12)  # -inf where no rival

@@ -700,3 +700,42 @@ def test_two_input_graphs_started_from_regions_equal_the_oracle_without_them(mon
     for a, b in zip(seeded, alone, strict=True):
         for p, q in ((a.numerator, b.numerator), (a.denominator, b.denominator)):
             assert len(p) == len(q) and p.same_function(q, tolerance=1e-9)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_garbage_collector_is_paused_while_facets_are_read_and_restored(monkeypatch, enabled):
+    """Qhull's facets are read with the cyclic collector paused (their tens of thousands of lists would
+    trigger full collections of the whole process); the caller's setting is restored, also on an error,
+    and the conversion is unchanged."""
+    import gc
+
+    import tropical.network
+
+    seen = []
+
+    class Reader:
+        def __init__(self, fail):
+            self.fail = fail
+
+        def get_hull_facets(self):
+            seen.append(gc.isenabled())
+            if self.fail:
+                raise RuntimeError("qhull went away")
+            return [[0, 1]], np.zeros((1, 3))
+
+    model = build_network([3, 6, 1], "relu", True, 0.0, 3)
+    expected = from_torch(model)
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        assert tropical.network._facets(Reader(fail=False))[0] == [[0, 1]]
+        with pytest.raises(RuntimeError, match="went away"):
+            tropical.network._facets(Reader(fail=True))
+        assert gc.isenabled() == enabled
+        result = from_torch(model)
+        assert gc.isenabled() == enabled
+    finally:
+        gc.enable() if was else gc.disable()
+    assert seen == [False, False]
+    assert result[0].numerator.same_function(expected[0].numerator, tolerance=1e-9)
+    assert result[0].denominator.same_function(expected[0].denominator, tolerance=1e-9)
