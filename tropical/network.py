@@ -393,21 +393,36 @@ def _spans(lifted: np.ndarray) -> bool:
 
 
 class _GrowingHull:
-    """The upper faces of a growing set of lifted points: one incremental Qhull kept across the oracle's
-    rounds, so that a round that adds a handful of points costs a handful of insertions, not a new hull.
+    """The upper faces and the Newton polytope of a growing set of lifted points: one incremental Qhull
+    kept across the oracle's rounds, so that a round that adds a handful of points costs a handful of
+    insertions, not a new hull.
 
     Qhull merges coplanar facets and does not triangulate: every upper facet is one cell of the dual
     subdivision with one tie point (a cell of a 4-variable polynomial is about 20 triangles). The points
     are centred and scaled once, by the first set. Point ``i`` of the hull is row ``i`` of the lifted
     points in the order they were given.
+
+    The hull is that of the points and the point at infinity below them, ``conv(S) + ray(-e_c)``, through
+    the projective map ``(y, c) -> (y, 1) / (top - c)`` (``top`` above every coefficient; the map keeps
+    convexity on ``c < top``), which sends that point to the origin. Its facets are the upper facets of
+    ``S`` and one vertical facet through the origin over every facet of the Newton polytope: Qhull builds no
+    lower hull, and the Newton polytope comes with the upper faces instead of from a hull of its own.
+    A hyperplane ``<n, T(p)> + b = 0`` of the image is ``<n_y, y> - b c + (n_last + b top) = 0``.
     """
 
     def __init__(self, lifted: np.ndarray):
         self.origin = lifted.mean(axis=0)
         _, self.spread = normalise(lifted, lifted=True)
+        scaled = self._scaled(lifted)
+        self.top = float(scaled[:, -1].max()) + 1.0
         self.size = len(lifted)
+        apex = np.zeros((1, lifted.shape[1]))  # the point at infinity below, point 0 of the hull
         self.qhull = _Qhull(
-            b"i", self._scaled(lifted), _GROWING_QHULL_OPTIONS, required_options=b"", incremental=True
+            b"i",
+            np.ascontiguousarray(np.vstack([apex, self._projected(scaled)])),
+            _GROWING_QHULL_OPTIONS,
+            required_options=b"",
+            incremental=True,
         )
 
     @classmethod
@@ -421,39 +436,61 @@ class _GrowingHull:
             return None
 
     def _scaled(self, lifted: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray((lifted - self.origin) / self.spread)
+        return (lifted - self.origin) / self.spread
+
+    def _projected(self, scaled: np.ndarray) -> np.ndarray:
+        homogeneous = np.column_stack([scaled[:, :-1], np.ones(len(scaled))])
+        return np.ascontiguousarray(homogeneous / (self.top - scaled[:, -1:]))
 
     def add(self, lifted: np.ndarray) -> bool:
         """Insert points (the next rows); False when Qhull gives up (the hull is unusable then) or when they
-        lie far outside the first set's box (its scaling would cost Qhull precision: build anew)."""
+        lie far outside the first set's box or near ``top`` (the scaling would cost Qhull precision: build
+        anew)."""
         scaled = self._scaled(lifted)
-        if np.abs(scaled).max(initial=0.0) > _REBUILD_EXTENT:
+        near_top = scaled[:, -1].max(initial=-np.inf) > self.top - 0.5
+        if near_top or np.abs(scaled).max(initial=0.0) > _REBUILD_EXTENT:
             return False
         try:
-            self.qhull.add_points(scaled)
+            self.qhull.add_points(self._projected(scaled))
         except QhullError:
             return False
         self.size += len(lifted)
         return True
 
-    def upper_faces(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The upper facets: ``members`` (vertex indices of all facets, concatenated), ``owner`` (the facet
-        of every entry), the tie points ``ties``, shape (f, d), and ``rim``: the points on the other facets
-        (every upper vertex over the Newton polytope's boundary is a vertex of a vertical facet)."""
+    def faces(self, lifted: np.ndarray) -> tuple[tuple, _Newton]:
+        """The upper facets and the Newton polytope of the points ``lifted`` (the rows inserted so far).
+
+        Returns
+        -------
+        faces : tuple
+            ``members`` (point indices of the upper facets, concatenated), ``owner`` (the facet of every
+            entry), the tie points ``ties``, shape (f, d), and ``rim``: the points over the Newton
+            polytope's boundary (the vertices of the vertical facets).
+        newton : _Newton
+        """
         facets, equations = _facets(self.qhull)
         lengths = np.fromiter(map(len, facets), dtype=np.int64, count=len(facets))
-        members = np.fromiter(itertools.chain.from_iterable(facets), dtype=np.int64, count=int(lengths.sum()))
-        upper = equations[:, -2] > UPPER_NORMAL_THRESHOLD
-        number = np.cumsum(upper) - 1  # position of every upper facet among the upper ones
+        entries = np.fromiter(itertools.chain.from_iterable(facets), dtype=np.int64, count=int(lengths.sum()))
         owner = np.repeat(np.arange(len(facets)), lengths)
+        members = entries - 1  # point 0 of the hull is the apex
+        vertical = np.zeros(len(facets), dtype=bool)
+        vertical[owner[members < 0]] = True
+        n, b = equations[:, :-2], equations[:, -1]
+        normals = np.column_stack([n, -b])  # in the scaled (y, c) coordinates
+        norms = np.linalg.norm(normals, axis=1, keepdims=True)
+        upper = ~vertical & (normals[:, -1] / norms[:, 0] > UPPER_NORMAL_THRESHOLD)
+        number = np.cumsum(upper) - 1  # position of every upper facet among the upper ones
         keep = upper[owner]
-        normals = equations[upper, :-1] / self.spread
-        return (
-            members[keep],
-            number[owner[keep]],
-            normals[:, :-1] / normals[:, -1:],
-            np.unique(members[~keep]),
-        )
+        unscaled = normals[upper] / self.spread
+        rim = np.unique(members[vertical[owner] & (members >= 0)])
+        # vertical facets: <n_y, (a - origin) / s> + n_last <= 0 (b = 0: the hyperplane holds the apex)
+        n_y, n_last = n[vertical], equations[vertical, -2]
+        length = np.linalg.norm(n_y, axis=1)
+        offsets = (n_last * self.spread[0] - n_y @ self.origin[:-1]) / length
+        unit = n_y / length[:, None]
+        newton = _Newton(np.column_stack([unit, offsets]), unit, lifted[rim, :-1])
+        faces = (members[keep], number[owner[keep]], unscaled[:, :-1] / unscaled[:, -1:], rim)
+        return faces, newton
 
     def close(self) -> None:
         self.qhull.close()
@@ -509,7 +546,7 @@ def _final_vertices(lifted: np.ndarray, faces=None, newton: _Newton | None = Non
         hull = _GrowingHull.of(lifted)
         if hull is None:
             return upper_hull_vertices(lifted)
-        faces = hull.upper_faces()
+        faces, newton = hull.faces(lifted)
         hull.close()
     members, owner, ties, rim = faces
     count = np.bincount(members, minlength=n)
@@ -733,7 +770,6 @@ def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: st
     points = _distinct(np.vstack([oracle(initial), oracle(directions, at_infinity=True)]))
     rng = np.random.default_rng(0)
     tested = np.zeros(0, dtype=np.int64)  # keys of the faces tested and not violated
-    newton_exponents = points[:, :-1]
     hull = None
     try:
         for _ in range(10_000):
@@ -748,8 +784,14 @@ def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: st
                 )
             budget.check(len(points), what)
             found = []
-            # the Newton polytope: directions at infinity
-            newton = _Newton.of(newton_exponents)
+            # one hull of the points: its upper faces (tie points) and the Newton polytope (directions at
+            # infinity); the growing hull takes the new points, or is built anew
+            if hull is not None and hull.size < len(points) and not hull.add(points[hull.size :]):
+                hull.close()
+                hull = None
+            if hull is None:
+                hull = _GrowingHull.of(points)
+            faces, newton = hull.faces(points) if hull is not None else (None, _Newton.of(points[:, :-1]))
             normals = newton.directions
             candidates = oracle(normals, at_infinity=True)
             reach = np.einsum("fd,fd->f", candidates[:, :-1], normals)
@@ -758,13 +800,7 @@ def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: st
             exponent_size = np.abs(np.vstack([points[:, :-1], candidates[:, :-1]])).max()
             above = reach > current + VIOLATION_TOLERANCE * np.abs(normals).sum(axis=1) * exponent_size
             found.append(candidates[above])
-            # the upper faces: tie points, from the growing hull (new points inserted) or exactly
-            if hull is not None and hull.size < len(points) and not hull.add(points[hull.size :]):
-                hull.close()
-                hull = None
-            if hull is None:
-                hull = _GrowingHull.of(points)
-            faces = hull.upper_faces() if hull is not None else None
+            # the upper faces: tie points, from the growing hull or exactly
             if faces is not None:
                 ties, values = faces[2], _face_values(points, faces)
             else:
@@ -790,7 +826,6 @@ def _oracle_hull(oracle: _Oracle, initial, directions, budget: _Budget, what: st
             if len(new) == 0:
                 break
             points = np.vstack([points, new])
-            newton_exponents = np.vstack([newton.vertices, new[:, :-1]])
         keep = _final_vertices(points, faces, newton)
     finally:
         if hull is not None:

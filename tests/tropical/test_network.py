@@ -739,3 +739,73 @@ def test_garbage_collector_is_paused_while_facets_are_read_and_restored(monkeypa
     assert seen == [False, False]
     assert result[0].numerator.same_function(expected[0].numerator, tolerance=1e-9)
     assert result[0].denominator.same_function(expected[0].denominator, tolerance=1e-9)
+
+
+def _matched_rows(found, expected, tolerance=1e-7):
+    """Whether every row of ``expected`` has exactly one row of ``found`` within ``tolerance`` (relative to
+    the row's size), and there are as many rows: the same rows up to rounding, in any order."""
+    found, expected = np.atleast_2d(found), np.atleast_2d(expected)
+    if found.shape != expected.shape:
+        return False
+    size = 1 + np.abs(expected).max(axis=1, keepdims=True)
+    close = np.all(np.abs(found[None] - expected[:, None]) <= tolerance * size[:, :, None], axis=2)
+    return bool(np.all(close.sum(axis=1) == 1) and np.all(close.sum(axis=0) == 1))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    d=st.integers(2, 4),
+    n=st.integers(8, 60),
+    lattice=st.booleans(),
+    inserted=st.integers(0, 20),
+    seed=st.integers(0, 10_000),
+)
+def test_growing_hull_gives_the_upper_faces_and_the_newton_polytope(d, n, lattice, inserted, seed):
+    """One hull through the point at infinity below: its upper faces' tie points are those of
+    tropical.hull.upper_faces (Qhull of the lifted points, merged), and its vertical facets are the Newton
+    polytope's facets (scipy's ConvexHull of the exponents), also after points are inserted; lattice
+    exponents with integer coefficients give coplanar points and exact ties."""
+    import scipy.spatial
+
+    import tropical.network
+    from tropical.hull import upper_faces
+
+    rng = np.random.default_rng(seed)
+    if lattice:
+        exponents = rng.integers(-2, 3, size=(n + inserted, d)).astype(float)
+        coefficients = rng.integers(-3, 4, size=n + inserted).astype(float)
+    else:
+        exponents = rng.normal(size=(n + inserted, d))
+        coefficients = rng.normal(size=n + inserted)
+    lifted = tropical.network._distinct(np.column_stack([exponents, coefficients]))
+    lifted = lifted[np.lexsort(lifted[:, :-1].T)]  # keep the best coefficient of a repeated exponent
+    lifted = lifted[np.r_[np.any(np.diff(lifted[:, :-1], axis=0) != 0, axis=1), True]]
+    lifted = lifted[rng.permutation(len(lifted))]
+    first = max(len(lifted) - inserted, 1)
+    hull = tropical.network._GrowingHull.of(lifted[:first])
+    if hull is None or not hull.add(lifted[first:]):
+        hull = tropical.network._GrowingHull.of(lifted)
+    if hull is None:  # flat or degenerate: the oracle uses the exact paths then
+        assert not tropical.network._spans(lifted) or len(lifted) <= d + 1
+        return
+    (members, owner, ties, rim), newton = hull.faces(lifted)
+    hull.close()
+    expected = upper_faces(lifted)
+    assert _matched_rows(ties, np.array([face.normal for face in expected]))
+    for face in expected:  # the same points on every face
+        tie = face.normal
+        match = np.flatnonzero(np.all(np.abs(ties - tie) <= 1e-7 * (1 + np.abs(tie).max()), axis=1))
+        assert set(face.vertices) <= set(members[owner == match[0]])
+    reference = scipy.spatial.ConvexHull(lifted[:, :-1])
+    normals = reference.equations[:, :-1]
+    offsets = reference.equations[:, -1]
+    rows = np.column_stack([normals, offsets])  # one row per triangle of Qhull's facets: merged here
+    close = np.all(np.abs(rows[:, None] - rows[None]) <= 1e-7 * (1 + np.abs(rows).max()), axis=2)
+    facets = rows[~np.any(np.tril(close, k=-1), axis=1)]
+    assert _matched_rows(newton.equations, facets)
+    assert set(reference.vertices) <= set(rim)
+    np.testing.assert_allclose(
+        (newton.directions @ newton.vertices.T).max(axis=1),
+        (newton.directions @ lifted[:, :-1].T).max(axis=1),
+        atol=1e-9,
+    )
