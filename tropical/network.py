@@ -536,7 +536,7 @@ def _final_vertices(lifted: np.ndarray, faces=None, newton: _Newton | None = Non
     ----------
     lifted : ndarray, shape (n, d + 1)
     faces : tuple, optional
-        ``(members, owner, ties, rim)`` of :meth:`_GrowingHull.upper_faces` for these points; computed here
+        ``(members, owner, ties, rim)`` of :meth:`_GrowingHull.faces` for these points; computed here
         when omitted. Degenerate sets go to :func:`tropical.hull.upper_hull_vertices`.
     newton : _Newton, optional
         The Newton polytope of the exponents, if known.
@@ -583,7 +583,9 @@ class _Newton:
 
     ``equations`` are its facets (``normal @ a + offset <= 0``, unit outward normals), ``directions`` the
     facet normals and both normals of its affine hull when it is flat (the directions at infinity to
-    test), and ``vertices`` its vertices (coordinates; with the next round's new exponents they span it).
+    test), and ``vertices`` points that span it (its vertices, or every exponent on its boundary). The
+    oracle reads it from the vertical facets of its growing hull (:meth:`_GrowingHull.faces`); :meth:`of`
+    computes it for the sets that hull cannot take.
     """
 
     equations: np.ndarray
