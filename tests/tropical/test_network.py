@@ -809,3 +809,36 @@ def test_growing_hull_gives_the_upper_faces_and_the_newton_polytope(d, n, lattic
         (newton.directions @ lifted[:, :-1].T).max(axis=1),
         atol=1e-9,
     )
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    d=st.integers(2, 4),
+    hidden=st.lists(st.integers(1, 4), min_size=1, max_size=2),
+    slope=st.sampled_from([0.0, 0.5]),
+    seed=st.integers(0, 10_000),
+)
+def test_oracle_equals_the_recursion_on_integer_weights_with_exact_ties(d, hidden, slope, seed):
+    """Small integer weights and biases (zeros included): many monomials tie exactly and many lifted points
+    are coplanar, also in 4 variables (5-D hulls through the point at infinity below). The oracle's
+    monomials are the pairwise recursion's (products reduced by full hulls), and the map is the network."""
+    rng = np.random.default_rng(seed)
+    widths = [d, *hidden, 2]
+    modules = []
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(widths)):
+        linear = nn.Linear(n_in, n_out).double()
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor(rng.integers(-2, 3, size=(n_out, n_in)), dtype=torch.float64))
+            linear.bias.copy_(torch.tensor(rng.integers(-2, 3, size=n_out), dtype=torch.float64))
+        modules += [linear] + ([nn.LeakyReLU(slope)] if i < len(widths) - 2 else [])
+    model = nn.Sequential(*modules)
+    oracle, recursion = from_torch(model, method="oracle"), from_torch(model, method="recursion")
+    np.testing.assert_array_equal(oracle.monomial_counts(), recursion.monomial_counts())
+    for a, b in zip(oracle, recursion, strict=True):
+        assert a.numerator.same_function(b.numerator, tolerance=1e-9)
+        assert a.denominator.same_function(b.denominator, tolerance=1e-9)
+    X = rng.normal(size=(200, d)) * 4
+    expected = outputs(model, X)
+    np.testing.assert_allclose(
+        rationals(oracle, X), expected, rtol=1e-9, atol=1e-9 * (1 + np.abs(expected).max())
+    )
