@@ -72,7 +72,7 @@ from functools import cached_property
 
 import numpy as np
 
-from tropical._region_split import Partition, one_blas_thread
+from tropical._region_split import Partition, distinct, one_blas_thread
 from tropical._region_split import compiled as compiled_kernel
 from tropical._validation import box
 from tropical.errors import ComputationTooLargeError
@@ -535,17 +535,16 @@ class Regions:
     def adjacency(self) -> np.ndarray:
         """ndarray of int, shape (n_pairs, 2): pairs ``i < j`` of regions sharing an edge, sorted."""
         _, _, left, right = self._partition.shared_edges()
-        pairs = np.stack([np.minimum(left, right), np.maximum(left, right)], axis=1)
-        return np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
+        n = len(self)
+        key = distinct(np.minimum(left, right) * n + np.maximum(left, right))
+        return np.stack([key // n, key % n], axis=1)
 
     def edges(self) -> np.ndarray:
         """Every edge of the partition once, as segments of shape (n_edges, 2, 2)."""
         tail, head, _ = self._partition.half_edges()
-        low, high = np.minimum(tail, head), np.maximum(tail, head)
-        key = np.unique(low * self._partition.nv + high)
-        return np.stack(
-            [self.vertices[key // self._partition.nv], self.vertices[key % self._partition.nv]], 1
-        )
+        nv = self._partition.nv
+        key = distinct(np.minimum(tail, head) * nv + np.maximum(tail, head))
+        return np.stack([self.vertices[key // nv], self.vertices[key % nv]], 1)
 
     # ----------------------------------------------------------------- network read-out
     @cached_property
