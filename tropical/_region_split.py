@@ -247,7 +247,8 @@ class Partition:
             abc[:, :, lo : lo + 256] = maps[lo : lo + 256].transpose(2, 1, 0)
         # each neuron in units of its largest coefficient over all maps: scale-free, and the squares below
         # can neither overflow nor underflow above the flat threshold
-        reference = np.abs(abc).max(axis=(0, 2)) if abc.size else np.zeros(n)
+        # (the largest absolute value as the larger of max and -min: no temporary |abc| in fresh memory)
+        reference = np.maximum(abc.max(axis=(0, 2)), -abc.min(axis=(0, 2))) if abc.size else np.zeros(n)
         reference[reference == 0] = 1.0
         abc /= reference[:, None]
         a, b, c = abc
