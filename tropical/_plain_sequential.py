@@ -39,15 +39,11 @@ def plain_sequential(model, input_shape) -> Graph | None:
     for name, module in children:
         if type(module) not in allowed or module._forward_hooks or module._forward_pre_hooks:
             return None
-        if any(tensor.is_meta for tensor in module.parameters()):
-            return None  # the general reader says what to do
         if type(module) is nn.Linear:
-            weight = module.weight.detach().cpu().double().numpy().copy()
-            bias = (
-                np.zeros(module.out_features)
-                if module.bias is None
-                else module.bias.detach().cpu().double().numpy().copy()
-            )
+            if module.weight.is_meta or (module.bias is not None and module.bias.is_meta):
+                return None  # the general reader says what to do
+            weight = _float64(module.weight)
+            bias = np.zeros(module.out_features) if module.bias is None else _float64(module.bias)
             if weight.size == 0 or weight.shape[1] != nodes[-1].shape[0]:
                 return None
             if not (np.isfinite(weight).all() and np.isfinite(bias).all()):
@@ -70,3 +66,13 @@ def plain_sequential(model, input_shape) -> Graph | None:
         elif type(module) is nn.Dropout and module.training and module.p > 0:
             return None
     return Graph(shape, tuple(nodes), len(nodes) - 1)
+
+
+def _float64(tensor) -> np.ndarray:
+    """A float64 copy of a parameter (numpy converts float32 and float64 faster than ``Tensor.double``)."""
+    import torch
+
+    tensor = tensor.detach().cpu()
+    if tensor.dtype in (torch.float32, torch.float64):
+        return np.array(tensor.numpy(), dtype=np.float64)
+    return tensor.double().numpy().copy()  # float16, bfloat16...
