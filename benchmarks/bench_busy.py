@@ -38,7 +38,14 @@ WIDTHS = (2, 32, 32, 2)
 
 
 def _spin(spin, stop):
-    """Matrix products on one thread while ``spin`` is set, until ``stop`` is set."""
+    """Matrix products on one thread while ``spin`` is set, until ``stop`` is set.
+
+    The child starts a session of its own, as a separate job would: Linux's scheduler (autogroups) shares
+    the CPU between sessions first, so a child left in the benchmark's session would take its time from the
+    benchmark's share on a machine loaded by other sessions (a busy/quiet ratio of ~2 whatever the threads).
+    """
+    if hasattr(os, "setsid"):
+        os.setsid()
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
