@@ -15,6 +15,13 @@ near 1 with a larger wall ratio means the calls did the same work and waited for
 other load), not that threads spun against each other. The load average is printed: on a machine loaded
 beyond its cores the wall ratio measures the scheduler.
 
+A control runs in the same rounds: a pure-Python loop on one thread (no BLAS, no torch), which no thread
+setting can slow down. On an otherwise idle 2-core machine its busy/quiet ratio is ~1; when other jobs load
+the machine, the scheduler shares the cores between them, the spinning child and this process, and every
+single-threaded job is slower by that share (Linux autogroups: with one other busy job, 1 core -> 2/3 of
+one). The last column divides each round's ratio by the control's of the same round: the slowdown beyond
+what any one-thread job pays, i.e. what oversubscription by threads adds.
+
 Usage: ``python benchmarks/bench_busy.py [--repeats 9] [--widths 2 32 32 2]``
 """
 
@@ -35,6 +42,8 @@ from bench_from_torch import make_net
 from tropical import from_torch
 
 WIDTHS = (2, 32, 32, 2)
+CONTROL_STEPS = 1_000_000  # ~0.05-0.1 s of pure Python on one thread, like one call on 2-32-32-2
+SETTINGS = ("control", 1, None)
 
 
 def _spin(spin, stop):
@@ -56,9 +65,13 @@ def _spin(spin, stop):
 
 
 def seconds(model, threads):
-    """Wall-clock and CPU seconds (this process, all its threads) of one call."""
+    """Wall-clock and CPU seconds (this process, all its threads) of one call; ``threads="control"``: the
+    control loop instead."""
     start, cpu = time.perf_counter(), time.process_time()
-    from_torch(model, threads=threads)
+    if threads == "control":
+        sum(i * i for i in range(CONTROL_STEPS))
+    else:
+        from_torch(model, threads=threads)
     return time.perf_counter() - start, time.process_time() - cpu
 
 
@@ -74,11 +87,11 @@ def _set_busy(spin, busy: bool) -> None:
 def paired_rounds(model, spin, repeats: int) -> dict:
     """``times[threads, busy]``: (wall, CPU) seconds per round; the quiet and the busy calls of a round run
     back to back, the first of the two alternating between rounds."""
-    times = {(threads, busy): [] for threads in (1, None) for busy in (False, True)}
+    times = {(threads, busy): [] for threads in SETTINGS for busy in (False, True)}
     for round_ in range(repeats):
         for busy in (False, True) if round_ % 2 == 0 else (True, False):
             _set_busy(spin, busy)
-            for threads in (1, None):
+            for threads in SETTINGS:
                 times[threads, busy].append(seconds(model, threads))
     return times
 
@@ -86,18 +99,21 @@ def paired_rounds(model, spin, repeats: int) -> dict:
 def table(times: dict) -> str:
     lines = [
         "| threads= | quiet s | busy s | busy / quiet (paired median) | lowest - highest round "
-        "| CPU busy / quiet (paired median) | CPU lowest - highest |",
-        "|---|---|---|---|---|---|---|",
+        "| CPU busy / quiet (paired median) | CPU lowest - highest "
+        "| wall ratio / control's (paired median) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for threads in (1, None):
-        name = "1 (default)" if threads == 1 else "None (library defaults)"
+    control = np.array(times["control", True])[:, 0] / np.array(times["control", False])[:, 0]
+    names = {"control": "control (pure Python)", 1: "1 (default)", None: "None (library defaults)"}
+    for threads in SETTINGS:
         quiet, busy = np.array(times[threads, False]), np.array(times[threads, True])
         ratios = busy / quiet  # (rounds, 2): wall and CPU ratio of each round
         wall, cpu = np.median(ratios, axis=0)
+        excess = np.median(ratios[:, 0] / control)
         lines.append(
-            f"| {name} | {np.median(quiet[:, 0]):.3f} | {np.median(busy[:, 0]):.3f} | {wall:.2f}x | "
-            f"{ratios[:, 0].min():.2f} - {ratios[:, 0].max():.2f} | {cpu:.2f}x | "
-            f"{ratios[:, 1].min():.2f} - {ratios[:, 1].max():.2f} |"
+            f"| {names[threads]} | {np.median(quiet[:, 0]):.3f} | {np.median(busy[:, 0]):.3f} | "
+            f"{wall:.2f}x | {ratios[:, 0].min():.2f} - {ratios[:, 0].max():.2f} | {cpu:.2f}x | "
+            f"{ratios[:, 1].min():.2f} - {ratios[:, 1].max():.2f} | {excess:.2f}x |"
         )
     return "\n".join(lines)
 
