@@ -91,8 +91,13 @@ def wall_time(script: str, net: str, path: pathlib.Path, source=None) -> tuple[f
     ``source``: a folder put first on the child's ``PYTHONPATH`` (a version of the package). The child runs
     in the temporary folder, so that the working directory (first on ``sys.path``) shadows no version."""
     env = None
-    if source is not None:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(source), os.environ.get("PYTHONPATH", "")])}
+    if source is not None:  # first on the path, once (a duplicate entry would cost every import a look-up)
+        others = [
+            path
+            for path in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+            if path and path != str(source)
+        ]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(source), *others])}
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", script, net, str(path)],

@@ -29,9 +29,9 @@ from tropical._graph_lowering import (
     _Var,
     map_env,
 )
+from tropical._plain_sequential import plain_sequential
 from tropical.errors import UnsupportedLayerError
 from tropical.graph import (
-    Dense,
     Graph,
     Node,
     Zero,
@@ -232,7 +232,7 @@ def read(model, input_shape) -> Graph:
             "the model is on the 'meta' device: its weights do not exist. Materialise it first "
             "(model.to_empty(device='cpu') and load a state dict)"
         )
-    plain = _plain_sequential(model, input_shape)
+    plain = plain_sequential(model, input_shape)
     if plain is not None:
         return plain
     buffers = {name: buffer.detach().clone() for name, buffer in model.named_buffers()}
@@ -309,64 +309,6 @@ def _probe_batch(input_shape, model=None, batch=PROBE_BATCH):
         return probe
     dtype, device = _dtype_device(model)
     return probe.to(dtype=dtype, device=device)
-
-
-def _plain_sequential(model, input_shape) -> Graph | None:
-    """The graph of a plain MLP read without torch.fx, or None when the model is anything else.
-
-    An ``nn.Sequential`` (exactly, not a subclass) of ``Linear``, ``ReLU``, ``LeakyReLU``, ``Identity`` and
-    evaluation-time ``Dropout``, with no hooks and no re-parametrised weights, is the common case: reading it
-    layer by layer gives the same graph as tracing and probing it, in microseconds instead of milliseconds
-    (regions of small nets take about a millisecond, so the reader's cost would dominate). Everything else,
-    including every case that needs an error message, goes through the general reader.
-    """
-    from torch import nn
-    from torch.nn.modules import module as module_mod
-
-    if type(model) is not nn.Sequential or model._forward_hooks or model._forward_pre_hooks:
-        return None
-    if module_mod._global_forward_hooks or module_mod._global_forward_pre_hooks:
-        return None
-    allowed = (nn.Linear, nn.ReLU, nn.LeakyReLU, nn.Identity, nn.Dropout)
-    children = list(model._modules.items())  # named_children() would skip a module used twice
-    if not children or type(children[0][1]) is not nn.Linear:
-        return None
-    shape = (children[0][1].in_features,)
-    if input_shape is not None and tuple(np.atleast_1d(input_shape).tolist()) != shape:
-        return None
-    nodes = [Node("input", (), shape, "input")]
-    for name, module in children:
-        if type(module) not in allowed or module._forward_hooks or module._forward_pre_hooks:
-            return None
-        if type(module) is nn.Linear:
-            weight = module.weight.detach().cpu().double().numpy().copy()
-            bias = (
-                np.zeros(module.out_features)
-                if module.bias is None
-                else module.bias.detach().cpu().double().numpy().copy()
-            )
-            if weight.size == 0 or weight.shape[1] != nodes[-1].shape[0]:
-                return None
-            if not (np.isfinite(weight).all() and np.isfinite(bias).all()):
-                return None
-            nodes.append(
-                Node(
-                    "affine",
-                    (len(nodes) - 1,),
-                    (weight.shape[0],),
-                    name,
-                    (Dense(weight, nodes[-1].shape),),
-                    bias,
-                )
-            )
-        elif type(module) is nn.ReLU:
-            nodes.append(Node("activation", (len(nodes) - 1,), nodes[-1].shape, name, slope=0.0))
-        elif type(module) is nn.LeakyReLU:
-            slope = float(module.negative_slope)
-            nodes.append(Node("activation", (len(nodes) - 1,), nodes[-1].shape, name, slope=slope))
-        elif type(module) is nn.Dropout and module.training and module.p > 0:
-            return None
-    return Graph(shape, tuple(nodes), len(nodes) - 1)
 
 
 class _Reader(Lowering):

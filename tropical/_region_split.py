@@ -2,9 +2,10 @@
 
 All regions live in flat arrays, so that one vectorised pass decides which regions a new line crosses:
 
-- vertices: coordinates ``x``, ``y`` (internal, normalised coordinates) and ``home``, the index of an affine
-  map valid at the vertex (any region containing the vertex: the maps agree there because the network is
-  continuous). Vertex 0 is a sentinel that always has sign 0. Vertices are never deleted.
+- vertices: coordinates ``x``, ``y`` (internal, normalised coordinates; the two rows of one array ``xy``, so
+  that one gather reads both) and ``home``, the index of an affine map valid at the vertex (any region
+  containing the vertex: the maps agree there because the network is continuous). Vertex 0 is a sentinel
+  that always has sign 0. Vertices are never deleted.
 - regions ("slots"): a pool of corner vertex ids; region ``r`` is ``pool[start[r] : start[r] + length[r]]``
   in counter-clockwise order. A split region is marked dead and its corners are overwritten by the
   sentinel; its two children are appended at the end of the pool. Slot starts therefore increase with the
@@ -85,13 +86,42 @@ def _grown(array: np.ndarray, needed: int, used: int | None = None) -> np.ndarra
     return grown
 
 
+def distinct(keys: np.ndarray) -> np.ndarray:
+    """The distinct values of a 1-D integer array, sorted: ``np.unique(keys)`` without the import of
+    ``numpy.ma`` on its first call (~10 ms: numpy 2.4's ``unique`` asks ``np.ma.is_masked``)."""
+    keys = np.sort(keys)
+    return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+
+
+def _child_tables() -> tuple[np.ndarray, np.ndarray]:
+    """What a corner of a crossed region gives its children, by its state
+    ``code | crossing << 2 | whole << 3`` (``code`` 0 on the line, 1 below, 2 above; ``crossing``: the line
+    crosses the edge after it; ``whole``: its region is not eligible and keeps all its corners).
+
+    Returns ``keep`` (16, 4) bool: whether the positive child takes the corner and the crossing point after
+    it, then the same for the negative child; and the children's lengths it adds up to, packed in one int64
+    (positive child in the low 32 bits, negative child in the high ones), so that one ``np.add.reduceat``
+    over a region's corners counts both children. (Built in Python: numpy's first calls of the functions
+    that would build it cost ~0.2 ms at import.)
+    """
+    rows = []
+    for state in range(16):
+        code, crossing, whole = state & 3, bool(state & 4), bool(state & 8)
+        rows.append(((code != 1) or whole, crossing, code != 2 and not whole, crossing and not whole))
+    lengths = [row[0] + row[1] + ((row[2] + row[3]) << 32) for row in rows]
+    return np.array(rows, dtype=bool), np.array(lengths, dtype=np.int64)
+
+
+_KEEP, _CHILD_LENGTHS = _child_tables()
+
+
 def _segment_ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flat pool positions of several segments, the segment of each position, and the offsets."""
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    total = int(offsets[-1])
-    owner = np.repeat(np.arange(len(lengths)), lengths)
-    positions = np.arange(total, dtype=np.int64) - np.repeat(offsets[:-1] - starts, lengths)
+    lengths.cumsum(out=offsets[1:])
+    owner = np.arange(len(lengths)).repeat(lengths)
+    positions = (starts - offsets[:-1])[owner]
+    positions += np.arange(len(owner))
     return positions, owner, offsets
 
 
@@ -111,10 +141,8 @@ class Partition:
         k = len(polygon)
         self.tolerance = float(tolerance)
         self.nv = k + 1
-        self.x = np.zeros(max(64, 4 * k))
-        self.y = np.zeros(max(64, 4 * k))
-        self.x[1 : k + 1] = polygon[:, 0]
-        self.y[1 : k + 1] = polygon[:, 1]
+        self.xy = np.zeros((2, max(64, 4 * k)))
+        self.xy[:, 1 : k + 1] = polygon.T
         self.home = np.zeros(max(64, 4 * k), dtype=np.int64)
         self.pool = np.zeros(max(64, 4 * k), dtype=np.int32)
         self.pool[:k] = np.arange(1, k + 1)
@@ -131,6 +159,16 @@ class Partition:
         self.nregions = 1
         self.generation = 0  # incremented whenever slots are renumbered (compact, merge)
         self.work = 0  # elements scanned by the numpy split so far (see split_layer)
+
+    @property
+    def x(self) -> np.ndarray:
+        """Vertex x coordinates (a contiguous row of ``xy``; entries from ``nv`` on are unused)."""
+        return self.xy[0]
+
+    @property
+    def y(self) -> np.ndarray:
+        """Vertex y coordinates (a contiguous row of ``xy``)."""
+        return self.xy[1]
 
     # ------------------------------------------------------------------ bookkeeping
     def copy(self) -> Partition:
@@ -212,7 +250,8 @@ class Partition:
             abc[:, :, lo : lo + 256] = maps[lo : lo + 256].transpose(2, 1, 0)
         # each neuron in units of its largest coefficient over all maps: scale-free, and the squares below
         # can neither overflow nor underflow above the flat threshold
-        reference = np.abs(abc).max(axis=(0, 2)) if abc.size else np.zeros(n)
+        # (the largest absolute value as the larger of max and -min: no temporary |abc| in fresh memory)
+        reference = np.maximum(abc.max(axis=(0, 2)), -abc.min(axis=(0, 2))) if abc.size else np.zeros(n)
         reference[reference == 0] = 1.0
         abc /= reference[:, None]
         a, b, c = abc
@@ -306,21 +345,20 @@ class Partition:
         if bit is not None:
             byte, mask = divmod(bit, 8)
             which = slice(0, self.nslots) if slots is None else slots
-            self.bits[which, byte] |= (side >= 2).view(np.uint8) << np.uint8(mask)
-        crossed = np.flatnonzero(side == 3) if slots is None else slots[side == 3]
+            self.bits[which, byte] |= (side >> 1) << mask  # side >= 2: a corner above
+        crossed = (side == 3).nonzero()[0] if slots is None else slots[side == 3]
         if len(crossed) == 0:
             return 0
+        maps = self.map_id[crossed]
         if eligible_slots is not None:
             eligible = eligible_slots[crossed]
         elif eligible is not None:
-            eligible = eligible[self.map_id[crossed]]
+            eligible = eligible[maps]
         positions, owner, offsets = _segment_ranges(self.start[crossed], self.length[crossed])
-        corners, successors, crossing = self._crossed_edges(code, positions, owner, offsets, eligible)
-        pairs = self._crossing_vertices(
-            values, corners, successors, crossing, self.map_id[crossed[owner[crossing]]]
-        )
+        corners, c_here, successors, crossing = self._crossed_edges(code, positions, owner, offsets, eligible)
+        pairs = self._crossing_vertices(values, corners, successors, crossing, maps[owner[crossing]])
         return self._replace_by_children(
-            crossed, positions, owner, offsets, code[corners], pairs, crossing, eligible, bit
+            crossed, maps, positions, owner, offsets, c_here, pairs, crossing, eligible, bit
         )
 
     def _vertex_codes(self, values: np.ndarray, slots: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -333,10 +371,12 @@ class Partition:
         """
         tol = self.tolerance
         if slots is None:
-            code = (values > tol).view(np.uint8) << np.uint8(1)
+            code = (values > tol).view(np.uint8)
+            code += code
             code |= (values < -tol).view(np.uint8)
             code[SENTINEL] = 0
-            side = np.bitwise_or.reduceat(code[self.pool[: self.npool]], self.start[: self.nslots])
+            # take: fancy indexing by the int32 pool costs 2-3x more (a cast of the indices)
+            side = np.bitwise_or.reduceat(code.take(self.pool[: self.npool]), self.start[: self.nslots])
             return code, side
         positions, _, offsets = _segment_ranges(self.start[slots], self.length[slots])
         vertices = self.pool[positions]
@@ -358,15 +398,17 @@ class Partition:
         ``positions`` (n_corners,) are the pool positions of the crossed regions' corners, ``owner``
         (n_corners,) the index of each one's region in ``crossed`` and ``offsets`` (n_crossed + 1,) where each
         region starts (:func:`_segment_ranges`); ``eligible`` (n_crossed,) bool or None. Returns
-        ``corners`` and ``successors`` (n_corners,) int32, each edge's two end vertices (counter-clockwise),
-        and ``crossing`` (n_corners,) bool, the edges whose end codes are 1 and 2. A region that is not
-        eligible keeps only the crossings of edges it shares with an eligible region.
+        ``corners`` (n_corners,) int64 and their ``code``, ``successors`` (n_corners,) int64 (each edge's two
+        end vertices, counter-clockwise) and ``crossing`` (n_corners,) bool, the edges whose end codes are 1
+        and 2. A region that is not eligible keeps only the crossings of edges it shares with an eligible
+        region.
         """
-        corners = self.pool[positions]
+        corners = self.pool.take(positions).astype(np.int64)  # int64 indices: no cast in every look-up
+        c_here = code[corners]
         following = positions + 1
         following[offsets[1:] - 1] = positions[offsets[:-1]]
-        successors = self.pool[following]
-        crossing = (code[corners] | code[successors]) == 3
+        successors = self.pool.take(following).astype(np.int64)
+        crossing = (c_here | code[successors]) == 3
         if eligible is not None:
             # a region that stays whole takes the crossing points of the edges it shares with a split one
             # only (so that the partition stays a cell complex, and nothing propagates further)
@@ -375,7 +417,7 @@ class Partition:
             )
             split_edges = edge[crossing & eligible[owner]]
             crossing &= eligible[owner] | np.isin(edge, split_edges)
-        return corners, successors, crossing
+        return corners, c_here, successors, crossing
 
     def _crossing_vertices(
         self,
@@ -393,17 +435,20 @@ class Partition:
         of each crossed edge's region; a vertex shared by two regions takes the later one's. Returns
         ``pairs`` (n_corners, 2) int32: each corner and the crossing point after it (0 where none).
         """
-        a, b = corners[crossing].astype(np.int64), successors[crossing].astype(np.int64)
-        keys = np.minimum(a, b) * self.nv + np.maximum(a, b)
-        order = np.argsort(keys)
-        keys = keys[order]
+        a, b = corners[crossing], successors[crossing]
+        low, high = np.minimum(a, b), np.maximum(a, b)
+        keys = low * self.nv
+        keys += high
+        order = keys.argsort()
+        ordered = keys[order]
         fresh = np.empty(len(keys), dtype=bool)
         fresh[:1] = True
-        np.not_equal(keys[1:], keys[:-1], out=fresh[1:])
-        inverse = np.empty(len(keys), dtype=np.int64)
-        inverse[order] = np.cumsum(fresh) - 1
-        keys = keys[fresh]
-        u_low, u_high = keys // self.nv, keys % self.nv
+        np.not_equal(ordered[1:], ordered[:-1], out=fresh[1:])
+        new = np.empty(len(keys), dtype=np.int64)  # the new vertex of each crossed edge
+        new[order] = fresh.cumsum()
+        new += self.nv - 1
+        first = order[fresh]
+        u_low, u_high = low[first], high[first]
         # interpolate the raw values (the normalisation differs between the maps of the two end vertices)
         if len(self.gradient) == 1:
             v_low, v_high = values[u_low], values[u_high]
@@ -411,24 +456,23 @@ class Partition:
             v_low = values[u_low] * self.gradient[self.home[u_low]]
             v_high = values[u_high] * self.gradient[self.home[u_high]]
         t = v_low / (v_low - v_high)
-        needed = self.nv + len(keys)
-        if needed > len(self.x):
-            self.x = _grown(self.x, needed)
-            self.y = _grown(self.y, needed)
-            self.home = _grown(self.home, needed)
-        x, y = self.x, self.y
-        x[self.nv : needed] = x[u_low] + t * (x[u_high] - x[u_low])
-        y[self.nv : needed] = y[u_low] + t * (y[u_high] - y[u_low])
-        self.home[self.nv + inverse] = homes
+        needed = self.nv + len(first)
+        if needed > self.xy.shape[1]:
+            self._reserve(needed, 0, 0)
+        xy = self.xy
+        xy_low = xy.take(u_low, axis=1)  # take: 2-D fancy indexing costs ~10x more on small arrays
+        xy[:, self.nv : needed] = xy_low + t * (xy.take(u_high, axis=1) - xy_low)
+        self.home[new] = homes
         pairs = np.zeros((len(corners), 2), dtype=np.int32)
         pairs[:, 0] = corners
-        pairs[crossing, 1] = self.nv + inverse
+        pairs[:, 1][crossing] = new
         self.nv = needed
         return pairs
 
     def _replace_by_children(
         self,
         crossed: np.ndarray,
+        maps: np.ndarray,
         positions: np.ndarray,
         owner: np.ndarray,
         offsets: np.ndarray,
@@ -443,56 +487,56 @@ class Partition:
         Walks the corners (``pairs`` (n_corners, 2), their codes ``c_here`` (n_corners,)), emitting a corner
         on its side and the crossing point after it: first the positive children of all ``crossed``
         (n_crossed,) regions (a region that is not ``eligible`` keeps all its corners and the new crossing
-        points, and has no negative child), then the negative ones, which clear ``bit``. The parents'
-        corners (pool ``positions``) become the sentinel; compacts when more than half the pool is garbage.
-        Returns the number of regions split.
+        points, and has no negative child), then the negative ones, which clear ``bit``; children take the
+        ``maps`` (n_crossed,) and bits of their parents. The parents' corners (pool ``positions``) become the
+        sentinel; compacts when more than half the pool is garbage. Returns the number of regions split.
         """
-        n_crossed = len(crossed)
-        keep_pos = np.empty((len(pairs), 2), dtype=bool)
-        keep_neg = np.empty((len(pairs), 2), dtype=bool)
-        np.not_equal(c_here, 1, out=keep_pos[:, 0])
-        np.not_equal(c_here, 2, out=keep_neg[:, 0])
-        keep_pos[:, 1] = keep_neg[:, 1] = crossing
+        state = c_here + (crossing.view(np.uint8) << 2)
         if eligible is not None:
-            whole = ~eligible[owner]
-            keep_pos[whole, 0] = True
-            keep_neg[whole] = False
-        counts = np.add.reduceat(np.stack([keep_pos.sum(axis=1), keep_neg.sum(axis=1)], axis=1), offsets[:-1])
-        new_corners = np.concatenate([pairs[keep_pos], pairs[keep_neg]])
+            state |= (~eligible[owner]).view(np.uint8) << 3
+        keep = _KEEP.take(state, axis=0)
+        counts = np.add.reduceat(_CHILD_LENGTHS.take(state), offsets[:-1])
+        positive, negative = counts & 0xFFFFFFFF, counts >> 32
+        new_corners = np.concatenate([pairs[keep[:, :2]], pairs[keep[:, 2:]]])
         if eligible is None:
-            split_ids = np.arange(n_crossed)
+            second = slice(None)  # every crossed region is split
+            lengths = np.concatenate([positive, negative])
+            n_split = len(crossed)
         else:
-            split_ids = np.flatnonzero(counts[:, 1] > 0)
-        parents = np.concatenate([crossed, crossed[split_ids]])
-        lengths = np.concatenate([counts[:, 0], counts[split_ids, 1]])
+            second = (negative > 0).nonzero()[0]
+            lengths = np.concatenate([positive, negative[second]])
+            n_split = len(second)
 
-        npool = self.npool
-        first = self.nslots
-        end = first + len(parents)
-        for name in ("start", "length", "alive", "map_id", "bits"):
-            setattr(self, name, _grown(getattr(self, name), end))
-        self.pool = _grown(self.pool, npool + len(new_corners))
+        npool, first = self.npool, self.nslots
+        middle = first + len(crossed)
+        end = middle + n_split
+        if end > len(self.start) or npool + len(new_corners) > len(self.pool):
+            self._reserve(0, npool + len(new_corners), end)
         self.pool[npool : npool + len(new_corners)] = new_corners
-        self.start[first:end] = npool + np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        self.start[first] = npool
+        lengths[:-1].cumsum(out=self.start[first + 1 : end])
+        self.start[first + 1 : end] += npool
         self.length[first:end] = lengths
         self.alive[first:end] = True
         self.alive[crossed] = False
-        self.map_id[first:end] = self.map_id[parents]
-        self.bits[first:end] = self.bits[parents]
+        self.map_id[first:middle] = maps
+        self.map_id[middle:end] = maps[second]
+        bits = self.bits.take(crossed, axis=0)
+        self.bits[first:middle] = bits
+        self.bits[middle:end] = bits[second]
         if bit is not None:
-            # the positive children (the first len(crossed)) keep the bit set by the test above; the
-            # negative children must clear it (it was copied from the positive parent)
+            # the positive children keep the bit set by the test in split; the negative ones clear it
+            # (eligible-but-whole regions do not occur with bit set: bits are only used for neurons)
             byte, mask = divmod(bit, 8)
-            self.bits[first + n_crossed : end, byte] &= np.uint8(~(1 << mask) & 0xFF)
-            # eligible-but-whole regions do not occur with bit set (bits are only used for neurons)
+            self.bits[middle:end, byte] &= ~(1 << mask) & 0xFF
         self.pool[positions] = SENTINEL
         self.nslots = end
         self.npool = npool + len(new_corners)
         self.live_corners += len(new_corners) - len(positions)
-        self.nregions += len(split_ids)
+        self.nregions += n_split
         if self.npool > 2 * self.live_corners + 1024:
             self.compact()
-        return len(split_ids)
+        return n_split
 
     def split_layer(self, lines, max_regions: int, *, use_compiled: bool | None = None) -> int | None:
         """Split by every neuron of a layer in order, setting bit ``j`` for neuron ``j``.
@@ -531,8 +575,8 @@ class Partition:
         regions = 1 + left + left * (left - 1) // 2 if self.nregions == 1 else 4 * self.nregions
         regions = min(regions, max_regions + 1, 4 * self.nregions + 2_000_000)
         self._reserve(self.nv + 2 * regions, self.npool + 8 * regions + 16 * left, self.nslots + 2 * regions)
-        values = np.empty(len(self.x))
-        code = np.empty(len(self.x), dtype=np.uint8)
+        values = np.empty(self.xy.shape[1])
+        code = np.empty(self.xy.shape[1], dtype=np.uint8)
         self.generation += 1  # the kernel compacts in place: slots renumbered
         while True:
             status, neuron, self.nv, self.npool, self.live_corners, self.nslots, self.nregions, *need = (
@@ -547,17 +591,18 @@ class Partition:
             if status == _kernel.TOO_MANY:
                 return neuron
             self._reserve(*need)  # GROW
-            if len(values) < len(self.x):
-                values = np.empty(len(self.x))
-                code = np.empty(len(self.x), dtype=np.uint8)
+            if len(values) < self.xy.shape[1]:
+                values = np.empty(self.xy.shape[1])
+                code = np.empty(self.xy.shape[1], dtype=np.uint8)
 
     def _reserve(self, vertices: int, pool: int, slots: int) -> None:
         """Room for this many vertices, pool entries and slots (capacities at least double; the entries in use
         are copied)."""
-        if vertices > len(self.x):
-            self.x = _grown(self.x, vertices, self.nv)
-            self.y = _grown(self.y, vertices, self.nv)
-            self.home = _grown(self.home, vertices, self.nv)
+        if vertices > self.xy.shape[1]:
+            xy = np.zeros((2, max(vertices, 2 * self.xy.shape[1])))
+            xy[:, : self.nv] = self.xy[:, : self.nv]
+            self.xy = xy
+            self.home = _grown(self.home, xy.shape[1], self.nv)
         self.pool = _grown(self.pool, pool, self.npool)
         for name in ("start", "length", "alive", "map_id", "bits"):
             setattr(self, name, _grown(getattr(self, name), slots, self.nslots))

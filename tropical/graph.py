@@ -631,6 +631,11 @@ def piecewise_linear_graph(model, *, input_shape=None) -> Graph:
     >>> graph(np.zeros((5, 2))).shape
     (5, 3)
     """
+    from tropical._plain_sequential import plain_sequential
+
+    plain = plain_sequential(model, input_shape)  # an MLP: no torch.fx, no import of the general reader
+    if plain is not None:
+        return plain
     from tropical._graph_reader import read
 
     return read(model, input_shape)

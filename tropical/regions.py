@@ -72,7 +72,7 @@ from functools import cached_property
 
 import numpy as np
 
-from tropical._region_split import Partition, one_blas_thread
+from tropical._region_split import Partition, distinct, one_blas_thread
 from tropical._region_split import compiled as compiled_kernel
 from tropical._validation import box
 from tropical.errors import ComputationTooLargeError
@@ -84,9 +84,16 @@ __all__ = ["Regions", "decision_boundary", "decision_regions", "linear_regions"]
 _CHUNK_BYTES = 48_000_000
 #: OpenBLAS multiplies on one thread when ``m n k`` is at most 65536 x GEMM_MULTITHREAD_THRESHOLD (4)
 _ONE_THREAD_PRODUCT = 262_144
-#: Products up to this many multiply-adds are split into one-thread blocks; larger ones run under the
-#: one-thread limit of threadpoolctl (importing it and finding the loaded libraries costs ~5 ms, once)
-_SPLIT_PRODUCTS = 3_000_000
+#: Products above this many multiply-adds (~0.2 s on one core) run under the one-thread limit of
+#: threadpoolctl around the caller's whole loop. Smaller ones limit their threads themselves
+#: (:func:`_product`): in blocks of rows when the blocks have at least :data:`_MIN_BLOCK_ROWS` rows (as fast
+#: as one call), so that threadpoolctl (~5-9 ms to import and to find the loaded libraries) is loaded only
+#: when thinner blocks would cost more than that (issue 13: 2-64-64-2 loaded it for a 25M product that
+#: blocks do as fast)
+_SPLIT_PRODUCTS = 1_000_000_000
+#: Blocks of fewer rows than this are up to ~35 % slower than one call on one thread (OpenBLAS, 8000 x 128 @
+#: 128 x 384 in blocks of 5 rows: 23 ms against 17 ms)
+_MIN_BLOCK_ROWS = 16
 #: Map entries up to which the compiled normalisation is used (bit for bit the numpy one): it saves numpy's
 #: dozen calls on small layers; on large ones numpy's blocked passes measured faster inside the sweep
 _COMPILED_NORMALISATION = 100_000
@@ -221,12 +228,18 @@ def _direct_maps(maps, map_id, bits, slope, weight, bias) -> np.ndarray:
 
 
 def _product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> None:
-    """``out[:] = left @ right``. Up to :data:`_SPLIT_PRODUCTS` multiply-adds in all, in blocks of rows of at
-    most :data:`_ONE_THREAD_PRODUCT` each, which OpenBLAS runs on one thread by its own rule: no thread pool
-    to wake on a busy machine, and no threadpoolctl to load for a small network (issue 13)."""
+    """``out[:] = left @ right`` on one BLAS thread (issue 13: on a busy machine OpenBLAS's threads wait on
+    each other): in blocks of rows of at most :data:`_ONE_THREAD_PRODUCT` multiply-adds, which OpenBLAS runs
+    on one thread by its own rule, with no thread pool to wake and no threadpoolctl to load; when ``right``
+    is too large for blocks of :data:`_MIN_BLOCK_ROWS` rows, in one call under
+    :func:`~tropical._region_split.one_blas_thread`."""
     work = left.shape[0] * right.size
-    step = left.shape[0] if work > _SPLIT_PRODUCTS else max(1, _ONE_THREAD_PRODUCT // max(right.size, 1))
-    for lo in range(0, left.shape[0], step):
+    step = _ONE_THREAD_PRODUCT // max(right.size, 1)
+    if step < _MIN_BLOCK_ROWS and work > _ONE_THREAD_PRODUCT:
+        with one_blas_thread(work):
+            np.matmul(left, right, out=out)
+        return
+    for lo in range(0, left.shape[0], max(step, 1)):
         np.matmul(left[lo : lo + step], right, out=out[lo : lo + step])
 
 
@@ -522,17 +535,16 @@ class Regions:
     def adjacency(self) -> np.ndarray:
         """ndarray of int, shape (n_pairs, 2): pairs ``i < j`` of regions sharing an edge, sorted."""
         _, _, left, right = self._partition.shared_edges()
-        pairs = np.stack([np.minimum(left, right), np.maximum(left, right)], axis=1)
-        return np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
+        n = len(self)
+        key = distinct(np.minimum(left, right) * n + np.maximum(left, right))
+        return np.stack([key // n, key % n], axis=1)
 
     def edges(self) -> np.ndarray:
         """Every edge of the partition once, as segments of shape (n_edges, 2, 2)."""
         tail, head, _ = self._partition.half_edges()
-        low, high = np.minimum(tail, head), np.maximum(tail, head)
-        key = np.unique(low * self._partition.nv + high)
-        return np.stack(
-            [self.vertices[key // self._partition.nv], self.vertices[key % self._partition.nv]], 1
-        )
+        nv = self._partition.nv
+        key = distinct(np.minimum(tail, head) * nv + np.maximum(tail, head))
+        return np.stack([self.vertices[key // nv], self.vertices[key % nv]], 1)
 
     # ----------------------------------------------------------------- network read-out
     @cached_property
