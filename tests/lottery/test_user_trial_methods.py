@@ -1,0 +1,69 @@
+"""Regression tests from the user trial (issue 11): the lottery methods on models written by users."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import lottery as lt
+from lottery.methods import METHODS
+from tropical.errors import UnsupportedLayerError
+
+TRAIN = {"optimizer": "adam", "lr": 0.01, "epochs": 1}
+
+
+class Net(nn.Module):
+    """A researcher's one-hidden-layer classifier that reshapes its input before the first layer."""
+
+    def __init__(self, seed=0, n_in=2, outputs=2):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.fc1 = nn.Linear(n_in, 8)
+        self.fc2 = nn.Linear(8, outputs)
+
+    def forward(self, x):
+        x = x.view(x.size(0), 1, -1)  # a channel axis, then flattened again
+        return self.fc2(F.relu(self.fc1(x.flatten(1))))
+
+
+class TenLogits(Net):
+    def __init__(self, seed=0):
+        super().__init__(seed, outputs=10)
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return lt.load_dataset("moons", n_samples=120, seed=0)
+
+
+@pytest.mark.parametrize("method", ["tropical", "tropical_cluster"])
+def test_tropical_methods_name_the_logit_count_of_a_ten_logit_model(moons, method):
+    # the message used to say the model "reads as ... B (2, 8)" for a (10, 8) last layer
+    with pytest.raises(UnsupportedLayerError, match=r"'fc2\.weight' has 10 outputs"):
+        METHODS[method](TenLogits, moons, sparsity=0.5, train=TRAIN, seed=0)
+
+
+@pytest.mark.parametrize("method", ["tropical", "tropical_cluster"])
+def test_tropical_methods_refuse_ten_class_data_before_reading_the_model(method):
+    digits = lt.load_dataset("digits", seed=0)
+
+    def conv(seed=0):  # used to fail first with "input_shape is needed ... (1, height, width)"
+        torch.manual_seed(seed)
+        return nn.Sequential(
+            nn.Unflatten(1, (1, 8, 8)), nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(72, 10)
+        )
+
+    with pytest.raises(ValueError, match=r"two classes for .*got 10"):
+        METHODS[method](conv, digits, sparsity=0.5, train=TRAIN, seed=0)
+
+
+def test_tropical_prune_reads_a_model_that_reshapes_its_input_with_the_data_shape(moons):
+    ticket = METHODS["tropical"](Net, moons, sparsity=0.5, train=TRAIN, seed=0)
+    # the mask prunes half of each layer, and the trained weights are zero where it prunes
+    for name, keep in ticket.mask.items():
+        assert int(keep.sum()) == round(0.5 * keep.numel())
+        assert torch.all(ticket.trained_state[name][~keep] == 0)
+    model = ticket.build(Net, state="trained").eval()
+    with torch.no_grad():
+        accuracy = (model(moons.x_test).argmax(1) == moons.y_test).float().mean().item()
+    assert accuracy == pytest.approx(ticket.provenance["test_accuracy"])
