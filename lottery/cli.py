@@ -262,14 +262,17 @@ def _load(path, model=None):
         raise UserError(str(error)) from None
 
 
-def _inputs(model) -> int:
-    """Input size of the first Linear layer (what the 2-D commands check)."""
+def _inputs(model, alternative: str) -> int:
+    """Input size of the first Linear layer (what the 2-D commands check); ``alternative`` says what to do
+    for a model that starts with something else (a convolution)."""
     import torch
 
     first = next((m for m in model.modules() if isinstance(m, torch.nn.Linear | torch.nn.Conv2d)), None)
     if not isinstance(first, torch.nn.Linear):
+        layer = type(first).__name__ if first is not None else "no Linear layer"
         raise UserError(
-            f"{type(model).__name__} does not start with a Linear layer; these commands read MLPs"
+            f"{type(model).__name__} does not start with a Linear layer (it starts with {layer}), so it has "
+            f"no 2-D input box; {alternative}"
         )
     return first.in_features
 
@@ -363,7 +366,8 @@ def _polytope(args) -> None:
     from tropical.plot import classifier_geometry, lifted_polytope
 
     model, what = _load(args.model, args.factory)
-    widths = [_inputs(model)] + [m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    widths = [_inputs(model, "polytope reads one-hidden-layer MLPs; use 'tropical-lottery regions --plane'")]
+    widths += [m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear)]
     if len(widths) != 3 or widths[0] != 2:
         raise UserError(
             f"polytope needs a one-hidden-layer net with 2 inputs (Alfarra et al.'s zonotopes), got "
@@ -419,10 +423,11 @@ def _regions(args) -> None:
         result = _geometry(tr.linear_regions, model, plane=tuple(points), input_shape=shape)
         domain = {"plane": where, "input_shape": list(shape)}
     else:
-        if _inputs(model) != 2:
+        plane = "pass --plane I J K --dataset NAME (the plane through three test points)"
+        n_in = _inputs(model, plane)
+        if n_in != 2:
             raise UserError(
-                f"regions needs a net with 2 inputs, got {_inputs(model)}; for other inputs pass --plane "
-                "I J K --dataset NAME (the plane through three test points)"
+                f"regions needs a net with 2 inputs on a box, got {n_in}; for other inputs {plane}"
             )
         bounds = _bounds(args, model)
         result = _geometry(tr.linear_regions, model, bounds=bounds)

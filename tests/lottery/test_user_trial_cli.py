@@ -1,0 +1,55 @@
+"""Regression tests from the user trial (issue 11): the CLI on a user's conv model without --plane."""
+
+import textwrap
+
+import pytest
+import torch
+
+from lottery import cli
+
+MODULE = """
+import torch.nn.functional as F
+from torch import nn
+
+
+class DigitConv(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3, padding=1)
+        self.fc = nn.Linear(2 * 4 * 4, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv(x.view(x.size(0), 1, 8, 8))), 2)
+        return self.fc(x.view(x.size(0), -1))
+"""
+
+
+@pytest.fixture
+def saved_conv(tmp_path, monkeypatch):
+    (tmp_path / "trial_conv_models.py").write_text(textwrap.dedent(MODULE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+    import sys
+
+    module = importlib.import_module("trial_conv_models")
+    path = tmp_path / "conv.pt"
+    torch.save({"model": module.DigitConv().state_dict(), "epoch": 1}, path)
+    yield path
+    sys.modules.pop("trial_conv_models", None)
+
+
+def test_regions_of_a_conv_model_without_plane_points_to_plane_not_to_mlps(saved_conv, capsys):
+    # it used to say "DigitConv does not start with a Linear layer; these commands read MLPs",
+    # although `regions --plane I J K --dataset NAME` reads the model
+    status = cli.main(["regions", str(saved_conv), "--model", "trial_conv_models:DigitConv"])
+    error = capsys.readouterr().err
+    assert status != 0
+    assert "it starts with Conv2d" in error and "--plane I J K --dataset NAME" in error
+    assert "these commands read MLPs" not in error
+
+
+def test_polytope_of_a_conv_model_names_its_first_layer_and_the_command_that_reads_it(saved_conv, capsys):
+    status = cli.main(["polytope", str(saved_conv), "--model", "trial_conv_models:DigitConv"])
+    error = capsys.readouterr().err
+    assert status != 0
+    assert "it starts with Conv2d" in error and "regions --plane" in error
