@@ -655,9 +655,15 @@ class _Reader(Lowering):
         try:
             value = self.execute(node, args, kwargs)
         except Exception as error:
+            shape = tuple(self.input_shape_)
+            module = self.modules.get(node.target) if node.op == "call_module" else None
+            reads_input = bool(node.args) and getattr(node.args[0], "op", None) == "placeholder"
+            takes = f" ({self.place(node)} takes {_shape_hint(module)})" if module and reads_input else ""
             raise _ProbeFailed(
-                f"running the model on inputs of shape (batch, {', '.join(map(str, self.input_shape_))}) "
-                f"failed at {self.place(node)}: {type(error).__name__}: {error}. Check input_shape="
+                f"running the model on inputs of shape (batch, {', '.join(map(str, shape))}) "
+                f"failed at {self.place(node)}: {type(error).__name__}: {error}. Check input_shape= or the "
+                f"shape of the points given (plane=, data=), where the per-sample shape {shape} came from: "
+                f"give the points in the shape the model takes{takes}, or pass input_shape="
             ) from error
         self.probe[node] = value
         if isinstance(value, torch.Tensor) and value.is_floating_point() and value.numel():
@@ -1211,6 +1217,8 @@ def _shape_hint(module) -> str:
     with 3 input channels, ``(784,)`` for an Unflatten of dim 1 to (1, 28, 28)..."""
     from torch import nn
 
+    if isinstance(module, nn.Linear):
+        return f"({module.in_features},)"
     spatial = {1: "length", 2: "height, width", 3: "depth, height, width"}
     if isinstance(module, nn.modules.conv._ConvNd):
         return f"({module.in_channels}, {spatial[len(module.kernel_size)]})"

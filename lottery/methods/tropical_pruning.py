@@ -121,10 +121,10 @@ def _classifier(model: nn.Module, function: str, input_shape=None) -> tuple[Deci
         logits = shapes[names[-1]][0] if names and len(shapes[names[-1]]) == 2 else None
         if logits is not None and logits != 2:
             raise UnsupportedLayerError(
-                f"{function} works on two-class classifiers Linear(n, p) -> activation -> Linear(p, 2); this "
-                f"model's last layer '{names[-1]}' has {logits} outputs (prunable weights {shapes}). Train a "
-                "two-logit model on two-class data, or use a method that reads any model (METHODS['imp'], "
-                "'snip', 'gmp', ...)."
+                f"{function} works on two-class classifiers Linear(n, p) -> activation -> Linear(p, 2); "
+                f"this model's last layer '{names[-1]}' has {logits} output{'s' * (logits != 1)} "
+                f"(prunable weights {shapes}), and two logits are needed. Train a two-logit model on "
+                "two-class data, or use a method that reads any model (METHODS['imp'], 'snip', 'gmp', ...)."
             )
         raise UnsupportedLayerError(
             f"{function} rewrites the two weight matrices of Linear(n, p) -> activation -> Linear(p, 2), "
