@@ -159,11 +159,8 @@ def _compare(args) -> None:
         result = run_comparison(
             config, executor=executor, cache=not args.no_cache, cache_dir=args.cache, progress=None
         )
-    info, timing = result.cache_info, result.timing
-    print(f"[compare] done: {info['misses']} computed, {info['hits']} from the cache ({info['directory']}); "
-          f"training {timing['train_s']:.0f} s, geometry {timing['geometry_s']:.0f} s of task time (CPU "
-          f"{timing['train_cpu_s']:.0f} + {timing['geometry_cpu_s']:.0f} s), {timing['wall_s']:.0f} s wall",
-          flush=True)  # fmt: skip
+    if result.cache_info["directory"]:  # the counts and times were reported by the run's last line
+        print(f"[compare] cache: {result.cache_info['directory']}", flush=True)
     start = time.perf_counter()
     written = [out / "results.csv", out / "results.json"]
     result.to_csv(written[0])

@@ -53,3 +53,17 @@ def test_polytope_of_a_conv_model_names_its_first_layer_and_the_command_that_rea
     error = capsys.readouterr().err
     assert status != 0
     assert "it starts with Conv2d" in error and "regions --plane" in error
+
+
+@pytest.mark.slow
+def test_compare_reports_its_summary_once(tmp_path, capsys):
+    # the log had two "done" lines with the same counts, one of them "from the cache (None)" with no cache
+    status = cli.main(["compare", "--out", str(tmp_path), "--hidden", "4", "--sparsities", "0.5", "--inits",
+                       "lottery", "--seeds", "1", "--epochs", "1", "--n-samples", "100", "--no-cache",
+                       "--workers", "1"])  # fmt: skip
+    out = capsys.readouterr()
+    log = out.out + out.err
+    assert status == 0
+    done = [line for line in log.splitlines() if "] done" in line]
+    assert len(done) == 1 and "1 from the cache" not in done[0] and "None" not in log
+    assert "2 tasks computed" in done[0]  # one dense net, one ticket

@@ -1,5 +1,7 @@
 """Regression tests from the user trial (issue 11): the lottery methods on models written by users."""
 
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -67,3 +69,48 @@ def test_tropical_prune_reads_a_model_that_reshapes_its_input_with_the_data_shap
     with torch.no_grad():
         accuracy = (model(moons.x_test).argmax(1) == moons.y_test).float().mean().item()
     assert accuracy == pytest.approx(ticket.provenance["test_accuracy"])
+
+
+def _mlp(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
+
+
+def _torch_pruned(model):
+    torch.nn.utils.prune.l1_unstructured(model[0], "weight", amount=0.3)
+    return "torch.nn.utils.prune", lambda: torch.nn.utils.prune.remove(model[0], "weight")
+
+
+def _parametrized(model):
+    torch.nn.utils.parametrizations.weight_norm(model[2])
+    return "a parametrization", lambda: torch.nn.utils.parametrize.remove_parametrizations(model[2], "weight")
+
+
+def _old_weight_norm(model):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        torch.nn.utils.weight_norm(model[4])
+    return "weight_norm", lambda: torch.nn.utils.remove_weight_norm(model[4])
+
+
+@pytest.mark.parametrize("wrap", [_torch_pruned, _parametrized, _old_weight_norm])
+def test_a_layer_with_a_computed_weight_is_refused_not_left_out_of_the_mask(wrap):
+    # such a layer used to be missing from prunable_names: "prune 50%" pruned only the other layers
+    model = _mlp()
+    how, make_plain = wrap(model)
+    with pytest.raises(ValueError, match=rf"\({re.escape(how)}.*\) are computed from other parameters"):
+        lt.prune(model, criterion="magnitude", sparsity=0.5)
+    make_plain()  # what the message says to do
+    with torch.no_grad():
+        expected = model(torch.ones(1, 2))
+    mask = lt.prune(model, criterion="magnitude", sparsity=0.5)
+    assert list(mask) == ["0.weight", "2.weight", "4.weight"]
+    for name, keep in mask.items():  # half of every layer, the largest magnitudes kept
+        weight = model.get_parameter(name).detach().abs().flatten()
+        kept = keep.flatten()
+        assert int(kept.sum()) == weight.numel() // 2
+        assert weight[kept].min() >= weight[~kept].max()
+    with torch.no_grad():  # making the weights plain did not change the network
+        torch.testing.assert_close(model(torch.ones(1, 2)), expected)
