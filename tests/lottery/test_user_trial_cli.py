@@ -67,3 +67,13 @@ def test_compare_reports_its_summary_once(tmp_path, capsys):
     done = [line for line in log.splitlines() if "] done" in line]
     assert len(done) == 1 and "1 from the cache" not in done[0] and "None" not in log
     assert "2 tasks computed" in done[0]  # one dense net, one ticket
+
+
+def test_a_state_dict_of_another_architecture_says_its_key_list_is_cut(tmp_path, capsys):
+    # the message listed six of the keys as if they were all (a conv ticket "had" no conv.weight)
+    model = torch.nn.ModuleDict({"conv": torch.nn.Conv2d(1, 2, 3), "bn": torch.nn.BatchNorm2d(2)})
+    path = tmp_path / "conv.pt"
+    torch.save(model.state_dict(), path)
+    assert cli.main(["regions", str(path)]) != 0
+    error = capsys.readouterr().err
+    assert f"... ({len(model.state_dict())} keys)" in error and "--model package.module:function" in error
