@@ -35,3 +35,29 @@ def test_the_polynomial_the_message_suggests_draws_its_newton_polygon():
     area = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
     assert area == pytest.approx(hull.volume, rel=1e-9)
     plt.close(figure)
+
+
+def test_regions_figures_label_their_axes_with_the_domain_coordinates():
+    # the panels had a title and no axis labels: x_1/x_2 or plane coordinates could not be told apart
+    from tropical.plot import regions, regions_comparison
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(2, 6), nn.ReLU(), nn.Linear(6, 3)).double()
+    figure, ax = plt.subplots()
+    drawn = regions(net, ax, bounds=(-2, 2, -2, 2))
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("$x_1$", "$x_2$")
+    assert drawn["boundary"].get_label() == "exact decision boundary"
+    plane = np.random.default_rng(0).normal(size=(3, 2))
+    compared = regions_comparison(net, net, plane=plane)
+    for panel in compared["axes"]:
+        assert (
+            panel.get_xlabel() == "$u$ (plane coordinate)" and panel.get_ylabel() == "$v$ (plane coordinate)"
+        )
+    assert "black lines: exact decision boundaries" in compared["figure"].get_suptitle()
+    assert compared["agreement"] == 1.0  # a network against itself
+    figure2, ax2 = plt.subplots()
+    ax2.set_xlabel("mine")
+    regions(net, ax2, bounds=(-2, 2, -2, 2))
+    assert ax2.get_xlabel() == "mine"  # the caller's labels stay
+    for f in (figure, compared["figure"], figure2):
+        plt.close(f)
