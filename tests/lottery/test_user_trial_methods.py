@@ -114,3 +114,23 @@ def test_a_layer_with_a_computed_weight_is_refused_not_left_out_of_the_mask(wrap
         assert weight[kept].min() >= weight[~kept].max()
     with torch.no_grad():  # making the weights plain did not change the network
         torch.testing.assert_close(model(torch.ones(1, 2)), expected)
+
+
+def test_a_float64_model_on_float32_data_is_refused_naming_the_dtypes(moons):
+    # train and IMP blamed the input shape ("a model that takes images reshapes them"), evaluate raised
+    # torch's "mat1 and mat2 must have the same dtype"
+    def double(seed=0):
+        return _mlp(seed).double()
+
+    match = r"parameters are torch\.float64 but the data are torch\.float32"
+    with pytest.raises(ValueError, match=match):
+        lt.train(double(), moons, epochs=1)
+    with pytest.raises(ValueError, match=match):
+        lt.iterative_magnitude_pruning(double, moons, rounds=1, rate=0.5, train=TRAIN, seed=0)
+    with pytest.raises(ValueError, match=match):
+        lt.evaluate(double(), moons.x_test, moons.y_test)
+
+
+def test_a_model_instance_in_place_of_its_factory_is_refused_by_name(moons):
+    with pytest.raises(TypeError, match=r"model_fn must build the model .* got a Sequential instance"):
+        lt.iterative_magnitude_pruning(_mlp(), moons, rounds=1, rate=0.5, train=TRAIN, seed=0)
