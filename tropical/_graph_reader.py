@@ -252,6 +252,8 @@ def read(model, input_shape) -> Graph:
                 traced = reader.trace(input_shape)
             shape = reader.input_shape(traced, input_shape)
             return reader.lower(traced, shape)
+        except _ProbeFailed as error:  # the user sees a plain ValueError, not the reader's internal class
+            raise ValueError(str(error)) from error.__cause__
         finally:
             for name, buffer in model.named_buffers():
                 if name in buffers and buffer.shape == buffers[name].shape:

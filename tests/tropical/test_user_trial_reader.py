@@ -41,3 +41,12 @@ def test_plane_points_in_the_shape_the_message_asks_for_work():
     with torch.no_grad():
         expected = net(torch.as_tensor(regions.to_input(inside)).reshape(-1, 1, 8, 8)).numpy()
     np.testing.assert_allclose(regions.outputs(inside), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_a_failed_probe_reaches_the_user_as_a_plain_value_error():
+    # the traceback ended in "tropical._graph_reader._ProbeFailed", a private class
+    net = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2))
+    with pytest.raises(ValueError) as caught:
+        tr.linear_regions(net, plane=np.zeros((3, 5)) + np.eye(3, 5))
+    assert type(caught.value) is ValueError
+    assert isinstance(caught.value.__cause__, RuntimeError)  # torch's own error stays attached
