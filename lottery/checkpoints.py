@@ -129,8 +129,8 @@ def _sequential_from_state(state: Mapping[str, torch.Tensor], where: str) -> tup
         index, _, name = key.partition(".")
         if not index.isdigit() or "." in name:
             raise ModelFileError(
-                hint + f"{sorted(state)[:6]}; for another architecture pass its factory "
-                "(--model package.module:function)"
+                hint + f"{sorted(state)[:6]}{f' ... ({len(state)} keys)' if len(state) > 6 else ''}; for "
+                "another architecture pass its factory (--model package.module:function)"
             )
         modules.setdefault(int(index), {})[name] = value
     layers, widths = [], []

@@ -159,11 +159,8 @@ def _compare(args) -> None:
         result = run_comparison(
             config, executor=executor, cache=not args.no_cache, cache_dir=args.cache, progress=None
         )
-    info, timing = result.cache_info, result.timing
-    print(f"[compare] done: {info['misses']} computed, {info['hits']} from the cache ({info['directory']}); "
-          f"training {timing['train_s']:.0f} s, geometry {timing['geometry_s']:.0f} s of task time (CPU "
-          f"{timing['train_cpu_s']:.0f} + {timing['geometry_cpu_s']:.0f} s), {timing['wall_s']:.0f} s wall",
-          flush=True)  # fmt: skip
+    if result.cache_info["directory"]:  # the counts and times were reported by the run's last line
+        print(f"[compare] cache: {result.cache_info['directory']}", flush=True)
     start = time.perf_counter()
     written = [out / "results.csv", out / "results.json"]
     result.to_csv(written[0])
@@ -262,14 +259,17 @@ def _load(path, model=None):
         raise UserError(str(error)) from None
 
 
-def _inputs(model) -> int:
-    """Input size of the first Linear layer (what the 2-D commands check)."""
+def _inputs(model, alternative: str) -> int:
+    """Input size of the first Linear layer (what the 2-D commands check); ``alternative`` says what to do
+    for a model that starts with something else (a convolution)."""
     import torch
 
     first = next((m for m in model.modules() if isinstance(m, torch.nn.Linear | torch.nn.Conv2d)), None)
     if not isinstance(first, torch.nn.Linear):
+        layer = type(first).__name__ if first is not None else "no Linear layer"
         raise UserError(
-            f"{type(model).__name__} does not start with a Linear layer; these commands read MLPs"
+            f"{type(model).__name__} does not start with a Linear layer (it starts with {layer}), so it has "
+            f"no 2-D input box; {alternative}"
         )
     return first.in_features
 
@@ -363,7 +363,8 @@ def _polytope(args) -> None:
     from tropical.plot import classifier_geometry, lifted_polytope
 
     model, what = _load(args.model, args.factory)
-    widths = [_inputs(model)] + [m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    widths = [_inputs(model, "polytope reads one-hidden-layer MLPs; use 'tropical-lottery regions --plane'")]
+    widths += [m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear)]
     if len(widths) != 3 or widths[0] != 2:
         raise UserError(
             f"polytope needs a one-hidden-layer net with 2 inputs (Alfarra et al.'s zonotopes), got "
@@ -419,10 +420,11 @@ def _regions(args) -> None:
         result = _geometry(tr.linear_regions, model, plane=tuple(points), input_shape=shape)
         domain = {"plane": where, "input_shape": list(shape)}
     else:
-        if _inputs(model) != 2:
+        plane = "pass --plane I J K --dataset NAME (the plane through three test points)"
+        n_in = _inputs(model, plane)
+        if n_in != 2:
             raise UserError(
-                f"regions needs a net with 2 inputs, got {_inputs(model)}; for other inputs pass --plane "
-                "I J K --dataset NAME (the plane through three test points)"
+                f"regions needs a net with 2 inputs on a box, got {n_in}; for other inputs {plane}"
             )
         bounds = _bounds(args, model)
         result = _geometry(tr.linear_regions, model, bounds=bounds)

@@ -33,18 +33,52 @@ def prunable_names(model: nn.Module, *, include_bias: bool = False) -> list[str]
     -------
     list of str
         Parameter names as they appear in ``model.state_dict()``, e.g. ``["0.weight", "2.weight"]``.
+
+    Raises
+    ------
+    ValueError
+        When a layer's weight is computed from other parameters (``torch.nn.utils.prune``, a
+        parametrization such as ``weight_norm``/``spectral_norm``, the old ``weight_norm`` hook): such a
+        layer used to be left out of the mask silently, so "50% pruned" pruned the other layers only.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    names = []
+    names, derived = [], []
     for module_name, module in model.named_modules():
         if isinstance(module, PRUNABLE_MODULES):
             prefix = f"{module_name}." if module_name else ""
             names.append(prefix + "weight")
             if include_bias and module.bias is not None:
                 names.append(prefix + "bias")
+            how = _derived_weight(module)
+            if how:
+                derived.append(f"layer '{module_name}' ({how})" if module_name else f"the model ({how})")
+    if derived:
+        raise ValueError(
+            f"the weights of {', '.join(derived)} are computed from other parameters, so a mask of 'weight' "
+            "cannot be applied or trained; lottery masks plain weights. Make them plain first: "
+            "torch.nn.utils.prune.remove(module, 'weight'), "
+            "torch.nn.utils.parametrize.remove_parametrizations(module, 'weight'), "
+            "torch.nn.utils.remove_weight_norm(module)"
+        )
     order = {name: i for i, (name, _) in enumerate(model.named_parameters())}
     return sorted((n for n in names if n in order), key=order.__getitem__)
+
+
+def _derived_weight(module: nn.Module) -> str | None:
+    """How ``module.weight`` is computed when it is not a plain parameter: a ``torch.nn.utils.prune`` mask,
+    a parametrization (the new ``weight_norm``, ``spectral_norm``) or the old ``weight_norm`` hook."""
+    from torch.nn.utils import parametrize
+
+    if hasattr(module, "weight_orig") and hasattr(module, "weight_mask"):
+        return "torch.nn.utils.prune"
+    if parametrize.is_parametrized(module, "weight") and not all(
+        getattr(p, "lottery_mask", False) for p in module.parametrizations["weight"]
+    ):
+        return "a parametrization: " + ", ".join(type(p).__name__ for p in module.parametrizations["weight"])
+    if hasattr(module, "weight_g") and hasattr(module, "weight_v"):
+        return "weight_norm"
+    return None
 
 
 class Mask(Mapping[str, torch.Tensor]):

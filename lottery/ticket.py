@@ -97,6 +97,12 @@ def _plain(state: Mapping[str, torch.Tensor] | None, argument: str) -> State | N
 
 def call_model_fn(model_fn: Callable[..., nn.Module], seed: int | None = None) -> nn.Module:
     """Call ``model_fn(seed=seed)`` if it takes a ``seed`` argument, else ``model_fn()``."""
+    if isinstance(model_fn, nn.Module):
+        raise TypeError(
+            f"model_fn must build the model (a class or function, e.g. {type(model_fn).__name__} or "
+            f"lambda: {type(model_fn).__name__}(...)), got a {type(model_fn).__name__} instance: lottery "
+            "builds fresh copies of the architecture for θ0, re-initialisations and tickets"
+        )
     if not callable(model_fn):
         raise TypeError(f"model_fn must be callable, got {type(model_fn).__name__}")
     try:

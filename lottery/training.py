@@ -228,8 +228,25 @@ class TrainResult:
         return self.trained_state
 
 
+def check_dtype(model: nn.Module, x: torch.Tensor) -> None:
+    """Raise ``ValueError`` when ``model``'s floating parameters do not have the dtype of the inputs ``x``
+    (a ``.double()`` model on the float32 datasets failed with torch's "mat1 and mat2 must have the same
+    dtype", or was blamed on the input shape)."""
+    dtypes = {p.dtype for p in model.parameters() if p.is_floating_point()}
+    if x.is_floating_point() and dtypes and x.dtype not in dtypes:
+        raise ValueError(
+            f"the model's parameters are {', '.join(sorted(str(d) for d in dtypes))} but the data are "
+            f"{x.dtype}: lottery trains and evaluates in the dataset's dtype. Build the model in {x.dtype} "
+            "(drop .double()); tropical reads float32 models in float64 exactly, so nothing is lost for "
+            "the geometry"
+        )
+
+
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``model`` on ``x`` (n, d) with labels ``y`` (n,), in eval mode."""
+    """Mean cross-entropy and accuracy of ``model`` on ``x`` (n, d) with labels ``y`` (n,), in eval mode.
+
+    Raises ``ValueError`` when the model's parameters and ``x`` differ in dtype."""
+    check_dtype(model, x)
     was_training = model.training
     model.eval()
     with torch.no_grad():
@@ -489,6 +506,7 @@ def _check_model_fits(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Non
     """One forward pass on two training samples (eval mode, no gradient), so that a model that cannot take
     the dataset's inputs, or gives fewer logits than there are classes, is named before training starts
     instead of failing deep inside it."""
+    check_dtype(model, x)
     was_training = model.training
     model.eval()
     try:

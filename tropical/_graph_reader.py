@@ -252,6 +252,8 @@ def read(model, input_shape) -> Graph:
                 traced = reader.trace(input_shape)
             shape = reader.input_shape(traced, input_shape)
             return reader.lower(traced, shape)
+        except _ProbeFailed as error:  # the user sees a plain ValueError, not the reader's internal class
+            raise ValueError(str(error)) from error.__cause__
         finally:
             for name, buffer in model.named_buffers():
                 if name in buffers and buffer.shape == buffers[name].shape:
@@ -597,9 +599,15 @@ class _Reader(Lowering):
         try:
             value = self.execute(node, args, kwargs)
         except Exception as error:
+            shape = tuple(self.input_shape_)
+            module = self.modules.get(node.target) if node.op == "call_module" else None
+            reads_input = bool(node.args) and getattr(node.args[0], "op", None) == "placeholder"
+            takes = f" ({self.place(node)} takes {_shape_hint(module)})" if module and reads_input else ""
             raise _ProbeFailed(
-                f"running the model on inputs of shape (batch, {', '.join(map(str, self.input_shape_))}) "
-                f"failed at {self.place(node)}: {type(error).__name__}: {error}. Check input_shape="
+                f"running the model on inputs of shape (batch, {', '.join(map(str, shape))}) "
+                f"failed at {self.place(node)}: {type(error).__name__}: {error}. Check input_shape= or the "
+                f"shape of the points given (plane=, data=), where the per-sample shape {shape} came from: "
+                f"give the points in the shape the model takes{takes}, or pass input_shape="
             ) from error
         self.probe[node] = value
         if isinstance(value, torch.Tensor) and value.is_floating_point() and value.numel():
@@ -1153,6 +1161,8 @@ def _shape_hint(module) -> str:
     with 3 input channels, ``(784,)`` for an Unflatten of dim 1 to (1, 28, 28)..."""
     from torch import nn
 
+    if isinstance(module, nn.Linear):
+        return f"({module.in_features},)"
     spatial = {1: "length", 2: "height, width", 3: "depth, height, width"}
     if isinstance(module, nn.modules.conv._ConvNd):
         return f"({module.in_channels}, {spatial[len(module.kernel_size)]})"

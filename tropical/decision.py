@@ -408,9 +408,11 @@ def decision_polytope(
     try:  # every estimate is checked before any enumeration starts
         return hull.to_polytope(max_candidates=max_candidates, max_bytes=max_bytes, max_seconds=max_seconds)
     except ComputationTooLargeError as error:
+        shape = "" if input_shape is None else f", input_shape={tuple(input_shape)}"
+        options = "".join(f", {k}={v!r}" for k, v in (("lifted", lifted), ("rest", rest)) if v)
         raise ComputationTooLargeError(
-            f"{error} For this model, tropical.decision_hull(model, classes) is the same polytope, "
-            "unenumerated.",
+            f"{error} For this model, tropical.decision_hull(model, {tuple(classes)}{options}{shape}) is the "
+            "same polytope, unenumerated.",
             estimate=error.estimate,
             limit=error.limit,
         ) from None

@@ -391,9 +391,12 @@ class ComparisonResult:
         return drawn["figure"], drawn["axes"]
 
     def _input_shape(self, seed) -> tuple | None:
-        """The per-sample input shape the networks of ``seed`` were trained with (None: flat)."""
+        """The per-sample input shape the networks of ``seed`` were trained with (None: not recorded).
+
+        A flat shape is returned too: a custom model that reshapes flat inputs itself (``x.view(-1, 1, 8,
+        8)``, a first ``Unflatten``) cannot be read without it."""
         shape = self.dense[seed].provenance.get("input_shape") or self.config.input_shape
-        return tuple(shape) if shape is not None and len(shape) > 1 else None
+        return tuple(shape) if shape is not None else None
 
     def plot_boundaries(self, *, seed=None, inits=None, sparsities=None, points: int = 300, title=None):
         """Data and exact decision boundaries of every ticket, the dense boundary dashed and the area where

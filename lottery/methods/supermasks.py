@@ -137,6 +137,9 @@ class ScoredMask(nn.Module):
         Draws the Bernoulli samples (shared by the layers, in forward order).
     """
 
+    #: a lottery mask itself: :func:`lottery.masks.prunable_names` reads the weight under it as prunable
+    lottery_mask = True
+
     def __init__(self, scores: torch.Tensor, *, variant: str, count: int, generator: torch.Generator):
         super().__init__()
         self.scores = nn.Parameter(scores)

@@ -92,16 +92,17 @@ PAPERS = {
 
 
 # -- reading and writing one-hidden-layer networks (read by tropical.decision_weights) --------------------
-def _classifier(model: nn.Module, function: str) -> tuple[DecisionWeights, list[str]]:
+def _classifier(model: nn.Module, function: str, input_shape=None) -> tuple[DecisionWeights, list[str]]:
     """Alfarra et al.'s weights of ``model`` for classes (0, 1) and the names of its two weight parameters.
 
     The weights are :func:`tropical.decision_weights`' (which raises ``UnsupportedLayerError`` for anything
     but ``affine -> ReLU/LeakyReLU/PReLU -> affine``). Pruning writes ``A`` and ``B`` back into the model, so
     they must also be the model's own two prunable weight parameters, unchanged: a single logit, more than
     two classes, a convolution or a BatchNorm folded into ``A`` are refused with ``UnsupportedLayerError``.
+    ``input_shape`` (per sample; the data's, when known) lets a model that reshapes its input be read.
     """
     try:
-        weights = decision_weights(model, (0, 1))
+        weights = decision_weights(model, (0, 1), input_shape=input_shape)
     except (UnsupportedLayerError, ValueError) as error:  # ValueError: e.g. a conv model without input_shape
         kind = UnsupportedLayerError if isinstance(error, UnsupportedLayerError) else ValueError
         raise kind(
@@ -117,6 +118,14 @@ def _classifier(model: nn.Module, function: str) -> tuple[DecisionWeights, list[
     )
     if not own:
         shapes = {name: tuple(parameters[name].shape) for name in names}
+        logits = shapes[names[-1]][0] if names and len(shapes[names[-1]]) == 2 else None
+        if logits is not None and logits != 2:
+            raise UnsupportedLayerError(
+                f"{function} works on two-class classifiers Linear(n, p) -> activation -> Linear(p, 2); "
+                f"this model's last layer '{names[-1]}' has {logits} output{'s' * (logits != 1)} "
+                f"(prunable weights {shapes}), and two logits are needed. Train a two-logit model on "
+                "two-class data, or use a method that reads any model (METHODS['imp'], 'snip', 'gmp', ...)."
+            )
         raise UnsupportedLayerError(
             f"{function} rewrites the two weight matrices of Linear(n, p) -> activation -> Linear(p, 2), "
             f"which must be the matrices the model computes with; this model's prunable weights are {shapes} "
@@ -555,12 +564,16 @@ def cluster_units(model: nn.Module, *, width: int, seed: int = 0, n_init: int = 
 # -- methods with the common signature --------------------------------------------------------------------
 def _dense_one_hidden(model_fn, data, config, seed, progress, function: str, *, relu: bool = False):
     """The network of ``model_fn``, checked before training (ReLU units only if ``relu``), then trained."""
+    if getattr(data, "n_classes", 2) != 2:
+        raise ValueError(
+            f"data must have two classes for {function}, got {data.n_classes}: use a two-class dataset "
+            "(moons, circles, ...) or a method that reads any model (METHODS['imp'], 'snip', 'gmp', ...)"
+        )
     model = new_model(model_fn, seed)
-    weights, _ = _classifier(model, function)
+    input_shape = tuple(data.x_train.shape[1:]) if hasattr(data, "x_train") else None
+    weights, _ = _classifier(model, function, input_shape)
     if relu:
         _require_relu(weights, function)
-    if getattr(data, "n_classes", 2) != 2:
-        raise ValueError(f"data must have two classes for tropical pruning, got {data.n_classes}")
     init_state = snapshot(model)
     result = train_model(model, data, train=config, progress=progress)
     return model, init_state, result

@@ -354,7 +354,10 @@ def test_gmp_refuses_a_schedule_that_cannot_reach_its_sparsity(small_digits):
 
 @pytest.mark.parametrize("name", ["tropical", "tropical_cluster"])
 def test_tropical_pruning_names_what_it_reads_for_a_conv_model(name, small_digits):
-    from lottery.methods import METHODS
+    from lottery.methods import METHODS, class_subset
 
-    with pytest.raises(ValueError, match="one-hidden-layer two-class classifiers only"):
+    with pytest.raises(ValueError, match="data must have two classes"):  # checked first, before training
         METHODS[name](ConvBN, small_digits, sparsity=0.5, train={"epochs": 1}, seed=0)
+    two_digits = class_subset(small_digits, [0, 1])
+    with pytest.raises(tr.UnsupportedLayerError, match="one-hidden-layer two-class classifiers only"):
+        METHODS[name](ConvBN, two_digits, sparsity=0.5, train={"epochs": 1}, seed=0)

@@ -556,7 +556,10 @@ def generator_distance(
     """
     if not (isinstance(Z1, Zonotope) and isinstance(Z2, Zonotope)):
         raise TypeError(
-            f"generator_distance needs two Zonotope, got {type(Z1).__name__} and {type(Z2).__name__}"
+            f"generator_distance needs two Zonotope, got {type(Z1).__name__} and {type(Z2).__name__} (a "
+            "polytope's vertices have no generators). For two networks: generator_distance("
+            "tropical.decision_zonotopes(a)[k], tropical.decision_zonotopes(b)[k]) for k = 0, 1, or "
+            "tropical.metrics.decision_metrics(a, b)['generator_distance'] (the larger of the two)"
         )
     Z1, Z2 = _pair(Z1, Z2, normalize)
     A, B = Z1.generators, Z2.generators

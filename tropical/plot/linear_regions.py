@@ -43,6 +43,12 @@ def _geometry_path(geometry):
     return Path.make_compound_path(*paths) if paths else None
 
 
+def _on_plane(result) -> bool:
+    """Whether the domain's coordinates are a plane's (``u``, ``v``), not the two inputs ``x_1``, ``x_2``."""
+    frame, origin = np.asarray(result.frame), np.asarray(result.origin)
+    return frame.shape != (2, 2) or not np.array_equal(frame, np.eye(2)) or bool(np.any(origin))
+
+
 def regions(
     model,
     ax=None,
@@ -113,7 +119,13 @@ def regions(
     lines = None
     if boundary:
         segments = result.decision_boundary()
-        lines = LineCollection(segments, colors=boundary_color, linewidths=boundary_width, zorder=3)
+        lines = LineCollection(
+            segments,
+            colors=boundary_color,
+            linewidths=boundary_width,
+            zorder=3,
+            label="exact decision boundary",
+        )
         ax.add_collection(lines)
     points = None
     if data is not None:
@@ -136,6 +148,10 @@ def regions(
     ax.set_aspect("equal")
     suffix = f"{len(result):,} regions"
     ax.set_title(f"{title} ({suffix})" if title else suffix)
+    if not ax.get_xlabel() and not ax.get_ylabel():  # the caller's labels stay
+        on_plane = _on_plane(result)
+        ax.set_xlabel("$u$ (plane coordinate)" if on_plane else "$x_1$")
+        ax.set_ylabel("$v$ (plane coordinate)" if on_plane else "$x_2$")
     return {"regions": faces, "boundary": lines, "data": points, "result": result}
 
 
@@ -221,7 +237,10 @@ def regions_comparison(
             )
             ax.add_patch(patch)
         patches.append(patch)
-    figure.suptitle(f"classes agree on {100 * agreement:.1f}% of the domain (hatched: disagreement)")
+    figure.suptitle(
+        f"classes agree on {100 * agreement:.1f}% of the domain (hatched: disagreement; black lines: exact "
+        "decision boundaries; colours: activation patterns)"
+    )
     return {
         "figure": figure,
         "axes": list(axes),

@@ -54,6 +54,14 @@ def newton_polygon(
     from matplotlib.collections import LineCollection
     from matplotlib.patches import Polygon as PolygonPatch
 
+    from tropical.polynomial import TropicalPolynomial
+
+    if not isinstance(polynomial, TropicalPolynomial):
+        raise TypeError(
+            f"newton_polygon draws a TropicalPolynomial, got {type(polynomial).__name__}; for a network use "
+            "tropical.plot.decision_polygon(model) (its decision polytope) or newton_polygon of a polynomial "
+            "of tropical.from_torch(model) (e.g. from_torch(model)[0].numerator)"
+        )
     if polynomial.dimension != 2:
         raise ValueError(f"newton_polygon needs a polynomial in 2 variables, got {polynomial.dimension}")
     ax = _axes(ax)
