@@ -862,8 +862,8 @@ class _RecursionBudget:
     point). Raises :class:`ComputationTooLargeError` before the product that would take the sum above the
     limits."""
 
-    def __init__(self, d: int, limits: dict):
-        self.d, self.limits, self.seconds = d, limits, 0.0
+    def __init__(self, d: int, limits: dict, name: str = "method='recursion'"):
+        self.d, self.limits, self.name, self.seconds = d, limits, name, 0.0
 
     def __call__(self, n: int) -> None:
         cost = hull_cost(n, self.d + 1)
@@ -871,7 +871,7 @@ class _RecursionBudget:
         check_cost(
             Cost(cost.memory, self.seconds),
             what=(
-                f"method='recursion' on a {self.d}-input network (its pairwise products so far, the last of "
+                f"{self.name} on a {self.d}-input network (its pairwise products so far, the last of "
                 f"{n:,} lifted points, reduced in {self.d + 1} dimensions)"
             ),
             max_bytes=self.limits["max_bytes"],
@@ -1152,8 +1152,13 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
     graph = piecewise_linear_graph(model, input_shape=input_shape)
     d = graph.n_in
     max_monomials = limits["max_monomials"]
+    name = f"method={method!r}"
     if method == "auto":
         method = "oracle" if d + 1 <= MAX_QHULL_DIMENSION else "recursion"
+        name = (
+            f"from_torch (method='auto' uses the pairwise recursion: the oracle reads at most "
+            f"{MAX_QHULL_DIMENSION - 1} inputs)"
+        )
     if method == "oracle" and d + 1 > MAX_QHULL_DIMENSION:
         raise ValueError(f"method='oracle' needs input dimension <= {MAX_QHULL_DIMENSION - 1}, got {d}")
     if not graph.is_chain:
@@ -1165,7 +1170,7 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
                 f"model has {d}: {_ALTERNATIVE}."
             )
             raise UnsupportedLayerError(
-                "method='recursion' reads chains of affine maps and activations; this model has residual "
+                f"{name} reads chains of affine maps and activations; this model has residual "
                 f"connections or max nodes. {instead}"
             )
         return _from_graph(graph, layers, limits, seed, samples, progress, (model, input_shape))
@@ -1187,7 +1192,7 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
         G = [TropicalPolynomial.constant(0.0, d) for _ in range(d)]
         per_layer = []
         bar = _Progress(len(affine), progress, unit="layers")
-        product = partial(_product, check=_RecursionBudget(d, limits))
+        product = partial(_product, check=_RecursionBudget(d, limits, name))
         for depth, layer in enumerate(affine):
             F, G = _recursion_layer(F, G, layer, d, product=product)
             per_layer.append([TropicalRational(f, g) for f, g in zip(F, G, strict=True)])

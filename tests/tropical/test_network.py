@@ -842,3 +842,15 @@ def test_oracle_equals_the_recursion_on_integer_weights_with_exact_ties(d, hidde
     np.testing.assert_allclose(
         rationals(oracle, X), expected, rtol=1e-9, atol=1e-9 * (1 + np.abs(expected).max())
     )
+
+
+def test_default_method_on_many_inputs_is_named_as_the_users_call():
+    """Regression (user trial): with no ``method`` given, a 784-input net was refused as "method='recursion'
+    ...", a keyword the user never passed."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 3)).double()
+    with pytest.raises(ComputationTooLargeError) as error:
+        from_torch(net, max_seconds=1.0)
+    message = str(error.value)
+    assert "method='auto'" in message and "method='recursion'" not in message
+    assert "linear_regions(model, plane=" in message
