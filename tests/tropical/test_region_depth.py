@@ -1,0 +1,95 @@
+"""The graph sweep depth-first by chunks of regions (``tropical._region_depth``) equals the sweep of every
+region at once.
+
+Oracles: the unchunked sweep of the same network (count, sorted activation patterns, adjacency as pairs of
+patterns, total area), the network's own forward pass in float64 at interior points (outputs and
+patterns), and the cell-complex check (every interior edge shared by exactly two regions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import interior_points
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_regions_graph import assert_cell_complex, digit_plane, network, sequential_patterns, two_conv_net
+
+import tropical._region_depth
+from tropical.errors import ComputationTooLargeError
+from tropical.regions import linear_regions
+
+
+def pattern_pairs(regions) -> set:
+    """The adjacency as pairs of activation patterns (independent of the regions' order)."""
+    rows = [row.tobytes() for row in regions.activation_patterns]
+    return {frozenset((rows[i], rows[j])) for i, j in regions.adjacency}
+
+
+def assert_same_regions(chunked, whole, model, seed):
+    assert len(chunked) == len(whole)
+    p, q = chunked.activation_patterns, whole.activation_patterns
+    np.testing.assert_array_equal(p[np.lexsort(p.T[::-1])], q[np.lexsort(q.T[::-1])])
+    assert chunked.areas.sum() == pytest.approx(whole.areas.sum(), rel=1e-12)
+    assert np.all(chunked.areas > 0)
+    assert_cell_complex(chunked)
+    assert pattern_pairs(chunked) == pattern_pairs(whole)
+    points, owner = interior_points(chunked, 2, seed)
+    inputs = chunked.to_input(points).reshape(-1, 1, 8, 8)
+    np.testing.assert_allclose(chunked.outputs(points, owner), network(model, inputs), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(p[owner], sequential_patterns(model, inputs))
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 50),
+    first=st.integers(0, 100),
+    slope=st.sampled_from([0.0, 0.1]),
+    size=st.sampled_from([1, 5, 40]),
+)
+def test_chunks_of_regions_give_the_regions_of_the_whole_sweep(seed, first, slope, size):
+    """Chunks of ``size`` regions from the second convolution on (after the first pooling split the
+    regions): the same regions, patterns, maps and adjacency, and a cell complex across the chunks."""
+    model, plane = two_conv_net(seed, slope), digit_plane(first)
+    whole = linear_regions(model, plane=plane)
+    previous = tropical._region_depth._CHUNK_REGIONS
+    tropical._region_depth._CHUNK_REGIONS = size
+    try:
+        chunked = linear_regions(model, plane=plane)
+    finally:
+        tropical._region_depth._CHUNK_REGIONS = previous
+    assert_same_regions(chunked, whole, model, seed)
+
+
+def test_max_memory_sets_the_chunks(monkeypatch):
+    """Chunking follows ``max_memory``: with a small share of it for the maps, the sweep goes depth-first
+    (its chunks of a few regions) and still gives the regions of the whole sweep."""
+    model, plane = two_conv_net(2, 0.0), digit_plane(30)
+    whole = linear_regions(model, plane=plane)
+    chunks = []
+    original = tropical._region_depth._chunks
+
+    def recording(*args):
+        chunks.append(original(*args))
+        return chunks[-1]
+
+    monkeypatch.setattr(tropical._region_depth, "_chunks", recording)
+    monkeypatch.setattr(tropical._region_depth, "_DEPTH_FIRST_SHARE", 1e-6)  # 4 kB of the default 4 GB
+    chunked = linear_regions(model, plane=plane)
+    # 3 regions a chunk for the 12 values of the second convolution (whole groups of a pooling's pieces)
+    assert len(chunks) == 1 and len(chunks[0]) > 10
+    assert_same_regions(chunked, whole, model, 0)
+    # the default share: this small net is swept whole
+    monkeypatch.setattr(tropical._region_depth, "_DEPTH_FIRST_SHARE", 0.125)
+    chunks.clear()
+    linear_regions(model, plane=plane)
+    assert chunks == []
+
+
+def test_chunked_sweep_still_refuses_too_many_regions(monkeypatch):
+    model, plane = two_conv_net(3, 0.1), digit_plane(60)
+    whole = len(linear_regions(model, plane=plane))
+    monkeypatch.setattr(tropical._region_depth, "_CHUNK_REGIONS", 10)
+    with pytest.raises(ComputationTooLargeError) as error:
+        linear_regions(model, plane=plane, max_regions=whole // 2)
+    assert error.value.limit == whole // 2 and error.value.estimate > whole // 2
