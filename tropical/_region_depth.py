@@ -33,7 +33,7 @@ from tropical.graph import Reshape
 #: the regions go through the rest of the graph in chunks
 _DEPTH_FIRST_SHARE = 0.125
 #: a chunk is sized so that the widest node's maps on this many times its regions fit that share
-_GROWTH = 4.0
+_GROWTH = 8.0
 #: regions per chunk instead of the size from ``max_memory`` (tests)
 _CHUNK_REGIONS: int | None = None
 
@@ -237,6 +237,13 @@ def depth_first(sweep: _GraphSweep, start: int, size: int):
         merged.append((values, np.concatenate(parents), width, kind))
         for chunk in patterns:  # the chunks' copies are no longer needed
             chunk[level] = None
+    out = np.empty((total, *maps[0].shape[1:]))
+    done = 0
+    for k, chunk in enumerate(maps):  # into one array, each chunk's freed once copied
+        out[done : done + len(chunk)] = chunk
+        done += len(chunk)
+        maps[k] = None
+    sweep.values.clear()
     x = np.concatenate([partition.x[: partition.nv], *xs])
     y = np.concatenate([partition.y[: partition.nv], *ys])
     chunk_of = np.empty(n, dtype=np.int64)
@@ -245,7 +252,7 @@ def depth_first(sweep: _GraphSweep, start: int, size: int):
     stitched = _stitched(
         partition, chunk_of, x, y, np.concatenate(corners), np.concatenate(lengths), np.concatenate(ancestors)
     )
-    return stitched, np.concatenate(maps), merged
+    return stitched, out, merged
 
 
 def _stitched(partition, chunk_of, x, y, corners, lengths, ancestor) -> Partition:

@@ -548,13 +548,20 @@ class _GraphSweep:
 
     def _dense_layer(self, op: Dense, value: _Masked, bias) -> np.ndarray:
         """A matrix after an activation with one slope, as ``(R, 3, n_out)``: with one input map for every
-        region one product of the activation factors by the matrix's columns times that map, otherwise the
-        chain sweep's next layer (:func:`tropical.regions._next_maps`: the maps along a forest of regions
-        that differ in a few units, compiled when the kernel is loaded)."""
-        from tropical.regions import _next_maps
+        region (and a product of at most ``_BLAS_WORK`` multiply-adds, or no kernel) one product of the
+        activation factors by the matrix's columns times that map, otherwise the chain sweep's next layer
+        (:func:`tropical.regions._next_maps`: the maps along a forest of regions that differ in a few units,
+        compiled when the kernel is loaded)."""
+        from tropical.regions import _BLAS_WORK, _next_maps
 
         n_regions = len(value.bits)
-        if value.index is None:  # one map for every region: D @ K with K[j] = maps[0][:, j] (x) weight[:, j]
+        use_compiled = self.use_compiled
+        if use_compiled is None and compiled_kernel(load=False) is not None:
+            use_compiled = True
+        product = n_regions * op.n_in * op.n_out <= _BLAS_WORK or not use_compiled
+        if (
+            value.index is None and product
+        ):  # one map for every region: D @ K, K[j] = maps[0][:, j] (x) W[:, j]
             kernel = (value.rows[0][:, :, None] * op.weight.T[None, :, :]).transpose(1, 0, 2)  # (n, 3, n_out)
             out = np.empty((n_regions, 3, op.n_out))
             step = _rows_per_chunk(max(op.n_in, op.n_out))
@@ -574,9 +581,6 @@ class _GraphSweep:
         maps = np.ascontiguousarray(value.rows.transpose(0, 2, 1))  # (M, n, 3)
         map_id = np.zeros(n_regions, dtype=np.int64) if value.index is None else value.index
         bias = np.zeros(op.n_out) if bias is None else np.asarray(bias, dtype=np.float64).reshape(-1)
-        use_compiled = self.use_compiled
-        if use_compiled is None and compiled_kernel(load=False) is not None:
-            use_compiled = True
         out = _next_maps(
             self.partition, maps, map_id, value.bits, float(value.slope[0]), op.weight, bias,
             self.max_memory, use_compiled,
@@ -777,20 +781,29 @@ class _GraphSweep:
     @staticmethod
     def _merge_groups(parent: np.ndarray, argmax: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The pieces of one region with the same argmax, numbered in the order of (parent, argmax row):
-        ``group`` (R,) and ``first`` (one piece of each group)."""
-        label = np.zeros(len(parent), dtype=np.int64)
-        several = np.bincount(parent)[parent] > 1  # only pieces of split regions can merge
-        if several.any():  # one byte string per piece: its parent (big-endian) and its argmax row
-            rows = np.ascontiguousarray(argmax[several])
-            key = np.empty((len(rows), 8 + rows.shape[1] * rows.itemsize), dtype=np.uint8)
-            key[:, :8] = parent[several].astype(">i8").view(np.uint8).reshape(-1, 8)
-            key[:, 8:] = rows.view(np.uint8).reshape(len(rows), -1)
-            key = key.view(np.dtype((np.void, key.shape[1]))).reshape(-1)
-            label[several] = np.unique(key, return_inverse=True)[1].reshape(-1) + 1
-        _, first, group = np.unique(
-            parent * (label.max() + 1) + label, return_index=True, return_inverse=True
+        ``group`` (R,) and ``first`` (the first piece of each group). One byte string per piece (its parent
+        big-endian and its argmax row), in chunks of whole parents."""
+        n = len(parent)
+        group = np.empty(n, dtype=np.int64)
+        order = np.argsort(parent, kind="stable")
+        runs = np.flatnonzero(np.r_[True, parent[order][1:] != parent[order][:-1]])
+        width = 8 + argmax.shape[1] * argmax.itemsize
+        cuts = np.unique(
+            runs[np.searchsorted(runs, np.arange(0, n, max(1, _CHUNK_BYTES // width)), "right") - 1]
         )
-        return group.reshape(-1), first
+        firsts, count = [np.zeros(0, dtype=np.int64)], 0
+        for lo, hi in itertools.pairwise([*cuts.tolist(), n]):
+            pieces = order[lo:hi]
+            key = np.empty((len(pieces), width), dtype=np.uint8)
+            key[:, :8] = parent[pieces].astype(">i8").view(np.uint8).reshape(-1, 8)
+            key[:, 8:] = np.ascontiguousarray(argmax[pieces]).view(np.uint8).reshape(len(pieces), -1)
+            _, first, inverse = np.unique(
+                key.view(np.dtype((np.void, width))).reshape(-1), return_index=True, return_inverse=True
+            )
+            group[pieces] = inverse.reshape(-1) + count
+            firsts.append(pieces[first])
+            count += len(first)
+        return group, np.concatenate(firsts)
 
     def _unsettled_outputs(self, value, windows: np.ndarray, tie: float) -> list[tuple[int, np.ndarray]]:
         """The outputs of a max node whose window has two entries that may tie on some region, each with

@@ -358,6 +358,18 @@ def _forest_maps(maps, map_id, bits, slope, weight, bias, predecessor) -> np.nda
     return result.reshape(n_regions, n_next, 3)
 
 
+class _DepthFirst(Exception):
+    """Raised by :func:`_sweep` when a hidden layer's maps on every region would take much of ``max_memory``:
+    :func:`linear_regions` then takes the graph sweep, which goes on depth-first by chunks of regions
+    (:mod:`tropical._region_depth`)."""
+
+
+def _depth_first_budget(max_memory: float) -> float:
+    from tropical._region_depth import _DEPTH_FIRST_SHARE
+
+    return _DEPTH_FIRST_SHARE * max_memory
+
+
 def _sweep(
     layers: list[AffineLayer], domain, origin, frame, tolerance, max_regions, max_memory, use_compiled
 ):
@@ -395,6 +407,12 @@ def _sweep(
         map_id = partition.map_id[:n_regions].copy()
         patterns.append((bits, map_id, n, "sign"))
         nxt = layers[index + 1] if index + 1 < len(layers) else None
+        if (
+            nxt is not None
+            and nxt.slope is not None
+            and 24.0 * nxt.n_out * n_regions > _depth_first_budget(max_memory)
+        ):
+            raise _DepthFirst  # the next layer's maps on every region: much of max_memory
         weight = None if nxt is None else nxt.weight
         bias = None if nxt is None else nxt.bias
         if use_compiled is None and compiled_kernel(load=False) is not None:
@@ -766,7 +784,10 @@ def linear_regions(
         Raise :class:`~tropical.errors.ComputationTooLargeError` once the count exceeds this.
     max_memory : float
         Bytes allowed for the per-region affine maps (24 bytes per region and unit: of one layer for the
-        layer sweep, of every value still needed by a later node for the graph sweep).
+        layer sweep, of every value still needed by a later node for the graph sweep). When a hidden
+        layer's maps on every region would take more than an eighth of it, the rest of the network is swept
+        depth-first by chunks of regions (the same regions; see :mod:`tropical._region_depth`), so that
+        the peak memory follows ``max_memory`` rather than the number of regions.
     compiled : bool or None
         Whether the splits run in the numba kernels of :mod:`tropical._region_kernel` (same regions, vertex
         for vertex; next-layer maps agree to rounding). ``None`` (default): numpy answers small networks
@@ -823,11 +844,15 @@ def linear_regions(
     graph = piecewise_linear_graph(model, input_shape=input_shape)
     domain, origin, frame = _domain(graph.n_in, bounds, plane, polygon)
     layers = _dense_chain(graph)
+    sweep = None
     if layers is not None:
-        sweep = _sweep(
-            layers, domain, origin, frame, tolerance, int(max_regions), float(max_memory), compiled
-        )
-    else:
+        try:
+            sweep = _sweep(
+                layers, domain, origin, frame, tolerance, int(max_regions), float(max_memory), compiled
+            )
+        except _DepthFirst:
+            pass
+    if sweep is None:
         from tropical._region_graph import blas_work, graph_sweep
 
         limits = (tolerance, int(max_regions), float(max_memory), compiled)

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from conftest import interior_points
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_regions_graph import assert_cell_complex, digit_plane, network, sequential_patterns, two_conv_net
+from torch import nn
 
 import tropical._region_depth
 from tropical.errors import ComputationTooLargeError
 from tropical.regions import linear_regions
+
+regioncam = pytest.importorskip("regioncam")
 
 
 def pattern_pairs(regions) -> set:
@@ -93,3 +97,36 @@ def test_chunked_sweep_still_refuses_too_many_regions(monkeypatch):
     with pytest.raises(ComputationTooLargeError) as error:
         linear_regions(model, plane=plane, max_regions=whole // 2)
     assert error.value.limit == whole // 2 and error.value.estimate > whole // 2
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 100), slope=st.sampled_from([0.0, 0.1]))
+def test_an_mlp_too_wide_for_the_layer_sweep_goes_depth_first(seed, slope):
+    """An MLP whose next layer's maps on every region would take much of ``max_memory`` leaves the layer
+    sweep for the graph sweep by chunks: the regions of the layer sweep, and regioncam's count."""
+    torch.manual_seed(seed)
+    layers = [nn.Linear(2, 12), nn.ReLU(), nn.Linear(12, 12), nn.LeakyReLU(slope), nn.Linear(12, 12)]
+    net = nn.Sequential(*layers, nn.ReLU(), nn.Linear(12, 3)).double().eval()
+    bounds = (-4.0, 4.0, -4.0, 4.0)
+    whole = linear_regions(net, bounds=bounds)
+    sweeps = []
+    original = tropical._region_depth.depth_first
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tropical._region_depth, "_DEPTH_FIRST_SHARE", 1e-7)  # 400 bytes of 4 GB
+        patch.setattr(
+            tropical._region_depth, "depth_first", lambda *args: sweeps.append(args[1:]) or original(*args)
+        )
+        chunked = linear_regions(net, bounds=bounds)
+    assert len(sweeps) == 1 and sweeps[0][1] <= 2  # from the second layer, a region or two at a time
+    assert len(chunked) == len(whole)
+    p, q = chunked.activation_patterns, whole.activation_patterns
+    np.testing.assert_array_equal(p[np.lexsort(p.T[::-1])], q[np.lexsort(q.T[::-1])])
+    assert_cell_complex(chunked)
+    assert pattern_pairs(chunked) == pattern_pairs(whole)
+    with torch.no_grad():
+        expected = net(torch.as_tensor(chunked.interior_points)).numpy()
+    np.testing.assert_allclose(chunked.outputs(chunked.interior_points), expected, rtol=0, atol=1e-9)
+    if slope == 0.0:
+        camera = regioncam.Regioncam(size=4.0)
+        camera.add(net.float())
+        assert camera.num_faces == len(chunked)
