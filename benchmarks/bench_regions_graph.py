@@ -174,6 +174,10 @@ def patterns_md5(regions) -> str:
             if kind == "sign":
                 bits = np.unpackbits(block, axis=1, count=n, bitorder="little")
                 block = np.packbits(bits, axis=1, bitorder="little")
+            elif kind == "argmax2":  # 2-bit window positions: hashed as bytes, as "argmax" patterns are
+                from tropical._region_graph import unpacked_positions
+
+                block = unpacked_positions(block, n)
             blocks.append(np.ascontiguousarray(block).view(np.uint8).reshape(len(index), -1))
             index = parent[index]
         rows = np.ascontiguousarray(np.concatenate(blocks[::-1], axis=1))

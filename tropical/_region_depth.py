@@ -2,11 +2,12 @@
 
 After any node the regions evolve independently of each other: each is split by the lines of its own maps
 only. When an affine node's maps on every region would take much of ``max_memory`` (a LeNet-5's second
-convolution, 1,024 values on 1.7e5 regions: 4 GB), :func:`depth_first` cuts the regions into chunks (bands
-across the domain; the pieces of one region that a max node split stay together, so that an affine node
-after it keeps sharing its maps) and sweeps each chunk through the rest of the graph on a partition of its
-own (:func:`_sub_partition`), keeping only what the result needs: the polygons, the output maps and the
-activation patterns. Only one chunk's values are held at a time. Two things cross the chunks:
+convolution, 1,024 values on 1.7e5 regions: 4 GB), :func:`depth_first` cuts the regions into chunks
+(compact on the domain, in a Morton order; the pieces of one region that a max node split stay together,
+so that an affine node after it keeps sharing its maps) and sweeps each chunk through the rest of the graph
+on a partition of its own (:func:`_sub_partition`), keeping only what the result needs: the polygons, the
+output maps and the activation patterns. Only one chunk's values are held at a time. Two things cross the
+chunks:
 
 - a max node's tie tolerance is relative to a bound of its input over *every* region: those bounds are
   found first, chunk by chunk, from the affine nodes before the next split (:func:`_bound_sources`; a graph
@@ -92,24 +93,34 @@ def _input_bound(value, through_activation: bool) -> float:
     return value.bound() if isinstance(value, _LAZY) else _bound(value)
 
 
+def _spread(bits: np.ndarray) -> np.ndarray:
+    """The 16 low bits of each value at the even bit positions (for a Morton code)."""
+    bits = bits.astype(np.uint64) & np.uint64(0xFFFF)
+    for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+        bits = (bits | (bits << np.uint64(shift))) & np.uint64(mask)
+    return bits
+
+
 def _chunks(partition: Partition, groups: np.ndarray | None, size: int) -> list[np.ndarray]:
-    """The regions in bands across the domain (by the height of their group's first corner), whole groups
-    in one chunk; each chunk sorted."""
+    """The regions in chunks of about ``size`` that are compact on the domain (in the Morton order of a
+    corner of each region's group, so that few regions lie on a chunk's boundary), whole groups in one
+    chunk; each chunk sorted."""
     corners, offsets = partition.corner_arrays()
     n = partition.nregions
-    height = partition.y[corners[offsets[:-1]]]
+    first_corner = corners[offsets[:-1]]
+    cell = [
+        np.clip((c + 1.0) * 32767.5, 0, 65535) for c in (partition.x[first_corner], partition.y[first_corner])
+    ]
+    morton = _spread(cell[0]) | (_spread(cell[1]) << np.uint64(1))
     if groups is None:
         groups = np.arange(n)
     _, first, groups = np.unique(groups, return_index=True, return_inverse=True)
     groups = groups.reshape(-1)
-    order = np.lexsort((np.arange(n), groups, height[first][groups]))
-    cut = np.arange(size, n, size)
-    # move each cut to the start of its group
+    order = np.lexsort((np.arange(n), groups, morton[first][groups]))
     key = groups[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    cut = np.unique(starts[np.searchsorted(starts, cut, side="right") - 1])
-    cut = cut[cut > 0]
-    return [np.sort(part) for part in np.split(order, cut)]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])  # each cut moves to the start of its group
+    cut = np.unique(starts[np.searchsorted(starts, np.arange(size, n, size), side="right") - 1])
+    return [np.sort(part) for part in np.split(order, cut[cut > 0])]
 
 
 def _sub_partition(partition: Partition, regions: np.ndarray) -> tuple[Partition, np.ndarray]:

@@ -583,6 +583,10 @@ class Regions:
         for values, parent, n, kind in reversed(self._patterns):
             if kind == "sign":
                 blocks.append(np.unpackbits(values[index], axis=1, count=n, bitorder="little").astype(bool))
+            elif kind == "argmax2":  # window positions, 2 bits each
+                from tropical._region_graph import unpacked_positions
+
+                blocks.append(unpacked_positions(values[index], n).astype(np.int64))
             else:
                 blocks.append(values[index].astype(np.int64))
             index = parent[index]
