@@ -35,6 +35,8 @@ from tropical.graph import Reshape
 _DEPTH_FIRST_SHARE = 0.125
 #: a chunk is sized so that the widest node's maps on this many times its regions fit that share
 _GROWTH = 8.0
+#: corners looked at a time when stitching the chunks
+_CHUNK_CORNERS = 200_000
 #: regions per chunk instead of the size from ``max_memory`` (tests)
 _CHUNK_REGIONS: int | None = None
 
@@ -266,6 +268,25 @@ def depth_first(sweep: _GraphSweep, start: int, size: int):
     return stitched, out, merged
 
 
+def _on_edges(x, y, a, b, edge, corners, first, counts, corner_anc, lo: int, tolerance: float):
+    """For corners ``lo : lo + _CHUNK_CORNERS``: the pairs (edge, corner position, vertex, position along
+    the edge in [0, 1], edge length) where the corner lies on an edge ``(a, b)`` between two chunks of its
+    region's ancestor (within a thousandth of the tolerance)."""
+    hi = min(len(corners), lo + _CHUNK_CORNERS)
+    where, position, _ = _segment_ranges(first[corner_anc[lo:hi]], counts[corner_anc[lo:hi]])
+    position += lo
+    e = edge[where]
+    v = corners[position]
+    ax, ay = x[a[e]], y[a[e]]
+    dx, dy = x[b[e]] - ax, y[b[e]] - ay
+    length = np.hypot(dx, dy)
+    t = (dx * (x[v] - ax) + dy * (y[v] - ay)) / (length * length)
+    across = np.abs(dx * (y[v] - ay) - dy * (x[v] - ax)) / length
+    slack = 1e-3 * tolerance
+    on = (across <= slack) & (t >= -slack) & (t <= 1 + slack)
+    return e[on], position[on], v[on], t[on], length[on]
+
+
 def _stitched(partition, chunk_of, x, y, corners, lengths, ancestor) -> Partition:
     """One partition of the chunks' regions (``corners`` in global vertex ids, ``lengths`` per region,
     ``ancestor``: the region of ``partition`` each lies in), a cell complex again: on every edge of
@@ -286,20 +307,12 @@ def _stitched(partition, chunk_of, x, y, corners, lengths, ancestor) -> Partitio
         first = np.concatenate([[0], np.cumsum(counts)])
         region = np.repeat(np.arange(len(lengths)), lengths)
         corner_anc = ancestor[region]
-        # every (corner, edge of its region's ancestor between two chunks): the corners on that edge
-        where, position, _ = _segment_ranges(first[corner_anc], counts[corner_anc])
-        e = edge[where]
-        v = corners[position]
-        ax, ay, bx, by = x[a[e]], y[a[e]], x[b[e]], y[b[e]]
-        dx, dy = bx - ax, by - ay
-        squared = dx * dx + dy * dy
-        t = (dx * (x[v] - ax) + dy * (y[v] - ay)) / squared
-        across_distance = np.abs(dx * (y[v] - ay) - dy * (x[v] - ax)) / np.sqrt(squared)
-        slack = 1e-3 * partition.tolerance
-        on = (across_distance <= slack) & (t >= -slack) & (t <= 1 + slack)
-        e, position, v, t = e[on], position[on], v[on], t[on]
+        # every (corner, edge of its region's ancestor between two chunks): the corners on that edge, in
+        # chunks of corners (a few edges each)
+        found = [_on_edges(x, y, a, b, edge, corners, first, counts, corner_anc, lo, partition.tolerance)
+                 for lo in range(0, len(corners), _CHUNK_CORNERS)]  # fmt: skip
+        e, position, v, t, length = (np.concatenate(parts) for parts in zip(*found, strict=True))
         side = (chunk_of[corner_anc[position]] != chunk_of[left[e]]).astype(np.int8)
-        length = np.sqrt(squared[on])
         # merge a new vertex of one side into the next one along the edge of the other side when closer
         # than the tolerance
         order = np.lexsort((v, t, e))
