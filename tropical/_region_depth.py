@@ -193,18 +193,19 @@ def depth_first(sweep: _GraphSweep, start: int, size: int):
     chunks = _chunks(partition, groups, size)
     scales = {}
     sources = _bound_sources(graph, start)
+    held = sweep._live_bytes(n) + _nbytes(sweep.patterns) + 8.0 * (partition.nv * 3 + partition.npool)
     if sources:  # the max nodes' bounds over every region, chunk by chunk
         last = max(source for source, _, _ in sources.values())
         bounds = dict.fromkeys(sources, 0.0)
         for regions in chunks:
             sub, _ = _chunk_sweep(sweep, regions)
+            sub.held = held
             for index in range(start, last + 1):
                 sub.step(index)
                 for m, (source, _, through) in sources.items():
                     if source == index:
                         bounds[m] = max(bounds[m], _input_bound(sub.values[index], through))
         scales = {m: bounds[m] * factor for m, (_, factor, _) in sources.items()}
-    held = sweep._live_bytes(n) + _nbytes(sweep.patterns) + 8.0 * (partition.nv * 3 + partition.npool)
     maps, patterns, corners, lengths, ancestors, xs, ys = [], [], [], [], [], [], []
     nv, total = partition.nv, 0
     for regions in chunks:
