@@ -130,3 +130,19 @@ def test_an_mlp_too_wide_for_the_layer_sweep_goes_depth_first(seed, slope):
         camera = regioncam.Regioncam(size=4.0)
         camera.add(net.float())
         assert camera.num_faces == len(chunked)
+
+
+def test_activation_patterns_refuse_an_array_beyond_max_memory():
+    """The dense patterns of a whole digit plane's LeNet-5 would be 21 GB: the read-out estimates first."""
+    model, plane = two_conv_net(0, 0.0), digit_plane(0)
+    regions = linear_regions(model, plane=plane, max_memory=1e9)
+    assert regions.max_memory == 1e9
+    needed = 2 * len(regions) * (72 + 18 + 12 + 3) * 8  # int64 patterns and their blocks
+    regions.max_memory = needed - 1
+    with pytest.raises(ComputationTooLargeError, match="activation patterns") as error:
+        _ = regions.activation_patterns
+    assert error.value.estimate == needed and error.value.limit == needed - 1
+    regions.max_memory = needed
+    points, owner = interior_points(regions, 1, 0)
+    inputs = regions.to_input(points).reshape(-1, 1, 8, 8)
+    np.testing.assert_array_equal(regions.activation_patterns[owner], sequential_patterns(model, inputs))
