@@ -7,8 +7,11 @@ resident size after imports, model construction and a warm-up on a tiny net) bel
   MaxPool 2, Linear 256-120, ReLU, Linear 120-84, ReLU, Linear 84-10), PyTorch default init, seed 0; the
   graph sweep. ``lenet-mlp``: an MLP 784-3456-1024-120-84-10 with the same hidden ReLU units (4,684); the
   layer sweep. Domain: the triangle of the plane through three sklearn digits (8x8, bilinearly resized to
-  28x28), shrunk about its centroid by each of ``--shrink`` (default 0.1 and 0.3; on the whole triangle,
-  445,943 regions, the conv net takes minutes and ~3.9 GB, and the MLP is refused by ``max_memory``).
+  28x28), shrunk about its centroid by each of ``--shrink`` (default 0.1, 0.3 and 1.0, the whole triangle:
+  445,943 regions, minutes; the sweeps go depth-first by chunks of regions there, see
+  ``docs/depth_first_regions.md``). Each LeNet run also reports ``md5``: of the sorted activation patterns
+  (each region's row of packed signs and argmax bytes hashed, the digests sorted), computed after the
+  peak is read, to compare runs and versions.
 - ``resmlp``: a residual MLP 2 -> 32, three blocks ``h + relu(Linear 32-32 (h))``, -> 10 (ReLU after the
   first layer; 128 hidden units), on the box [-10, 10]^2, against regioncam (its ``nn.Residual``) in the
   same run; ``resmlp-mlp``: the MLP 2-32-32-32-32-10 with the same hidden units. For these the seconds are
@@ -115,7 +118,8 @@ def child(name: str, tool: str, shrink: float) -> None:
         polygon = corners.mean(axis=0) + shrink * (corners - corners.mean(axis=0))
 
         def run():
-            return len(linear_regions(model, plane=plane, polygon=polygon))
+            run.regions = linear_regions(model, plane=plane, polygon=polygon)
+            return len(run.regions)
     elif tool == "ours":
 
         def run():
@@ -146,10 +150,39 @@ def child(name: str, tool: str, shrink: float) -> None:
             run()
             times.append(time.perf_counter() - start)
         warm = float(np.median(times))
+    md5 = patterns_md5(run.regions) if name.startswith("lenet") else None
     hidden = {"lenet": 4684, "lenet-mlp": 4684, "resmlp": 128, "resmlp-mlp": 128}[name]
     peak_mb = (peak - baseline) / 1024
     print(json.dumps({"net": name, "tool": tool, "regions": count, "seconds": seconds, "warm": warm,
-                      "hidden": hidden, "peak_mb": peak_mb, "numpy": np.__version__}))  # fmt: skip
+                      "hidden": hidden, "peak_mb": peak_mb, "numpy": np.__version__,
+                      "md5": md5}))  # fmt: skip
+
+
+def patterns_md5(regions) -> str:
+    """md5 of the sorted activation patterns without the dense (R, n_hidden) array: each region's row of
+    packed signs and argmax bytes (node by node) hashed, the digests sorted."""
+    import hashlib
+
+    import numpy as np
+
+    digests = []
+    for lo in range(0, len(regions), 20_000):
+        index = np.arange(lo, min(len(regions), lo + 20_000))
+        blocks = []
+        for values, parent, n, kind in reversed(regions._patterns):
+            block = values[index]
+            if kind == "sign":
+                bits = np.unpackbits(block, axis=1, count=n, bitorder="little")
+                block = np.packbits(bits, axis=1, bitorder="little")
+            elif kind == "argmax2":  # 2-bit window positions: hashed as bytes, as "argmax" patterns are
+                from tropical._region_graph import unpacked_positions
+
+                block = unpacked_positions(block, n)
+            blocks.append(np.ascontiguousarray(block).view(np.uint8).reshape(len(index), -1))
+            index = parent[index]
+        rows = np.ascontiguousarray(np.concatenate(blocks[::-1], axis=1))
+        digests += [hashlib.md5(row.tobytes()).digest() for row in rows]
+    return hashlib.md5(b"".join(sorted(digests))).hexdigest()
 
 
 def measure(name: str, tool: str, shrink: float) -> dict:
@@ -168,15 +201,18 @@ def measure(name: str, tool: str, shrink: float) -> dict:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| network | scale | tool | hidden units | regions | first call s | warm s | regions/s | peak MB |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| network | scale | tool | hidden units | regions | first call s | warm s | regions/s | peak MB | "
+        "patterns md5 |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         scale = "" if row["scale"] is None else f"{row['scale']:g}"
         warm = "" if row.get("warm") is None else f"{row['warm']:.3f}"
+        md5 = "" if row.get("md5") is None else f"`{row['md5'][:12]}`"
         lines.append(
             f"| {row['net']} | {scale} | {row['tool']} | {row['hidden']:,} | {row['regions']:,} | "
-            f"{row['seconds']:.3f} | {warm} | {row['regions'] / row['seconds']:,.0f} | {row['peak_mb']:.0f} |"
+            f"{row['seconds']:.3f} | {warm} | {row['regions'] / row['seconds']:,.0f} | "
+            f"{row['peak_mb']:.0f} | {md5} |"
         )
     return "\n".join(lines)
 
@@ -189,8 +225,8 @@ def main() -> None:
         "--shrink",
         type=float,
         nargs="+",
-        default=[0.1, 0.3],
-        help="scales of the digit triangle (default 0.1 0.3)",
+        default=[0.1, 0.3, 1.0],
+        help="scales of the digit triangle (default 0.1 0.3 1.0)",
     )
     parser.add_argument("--rounds", type=int, default=2, help="best of this many runs per (network, tool)")
     parser.add_argument("--write", action="store_true", help="append/replace the section in RESULTS.md")

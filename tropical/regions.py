@@ -371,6 +371,18 @@ def _forest_maps(maps, map_id, bits, slope, weight, bias, predecessor) -> np.nda
     return result.reshape(n_regions, n_next, 3)
 
 
+class _DepthFirst(Exception):
+    """Raised by :func:`_sweep` when a hidden layer's maps on every region would take much of ``max_memory``:
+    :func:`linear_regions` then takes the graph sweep, which goes on depth-first by chunks of regions
+    (:mod:`tropical._region_depth`)."""
+
+
+def _depth_first_budget(max_memory: float) -> float:
+    from tropical._region_depth import _DEPTH_FIRST_SHARE
+
+    return _DEPTH_FIRST_SHARE * max_memory
+
+
 def _sweep(
     layers: list[AffineLayer], domain, origin, frame, tolerance, max_regions, max_memory, use_compiled
 ):
@@ -408,6 +420,12 @@ def _sweep(
         map_id = partition.map_id[:n_regions].copy()
         patterns.append((bits, map_id, n, "sign"))
         nxt = layers[index + 1] if index + 1 < len(layers) else None
+        if (
+            nxt is not None
+            and nxt.slope is not None
+            and 24.0 * nxt.n_out * n_regions > _depth_first_budget(max_memory)
+        ):
+            raise _DepthFirst  # the next layer's maps on every region: much of max_memory
         weight = None if nxt is None else nxt.weight
         bias = None if nxt is None else nxt.bias
         if use_compiled is None and compiled_kernel(load=False) is not None:
@@ -457,10 +475,25 @@ class Regions:
         Number of network outputs.
     tolerance : float
         The tolerance the regions were computed with (see the module docstring).
+    max_memory : float
+        ``max_memory`` of :func:`linear_regions`: read-outs that would allocate more refuse.
     """
 
-    def __init__(self, partition: Partition, maps, patterns, center, scale, domain, origin, frame, n_outputs):
+    def __init__(
+        self,
+        partition: Partition,
+        maps,
+        patterns,
+        center,
+        scale,
+        domain,
+        origin,
+        frame,
+        n_outputs,
+        max_memory=4e9,
+    ):
         self._partition = partition
+        self.max_memory = float(max_memory)  # for read-outs that allocate per region and unit
         self._maps = maps  # (R, n_out, 3), internal coordinates
         self._patterns = patterns
         self._center = center
@@ -570,13 +603,30 @@ class Regions:
         max nodes (max pooling, ``torch.max``) the array is bool: ``True`` means a nonnegative input on the
         identity branch of the activation (positive beyond the tolerance). With max nodes it is int64:
         activation units give 0/1 and each max output the window position of its largest entry (the lowest
-        position on ties). Networks without hidden units give shape (n_regions, 0).
+        position on ties). Networks without hidden units give shape (n_regions, 0). Refused with
+        :class:`~tropical.errors.ComputationTooLargeError` when the array would exceed ``max_memory`` (of
+        :func:`linear_regions`; a LeNet-5 on a whole digit plane: 446k regions x 5,804 units, 21 GB).
         """
+        n_units = sum(n for _, _, n, _ in self._patterns)
+        itemsize = 1 if all(kind == "sign" for *_, kind in self._patterns) else 8
+        estimate = 2.0 * len(self) * n_units * itemsize  # the blocks and their concatenation
+        if estimate > self.max_memory:
+            raise ComputationTooLargeError(
+                f"the activation patterns of {len(self)} regions x {n_units} units need about "
+                f"{estimate / 1e9:.2f} GB (limit max_memory={self.max_memory:.3g} bytes of linear_regions); "
+                "use a smaller domain (bounds= or polygon=) with fewer regions, or raise max_memory",
+                estimate=estimate,
+                limit=self.max_memory,
+            )
         index = np.arange(len(self))
         blocks = []
         for values, parent, n, kind in reversed(self._patterns):
             if kind == "sign":
                 blocks.append(np.unpackbits(values[index], axis=1, count=n, bitorder="little").astype(bool))
+            elif kind == "argmax2":  # window positions, 2 bits each
+                from tropical._region_graph import unpacked_positions
+
+                blocks.append(unpacked_positions(values[index], n).astype(np.int64))
             else:
                 blocks.append(values[index].astype(np.int64))
             index = parent[index]
@@ -778,7 +828,10 @@ def linear_regions(
         Raise :class:`~tropical.errors.ComputationTooLargeError` once the count exceeds this.
     max_memory : float
         Bytes allowed for the per-region affine maps (24 bytes per region and unit: of one layer for the
-        layer sweep, of every value still needed by a later node for the graph sweep).
+        layer sweep, of every value still needed by a later node for the graph sweep). When a hidden
+        layer's maps on every region would take more than an eighth of it, the rest of the network is swept
+        depth-first by chunks of regions (the same regions; see :mod:`tropical._region_depth`), so that
+        the peak memory follows ``max_memory`` rather than the number of regions.
     compiled : bool or None
         Whether the splits run in the numba kernels of :mod:`tropical._region_kernel` (same regions, vertex
         for vertex; next-layer maps agree to rounding). ``None`` (default): numpy answers small networks
@@ -835,11 +888,15 @@ def linear_regions(
     graph = piecewise_linear_graph(model, input_shape=input_shape)
     domain, origin, frame = _domain(graph.n_in, bounds, plane, polygon)
     layers = _dense_chain(graph)
+    sweep = None
     if layers is not None:
-        sweep = _sweep(
-            layers, domain, origin, frame, tolerance, int(max_regions), float(max_memory), compiled
-        )
-    else:
+        try:
+            sweep = _sweep(
+                layers, domain, origin, frame, tolerance, int(max_regions), float(max_memory), compiled
+            )
+        except _DepthFirst:
+            pass
+    if sweep is None:
         from tropical._region_graph import blas_work, graph_sweep
 
         limits = (tolerance, int(max_regions), float(max_memory), compiled)
@@ -851,7 +908,18 @@ def linear_regions(
             sweep = graph_sweep(graph, domain, origin, frame, *limits)
     partition, maps, patterns, center, scale = sweep
     n_outputs = math.prod(graph.output_shape)
-    return Regions(partition, maps, patterns, center, scale, domain, origin, frame, n_outputs)
+    return Regions(
+        partition,
+        maps,
+        patterns,
+        center,
+        scale,
+        domain,
+        origin,
+        frame,
+        n_outputs,
+        max_memory=float(max_memory),
+    )
 
 
 def _plane_points(plane, input_shape):
