@@ -135,8 +135,8 @@ def _sub_partition(partition: Partition, regions: np.ndarray) -> tuple[Partition
     sub = Partition.__new__(Partition)
     sub.tolerance = partition.tolerance
     sub.nv = nv
-    sub.x, sub.y = np.zeros(max(64, 2 * nv)), np.zeros(max(64, 2 * nv))
-    sub.x[1:nv], sub.y[1:nv] = partition.x[vertex_ids], partition.y[vertex_ids]
+    sub.xy = np.zeros((2, max(64, 2 * nv)))
+    sub.xy[:, 1:nv] = partition.xy[:, vertex_ids]
     sub.home = np.zeros(max(64, 2 * nv), dtype=np.int64)
     sub.pool = np.zeros(max(64, 2 * k), dtype=np.int32)
     sub.pool[:k] = local.reshape(-1) + 1
@@ -371,7 +371,7 @@ def _stitched(partition, chunk_of, x, y, corners, lengths, ancestor) -> Partitio
     n, k = len(lengths), len(corners)
     stitched.tolerance = partition.tolerance
     stitched.nv = len(x)
-    stitched.x, stitched.y = x, y
+    stitched.xy = np.stack([x, y])
     stitched.home = np.zeros(len(x), dtype=np.int64)
     stitched.pool = corners.astype(np.int32)
     stitched.npool = stitched.live_corners = k
