@@ -40,7 +40,7 @@ import itertools
 
 import numpy as np
 
-from tropical._region_split import Partition, _segment_ranges, one_blas_thread
+from tropical._region_split import Partition, _segment_ranges, one_thread_product
 from tropical._region_split import compiled as compiled_kernel
 from tropical.errors import ComputationTooLargeError
 from tropical.graph import Dense, Reshape
@@ -428,24 +428,9 @@ def _apply(op, maps: np.ndarray) -> np.ndarray:
         return maps
     if isinstance(op, Dense) and len(op.in_shape) == 1:
         out = np.empty((len(maps), 3, op.n_out))
-        _one_thread_product(maps.reshape(-1, op.n_in), op.weight.T, out.reshape(-1, op.n_out))
+        one_thread_product(maps.reshape(-1, op.n_in), op.weight.T, out.reshape(-1, op.n_out))
         return out
     return op.apply(maps.reshape(-1, *op.in_shape)).reshape(len(maps), 3, -1)
-
-
-def _one_thread_product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> None:
-    """``out[:] = left @ right`` on one BLAS thread: in blocks of rows small enough for OpenBLAS to stay on
-    one thread by its own rule (no threadpoolctl to load), or, when ``right`` is too large for blocks of
-    at least 16 rows, under :func:`one_blas_thread`."""
-    from tropical.regions import _ONE_THREAD_PRODUCT
-
-    step = _ONE_THREAD_PRODUCT // max(right.size, 1)
-    if step < 16:
-        with one_blas_thread(left.shape[0] * right.size):
-            np.matmul(left, right, out=out)
-        return
-    for lo in range(0, left.shape[0], step):
-        np.matmul(left[lo : lo + step], right, out=out[lo : lo + step])
 
 
 def blas_work(graph) -> float:
@@ -611,7 +596,7 @@ class _GraphSweep:
                     ),
                     value.slope,
                 )
-                _one_thread_product(
+                one_thread_product(
                     factors, kernel.reshape(op.n_in, -1), out[lo : lo + step].reshape(len(factors), -1)
                 )
             if bias is not None:

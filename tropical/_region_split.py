@@ -74,6 +74,28 @@ def one_blas_thread(work: float):
         yield
 
 
+#: OpenBLAS multiplies on one thread when ``m n k`` is at most 65536 x GEMM_MULTITHREAD_THRESHOLD (4)
+_ONE_THREAD_PRODUCT = 262_144
+#: Blocks of fewer rows than this are up to ~35 % slower than one call on one thread (OpenBLAS, 8000 x 128 @
+#: 128 x 384 in blocks of 5 rows: 23 ms against 17 ms)
+_MIN_BLOCK_ROWS = 16
+
+
+def one_thread_product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = left @ right`` on one BLAS thread (issue 13: on a busy machine OpenBLAS's threads wait on
+    each other): in blocks of rows of at most :data:`_ONE_THREAD_PRODUCT` multiply-adds, which OpenBLAS runs
+    on one thread by its own rule, with no thread pool to wake and no threadpoolctl to load; when ``right``
+    is too large for blocks of :data:`_MIN_BLOCK_ROWS` rows, in one call under :func:`one_blas_thread`."""
+    work = left.shape[0] * right.size
+    step = _ONE_THREAD_PRODUCT // max(right.size, 1)
+    if step < _MIN_BLOCK_ROWS and work > _ONE_THREAD_PRODUCT:
+        with one_blas_thread(work):
+            np.matmul(left, right, out=out)
+        return
+    for lo in range(0, left.shape[0], max(step, 1)):
+        np.matmul(left[lo : lo + step], right, out=out[lo : lo + step])
+
+
 def _grown(array: np.ndarray, needed: int, used: int | None = None) -> np.ndarray:
     """``array`` with room for ``needed`` rows (capacity doubles, the first ``used`` rows kept, all by
     default; the others zero)."""

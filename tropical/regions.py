@@ -72,7 +72,7 @@ from functools import cached_property
 
 import numpy as np
 
-from tropical._region_split import Partition, distinct, one_blas_thread
+from tropical._region_split import Partition, distinct, one_blas_thread, one_thread_product
 from tropical._region_split import compiled as compiled_kernel
 from tropical._validation import box
 from tropical.errors import ComputationTooLargeError
@@ -82,18 +82,13 @@ from tropical.layers import AffineLayer
 __all__ = ["Regions", "decision_boundary", "decision_regions", "linear_regions"]
 
 _CHUNK_BYTES = 48_000_000
-#: OpenBLAS multiplies on one thread when ``m n k`` is at most 65536 x GEMM_MULTITHREAD_THRESHOLD (4)
-_ONE_THREAD_PRODUCT = 262_144
 #: Products above this many multiply-adds (~0.2 s on one core) run under the one-thread limit of
 #: threadpoolctl around the caller's whole loop. Smaller ones limit their threads themselves
-#: (:func:`_product`): in blocks of rows when the blocks have at least :data:`_MIN_BLOCK_ROWS` rows (as fast
-#: as one call), so that threadpoolctl (~5-9 ms to import and to find the loaded libraries) is loaded only
-#: when thinner blocks would cost more than that (issue 13: 2-64-64-2 loaded it for a 25M product that
-#: blocks do as fast)
+#: (:func:`~tropical._region_split.one_thread_product`): in blocks of rows when the blocks have at least
+#: ``_MIN_BLOCK_ROWS`` rows (as fast as one call), so that threadpoolctl (~5-9 ms to import and to find the
+#: loaded libraries) is loaded only when thinner blocks would cost more than that (issue 13: 2-64-64-2
+#: loaded it for a 25M product that blocks do as fast)
 _SPLIT_PRODUCTS = 1_000_000_000
-#: Blocks of fewer rows than this are up to ~35 % slower than one call on one thread (OpenBLAS, 8000 x 128 @
-#: 128 x 384 in blocks of 5 rows: 23 ms against 17 ms)
-_MIN_BLOCK_ROWS = 16
 #: Map entries up to which the compiled normalisation is used (bit for bit the numpy one): it saves numpy's
 #: dozen calls on small layers; on large ones numpy's blocked passes measured faster inside the sweep
 _COMPILED_NORMALISATION = 100_000
@@ -209,7 +204,7 @@ def _direct_maps(maps, map_id, bits, slope, weight, bias) -> np.ndarray:
         with one_blas_thread(n_regions * kernel.size if n_regions * kernel.size > _SPLIT_PRODUCTS else 0):
             for lo in range(0, n_regions, chunk):
                 factors = _activation_factors(bits[lo : lo + chunk], n, slope)
-                _product(factors, kernel, flat[lo : lo + chunk])
+                one_thread_product(factors, kernel, flat[lo : lo + chunk])
         out[:, :, 2] += bias
         return out
     work = 0 if weight is None else 3 * n_regions * n * n_next
@@ -221,26 +216,10 @@ def _direct_maps(maps, map_id, bits, slope, weight, bias) -> np.ndarray:
                 out[lo : lo + chunk] = hidden
             else:
                 product = np.empty((3 * len(hidden), n_next))
-                _product(hidden.transpose(0, 2, 1).reshape(-1, n), weight.T, product)
+                one_thread_product(hidden.transpose(0, 2, 1).reshape(-1, n), weight.T, product)
                 out[lo : lo + chunk] = product.reshape(-1, 3, n_next).transpose(0, 2, 1)
                 out[lo : lo + chunk, :, 2] += bias
     return out
-
-
-def _product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> None:
-    """``out[:] = left @ right`` on one BLAS thread (issue 13: on a busy machine OpenBLAS's threads wait on
-    each other): in blocks of rows of at most :data:`_ONE_THREAD_PRODUCT` multiply-adds, which OpenBLAS runs
-    on one thread by its own rule, with no thread pool to wake and no threadpoolctl to load; when ``right``
-    is too large for blocks of :data:`_MIN_BLOCK_ROWS` rows, in one call under
-    :func:`~tropical._region_split.one_blas_thread`."""
-    work = left.shape[0] * right.size
-    step = _ONE_THREAD_PRODUCT // max(right.size, 1)
-    if step < _MIN_BLOCK_ROWS and work > _ONE_THREAD_PRODUCT:
-        with one_blas_thread(work):
-            np.matmul(left, right, out=out)
-        return
-    for lo in range(0, left.shape[0], max(step, 1)):
-        np.matmul(left[lo : lo + step], right, out=out[lo : lo + step])
 
 
 def _tree_depths(predecessor: np.ndarray, root: int) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The numpy split of ``tropical._region_split.Partition`` against independent oracles, and the helpers that
 keep the first answer of a small network free of heavy imports (issue 13): ``distinct`` (``np.unique`` without
-``numpy.ma``), ``regions._product`` (BLAS products on one thread without threadpoolctl)."""
+``numpy.ma``), ``one_thread_product`` (BLAS products on one thread without threadpoolctl)."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def test_distinct_and_small_products_import_neither_numpy_ma_nor_threadpoolctl()
     code = (
         "import sys, numpy as np\n"
         "from tropical._region_split import distinct\n"
-        "from tropical.regions import _product\n"
+        "from tropical._region_split import one_thread_product as _product\n"
         "distinct(np.array([3, 1, 3]))\n"
         "left, right = np.ones((2000, 64)), np.ones((64, 192))\n"  # 2-64-64-2's second layer: 25M mul-adds
         "out = np.empty((2000, 192))\n"
@@ -145,7 +145,7 @@ def test_distinct_and_small_products_import_neither_numpy_ma_nor_threadpoolctl()
     ("rows", "inner", "cols"), [(3, 4, 5), (2000, 64, 192), (700, 128, 384), (50, 1000, 30)]
 )
 def test_product_is_the_matrix_product(rows, inner, cols):
-    from tropical.regions import _product
+    from tropical._region_split import one_thread_product as _product
 
     rng = np.random.default_rng(rows)
     left, right = rng.normal(size=(rows, inner)), rng.normal(size=(inner, cols))
