@@ -431,6 +431,19 @@ def _shapely_polygons(corners: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return shapely.polygons(rings)
 
 
+def _domain_points(points) -> np.ndarray:
+    """Points in domain coordinates as an ``(n, 2)`` float array (one point ``(2,)`` gives ``(1, 2)``)."""
+    points = np.asarray(points, dtype=np.float64)
+    if points.shape == (2,):
+        return points.reshape(1, 2)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(
+            f"points must have shape (n, 2) in domain coordinates, got {points.shape}; for input-space "
+            "points of a plane, evaluate the network itself"
+        )
+    return points
+
+
 class Regions:
     """The linear regions of a network on a 2-D domain, with the exact affine map on each.
 
@@ -616,15 +629,14 @@ class Regions:
 
     def outputs(self, points, regions=None) -> np.ndarray:
         """The network output at ``points`` (n, 2) in domain coordinates, from the maps: (n, n_outputs)."""
-        points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        points = _domain_points(points)
         regions = self.at(points) if regions is None else np.asarray(regions)
         jacobian, offset = self.affine_maps
         return np.einsum("nij,nj->ni", jacobian[regions], points) + offset[regions]
 
     def to_input(self, points) -> np.ndarray:
         """Map domain coordinates ``(n, 2)`` to input-space points ``(n, d)``."""
-        points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        return self.origin + points @ self.frame
+        return self.origin + _domain_points(points) @ self.frame
 
     @cached_property
     def _tree(self):

@@ -636,3 +636,17 @@ def test_regression_constant_neurons_in_tiny_and_huge_networks(seed, scale):
     expected = network(model, points)
     predicted = np.einsum("nij,nj->ni", jacobian[owner], points) + offset[owner]
     np.testing.assert_allclose(predicted, expected, rtol=0, atol=1e-10 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (3,), (2, 2, 2)])
+def test_outputs_and_to_input_name_the_shape_they_take(shape):
+    """Regression (user trial): ``Regions.outputs`` of (3, 3) points gave numpy's "cannot reshape array of
+    size 9 into shape (2)"; (3,) and (2, 2, 2) points were silently reshaped."""
+    net = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+    regions = linear_regions(net, bounds=(-3, 3, -3, 3))
+    for method in (regions.outputs, regions.to_input):
+        with pytest.raises(ValueError, match=r"points must have shape \(n, 2\)"):
+            method(np.zeros(shape))
+    point = np.array([0.5, -1.0])
+    expected = net(torch.tensor(point, dtype=torch.float32)[None]).detach().numpy()
+    np.testing.assert_allclose(regions.outputs(point), expected, atol=1e-5)
