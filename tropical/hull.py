@@ -135,13 +135,41 @@ def unique_rows(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> tu
     distinct = ordered[change]
     inverse = np.empty(len(points), dtype=np.int64)
     inverse[order] = np.cumsum(change) - 1
-    pairs = cKDTree(distinct).query_pairs(tolerance * _scale(points), p=np.inf, output_type="ndarray")
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(distinct),) * 2)
-    _, labels = connected_components(graph, directed=False)
+    pairs = _close_pairs(distinct, tolerance * _scale(points))
+    if len(pairs):
+        graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(distinct),) * 2)
+        _, labels = connected_components(graph, directed=False)
+    else:  # every distinct row is a group of its own (the common case: skips the sparse graph)
+        labels = np.arange(len(distinct))
     groups = labels[inverse.reshape(-1)]
     representatives = np.full(labels.max() + 1, len(points))
     np.minimum.at(representatives, groups, np.arange(len(points)))
     return representatives, groups
+
+
+#: Largest number of pairs :func:`_close_pairs` checks per row before it asks a k-d tree instead.
+_MAX_WINDOW_PAIRS = 4
+
+
+def _close_pairs(ordered: np.ndarray, radius: float) -> np.ndarray:
+    """Pairs ``(i, j)``, ``i < j``, of rows within ``radius`` of each other in every coordinate, shape
+    (p, 2): the pairs of ``cKDTree(ordered).query_pairs(radius, p=np.inf)``.
+
+    ``ordered`` is sorted by its first column (as :func:`unique_rows` sorts it): the rows within
+    ``radius`` of row ``i`` in that column follow it, so the pairs to check are a window after every row
+    (usually empty), found by one ``searchsorted`` (twice as wide, so that the rounding of
+    ``first + radius`` loses no pair; the test itself is the tree's). Sets with many rows of nearly equal
+    first coordinates (lattices) would make the windows quadratic; they go to the k-d tree.
+    """
+    first = ordered[:, 0]
+    ends = np.searchsorted(first, first + 2 * radius, side="right")
+    counts = ends - np.arange(len(first)) - 1
+    if counts.sum() > _MAX_WINDOW_PAIRS * len(first):
+        return cKDTree(ordered).query_pairs(radius, p=np.inf, output_type="ndarray")
+    left = np.repeat(np.arange(len(first)), counts)
+    right = left + 1 + (np.arange(len(left)) - np.repeat(np.cumsum(counts) - counts, counts))
+    close = np.all(np.abs(ordered[right] - ordered[left]) <= radius, axis=1)
+    return np.column_stack([left[close], right[close]])
 
 
 def _qhull(coordinates: np.ndarray, *, joggle: bool = False) -> ConvexHull:

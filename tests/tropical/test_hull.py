@@ -74,6 +74,32 @@ def test_unique_rows_exact_duplicates_and_empty_input():
     assert len(representatives) == 0 and len(inverse) == 0
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 120),
+    d=st.integers(1, 4),
+    kind=st.sampled_from(["lattice", "near copies", "tiny"]),
+    radius=st.sampled_from([0.0, 1e-9, 1e-3, 0.6]),
+)
+def test_close_pairs_are_the_brute_force_pairs(seed, n, d, kind, radius):
+    """unique_rows' pair search (a window after every row of the first-column order, a k-d tree for
+    lattices) finds exactly the pairs within the radius in every coordinate, by brute force."""
+    rng = np.random.default_rng(seed)
+    if kind == "lattice":  # many equal first coordinates: the k-d tree path
+        points = rng.integers(-3, 3, size=(n, d)) * 0.5
+    elif kind == "near copies":
+        points = rng.normal(size=(n, d))
+        points = np.vstack([points, points[: n // 2] + rng.normal(size=(n // 2, d)) * 1e-9])
+    else:
+        points = rng.normal(size=(n, d)) * 1e-3
+    ordered = np.unique(points, axis=0)
+    pairs = tropical.hull._close_pairs(ordered, radius)
+    close = np.all(np.abs(ordered[:, None] - ordered[None]) <= radius, axis=2)
+    expected = {(i, j) for i, j in zip(*np.nonzero(np.triu(close, 1)), strict=True)}
+    assert {(int(i), int(j)) for i, j in pairs} == {(int(i), int(j)) for i, j in expected}
+
+
 # ------------------------------------------------------------------------------ Qhull failures
 def _failing(*args, **kwargs):
     raise scipy.spatial.QhullError("QH6271 qhull topology error (wide merge, simulated)")

@@ -614,7 +614,9 @@ def test_recursion_on_many_inputs_is_refused_before_its_long_products():
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.copy_(torch.tensor(generator.standard_normal(tuple(parameter.shape))))
-    with pytest.raises(ComputationTooLargeError, match=r"method='recursion'.*max_seconds=60") as info:
+    with pytest.raises(
+        ComputationTooLargeError, match=r"method='auto' uses the pairwise recursion.*max_seconds=60"
+    ) as info:
         from_torch(model)
     assert info.value.estimate > info.value.limit == 60
     assert "tropical.linear_regions(model, plane=" in str(info.value)
