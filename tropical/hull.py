@@ -352,6 +352,7 @@ def _strict_upper(
     rivals: np.ndarray,
     tolerance: float,
     neighbours: tuple[np.ndarray, np.ndarray] | None = None,
+    second_witnesses: np.ndarray | None = None,
 ) -> np.ndarray:
     """The candidates that win by more than the tolerance somewhere: the module's one definition of an
     upper vertex (docs/tolerances.md), decided once per monomial.
@@ -380,6 +381,9 @@ def _strict_upper(
         Pairs ``(k, p)``: candidate ``candidates[k]`` and a rival ``p`` of its own faces (see
         :func:`upper_vertices_with_witnesses`). When given, the witnesses are checked against these rivals
         only; the linear programs still use all ``rivals``.
+    second_witnesses : ndarray, shape (c, k), optional
+        Another point per candidate, tried (against the same rivals) for the candidates that the first
+        witness leaves undecided, before their linear programs. Needs ``neighbours``.
     """
     scaled, exponent_scale, coefficient_scale = _scaled_lifted(projected)
     keep = np.zeros(len(candidates), dtype=bool)
@@ -387,6 +391,18 @@ def _strict_upper(
         x = witnesses * (exponent_scale / coefficient_scale)  # the same points in scaled units
         x[~np.isfinite(x)] = 0.0
         keep = _neighbour_margins(scaled, candidates, x, *neighbours, tolerance) > tolerance
+        if second_witnesses is not None and not keep.all():
+            undecided = np.flatnonzero(~keep)
+            x = second_witnesses[undecided] * (exponent_scale / coefficient_scale)
+            x[~np.isfinite(x)] = 0.0
+            position = np.full(len(candidates), -1)
+            position[undecided] = np.arange(len(undecided))
+            owner, rival = neighbours
+            pairs = position[owner] >= 0
+            margins = _neighbour_margins(
+                scaled, candidates[undecided], x, position[owner[pairs]], rival[pairs], tolerance
+            )
+            keep[undecided] = margins > tolerance
     elif witnesses is not None:
         x = witnesses * (exponent_scale / coefficient_scale)  # the same points in scaled units
         x[~np.isfinite(x)] = 0.0
@@ -590,6 +606,7 @@ def upper_vertices_with_witnesses(
     *,
     neighbours: tuple[np.ndarray, np.ndarray] | None = None,
     groups: np.ndarray | None = None,
+    second_witnesses: np.ndarray | None = None,
 ) -> np.ndarray:
     """:func:`upper_hull_vertices` when a superset of the vertices and a witness per candidate are known.
 
@@ -616,6 +633,9 @@ def upper_vertices_with_witnesses(
         program over all candidates, as without ``neighbours``.
     groups : ndarray of int, shape (m,), optional
         The groups of coinciding exponents (``unique_rows(lifted[:, :-1])[1]``), if known.
+    second_witnesses : ndarray, shape (c, d), optional
+        Another point per candidate, tried with ``neighbours`` for the candidates that their first witness
+        leaves undecided, before the linear program (a candidate that wins somewhere is kept either way).
 
     Returns
     -------
@@ -636,6 +656,9 @@ def upper_vertices_with_witnesses(
     local = position[candidates]
     chosen = local >= 0  # a repeated exponent with a smaller coefficient is never kept
     x = np.asarray(witnesses, dtype=float)[chosen] @ frame.basis.T  # the same points in frame coordinates
+    second = None
+    if second_witnesses is not None and neighbours is not None:
+        second = np.asarray(second_witnesses, dtype=float)[chosen] @ frame.basis.T
     pairs = None
     if (
         neighbours is not None
@@ -644,7 +667,7 @@ def upper_vertices_with_witnesses(
         renumber = np.cumsum(chosen) - 1
         valid = chosen[owner]
         pairs = renumber[owner[valid]], groups[rival[valid]]
-    kept = _strict_upper(projected, local[chosen], x, local[chosen], tolerance, pairs)
+    kept = _strict_upper(projected, local[chosen], x, local[chosen], tolerance, pairs, second)
     return np.sort(representatives[kept])
 
 

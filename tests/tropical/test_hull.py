@@ -340,6 +340,44 @@ def test_upper_vertices_with_witnesses_decides_like_upper_hull_vertices():
     )
 
 
+def _all_pairs(n):
+    """Every candidate paired with every point (a superset of the rivals of its own faces)."""
+    owner, rival = np.divmod(np.arange(n * n), n)
+    return owner, rival
+
+
+@pytest.mark.parametrize("height", ["paraboloid", "tent"])
+def test_second_witnesses_decide_before_the_linear_programs(height, monkeypatch):
+    """Candidates that their first witness leaves undecided are tried at a second one before their linear
+    program (from_torch's nearer witnesses of unbounded regions). On a paraboloid ``c = -|a|^2`` monomial
+    ``a`` is the maximum around ``x = 2a``: those second witnesses decide everything, with no linear
+    program. On a tent (ties: points inside faces) random second witnesses may keep nothing wrongly: the
+    answer is the LP oracle's either way."""
+    exponents = cube_with_face_points(3)
+    if height == "paraboloid":
+        lifted = np.column_stack([exponents, -(exponents**2).sum(axis=1)])
+        second = 2 * exponents
+    else:
+        lifted = np.column_stack([exponents, tent(exponents, seed=5)])
+        second = np.random.default_rng(0).normal(size=exponents.shape) * 3
+    calls = []
+    original = tropical.hull._winning_margin
+    monkeypatch.setattr(tropical.hull, "_winning_margin", lambda *args: calls.append(1) or original(*args))
+    everyone = np.arange(len(lifted))
+    kept = upper_vertices_with_witnesses(
+        lifted,
+        everyone,
+        np.zeros((len(lifted), 3)),  # the origin: ties everywhere, decides nothing
+        neighbours=_all_pairs(len(lifted)),
+        second_witnesses=second,
+    )
+    np.testing.assert_array_equal(kept, lp_upper_vertices(lifted))
+    if height == "paraboloid":
+        assert len(kept) == len(lifted) and not calls
+    else:
+        assert calls  # the random points leave some undecided
+
+
 class _Enough(Exception):
     pass
 
