@@ -377,10 +377,12 @@ def _strict_upper(
         A point ``x`` (in the units of ``projected``) per candidate where it is expected to win.
     rivals : ndarray of int
         Every upper vertex is among them.
-    neighbours : (ndarray of int, ndarray of int), optional
+    neighbours : (ndarray of int, ndarray of int) or (ndarray of int, ndarray of int, ndarray of int)
         Pairs ``(k, p)``: candidate ``candidates[k]`` and a rival ``p`` of its own faces (see
-        :func:`upper_vertices_with_witnesses`). When given, the witnesses are checked against these rivals
-        only; the linear programs still use all ``rivals``.
+        :func:`upper_vertices_with_witnesses`), or the faces themselves, ``(k, p, f)`` per entry (candidate
+        position or -1, point, face; faces sorted), every entry of a face a rival of every candidate of it.
+        When given, the witnesses are checked against these rivals only; the linear programs still use all
+        ``rivals``.
     second_witnesses : ndarray, shape (c, k), optional
         Another point per candidate, tried (against the same rivals) for the candidates that the first
         witness leaves undecided, before their linear programs. Needs ``neighbours``.
@@ -390,19 +392,26 @@ def _strict_upper(
     if witnesses is not None and neighbours is not None:
         x = witnesses * (exponent_scale / coefficient_scale)  # the same points in scaled units
         x[~np.isfinite(x)] = 0.0
-        keep = _neighbour_margins(scaled, candidates, x, *neighbours, tolerance) > tolerance
+        margins = _face_margins if len(neighbours) == 3 else _neighbour_margins
+        keep = margins(scaled, candidates, x, *neighbours, tolerance) > tolerance
         if second_witnesses is not None and not keep.all():
             undecided = np.flatnonzero(~keep)
             x = second_witnesses[undecided] * (exponent_scale / coefficient_scale)
             x[~np.isfinite(x)] = 0.0
             position = np.full(len(candidates), -1)
             position[undecided] = np.arange(len(undecided))
-            owner, rival = neighbours
-            pairs = position[owner] >= 0
-            margins = _neighbour_margins(
-                scaled, candidates[undecided], x, position[owner[pairs]], rival[pairs], tolerance
-            )
-            keep[undecided] = margins > tolerance
+            owner, rival = neighbours[:2]
+            if len(neighbours) == 3:  # the faces with an undecided candidate
+                face = neighbours[2]
+                touched = np.zeros(face.max(initial=-1) + 1, dtype=bool)
+                touched[face[(owner >= 0) & (position[owner] >= 0)]] = True
+                entries = touched[face]
+                subset = (np.where(owner[entries] >= 0, position[owner[entries]], -1), rival[entries])
+                subset += (face[entries],)
+            else:
+                pairs = position[owner] >= 0
+                subset = (position[owner[pairs]], rival[pairs])
+            keep[undecided] = margins(scaled, candidates[undecided], x, *subset, tolerance) > tolerance
     elif witnesses is not None:
         x = witnesses * (exponent_scale / coefficient_scale)  # the same points in scaled units
         x[~np.isfinite(x)] = 0.0
@@ -439,6 +448,36 @@ def _neighbour_margins(
     if len(values):
         starts = np.flatnonzero(np.diff(owner, prepend=-1))
         np.maximum.at(best, owner[starts], np.maximum.reduceat(values, starts))
+    own = scaled[candidates, -1] + np.einsum("ck,ck->c", x, scaled[candidates, :-1])
+    return own - best - tolerance * np.abs(x).sum(axis=1)
+
+
+def _face_margins(
+    scaled: np.ndarray,
+    candidates: np.ndarray,
+    x: np.ndarray,
+    slot: np.ndarray,
+    rival: np.ndarray,
+    face: np.ndarray,
+    tolerance: float,
+) -> np.ndarray:
+    """:func:`_neighbour_margins` with the rivals given by faces: entry ``e`` is point ``rival[e]`` of face
+    ``face[e]`` (sorted) and candidate ``slot[e]`` (-1 when it is none), and every point of a face is a
+    rival of every candidate of it. The faces of one size are one batched product ``(f, s, k) @ (f, k, s)``
+    (a loop over the few sizes, not over faces): the entries are gathered once each, not once per pair."""
+    best = np.full(len(candidates), -np.inf)
+    if len(face):
+        starts = np.flatnonzero(np.diff(face, prepend=-1))
+        sizes = np.diff(np.append(starts, len(face)))
+        for size in np.unique(sizes):
+            index = starts[sizes == size][:, None] + np.arange(size)  # (f, s) entries of these faces
+            slots, rivals = slot[index], rival[index]
+            points = scaled[rivals]
+            at = x[np.maximum(slots, 0)]
+            values = points[:, None, :, -1] + at @ points[..., :-1].transpose(0, 2, 1)  # (f, s, s)
+            values[candidates[np.maximum(slots, 0)][:, :, None] == rivals[:, None, :]] = -np.inf
+            top, valid = values.max(axis=2), slots >= 0
+            np.maximum.at(best, slots[valid], top[valid])
     own = scaled[candidates, -1] + np.einsum("ck,ck->c", x, scaled[candidates, :-1])
     return own - best - tolerance * np.abs(x).sum(axis=1)
 
@@ -607,6 +646,7 @@ def upper_vertices_with_witnesses(
     neighbours: tuple[np.ndarray, np.ndarray] | None = None,
     groups: np.ndarray | None = None,
     second_witnesses: np.ndarray | None = None,
+    faces: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """:func:`upper_hull_vertices` when a superset of the vertices and a witness per candidate are known.
 
@@ -636,6 +676,10 @@ def upper_vertices_with_witnesses(
     second_witnesses : ndarray, shape (c, d), optional
         Another point per candidate, tried with ``neighbours`` for the candidates that their first witness
         leaves undecided, before the linear program (a candidate that wins somewhere is kept either way).
+    faces : (ndarray of int, ndarray of int), optional
+        ``(members, owner)``: the points of the upper faces (concatenated) and the face of every entry
+        (sorted), every candidate among them. The same rivals as ``neighbours`` with every pair of points
+        of a face, without forming the pairs (instead of ``neighbours``).
 
     Returns
     -------
@@ -657,7 +701,7 @@ def upper_vertices_with_witnesses(
     chosen = local >= 0  # a repeated exponent with a smaller coefficient is never kept
     x = np.asarray(witnesses, dtype=float)[chosen] @ frame.basis.T  # the same points in frame coordinates
     second = None
-    if second_witnesses is not None and neighbours is not None:
+    if second_witnesses is not None and (neighbours is not None or faces is not None):
         second = np.asarray(second_witnesses, dtype=float)[chosen] @ frame.basis.T
     pairs = None
     if (
@@ -667,6 +711,13 @@ def upper_vertices_with_witnesses(
         renumber = np.cumsum(chosen) - 1
         valid = chosen[owner]
         pairs = renumber[owner[valid]], groups[rival[valid]]
+    elif faces is not None:  # per entry: its candidate among the chosen (or -1), its point's group, its face
+        members, owner = (np.asarray(a, dtype=np.int64) for a in faces)
+        index = np.full(len(lifted), -1)
+        index[candidates] = np.arange(len(candidates))
+        renumber = np.where(chosen, np.cumsum(chosen) - 1, -1)
+        entry = index[members]
+        pairs = np.where(entry >= 0, renumber[entry], -1), groups[members], owner
     kept = _strict_upper(projected, local[chosen], x, local[chosen], tolerance, pairs, second)
     return np.sort(representatives[kept])
 

@@ -464,7 +464,7 @@ class _GrowingHull:
         -------
         faces : tuple
             ``members`` (point indices of the upper facets, concatenated), ``owner`` (the facet of every
-            entry), the tie points ``ties``, shape (f, d), and ``rim``: the points over the Newton
+            entry, sorted), the tie points ``ties``, shape (f, d), and ``rim``: the points over the Newton
             polytope's boundary (the vertices of the vertical facets).
         newton : _Newton
         """
@@ -508,7 +508,9 @@ def _face_values(lifted: np.ndarray, faces) -> np.ndarray:
     members, owner, ties, _ = faces
     values = np.full(len(ties), -np.inf)
     own = lifted[members, -1] + np.einsum("md,md->m", lifted[members, :-1], ties[owner])
-    np.maximum.at(values, owner, own)
+    if len(own):  # the entries of a face are one run (``owner`` sorted): one reduction per run
+        starts = np.flatnonzero(np.diff(owner, prepend=-1))
+        values[owner[starts]] = np.maximum.reduceat(own, starts)
     return values
 
 
@@ -563,14 +565,8 @@ def _final_vertices(lifted: np.ndarray, faces=None, newton: _Newton | None = Non
     nearer = witnesses.copy()
     witnesses[outer] += extent * push
     nearer[outer] += _NEAR_PUSH * extent * push
-    position = np.cumsum(count > 0) - 1  # of every candidate point among the candidates
-    first, second = _face_pairs(members, owner)
     return upper_vertices_with_witnesses(
-        lifted,
-        candidates,
-        witnesses,
-        neighbours=(position[members[first]], members[second]),
-        second_witnesses=nearer,
+        lifted, candidates, witnesses, faces=(members, owner), second_witnesses=nearer
     )
 
 
@@ -578,17 +574,6 @@ def _final_vertices(lifted: np.ndarray, faces=None, newton: _Newton | None = Non
 #: first's distance: a far witness pays ``tolerance * ||x||_1`` and can lose by it where the candidate wins
 #: nearer (4-10-10-2: two candidates, which went to linear programs).
 _NEAR_PUSH = 1e-3
-
-
-def _face_pairs(members: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every ordered pair of entries of ``members`` that belong to the same face (``owner`` sorted)."""
-    starts = np.flatnonzero(np.diff(owner, prepend=-1))
-    sizes = np.diff(np.append(starts, len(owner)))
-    size = np.repeat(sizes, sizes)  # of the face of every entry
-    first = np.repeat(np.arange(len(owner)), size)
-    offset = np.arange(len(first)) - np.repeat(np.cumsum(size) - size, size)
-    second = np.repeat(np.repeat(starts, sizes), size) + offset
-    return first, second
 
 
 @dataclass
