@@ -135,13 +135,41 @@ def unique_rows(points: np.ndarray, tolerance: float = RELATIVE_TOLERANCE) -> tu
     distinct = ordered[change]
     inverse = np.empty(len(points), dtype=np.int64)
     inverse[order] = np.cumsum(change) - 1
-    pairs = cKDTree(distinct).query_pairs(tolerance * _scale(points), p=np.inf, output_type="ndarray")
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(distinct),) * 2)
-    _, labels = connected_components(graph, directed=False)
+    pairs = _close_pairs(distinct, tolerance * _scale(points))
+    if len(pairs):
+        graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(distinct),) * 2)
+        _, labels = connected_components(graph, directed=False)
+    else:  # every distinct row is a group of its own (the common case: skips the sparse graph)
+        labels = np.arange(len(distinct))
     groups = labels[inverse.reshape(-1)]
     representatives = np.full(labels.max() + 1, len(points))
     np.minimum.at(representatives, groups, np.arange(len(points)))
     return representatives, groups
+
+
+#: Largest number of pairs :func:`_close_pairs` checks per row before it asks a k-d tree instead.
+_MAX_WINDOW_PAIRS = 4
+
+
+def _close_pairs(ordered: np.ndarray, radius: float) -> np.ndarray:
+    """Pairs ``(i, j)``, ``i < j``, of rows within ``radius`` of each other in every coordinate, shape
+    (p, 2): the pairs of ``cKDTree(ordered).query_pairs(radius, p=np.inf)``.
+
+    ``ordered`` is sorted by its first column (as :func:`unique_rows` sorts it): the rows within
+    ``radius`` of row ``i`` in that column follow it, so the pairs to check are a window after every row
+    (usually empty), found by one ``searchsorted`` (twice as wide, so that the rounding of
+    ``first + radius`` loses no pair; the test itself is the tree's). Sets with many rows of nearly equal
+    first coordinates (lattices) would make the windows quadratic; they go to the k-d tree.
+    """
+    first = ordered[:, 0]
+    ends = np.searchsorted(first, first + 2 * radius, side="right")
+    counts = ends - np.arange(len(first)) - 1
+    if counts.sum() > _MAX_WINDOW_PAIRS * len(first):
+        return cKDTree(ordered).query_pairs(radius, p=np.inf, output_type="ndarray")
+    left = np.repeat(np.arange(len(first)), counts)
+    right = left + 1 + (np.arange(len(left)) - np.repeat(np.cumsum(counts) - counts, counts))
+    close = np.all(np.abs(ordered[right] - ordered[left]) <= radius, axis=1)
+    return np.column_stack([left[close], right[close]])
 
 
 def _qhull(coordinates: np.ndarray, *, joggle: bool = False) -> ConvexHull:
@@ -324,6 +352,7 @@ def _strict_upper(
     rivals: np.ndarray,
     tolerance: float,
     neighbours: tuple[np.ndarray, np.ndarray] | None = None,
+    second_witnesses: np.ndarray | None = None,
 ) -> np.ndarray:
     """The candidates that win by more than the tolerance somewhere: the module's one definition of an
     upper vertex (docs/tolerances.md), decided once per monomial.
@@ -348,17 +377,41 @@ def _strict_upper(
         A point ``x`` (in the units of ``projected``) per candidate where it is expected to win.
     rivals : ndarray of int
         Every upper vertex is among them.
-    neighbours : (ndarray of int, ndarray of int), optional
+    neighbours : (ndarray of int, ndarray of int) or (ndarray of int, ndarray of int, ndarray of int)
         Pairs ``(k, p)``: candidate ``candidates[k]`` and a rival ``p`` of its own faces (see
-        :func:`upper_vertices_with_witnesses`). When given, the witnesses are checked against these rivals
-        only; the linear programs still use all ``rivals``.
+        :func:`upper_vertices_with_witnesses`), or the faces themselves, ``(k, p, f)`` per entry (candidate
+        position or -1, point, face; faces sorted), every entry of a face a rival of every candidate of it.
+        When given, the witnesses are checked against these rivals only; the linear programs still use all
+        ``rivals``.
+    second_witnesses : ndarray, shape (c, k), optional
+        Another point per candidate, tried (against the same rivals) for the candidates that the first
+        witness leaves undecided, before their linear programs. Needs ``neighbours``.
     """
     scaled, exponent_scale, coefficient_scale = _scaled_lifted(projected)
     keep = np.zeros(len(candidates), dtype=bool)
     if witnesses is not None and neighbours is not None:
         x = witnesses * (exponent_scale / coefficient_scale)  # the same points in scaled units
         x[~np.isfinite(x)] = 0.0
-        keep = _neighbour_margins(scaled, candidates, x, *neighbours, tolerance) > tolerance
+        margins = _face_margins if len(neighbours) == 3 else _neighbour_margins
+        keep = margins(scaled, candidates, x, *neighbours, tolerance) > tolerance
+        if second_witnesses is not None and not keep.all():
+            undecided = np.flatnonzero(~keep)
+            x = second_witnesses[undecided] * (exponent_scale / coefficient_scale)
+            x[~np.isfinite(x)] = 0.0
+            position = np.full(len(candidates), -1)
+            position[undecided] = np.arange(len(undecided))
+            owner, rival = neighbours[:2]
+            if len(neighbours) == 3:  # the faces with an undecided candidate
+                face = neighbours[2]
+                touched = np.zeros(face.max(initial=-1) + 1, dtype=bool)
+                touched[face[(owner >= 0) & (position[owner] >= 0)]] = True
+                entries = touched[face]
+                subset = (np.where(owner[entries] >= 0, position[owner[entries]], -1), rival[entries])
+                subset += (face[entries],)
+            else:
+                pairs = position[owner] >= 0
+                subset = (position[owner[pairs]], rival[pairs])
+            keep[undecided] = margins(scaled, candidates[undecided], x, *subset, tolerance) > tolerance
     elif witnesses is not None:
         x = witnesses * (exponent_scale / coefficient_scale)  # the same points in scaled units
         x[~np.isfinite(x)] = 0.0
@@ -395,6 +448,36 @@ def _neighbour_margins(
     if len(values):
         starts = np.flatnonzero(np.diff(owner, prepend=-1))
         np.maximum.at(best, owner[starts], np.maximum.reduceat(values, starts))
+    own = scaled[candidates, -1] + np.einsum("ck,ck->c", x, scaled[candidates, :-1])
+    return own - best - tolerance * np.abs(x).sum(axis=1)
+
+
+def _face_margins(
+    scaled: np.ndarray,
+    candidates: np.ndarray,
+    x: np.ndarray,
+    slot: np.ndarray,
+    rival: np.ndarray,
+    face: np.ndarray,
+    tolerance: float,
+) -> np.ndarray:
+    """:func:`_neighbour_margins` with the rivals given by faces: entry ``e`` is point ``rival[e]`` of face
+    ``face[e]`` (sorted) and candidate ``slot[e]`` (-1 when it is none), and every point of a face is a
+    rival of every candidate of it. The faces of one size are one batched product ``(f, s, k) @ (f, k, s)``
+    (a loop over the few sizes, not over faces): the entries are gathered once each, not once per pair."""
+    best = np.full(len(candidates), -np.inf)
+    if len(face):
+        starts = np.flatnonzero(np.diff(face, prepend=-1))
+        sizes = np.diff(np.append(starts, len(face)))
+        for size in np.unique(sizes):
+            index = starts[sizes == size][:, None] + np.arange(size)  # (f, s) entries of these faces
+            slots, rivals = slot[index], rival[index]
+            points = scaled[rivals]
+            at = x[np.maximum(slots, 0)]
+            values = points[:, None, :, -1] + at @ points[..., :-1].transpose(0, 2, 1)  # (f, s, s)
+            values[candidates[np.maximum(slots, 0)][:, :, None] == rivals[:, None, :]] = -np.inf
+            top, valid = values.max(axis=2), slots >= 0
+            np.maximum.at(best, slots[valid], top[valid])
     own = scaled[candidates, -1] + np.einsum("ck,ck->c", x, scaled[candidates, :-1])
     return own - best - tolerance * np.abs(x).sum(axis=1)
 
@@ -562,6 +645,8 @@ def upper_vertices_with_witnesses(
     *,
     neighbours: tuple[np.ndarray, np.ndarray] | None = None,
     groups: np.ndarray | None = None,
+    second_witnesses: np.ndarray | None = None,
+    faces: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """:func:`upper_hull_vertices` when a superset of the vertices and a witness per candidate are known.
 
@@ -588,6 +673,13 @@ def upper_vertices_with_witnesses(
         program over all candidates, as without ``neighbours``.
     groups : ndarray of int, shape (m,), optional
         The groups of coinciding exponents (``unique_rows(lifted[:, :-1])[1]``), if known.
+    second_witnesses : ndarray, shape (c, d), optional
+        Another point per candidate, tried with ``neighbours`` for the candidates that their first witness
+        leaves undecided, before the linear program (a candidate that wins somewhere is kept either way).
+    faces : (ndarray of int, ndarray of int), optional
+        ``(members, owner)``: the points of the upper faces (concatenated) and the face of every entry
+        (sorted), every candidate among them. The same rivals as ``neighbours`` with every pair of points
+        of a face, without forming the pairs (instead of ``neighbours``).
 
     Returns
     -------
@@ -608,6 +700,9 @@ def upper_vertices_with_witnesses(
     local = position[candidates]
     chosen = local >= 0  # a repeated exponent with a smaller coefficient is never kept
     x = np.asarray(witnesses, dtype=float)[chosen] @ frame.basis.T  # the same points in frame coordinates
+    second = None
+    if second_witnesses is not None and (neighbours is not None or faces is not None):
+        second = np.asarray(second_witnesses, dtype=float)[chosen] @ frame.basis.T
     pairs = None
     if (
         neighbours is not None
@@ -616,7 +711,14 @@ def upper_vertices_with_witnesses(
         renumber = np.cumsum(chosen) - 1
         valid = chosen[owner]
         pairs = renumber[owner[valid]], groups[rival[valid]]
-    kept = _strict_upper(projected, local[chosen], x, local[chosen], tolerance, pairs)
+    elif faces is not None:  # per entry: its candidate among the chosen (or -1), its point's group, its face
+        members, owner = (np.asarray(a, dtype=np.int64) for a in faces)
+        index = np.full(len(lifted), -1)
+        index[candidates] = np.arange(len(candidates))
+        renumber = np.where(chosen, np.cumsum(chosen) - 1, -1)
+        entry = index[members]
+        pairs = np.where(entry >= 0, renumber[entry], -1), groups[members], owner
+    kept = _strict_upper(projected, local[chosen], x, local[chosen], tolerance, pairs, second)
     return np.sort(representatives[kept])
 
 

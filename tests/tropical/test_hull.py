@@ -74,6 +74,32 @@ def test_unique_rows_exact_duplicates_and_empty_input():
     assert len(representatives) == 0 and len(inverse) == 0
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 120),
+    d=st.integers(1, 4),
+    kind=st.sampled_from(["lattice", "near copies", "tiny"]),
+    radius=st.sampled_from([0.0, 1e-9, 1e-3, 0.6]),
+)
+def test_close_pairs_are_the_brute_force_pairs(seed, n, d, kind, radius):
+    """unique_rows' pair search (a window after every row of the first-column order, a k-d tree for
+    lattices) finds exactly the pairs within the radius in every coordinate, by brute force."""
+    rng = np.random.default_rng(seed)
+    if kind == "lattice":  # many equal first coordinates: the k-d tree path
+        points = rng.integers(-3, 3, size=(n, d)) * 0.5
+    elif kind == "near copies":
+        points = rng.normal(size=(n, d))
+        points = np.vstack([points, points[: n // 2] + rng.normal(size=(n // 2, d)) * 1e-9])
+    else:
+        points = rng.normal(size=(n, d)) * 1e-3
+    ordered = np.unique(points, axis=0)
+    pairs = tropical.hull._close_pairs(ordered, radius)
+    close = np.all(np.abs(ordered[:, None] - ordered[None]) <= radius, axis=2)
+    expected = {(i, j) for i, j in zip(*np.nonzero(np.triu(close, 1)), strict=True)}
+    assert {(int(i), int(j)) for i, j in pairs} == {(int(i), int(j)) for i, j in expected}
+
+
 # ------------------------------------------------------------------------------ Qhull failures
 def _failing(*args, **kwargs):
     raise scipy.spatial.QhullError("QH6271 qhull topology error (wide merge, simulated)")
@@ -314,6 +340,54 @@ def test_upper_vertices_with_witnesses_decides_like_upper_hull_vertices():
     )
 
 
+def rival_keywords(kind, n):
+    """Every point a rival of every candidate: as pairs, or as two faces (all points; the first half)."""
+    if kind == "pairs":
+        return {"neighbours": _all_pairs(n)}
+    members = np.concatenate([np.arange(n), np.arange(n // 2)])
+    return {"faces": (members, np.repeat([0, 1], [n, n // 2]))}
+
+
+def _all_pairs(n):
+    """Every candidate paired with every point (a superset of the rivals of its own faces)."""
+    owner, rival = np.divmod(np.arange(n * n), n)
+    return owner, rival
+
+
+@pytest.mark.parametrize("rivals", ["pairs", "faces"])
+@pytest.mark.parametrize("height", ["paraboloid", "tent"])
+def test_second_witnesses_decide_before_the_linear_programs(height, rivals, monkeypatch):
+    """Candidates that their first witness leaves undecided are tried at a second one before their linear
+    program (from_torch's nearer witnesses of unbounded regions). On a paraboloid ``c = -|a|^2`` monomial
+    ``a`` is the maximum around ``x = 2a``: those second witnesses decide everything, with no linear
+    program. On a tent (ties: points inside faces) random second witnesses may keep nothing wrongly: the
+    answer is the LP oracle's either way. The rivals as pairs, or as faces (two faces sharing points,
+    together holding every pair)."""
+    exponents = cube_with_face_points(3)
+    if height == "paraboloid":
+        lifted = np.column_stack([exponents, -(exponents**2).sum(axis=1)])
+        second = 2 * exponents
+    else:
+        lifted = np.column_stack([exponents, tent(exponents, seed=5)])
+        second = np.random.default_rng(0).normal(size=exponents.shape) * 3
+    calls = []
+    original = tropical.hull._winning_margin
+    monkeypatch.setattr(tropical.hull, "_winning_margin", lambda *args: calls.append(1) or original(*args))
+    everyone = np.arange(len(lifted))
+    kept = upper_vertices_with_witnesses(
+        lifted,
+        everyone,
+        np.zeros((len(lifted), 3)),  # the origin: ties everywhere, decides nothing
+        second_witnesses=second,
+        **rival_keywords(rivals, len(lifted)),
+    )
+    np.testing.assert_array_equal(kept, lp_upper_vertices(lifted))
+    if height == "paraboloid":
+        assert len(kept) == len(lifted) and not calls
+    else:
+        assert calls  # the random points leave some undecided
+
+
 class _Enough(Exception):
     pass
 
@@ -388,4 +462,35 @@ def test_neighbour_margins_match_a_loop_over_the_pairs(n, pairs, runs, seed):
     own = scaled[candidates, -1] + np.einsum("ck,ck->c", x, scaled[candidates, :-1])
     expected = own - best - 1e-9 * np.abs(x).sum(axis=1)
     margins = tropical.hull._neighbour_margins(scaled, candidates, x, owner, rival, 1e-9)
+    np.testing.assert_allclose(margins, expected, rtol=1e-12, atol=1e-12)  # -inf where no rival
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 12),
+    sizes=st.lists(st.integers(1, 6), min_size=0, max_size=8),
+    seed=st.integers(0, 10_000),
+)
+def test_face_margins_match_a_loop_over_the_faces(n, sizes, seed):
+    """The margins with rivals given by faces (every point of a face a rival of every candidate of it,
+    entries that are no candidate, faces of mixed sizes, a point with itself ignored) against a plain loop
+    over the faces and their pairs."""
+    rng = np.random.default_rng(seed)
+    scaled = rng.normal(size=(n, 3))
+    candidates = rng.permutation(n)[: rng.integers(1, n + 1)]
+    x = rng.normal(size=(len(candidates), 2))
+    face = np.repeat(np.arange(len(sizes)), sizes).astype(np.int64)
+    rival = rng.integers(0, n, size=len(face))
+    slot = np.where(rng.random(len(face)) < 0.8, rng.integers(0, len(candidates), size=len(face)), -1)
+    best = np.full(len(candidates), -np.inf)
+    for f in range(len(sizes)):
+        entries = np.flatnonzero(face == f)
+        for i in entries:
+            for j in entries:
+                k, p = slot[i], rival[j]
+                if k >= 0 and candidates[k] != p:
+                    best[k] = max(best[k], scaled[p, -1] + x[k] @ scaled[p, :-1])
+    own = scaled[candidates, -1] + np.einsum("ck,ck->c", x, scaled[candidates, :-1])
+    expected = own - best - 1e-9 * np.abs(x).sum(axis=1)
+    margins = tropical.hull._face_margins(scaled, candidates, x, slot, rival, face, 1e-9)
     np.testing.assert_allclose(margins, expected, rtol=1e-12, atol=1e-12)  # -inf where no rival
