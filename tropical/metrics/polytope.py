@@ -362,9 +362,14 @@ def _support(shape, U: np.ndarray) -> np.ndarray:
 def support_distance(P, Q, *, p=2, directions=None, normalize: str = "none", seed: int = 0) -> float:
     """Distance of the support functions over unit directions: root mean square (``p=2``) or max (``p=inf``).
 
+    Without normalisation only support functions are evaluated, so the distance is computed in any
+    dimension: zonotopes, :class:`~tropical.zonotope.ZonotopeHull` and one-hidden-layer classifiers (their
+    decision polytopes, :func:`tropical.decision_hull`) are never enumerated, and point sets never hulled.
+    A normalisation needs the centroid and diameter or volume, hence the vertices (estimated first).
+
     Parameters
     ----------
-    P, Q : Polytope, Zonotope or array_like (n, d)
+    P, Q : torch.nn.Module, Polytope, Zonotope, ZonotopeHull or array_like (n, d)
     p : {2, inf, "inf"}
         ``2``: ``sqrt(mean_u (h_P(u) - h_Q(u))^2)`` (the L2 distance on the sphere divided by its measure);
         ``inf``: ``max_u |h_P(u) - h_Q(u)|``, a lower bound of :func:`hausdorff` that tends to it as the
@@ -382,7 +387,16 @@ def support_distance(P, Q, *, p=2, directions=None, normalize: str = "none", see
     """
     if p not in (2, np.inf, "inf"):
         raise ValueError(f"p must be 2 or inf, got {p!r}")
-    P, Q = _pair(P, Q, normalize)
+    if normalize == "none":
+        from tropical.metrics.support import convex_body
+
+        P, Q = convex_body(P, name="P"), convex_body(Q, name="Q")
+        if P.ambient_dimension != Q.ambient_dimension:
+            raise ValueError(
+                f"P and Q live in different dimensions: {P.ambient_dimension} and {Q.ambient_dimension}"
+            )
+    else:
+        P, Q = _pair(P, Q, normalize)
     U = _directions(P.ambient_dimension, directions, seed)
     difference = _support(P, U) - _support(Q, U)
     if p == 2:

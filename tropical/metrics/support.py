@@ -168,6 +168,8 @@ def convex_body(value, *, classes=(0, 1), name: str = "A"):
     ValueError
         For points with NaN or infinite coordinates.
     """
+    if isinstance(value, _PointSet):  # already read (projected_polygons passes its bodies on)
+        return value
     body = body_or_points(value, name, classes=classes)
     if isinstance(body, Polytope):
         return _PointSet(body.vertices)
