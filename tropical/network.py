@@ -1183,7 +1183,7 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
             raise ComputationTooLargeError(
                 f"the network may have up to {bound:.3g} monomials per polynomial (region bound for widths "
                 f"{widths}), above max_monomials={max_monomials:,}; the pairwise recursion would not finish. "
-                "Use tropical.decision_zonotopes (one hidden layer) or tropical.linear_regions (2-D slice)",
+                f"Instead: {_chain_alternatives(widths, input_shape)}",
                 estimate=bound,
                 limit=max_monomials,
             )
@@ -1220,6 +1220,27 @@ _ALTERNATIVE = (
     "2-D slice through three inputs; tropical.metrics.decision_metrics(reference, model, plane=(x0, x1, "
     "x2)) compares two classifiers without the polynomials; evaluate the network itself for values"
 )
+
+
+def _chain_alternatives(widths: list[int], input_shape) -> str:
+    """Calls that answer for a chain of ``widths`` (input, hidden...) that is too large to convert."""
+    shape = "" if input_shape is None else f", input_shape={tuple(input_shape)}"
+    if len(widths) == 2:
+        polytope = f"tropical.decision_zonotopes(model{shape}) gives its decision zonotopes"
+    else:
+        polytope = (
+            f"tropical.decision_zonotopes(model, rest='linear'{shape}) gives the zonotopes of its first "
+            "hidden layer with the later layers read as their linear part (an approximation)"
+        )
+    if widths[0] == 2:
+        domain, where = "bounds=(xmin, xmax, ymin, ymax)", "a box"
+    else:
+        domain, where = "plane=(x0, x1, x2)", "the plane through three inputs"
+    return (
+        f"{polytope}, measured in any dimension by tropical.metrics.hausdorff_bracket; "
+        f"tropical.linear_regions(model, {domain}{shape}) gives the exact linear regions and affine maps "
+        f"on {where}"
+    )
 
 
 def _start_budget(forwards, units, initial, d: int, limits: dict, bound: float = np.inf) -> _Budget:

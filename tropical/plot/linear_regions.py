@@ -43,6 +43,19 @@ def _geometry_path(geometry):
     return Path.make_compound_path(*paths) if paths else None
 
 
+def _domain_data(data: np.ndarray, result) -> np.ndarray:
+    """``data`` in domain coordinates: (n, 2) as given; input-space points projected onto the plane."""
+    n_in = np.asarray(result.origin).size
+    if data.ndim == 2 and data.shape[1] == 2:
+        return data
+    if data.ndim >= 2 and n_in > 2 and int(np.prod(data.shape[1:])) == n_in:
+        return (data.reshape(len(data), n_in) - result.origin) @ np.asarray(result.frame).T
+    raise ValueError(
+        f"data must have shape (n, 2) (domain coordinates) or, on a plane, (n, {n_in}) or (n, *input_shape) "
+        f"(input-space points, projected onto the plane), got {data.shape}"
+    )
+
+
 def _on_plane(result) -> bool:
     """Whether the domain's coordinates are a plane's (``u``, ``v``), not the two inputs ``x_1``, ``x_2``."""
     frame, origin = np.asarray(result.frame), np.asarray(result.origin)
@@ -78,8 +91,10 @@ def regions(
         A new figure when omitted.
     bounds, plane, polygon
         The domain, as for :func:`tropical.linear_regions` (domain coordinates are plotted).
-    data : array_like, shape (n, 2), optional
-        Points to scatter on top (in domain coordinates).
+    data : array_like, shape (n, 2) or (n, *input_shape), optional
+        Points to scatter on top: in domain coordinates, or, on a plane of a network with more than 2
+        inputs, input-space points (e.g. the test points the plane goes through), drawn at their
+        orthogonal projection onto the plane.
     labels : array_like, shape (n,), optional
         Class of each data point (its colour).
     boundary : bool
@@ -129,14 +144,12 @@ def regions(
         ax.add_collection(lines)
     points = None
     if data is not None:
-        data = float_array(data, "data")
-        if data.ndim != 2 or data.shape[1] != 2:
-            raise ValueError(f"data must have shape (n, 2), got {data.shape}")
+        data = _domain_data(float_array(data, "data"), result)
         points = ax.scatter(
             data[:, 0],
             data[:, 1],
             c=labels,
-            cmap=data_cmap,
+            cmap=None if labels is None else data_cmap,  # matplotlib warns about a cmap without colours
             s=12,
             edgecolors="black",
             linewidths=0.3,
@@ -186,7 +199,8 @@ def regions_comparison(
     bounds, plane, polygon
         The domain, as for :func:`tropical.linear_regions` (omit them when passing Regions).
     data, labels
-        Optional data points and their classes, drawn on both panels.
+        Optional data points and their classes, drawn on both panels (as for :func:`regions`: domain
+        coordinates, or input-space points on a plane).
     titles : (str, str)
         Panel titles.
     shade_color : color

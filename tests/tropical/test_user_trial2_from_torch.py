@@ -1,0 +1,74 @@
+"""Regression tests from the second user trial (issue 11, real input dimensions): what ``from_torch``
+advises when a network is too large to convert, tried as written.
+
+The refusal of a 64-300-100-10 MLP on digits said "Use tropical.decision_zonotopes (one hidden layer)",
+which refuses that (two-hidden-layer) model; the advice now names the call that answers for this model.
+"""
+
+import re
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import tropical as tr
+
+
+def _mlp(widths, seed=0):
+    torch.manual_seed(seed)
+    layers = []
+    for index in range(len(widths) - 1):
+        layers += [nn.Linear(widths[index], widths[index + 1]), nn.ReLU()]
+    return nn.Sequential(*layers[:-1]).double()
+
+
+class _StridedConv(nn.Module):  # flat 8x8 digits in, one conv hidden layer, 10 logits
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, kernel_size=3, stride=2)
+        self.fc = nn.Linear(27, 10)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x.view(-1, 1, 8, 8))).flatten(1))
+
+
+def _advised_calls(message):
+    return re.findall(r"tropical\.(decision_zonotopes|linear_regions)\((model[^)]*)\)", message)
+
+
+@pytest.mark.parametrize(
+    ("model", "input_shape", "rest"),
+    [
+        (_mlp([64, 300, 100, 10]), None, "linear"),  # LeNet-300-100 on digits
+        (_mlp([40, 30, 30, 30, 10]), None, "linear"),  # mnist1d
+        (_StridedConv().double().eval(), (64,), None),  # one hidden (conv) layer
+    ],
+    ids=["digits-300-100", "mnist1d-30-30-30", "conv-one-hidden-layer"],
+)
+def test_refusal_advises_calls_that_work_for_this_model(model, input_shape, rest):
+    with pytest.raises(tr.ComputationTooLargeError) as refusal:
+        tr.from_torch(model, input_shape=input_shape)
+    message = str(refusal.value)
+    calls = dict(_advised_calls(message))
+    assert set(calls) == {"decision_zonotopes", "linear_regions"}, message
+    assert ("rest='linear'" in calls["decision_zonotopes"]) == (rest == "linear")
+    assert "plane=(x0, x1, x2" in calls["linear_regions"]
+    # the advice, tried: zonotopes with one generator per first-layer unit, and regions on a data plane
+    first = next(m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d))
+    Z1, Z2 = tr.decision_zonotopes(model, rest=rest, input_shape=input_shape)
+    hidden = first.out_features if isinstance(first, nn.Linear) else 27
+    assert Z1.generators.shape == Z2.generators.shape == (hidden, 64 if input_shape else first.in_features)
+    n_in = Z1.generators.shape[1]
+    plane = np.random.default_rng(0).random((3, n_in))
+    regions = tr.linear_regions(model, plane=plane, input_shape=input_shape)
+    points = regions.interior_points
+    with torch.no_grad():
+        expected = model(torch.from_numpy(regions.to_input(points))).numpy()
+    np.testing.assert_allclose(regions.outputs(points, np.arange(len(regions))), expected, atol=1e-9)
+
+
+def test_two_input_chain_refusal_advises_bounds():
+    with pytest.raises(tr.ComputationTooLargeError, match=r"linear_regions\(model, bounds=") as refusal:
+        tr.from_torch(_mlp([2, 40, 40, 40, 2]), method="recursion", max_monomials=1000)
+    assert "rest='linear'" in str(refusal.value)
