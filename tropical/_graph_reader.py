@@ -523,9 +523,12 @@ class _Reader(Lowering):
                 weight = self.fetch(node.args[1].target) if node.args[1].op == "get_attr" else None
                 if weight is not None:
                     return (int(weight.shape[1]),)
+        reshaped = _reshaped_sample(graph)
+        hint = _shape_hint(first) if reshaped is None else f"({math.prod(reshaped)},)"
+        why = "" if reshaped is None else f"; its forward reshapes each sample to {reshaped}"
         raise ValueError(
             "input_shape is needed: the model does not start with a Linear layer whose in_features give "
-            f"it. Pass input_shape={_shape_hint(first)} (per sample, without the batch dimension)"
+            f"it. Pass input_shape={hint} (per sample, without the batch dimension{why})"
         )
 
     # ---------------------------------------------------------------------------------------- lowering
@@ -1154,6 +1157,26 @@ def _leaves(value) -> list:
     if isinstance(value, slice):
         return _leaves((value.start, value.stop, value.step))
     return [value]
+
+
+def _reshaped_sample(graph) -> tuple[int, ...] | None:
+    """The per-sample shape of a first ``x.view(-1, 1, 8, 8)``, ``x.reshape`` or ``torch.reshape`` with
+    constant sizes, if the model's input goes only there (a model that takes flat inputs)."""
+    import torch
+
+    inputs = [node for node in graph.nodes if node.op == "placeholder"]
+    if len(inputs) != 1 or len(inputs[0].users) != 1:
+        return None
+    (user,) = inputs[0].users
+    is_method = user.op == "call_method" and user.target in ("view", "reshape")
+    if not (is_method or (user.op == "call_function" and user.target is torch.reshape)):
+        return None
+    sizes = user.args[1:] if len(user.args) > 2 or is_method else user.args[1]
+    if len(sizes) == 1 and isinstance(sizes[0], tuple | list):
+        sizes = sizes[0]
+    if len(sizes) < 2 or not all(type(size) is int for size in sizes) or not all(n > 0 for n in sizes[1:]):
+        return None
+    return tuple(sizes[1:])
 
 
 def _shape_hint(module) -> str:

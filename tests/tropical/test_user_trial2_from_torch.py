@@ -72,3 +72,37 @@ def test_two_input_chain_refusal_advises_bounds():
     with pytest.raises(tr.ComputationTooLargeError, match=r"linear_regions\(model, bounds=") as refusal:
         tr.from_torch(_mlp([2, 40, 40, 40, 2]), method="recursion", max_monomials=1000)
     assert "rest='linear'" in str(refusal.value)
+
+
+class _ViewsItsInput(nn.Module):  # the README's SmallConvNet: flat 8x8 digits in, reshaped in forward
+    def __init__(self, reshape):
+        super().__init__()
+        self.reshape = reshape
+        self.conv = nn.Conv2d(1, 2, kernel_size=3, padding=1)
+        self.fc = nn.Linear(2 * 4 * 4, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(self.reshape(x)))
+        return self.fc(torch.flatten(nn.functional.max_pool2d(x, 2), 1))
+
+
+@pytest.mark.parametrize(
+    "reshape",
+    [
+        lambda x: x.view(-1, 1, 8, 8),
+        lambda x: x.reshape(-1, 1, 8, 8),
+        lambda x: torch.reshape(x, (-1, 1, 8, 8)),
+    ],
+    ids=["view", "reshape", "torch.reshape"],
+)
+def test_missing_input_shape_of_a_model_that_reshapes_flat_inputs_names_the_flat_shape(reshape):
+    # the hint was input_shape=(1, height, width), the shape of the first conv, not what the model takes
+    model = _ViewsItsInput(reshape).double().eval()
+    with pytest.raises(
+        ValueError, match=r"input_shape=\(64,\) \(per sample.*reshapes each sample to \(1, 8, 8\)"
+    ):
+        tr.piecewise_linear_graph(model)
+    graph = tr.piecewise_linear_graph(model, input_shape=(64,))  # the advice, tried
+    X = torch.randn(7, 64, dtype=torch.float64)
+    with torch.no_grad():
+        np.testing.assert_allclose(graph(X.numpy()), model(X).numpy(), atol=1e-12)
