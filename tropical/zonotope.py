@@ -62,8 +62,7 @@ _CHUNK_ENTRIES = 4_000_000
 ALTERNATIVES = (
     "measure without vertices: the support(directions) method of Zonotope and ZonotopeHull is exact in any "
     "dimension, tropical.metrics.hausdorff_bracket(A, B) brackets the Hausdorff distance (models accepted) "
-    "and tropical.metrics.projected_polygons(...) gives exact 2-D projections; "
-    "or raise the limits: enumerate_vertices(max_candidates=..., max_bytes=..., max_seconds=...)."
+    "and tropical.metrics.projected_polygons(...) gives exact 2-D projections."
 )
 #: A fixed generic direction used to orient generators canonically (no global RNG).
 _REFERENCE = np.array([1.0, 0.5773502691896258, 0.3183098861837907, 0.2718281828459045, 0.1414213562373095])

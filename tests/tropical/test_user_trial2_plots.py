@@ -78,3 +78,40 @@ def test_domain_coordinates_still_work_and_bad_shapes_are_named():
     with pytest.raises(ValueError, match=r"\(n, 64\) or \(n, \*input_shape\).*got \(4, 63\)"):
         tr.plot.regions(drawn["result"], data=np.zeros((4, 63)))
     plt.close("all")
+
+
+def _one_hidden(n_in, seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(n_in, 16), nn.ReLU(), nn.Linear(16, 3)).double()
+
+
+@pytest.mark.parametrize("n_in", [3, 5, 64])
+@pytest.mark.parametrize("plot", ["decision_polygon", "lifted_polytope", "classifier_geometry"])
+def test_newton_polygon_plots_of_more_than_two_inputs_say_what_draws_them(n_in, plot):
+    # 3 inputs crashed in lifted_polytope ("could not broadcast input array from shape (6,4) into shape
+    # (6,3)"); 64 inputs were refused after estimating the dual subdivision at 1.7e3 years, with the advice
+    # to raise the limits; the advice now names the plots that work, and they do
+    model = _one_hidden(n_in)
+    with pytest.raises(ValueError, match=rf"draws classifiers with 2 inputs, this one has {n_in}") as refusal:
+        getattr(tr.plot, plot)(model)
+    assert "projected_newton_polygons([model])" in str(refusal.value)
+    drawn = tr.plot.projected_newton_polygons([model])
+    # the drawn hull is the exact shadow: its support equals the decision polytope's in the plane's directions
+    (polygon,) = drawn["projections"]
+    angles = np.linspace(0, 2 * np.pi, 90, endpoint=False)
+    V = np.column_stack([np.cos(angles), np.sin(angles)])
+    hull = tr.decision_hull(model)
+    np.testing.assert_allclose((V @ polygon.hull.T).max(axis=1), hull.support(V @ polygon.basis), atol=1e-9)
+    plt.close("all")
+
+
+def test_size_refusals_in_high_dimensions_do_not_advise_raising_a_limit():
+    # docs/high_dimensions.md: the message "never advises raising a limit"; it ended with "or raise the
+    # limits: enumerate_vertices(max_candidates=..., ...)" whatever the estimate (1e122 years at 784 inputs)
+    model = _one_hidden(784)
+    for compute in (tr.decision_polytope, lambda m: tr.metrics.hausdorff(m, m), tr.decision_subdivision):
+        with pytest.raises(tr.ComputationTooLargeError) as refusal:
+            compute(model)
+        message = str(refusal.value)
+        assert "raise" not in message and "hausdorff_bracket" in message
+        assert refusal.value.estimate > refusal.value.limit

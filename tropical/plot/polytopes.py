@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from tropical._validation import box, float_array
-from tropical.decision import DecisionSubdivision, decision_subdivision, decision_zonotopes
+from tropical.decision import DecisionSubdivision, decision_subdivision, decision_weights, decision_zonotopes
 from tropical.metrics.polytope import normalization
 from tropical.polytope import Polytope
 
@@ -45,6 +45,23 @@ def _axes(ax, projection=None):
         figure = plt.figure(figsize=(4.5, 4.5))
         ax = figure.add_subplot(projection=projection)
     return ax
+
+
+def _two_inputs(model, classes, what: str) -> None:
+    """Refuse a model or DecisionSubdivision without 2 inputs before anything is enumerated, naming the plots
+    that work in any dimension (the subdivision of a 64-input net used to be estimated, and refused, at
+    1.7e3 years first; a 3-input one crashed inside matplotlib)."""
+    if isinstance(model, DecisionSubdivision):
+        n_in = model.exponents.shape[1]
+    else:  # the one-hidden-layer reader (cheap: no enumeration); it refuses other models by itself
+        n_in = decision_weights(model, classes).weight.shape[1]
+    if n_in != 2:
+        raise ValueError(
+            f"{what} draws classifiers with 2 inputs, this one has {n_in}. In any dimension, "
+            "tropical.plot.projected_newton_polygons([model]) draws the exact 2-D projection of the decision "
+            "polytope (docs/high_dimensions.md) and tropical.plot.regions(model, plane=(x0, x1, x2)) the "
+            "linear regions and decision boundary on the plane through three inputs"
+        )
 
 
 def _decision_parts(model, classes, zonotopes, subdivision: bool):
@@ -112,6 +129,7 @@ def decision_polygon(
     from matplotlib.collections import LineCollection
     from matplotlib.patches import Polygon as PolygonPatch
 
+    _two_inputs(model, classes, "decision_polygon")
     zonotopes, sub = _decision_parts(model, classes, zonotopes, subdivision or vertices)
     if zonotopes is None:
         if sub.exponents.shape[1] != 2:
@@ -239,6 +257,7 @@ def classifier_geometry(
             stacklevel=2,
         )
         data, labels = (*legacy, None)[:2] if data is None and labels is None else (data, labels)
+    _two_inputs(model, classes, "classifier_geometry")
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -257,7 +276,8 @@ def classifier_geometry(
     artists = {"data": None}
     if data is not None:
         colours = None if labels is None else float_array(labels, "labels")
-        artists["data"] = left.scatter(data[:, 0], data[:, 1], c=colours, s=6, cmap="coolwarm", alpha=0.6,
+        artists["data"] = left.scatter(data[:, 0], data[:, 1], c=colours, s=6, alpha=0.6,
+                                       cmap=None if colours is None else "coolwarm",
                                        zorder=1)  # fmt: skip
     curve = sub.hypersurface(bounds=bounds)
     artists["boundary"] = left.add_collection(
@@ -424,6 +444,7 @@ def lifted_polytope(model, ax=None, *, classes=(0, 1), colors=("tab:orange", "ta
     from matplotlib.patches import Patch
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
+    _two_inputs(model, classes, "lifted_polytope")
     sub = model if isinstance(model, DecisionSubdivision) else decision_subdivision(model, classes)
     ax = _axes(ax, projection="3d")
     lifted = sub.lifted
