@@ -986,8 +986,15 @@ class _Progress:
     :data:`PLAIN_PROGRESS_INTERVAL` seconds and when the last polynomial is done.
     """
 
-    def __init__(self, total: int, progress: bool | None, unit: str = "polynomials", stream=None):
-        self.total, self.done, self.unit = total, 0, unit
+    def __init__(
+        self,
+        total: int,
+        progress: bool | None,
+        unit: str = "polynomials",
+        stream=None,
+        name: str = "from_torch",
+    ):
+        self.total, self.done, self.unit, self.name = total, 0, unit, name
         self.stream = sys.stderr if stream is None else stream
         self.start = self.last_line = time.perf_counter()
         tty = bool(getattr(self.stream, "isatty", lambda: False)())
@@ -1005,8 +1012,8 @@ class _Progress:
         else:
             self.plain_delay = 0.0 if progress else AUTO_PROGRESS_DELAY["plain"]
 
-    def update(self, what: str, monomials: int) -> None:
-        """One more polynomial is done: ``what`` names it, ``monomials`` is its size."""
+    def update(self, what: str, monomials: int | None = None) -> None:
+        """One more polynomial (plane...) is done: ``what`` names it, ``monomials`` is its size (if any)."""
         self.done += 1
         if self.bar is not None:
             self.bar.update(1)
@@ -1016,9 +1023,10 @@ class _Progress:
         now = time.perf_counter()
         due = now - self.last_line >= PLAIN_PROGRESS_INTERVAL or self.done == self.total
         if now - self.start >= self.plain_delay and (due or (self.plain_delay == 0.0 and self.done == 1)):
+            size = "" if monomials is None else f" ({monomials:,} monomials)"
+            elapsed = now - self.start
             print(
-                f"from_torch: {self.done}/{self.total} {self.unit}, last {what} ({monomials:,} monomials), "
-                f"{now - self.start:.1f} s",
+                f"{self.name}: {self.done}/{self.total} {self.unit}, last {what}{size}, {elapsed:.1f} s",
                 file=self.stream,
                 flush=True,
             )

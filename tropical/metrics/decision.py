@@ -295,7 +295,9 @@ def _boundary_metrics(reference, model, bounds, plane, n_in: int, max_regions: i
 
 
 # ---------------------------------------------------------------------------------------------- data planes
-def _plane_section(reference, model, data, planes, triplets, radius, seed, max_regions, input_shape) -> dict:
+def _plane_section(
+    reference, model, data, planes, triplets, radius, seed, max_regions, input_shape, progress
+) -> dict:
     row: dict = dict.fromkeys(_PLANE_SECTION, _NAN)
     if data is None:
         row["plane_method"] = "skipped: no data= given"
@@ -315,6 +317,7 @@ def _plane_section(reference, model, data, planes, triplets, radius, seed, max_r
             seed=seed,
             max_regions=max_regions,
             input_shape=input_shape,
+            progress=progress,
         )
     except _SKIPPED as error:
         row["plane_method"] = _reason(error)
@@ -370,6 +373,7 @@ def decision_metrics(
     max_memory: float = 1e9,
     rest: str | None = "linear",
     input_shape=None,
+    progress: bool | None = None,
 ) -> dict:
     """Compare a classifier (e.g. a retrained ticket) with a reference (e.g. the dense network).
 
@@ -434,6 +438,9 @@ def decision_metrics(
     input_shape : tuple of int, optional
         Per-sample input shape of models that need one (conv nets, :func:`tropical.piecewise_linear_graph`);
         by default the shape of the points of ``data`` or ``plane``, as the models take them.
+    progress : bool or None
+        Progress over the data planes on stderr (:func:`tropical.metrics.plane_metrics`): ``None`` (default)
+        once the planes have run a while, ``True`` from the start, ``False`` never.
 
     Returns
     -------
@@ -504,6 +511,8 @@ def decision_metrics(
         raise ValueError(f"max_memory must be a positive number of bytes, got {max_memory!r}")
     if rest not in (None, "linear"):
         raise ValueError(f"rest must be 'linear' or None, got {rest!r}")
+    if progress not in (None, True, False):
+        raise ValueError(f"progress must be True, False or None (auto), got {progress!r}")
     deep = [sum(node.kind == "activation" for node in graph.nodes) > 1 for graph in graphs]
     reference = as_reference(reference)
     row = _polytope_metrics(
@@ -520,6 +529,8 @@ def decision_metrics(
     )
     row.update(_boundary_metrics(reference, model, bounds, plane, n_in, int(max_regions), input_shape))
     row.update(
-        _plane_section(reference, model, data, planes, triplets, radius, seed, int(max_regions), input_shape)
+        _plane_section(
+            reference, model, data, planes, triplets, radius, seed, int(max_regions), input_shape, progress
+        )
     )
     return {key: row[key] for key in DECISION_METRICS}
