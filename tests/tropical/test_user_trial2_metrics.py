@@ -128,3 +128,72 @@ def test_support_distance_with_a_normalisation_still_refuses_high_dimensions():
         tr.metrics.support_distance(dense, _pruned(dense, 0.5), normalize="centroid_diameter")
     with pytest.raises(ValueError, match="different dimensions"):
         tr.metrics.support_distance(tr.Zonotope(np.eye(3)), tr.Zonotope(np.eye(4)))
+
+
+class _FlatConv(nn.Module):  # flat 8x8 digits in, a strided conv hidden layer, 10 logits
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, kernel_size=3, stride=2)
+        self.fc = nn.Linear(27, 10)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x.view(-1, 1, 8, 8))).flatten(1))
+
+
+class _Maxout(nn.Module):  # a max over pairs of hidden units after the first layer (like max-pooling)
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(40, 16)
+        self.out = nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.hidden(x))
+        return self.out(torch.maximum(h[:, :8], h[:, 8:]))
+
+
+def test_body_metrics_of_a_conv_net_say_how_to_give_its_input_shape():
+    # "Pass input_shape=(64,)": but hausdorff_bracket, support_distance and the projections take no
+    # input_shape=; the message now says to pass the decision hull instead, and that works
+    torch.manual_seed(0)
+    dense, ticket = _FlatConv().double().eval(), _FlatConv().double().eval()
+    for metric in (tr.metrics.hausdorff_bracket, tr.metrics.support_distance, tr.metrics.projected_iou):
+        with pytest.raises(ValueError, match=r"decision_hull\(model, classes, input_shape=\.\.\.\) in place"):
+            metric(dense, ticket)
+    hulls = [tr.decision_hull(net, (0, 1), input_shape=(64,)) for net in (dense, ticket)]
+    # oracle: the conv layer's dense matrix, by applying the network's own conv to the unit vectors
+    U = np.random.default_rng(0).standard_normal((300, 64))
+    for net, hull in zip((dense, ticket), hulls, strict=True):
+        with torch.no_grad():
+            basis = torch.eye(64, dtype=torch.float64).view(64, 1, 8, 8)
+            A = (
+                (net.conv(basis) - net.conv(torch.zeros(1, 1, 8, 8, dtype=torch.float64)))
+                .flatten(1)
+                .T.numpy()
+            )
+        B = net.fc.weight.detach().numpy()
+        shim = nn.Sequential(nn.Linear(64, 27), nn.ReLU(), nn.Linear(27, 10)).double()
+        with torch.no_grad():
+            shim[0].weight.copy_(torch.from_numpy(A))
+            shim[2].weight.copy_(torch.from_numpy(B))
+        np.testing.assert_allclose(
+            hull.support(U), _decision_support(shim, (0, 1), U), rtol=1e-10, atol=1e-10
+        )
+    bracket = tr.metrics.hausdorff_bracket(*hulls)
+    assert bracket.lower <= bracket.upper
+
+
+def test_rest_linear_is_advised_only_where_it_works():
+    torch.manual_seed(0)
+    maxout = _Maxout().double()
+    with pytest.raises(tr.UnsupportedLayerError) as refusal:
+        tr.metrics.hausdorff_bracket(maxout, maxout)
+    assert "Here, pass" not in str(refusal.value)
+    with pytest.raises(tr.UnsupportedLayerError):  # as the message no longer suggests, rest= does not help
+        tr.decision_hull(maxout, rest="linear")
+    deep = nn.Sequential(nn.Linear(40, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 3)).double()
+    with pytest.raises(
+        tr.UnsupportedLayerError, match=r"Here, pass tropical\.decision_hull\(model, classes, rest='linear'\)"
+    ):
+        tr.metrics.hausdorff_bracket(deep, deep)
+    same = tr.metrics.hausdorff_bracket(*[tr.decision_hull(deep, rest="linear")] * 2)
+    assert same.upper == pytest.approx(0, abs=1e-12)

@@ -62,9 +62,20 @@ def body_or_points(value, name: str, *, classes=(0, 1)):
         try:
             return decision_hull(value, classes)
         except UnsupportedLayerError as error:
+            try:  # advise rest='linear' only where it works (not for max-pooling or residual connections)
+                decision_hull(value, classes, rest="linear")
+            except (UnsupportedLayerError, ValueError):
+                raise UnsupportedLayerError(f"{name}: {error}") from None
             raise UnsupportedLayerError(
                 f"{name}: {error} Here, pass tropical.decision_hull(model, classes, rest='linear') in place "
                 "of a deeper model (this function takes bodies, not a rest= option)."
+            ) from None
+        except ValueError as error:
+            if "input_shape" not in str(error):
+                raise
+            raise ValueError(
+                f"{name}: {error}. This function takes bodies, not an input_shape= option: pass "
+                "tropical.decision_hull(model, classes, input_shape=...) in place of the model."
             ) from None
     try:
         points = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value, dtype=float)
