@@ -43,8 +43,6 @@ from __future__ import annotations
 import gc
 import itertools
 import math
-import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,6 +59,7 @@ except ImportError:  # a scipy without it: every caller catches QhullError and u
         raise QhullError("scipy.spatial._qhull._Qhull is not available in this scipy version")
 
 
+from tropical._progress import Progress
 from tropical._threads import limited_threads
 from tropical._validation import float_array
 from tropical.budget import (
@@ -970,73 +969,6 @@ class _Budget:
         self.finished.append(float(n))
 
 
-# ---------------------------------------------------------------------------------------- progress
-#: With ``progress=None``: seconds before a bar appears on a terminal, and before plain lines start elsewhere.
-AUTO_PROGRESS_DELAY = {"tty": 2.0, "plain": 10.0}
-#: Smallest interval between two plain-text progress lines.
-PLAIN_PROGRESS_INTERVAL = 5.0
-
-
-class _Progress:
-    """Progress over the polynomials of a conversion: a tqdm bar on a terminal, plain lines elsewhere.
-
-    ``progress=True`` shows it from the start; ``None`` (auto) only once the conversion has run for
-    :data:`AUTO_PROGRESS_DELAY` seconds, so quick calls stay silent; ``False`` never. Without a terminal
-    (CI, nohup, a notebook's captured stderr) one line is written to stderr at most every
-    :data:`PLAIN_PROGRESS_INTERVAL` seconds and when the last polynomial is done.
-    """
-
-    def __init__(
-        self,
-        total: int,
-        progress: bool | None,
-        unit: str = "polynomials",
-        stream=None,
-        name: str = "from_torch",
-    ):
-        self.total, self.done, self.unit, self.name = total, 0, unit, name
-        self.stream = sys.stderr if stream is None else stream
-        self.start = self.last_line = time.perf_counter()
-        tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.bar = None
-        self.plain_delay = None
-        if progress is False or total == 0:
-            return
-        if tty:
-            from tqdm.auto import tqdm
-
-            delay = 0.0 if progress else AUTO_PROGRESS_DELAY["tty"]
-            self.bar = tqdm(
-                total=total, desc=f"tropical {unit}", unit=unit[:-1], delay=delay, file=self.stream
-            )
-        else:
-            self.plain_delay = 0.0 if progress else AUTO_PROGRESS_DELAY["plain"]
-
-    def update(self, what: str, monomials: int | None = None) -> None:
-        """One more polynomial (plane...) is done: ``what`` names it, ``monomials`` is its size (if any)."""
-        self.done += 1
-        if self.bar is not None:
-            self.bar.update(1)
-            return
-        if self.plain_delay is None:
-            return
-        now = time.perf_counter()
-        due = now - self.last_line >= PLAIN_PROGRESS_INTERVAL or self.done == self.total
-        if now - self.start >= self.plain_delay and (due or (self.plain_delay == 0.0 and self.done == 1)):
-            size = "" if monomials is None else f" ({monomials:,} monomials)"
-            elapsed = now - self.start
-            print(
-                f"{self.name}: {self.done}/{self.total} {self.unit}, last {what}{size}, {elapsed:.1f} s",
-                file=self.stream,
-                flush=True,
-            )
-            self.last_line = now
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 # ------------------------------------------------------------------------------------ size control
 def region_count_bound(widths: Sequence[int]) -> float:
     """Upper bound on the number of linear regions of a ReLU network (Serra, Tjandraatmadja & Ramalingam,
@@ -1198,7 +1130,7 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
         F = [TropicalPolynomial.variable(k, d) for k in range(d)]
         G = [TropicalPolynomial.constant(0.0, d) for _ in range(d)]
         per_layer = []
-        bar = _Progress(len(affine), progress, unit="layers")
+        bar = Progress(len(affine), progress, unit="layers")
         product = partial(_product, check=_RecursionBudget(d, limits, name))
         for depth, layer in enumerate(affine):
             F, G = _recursion_layer(F, G, layer, d, product=product)
@@ -1214,7 +1146,7 @@ def _convert(model, method, layers, limits, seed, samples, progress, input_shape
     units = [affine[depth].n_out for depth in depths]
     budget = _start_budget(forwards, units, initial, d, limits, bound)
     per_layer = []
-    bar = _Progress(2 * sum(units), progress)
+    bar = Progress(2 * sum(units), progress)
     for depth, forward, count in zip(depths, forwards, units, strict=True):
         where = f"layer {depth}"
         per_layer.append(_unit_rationals(forward, count, where, initial, directions, budget, bar, covered))
@@ -1287,7 +1219,7 @@ def _from_graph(graph: Graph, layers: bool, limits: dict, seed: int, samples: in
     ]
     units = [graph.nodes[target].size for target in targets]
     budget = _start_budget(forwards, units, initial, d, limits)
-    bar = _Progress(2 * sum(units), progress)
+    bar = Progress(2 * sum(units), progress)
     per_node = []
     for target, forward, count in zip(targets, forwards, units, strict=True):
         name = repr(graph.nodes[target].name)

@@ -502,10 +502,10 @@ def plane_metrics(
     radius = float(radius)
     if not (radius > 0 and np.isfinite(radius)):
         raise ValueError(f"radius must be a positive number, got {radius}")
-    from tropical.network import _Progress
+    from tropical._progress import Progress
 
     reference = as_reference(reference)
-    bar = _Progress(len(corners), progress, unit="planes", name="plane_metrics")
+    bar = Progress(len(corners), progress, unit="planes", name="plane_metrics")
     rows, locals_ = [], []
     try:
         for index, points in enumerate(corners):
