@@ -7,6 +7,7 @@ import io
 import json
 import math
 import os
+import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -268,19 +269,42 @@ class ComparisonResult:
             ax.set_xlabel(self._sparsity_label())
             ax.set_ylabel(METRIC_LABELS.get(metric, metric), fontsize="small")
             ax.grid(alpha=0.3)
+            reason = self._not_computed(metric)
+            if reason is not None:  # an empty panel with meaningless ticks would read as "no difference"
+                ax.set_yticks([])
+                ax.set_xlim(100 * sparsities.min() - 5, 100 * sparsities.max() + 5)
+                ax.text(0.5, 0.5, textwrap.fill(f"not computed: {reason}", 42), transform=ax.transAxes,
+                        ha="center", va="center", fontsize="x-small", wrap=True)  # fmt: skip
         for ax in list(axes.flat)[len(metrics) :]:
             ax.set_axis_off()
         axes.flat[0].legend(fontsize="x-small", loc="best")
         n = len(self.config.seeds)
+        seeds = f"{n} seed" if n == 1 else f"{n} seeds"
         figure.suptitle(
-            title
-            or f"{self._network_text()}: retrained tickets vs the dense net (mean ± std over {n} seeds)",
+            title or f"{self._network_text()}: retrained tickets vs the dense net (mean ± std over {seeds})",
             fontsize="medium",
         )
         return figure, axes
 
+    def _not_computed(self, metric: str) -> str | None:
+        """Why ``metric`` is NaN in every row (its section's ``*_method`` text); None if any value exists."""
+        values = np.array([row[metric] for row in self.rows], dtype=float)
+        if values.size == 0 or not np.isnan(values).all():
+            return None
+        section, columns = None, list(COLUMNS)
+        for column in columns[: columns.index(metric)]:
+            if column in METHOD_COLUMNS:
+                section = column
+        reasons = sorted({str(row[section]) for row in self.rows}) if section else []
+        return "; ".join(reasons) or "no value in any row"
+
     def _sparsity_label(self) -> str:
-        pruned = "weights" if self.config.prune_output else "hidden-layer weights"
+        if self.config.prune_output:
+            pruned = "weights"
+        elif self.config.model is None:
+            pruned = "hidden-layer weights"
+        else:  # a user's model: every prunable weight but the last one (its output layer)
+            pruned = "weights before the output layer"
         return f"sparsity (% of {pruned} pruned)"
 
     def _network_text(self) -> str:

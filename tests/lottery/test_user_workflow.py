@@ -89,3 +89,49 @@ def test_a_conv_ticket_keeps_pruned_weights_zero_and_batchnorm_and_biases_dense(
         assert bool((ticket.trained_state[name][keep] != 0).all())
     for name in ("conv1.bias", "bn1.weight", "bn1.bias", "fc1.bias"):  # trained, never masked
         assert not torch.equal(ticket.trained_state[name], ticket.start_state[name])
+
+
+def _conv_sweep_table():
+    """The table a sweep of a user's max-pooling conv net fills: no decision polytope, data planes exact."""
+    from types import SimpleNamespace
+
+    from lottery.experiments import ComparisonResult
+    from lottery.experiments.config import COLUMNS, ComparisonConfig
+
+    config = ComparisonConfig(
+        dataset="digits", model="tests.lottery.test_user_workflow:ConvNet", sparsities=(0.5, 0.8),
+        inits=("lottery",), seeds=(0,), epochs=1,
+    )  # fmt: skip
+    skipped = "skipped: UnsupportedLayerError: node 'pool' (max) breaks it"
+    rows = []
+    for s, value in ((0.5, 0.9), (0.8, 0.7)):
+        row = {c: value for c in COLUMNS}
+        row.update(init="lottery", sparsity=s, boundary_method="exact", plane_method="exact")
+        row.update({c: float("nan") for c in COLUMNS if c.startswith(("polytope_", "projected_"))})
+        row.update(
+            generator_distance=float("nan"), dense_polytope_vertices=float("nan"), polytope_method=skipped
+        )
+        rows.append(row)
+    dense = {0: SimpleNamespace(provenance={"test_accuracy": 0.95})}
+    return ComparisonResult(config=config, rows=rows, dense=dense, tickets={}), skipped
+
+
+def test_metric_panels_without_a_value_say_why_instead_of_drawing_empty_axes():
+    # a conv sweep's metrics.png used to show two empty panels with ticks -0.04 .. 0.04
+    import matplotlib.pyplot as plt
+
+    result, skipped = _conv_sweep_table()
+    metrics = ("test_accuracy", "polytope_hausdorff_upper", "triangle_agreement_mean")
+    figure, axes = result.plot_metrics(metrics)
+    try:
+        texts = [" ".join(t.get_text() for t in ax.texts) for ax in axes.flat]
+        assert "not computed" not in texts[0] and "not computed" not in texts[2]
+        assert texts[1].replace("\n", " ").startswith(f"not computed: {skipped}"[:40])
+        assert "UnsupportedLayerError" in texts[1].replace("\n", " ")
+        assert list(axes.flat[1].get_yticks()) == []
+        low, high = axes.flat[1].get_xlim()  # the sparsities asked, not matplotlib's -0.05 .. 0.05
+        assert low < 50 and high > 80
+        assert "weights before the output layer" in axes.flat[0].get_xlabel()
+        assert figure._suptitle.get_text().endswith("(mean ± std over 1 seed)")
+    finally:
+        plt.close(figure)
