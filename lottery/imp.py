@@ -243,7 +243,8 @@ def iterative_magnitude_pruning(
     Parameters
     ----------
     model_fn : callable
-        ``model_fn(seed=int) -> nn.Module`` (or ``model_fn()``), e.g.
+        ``model_fn(seed=int) -> nn.Module`` (or ``model_fn()``, e.g. a model class, which is then called
+        under ``torch.manual_seed(seed)`` with torch's global RNG state restored afterwards), e.g.
         ``functools.partial(lottery.mlp, [64, 300, 100, 10])``. Called with ``seed`` for θ0 and for fresh
         draws of ``random_reinit``.
     data : lottery.data.Dataset
