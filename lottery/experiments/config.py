@@ -154,8 +154,8 @@ class ComparisonConfig:
     model : str, optional
         ``"package.module:factory"``: a function or class building the network with no arguments (called
         under ``torch.manual_seed(seed)``, so the factory's own initialisation is θ0), e.g. a conv net.
-        Default: the MLP of ``hidden`` (which is then ignored). The cache knows the factory by name only:
-        after editing its code, run with ``cache=False``.
+        Default: the MLP of ``hidden`` (which is then ignored). The cache knows the factory by its name and
+        the contents of its file: after editing code it imports from elsewhere, run with ``cache=False``.
     input_shape : tuple of int, optional
         The per-sample shape the model takes, e.g. ``(1, 8, 8)`` for a conv net on digits; the flat
         features are reshaped to it for training, and the geometry reads the model behind an

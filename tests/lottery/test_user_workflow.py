@@ -135,3 +135,37 @@ def test_metric_panels_without_a_value_say_why_instead_of_drawing_empty_axes():
         assert figure._suptitle.get_text().endswith("(mean ± std over 1 seed)")
     finally:
         plt.close(figure)
+
+
+def test_imp_reports_every_round_on_stderr_also_when_it_is_not_a_terminal(digits, capsys, tmp_path):
+    # a long IMP run piped to a log file used to print nothing until it returned
+    imp = lt.iterative_magnitude_pruning(ConvNet, digits, rounds=2, rate=0.5, train=TRAIN, directory=tmp_path)
+    lines = capsys.readouterr().err.splitlines()  # capsys: stderr is not a terminal
+    assert len(lines) == 3
+    for index, (line, ticket) in enumerate(zip(lines, [imp.dense, *imp.tickets], strict=True)):
+        assert line.startswith(f"[imp] round {index}/2 trained: {ticket.mask.density:.1%} of the prunable")
+        assert f"test accuracy {ticket.history.test_accuracy:.3f}" in line
+    lt.iterative_magnitude_pruning(ConvNet, digits, rounds=2, rate=0.5, train=TRAIN, directory=tmp_path)
+    assert [line.split(":")[0] for line in capsys.readouterr().err.splitlines()] == [
+        "[imp] round 0/2 loaded", "[imp] round 1/2 loaded", "[imp] round 2/2 loaded",
+    ]  # fmt: skip
+    lt.iterative_magnitude_pruning(ConvNet, digits, rounds=1, rate=0.5, train=TRAIN, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_the_sweep_cache_does_not_reuse_tasks_of_a_model_whose_code_was_edited(tmp_path, monkeypatch):
+    # the cache knew a --model factory by its name only: after editing the class, a rerun silently
+    # returned the old architecture's results
+    from lottery.experiments.config import ComparisonConfig
+    from lottery.experiments.runner import _dense_key, _ticket_key
+
+    source = tmp_path / "trial_edited_nets.py"
+    layers = "nn.Linear(64, 8), nn.ReLU(), nn.Linear(8, 10)"
+    source.write_text(f"from torch import nn\n\n\ndef net():\n    return nn.Sequential({layers})\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = ComparisonConfig(dataset="digits", model="trial_edited_nets:net")
+    before = _dense_key(config, 0), _ticket_key(config, 0, 0.5, "lottery")
+    assert (_dense_key(config, 0), _ticket_key(config, 0, 0.5, "lottery")) == before  # same code, same keys
+    source.write_text(source.read_text().replace("nn.ReLU()", "nn.LeakyReLU(0.1)"))
+    after = _dense_key(config, 0), _ticket_key(config, 0, 0.5, "lottery")
+    assert after[0] != before[0] and after[1] != before[1]
