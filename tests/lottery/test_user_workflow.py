@@ -169,3 +169,25 @@ def test_the_sweep_cache_does_not_reuse_tasks_of_a_model_whose_code_was_edited(t
     source.write_text(source.read_text().replace("nn.ReLU()", "nn.LeakyReLU(0.1)"))
     after = _dense_key(config, 0), _ticket_key(config, 0, 0.5, "lottery")
     assert after[0] != before[0] and after[1] != before[1]
+
+
+def test_a_model_factory_with_a_seed_parameter_is_called_with_the_seed(tmp_path, monkeypatch):
+    # compare --model pkg:net with def net(seed) failed inside the run with "net() missing 1 required
+    # positional argument: 'seed'", although seed= is lottery's own model_fn convention
+    from lottery.checkpoints import load_model
+    from lottery.errors import ModelFileError
+    from lottery.experiments.config import ComparisonConfig, network_fn
+
+    source = "from torch import nn\n\n\ndef net(seed):\n    return {}\n"
+    body = "nn.Sequential(nn.Linear(64, 4 + seed), nn.ReLU(), nn.Linear(4 + seed, 10))"
+    (tmp_path / "trial_seeded_nets.py").write_text(source.format(body))
+    (tmp_path / "trial_width_nets.py").write_text(source.format(body).replace("(seed)", "(width)"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    build = network_fn(ComparisonConfig(dataset="digits", model="trial_seeded_nets:net"))
+    assert build(seed=3)[0].out_features == 7  # the factory saw seed=3
+    path = tmp_path / "weights.pt"
+    torch.save(build(seed=0).state_dict(), path)
+    model, _ = load_model(path, model="trial_seeded_nets:net")
+    assert model[0].out_features == 4
+    with pytest.raises(ModelFileError, match=r"'trial_width_nets:net'.*'width'.*functools\.partial"):
+        load_model(path, model="trial_width_nets:net")
