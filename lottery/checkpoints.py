@@ -69,6 +69,12 @@ def build_model(factory: Callable[..., nn.Module], spec: str, seed: int = 0) -> 
     ------
     lottery.errors.ModelFileError
         When the factory cannot be called that way (e.g. it needs other arguments) or returns no module.
+
+    Examples
+    --------
+    >>> import lottery as lt
+    >>> build_model(lambda seed: lt.mlp([2, 3 + seed, 2], seed=seed), "a lambda", seed=1)[0]
+    Linear(in_features=2, out_features=4, bias=True)
     """
     from lottery.ticket import call_model_fn
 
