@@ -98,8 +98,9 @@ class ComparisonResult:
 
     def __repr__(self) -> str:
         c = self.config
+        network = f"model={c.model!r}" if c.model is not None else f"widths={self.widths}"
         return (
-            f"ComparisonResult({c.dataset}, widths={self.widths}, inits={list(c.inits)}, "
+            f"ComparisonResult({c.dataset}, {network}, inits={list(c.inits)}, "
             f"sparsities={list(c.sparsities)}, seeds={list(c.seeds)}, rows={len(self.rows)})"
         )
 
@@ -328,8 +329,12 @@ class ComparisonResult:
         from tropical.plot import decision_polygon_grid
 
         if self.config.model is not None or len(self.config.hidden) != 1:
+            instead = "plot_projected_polygons() (each decision polytope projected on the dense net's plane)"
+            if "bounds" in self.domain:
+                instead += " or plot_boundaries()"
             raise ValueError(
-                "plot_polygons needs an MLP with one hidden layer (a decision polytope); use plot_boundaries"
+                "plot_polygons draws the exact decision polytopes of MLPs with one hidden layer, not of "
+                f"this {self._network_text()}; use {instead}"
             )
         seed, inits, sparsities, models = self._grid(seed, inits, sparsities)
         grid = [[self.dense_model(seed)] + [None] * (len(sparsities) - 1), *models]
@@ -433,7 +438,13 @@ class ComparisonResult:
         import tropical as tr
 
         if "bounds" not in self.domain:
-            raise ValueError("plot_boundaries needs 2-D inputs")
+            raise ValueError(
+                "plot_boundaries draws the whole input box of nets with 2 inputs; the "
+                f"{self._network_text()} has {self.widths[0]}: its boundaries were compared on planes "
+                "through test points (the boundary_*, triangle_* and box_* columns). Draw one plane with "
+                "tropical.plot.regions_comparison(result.dense_model(), result.model(init, sparsity), "
+                "plane=result.domain['plane'])"
+            )
         bounds = self.domain["bounds"]
         seed, inits, sparsities, models = self._grid(seed, inits, sparsities)
         dense_regions = tr.linear_regions(self.dense_model(seed), bounds=bounds)

@@ -91,7 +91,7 @@ def test_a_conv_ticket_keeps_pruned_weights_zero_and_batchnorm_and_biases_dense(
         assert not torch.equal(ticket.trained_state[name], ticket.start_state[name])
 
 
-def _conv_sweep_table():
+def _conv_sweep_table(model):
     """The table a sweep of a user's max-pooling conv net fills: no decision polytope, data planes exact."""
     from types import SimpleNamespace
 
@@ -99,9 +99,8 @@ def _conv_sweep_table():
     from lottery.experiments.config import COLUMNS, ComparisonConfig
 
     config = ComparisonConfig(
-        dataset="digits", model="tests.lottery.test_user_workflow:ConvNet", sparsities=(0.5, 0.8),
-        inits=("lottery",), seeds=(0,), epochs=1,
-    )  # fmt: skip
+        dataset="digits", model=model, sparsities=(0.5, 0.8), inits=("lottery",), seeds=(0,), epochs=1
+    )
     skipped = "skipped: UnsupportedLayerError: node 'pool' (max) breaks it"
     rows = []
     for s, value in ((0.5, 0.9), (0.8, 0.7)):
@@ -116,11 +115,22 @@ def _conv_sweep_table():
     return ComparisonResult(config=config, rows=rows, dense=dense, tickets={}), skipped
 
 
-def test_metric_panels_without_a_value_say_why_instead_of_drawing_empty_axes():
+@pytest.fixture
+def conv_sweep(tmp_path, monkeypatch):
+    """The table of a sweep of a max-pooling conv net on digits, its factory importable by name."""
+    (tmp_path / "trial_conv_nets.py").write_text(
+        "from torch import nn\n\n\ndef net():\n    return nn.Sequential(nn.Unflatten(1, (1, 8, 8)), "
+        "nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(18, 10))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return _conv_sweep_table("trial_conv_nets:net")
+
+
+def test_metric_panels_without_a_value_say_why_instead_of_drawing_empty_axes(conv_sweep):
     # a conv sweep's metrics.png used to show two empty panels with ticks -0.04 .. 0.04
     import matplotlib.pyplot as plt
 
-    result, skipped = _conv_sweep_table()
+    result, skipped = conv_sweep
     metrics = ("test_accuracy", "polytope_hausdorff_upper", "triangle_agreement_mean")
     figure, axes = result.plot_metrics(metrics)
     try:
@@ -191,3 +201,15 @@ def test_a_model_factory_with_a_seed_parameter_is_called_with_the_seed(tmp_path,
     assert model[0].out_features == 4
     with pytest.raises(ModelFileError, match=r"'trial_width_nets:net'.*'width'.*functools\.partial"):
         load_model(path, model="trial_width_nets:net")
+
+
+def test_plots_a_conv_sweep_cannot_draw_name_the_ones_that_it_can(conv_sweep):
+    # plot_polygons said "use plot_boundaries", which then said only "plot_boundaries needs 2-D inputs"
+    result, _ = conv_sweep
+    assert repr(result).startswith("ComparisonResult(digits, model='trial_conv_nets:net', inits=['lottery']")
+    with pytest.raises(
+        ValueError, match=r"not of this trial_conv_nets:net net on digits; use plot_projected_po"
+    ):
+        result.plot_polygons()
+    with pytest.raises(ValueError, match=r"has 64: .*regions_comparison\(result\.dense_model\(\), .*plane="):
+        result.plot_boundaries()
