@@ -329,9 +329,10 @@ class ComparisonResult:
         from tropical.plot import decision_polygon_grid
 
         if self.config.model is not None or len(self.config.hidden) != 1:
-            instead = "plot_projected_polygons() (each decision polytope projected on the dense net's plane)"
-            if "bounds" in self.domain:
-                instead += " or plot_boundaries()"
+            instead = (
+                "plot_projected_polygons() (each decision polytope projected on the dense net's plane) or "
+                "plot_boundaries()"
+            )
             raise ValueError(
                 "plot_polygons draws the exact decision polytopes of MLPs with one hidden layer, not of "
                 f"this {self._network_text()}; use {instead}"
@@ -428,8 +429,10 @@ class ComparisonResult:
         return tuple(shape) if shape is not None else None
 
     def plot_boundaries(self, *, seed=None, inits=None, sparsities=None, points: int = 300, title=None):
-        """Data and exact decision boundaries of every ticket, the dense boundary dashed and the area where
-        the ticket disagrees with the dense net shaded (2-D inputs). Returns ``(Figure, ndarray of Axes)``."""
+        """Exact decision boundaries of every ticket, the dense boundary dashed and the area where the ticket
+        disagrees with the dense net shaded, on the domain of the ``boundary_*`` columns: the input box with
+        the test data (2 inputs), else the plane through three test points (``domain["plane"]``, in plane
+        coordinates, the three points starred). Returns ``(Figure, ndarray of Axes)``."""
         import matplotlib.pyplot as plt
         import shapely
         from matplotlib.collections import LineCollection
@@ -437,27 +440,28 @@ class ComparisonResult:
 
         import tropical as tr
 
-        if "bounds" not in self.domain:
-            raise ValueError(
-                "plot_boundaries draws the whole input box of nets with 2 inputs; the "
-                f"{self._network_text()} has {self.widths[0]}: its boundaries were compared on planes "
-                "through test points (the boundary_*, triangle_* and box_* columns). Draw one plane with "
-                "tropical.plot.regions_comparison(result.dense_model(), result.model(init, sparsity), "
-                "plane=result.domain['plane'])"
-            )
-        bounds = self.domain["bounds"]
         seed, inits, sparsities, models = self._grid(seed, inits, sparsities)
-        dense_regions = tr.linear_regions(self.dense_model(seed), bounds=bounds)
+        if "bounds" in self.domain:
+            where = {"bounds": self.domain["bounds"]}
+            x, y = self.data.x_test.numpy()[:points], self.data.y_test.numpy()[:points]
+            labels = "$x_1$", "$x_2$"
+        else:
+            where = {"plane": self.domain["plane"], "input_shape": self._input_shape(seed)}
+            labels = "$u$ (plane coordinate)", "$v$ (plane coordinate)"
+        dense_regions = tr.linear_regions(self.dense_model(seed), **where)
         dense_classes = dense_regions.decision_regions()
         dense_lines = dense_regions.decision_boundary()
-        x, y = self.data.x_test.numpy()[:points], self.data.y_test.numpy()[:points]
+        (xmin, ymin), (xmax, ymax) = dense_regions.domain.min(axis=0), dense_regions.domain.max(axis=0)
+        if "plane" in where:  # the three test points (the first three of the test split) in plane coordinates
+            corners = np.reshape(np.asarray(where["plane"], dtype=float), (3, -1))
+            x, y = (corners - dense_regions.origin) @ dense_regions.frame.T, self.data.y_test.numpy()[:3]
         size = (2.9 * len(sparsities), 2.9 * len(inits))
         figure, axes = plt.subplots(len(inits), len(sparsities), figsize=size, squeeze=False, sharex=True,
                                     sharey=True, constrained_layout=True)  # fmt: skip
         for r, init in enumerate(inits):
             for c, sparsity in enumerate(sparsities):
                 ax = axes[r, c]
-                regions = tr.linear_regions(models[r][c], bounds=bounds)
+                regions = tr.linear_regions(models[r][c], **where)
                 classes = regions.decision_regions()
                 differ = shapely.union_all(
                     [a.difference(b) for a, b in zip(classes, dense_classes, strict=True)]
@@ -465,7 +469,11 @@ class ComparisonResult:
                 path = _shapely_path(differ)
                 if path is not None:
                     ax.add_patch(PathPatch(path, facecolor="crimson", alpha=0.35, lw=0, zorder=1))
-                ax.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", s=4, alpha=0.6, zorder=2)
+                marker = {"marker": "*", "s": 90, "edgecolors": "black"} if "plane" in where else {"s": 4}
+                ax.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", alpha=0.6, zorder=2, **marker)
+                for point, label in zip(x, y, strict=True) if "plane" in where else ():
+                    ax.annotate(f"class {label}", point, xytext=(4, 4), textcoords="offset points",
+                                fontsize="x-small", zorder=5)  # fmt: skip
                 ax.add_collection(LineCollection(dense_lines, colors="0.35", linewidths=1.0, linestyles="--",
                                                  zorder=3))  # fmt: skip
                 ax.add_collection(LineCollection(regions.decision_boundary(), colors="black", linewidths=1.4,
@@ -477,15 +485,15 @@ class ComparisonResult:
                 ax.text(0.02, 0.02, text,
                         transform=ax.transAxes, fontsize="x-small", va="bottom",
                         bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})  # fmt: skip
-                ax.set_xlim(bounds[0], bounds[1])
-                ax.set_ylim(bounds[2], bounds[3])
+                ax.set_xlim(xmin, xmax)
+                ax.set_ylim(ymin, ymax)
                 ax.set_aspect("equal")
                 if r == 0:
                     ax.set_title(f"{100 * sparsity:g}% pruned", fontsize="small")
                 if c == 0:
-                    ax.set_ylabel(f"{init}\n$x_2$", fontsize="small")
+                    ax.set_ylabel(f"{init}\n{labels[1]}", fontsize="small")
                 if r == len(inits) - 1:
-                    ax.set_xlabel("$x_1$", fontsize="small")
+                    ax.set_xlabel(labels[0], fontsize="small")
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
@@ -493,14 +501,14 @@ class ComparisonResult:
             handles=[Line2D([], [], color="black", lw=1.4, label="ticket's exact decision boundary"),
                      Line2D([], [], color="0.35", lw=1.0, ls="--", label="dense net's boundary"),
                      Patch(color="crimson", alpha=0.35, label="ticket and dense disagree")],
-            loc="outside lower center", ncol=3, fontsize="small",
+            loc="outside lower center", ncol=3 if len(sparsities) > 2 else 1, fontsize="small",
         )  # fmt: skip
-        figure.suptitle(
-            title
-            or f"Exact decision boundaries of a {self._network_text()}, tickets retrained from each "
-            f"initialisation (seed {seed}; test data)",
-            fontsize="medium",
+        text = title or (
+            f"Exact decision boundaries of a {self._network_text()}, tickets retrained from each "
+            f"initialisation (seed {seed}; "
+            + ("test data)" if "bounds" in where else "on the plane through the first three test points)")
         )
+        figure.suptitle(textwrap.fill(text, max(40, int(14 * size[0]))), fontsize="medium")  # fits the width
         return figure, axes
 
 

@@ -210,6 +210,33 @@ def test_plots_a_conv_sweep_cannot_draw_name_the_ones_that_it_can(conv_sweep):
     with pytest.raises(
         ValueError, match=r"not of this trial_conv_nets:net net on digits; use plot_projected_po"
     ):
-        result.plot_polygons()
-    with pytest.raises(ValueError, match=r"has 64: .*regions_comparison\(result\.dense_model\(\), .*plane="):
-        result.plot_boundaries()
+        result.plot_polygons()  # and plot_boundaries(), which now draws the plane: the test below
+
+
+def test_plot_boundaries_of_a_digits_sweep_draws_the_plane_its_table_measured():
+    # plot_boundaries used to refuse every sweep above 2 inputs ("plot_boundaries needs 2-D inputs")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    import tropical as tr
+    from lottery.experiments import compare_initializations
+
+    result = compare_initializations(
+        "digits", hidden=(4,), sparsities=(0.5,), inits=("lottery",), seeds=1, epochs=1, planes=1,
+        cache=False, progress=False,
+    )  # fmt: skip
+    figure, axes = result.plot_boundaries()
+    try:
+        ax = axes[0, 0]
+        texts = [t.get_text() for t in ax.texts]
+        assert f"agree {100 * result.rows[0]['boundary_agreement']:.1f}%" in " ".join(texts)
+        assert sorted(t for t in texts if t.startswith("class ")) == sorted(
+            f"class {c}" for c in result.data.y_test[:3].tolist()
+        )
+        stars = np.asarray(ax.collections[0].get_offsets())
+        regions = tr.linear_regions(result.dense_model(), plane=result.domain["plane"])
+        back = regions.origin + stars @ regions.frame  # plane coordinates -> the three test points again
+        assert np.allclose(back, result.data.x_test[:3].double().numpy(), atol=1e-6)
+        assert ax.get_xlabel() == "$u$ (plane coordinate)"
+    finally:
+        plt.close(figure)
