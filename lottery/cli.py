@@ -230,9 +230,8 @@ def _compare_figures(result, out: Path) -> list[Path]:
     else:
         figure, _ = result.plot_projected_polygons()
         paths += save(figure, out, "projected_newton_polygons")
-    if "bounds" in result.domain:
-        figure, _ = result.plot_boundaries()
-        paths += save(figure, out, "boundaries")
+    figure, _ = result.plot_boundaries()  # the input box (2 inputs) or the plane through three test points
+    paths += save(figure, out, "boundaries")
     return paths
 
 

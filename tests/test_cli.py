@@ -456,6 +456,7 @@ def test_compare_a_custom_conv_model_on_digits(tmp_path, monkeypatch, capsys):
     assert all(row[c] == "nan" for c in COLUMNS if "polytope" in c and c != "polytope_method")
     assert row["boundary_method"] == row["plane_method"] == "exact"
     assert 0 <= float(row["boundary_agreement"]) <= 1 and float(row["linear_regions"]) >= 1
+    assert (out / "boundaries.png").exists()  # on the plane through three test digits (used to be 2-D only)
     # the ticket in the cache, rebuilt from the factory and run on image-shaped digits by its own forward
     (path,) = (cache / "tickets").glob("*.pt")
     ticket = lt.Ticket.load(path)
