@@ -19,7 +19,7 @@ from torch import nn
 
 from lottery.errors import ModelFileError, TicketFileError
 
-__all__ = ["CHECKPOINT_KEYS", "load_model", "model_factory", "state_dict_of"]
+__all__ = ["CHECKPOINT_KEYS", "build_model", "load_model", "model_factory", "state_dict_of"]
 
 #: Keys under which training scripts nest the model's state dict in a checkpoint, tried in this order.
 CHECKPOINT_KEYS = ("model", "state_dict", "model_state_dict", "model_state", "net", "network", "weights")
@@ -59,6 +59,33 @@ def model_factory(spec: str | Callable[[], nn.Module]) -> Callable[[], nn.Module
     if not callable(factory):
         raise ModelFileError(f"{spec!r} is not callable")
     return factory
+
+
+def build_model(factory: Callable[..., nn.Module], spec: str, seed: int = 0) -> nn.Module:
+    """``factory(seed=seed)`` when it takes a ``seed``, else ``factory()`` under ``torch.manual_seed(seed)``
+    (:func:`lottery.ticket.call_model_fn`), checked to be a module; ``spec`` names it in errors.
+
+    Raises
+    ------
+    lottery.errors.ModelFileError
+        When the factory cannot be called that way (e.g. it needs other arguments) or returns no module.
+
+    Examples
+    --------
+    >>> import lottery as lt
+    >>> build_model(lambda seed: lt.mlp([2, 3 + seed, 2], seed=seed), "a lambda", seed=1)[0]
+    Linear(in_features=2, out_features=4, bias=True)
+    """
+    from lottery.ticket import call_model_fn
+
+    try:
+        return call_model_fn(factory, seed)
+    except TypeError as error:
+        raise ModelFileError(
+            f"cannot build the model with its factory {spec!r}: {error}. A factory is called with no "
+            "arguments, or with seed= when it has a seed parameter; bind any other argument with "
+            "functools.partial or a small function"
+        ) from None
 
 
 def _is_state(value) -> bool:
@@ -206,9 +233,7 @@ def load_model(path, *, model=None) -> tuple[nn.Module, str]:
         kind = "BatchNorm " if any(isinstance(m, nn.BatchNorm1d) for m in net) else ""
         what = f"{'-'.join(map(str, widths))} ReLU {kind}net from a {found}"
     else:
-        net = model if isinstance(model, nn.Module) else model_factory(model)()
-        if not isinstance(net, nn.Module):
-            raise ModelFileError(f"the model factory returned a {type(net).__name__}, not a torch.nn.Module")
+        net = model if isinstance(model, nn.Module) else build_model(model_factory(model), str(model))
         what = f"{type(net).__name__} from a {found}"
     try:
         check_state(net, state, what=f"{where}")

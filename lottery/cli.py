@@ -230,9 +230,8 @@ def _compare_figures(result, out: Path) -> list[Path]:
     else:
         figure, _ = result.plot_projected_polygons()
         paths += save(figure, out, "projected_newton_polygons")
-    if "bounds" in result.domain:
-        figure, _ = result.plot_boundaries()
-        paths += save(figure, out, "boundaries")
+    figure, _ = result.plot_boundaries()  # the input box (2 inputs) or the plane through three test points
+    paths += save(figure, out, "boundaries")
     return paths
 
 
@@ -362,6 +361,7 @@ def _polytope(args) -> None:
     from lottery.gallery import save
     from tropical.plot import classifier_geometry, lifted_polytope
 
+    started = time.perf_counter()
     model, what = _load(args.model, args.factory)
     widths = [_inputs(model, "polytope reads one-hidden-layer MLPs; use 'tropical-lottery regions --plane'")]
     widths += [m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear)]
@@ -374,6 +374,8 @@ def _polytope(args) -> None:
     if max(classes) >= widths[-1] or classes[0] == classes[1]:
         raise UserError(f"--classes must be two different classes below {widths[-1]}, got {list(classes)}")
     bounds = _bounds(args, model)
+    _stage("polytope", f"{what}: decision zonotopes, polytope and subdivision of classes {list(classes)} ...",
+           started)  # fmt: skip
     Z1, Z2 = _geometry(tr.decision_zonotopes, model, classes)
     P = _geometry(tr.decision_polytope, model, classes)
     subdivision = _geometry(tr.decision_subdivision, model, classes)
@@ -404,6 +406,11 @@ def _polytope(args) -> None:
         print(f"[polytope]   wrote {path}")
 
 
+def _stage(command: str, text: str, started: float) -> None:
+    """One progress line on stderr, flushed at once (a terminal, a log file or a pipe alike)."""
+    print(f"[{command}] {text} ({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
+
+
 def _regions(args) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
@@ -412,11 +419,13 @@ def _regions(args) -> None:
     from lottery.gallery import save
     from tropical.plot import regions as plot_regions
 
+    started = time.perf_counter()
     model, what = _load(args.model, args.factory)
     if args.plane is not None:
         if args.bounds is not None:
             raise UserError("give at most one of --bounds and --plane")
         points, shape, where = _plane_points(args, model)
+        _stage("regions", f"{what}: exact linear regions on the plane through {where} ...", started)
         result = _geometry(tr.linear_regions, model, plane=tuple(points), input_shape=shape)
         domain = {"plane": where, "input_shape": list(shape)}
     else:
@@ -427,8 +436,10 @@ def _regions(args) -> None:
                 f"regions needs a net with 2 inputs on a box, got {n_in}; for other inputs {plane}"
             )
         bounds = _bounds(args, model)
+        _stage("regions", f"{what}: exact linear regions on the box {list(bounds)} ...", started)
         result = _geometry(tr.linear_regions, model, bounds=bounds)
         domain = {"bounds": list(bounds)}
+    _stage("regions", f"{len(result):,} regions; measuring and drawing them ...", started)
     stats = tr.metrics.region_statistics(result)
     boundary = result.decision_boundary()
     metrics = {
@@ -455,6 +466,7 @@ def _regions(args) -> None:
     paths = [*save(figure, out, f"{name}_regions"), _write_metrics(out, f"{name}_regions", metrics)]
     for path in paths:
         print(f"[regions]   wrote {path}")
+    _stage("regions", "done", started)
 
 
 # ------------------------------------------------------------------------------------------------- parser

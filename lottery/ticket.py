@@ -96,7 +96,13 @@ def _plain(state: Mapping[str, torch.Tensor] | None, argument: str) -> State | N
 
 
 def call_model_fn(model_fn: Callable[..., nn.Module], seed: int | None = None) -> nn.Module:
-    """Call ``model_fn(seed=seed)`` if it takes a ``seed`` argument, else ``model_fn()``."""
+    """Call ``model_fn(seed=seed)`` if it takes a ``seed`` argument, else ``model_fn()`` seeded with ``seed``.
+
+    A ``model_fn`` without a ``seed`` parameter (a user's ``class ConvNet(nn.Module)`` whose layers draw from
+    torch's global generator) is called inside :func:`torch.random.fork_rng` with ``torch.manual_seed(seed)``:
+    the same seed builds the same θ0 in every call and every process, and the caller's global RNG state is
+    left as it was.
+    """
     if isinstance(model_fn, nn.Module):
         raise TypeError(
             f"model_fn must build the model (a class or function, e.g. {type(model_fn).__name__} or "
@@ -109,7 +115,14 @@ def call_model_fn(model_fn: Callable[..., nn.Module], seed: int | None = None) -
         takes_seed = "seed" in inspect.signature(model_fn).parameters
     except (TypeError, ValueError):
         takes_seed = False
-    model = model_fn(seed=seed) if takes_seed and seed is not None else model_fn()
+    if takes_seed and seed is not None:
+        model = model_fn(seed=seed)
+    elif seed is not None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = model_fn()
+    else:
+        model = model_fn()
     if not isinstance(model, nn.Module):
         raise TypeError(f"model_fn must return a torch.nn.Module, got {type(model).__name__}")
     return model

@@ -19,6 +19,7 @@ TINY = ["--hidden", "10", "--sparsities", "0.5", "0.75", "--inits", "lottery", "
 
 
 def one_line_error(capsys, argv, *expected):
+    capsys.readouterr()  # what earlier commands printed is not this command's error
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("tropical-lottery: error: "), err
@@ -108,6 +109,19 @@ def test_polytope_and_regions_of_a_state_dict(tmp_path, capsys):
     assert metrics["zonotope_vertices"] == [2 * nonzero[0], 2 * nonzero[1]]
     assert (tmp_path / "net_polytope.png").exists()
     assert "wrote" in capsys.readouterr().out
+
+
+def test_regions_reports_its_stages_on_stderr_also_when_it_is_not_a_terminal(tmp_path, capsys):
+    # a conv net on a digit plane used to run for 20 s with nothing printed until the end
+    path = tmp_path / "net.pt"
+    torch.save(lt.mlp([2, 5, 2], seed=3).state_dict(), path)
+    assert main(["regions", str(path), "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err.splitlines()  # capsys: stderr is not a terminal
+    assert [line.split(":")[0].split(" ")[0] for line in err] == ["[regions]"] * 3
+    assert "exact linear regions on the box [-3.0, 3.0, -3.0, 3.0]" in err[0]
+    regions = json.loads((tmp_path / "net_regions.json").read_text())["linear_regions"]
+    assert err[1].startswith(f"[regions] {regions:,} regions; measuring and drawing them")
+    assert err[2].startswith("[regions] done (")
 
 
 def test_polytope_of_a_ticket(tmp_path):
@@ -442,6 +456,7 @@ def test_compare_a_custom_conv_model_on_digits(tmp_path, monkeypatch, capsys):
     assert all(row[c] == "nan" for c in COLUMNS if "polytope" in c and c != "polytope_method")
     assert row["boundary_method"] == row["plane_method"] == "exact"
     assert 0 <= float(row["boundary_agreement"]) <= 1 and float(row["linear_regions"]) >= 1
+    assert (out / "boundaries.png").exists()  # on the plane through three test digits (used to be 2-D only)
     # the ticket in the cache, rebuilt from the factory and run on image-shaped digits by its own forward
     (path,) = (cache / "tickets").glob("*.pt")
     ticket = lt.Ticket.load(path)

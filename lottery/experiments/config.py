@@ -152,10 +152,11 @@ class ComparisonConfig:
     classes : (int, int)
         The pair of classes whose decision polytope is compared.
     model : str, optional
-        ``"package.module:factory"``: a function or class building the network with no arguments (called
-        under ``torch.manual_seed(seed)``, so the factory's own initialisation is θ0), e.g. a conv net.
-        Default: the MLP of ``hidden`` (which is then ignored). The cache knows the factory by name only:
-        after editing its code, run with ``cache=False``.
+        ``"package.module:factory"``: a function or class building the network with no arguments, or with
+        ``seed=`` when it has that parameter (called under ``torch.manual_seed(seed)``, so the factory's own
+        initialisation is θ0), e.g. a conv net.
+        Default: the MLP of ``hidden`` (which is then ignored). The cache knows the factory by its name and
+        the contents of its file: after editing code it imports from elsewhere, run with ``cache=False``.
     input_shape : tuple of int, optional
         The per-sample shape the model takes, e.g. ``(1, 8, 8)`` for a conv net on digits; the flat
         features are reshaped to it for training, and the geometry reads the model behind an
@@ -208,8 +209,8 @@ class ComparisonConfig:
     )
     model: str | None = _option(
         None,
-        "the network, 'package.module:factory' (a function or class called with no arguments under "
-        "torch.manual_seed(seed)); default: the MLP of hidden",
+        "the network, 'package.module:factory' (a function or class called with no arguments, or with "
+        "seed= if it takes one, under torch.manual_seed(seed)); default: the MLP of hidden",
         metavar="PACKAGE.MODULE:FACTORY",
     )
     input_shape: tuple[int, ...] | None = _option(
@@ -393,14 +394,12 @@ def network_fn(config: ComparisonConfig, data=None, init: str = "kaiming") -> Ca
 
 
 def _custom_network(spec: str, init: str, seed: int = 0) -> torch.nn.Module:
-    from lottery.checkpoints import model_factory
+    from lottery.checkpoints import build_model, model_factory
     from lottery.models import init_std
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = model_factory(spec)()
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"the model factory {spec!r} returned {type(model).__name__}, not a torch.nn.Module")
+        model = build_model(model_factory(spec), spec, seed)
     if init == "kaiming":
         return model
     generator = torch.Generator().manual_seed(seed)

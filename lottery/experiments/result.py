@@ -7,6 +7,7 @@ import io
 import json
 import math
 import os
+import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -97,8 +98,9 @@ class ComparisonResult:
 
     def __repr__(self) -> str:
         c = self.config
+        network = f"model={c.model!r}" if c.model is not None else f"widths={self.widths}"
         return (
-            f"ComparisonResult({c.dataset}, widths={self.widths}, inits={list(c.inits)}, "
+            f"ComparisonResult({c.dataset}, {network}, inits={list(c.inits)}, "
             f"sparsities={list(c.sparsities)}, seeds={list(c.seeds)}, rows={len(self.rows)})"
         )
 
@@ -268,19 +270,42 @@ class ComparisonResult:
             ax.set_xlabel(self._sparsity_label())
             ax.set_ylabel(METRIC_LABELS.get(metric, metric), fontsize="small")
             ax.grid(alpha=0.3)
+            reason = self._not_computed(metric)
+            if reason is not None:  # an empty panel with meaningless ticks would read as "no difference"
+                ax.set_yticks([])
+                ax.set_xlim(100 * sparsities.min() - 5, 100 * sparsities.max() + 5)
+                ax.text(0.5, 0.5, textwrap.fill(f"not computed: {reason}", 42), transform=ax.transAxes,
+                        ha="center", va="center", fontsize="x-small", wrap=True)  # fmt: skip
         for ax in list(axes.flat)[len(metrics) :]:
             ax.set_axis_off()
         axes.flat[0].legend(fontsize="x-small", loc="best")
         n = len(self.config.seeds)
+        seeds = f"{n} seed" if n == 1 else f"{n} seeds"
         figure.suptitle(
-            title
-            or f"{self._network_text()}: retrained tickets vs the dense net (mean ± std over {n} seeds)",
+            title or f"{self._network_text()}: retrained tickets vs the dense net (mean ± std over {seeds})",
             fontsize="medium",
         )
         return figure, axes
 
+    def _not_computed(self, metric: str) -> str | None:
+        """Why ``metric`` is NaN in every row (its section's ``*_method`` text); None if any value exists."""
+        values = np.array([row[metric] for row in self.rows], dtype=float)
+        if values.size == 0 or not np.isnan(values).all():
+            return None
+        section, columns = None, list(COLUMNS)
+        for column in columns[: columns.index(metric)]:
+            if column in METHOD_COLUMNS:
+                section = column
+        reasons = sorted({str(row[section]) for row in self.rows}) if section else []
+        return "; ".join(reasons) or "no value in any row"
+
     def _sparsity_label(self) -> str:
-        pruned = "weights" if self.config.prune_output else "hidden-layer weights"
+        if self.config.prune_output:
+            pruned = "weights"
+        elif self.config.model is None:
+            pruned = "hidden-layer weights"
+        else:  # a user's model: every prunable weight but the last one (its output layer)
+            pruned = "weights before the output layer"
         return f"sparsity (% of {pruned} pruned)"
 
     def _network_text(self) -> str:
@@ -304,8 +329,13 @@ class ComparisonResult:
         from tropical.plot import decision_polygon_grid
 
         if self.config.model is not None or len(self.config.hidden) != 1:
+            instead = (
+                "plot_projected_polygons() (each decision polytope projected on the dense net's plane) or "
+                "plot_boundaries()"
+            )
             raise ValueError(
-                "plot_polygons needs an MLP with one hidden layer (a decision polytope); use plot_boundaries"
+                "plot_polygons draws the exact decision polytopes of MLPs with one hidden layer, not of "
+                f"this {self._network_text()}; use {instead}"
             )
         seed, inits, sparsities, models = self._grid(seed, inits, sparsities)
         grid = [[self.dense_model(seed)] + [None] * (len(sparsities) - 1), *models]
@@ -399,8 +429,10 @@ class ComparisonResult:
         return tuple(shape) if shape is not None else None
 
     def plot_boundaries(self, *, seed=None, inits=None, sparsities=None, points: int = 300, title=None):
-        """Data and exact decision boundaries of every ticket, the dense boundary dashed and the area where
-        the ticket disagrees with the dense net shaded (2-D inputs). Returns ``(Figure, ndarray of Axes)``."""
+        """Exact decision boundaries of every ticket, the dense boundary dashed and the area where the ticket
+        disagrees with the dense net shaded, on the domain of the ``boundary_*`` columns: the input box with
+        the test data (2 inputs), else the plane through three test points (``domain["plane"]``, in plane
+        coordinates, the three points starred). Returns ``(Figure, ndarray of Axes)``."""
         import matplotlib.pyplot as plt
         import shapely
         from matplotlib.collections import LineCollection
@@ -408,21 +440,28 @@ class ComparisonResult:
 
         import tropical as tr
 
-        if "bounds" not in self.domain:
-            raise ValueError("plot_boundaries needs 2-D inputs")
-        bounds = self.domain["bounds"]
         seed, inits, sparsities, models = self._grid(seed, inits, sparsities)
-        dense_regions = tr.linear_regions(self.dense_model(seed), bounds=bounds)
+        if "bounds" in self.domain:
+            where = {"bounds": self.domain["bounds"]}
+            x, y = self.data.x_test.numpy()[:points], self.data.y_test.numpy()[:points]
+            labels = "$x_1$", "$x_2$"
+        else:
+            where = {"plane": self.domain["plane"], "input_shape": self._input_shape(seed)}
+            labels = "$u$ (plane coordinate)", "$v$ (plane coordinate)"
+        dense_regions = tr.linear_regions(self.dense_model(seed), **where)
         dense_classes = dense_regions.decision_regions()
         dense_lines = dense_regions.decision_boundary()
-        x, y = self.data.x_test.numpy()[:points], self.data.y_test.numpy()[:points]
+        (xmin, ymin), (xmax, ymax) = dense_regions.domain.min(axis=0), dense_regions.domain.max(axis=0)
+        if "plane" in where:  # the three test points (the first three of the test split) in plane coordinates
+            corners = np.reshape(np.asarray(where["plane"], dtype=float), (3, -1))
+            x, y = (corners - dense_regions.origin) @ dense_regions.frame.T, self.data.y_test.numpy()[:3]
         size = (2.9 * len(sparsities), 2.9 * len(inits))
         figure, axes = plt.subplots(len(inits), len(sparsities), figsize=size, squeeze=False, sharex=True,
                                     sharey=True, constrained_layout=True)  # fmt: skip
         for r, init in enumerate(inits):
             for c, sparsity in enumerate(sparsities):
                 ax = axes[r, c]
-                regions = tr.linear_regions(models[r][c], bounds=bounds)
+                regions = tr.linear_regions(models[r][c], **where)
                 classes = regions.decision_regions()
                 differ = shapely.union_all(
                     [a.difference(b) for a, b in zip(classes, dense_classes, strict=True)]
@@ -430,7 +469,11 @@ class ComparisonResult:
                 path = _shapely_path(differ)
                 if path is not None:
                     ax.add_patch(PathPatch(path, facecolor="crimson", alpha=0.35, lw=0, zorder=1))
-                ax.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", s=4, alpha=0.6, zorder=2)
+                marker = {"marker": "*", "s": 90, "edgecolors": "black"} if "plane" in where else {"s": 4}
+                ax.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", alpha=0.6, zorder=2, **marker)
+                for point, label in zip(x, y, strict=True) if "plane" in where else ():
+                    ax.annotate(f"class {label}", point, xytext=(4, 4), textcoords="offset points",
+                                fontsize="x-small", zorder=5)  # fmt: skip
                 ax.add_collection(LineCollection(dense_lines, colors="0.35", linewidths=1.0, linestyles="--",
                                                  zorder=3))  # fmt: skip
                 ax.add_collection(LineCollection(regions.decision_boundary(), colors="black", linewidths=1.4,
@@ -442,15 +485,15 @@ class ComparisonResult:
                 ax.text(0.02, 0.02, text,
                         transform=ax.transAxes, fontsize="x-small", va="bottom",
                         bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})  # fmt: skip
-                ax.set_xlim(bounds[0], bounds[1])
-                ax.set_ylim(bounds[2], bounds[3])
+                ax.set_xlim(xmin, xmax)
+                ax.set_ylim(ymin, ymax)
                 ax.set_aspect("equal")
                 if r == 0:
                     ax.set_title(f"{100 * sparsity:g}% pruned", fontsize="small")
                 if c == 0:
-                    ax.set_ylabel(f"{init}\n$x_2$", fontsize="small")
+                    ax.set_ylabel(f"{init}\n{labels[1]}", fontsize="small")
                 if r == len(inits) - 1:
-                    ax.set_xlabel("$x_1$", fontsize="small")
+                    ax.set_xlabel(labels[0], fontsize="small")
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
@@ -458,14 +501,14 @@ class ComparisonResult:
             handles=[Line2D([], [], color="black", lw=1.4, label="ticket's exact decision boundary"),
                      Line2D([], [], color="0.35", lw=1.0, ls="--", label="dense net's boundary"),
                      Patch(color="crimson", alpha=0.35, label="ticket and dense disagree")],
-            loc="outside lower center", ncol=3, fontsize="small",
+            loc="outside lower center", ncol=3 if len(sparsities) > 2 else 1, fontsize="small",
         )  # fmt: skip
-        figure.suptitle(
-            title
-            or f"Exact decision boundaries of a {self._network_text()}, tickets retrained from each "
-            f"initialisation (seed {seed}; test data)",
-            fontsize="medium",
+        text = title or (
+            f"Exact decision boundaries of a {self._network_text()}, tickets retrained from each "
+            f"initialisation (seed {seed}; "
+            + ("test data)" if "bounds" in where else "on the plane through the first three test points)")
         )
+        figure.suptitle(textwrap.fill(text, max(40, int(14 * size[0]))), fontsize="medium")  # fits the width
         return figure, axes
 
 

@@ -107,8 +107,23 @@ def _dense_key(config: ComparisonConfig, seed: int) -> str:
     )
     values = config.to_dict()
     custom = {k: values[k] for k in ("model", "input_shape") if values[k] is not None}  # old keys stay valid
+    if config.model is not None:
+        custom["model_source"] = _source_digest(config.model)
     return digest({"version": CACHE_VERSION, "kind": "dense", "seed": seed, **{k: values[k] for k in fields},
                    **custom})  # fmt: skip
+
+
+def _source_digest(spec: str) -> str | None:
+    """SHA-256 (16 hex digits) of the file defining the model factory ``spec``: a cached task of a model
+    whose code was edited since is not reused (it used to be, silently, under the factory's unchanged name).
+    ``None`` when the factory has no source file."""
+    from lottery.checkpoints import model_factory
+
+    try:
+        path = inspect.getsourcefile(model_factory(spec))
+    except TypeError:  # a builtin or C extension
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path and os.path.exists(path) else None
 
 
 def _ticket_key(config: ComparisonConfig, seed: int, sparsity: float, init: str) -> str:

@@ -7,7 +7,8 @@ provenance (``ticket.provenance["method"]``, ``["paper"]``, ``["seed"]``, ``["da
     ticket = METHODS[name](model_fn, data, *, sparsity, train=None, seed=0, progress=None, **options)
 
 model_fn : callable
-    ``model_fn(seed=int) -> torch.nn.Module``, e.g. ``functools.partial(lottery.mlp, [64, 300, 100, 10])``.
+    ``model_fn(seed=int) -> torch.nn.Module``, e.g. ``functools.partial(lottery.mlp, [64, 300, 100, 10])``;
+    a ``model_fn()`` without ``seed`` (a model class) is called under ``torch.manual_seed(seed)``.
 data : lottery.data.Dataset
 sparsity : float
     Fraction of the prunable weights removed, in [0, 1) (see each method for what it controls exactly).
