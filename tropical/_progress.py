@@ -31,10 +31,14 @@ class Progress:
         unit: str = "polynomials",
         stream=None,
         name: str = "from_torch",
+        started: float | None = None,
     ):
+        """``started``: the ``time.perf_counter()`` the delays and elapsed times count from (default now:
+        one computation in several phases passes its start to each phase's reporter)."""
         self.total, self.done, self.unit, self.name = total, 0, unit, name
         self.stream = sys.stderr if stream is None else stream
-        self.start = self.last_line = time.perf_counter()
+        self.start = time.perf_counter() if started is None else started
+        self.last_line = time.perf_counter()
         tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.bar = None
         self.plain_delay = None

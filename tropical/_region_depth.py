@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tropical._progress import Progress
 from tropical._region_graph import _LAZY, _bound, _GraphSweep, _Shared, _take
 from tropical._region_split import Partition, _segment_ranges
 from tropical.errors import ComputationTooLargeError
@@ -180,9 +181,10 @@ def _nbytes(patterns) -> int:
     return sum(values.nbytes + parent.nbytes for values, parent, *_ in patterns)
 
 
-def depth_first(sweep: _GraphSweep, start: int, size: int):
+def depth_first(sweep: _GraphSweep, start: int, size: int, progress=(False, None)):
     """The rest of the sweep from node ``start`` on, by chunks of ``size`` regions; returns the partition
-    (stitched), the output maps (R, n_out, 3) and the patterns, as :func:`graph_sweep`."""
+    (stitched), the output maps (R, n_out, 3) and the patterns, as :func:`graph_sweep` (which passes its
+    ``progress``: one line per chunk)."""
     graph, partition = sweep.graph, sweep.partition
     partition.compact()
     n = partition.nregions
@@ -208,7 +210,8 @@ def depth_first(sweep: _GraphSweep, start: int, size: int):
         scales = {m: bounds[m] * factor for m, (_, factor, _) in sources.items()}
     maps, patterns, corners, lengths, ancestors, xs, ys = [], [], [], [], [], [], []
     nv, total = partition.nv, 0
-    for regions in chunks:
+    bar = Progress(len(chunks), progress[0], unit="chunks", name="linear_regions", started=progress[1])
+    for k, regions in enumerate(chunks):
         sub, vertex_ids = _chunk_sweep(sweep, regions)
         sub.scales, sub.held = scales, held
         for index in range(start, graph.output + 1):
@@ -235,6 +238,8 @@ def depth_first(sweep: _GraphSweep, start: int, size: int):
                 limit=float(sweep.max_regions),
             )
         held += out.nbytes + _nbytes(sub.patterns) + 8.0 * (len(local) + 2 * len(xs[-1]) + len(out))
+        bar.update(f"chunk {k + 1}", total, "regions so far")
+    bar.close()
     merged = list(sweep.patterns)
     sizes = [[len(values) for values, *_ in chunk] for chunk in patterns]
     for level in range(len(patterns[0])):

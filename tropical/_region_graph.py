@@ -40,6 +40,7 @@ import itertools
 
 import numpy as np
 
+from tropical._progress import Progress
 from tropical._region_split import Partition, _segment_ranges, one_thread_product
 from tropical._region_split import compiled as compiled_kernel
 from tropical.errors import ComputationTooLargeError
@@ -1043,12 +1044,23 @@ class _GraphSweep:
         return argmax
 
 
-def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory, use_compiled=None):
+def graph_sweep(
+    graph,
+    domain,
+    origin,
+    frame,
+    tolerance,
+    max_regions,
+    max_memory,
+    use_compiled=None,
+    progress=(False, None),
+):
     """Regions of a :class:`tropical.graph.Graph` on ``domain``; returns what :func:`tropical.regions._sweep`
     returns: the partition, the output maps (R, n_out, 3), the patterns, the centre and the scale.
     ``use_compiled`` as for :meth:`Partition.split_layer`. From an affine node whose maps on every region
     would take much of ``max_memory`` on, the regions go through the rest of the graph in chunks
-    (:mod:`tropical._region_depth`)."""
+    (:mod:`tropical._region_depth`). ``progress``: the flag of :class:`tropical._progress.Progress` and the
+    computation's start (one line per node; per chunk when depth-first)."""
     from tropical._region_depth import depth_first, depth_first_chunk
 
     low, high = domain.min(axis=0), domain.max(axis=0)
@@ -1060,10 +1072,14 @@ def graph_sweep(graph, domain, origin, frame, tolerance, max_regions, max_memory
     value[0, :2] = frame * scale
     value[0, 2] = origin + frame.T @ center
     sweep.values[0] = value
+    bar = Progress(graph.output, progress[0], unit="nodes", name="linear_regions", started=progress[1])
     for index in range(1, graph.output + 1):
         chunk = depth_first_chunk(sweep, index)
         if chunk is not None:
-            partition, maps, patterns = depth_first(sweep, index, chunk)
+            bar.close()
+            partition, maps, patterns = depth_first(sweep, index, chunk, progress)
             return partition, maps, patterns, center, scale
         sweep.step(index)
+        bar.update(f"node {index}, {graph.nodes[index].kind}", sweep.n_regions, "regions")
+    bar.close()
     return sweep.partition, sweep.output_maps(), sweep.patterns, center, scale

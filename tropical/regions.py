@@ -68,10 +68,12 @@ outputs coincide (duplicated rows, or every unit feeding them off) is never spli
 from __future__ import annotations
 
 import math
+import time
 from functools import cached_property
 
 import numpy as np
 
+from tropical._progress import Progress
 from tropical._region_split import Partition, distinct, one_blas_thread, one_thread_product
 from tropical._region_split import compiled as compiled_kernel
 from tropical._validation import box
@@ -363,7 +365,15 @@ def _depth_first_budget(max_memory: float) -> float:
 
 
 def _sweep(
-    layers: list[AffineLayer], domain, origin, frame, tolerance, max_regions, max_memory, use_compiled
+    layers: list[AffineLayer],
+    domain,
+    origin,
+    frame,
+    tolerance,
+    max_regions,
+    max_memory,
+    use_compiled,
+    progress=(False, None),
 ):
     low, high = domain.min(axis=0), domain.max(axis=0)
     center = 0.5 * (low + high)
@@ -374,6 +384,8 @@ def _sweep(
     offset = first.bias + first.weight @ (origin + frame.T @ center)
     maps = np.concatenate([linear, offset[:, None]], axis=1)[None]  # (n_maps=1, n, 3)
     patterns: list[tuple[np.ndarray, np.ndarray, int, str]] = []
+    hidden = sum(layer.slope is not None for layer in layers)
+    bar = Progress(hidden, progress[0], unit="layers", name="linear_regions", started=progress[1])
     for index, layer in enumerate(layers):
         if layer.slope is None:
             break
@@ -398,12 +410,14 @@ def _sweep(
         bits = partition.bits[:n_regions].copy()
         map_id = partition.map_id[:n_regions].copy()
         patterns.append((bits, map_id, n, "sign"))
+        bar.update(f"layer {layer.source}", n_regions, "regions")
         nxt = layers[index + 1] if index + 1 < len(layers) else None
         if (
             nxt is not None
             and nxt.slope is not None
             and 24.0 * nxt.n_out * n_regions > _depth_first_budget(max_memory)
         ):
+            bar.close()
             raise _DepthFirst  # the next layer's maps on every region: much of max_memory
         weight = None if nxt is None else nxt.weight
         bias = None if nxt is None else nxt.bias
@@ -411,6 +425,7 @@ def _sweep(
             use_compiled = True  # loaded during this layer: the maps too
         maps = _next_maps(partition, maps, map_id, bits, layer.slope, weight, bias, max_memory, use_compiled)
         partition.own_maps(use_compiled=use_compiled)
+    bar.close()
     partition.compact()
     if len(maps) != partition.nregions:  # no hidden layer: one map for the whole domain
         maps = np.repeat(maps, partition.nregions, axis=0)
@@ -788,6 +803,7 @@ def linear_regions(
     max_regions: int = 20_000_000,
     max_memory: float = 4e9,
     compiled: bool | None = None,
+    progress: bool | None = None,
 ) -> Regions:
     """The exact linear regions of a ReLU network on a 2-D domain.
 
@@ -831,6 +847,12 @@ def linear_regions(
         used for the rest of the process. The
         first load after installing compiles them (~10 s, announced on stderr). ``True`` loads them now
         (for many calls in one session); ``False`` stays with numpy.
+    progress : bool or None
+        Progress on stderr: one step per hidden layer (per graph node; per chunk of regions once the sweep
+        goes depth-first, see ``docs/depth_first_regions.md``) with the regions so far, as a bar on a
+        terminal and as plain lines elsewhere (logs, CI, a notebook's stderr) at most every 5 s. ``None``
+        (default): only once the call has run 2 s (terminal) or 10 s (elsewhere); ``True`` from the start;
+        ``False`` never.
 
     Returns
     -------
@@ -871,6 +893,9 @@ def linear_regions(
         raise ValueError(f"max_regions must be positive, got {max_regions}")
     if compiled not in (None, True, False):
         raise ValueError(f"compiled must be True, False or None (auto), got {compiled!r}")
+    if progress not in (None, True, False):
+        raise ValueError(f"progress must be True, False or None (auto), got {progress!r}")
+    report = (progress, time.perf_counter())  # the flag and the start of the whole call
     if compiled and compiled_kernel() is None:
         raise ImportError(
             "compiled=True needs numba (pip install numba); compiled=None runs numpy without it"
@@ -882,9 +907,8 @@ def linear_regions(
     sweep = None
     if layers is not None:
         try:
-            sweep = _sweep(
-                layers, domain, origin, frame, tolerance, int(max_regions), float(max_memory), compiled
-            )
+            limits = (tolerance, int(max_regions), float(max_memory), compiled)
+            sweep = _sweep(layers, domain, origin, frame, *limits, report)
         except _DepthFirst:
             pass
     if sweep is None:
@@ -896,7 +920,7 @@ def linear_regions(
         from tropical._graph_reader import one_torch_thread
 
         with one_blas_thread(blas_work(graph)), one_torch_thread(torch):  # convolutions of every size
-            sweep = graph_sweep(graph, domain, origin, frame, *limits)
+            sweep = graph_sweep(graph, domain, origin, frame, *limits, report)
     partition, maps, patterns, center, scale = sweep
     n_outputs = math.prod(graph.output_shape)
     return Regions(
