@@ -388,10 +388,10 @@ class _Shared:
         return out
 
 
-def _shared_by_pieces(op, value: _Pooled, bias) -> _Shared:
+def _shared_by_pieces(op, value: _Pooled, bias, matrix: np.ndarray) -> _Shared:
     """``op(value) + bias`` for a max node's output whose pieces of one region (same ``groups``) differ in a
     few outputs only: ``op`` runs on one piece of each region, and every other piece keeps ``op`` of its
-    difference from that piece, a few columns of the op's matrix (a conv layer after a pooling costs
+    difference from that piece, a few columns of the op's ``matrix`` (a conv layer after a pooling costs
     about the regions before the pooling's split, in time and memory)."""
     n = len(value.groups)
     _, first, inverse = np.unique(value.groups, return_index=True, return_inverse=True)
@@ -417,7 +417,7 @@ def _shared_by_pieces(op, value: _Pooled, bias) -> _Shared:
     )
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(region, minlength=n), out=offsets[1:])
-    return _Shared(base, inverse, offsets, column, delta, op.matrix())
+    return _Shared(base, inverse, offsets, column, delta, matrix)
 
 
 def _apply(op, maps: np.ndarray) -> np.ndarray:
@@ -495,6 +495,7 @@ class _GraphSweep:
         self.current = -1  # the node being computed
         self.scales: dict[int, float] = {}  # max nodes' bounds of their input over every region, if known
         self.held = 0.0  # bytes held outside this sweep (the results of earlier chunks of regions)
+        self.matrices: dict[int, np.ndarray] = {}  # ops' dense matrices by id (shared by chunks' sweeps)
 
     @property
     def n_regions(self) -> int:
@@ -519,7 +520,7 @@ class _GraphSweep:
                 self.max_memory,
                 f"the affine maps of node {node.name!r} ({node.size} values) on {groups} regions",
             )
-            shared = _shared_by_pieces(op, value, node.bias)
+            shared = _shared_by_pieces(op, value, node.bias, self._matrix(op))
             if 24.0 * rows * node.size + self._live_bytes(rows) > _SHARED_ABOVE * self.max_memory:
                 return shared  # the maps on every region would take much of the memory: kept shared
             out = np.empty((rows, 3, node.size))  # faster to read than the shared form
@@ -765,6 +766,12 @@ class _GraphSweep:
         return np.ascontiguousarray(maps)
 
     # ------------------------------------------------------------------------------------------ helpers
+    def _matrix(self, op) -> np.ndarray:
+        """``op.matrix()``, computed once per op (a conv layer's for every chunk of regions)."""
+        if id(op) not in self.matrices:
+            self.matrices[id(op)] = op.matrix()
+        return self.matrices[id(op)]
+
     def _live_bytes(self, n_regions: int) -> float:
         """The live values' bytes on ``n_regions`` regions, with the arrays that lazy values share (once)."""
         shared = {}
