@@ -853,10 +853,8 @@ class _GraphSweep:
         partition = self.partition
         corners, offsets = partition.corner_arrays()
         x, y = partition.x[corners], partition.y[corners]
-        n, w = partition.nregions, windows.shape[1]
+        n = partition.nregions
         features, valid = np.maximum(windows, 0), windows >= 0
-        first_entry, second_entry = np.triu_indices(w, 1)
-        threshold = tie * (1 - 1e-6)  # within rounding of the tie: looked at
         counts = np.diff(offsets)
         centre = (
             np.stack([np.add.reduceat(x, offsets[:-1]), np.add.reduceat(y, offsets[:-1])], 1)
@@ -865,6 +863,8 @@ class _GraphSweep:
         owner = np.repeat(np.arange(n), counts)
         radius = np.maximum.reduceat(np.hypot(x - centre[owner, 0], y - centre[owner, 1]), offsets[:-1])
         outputs, regions = [], []
+        use_compiled = self.use_compiled
+        kernel = None if use_compiled is False else compiled_kernel(load=bool(use_compiled))
         step = max(1, 3 * _CHUNK_BYTES // (8 * 8 * 4 * windows.size))  # regions at a time (~8 corners each)
         for lo in range(0, n, step):
             chunk = np.arange(lo, min(n, lo + step))
@@ -875,28 +875,10 @@ class _GraphSweep:
             region = chunk[local]
             maps = _select(value, region, features[output])  # (pairs, 3, w)
             competing = competing[local, output]  # (pairs, w)
-            open_ = ~self._settled_on_discs(maps, competing, centre[region], radius[region], tie, threshold)
-            region, output, maps, competing = region[open_], output[open_], maps[open_], competing[open_]
-            if len(region) == 0:
-                continue
-            positions, owner, firsts = _segment_ranges(offsets[region], offsets[region + 1] - offsets[region])
-            firsts = firsts[:-1]
-            at = x[positions, None] * maps[owner, 0] + y[positions, None] * maps[owner, 1] + maps[owner, 2]
-            at[~competing[owner]] = -np.inf
-            leader = np.argmax(at[firsts], axis=1)[owner]  # the largest competitor at the first corner
-            every = np.arange(len(at))
-            margin = at[every, leader][:, None] - at
-            margin[every, leader] = np.inf
-            dominated = np.minimum.reduceat(margin.min(axis=1), firsts) > tie
-            at[~competing[owner]] = 0.0
-            difference = at[:, first_entry] - at[:, second_entry]  # (corners, pairs of entries)
-            crossable = (
-                (np.maximum.reduceat(difference, firsts) > threshold)
-                & (np.minimum.reduceat(difference, firsts) < -threshold)
-                & competing[:, first_entry]
-                & competing[:, second_entry]
-            )
-            open_ = ~dominated & crossable.any(axis=1)
+            open_ = self._open_windows(
+                maps, competing, centre[region], radius[region], x, y, offsets[region], counts[region], tie,
+                kernel,
+            )  # fmt: skip
             outputs.append(output[open_])
             regions.append(region[open_])
         outputs = np.concatenate(outputs) if outputs else np.zeros(0, dtype=np.intp)
@@ -909,6 +891,46 @@ class _GraphSweep:
         return [
             (int(outputs[a]), regions[a:b]) for a, b in zip(starts, [*starts[1:], len(outputs)], strict=True)
         ]
+
+    @staticmethod
+    def _open_windows(maps, competing, centre, radius, x, y, starts, counts, tie: float, kernel=None):
+        """Whether each pair (a region, an output; ``maps`` (P, 3, w) of the window's entries, ``competing``
+        (P, w), the region's disc ``centre`` (P, 2) and ``radius`` (P,), its corners ``x[starts[p] :
+        starts[p] + counts[p]]``, ``y`` likewise) needs a split: not settled on the disc
+        (:meth:`_settled_on_discs`) nor at the corners (see :meth:`_unsettled_outputs`). With ``kernel``
+        (:mod:`tropical._region_kernel`) one compiled loop over the pairs, the same decisions."""
+        threshold = tie * (1 - 1e-6)  # within rounding of the tie: looked at
+        if kernel is not None:
+            return kernel.unsettled_windows(
+                np.ascontiguousarray(maps), np.ascontiguousarray(competing), np.ascontiguousarray(centre),
+                radius, x, y, starts, counts, tie, threshold,
+            )  # fmt: skip
+        result = np.zeros(len(maps), dtype=bool)
+        settled = _GraphSweep._settled_on_discs(maps, competing, centre, radius, tie, threshold)
+        pairs = np.flatnonzero(~settled)
+        if len(pairs) == 0:
+            return result
+        maps, competing = maps[pairs], competing[pairs]
+        first_entry, second_entry = np.triu_indices(maps.shape[2], 1)
+        positions, owner, firsts = _segment_ranges(starts[pairs], counts[pairs])
+        firsts = firsts[:-1]
+        at = x[positions, None] * maps[owner, 0] + y[positions, None] * maps[owner, 1] + maps[owner, 2]
+        at[~competing[owner]] = -np.inf
+        leader = np.argmax(at[firsts], axis=1)[owner]  # the largest competitor at the first corner
+        every = np.arange(len(at))
+        margin = at[every, leader][:, None] - at
+        margin[every, leader] = np.inf
+        dominated = np.minimum.reduceat(margin.min(axis=1), firsts) > tie
+        at[~competing[owner]] = 0.0
+        difference = at[:, first_entry] - at[:, second_entry]  # (corners, pairs of entries)
+        crossable = (
+            (np.maximum.reduceat(difference, firsts) > threshold)
+            & (np.minimum.reduceat(difference, firsts) < -threshold)
+            & competing[:, first_entry]
+            & competing[:, second_entry]
+        )
+        result[pairs] = ~dominated & crossable.any(axis=1)
+        return result
 
     @staticmethod
     def _settled_on_discs(maps, competing, centre, radius, tie: float, threshold: float) -> np.ndarray:

@@ -392,12 +392,97 @@ def tree_maps(maps, map_id, bits, slope, weight_t, bias, order, predecessor):
     return out
 
 
+@nb.njit(cache=True, nogil=True)
+def _leader_margin(at, a, b, competing, p, w, radius):
+    """The smallest margin by which the competing entry largest at the point of pair ``p`` (``at``: its
+    entries' values there) beats every other competing entry, less ``radius`` times the norm of their
+    difference's gradient (the numpy expressions of
+    :meth:`tropical._region_graph._GraphSweep._settled_on_discs`)."""
+    leader, best = -1, -np.inf
+    for k in range(w):
+        if competing[p, k] and (leader < 0 or at[k] > best):
+            leader, best = k, at[k]
+    margin = np.inf
+    for k in range(w):
+        if k != leader and competing[p, k]:
+            da, db = a[p, leader] - a[p, k], b[p, leader] - b[p, k]
+            margin = min(margin, best - at[k] - radius * np.sqrt(da * da + db * db))
+    return margin
+
+
+@nb.njit(cache=True, nogil=True)
+def unsettled_windows(maps, competing, centre, radius, cx, cy, starts, counts, tie, threshold):
+    """:meth:`tropical._region_graph._GraphSweep._unsettled_outputs`'s tests of the windows, one pair (a
+    region, an output) at a time, with the numpy path's float operations in its order (the same decisions):
+    settled on the disc of ``radius`` about ``centre`` (the largest competitor there beats every other by
+    more than ``tie`` on the disc, or no two competitors can change order on it), else at the region's
+    corners (``cx, cy`` from ``starts`` ``counts``): the largest competitor at the first corner beats every
+    other by more than ``tie`` at every corner, or no two competitors change order beyond ``threshold``.
+
+    ``maps`` (P, 3, w), ``competing`` (P, w) bool, ``centre`` (P, 2), ``radius`` (P,); returns (P,) bool:
+    the pairs that need a split.
+    """
+    n_pairs, w = competing.shape
+    a, b, c = maps[:, 0], maps[:, 1], maps[:, 2]
+    out = np.zeros(n_pairs, dtype=np.bool_)
+    at = np.empty(w)
+    low, high = np.empty(w * w), np.empty(w * w)
+    for p in range(n_pairs):
+        for k in range(w):
+            at[k] = centre[p, 0] * a[p, k] + centre[p, 1] * b[p, k] + c[p, k]
+        margin = _leader_margin(at, a, b, competing, p, w, radius[p])
+        if margin > tie:
+            continue
+        apart = True
+        for i in range(w):
+            for j in range(i + 1, w):
+                if competing[p, i] and competing[p, j]:
+                    da, db = a[p, i] - a[p, j], b[p, i] - b[p, j]
+                    if not (abs(at[i] - at[j]) - radius[p] * np.sqrt(da * da + db * db) > threshold):
+                        apart = False
+        if apart:
+            continue
+        # the corners: the leader at the first corner, its margins and every pair's range of differences
+        first = starts[p]
+        for k in range(w):
+            at[k] = cx[first] * a[p, k] + cy[first] * b[p, k] + c[p, k] if competing[p, k] else -np.inf
+        leader = 0
+        for k in range(1, w):
+            if at[k] > at[leader]:
+                leader = k
+        margin = np.inf
+        for i in range(w * w):
+            low[i], high[i] = np.inf, -np.inf
+        for q in range(first, first + counts[p]):
+            for k in range(w):
+                at[k] = cx[q] * a[p, k] + cy[q] * b[p, k] + c[p, k] if competing[p, k] else -np.inf
+            for k in range(w):
+                if k != leader:
+                    margin = min(margin, at[leader] - at[k])
+            for i in range(w):
+                for j in range(i + 1, w):
+                    d = (at[i] if competing[p, i] else 0.0) - (at[j] if competing[p, j] else 0.0)
+                    low[i * w + j], high[i * w + j] = min(low[i * w + j], d), max(high[i * w + j], d)
+        if margin > tie:
+            continue
+        for i in range(w):
+            for j in range(i + 1, w):
+                if (
+                    high[i * w + j] > threshold
+                    and low[i * w + j] < -threshold
+                    and competing[p, i]
+                    and competing[p, j]
+                ):
+                    out[p] = True
+    return out
+
+
 def announce_compilation() -> None:
     """Write one line to stderr when the kernels are not in numba's disk cache (they compile on first use)."""
     try:
         cached = all(
             os.path.exists(function._cache._cache_file._index_path)
-            for function in (_sweep_layer, tree_maps, normalised, own_maps)
+            for function in (_sweep_layer, tree_maps, normalised, own_maps, unsettled_windows)
         )
     except AttributeError:  # pragma: no cover - numba's cache layout changed
         return
