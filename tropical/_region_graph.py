@@ -1059,6 +1059,13 @@ class _GraphSweep:
         py = np.add.reduceat(partition.y[corners], offsets[:-1]) / counts
         dtype = np.uint8 if windows.shape[1] <= 255 else np.int64
         argmax = np.empty((len(parent), len(windows)), dtype=dtype)
+        kernel = None if self.use_compiled is False else compiled_kernel(load=bool(self.use_compiled))
+        if kernel is not None and isinstance(value, _Masked):  # one compiled loop, the same positions
+            index = np.zeros(len(value.bits), dtype=np.int64) if value.index is None else value.index
+            kernel.masked_argmax(
+                value.rows, index, value.bits, value.slope, parent, windows, px, py, tie, argmax
+            )
+            return argmax
         features, padding = np.maximum(windows, 0), windows < 0
         step = _rows_per_chunk(value.shape[2] + windows.size)
         for lo in range(0, len(parent), step):

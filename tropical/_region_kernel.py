@@ -477,12 +477,42 @@ def unsettled_windows(maps, competing, centre, radius, cx, cy, starts, counts, t
     return out
 
 
+@nb.njit(cache=True, nogil=True)
+def masked_argmax(rows, index, bits, slope, parent, windows, px, py, tie, out):
+    """:meth:`tropical._region_graph._GraphSweep._argmax` of an activation's output (``_Masked``): ``out[r,
+    j]`` the lowest position of window ``j`` whose entry at ``(px[r], py[r])`` is within ``tie`` of the
+    largest, the entries ``where(active, 1, slope) * (x a + y b + c)`` of ``rows[index[parent[r]]]`` (the
+    numpy path's float operations; padding ``-1`` never chosen)."""
+    n_out, w = windows.shape
+    at = np.empty(w)
+    for r in range(len(parent)):
+        region = parent[r]
+        m = index[region]
+        x, y = px[r], py[r]
+        for j in range(n_out):
+            top = -np.inf
+            for k in range(w):
+                f = windows[j, k]
+                if f < 0:
+                    at[k] = -np.inf
+                    continue
+                value = x * rows[m, 0, f] + y * rows[m, 1, f] + rows[m, 2, f]
+                if not (bits[region, f >> 3] >> (f & 7)) & 1:
+                    value = value * slope[f]
+                at[k] = value
+                top = max(top, value)
+            for k in range(w):
+                if at[k] >= top - tie:
+                    out[r, j] = k
+                    break
+
+
 def announce_compilation() -> None:
     """Write one line to stderr when the kernels are not in numba's disk cache (they compile on first use)."""
     try:
         cached = all(
             os.path.exists(function._cache._cache_file._index_path)
-            for function in (_sweep_layer, tree_maps, normalised, own_maps, unsettled_windows)
+            for function in (_sweep_layer, tree_maps, normalised, own_maps, unsettled_windows, masked_argmax)
         )
     except AttributeError:  # pragma: no cover - numba's cache layout changed
         return

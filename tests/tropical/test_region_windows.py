@@ -1,19 +1,23 @@
-"""A max node's decision of which windows need a split on which regions
-(``_GraphSweep._open_windows``): the compiled loop (``tropical._region_kernel.unsettled_windows``) takes
-the same decisions as the numpy reference, pair by pair, on random windows with exact and near ties.
+"""A max node's decisions compiled: which windows need a split on which regions
+(``_GraphSweep._open_windows``, ``tropical._region_kernel.unsettled_windows``) and each region's window
+positions (``_GraphSweep._argmax``, ``tropical._region_kernel.masked_argmax``) equal the numpy reference's.
 
-Oracle: the numpy reference; and both against the definition (an entry pair whose difference changes sign
-beyond the tie between the region's corners, with neither entry beaten everywhere) on brute force.
+Oracles: the numpy reference, pair by pair on random windows with exact and near ties; the definition
+(two competing entries whose difference changes sign beyond the tie between the region's corners) by brute
+force; the numpy graph sweep of small conv nets (the same regions, vertex for vertex).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_regions_graph import digit_plane, two_conv_net
 
 from tropical._region_graph import _GraphSweep
 from tropical._region_split import compiled
+from tropical.regions import linear_regions
 
 
 def random_windows(seed: int, w: int, ties: float, n_pairs: int = 400):
@@ -70,3 +74,19 @@ def test_compiled_window_decisions_equal_the_numpy_ones(seed, w, ties, tie):
             if competing[p, i] and competing[p, j]
         ]
         assert any(crossing)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 50), first=st.integers(0, 100), slope=st.sampled_from([0.0, 0.1, -0.5]))
+def test_compiled_max_nodes_give_the_regions_of_the_numpy_sweep(seed, first, slope):
+    """Two convolutions, each followed by an activation and a max pooling (inactive entries of a window tie
+    exactly at 0 with ReLU: the lowest position is chosen): the compiled sweep gives the numpy sweep's
+    regions, vertex for vertex and in the same order, and the same patterns."""
+    pytest.importorskip("numba")
+    model, plane = two_conv_net(seed, slope), digit_plane(first)
+    fast = linear_regions(model, plane=plane, compiled=True)
+    plain = linear_regions(model, plane=plane, compiled=False)
+    assert len(fast) == len(plain)
+    np.testing.assert_array_equal(fast.region_vertices, plain.region_vertices)
+    np.testing.assert_array_equal(fast.activation_patterns, plain.activation_patterns)
+    np.testing.assert_allclose(fast.vertices, plain.vertices, rtol=0, atol=1e-12)
