@@ -215,8 +215,11 @@ class _ArgmaxPooled(_Pooled):
     (the array of the node's activation pattern, not a copy) and 8 bytes per region instead of the 3 bytes
     per output and region of the chosen entries (conv1's 864 pooled outputs on 10^5 regions: 0.3 GB)."""
 
-    def __init__(self, inner: _Masked, parent, argmax: np.ndarray, windows: np.ndarray, packed: bool = False):
-        """``argmax``: the positions ``(R, n_out)``, or (``packed``) :func:`packed_positions` of them."""
+    def __init__(
+        self, inner: _Masked, parent, argmax: np.ndarray, windows: np.ndarray, packed=False, kernel=None
+    ):
+        """``argmax``: the positions ``(R, n_out)``, or (``packed``) :func:`packed_positions` of them;
+        ``kernel``: :mod:`tropical._region_kernel` to read the maps in one compiled loop, or None."""
         self.inner, self.parent, self.argmax, self.windows, self.packed = (
             inner,
             parent,
@@ -224,7 +227,7 @@ class _ArgmaxPooled(_Pooled):
             windows,
             packed,
         )
-        self.rows, self.slope = inner.rows, inner.slope
+        self.rows, self.slope, self.kernel = inner.rows, inner.slope, kernel
         self.groups = None
 
     @property
@@ -271,7 +274,21 @@ class _ArgmaxPooled(_Pooled):
         return maps
 
     def gathered(self, parent: np.ndarray) -> _ArgmaxPooled:
-        return _ArgmaxPooled(self.inner, self.parent[parent], self.argmax[parent], self.windows, self.packed)
+        return _ArgmaxPooled(
+            self.inner, self.parent[parent], self.argmax[parent], self.windows, self.packed, self.kernel
+        )
+
+    def take(self, regions: np.ndarray) -> np.ndarray:
+        if self.kernel is None:
+            return super().take(regions)
+        inner = self.inner
+        index = np.zeros(len(inner.bits), dtype=np.int64) if inner.index is None else inner.index
+        out = np.empty((len(regions), 3, len(self.windows)))
+        self.kernel.pooled_maps(
+            inner.rows, index, inner.bits, inner.slope, self.parent, self.argmax, self.packed, self.windows,
+            regions, out,
+        )  # fmt: skip
+        return out
 
 
 _LAZY = (_Masked, _Pooled)
@@ -719,7 +736,8 @@ class _GraphSweep:
         compact = isinstance(value, _Masked)
         self._gather(parent, before, extra=(0 if compact else 3) * len(windows) + 8, name=node.name)
         if compact:
-            out = _ArgmaxPooled(value, parent, self.patterns[-1][0], windows, packed)
+            kernel = None if self.use_compiled is False else compiled_kernel(load=bool(self.use_compiled))
+            out = _ArgmaxPooled(value, parent, self.patterns[-1][0], windows, packed, kernel)
             if out.inner.index is None:  # the pieces of one region differ in the outputs that split it only
                 out.groups = parent
             return out

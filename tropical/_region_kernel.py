@@ -507,12 +507,39 @@ def masked_argmax(rows, index, bits, slope, parent, windows, px, py, tie, out):
                     break
 
 
+@nb.njit(cache=True, nogil=True)
+def pooled_maps(rows, index, bits, slope, parent, argmax, packed, windows, regions, out):
+    """``out[i]`` the maps ``(3, n_out)`` of a max node's output over an activation's on region
+    ``regions[i]`` (``_ArgmaxPooled.take``): output ``j`` is entry ``f = windows[j, position]`` of
+    ``rows[index[parent[r]]]`` times ``where(active, 1, slope[f])`` (the numpy path's products);
+    ``argmax`` the positions, 2 bits each when ``packed``."""
+    n_out = windows.shape[0]
+    for i in range(len(regions)):
+        r = regions[i]
+        region = parent[r]
+        m = index[region]
+        for j in range(n_out):
+            position = (argmax[r, j >> 2] >> ((j & 3) * 2)) & 3 if packed else argmax[r, j]
+            f = windows[j, position]
+            factor = 1.0 if (bits[region, f >> 3] >> (f & 7)) & 1 else slope[f]
+            for c in range(3):
+                out[i, c, j] = rows[m, c, f] * factor
+
+
 def announce_compilation() -> None:
     """Write one line to stderr when the kernels are not in numba's disk cache (they compile on first use)."""
     try:
         cached = all(
             os.path.exists(function._cache._cache_file._index_path)
-            for function in (_sweep_layer, tree_maps, normalised, own_maps, unsettled_windows, masked_argmax)
+            for function in (
+                _sweep_layer,
+                tree_maps,
+                normalised,
+                own_maps,
+                unsettled_windows,
+                masked_argmax,
+                pooled_maps,
+            )
         )
     except AttributeError:  # pragma: no cover - numba's cache layout changed
         return

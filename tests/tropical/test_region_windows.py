@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_regions_graph import digit_plane, two_conv_net
 
-from tropical._region_graph import _GraphSweep
+from tropical._region_graph import _ArgmaxPooled, _GraphSweep, _Masked, packed_positions
 from tropical._region_split import compiled
 from tropical.regions import linear_regions
 
@@ -90,3 +90,34 @@ def test_compiled_max_nodes_give_the_regions_of_the_numpy_sweep(seed, first, slo
     np.testing.assert_array_equal(fast.region_vertices, plain.region_vertices)
     np.testing.assert_array_equal(fast.activation_patterns, plain.activation_patterns)
     np.testing.assert_allclose(fast.vertices, plain.vertices, rtol=0, atol=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    packed=st.booleans(),
+    per_region=st.booleans(),
+    slope=st.sampled_from([0.0, 0.3]),
+)
+def test_compiled_pooled_maps_equal_the_numpy_ones_bit_for_bit(seed, packed, per_region, slope):
+    """A max node's output over an activation's, read from its window positions: the compiled maps equal
+    the numpy ones exactly (2x2 windows with padding, positions packed 2 bits each or not)."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(seed)
+    n, n_regions, n_pieces = 37, 20, 50
+    rows = rng.normal(size=(n_regions if per_region else 1, 3, n))
+    index = np.arange(n_regions) if per_region else None
+    bits = np.packbits(rng.random((n_regions, n)) < 0.5, axis=1, bitorder="little")
+    inner = _Masked(rows, index, bits, np.full(n, slope))
+    windows = rng.integers(0, n, (9, 4))
+    windows[rng.random(windows.shape) < 0.2] = -1
+    windows[:, 0] = rng.integers(0, n, 9)
+    choice = np.where(windows >= 0, rng.random((n_pieces, *windows.shape)), -1.0)
+    positions = np.argmax(choice, axis=2).astype(np.uint8)  # never a padding entry
+    argmax = packed_positions(positions) if packed else positions
+    parent = rng.integers(0, n_regions, n_pieces)
+    regions = rng.integers(0, n_pieces, 30)
+    plain = _ArgmaxPooled(inner, parent, argmax, windows, packed)
+    fast = _ArgmaxPooled(inner, parent, argmax, windows, packed, compiled())
+    np.testing.assert_array_equal(fast.take(regions), plain.take(regions))
+    np.testing.assert_array_equal(fast.gathered(regions).take(np.arange(30)), plain.take(regions))
