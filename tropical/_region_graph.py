@@ -279,7 +279,7 @@ class _ArgmaxPooled(_Pooled):
         )
 
     def take(self, regions: np.ndarray) -> np.ndarray:
-        if self.kernel is None:
+        if self.kernel is None or not _is_array(self.rows):  # (a convolution's maps kept shared: numpy)
             return super().take(regions)
         inner = self.inner
         index = np.zeros(len(inner.bits), dtype=np.int64) if inner.index is None else inner.index
@@ -1078,7 +1078,7 @@ class _GraphSweep:
         dtype = np.uint8 if windows.shape[1] <= 255 else np.int64
         argmax = np.empty((len(parent), len(windows)), dtype=dtype)
         kernel = None if self.use_compiled is False else compiled_kernel(load=bool(self.use_compiled))
-        if kernel is not None and isinstance(value, _Masked):  # one compiled loop, the same positions
+        if kernel is not None and isinstance(value, _Masked) and _is_array(value.rows):  # the same positions
             index = np.zeros(len(value.bits), dtype=np.int64) if value.index is None else value.index
             kernel.masked_argmax(
                 value.rows, index, value.bits, value.slope, parent, windows, px, py, tie, argmax
