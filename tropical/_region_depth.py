@@ -10,8 +10,11 @@ output maps and the activation patterns. Only one chunk's values are held at a t
 chunks:
 
 - a max node's tie tolerance is relative to a bound of its input over *every* region: those bounds are
-  found first, chunk by chunk, from the affine nodes before the next split (:func:`_bound_sources`; a graph
-  whose later max nodes would need other bounds is swept whole);
+  found first, from the affine nodes before the next split (:func:`_bound_sources`; a graph whose later
+  max nodes would need other bounds is swept whole). When that is the convolution at the start
+  (a LeNet-5's second pooling), :func:`_start_bound` finds it in single precision on every region and in
+  double on the few regions that may hold the largest; otherwise chunk by chunk, one extra pass over the
+  affine nodes;
 - the partition must stay a cell complex: a line crossing an edge between regions of two chunks puts a
   vertex on it in each chunk. :func:`_stitched` merges the two (closer than the tolerance along the edge)
   and gives each side the vertices on the edge that only the other side has.

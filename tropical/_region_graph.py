@@ -28,7 +28,9 @@ current number of regions) otherwise.
   largest; the output keeps the chosen entries only (:class:`_Pooled`). A region lying entirely within
   that tolerance of a tie line (areas ~1e-12 of the domain, where many lines meet) is not split by it: its
   map is then off by at most the tie tolerance times the gain of the layers after the max node (~1e-6
-  relative seen in tests).
+  relative seen in tests). Once the numba kernels are loaded (large sweeps), the window tests, the
+  argmax and the reading of the chosen maps run compiled (:mod:`tropical._region_kernel`, the same
+  decisions).
 
 After a node that splits, every live per-region value is gathered to the new regions (``value[parent]``;
 the lazy ones gather their indices and bits); the memory this needs is estimated before it is allocated.

@@ -22,6 +22,11 @@ of the layer. It returns to Python when the arrays need to grow or when the numb
 The next layer's maps (:func:`tree_maps`) are the sums of :func:`tropical.regions._forest_maps` along the
 same forest in another order, so they agree to rounding (~1e-16 relative); the
 regions then agree vertex for vertex up to that rounding (``test_compiled_sweep_equals_the_numpy_sweep``).
+A max node of the graph sweep (:mod:`tropical._region_graph`) has three loops here with the numpy path's
+float operations in its order (the same decisions): which windows need a split on which regions
+(:func:`unsettled_windows`), each region's window positions after an activation (:func:`masked_argmax`),
+and a pooling's maps read from those positions (:func:`pooled_maps`).
+
 Compiled functions are cached on disk (``cache=True``): the first call on a machine compiles for about
 ten seconds (:func:`announce_compilation` says so on stderr beforehand), later processes load them.
 """
