@@ -886,6 +886,8 @@ class _GraphSweep:
         outputs, regions = [], []
         use_compiled = self.use_compiled
         kernel = None if use_compiled is False else compiled_kernel(load=bool(use_compiled))
+        if isinstance(value, _Masked):
+            index = np.zeros(len(value.bits), dtype=np.int64) if value.index is None else value.index
         step = max(1, 3 * _CHUNK_BYTES // (8 * 8 * 4 * windows.size))  # regions at a time (~8 corners each)
         for lo in range(0, n, step):
             chunk = np.arange(lo, min(n, lo + step))
@@ -894,7 +896,11 @@ class _GraphSweep:
             if len(local) == 0:
                 continue
             region = chunk[local]
-            maps = _select(value, region, features[output])  # (pairs, 3, w)
+            if kernel is not None and isinstance(value, _Masked) and _is_array(value.rows):
+                maps = np.empty((len(region), 3, windows.shape[1]))  # (pairs, 3, w), compiled
+                kernel.masked_maps(value.rows, index, value.bits, value.slope, region, features[output], maps)
+            else:
+                maps = _select(value, region, features[output])  # (pairs, 3, w)
             competing = competing[local, output]  # (pairs, w)
             open_ = self._open_windows(
                 maps, competing, centre[region], radius[region], x, y, offsets[region], counts[region], tie,

@@ -531,6 +531,21 @@ def pooled_maps(rows, index, bits, slope, parent, argmax, packed, windows, regio
                 out[i, c, j] = rows[m, c, f] * factor
 
 
+@nb.njit(cache=True, nogil=True)
+def masked_maps(rows, index, bits, slope, regions, features, out):
+    """``out[i, :, k]`` the map of entry ``f = features[i, k]`` of an activation's output (``_Masked``) on
+    region ``r = regions[i]``: ``rows[index[r], :, f]`` times ``where(active, 1, slope[f])`` (the numpy
+    path's products)."""
+    for i in range(len(regions)):
+        r = regions[i]
+        m = index[r]
+        for k in range(features.shape[1]):
+            f = features[i, k]
+            factor = 1.0 if (bits[r, f >> 3] >> (f & 7)) & 1 else slope[f]
+            for c in range(3):
+                out[i, c, k] = rows[m, c, f] * factor
+
+
 def announce_compilation() -> None:
     """Write one line to stderr when the kernels are not in numba's disk cache (they compile on first use)."""
     try:
@@ -544,6 +559,7 @@ def announce_compilation() -> None:
                 unsettled_windows,
                 masked_argmax,
                 pooled_maps,
+                masked_maps,
             )
         )
     except AttributeError:  # pragma: no cover - numba's cache layout changed

@@ -121,3 +121,9 @@ def test_compiled_pooled_maps_equal_the_numpy_ones_bit_for_bit(seed, packed, per
     fast = _ArgmaxPooled(inner, parent, argmax, windows, packed, compiled())
     np.testing.assert_array_equal(fast.take(regions), plain.take(regions))
     np.testing.assert_array_equal(fast.gathered(regions).take(np.arange(30)), plain.take(regions))
+    # an activation's entries per region (a max node's windows), as ``_Masked.select``
+    features = rng.integers(0, n, (30, 4))
+    maps = np.empty((30, 3, 4))
+    compiled().masked_maps(rows, np.zeros(n_regions, dtype=np.int64) if index is None else index, bits,
+                           inner.slope, regions % n_regions, features, maps)  # fmt: skip
+    np.testing.assert_array_equal(maps, inner.select(regions % n_regions, features))
