@@ -121,7 +121,7 @@ def _start_bound(sweep: _GraphSweep, node) -> float | None:
     bias32 = torch.from_numpy(bias.astype(np.float32))
     rows, step = value.shape[0], _rows_per_chunk(max(op.n_in, op.n_out))
     approximate, error = np.empty(rows), np.empty(rows)
-    with torch.no_grad():
+    with torch.no_grad(), np.errstate(over="ignore"):  # an overflow to inf: every region in double below
         for lo in range(0, rows, step):
             maps = _take(value, np.arange(lo, min(rows, lo + step))).astype(np.float32)
             inputs = torch.from_numpy(maps.reshape(-1, *op.in_shape))
@@ -135,6 +135,8 @@ def _start_bound(sweep: _GraphSweep, node) -> float | None:
     error += np.abs(bias).max(initial=0.0)
     error = _SINGLE_ERROR * (error + approximate)
     candidates = np.flatnonzero(approximate + error >= np.max(approximate - error))
+    if not (np.isfinite(approximate).all() and np.isfinite(error).all()):  # beyond single precision's range
+        candidates = np.arange(rows)
     bound = 0.0
     for lo in range(0, len(candidates), step):
         maps = _apply(op, _take(value, candidates[lo : lo + step]))

@@ -189,3 +189,17 @@ def test_the_convolution_bound_over_every_region_is_that_of_its_maps(
     expected = np.abs(out).sum(axis=1).max()
     assert isinstance(op, Convolution)
     assert tropical._region_depth._start_bound(sweep, node) == pytest.approx(expected, rel=1e-13)
+
+
+def test_the_convolution_bound_beyond_single_precision_is_found_in_double():
+    """Maps beyond single precision's range (1e200): the bound is the double one, not the overflow's."""
+    conv = nn.Conv2d(2, 3, 3).double()
+    graph = piecewise_linear_graph(conv, input_shape=(2, 5, 5))
+    node = graph.nodes[graph.output]
+    maps = np.random.default_rng(0).normal(size=(40, 3, 50)) * 1e200
+    with torch.no_grad():
+        out = conv(torch.from_numpy(maps.reshape(-1, 2, 5, 5))).numpy().reshape(40, 3, -1)
+    out[:, :2] -= np.repeat(conv.bias.detach().numpy(), 9)  # the bias on the constant column only
+    expected = np.abs(out).sum(axis=1).max()
+    sweep = SimpleNamespace(values={node.inputs[0]: maps})
+    assert tropical._region_depth._start_bound(sweep, node) == pytest.approx(expected, rel=1e-13)
