@@ -10,8 +10,11 @@ output maps and the activation patterns. Only one chunk's values are held at a t
 chunks:
 
 - a max node's tie tolerance is relative to a bound of its input over *every* region: those bounds are
-  found first, chunk by chunk, from the affine nodes before the next split (:func:`_bound_sources`; a graph
-  whose later max nodes would need other bounds is swept whole);
+  found first, from the affine nodes before the next split (:func:`_bound_sources`; a graph whose later
+  max nodes would need other bounds is swept whole). When that is the convolution at the start
+  (a LeNet-5's second pooling), :func:`_start_bound` finds it in single precision on every region and in
+  double on the few regions that may hold the largest; otherwise chunk by chunk, one extra pass over the
+  affine nodes;
 - the partition must stay a cell complex: a line crossing an edge between regions of two chunks puts a
   vertex on it in each chunk. :func:`_stitched` merges the two (closer than the tolerance along the edge)
   and gives each side the vertices on the edge that only the other side has.
@@ -26,10 +29,10 @@ from __future__ import annotations
 import numpy as np
 
 from tropical._progress import Progress
-from tropical._region_graph import _LAZY, _bound, _GraphSweep, _Shared, _take
+from tropical._region_graph import _LAZY, _apply, _bound, _GraphSweep, _rows_per_chunk, _Shared, _take
 from tropical._region_split import Partition, _segment_ranges
 from tropical.errors import ComputationTooLargeError
-from tropical.graph import Reshape
+from tropical.graph import Convolution, Reshape, _torch
 
 #: from an affine node whose maps on every region would take more than this share of ``max_memory`` on,
 #: the regions go through the rest of the graph in chunks
@@ -38,6 +41,9 @@ _DEPTH_FIRST_SHARE = 0.125
 _GROWTH = 8.0
 #: corners looked at a time when stitching the chunks
 _CHUNK_CORNERS = 200_000
+#: a bound of the relative error of a convolution in single precision (its rounding: ~1e-5 for sums of a
+#: few hundred products)
+_SINGLE_ERROR = 1e-3
 #: regions per chunk instead of the size from ``max_memory`` (tests)
 _CHUNK_REGIONS: int | None = None
 
@@ -94,6 +100,50 @@ def _input_bound(value, through_activation: bool) -> float:
             value = _take(value, np.arange(value.shape[0]))
         return _bound(value)
     return value.bound() if isinstance(value, _LAZY) else _bound(value)
+
+
+def _start_bound(sweep: _GraphSweep, node) -> float | None:
+    """:func:`_bound` of the maps of ``node`` (one convolution of the live value before it) on every region,
+    or None for other nodes. The convolution runs in single precision on every region (several times
+    faster than in double) and in double only on the regions whose bound may be the largest given the
+    single-precision error (at most ``_SINGLE_ERROR`` times ``|W| |x| + |bias| + |y|``, far above the
+    rounding of a sum of products in single precision): the bound of the maps computed in double, as
+    the chunks compute them, up to their rounding."""
+    if len(node.ops) != 1 or not isinstance(node.ops[0], Convolution):
+        return None
+    op, value = node.ops[0], sweep.values[node.inputs[0]]
+    torch = _torch()
+    from torch.nn import functional
+
+    convolve = getattr(functional, op.function)
+    weight = torch.from_numpy(op.weight.astype(np.float32))
+    size = weight.abs()
+    bias = np.zeros(op.n_out) if node.bias is None else np.asarray(node.bias, dtype=np.float64).reshape(-1)
+    bias32 = torch.from_numpy(bias.astype(np.float32))
+    rows, step = value.shape[0], _rows_per_chunk(max(op.n_in, op.n_out))
+    approximate, error = np.empty(rows), np.empty(rows)
+    with torch.no_grad(), np.errstate(over="ignore"):  # an overflow to inf: every region in double below
+        for lo in range(0, rows, step):
+            maps = _take(value, np.arange(lo, min(rows, lo + step))).astype(np.float32)
+            inputs = torch.from_numpy(maps.reshape(-1, *op.in_shape))
+            if op.padding is not None:  # copies of entries: |padded| is the padded |entries|
+                inputs = functional.pad(inputs, op.padding[1], mode=op.padding[0])
+            out = convolve(inputs, weight, **op.options).reshape(len(maps), 3, -1)
+            out[:, 2] += bias32
+            approximate[lo : lo + step] = out.abs_().sum(dim=1).amax(dim=1).numpy()
+            total = inputs.abs_().reshape(len(maps), 3, *inputs.shape[1:]).sum(dim=1)
+            error[lo : lo + step] = convolve(total, size, **op.options).reshape(len(maps), -1).amax(dim=1)
+    error += np.abs(bias).max(initial=0.0)
+    error = _SINGLE_ERROR * (error + approximate)
+    candidates = np.flatnonzero(approximate + error >= np.max(approximate - error))
+    if not (np.isfinite(approximate).all() and np.isfinite(error).all()):  # beyond single precision's range
+        candidates = np.arange(rows)
+    bound = 0.0
+    for lo in range(0, len(candidates), step):
+        maps = _apply(op, _take(value, candidates[lo : lo + step]))
+        maps[:, 2] += bias
+        bound = max(bound, _bound(maps))
+    return bound
 
 
 def _spread(bits: np.ndarray) -> np.ndarray:
@@ -174,6 +224,7 @@ def _chunk_sweep(sweep: _GraphSweep, regions: np.ndarray) -> tuple[_GraphSweep, 
         sweep.graph, partition, sweep.tolerance, sweep.max_regions, sweep.max_memory, sweep.use_compiled
     )
     sub.values = {i: _restricted(v, regions, sweep.n_regions) for i, v in sweep.values.items()}
+    sub.matrices = sweep.matrices
     return sub, vertex_ids
 
 
@@ -196,7 +247,11 @@ def depth_first(sweep: _GraphSweep, start: int, size: int, progress=(False, None
     scales = {}
     sources = _bound_sources(graph, start)
     held = sweep._live_bytes(n) + _nbytes(sweep.patterns) + 8.0 * (partition.nv * 3 + partition.npool)
-    if sources:  # the max nodes' bounds over every region, chunk by chunk
+    if sources and all(source == start for source, _, _ in sources.values()):
+        bound = _start_bound(sweep, graph.nodes[start])
+        if bound is not None:
+            scales = {m: bound * factor for m, (_, factor, _) in sources.items()}
+    if sources and not scales:  # the max nodes' bounds over every region, chunk by chunk
         last = max(source for source, _, _ in sources.values())
         bounds = dict.fromkeys(sources, 0.0)
         for regions in chunks:

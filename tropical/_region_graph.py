@@ -28,7 +28,9 @@ current number of regions) otherwise.
   largest; the output keeps the chosen entries only (:class:`_Pooled`). A region lying entirely within
   that tolerance of a tie line (areas ~1e-12 of the domain, where many lines meet) is not split by it: its
   map is then off by at most the tie tolerance times the gain of the layers after the max node (~1e-6
-  relative seen in tests).
+  relative seen in tests). Once the numba kernels are loaded (large sweeps), the window tests, the
+  argmax and the reading of the chosen maps run compiled (:mod:`tropical._region_kernel`, the same
+  decisions).
 
 After a node that splits, every live per-region value is gathered to the new regions (``value[parent]``;
 the lazy ones gather their indices and bits); the memory this needs is estimated before it is allocated.
@@ -216,8 +218,11 @@ class _ArgmaxPooled(_Pooled):
     (the array of the node's activation pattern, not a copy) and 8 bytes per region instead of the 3 bytes
     per output and region of the chosen entries (conv1's 864 pooled outputs on 10^5 regions: 0.3 GB)."""
 
-    def __init__(self, inner: _Masked, parent, argmax: np.ndarray, windows: np.ndarray, packed: bool = False):
-        """``argmax``: the positions ``(R, n_out)``, or (``packed``) :func:`packed_positions` of them."""
+    def __init__(
+        self, inner: _Masked, parent, argmax: np.ndarray, windows: np.ndarray, packed=False, kernel=None
+    ):
+        """``argmax``: the positions ``(R, n_out)``, or (``packed``) :func:`packed_positions` of them;
+        ``kernel``: :mod:`tropical._region_kernel` to read the maps in one compiled loop, or None."""
         self.inner, self.parent, self.argmax, self.windows, self.packed = (
             inner,
             parent,
@@ -225,7 +230,7 @@ class _ArgmaxPooled(_Pooled):
             windows,
             packed,
         )
-        self.rows, self.slope = inner.rows, inner.slope
+        self.rows, self.slope, self.kernel = inner.rows, inner.slope, kernel
         self.groups = None
 
     @property
@@ -272,7 +277,21 @@ class _ArgmaxPooled(_Pooled):
         return maps
 
     def gathered(self, parent: np.ndarray) -> _ArgmaxPooled:
-        return _ArgmaxPooled(self.inner, self.parent[parent], self.argmax[parent], self.windows, self.packed)
+        return _ArgmaxPooled(
+            self.inner, self.parent[parent], self.argmax[parent], self.windows, self.packed, self.kernel
+        )
+
+    def take(self, regions: np.ndarray) -> np.ndarray:
+        if self.kernel is None or not _is_array(self.rows):  # (a convolution's maps kept shared: numpy)
+            return super().take(regions)
+        inner = self.inner
+        index = np.zeros(len(inner.bits), dtype=np.int64) if inner.index is None else inner.index
+        out = np.empty((len(regions), 3, len(self.windows)))
+        self.kernel.pooled_maps(
+            inner.rows, index, inner.bits, inner.slope, self.parent, self.argmax, self.packed, self.windows,
+            regions, out,
+        )  # fmt: skip
+        return out
 
 
 _LAZY = (_Masked, _Pooled)
@@ -389,10 +408,10 @@ class _Shared:
         return out
 
 
-def _shared_by_pieces(op, value: _Pooled, bias) -> _Shared:
+def _shared_by_pieces(op, value: _Pooled, bias, matrix: np.ndarray) -> _Shared:
     """``op(value) + bias`` for a max node's output whose pieces of one region (same ``groups``) differ in a
     few outputs only: ``op`` runs on one piece of each region, and every other piece keeps ``op`` of its
-    difference from that piece, a few columns of the op's matrix (a conv layer after a pooling costs
+    difference from that piece, a few columns of the op's ``matrix`` (a conv layer after a pooling costs
     about the regions before the pooling's split, in time and memory)."""
     n = len(value.groups)
     _, first, inverse = np.unique(value.groups, return_index=True, return_inverse=True)
@@ -400,8 +419,9 @@ def _shared_by_pieces(op, value: _Pooled, bias) -> _Shared:
     reference = first[inverse]  # (R,) one piece of each region
     base = np.empty((len(first), 3, op.n_out))
     step = _rows_per_chunk(max(op.n_in, op.n_out))
-    for lo in range(0, len(first), step):
-        base[lo : lo + step] = _apply(op, value.take(first[lo : lo + step]))
+    for lo in range(0, len(first), step):  # the matrix on one BLAS thread: faster than a convolution's loops
+        maps = value.take(first[lo : lo + step])
+        one_thread_product(maps.reshape(-1, op.n_in), matrix.T, base[lo : lo + step].reshape(-1, op.n_out))
     if bias is not None:
         base[:, 2, :] += np.asarray(bias, dtype=np.float64).reshape(-1)
     if isinstance(value, _ArgmaxPooled):  # the pieces of a region share its activation: the argmax decides
@@ -418,7 +438,7 @@ def _shared_by_pieces(op, value: _Pooled, bias) -> _Shared:
     )
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(region, minlength=n), out=offsets[1:])
-    return _Shared(base, inverse, offsets, column, delta, op.matrix())
+    return _Shared(base, inverse, offsets, column, delta, matrix)
 
 
 def _apply(op, maps: np.ndarray) -> np.ndarray:
@@ -496,6 +516,7 @@ class _GraphSweep:
         self.current = -1  # the node being computed
         self.scales: dict[int, float] = {}  # max nodes' bounds of their input over every region, if known
         self.held = 0.0  # bytes held outside this sweep (the results of earlier chunks of regions)
+        self.matrices: dict[int, np.ndarray] = {}  # ops' dense matrices by id (shared by chunks' sweeps)
 
     @property
     def n_regions(self) -> int:
@@ -520,7 +541,7 @@ class _GraphSweep:
                 self.max_memory,
                 f"the affine maps of node {node.name!r} ({node.size} values) on {groups} regions",
             )
-            shared = _shared_by_pieces(op, value, node.bias)
+            shared = _shared_by_pieces(op, value, node.bias, self._matrix(op))
             if 24.0 * rows * node.size + self._live_bytes(rows) > _SHARED_ABOVE * self.max_memory:
                 return shared  # the maps on every region would take much of the memory: kept shared
             out = np.empty((rows, 3, node.size))  # faster to read than the shared form
@@ -719,7 +740,8 @@ class _GraphSweep:
         compact = isinstance(value, _Masked)
         self._gather(parent, before, extra=(0 if compact else 3) * len(windows) + 8, name=node.name)
         if compact:
-            out = _ArgmaxPooled(value, parent, self.patterns[-1][0], windows, packed)
+            kernel = None if self.use_compiled is False else compiled_kernel(load=bool(self.use_compiled))
+            out = _ArgmaxPooled(value, parent, self.patterns[-1][0], windows, packed, kernel)
             if out.inner.index is None:  # the pieces of one region differ in the outputs that split it only
                 out.groups = parent
             return out
@@ -766,6 +788,12 @@ class _GraphSweep:
         return np.ascontiguousarray(maps)
 
     # ------------------------------------------------------------------------------------------ helpers
+    def _matrix(self, op) -> np.ndarray:
+        """``op.matrix()``, computed once per op (a conv layer's for every chunk of regions)."""
+        if id(op) not in self.matrices:
+            self.matrices[id(op)] = op.matrix()
+        return self.matrices[id(op)]
+
     def _live_bytes(self, n_regions: int) -> float:
         """The live values' bytes on ``n_regions`` regions, with the arrays that lazy values share (once)."""
         shared = {}
@@ -847,10 +875,8 @@ class _GraphSweep:
         partition = self.partition
         corners, offsets = partition.corner_arrays()
         x, y = partition.x[corners], partition.y[corners]
-        n, w = partition.nregions, windows.shape[1]
+        n = partition.nregions
         features, valid = np.maximum(windows, 0), windows >= 0
-        first_entry, second_entry = np.triu_indices(w, 1)
-        threshold = tie * (1 - 1e-6)  # within rounding of the tie: looked at
         counts = np.diff(offsets)
         centre = (
             np.stack([np.add.reduceat(x, offsets[:-1]), np.add.reduceat(y, offsets[:-1])], 1)
@@ -859,6 +885,10 @@ class _GraphSweep:
         owner = np.repeat(np.arange(n), counts)
         radius = np.maximum.reduceat(np.hypot(x - centre[owner, 0], y - centre[owner, 1]), offsets[:-1])
         outputs, regions = [], []
+        use_compiled = self.use_compiled
+        kernel = None if use_compiled is False else compiled_kernel(load=bool(use_compiled))
+        if isinstance(value, _Masked):
+            index = np.zeros(len(value.bits), dtype=np.int64) if value.index is None else value.index
         step = max(1, 3 * _CHUNK_BYTES // (8 * 8 * 4 * windows.size))  # regions at a time (~8 corners each)
         for lo in range(0, n, step):
             chunk = np.arange(lo, min(n, lo + step))
@@ -867,30 +897,16 @@ class _GraphSweep:
             if len(local) == 0:
                 continue
             region = chunk[local]
-            maps = _select(value, region, features[output])  # (pairs, 3, w)
+            if kernel is not None and isinstance(value, _Masked) and _is_array(value.rows):
+                maps = np.empty((len(region), 3, windows.shape[1]))  # (pairs, 3, w), compiled
+                kernel.masked_maps(value.rows, index, value.bits, value.slope, region, features[output], maps)
+            else:
+                maps = _select(value, region, features[output])  # (pairs, 3, w)
             competing = competing[local, output]  # (pairs, w)
-            open_ = ~self._settled_on_discs(maps, competing, centre[region], radius[region], tie, threshold)
-            region, output, maps, competing = region[open_], output[open_], maps[open_], competing[open_]
-            if len(region) == 0:
-                continue
-            positions, owner, firsts = _segment_ranges(offsets[region], offsets[region + 1] - offsets[region])
-            firsts = firsts[:-1]
-            at = x[positions, None] * maps[owner, 0] + y[positions, None] * maps[owner, 1] + maps[owner, 2]
-            at[~competing[owner]] = -np.inf
-            leader = np.argmax(at[firsts], axis=1)[owner]  # the largest competitor at the first corner
-            every = np.arange(len(at))
-            margin = at[every, leader][:, None] - at
-            margin[every, leader] = np.inf
-            dominated = np.minimum.reduceat(margin.min(axis=1), firsts) > tie
-            at[~competing[owner]] = 0.0
-            difference = at[:, first_entry] - at[:, second_entry]  # (corners, pairs of entries)
-            crossable = (
-                (np.maximum.reduceat(difference, firsts) > threshold)
-                & (np.minimum.reduceat(difference, firsts) < -threshold)
-                & competing[:, first_entry]
-                & competing[:, second_entry]
-            )
-            open_ = ~dominated & crossable.any(axis=1)
+            open_ = self._open_windows(
+                maps, competing, centre[region], radius[region], x, y, offsets[region], counts[region], tie,
+                kernel,
+            )  # fmt: skip
             outputs.append(output[open_])
             regions.append(region[open_])
         outputs = np.concatenate(outputs) if outputs else np.zeros(0, dtype=np.intp)
@@ -903,6 +919,46 @@ class _GraphSweep:
         return [
             (int(outputs[a]), regions[a:b]) for a, b in zip(starts, [*starts[1:], len(outputs)], strict=True)
         ]
+
+    @staticmethod
+    def _open_windows(maps, competing, centre, radius, x, y, starts, counts, tie: float, kernel=None):
+        """Whether each pair (a region, an output; ``maps`` (P, 3, w) of the window's entries, ``competing``
+        (P, w), the region's disc ``centre`` (P, 2) and ``radius`` (P,), its corners ``x[starts[p] :
+        starts[p] + counts[p]]``, ``y`` likewise) needs a split: not settled on the disc
+        (:meth:`_settled_on_discs`) nor at the corners (see :meth:`_unsettled_outputs`). With ``kernel``
+        (:mod:`tropical._region_kernel`) one compiled loop over the pairs, the same decisions."""
+        threshold = tie * (1 - 1e-6)  # within rounding of the tie: looked at
+        if kernel is not None:
+            return kernel.unsettled_windows(
+                np.ascontiguousarray(maps), np.ascontiguousarray(competing), np.ascontiguousarray(centre),
+                radius, x, y, starts, counts, tie, threshold,
+            )  # fmt: skip
+        result = np.zeros(len(maps), dtype=bool)
+        settled = _GraphSweep._settled_on_discs(maps, competing, centre, radius, tie, threshold)
+        pairs = np.flatnonzero(~settled)
+        if len(pairs) == 0:
+            return result
+        maps, competing = maps[pairs], competing[pairs]
+        first_entry, second_entry = np.triu_indices(maps.shape[2], 1)
+        positions, owner, firsts = _segment_ranges(starts[pairs], counts[pairs])
+        firsts = firsts[:-1]
+        at = x[positions, None] * maps[owner, 0] + y[positions, None] * maps[owner, 1] + maps[owner, 2]
+        at[~competing[owner]] = -np.inf
+        leader = np.argmax(at[firsts], axis=1)[owner]  # the largest competitor at the first corner
+        every = np.arange(len(at))
+        margin = at[every, leader][:, None] - at
+        margin[every, leader] = np.inf
+        dominated = np.minimum.reduceat(margin.min(axis=1), firsts) > tie
+        at[~competing[owner]] = 0.0
+        difference = at[:, first_entry] - at[:, second_entry]  # (corners, pairs of entries)
+        crossable = (
+            (np.maximum.reduceat(difference, firsts) > threshold)
+            & (np.minimum.reduceat(difference, firsts) < -threshold)
+            & competing[:, first_entry]
+            & competing[:, second_entry]
+        )
+        result[pairs] = ~dominated & crossable.any(axis=1)
+        return result
 
     @staticmethod
     def _settled_on_discs(maps, competing, centre, radius, tie: float, threshold: float) -> np.ndarray:
@@ -1031,6 +1087,13 @@ class _GraphSweep:
         py = np.add.reduceat(partition.y[corners], offsets[:-1]) / counts
         dtype = np.uint8 if windows.shape[1] <= 255 else np.int64
         argmax = np.empty((len(parent), len(windows)), dtype=dtype)
+        kernel = None if self.use_compiled is False else compiled_kernel(load=bool(self.use_compiled))
+        if kernel is not None and isinstance(value, _Masked) and _is_array(value.rows):  # the same positions
+            index = np.zeros(len(value.bits), dtype=np.int64) if value.index is None else value.index
+            kernel.masked_argmax(
+                value.rows, index, value.bits, value.slope, parent, windows, px, py, tie, argmax
+            )
+            return argmax
         features, padding = np.maximum(windows, 0), windows < 0
         step = _rows_per_chunk(value.shape[2] + windows.size)
         for lo in range(0, len(parent), step):

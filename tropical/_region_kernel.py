@@ -22,6 +22,11 @@ of the layer. It returns to Python when the arrays need to grow or when the numb
 The next layer's maps (:func:`tree_maps`) are the sums of :func:`tropical.regions._forest_maps` along the
 same forest in another order, so they agree to rounding (~1e-16 relative); the
 regions then agree vertex for vertex up to that rounding (``test_compiled_sweep_equals_the_numpy_sweep``).
+A max node of the graph sweep (:mod:`tropical._region_graph`) has three loops here with the numpy path's
+float operations in its order (the same decisions): which windows need a split on which regions
+(:func:`unsettled_windows`), each region's window positions after an activation (:func:`masked_argmax`),
+and a pooling's maps read from those positions (:func:`pooled_maps`).
+
 Compiled functions are cached on disk (``cache=True``): the first call on a machine compiles for about
 ten seconds (:func:`announce_compilation` says so on stderr beforehand), later processes load them.
 """
@@ -392,12 +397,170 @@ def tree_maps(maps, map_id, bits, slope, weight_t, bias, order, predecessor):
     return out
 
 
+@nb.njit(cache=True, nogil=True)
+def _leader_margin(at, a, b, competing, p, w, radius):
+    """The smallest margin by which the competing entry largest at the point of pair ``p`` (``at``: its
+    entries' values there) beats every other competing entry, less ``radius`` times the norm of their
+    difference's gradient (the numpy expressions of
+    :meth:`tropical._region_graph._GraphSweep._settled_on_discs`)."""
+    leader, best = -1, -np.inf
+    for k in range(w):
+        if competing[p, k] and (leader < 0 or at[k] > best):
+            leader, best = k, at[k]
+    margin = np.inf
+    for k in range(w):
+        if k != leader and competing[p, k]:
+            da, db = a[p, leader] - a[p, k], b[p, leader] - b[p, k]
+            margin = min(margin, best - at[k] - radius * np.sqrt(da * da + db * db))
+    return margin
+
+
+@nb.njit(cache=True, nogil=True)
+def unsettled_windows(maps, competing, centre, radius, cx, cy, starts, counts, tie, threshold):
+    """:meth:`tropical._region_graph._GraphSweep._unsettled_outputs`'s tests of the windows, one pair (a
+    region, an output) at a time, with the numpy path's float operations in its order (the same decisions):
+    settled on the disc of ``radius`` about ``centre`` (the largest competitor there beats every other by
+    more than ``tie`` on the disc, or no two competitors can change order on it), else at the region's
+    corners (``cx, cy`` from ``starts`` ``counts``): the largest competitor at the first corner beats every
+    other by more than ``tie`` at every corner, or no two competitors change order beyond ``threshold``.
+
+    ``maps`` (P, 3, w), ``competing`` (P, w) bool, ``centre`` (P, 2), ``radius`` (P,); returns (P,) bool:
+    the pairs that need a split.
+    """
+    n_pairs, w = competing.shape
+    a, b, c = maps[:, 0], maps[:, 1], maps[:, 2]
+    out = np.zeros(n_pairs, dtype=np.bool_)
+    at = np.empty(w)
+    low, high = np.empty(w * w), np.empty(w * w)
+    for p in range(n_pairs):
+        for k in range(w):
+            at[k] = centre[p, 0] * a[p, k] + centre[p, 1] * b[p, k] + c[p, k]
+        margin = _leader_margin(at, a, b, competing, p, w, radius[p])
+        if margin > tie:
+            continue
+        apart = True
+        for i in range(w):
+            for j in range(i + 1, w):
+                if competing[p, i] and competing[p, j]:
+                    da, db = a[p, i] - a[p, j], b[p, i] - b[p, j]
+                    if not (abs(at[i] - at[j]) - radius[p] * np.sqrt(da * da + db * db) > threshold):
+                        apart = False
+        if apart:
+            continue
+        # the corners: the leader at the first corner, its margins and every pair's range of differences
+        first = starts[p]
+        for k in range(w):
+            at[k] = cx[first] * a[p, k] + cy[first] * b[p, k] + c[p, k] if competing[p, k] else -np.inf
+        leader = 0
+        for k in range(1, w):
+            if at[k] > at[leader]:
+                leader = k
+        margin = np.inf
+        for i in range(w * w):
+            low[i], high[i] = np.inf, -np.inf
+        for q in range(first, first + counts[p]):
+            for k in range(w):
+                at[k] = cx[q] * a[p, k] + cy[q] * b[p, k] + c[p, k] if competing[p, k] else -np.inf
+            for k in range(w):
+                if k != leader:
+                    margin = min(margin, at[leader] - at[k])
+            for i in range(w):
+                for j in range(i + 1, w):
+                    d = (at[i] if competing[p, i] else 0.0) - (at[j] if competing[p, j] else 0.0)
+                    low[i * w + j], high[i * w + j] = min(low[i * w + j], d), max(high[i * w + j], d)
+        if margin > tie:
+            continue
+        for i in range(w):
+            for j in range(i + 1, w):
+                if (
+                    high[i * w + j] > threshold
+                    and low[i * w + j] < -threshold
+                    and competing[p, i]
+                    and competing[p, j]
+                ):
+                    out[p] = True
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def masked_argmax(rows, index, bits, slope, parent, windows, px, py, tie, out):
+    """:meth:`tropical._region_graph._GraphSweep._argmax` of an activation's output (``_Masked``): ``out[r,
+    j]`` the lowest position of window ``j`` whose entry at ``(px[r], py[r])`` is within ``tie`` of the
+    largest, the entries ``where(active, 1, slope) * (x a + y b + c)`` of ``rows[index[parent[r]]]`` (the
+    numpy path's float operations; padding ``-1`` never chosen)."""
+    n_out, w = windows.shape
+    at = np.empty(w)
+    for r in range(len(parent)):
+        region = parent[r]
+        m = index[region]
+        x, y = px[r], py[r]
+        for j in range(n_out):
+            top = -np.inf
+            for k in range(w):
+                f = windows[j, k]
+                if f < 0:
+                    at[k] = -np.inf
+                    continue
+                value = x * rows[m, 0, f] + y * rows[m, 1, f] + rows[m, 2, f]
+                if not (bits[region, f >> 3] >> (f & 7)) & 1:
+                    value = value * slope[f]
+                at[k] = value
+                top = max(top, value)
+            for k in range(w):
+                if at[k] >= top - tie:
+                    out[r, j] = k
+                    break
+
+
+@nb.njit(cache=True, nogil=True)
+def pooled_maps(rows, index, bits, slope, parent, argmax, packed, windows, regions, out):
+    """``out[i]`` the maps ``(3, n_out)`` of a max node's output over an activation's on region
+    ``regions[i]`` (``_ArgmaxPooled.take``): output ``j`` is entry ``f = windows[j, position]`` of
+    ``rows[index[parent[r]]]`` times ``where(active, 1, slope[f])`` (the numpy path's products);
+    ``argmax`` the positions, 2 bits each when ``packed``."""
+    n_out = windows.shape[0]
+    for i in range(len(regions)):
+        r = regions[i]
+        region = parent[r]
+        m = index[region]
+        for j in range(n_out):
+            position = (argmax[r, j >> 2] >> ((j & 3) * 2)) & 3 if packed else argmax[r, j]
+            f = windows[j, position]
+            factor = 1.0 if (bits[region, f >> 3] >> (f & 7)) & 1 else slope[f]
+            for c in range(3):
+                out[i, c, j] = rows[m, c, f] * factor
+
+
+@nb.njit(cache=True, nogil=True)
+def masked_maps(rows, index, bits, slope, regions, features, out):
+    """``out[i, :, k]`` the map of entry ``f = features[i, k]`` of an activation's output (``_Masked``) on
+    region ``r = regions[i]``: ``rows[index[r], :, f]`` times ``where(active, 1, slope[f])`` (the numpy
+    path's products)."""
+    for i in range(len(regions)):
+        r = regions[i]
+        m = index[r]
+        for k in range(features.shape[1]):
+            f = features[i, k]
+            factor = 1.0 if (bits[r, f >> 3] >> (f & 7)) & 1 else slope[f]
+            for c in range(3):
+                out[i, c, k] = rows[m, c, f] * factor
+
+
 def announce_compilation() -> None:
     """Write one line to stderr when the kernels are not in numba's disk cache (they compile on first use)."""
     try:
         cached = all(
             os.path.exists(function._cache._cache_file._index_path)
-            for function in (_sweep_layer, tree_maps, normalised, own_maps)
+            for function in (
+                _sweep_layer,
+                tree_maps,
+                normalised,
+                own_maps,
+                unsettled_windows,
+                masked_argmax,
+                pooled_maps,
+                masked_maps,
+            )
         )
     except AttributeError:  # pragma: no cover - numba's cache layout changed
         return

@@ -8,6 +8,8 @@ patterns), and the cell-complex check (every interior edge shared by exactly two
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -19,6 +21,7 @@ from torch import nn
 
 import tropical._region_depth
 from tropical.errors import ComputationTooLargeError
+from tropical.graph import Convolution, piecewise_linear_graph
 from tropical.regions import linear_regions
 
 regioncam = pytest.importorskip("regioncam")
@@ -146,3 +149,57 @@ def test_activation_patterns_refuse_an_array_beyond_max_memory():
     points, owner = interior_points(regions, 1, 0)
     inputs = regions.to_input(points).reshape(-1, 1, 8, 8)
     np.testing.assert_array_equal(regions.activation_patterns[owner], sequential_patterns(model, inputs))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    stride=st.sampled_from([1, 2]),
+    dilation=st.sampled_from([1, 2]),
+    groups=st.sampled_from([1, 2]),
+    padding=st.sampled_from([0, 1, "reflect"]),
+    bias=st.booleans(),
+    ties=st.sampled_from([0.0, 1e-13, 1e-8, 1e-7, 1e-6]),
+)
+def test_the_convolution_bound_over_every_region_is_that_of_its_maps(
+    seed, stride, dilation, groups, padding, bias, ties
+):
+    """The bound a max node's tie tolerance needs (the largest ``|a| + |b| + |c|`` of a convolution's maps
+    over every region), found in single precision and refined in double, equals the bound of the
+    convolution's maps computed in float64 on every region, also when many regions' bounds lie within
+    rounding of the largest (rows repeated with perturbations of ``ties``)."""
+    rng = np.random.default_rng(seed)
+    conv = nn.Conv2d(2, 4, 3, stride=stride, dilation=dilation, groups=groups, bias=bias,
+                     padding=1 if padding == "reflect" else padding,
+                     padding_mode="reflect" if padding == "reflect" else "zeros").double()  # fmt: skip
+    graph = piecewise_linear_graph(conv, input_shape=(2, 7, 7))
+    node = graph.nodes[graph.output]
+    op = node.ops[0]
+    scales = rng.lognormal(size=(300, 1, 1))
+    maps = rng.normal(size=(300, 3, op.n_in)) * scales
+    largest = np.argmax(scales[:200, 0, 0])  # copies of the widest rows, within ``ties``
+    maps[200:] = maps[np.full(100, largest)] * (1 + ties * rng.normal(size=(100, 1, 1)))
+    sweep = SimpleNamespace(values={node.inputs[0]: maps})
+    with torch.no_grad():  # the convolution in float64 by torch
+        weight, options = torch.from_numpy(op.weight), dict(op.options)
+        inputs = torch.from_numpy(maps.reshape(-1, *op.in_shape))
+        out = torch.nn.functional.conv2d(inputs, weight, **options).numpy().reshape(300, 3, -1)
+    if node.bias is not None:  # on the constant column only
+        out[:, 2] += np.asarray(node.bias).reshape(-1)
+    expected = np.abs(out).sum(axis=1).max()
+    assert isinstance(op, Convolution)
+    assert tropical._region_depth._start_bound(sweep, node) == pytest.approx(expected, rel=1e-13)
+
+
+def test_the_convolution_bound_beyond_single_precision_is_found_in_double():
+    """Maps beyond single precision's range (1e200): the bound is the double one, not the overflow's."""
+    conv = nn.Conv2d(2, 3, 3).double()
+    graph = piecewise_linear_graph(conv, input_shape=(2, 5, 5))
+    node = graph.nodes[graph.output]
+    maps = np.random.default_rng(0).normal(size=(40, 3, 50)) * 1e200
+    with torch.no_grad():
+        out = conv(torch.from_numpy(maps.reshape(-1, 2, 5, 5))).numpy().reshape(40, 3, -1)
+    out[:, :2] -= np.repeat(conv.bias.detach().numpy(), 9)  # the bias on the constant column only
+    expected = np.abs(out).sum(axis=1).max()
+    sweep = SimpleNamespace(values={node.inputs[0]: maps})
+    assert tropical._region_depth._start_bound(sweep, node) == pytest.approx(expected, rel=1e-13)
