@@ -21,9 +21,7 @@ BLOCK = re.compile(r"(?:<!-- docs-test: skip (?P<skip>[^>]*?) -->\n)?```python\n
 
 #: Pages of other owners whose blocks are fragments, with what makes them runnable. strict xfail: once a
 #: page runs, its entry here must go.
-NOT_YET_RUNNABLE = {
-    "regions_graph.md": "fragments: conv_net, images, flat and regions undefined, tropical not imported",
-}
+NOT_YET_RUNNABLE: dict[str, str] = {}
 
 
 def _blocks(page: Path) -> list[tuple[int, str | None, str]]:
