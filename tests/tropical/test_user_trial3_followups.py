@@ -16,12 +16,14 @@ import matplotlib
 matplotlib.use("Agg")
 
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 import tropical as tr
+from tropical.plot import classifier_geometry, decision_polygon, decision_polygon_grid, regions_comparison
 
 
 class _FlatConvBatchNorm(nn.Module):
@@ -65,3 +67,73 @@ def test_decision_metrics_still_asks_for_input_shape_when_the_data_shape_does_no
     X, y = np.random.default_rng(0).normal(size=(30, 8, 9)), np.arange(30) % 3
     with pytest.raises(ValueError, match="input_shape"):
         tr.metrics.decision_metrics(net, net, data=(X, y), planes=1, seed=0)
+
+
+def _inside(artist, figure, slack=1.0):
+    """The drawn artist's extent lies within the figure (pixels)."""
+    box = artist.get_window_extent()
+    return box.x0 >= -slack and box.x1 <= figure.bbox.width + slack and box.y0 >= -slack
+
+
+@pytest.mark.parametrize("size", [None, (6.0, 3.5)])
+def test_regions_comparison_suptitle_is_wrapped_inside_its_figure(size):
+    a, b = _mlp(0, 16), _mlp(1, 16)
+    axes = None if size is None else plt.subplots(1, 2, figsize=size, layout="constrained")[1]
+    drawn = regions_comparison(a, b, axes=axes, bounds=(-2, 2, -2, 2))
+    figure = drawn["figure"]
+    figure.canvas.draw()
+    title = figure.get_suptitle()
+    assert _inside(figure._suptitle, figure)
+    expected = (
+        f"classes agree on {100 * drawn['agreement']:.1f}% of the domain (hatched: disagreement; "
+        "black lines: exact decision boundaries; colours: activation patterns)"
+    )
+    assert title.split() == expected.split()  # the whole text, only wrapped
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("columns", [1, 2])
+def test_decision_polygon_grid_legend_fits_one_or_two_columns(columns):
+    """The legend (5 entries) used to be one row wider than the figure: a tight save (as notebooks show
+    figures) came out wider than the figure, its panels thumbnails."""
+    grid = decision_polygon_grid([_mlp(seed) for seed in range(columns)], normalize="centroid_diameter")
+    figure = grid["figure"]
+    figure.canvas.draw()
+    (legend,) = figure.legends
+    assert len(legend.get_texts()) == 5 and _inside(legend, figure) and _inside(figure._suptitle, figure)
+    tight = figure.get_tightbbox()  # inches, what bbox_inches="tight" saves
+    assert tight.width <= figure.get_figwidth() + 1e-6
+    for ax in grid["axes"].flat:
+        assert ax.get_window_extent().height >= 0.45 * figure.bbox.height
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("normalize", ["none", "centroid_diameter", "centroid_volume"])
+def test_decision_polygon_grid_labels_say_normalised_beside_the_axes(normalize):
+    grid = decision_polygon_grid(
+        [[_mlp(0), _mlp(1)], [_mlp(2), None]], normalize=normalize, row_labels=["a", "b"]
+    )
+    figure, axes = grid["figure"], grid["axes"]
+    figure.canvas.draw()
+    prefix = "" if normalize == "none" else "normalised "
+    assert axes[1, 0].get_xlabel() == axes[0, 1].get_xlabel() == f"{prefix}exponent of $x_1$"
+    assert [axes[r, 0].get_ylabel() for r in range(2)] == [
+        f"{row}\n{prefix}exponent of $x_2$" for row in "ab"
+    ]
+    for r in range(2):  # each y label right beside its panel, not at the figure's edge
+        label, box = axes[r, 0].yaxis.label.get_window_extent(), axes[r, 0].get_window_extent()
+        assert 0 <= box.x0 - label.x1 <= 60
+    single = decision_polygon(_mlp(0), normalize=normalize)["hull"].axes
+    assert (single.get_xlabel(), single.get_ylabel()) == (
+        f"{prefix}exponent of $x_1$",
+        f"{prefix}exponent of $x_2$",
+    )
+    plt.close("all")
+
+
+def test_classifier_geometry_title_mentions_data_only_when_given():
+    model = _mlp(3)
+    assert classifier_geometry(model)["axes"][0].get_title() == "exact decision boundary"
+    X = np.random.default_rng(0).uniform(-2, 2, (20, 2))
+    assert classifier_geometry(model, data=X)["axes"][0].get_title() == "data and exact decision boundary"
+    plt.close("all")
