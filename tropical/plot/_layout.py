@@ -10,21 +10,24 @@ _USABLE = 0.96
 
 
 def fitted_suptitle(figure, text: str, **options):
-    """``figure.suptitle(text, **options)``, wrapped at spaces until it is no wider than the figure.
+    """``figure.suptitle(text, **options)``, wrapped at spaces into the fewest lines that fit the figure.
 
-    A title one line long stays one line; a longer one is split into lines of about equal length (the
-    line length estimated from the measured width, then shortened until the drawn title fits).
+    A title that fits stays as it is; a longer one is split into lines of about equal length, one more line
+    at a time until the drawn title is no wider than the figure.
     """
     title = figure.suptitle(text, **options)
     usable = _USABLE * figure.bbox.width
+    given = text.split("\n")
+    longest = max(given, key=len)
     width = title.get_window_extent().width
-    longest = max(len(line) for line in text.split("\n"))
-    per_line = math.ceil(longest / math.ceil(width / usable))  # lines of about equal length
-    while width > usable and per_line > 10:
-        wrapped = [textwrap.fill(line, per_line, break_long_words=False) for line in text.split("\n")]
-        title.set_text("\n".join(wrapped))
+    for count in range(2, len(longest.split()) + 1):
+        if width <= usable:
+            break
+        per_line = math.ceil(len(longest) / count)
+        while len(textwrap.wrap(longest, per_line, break_long_words=False)) > count:
+            per_line += 1
+        title.set_text("\n".join(textwrap.fill(line, per_line, break_long_words=False) for line in given))
         width = title.get_window_extent().width
-        per_line = int(0.9 * per_line)
     return title
 
 

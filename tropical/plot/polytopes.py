@@ -328,15 +328,16 @@ class _GridArtists(dict):
 _MIN_WIDTH = 5.0
 
 
-def _grid(models, axes, share: bool):
-    """Panels for ``models`` (a list, or a list of rows): (rows of models, columns, figure, axes)."""
+def _grid(models, axes, share: bool, *, below: float = 0.0):
+    """Panels for ``models`` (a list, or a list of rows): (rows of models, columns, figure, axes); a new
+    figure gets ``below`` inches more height (for a legend)."""
     import matplotlib.pyplot as plt
 
     if len(models) and not isinstance(models[0], list | tuple):
         models = [list(models)]
     rows, columns = len(models), max(len(row) for row in models)
     if axes is None:
-        size = (max(3.2 * columns, _MIN_WIDTH), 3.2 * rows + 0.8)  # + title and legend
+        size = (max(3.2 * columns, _MIN_WIDTH), 3.2 * rows + below)
         figure, axes = plt.subplots(rows, columns, figsize=size, squeeze=False, sharex=share, sharey=share,
                                     layout="constrained")  # fmt: skip
     else:
@@ -395,7 +396,7 @@ def decision_polygon_grid(
         returns of :func:`decision_polygon`). ``figure, axes = decision_polygon_grid(...)``, the former
         return, still works with a DeprecationWarning.
     """
-    models, columns, figure, axes = _grid(models, axes, share_axes)
+    models, columns, figure, axes = _grid(models, axes, share_axes, below=0.8)
     titled = set()  # a column's label goes above its top-most drawn panel
     handles = None
     panels = {}
@@ -625,7 +626,7 @@ def projected_newton_polygon_grid(
             ax.set_ylabel(str(row_labels[r]), fontsize="small")
     for ax in axes.ravel():
         ax.set_aspect("equal", adjustable="box")
-    figure.suptitle(title if title is not None else "Projected Newton polygons (reference in grey)")
+    fitted_suptitle(figure, title if title is not None else "Projected Newton polygons (reference in grey)")
     figure.supxlabel(
         "principal direction 1 of the reference" if basis is None else "basis row 1", fontsize="small"
     )
