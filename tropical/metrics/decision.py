@@ -102,10 +102,15 @@ _SKIPPED = (ComputationTooLargeError, UnsupportedLayerError, DegenerateGeometryE
 
 
 def _reason(error: Exception) -> str:
-    """``"skipped: <Error>: <first sentence>"`` for a table cell."""
-    text = str(error).strip().split("\n")[0]
+    """``"skipped: <Error>: <first sentence>"`` for a table cell; of a listing (``"...:\\n  - problem\\n
+    To fix: hint."``, as :class:`UnsupportedLayerError` gives), the first problem and the first hint."""
+    lines = [line.strip() for line in str(error).strip().split("\n")]
+    listed = [line[2:] for line in lines[1:] if line.startswith("- ")]
+    hints = [line.removeprefix("To fix: ").rstrip(".") for line in lines[1:] if line.startswith("To fix: ")]
+    text = listed[0] if lines[0].endswith(":") and listed else lines[0]
     sentence = text.split(". ")[0].split("; ")[0].rstrip(".")
-    return f"skipped: {type(error).__name__}: {sentence}"
+    fix = f"; to fix: {hints[0]}" if listed and hints else ""
+    return f"skipped: {type(error).__name__}: {sentence}{fix}"
 
 
 def _guarded(function, *args, **kwargs) -> float:
@@ -480,7 +485,9 @@ def decision_metrics(
                 raise
             try:
                 return piecewise_linear_graph(net, input_shape=np.shape(given)[1:])
-            except (ValueError, UnsupportedLayerError):
+            except UnsupportedLayerError:
+                raise  # read at the data's shape: its layers are the real reason (e.g. BatchNorm in training)
+            except ValueError:
                 raise error from None
 
     try:

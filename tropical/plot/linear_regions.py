@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tropical._validation import as_regions, float_array
+from tropical.plot._layout import fitted_suptitle
 
 __all__ = ["regions", "regions_comparison"]
 
@@ -251,9 +252,10 @@ def regions_comparison(
             )
             ax.add_patch(patch)
         patches.append(patch)
-    figure.suptitle(
-        f"classes agree on {100 * agreement:.1f}% of the domain (hatched: disagreement; black lines: exact "
-        "decision boundaries; colours: activation patterns)"
+    fitted_suptitle(
+        figure,
+        f"classes agree on {100 * agreement:.1f}% of the domain\n(hatched: disagreement; black lines: exact "
+        "decision boundaries; colours: activation patterns)",
     )
     return {
         "figure": figure,

@@ -20,6 +20,7 @@ import numpy as np
 from tropical._validation import box, float_array
 from tropical.decision import DecisionSubdivision, decision_subdivision, decision_weights, decision_zonotopes
 from tropical.metrics.polytope import normalization
+from tropical.plot._layout import fitted_legend, fitted_suptitle
 from tropical.polytope import Polytope
 
 __all__ = [
@@ -36,6 +37,12 @@ _NORMALIZE_TEXT = {
     "centroid_diameter": "normalised: centroid at 0, unit diameter",
     "centroid_volume": "normalised: centroid at 0, unit area",
 }
+
+
+def _exponent_label(coordinate: int, normalize: str) -> str:
+    """Axis label of a Newton polygon panel: raw exponents, or their normalised coordinates."""
+    text = f"exponent of $x_{coordinate}$"
+    return text if normalize == "none" else f"normalised {text}"
 
 
 def _axes(ax, projection=None):
@@ -171,8 +178,8 @@ def decision_polygon(
             artists["vertices"] = ax.scatter(points[:, 0], points[:, 1], s=6, c=side_colors, zorder=4)
     ax.set_aspect("equal", adjustable="datalim")
     ax.autoscale_view()
-    ax.set_xlabel("exponent of $x_1$")
-    ax.set_ylabel("exponent of $x_2$")
+    ax.set_xlabel(_exponent_label(1, normalize))
+    ax.set_ylabel(_exponent_label(2, normalize))
     ax.set_title(title if title is not None else f"Newton polygon ({_NORMALIZE_TEXT[normalize]})")
     if legend:
         ax.legend(loc="best", fontsize="x-small")
@@ -289,7 +296,7 @@ def classifier_geometry(
     left.set_aspect("equal", adjustable="box")
     left.set_xlabel("$x_1$")
     left.set_ylabel("$x_2$")
-    left.set_title("data and exact decision boundary")
+    left.set_title("exact decision boundary" if data is None else "data and exact decision boundary")
     left.legend(loc="upper right", fontsize="x-small")
     artists["polygon"] = decision_polygon(
         sub, right, classes=classes, normalize=normalize, zonotopes=zonotopes
@@ -317,16 +324,22 @@ class _GridArtists(dict):
         return iter((self["figure"], self["axes"]))
 
 
-def _grid(models, axes, share: bool):
-    """Panels for ``models`` (a list, or a list of rows): (rows of models, columns, figure, axes)."""
+#: Smallest width (inches) of a new grid figure: its title and legend stay readable with one column.
+_MIN_WIDTH = 5.0
+
+
+def _grid(models, axes, share: bool, *, below: float = 0.0):
+    """Panels for ``models`` (a list, or a list of rows): (rows of models, columns, figure, axes); a new
+    figure gets ``below`` inches more height (for a legend)."""
     import matplotlib.pyplot as plt
 
     if len(models) and not isinstance(models[0], list | tuple):
         models = [list(models)]
     rows, columns = len(models), max(len(row) for row in models)
     if axes is None:
-        figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.2 * rows), squeeze=False,
-                                    sharex=share, sharey=share)  # fmt: skip
+        size = (max(3.2 * columns, _MIN_WIDTH), 3.2 * rows + below)
+        figure, axes = plt.subplots(rows, columns, figsize=size, squeeze=False, sharex=share, sharey=share,
+                                    layout="constrained")  # fmt: skip
     else:
         axes = np.atleast_2d(axes)
         figure = axes[0, 0].figure
@@ -383,7 +396,7 @@ def decision_polygon_grid(
         returns of :func:`decision_polygon`). ``figure, axes = decision_polygon_grid(...)``, the former
         return, still works with a DeprecationWarning.
     """
-    models, columns, figure, axes = _grid(models, axes, share_axes)
+    models, columns, figure, axes = _grid(models, axes, share_axes, below=0.8)
     titled = set()  # a column's label goes above its top-most drawn panel
     handles = None
     panels = {}
@@ -398,8 +411,15 @@ def decision_polygon_grid(
         if c not in titled and column_labels is not None and c < len(column_labels):
             ax.set_title(str(column_labels[c]), fontsize="small")
             titled.add(c)
-        if c == 0 and row_labels is not None and r < len(row_labels):
-            ax.set_ylabel(str(row_labels[r]), fontsize="small")
+    for r, row in enumerate(
+        axes[: len(models)]
+    ):  # y label beside the left-most drawn panel of each row, row label first
+        drawn = [ax for ax in row if ax.axison]
+        if drawn:
+            label = _exponent_label(2, normalize)
+            if row_labels is not None and r < len(row_labels):
+                label = f"{row_labels[r]}\n{label}"
+            drawn[0].set_ylabel(label, fontsize="small")
     for ax in axes.ravel():  # shared axes cannot adjust their limits for the aspect ratio
         ax.set_aspect("equal", adjustable="box" if share_axes else "datalim")
     if handles and handles[0]:
@@ -409,13 +429,13 @@ def decision_polygon_grid(
             if constrained
             else {"loc": "upper center", "bbox_to_anchor": (0.5, 0)}
         )
-        figure.legend(*handles, ncol=len(handles[0]), fontsize="small", frameon=False, **place)
-    figure.suptitle(title if title is not None else f"Newton polygons ({_NORMALIZE_TEXT[normalize]})")
+        fitted_legend(figure, *handles, fontsize="small", frameon=False, **place)
+    fitted_suptitle(figure, title if title is not None else f"Newton polygons ({_NORMALIZE_TEXT[normalize]})")
     for c in range(columns):  # x label under the bottom-most drawn panel of each column
         drawn = [r for r in range(len(models)) if axes[r, c].axison]
         if drawn:
-            axes[drawn[-1], c].set_xlabel("exponent of $x_1$", fontsize="small")
-    figure.supylabel("exponent of $x_2$", fontsize="small")
+            axes[drawn[-1], c].set_xlabel(_exponent_label(1, normalize), fontsize="small")
+            axes[drawn[-1], c].tick_params(labelbottom=True)  # shared x axes: ticks on the bottom row only
     return _GridArtists(figure=figure, axes=axes, panels=panels)
 
 
@@ -606,7 +626,7 @@ def projected_newton_polygon_grid(
             ax.set_ylabel(str(row_labels[r]), fontsize="small")
     for ax in axes.ravel():
         ax.set_aspect("equal", adjustable="box")
-    figure.suptitle(title if title is not None else "Projected Newton polygons (reference in grey)")
+    fitted_suptitle(figure, title if title is not None else "Projected Newton polygons (reference in grey)")
     figure.supxlabel(
         "principal direction 1 of the reference" if basis is None else "basis row 1", fontsize="small"
     )
