@@ -547,20 +547,14 @@ def masked_maps(rows, index, bits, slope, regions, features, out):
 
 
 def announce_compilation() -> None:
-    """Write one line to stderr when the kernels are not in numba's disk cache (they compile on first use)."""
+    """Write one line to stderr when the kernels every sweep uses are not in numba's disk cache (they
+    compile on first use). The max nodes' kernels are left out: a process that sweeps only MLPs never
+    compiles them, so counting them would announce a compilation in every such process; they compile in a
+    few seconds on a graph sweep's first max node."""
     try:
         cached = all(
             os.path.exists(function._cache._cache_file._index_path)
-            for function in (
-                _sweep_layer,
-                tree_maps,
-                normalised,
-                own_maps,
-                unsettled_windows,
-                masked_argmax,
-                pooled_maps,
-                masked_maps,
-            )
+            for function in (_sweep_layer, tree_maps, normalised, own_maps)
         )
     except AttributeError:  # pragma: no cover - numba's cache layout changed
         return
