@@ -51,6 +51,18 @@ def mlp(widths, *, seed=0):
     return nn.Sequential(*modules[:-1]).double()
 
 
+class FlatStridedConv(nn.Module):
+    """Flat 8x8 digits in (64 values, reshaped in ``forward``), one strided conv hidden layer, 10 logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, kernel_size=3, stride=2)
+        self.fc = nn.Linear(27, 10)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x.view(-1, 1, 8, 8))).flatten(1))
+
+
 def forward(model, points):
     """The network's own float64 forward pass: the oracle of most tests."""
     with torch.no_grad():

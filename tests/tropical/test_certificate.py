@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
+from conftest import mlp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
@@ -205,16 +206,6 @@ def _best_witness(A, c, i) -> tuple[np.ndarray, float]:
 
 
 # ------------------------------------------------------------------------------------------- tests
-def _random_net(widths, seed):
-    torch.manual_seed(seed)
-    layers = []
-    for index in range(len(widths) - 1):
-        layers.append(nn.Linear(widths[index], widths[index + 1]))
-        if index < len(widths) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers).double()
-
-
 def _full_dimensional(polynomial) -> bool:
     """Qhull needs lifted points spanning R^(d+1) (a constant G, a net with one hidden unit do not)."""
     lifted = np.column_stack([polynomial.exponents, polynomial.coefficients])
@@ -231,7 +222,7 @@ def _full_dimensional(polynomial) -> bool:
     method=st.sampled_from(["auto", "recursion"]),
 )
 def test_from_torch_monomials_are_certified_on_small_nets(inputs, hidden, outputs, seed, method):
-    net = _random_net([inputs, *hidden, outputs], seed)
+    net = mlp([inputs, *hidden, outputs], seed=seed)
     tropical_map = tr.from_torch(net, method=method)
     layers = dense_layers(net)
     X = np.random.default_rng(seed).standard_normal((50, inputs)) * 3
@@ -253,7 +244,7 @@ def test_from_torch_monomials_are_certified_on_small_nets(inputs, hidden, output
 
 
 def _cube_net():
-    return _random_net([3, 5, 5, 2], seed=0)
+    return mlp([3, 5, 5, 2], seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -328,7 +319,7 @@ def test_certificate_finds_a_redundant_or_wrong_monomial(certified_polynomial):
 )
 def test_from_torch_monomials_are_certified_on_the_benchmark_nets(widths):
     # the nets of benchmarks/bench_from_torch.py (make_net, seed 0); 2-8-8-8-8-1 once lost 10 monomials
-    net = _random_net(list(widths), seed=0)
+    net = mlp(list(widths), seed=0)
     tropical_map = tr.from_torch(net)
     layers = dense_layers(net)
     for k, rational in enumerate(tropical_map.outputs):

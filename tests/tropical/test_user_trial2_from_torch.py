@@ -10,27 +10,10 @@ import re
 import numpy as np
 import pytest
 import torch
+from conftest import FlatStridedConv, mlp
 from torch import nn
 
 import tropical as tr
-
-
-def _mlp(widths, seed=0):
-    torch.manual_seed(seed)
-    layers = []
-    for index in range(len(widths) - 1):
-        layers += [nn.Linear(widths[index], widths[index + 1]), nn.ReLU()]
-    return nn.Sequential(*layers[:-1]).double()
-
-
-class _StridedConv(nn.Module):  # flat 8x8 digits in, one conv hidden layer, 10 logits
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 3, kernel_size=3, stride=2)
-        self.fc = nn.Linear(27, 10)
-
-    def forward(self, x):
-        return self.fc(torch.relu(self.conv(x.view(-1, 1, 8, 8))).flatten(1))
 
 
 def _advised_calls(message):
@@ -40,9 +23,9 @@ def _advised_calls(message):
 @pytest.mark.parametrize(
     ("model", "input_shape", "rest"),
     [
-        (_mlp([64, 300, 100, 10]), None, "linear"),  # LeNet-300-100 on digits
-        (_mlp([40, 30, 30, 30, 10]), None, "linear"),  # mnist1d
-        (_StridedConv().double().eval(), (64,), None),  # one hidden (conv) layer
+        (mlp([64, 300, 100, 10]), None, "linear"),  # LeNet-300-100 on digits
+        (mlp([40, 30, 30, 30, 10]), None, "linear"),  # mnist1d
+        (FlatStridedConv().double().eval(), (64,), None),  # one hidden (conv) layer
     ],
     ids=["digits-300-100", "mnist1d-30-30-30", "conv-one-hidden-layer"],
 )
@@ -70,7 +53,7 @@ def test_refusal_advises_calls_that_work_for_this_model(model, input_shape, rest
 
 def test_two_input_chain_refusal_advises_bounds():
     with pytest.raises(tr.ComputationTooLargeError, match=r"linear_regions\(model, bounds=") as refusal:
-        tr.from_torch(_mlp([2, 40, 40, 40, 2]), method="recursion", max_monomials=1000)
+        tr.from_torch(mlp([2, 40, 40, 40, 2]), method="recursion", max_monomials=1000)
     assert "rest='linear'" in str(refusal.value)
 
 

@@ -9,6 +9,7 @@ Newton polytope's support function).
 import numpy as np
 import pytest
 import torch
+from conftest import FlatStridedConv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial import ConvexHull
@@ -130,16 +131,6 @@ def test_support_distance_with_a_normalisation_still_refuses_high_dimensions():
         tr.metrics.support_distance(tr.Zonotope(np.eye(3)), tr.Zonotope(np.eye(4)))
 
 
-class _FlatConv(nn.Module):  # flat 8x8 digits in, a strided conv hidden layer, 10 logits
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 3, kernel_size=3, stride=2)
-        self.fc = nn.Linear(27, 10)
-
-    def forward(self, x):
-        return self.fc(torch.relu(self.conv(x.view(-1, 1, 8, 8))).flatten(1))
-
-
 class _Maxout(nn.Module):  # a max over pairs of hidden units after the first layer (like max-pooling)
     def __init__(self):
         super().__init__()
@@ -155,7 +146,7 @@ def test_body_metrics_of_a_conv_net_say_how_to_give_its_input_shape():
     # "Pass input_shape=(64,)": but hausdorff_bracket, support_distance and the projections take no
     # input_shape=; the message now says to pass the decision hull instead, and that works
     torch.manual_seed(0)
-    dense, ticket = _FlatConv().double().eval(), _FlatConv().double().eval()
+    dense, ticket = FlatStridedConv().double().eval(), FlatStridedConv().double().eval()
     for metric in (tr.metrics.hausdorff_bracket, tr.metrics.support_distance, tr.metrics.projected_iou):
         with pytest.raises(ValueError, match=r"decision_hull\(model, classes, input_shape=\.\.\.\) in place"):
             metric(dense, ticket)
